@@ -1,0 +1,557 @@
+"""Stage 2: the structure of a policy document — its metadata, sections and measures.
+
+The parser works on layouts, not on particular files:
+
+* paragraphs come from lines; a very long line whose paragraphs were flattened into one
+  (pages saved as a single line, paragraphs separated by spaces) is split again at the
+  spaces that sit between two Chinese paragraphs;
+* hard line breaks inside a sentence (text copied from a PDF) are joined back;
+* numbering markers (一、 / (一) / 1. / (1) / ① / 第一章 / 第一条) are nested by order of first
+  appearance, so any combination of marker kinds works and numbering may restart per section;
+* a table of contents (the same headings repeated later) is recognised and dropped;
+* 专栏 boxes, tables, notes and footnotes (①…:指…) are not measure text;
+* sections whose title marks background, principles or goals hold no measures;
+* a measure is the lowest numbered item that has its own text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ipgraph import knowledge
+from ipgraph.model import DocumentMeta, Measure, ParsedDocument, Section, SourceDocument, Span
+from ipgraph.textutil import CN_NUMERAL, DATE_ONLY, cn_to_int, is_cjk, parse_date
+
+# ---------------------------------------------------------------- paragraphs
+
+_SPACE = " \t\u3000\xa0\u2002\u2003\u2009\ufeff"
+# A space inside a long line is a paragraph break when it stands between the end of one
+# Chinese paragraph and the start of the next (quotes excluded: “ 12330 ” is one phrase).
+_BREAK_BEFORE = set("。;；:：!！?？)）]】」』》")
+_BREAK_AFTER = set("(（[【《")
+_LONG_LINE = 200
+
+
+@dataclass
+class Paragraph:
+    start: int
+    end: int
+    text: str
+    blank_before: bool  # an empty line (or a split point) stands before it
+
+
+def split_paragraphs(text: str) -> list[Paragraph]:
+    """Cut the text into paragraphs with their offsets (leading and trailing spaces dropped)."""
+    out: list[Paragraph] = []
+    pos = 0
+    blank = True
+    for line in text.split("\n"):
+        line_start = pos
+        pos += len(line) + 1
+        stripped = line.strip(_SPACE)
+        if not stripped:
+            blank = True
+            continue
+        first = line_start + (len(line) - len(line.lstrip(_SPACE)))
+        pieces = _split_long_line(stripped) if len(stripped) > _LONG_LINE else [(0, len(stripped))]
+        for i, (a, b) in enumerate(pieces):
+            piece = stripped[a:b]
+            out.append(Paragraph(first + a, first + b, piece, blank or i > 0))
+        blank = False
+    return out
+
+
+def _split_long_line(line: str) -> list[tuple[int, int]]:
+    cuts: list[tuple[int, int]] = []
+    start = 0
+    for m in re.finditer(f"[{_SPACE}]+", line):
+        before = line[m.start() - 1] if m.start() > 0 else ""
+        after = line[m.end()] if m.end() < len(line) else ""
+        if not before or not after:
+            continue
+        left_ok = is_cjk(before) or before in _BREAK_BEFORE
+        right_ok = is_cjk(after) or after.isdigit() or after in _BREAK_AFTER
+        if left_ok and right_ok:
+            cuts.append((start, m.start()))
+            start = m.end()
+    cuts.append((start, len(line)))
+    return [(a, b) for a, b in cuts if b > a]
+
+
+# ---------------------------------------------------------------- markers
+
+_N = f"[{CN_NUMERAL}]+"
+MARKERS: list[tuple[str, re.Pattern[str]]] = [
+    ("chapter", re.compile(rf"^第\s*({_N}|\d+)\s*[章节]\s*")),
+    ("part", re.compile(rf"^第\s*({_N}|\d+)\s*部分\s*")),
+    ("article", re.compile(rf"^第\s*({_N}|\d+)\s*条\s*")),
+    ("cn", re.compile(rf"^({_N})\s*[、.．]\s*")),
+    ("paren_cn", re.compile(rf"^[(（]\s*({_N})\s*[)）]\s*[、.．]?\s*")),
+    ("arabic", re.compile(r"^(\d{1,3})\s*(?:[.．、]|\s)(?![\d.％%])\s*")),
+    ("paren_arabic", re.compile(r"^[(（]\s*(\d{1,3})\s*[)）]\s*")),
+    ("circled", re.compile(r"^([①-⑳])\s*")),
+]
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_FOOTNOTE = re.compile(r"^[①-⑳][^。:：,，]{1,20}[:：]")
+_BOX = re.compile(r"^专栏\s*[\d一二三四五六七八九十]+")
+_TABLE = re.compile(r"^(?:附)?表\s*\d+")
+_NOTE = re.compile(r"^注\s*[:：]")
+# Page furniture saved along with the text: it ends whatever item stands before it.
+_CHROME = re.compile(
+    r"^(?:扫一扫|扫描二维码|主题词|抄送|文件链接|相关链接|相关文件|附件\s*[:：]|https?://|www\.|打印本页|关闭窗口|"
+    r"【[^】]{0,6}】$|分享到|责任编辑|来源\s*[:：]|.{0,12}政府网站$|.{0,20}收集整理|.{0,16}(?:政府系统网站|网站地图)$)"
+)
+_TERMINAL = set("。;；!！?？)）]】")
+
+# Titles of parts that hold background, principles or goals, not measures (GOLD_SPEC: Measures).
+NON_TASK_TITLE = re.compile(
+    r"^(?:总体要求|指导思想|基本原则|指导原则|工作原则|主要原则|主要目标|发展目标|工作目标|总体目标|具体目标|"
+    r"规划背景|发展现状|发展机遇|发展基础|发展环境|发展形势|面临形势|形势分析|现状与形势|重要意义|背景|"
+    r"总则|附则|目标要求|基本情况|发展成就|存在问题|面临的形势)"
+)
+
+
+@dataclass
+class Item:
+    kind: str
+    value: int
+    printed: str
+    head: Paragraph  # the paragraph that carries the marker
+    body: list[Paragraph] = field(default_factory=list)
+    children: list[Item] = field(default_factory=list)
+    parent: Item | None = None
+    toc: bool = False
+
+    @property
+    def head_text(self) -> str:
+        return self.head.text[len(self.printed):].strip(_SPACE)
+
+    def key(self) -> tuple:
+        chain = []
+        node: Item | None = self
+        while node is not None:
+            chain.append((node.kind, node.value, _compact(node.head_text)[:40]))
+            node = node.parent
+        return tuple(chain)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def match_marker(text: str) -> tuple[str, int, str] | None:
+    """(kind, value, printed marker) when the paragraph starts with a numbering marker."""
+    if _FOOTNOTE.match(text):
+        return None
+    for kind, pattern in MARKERS:
+        m = pattern.match(text)
+        if not m:
+            continue
+        raw = m.group(1)
+        value = _CIRCLED.index(raw) + 1 if kind == "circled" else cn_to_int(raw)
+        if value is None or value == 0:
+            continue
+        rest = text[m.end():]
+        if not rest or not (is_cjk(rest[0]) or rest[0] in "“\"《〈(（【[" or rest[0].isalpha()):
+            continue  # "2. 5%" or a bare number is no marker
+        if kind == "arabic" and value > 300:
+            continue
+        return kind, value, text[: m.end()]
+    return None
+
+
+# ---------------------------------------------------------------- tree
+
+
+def build_items(paragraphs: list[Paragraph]) -> tuple[list[Item], list[Paragraph]]:
+    """Nest numbered items; return the top items and the paragraphs before the first item."""
+    roots: list[Item] = []
+    preamble: list[Paragraph] = []
+    stack: list[Item] = []
+    kind_order: list[str] = []
+    sink: list[Paragraph] | None = preamble  # where unnumbered paragraphs go now
+    for para in paragraphs:
+        if _FOOTNOTE.match(para.text) or _CHROME.match(para.text):
+            if _CHROME.match(para.text):
+                sink = None
+            continue
+        if _BOX.match(para.text) or _TABLE.match(para.text) or _NOTE.match(para.text):
+            sink = None  # a box, table or note: its lines are not measure text
+            continue
+        found = match_marker(para.text)
+        if found is None:
+            if sink is not None:
+                if sink and stack and sink is stack[-1].body and _looks_like_furniture(stack[-1], para):
+                    sink = None
+                    continue
+                sink.append(para)
+            continue
+        kind, value, printed = found
+        if kind == "circled" and "circled" not in kind_order and not stack:
+            if sink is not None:
+                sink.append(para)
+            continue
+        if kind not in kind_order:
+            # a kind met for the first time nests below the current item
+            kind_order = [k for k in kind_order if k in {i.kind for i in stack}] + [kind]
+        while stack and kind_order.index(stack[-1].kind) >= kind_order.index(kind):
+            stack.pop()
+        item = Item(kind, value, printed, para, parent=stack[-1] if stack else None)
+        (stack[-1].children if stack else roots).append(item)
+        stack.append(item)
+        sink = item.body
+    _mark_toc(roots)
+    return roots, preamble
+
+
+def _looks_like_furniture(item: Item, para: Paragraph) -> bool:
+    """A short unpunctuated line after a finished item: a signature, a site name, a date."""
+    last = (item.body[-1] if item.body else item.head).text
+    if not last or last[-1] not in _TERMINAL:
+        return False
+    if DATE_ONLY.match(para.text):
+        return True
+    return len(para.text) < 30 and not re.search(r"[。,，;；:：、]", para.text)
+
+
+def _walk(items: list[Item]):
+    for item in items:
+        yield item
+        yield from _walk(item.children)
+
+
+def _mark_toc(roots: list[Item]) -> None:
+    """Headings that appear twice with the same chain of titles: the first is a table of contents."""
+    last_seen: dict[tuple, Item] = {}
+    for item in _walk(roots):
+        key = item.key()
+        if key in last_seen:
+            last_seen[key].toc = True
+        last_seen[key] = item
+
+
+def _prune_toc(items: list[Item]) -> list[Item]:
+    kept = []
+    for item in items:
+        if item.toc:
+            continue
+        item.children = _prune_toc(item.children)
+        kept.append(item)
+    return kept
+
+
+# ---------------------------------------------------------------- measures
+
+
+def _join(paragraphs: list[Paragraph]) -> str:
+    """Join paragraphs: hard-wrapped lines with nothing, real paragraph breaks with a newline."""
+    out = ""
+    for i, para in enumerate(paragraphs):
+        if i == 0:
+            out = para.text
+            continue
+        prev = paragraphs[i - 1].text
+        wrapped = not para.blank_before and prev and prev[-1] not in _TERMINAL and prev[-1] not in ":："
+        out += ("" if wrapped else "\n") + para.text
+    return out
+
+
+def _is_non_task(item: Item) -> bool:
+    node: Item | None = item
+    while node is not None:
+        title = _compact(node.head_text)
+        if NON_TASK_TITLE.match(title):
+            return True
+        node = node.parent
+    return False
+
+
+def _lead_phrase(first: str, separate_heading: bool) -> str | None:
+    if separate_heading:
+        return first.rstrip("。.;；") or None
+    m = re.match(r"^([^。;；!！?？]{2,40})[。]", first)
+    if m and len(first) > m.end():
+        return m.group(1)
+    return None
+
+
+def _number_paths(item: Item) -> list[int]:
+    path = []
+    node: Item | None = item
+    while node is not None:
+        path.append(node.value)
+        node = node.parent
+    return path[::-1]
+
+
+def _section_number(item: Item) -> str:
+    return ".".join(str(v) for v in _number_paths(item))
+
+
+def collect_measures(roots: list[Item], text: str) -> tuple[list[Section], list[Measure]]:
+    measures: list[tuple[Item, Measure]] = []
+    sections: dict[str, Section] = {}
+    for item in _walk(roots):
+        if item.children or item.kind == "circled" and item.parent is None:
+            continue
+        if _is_non_task(item):
+            continue
+        parts = [item.head] + item.body
+        body_text = _join(parts)[len(item.printed):].strip(_SPACE)
+        if not item.body and len(_compact(item.head_text)) < 8:
+            continue  # a bare heading with nothing under it
+        start, end = item.head.start, parts[-1].end
+        wrapped = bool(item.body) and not item.body[0].blank_before and item.head_text[-1:] not in _TERMINAL
+        separate = bool(item.body) and not wrapped and len(item.head_text) <= 40 and item.head_text[-1:] not in "。;；"
+        measure = Measure(
+            number="",
+            printed=item.printed.strip(_SPACE),
+            text=body_text,
+            span=Span(start, end, text[start:end]),
+            section=_section_number(item.parent) if item.parent else None,
+            title=_lead_phrase(item.head_text if separate else body_text, separate),
+        )
+        measures.append((item, measure))
+        node = item.parent
+        while node is not None:
+            number = _section_number(node)
+            if number not in sections:
+                sections[number] = Section(
+                    number=number,
+                    printed=node.printed.strip(_SPACE),
+                    title=node.head_text.rstrip("。"),
+                    depth=len(_number_paths(node)),
+                    span=Span(node.head.start, node.head.end, node.head.text),
+                    parent=_section_number(node.parent) if node.parent else None,
+                )
+            node = node.parent
+    _assign_numbers(measures)
+    ordered_sections = sorted(sections.values(), key=lambda s: s.span.start)
+    return ordered_sections, [m for _, m in measures]
+
+
+def _assign_numbers(measures: list[tuple[Item, Measure]]) -> None:
+    """Plain numbers for the main kind of item when they are unique; qualified paths otherwise."""
+    by_kind: dict[str, list[tuple[Item, Measure]]] = {}
+    for item, measure in measures:
+        by_kind.setdefault(item.kind, []).append((item, measure))
+    main_kind = max(by_kind, key=lambda k: len(by_kind[k])) if by_kind else None
+    for kind, group in by_kind.items():
+        plain = [str(item.value) for item, _ in group]
+        unique = len(set(plain)) == len(plain)
+        for item, measure in group:
+            measure.number = str(item.value) if kind == main_kind and unique else _section_number(item)
+    seen: dict[str, int] = {}
+    for _, measure in measures:  # never two measures with one number
+        if measure.number in seen:
+            seen[measure.number] += 1
+            measure.number = f"{measure.number}-{seen[measure.number]}"
+        else:
+            seen[measure.number] = 1
+
+
+# ---------------------------------------------------------------- metadata
+
+_HEADER_KEYS = {
+    "title": r"名\s*称|标\s*题|文件名称",
+    "doc_number": r"文\s*号|发文字号",
+    "issuer": r"发文机构|发布机构|发文机关|发布单位|来\s*源",
+    "date_signed": r"成文日期|印发日期|签发日期",
+    "date_published": r"发布日期|发布时间|发文时间|发文日期|公开日期",
+}
+_HEADER = re.compile(
+    r"(?P<key>" + "|".join(f"(?:{v})" for v in _HEADER_KEYS.values()) + r")\s*[:：]\s*(?P<value>[^|｜\n]*?)\s*(?=[|｜]|\s{2,}|$|\s+\S{2,6}[:：])"
+)
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[【(（]\s*(?:19|20)\d{2}\s*[〕\]】)）]\s*第?\s*\d{1,4}\s*号")
+NOTICE = re.compile(r"^(?P<issuer>.{0,40}?)关于(?P<verb>印发|转发|发布|公布)?(?P<body>.+?)的?(?:通知|通告|批复|决定)$")
+DOC_TYPES = ("实施方案", "工作方案", "行动方案", "行动计划", "工作计划", "任务分工", "工作要点", "实施意见", "指导意见",
+             "若干意见", "若干措施", "实施细则", "管理办法", "实施办法", "规划纲要", "战略纲要", "规划", "纲要", "方案",
+             "计划", "意见", "办法", "措施", "细则", "规定", "条例", "决定", "通知", "要点", "指南", "清单", "分工")
+_PLACE = re.compile(
+    r"^(?:中国|中华人民共和国)?(?P<prov>[\u4e00-\u9fff]{2,7}?(?:省|自治区))?(?P<city>[\u4e00-\u9fff]{2,6}?市)?"
+    r"(?P<dist>[\u4e00-\u9fff]{2,5}?(?:新区|区|县|旗))?"
+)
+_TITLE_NOISE = re.compile(r"[:：|｜]|发布|日期|栏目|当前位置|首页")
+
+
+def _header_fields(paragraphs: list[Paragraph]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for para in paragraphs[:40]:
+        for m in _HEADER.finditer(para.text):
+            key = next(k for k, v in _HEADER_KEYS.items() if re.fullmatch(v, m.group("key")))
+            value = m.group("value").strip(_SPACE)
+            if value and key not in fields:
+                fields[key] = value
+    return fields
+
+
+def _notice_title(paragraphs: list[Paragraph], header: dict[str, str]) -> tuple[str | None, Span | None]:
+    candidates = []
+    if "title" in header and NOTICE.match(_compact(header["title"])):
+        candidates.append((_compact(header["title"]), None))
+    for i, para in enumerate(paragraphs[:40]):
+        joined = ""
+        for j in range(i, min(i + 4, len(paragraphs))):  # a title broken over up to four lines
+            piece = paragraphs[j].text
+            if len(piece) > 80 or re.search(r"[。;；,，]", piece):
+                break
+            joined += _compact(piece)
+            if NOTICE.match(joined):
+                span = Span(para.start, paragraphs[j].end, joined)
+                candidates.append((joined, span))
+                break
+    return candidates[0] if candidates else (None, None)
+
+
+def _strip_brackets(title: str) -> str:
+    title = title.strip()
+    if title.startswith("《") and title.endswith("》"):
+        title = title[1:-1]
+    return title.replace("〈", "《").replace("〉", "》") if title.count("〈") == 1 and "《" not in title else title
+
+
+def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_item: int) -> tuple[str | None, Span | None]:
+    # 1. a notice that hands the plan on names it: 现将《X》印发给你们
+    m = re.search(r"现将\s*《((?:[^《》]|《[^《》]*》)+)》\s*(?:\S{0,8})?(?:印发|转发|发布|发给|予以印发)", text[:6000])
+    if m:
+        title = re.sub(r"\s+", "", m.group(1))
+        return title, Span(m.start(1), m.end(1), m.group(1))
+    # 2. the notice's own title: 关于印发X的通知
+    if notice:
+        n = NOTICE.match(notice)
+        if n and n.group("verb"):
+            body = n.group("body")
+            return _strip_brackets(body), None
+    # 3. the first heading-like line(s) before the body that end with a document type
+    limit = min(first_item, 60)
+    for i in range(limit):
+        joined = ""
+        for j in range(i, min(i + 3, limit)):
+            piece = paragraphs[j].text
+            if len(piece) > 60 or re.search(r"[。;；,，]", piece) or _TITLE_NOISE.search(piece):
+                break
+            joined += _compact(piece)
+            if joined.endswith(DOC_TYPES) or re.search(r"(?:" + "|".join(DOC_TYPES) + r")[(（][^)）]{4,16}[)）]$", joined):
+                return joined, Span(paragraphs[i].start, paragraphs[j].end, text[paragraphs[i].start:paragraphs[j].end])
+    return None, None
+
+
+_DISTRICT_AFTER = re.compile(r"^[\u4e00-\u9fff]{2,4}?(?:新区|区|县|旗)")
+_DISTRICT_START = re.compile(r"^(?P<d>[\u4e00-\u9fff]{2,4}?(?:新区|区|县|旗))")
+
+
+def place_of(name: str) -> str | None:
+    """The place a title or issuer names: 天津市滨海新区, 沈阳市, 湖北省, 西青区 …; None if none.
+
+    Known provinces and cities come from the gazetteer (data/places.csv), wherever they stand
+    in the name; a district is the 区/县 name right after a city, or at the very start.
+    """
+    found = knowledge.find_places(name)
+    if found:
+        pos, place = found[0]
+        if knowledge.places()[place].level == "district":
+            return knowledge.full_place(place)
+        rest = name[pos + len(place):]
+        m = _DISTRICT_AFTER.match(rest)
+        if m and knowledge.places().get(m.group(0)) is None and not _NOT_A_DISTRICT.search(m.group(0)):
+            return place + m.group(0)
+        # a province followed by one of its cities
+        for pos2, place2 in found[1:]:
+            if pos2 == pos + len(place) and knowledge.places()[place2].within == place:
+                return place + place2
+        return place
+    m = _DISTRICT_START.match(name)
+    if m and not _NOT_A_DISTRICT.search(m.group("d")):
+        return m.group("d")
+    return None
+
+
+# Words that end in 区 but name no district: 示范区, 自贸区, 开发区, 园区 …
+_NOT_A_DISTRICT = re.compile(r"(?:示范|自贸|开发|园|片|城|街|社|景|保税|试验|功能|集聚|辖|地|山|老)区$|(?:各|全|本|该)")
+
+
+def level_of_place(place: str | None) -> str | None:
+    if not place:
+        return None
+    if re.search(r"(?:区|县|旗)$", place):
+        return "district"
+    if place.endswith("市"):
+        return "municipal"
+    if re.search(r"(?:省|自治区)$", place):
+        return "provincial"
+    return None
+
+
+def _city_context(text: str) -> str | None:
+    """The city or province a bare district belongs to: the gazetteer place the text names most."""
+    counts: dict[str, int] = {}
+    for _, name in knowledge.find_places(text):
+        if knowledge.places()[name].level != "district":
+            counts[name] = counts.get(name, 0) + 1
+    return max(sorted(counts), key=lambda k: counts[k]) if counts else None
+
+
+def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_item: int) -> DocumentMeta:
+    header = {**_header_fields(paragraphs), **{k: v for k, v in source.header.items() if v}}
+    notice, _ = _notice_title(paragraphs, header)
+    title, title_span = _title(paragraphs, source.text, notice, first_item)
+    meta = DocumentMeta(title=title, notice_title=notice, title_span=title_span)
+    # issuer: the notice's issuer, else the signature line before the signing date, else the header
+    if notice:
+        issuer = NOTICE.match(notice).group("issuer")  # type: ignore[union-attr]
+        if issuer:
+            meta.issuers = [issuer]
+    date_idx = next((i for i, p in enumerate(paragraphs[: max(first_item, 1) + 5]) if DATE_ONLY.match(p.text)), None)
+    if date_idx is None:  # a signature at the end of the document
+        date_idx = next((i for i in range(len(paragraphs) - 1, max(len(paragraphs) - 8, -1), -1)
+                         if DATE_ONLY.match(paragraphs[i].text)), None)
+    if date_idx is not None:
+        meta.date_signed = parse_date(paragraphs[date_idx].text)
+        prev = paragraphs[date_idx - 1].text if date_idx > 0 else ""
+        if not meta.issuers and re.search(r"(?:政府|办公厅|办公室|委员会|局|部|委|院|厅|署|中心)$", prev) and len(prev) < 40:
+            meta.issuers = [_compact(prev)]
+    if not meta.date_signed and header.get("date_signed"):
+        meta.date_signed = parse_date(header["date_signed"])
+    if header.get("date_published"):
+        meta.date_published = parse_date(header["date_published"])
+    if header.get("doc_number") and DOC_NUMBER.search(header["doc_number"]):
+        meta.doc_number = DOC_NUMBER.search(header["doc_number"]).group(0)  # type: ignore[union-attr]
+    else:
+        for para in paragraphs[: max(first_item, 1)]:
+            if DOC_NUMBER.fullmatch(para.text.strip()):
+                meta.doc_number = para.text.strip()
+                break
+    if not meta.issuers and header.get("issuer") and place_of(header["issuer"]):
+        meta.issuers = [header["issuer"]]
+    if title:
+        meta.doc_type = next((t for t in DOC_TYPES if re.search(t + r"(?:[(（][^)）]*[)）])?$", title)), None)
+    # jurisdiction: the place in the title, else in the issuer
+    place = None
+    for name in [title or "", notice or ""] + meta.issuers:
+        place = place_of(name)
+        if place:
+            break
+    if place and knowledge.find_places(place) == [] and level_of_place(place) == "district":
+        city = _city_context(source.text)
+        if city:
+            place = city + place
+    meta.jurisdiction = place
+    meta.level = level_of_place(place)
+    if meta.level is None and any(re.match(r"^(?:国务院|中共中央|国家|全国|财政部|[\u4e00-\u9fff]{1,6}部$)", i) for i in meta.issuers):
+        meta.level = "national"
+    return meta
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def parse_document(source: SourceDocument) -> ParsedDocument:
+    """Parse a decoded document into metadata, sections and measures."""
+    paragraphs = split_paragraphs(source.text)
+    roots, preamble = build_items(paragraphs)
+    roots = _prune_toc(roots)
+    first_item = next((i for i, p in enumerate(paragraphs) if match_marker(p.text) and p not in preamble), len(paragraphs))
+    meta = parse_metadata(source, paragraphs, first_item)
+    sections, measures = collect_measures(roots, source.text)
+    body_start = paragraphs[first_item].start if first_item < len(paragraphs) else len(source.text)
+    return ParsedDocument(source=source, meta=meta, sections=sections, measures=measures, body_start=body_start)

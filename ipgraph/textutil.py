@@ -1,0 +1,72 @@
+"""Small helpers for Chinese policy text: numerals, normalised compare-forms, dates."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+             "六": 6, "七": 7, "八": 8, "九": 9}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+CN_NUMERAL = "零〇○一二三四五六七八九十百千两"
+
+
+def cn_to_int(numeral: str) -> int | None:
+    """Chinese numeral ("三十四", "十", "一百零五") or digits → int; None when it is neither."""
+    numeral = numeral.strip()
+    if not numeral:
+        return None
+    if numeral.isdigit():
+        return int(unicodedata.normalize("NFKC", numeral))
+    if any(ch not in CN_DIGITS and ch not in CN_UNITS for ch in numeral):
+        return None
+    if not any(ch in CN_UNITS for ch in numeral):  # digit by digit: 二〇一〇
+        return int("".join(str(CN_DIGITS[ch]) for ch in numeral))
+    total, current = 0, 0
+    for ch in numeral:
+        if ch in CN_DIGITS:
+            current = CN_DIGITS[ch]
+        else:
+            total += (current or 1) * CN_UNITS[ch]
+            current = 0
+    return total + current
+
+
+def compare_form(text: str) -> str:
+    """The form two strings are compared in: NFKC, no whitespace, one kind of bracket, dash and quote."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\s+", "", text)
+    text = text.replace("〔", "[").replace("〕", "]").replace("【", "[").replace("】", "]")
+    text = re.sub(r"[—–―−-]+", "-", text)
+    text = re.sub(r"[“”\"「」『』‘’']", "", text)
+    return text.replace("《", "").replace("》", "").replace("〈", "<").replace("〉", ">")
+
+
+_DATE_ARABIC = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
+_DATE_CN = re.compile(rf"([{CN_NUMERAL}]{{4}})年([{CN_NUMERAL}]{{1,3}})月([{CN_NUMERAL}]{{1,4}})日")
+
+
+def parse_date(text: str) -> str | None:
+    """The first date in `text` as ISO yyyy-mm-dd ("2020年9月28日", "2020.07.06", "二〇一〇年三月十五日")."""
+    best: tuple[int, str] | None = None
+    for pattern, convert in ((_DATE_ARABIC, int), (_DATE_CN, cn_to_int)):
+        m = pattern.search(text)
+        if not m:
+            continue
+        y, mo, d = (convert(g) for g in m.groups())
+        if y is None or mo is None or d is None or not (1 <= mo <= 12 and 1 <= d <= 31 and 1900 < y < 2200):
+            continue
+        iso = f"{y:04d}-{mo:02d}-{d:02d}"
+        if best is None or m.start() < best[0]:
+            best = (m.start(), iso)
+    return best[1] if best else None
+
+
+DATE_ONLY = re.compile(
+    rf"^\s*(?:\d{{4}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|[{CN_NUMERAL}]{{4}}年[{CN_NUMERAL}]{{1,3}}月[{CN_NUMERAL}]{{1,4}}日)\s*$"
+)
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(CJK.match(ch))
