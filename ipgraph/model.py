@@ -71,8 +71,12 @@ class ParsedDocument:
     meta: DocumentMeta
     sections: list[Section]
     measures: list[Measure]
-    # where the body (after notice / header) starts, and the parts that are not measures
+    # where the body (after notice / header) starts
     body_start: int = 0
+    # parts that tell what was (规划背景, 发展现状 …): past achievements, not targets or drafts
+    background: list[Span] = field(default_factory=list)
+    # indicator tables (表1 …): the title paragraph and its rows
+    tables: list[list[Span]] = field(default_factory=list)
 
 
 @dataclass

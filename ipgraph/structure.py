@@ -163,8 +163,13 @@ def match_marker(text: str) -> tuple[str, int, str] | None:
 # ---------------------------------------------------------------- tree
 
 
-def build_items(paragraphs: list[Paragraph]) -> tuple[list[Item], list[Paragraph]]:
-    """Nest numbered items; return the top items and the paragraphs before the first item."""
+def build_items(paragraphs: list[Paragraph], tables: list[list[Paragraph]] | None = None) -> tuple[list[Item], list[Paragraph]]:
+    """Nest numbered items; return the top items and the paragraphs before the first item.
+
+    Paragraphs of tables (a 表N title and the rows after it) are appended to `tables`.
+    """
+    tables = tables if tables is not None else []
+    table: list[Paragraph] | None = None
     roots: list[Item] = []
     preamble: list[Paragraph] = []
     stack: list[Item] = []
@@ -177,8 +182,15 @@ def build_items(paragraphs: list[Paragraph]) -> tuple[list[Item], list[Paragraph
             continue
         if _BOX.match(para.text) or _TABLE.match(para.text) or _NOTE.match(para.text):
             sink = None  # a box, table or note: its lines are not measure text
+            table = [para] if _TABLE.match(para.text) else None
+            if table is not None:
+                tables.append(table)
             continue
         found = match_marker(para.text)
+        if found is None and table is not None:
+            table.append(para)
+            continue
+        table = None
         if found is None:
             if sink is not None:
                 if sink and stack and sink is stack[-1].body and _looks_like_furniture(stack[-1], para):
@@ -545,13 +557,37 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
 # ---------------------------------------------------------------- entry point
 
 
+BACKGROUND_TITLE = re.compile(r"^(?:规划背景|发展现状|发展基础|发展成就|工作基础|基本情况|现状|面临形势|发展形势|形势分析|现状与形势|背景)")
+
+
+def _item_end(item: Item) -> int:
+    last = item
+    while last.children:
+        last = last.children[-1]
+    return (last.body[-1] if last.body else last.head).end
+
+
+def background_spans(roots: list[Item]) -> list[Span]:
+    """Spans of the parts that describe the past (规划背景, 发展现状 …)."""
+    spans = []
+    for item in _walk(roots):
+        if BACKGROUND_TITLE.match(_compact(item.head_text)):
+            spans.append(Span(item.head.start, _item_end(item), ""))
+    return spans
+
+
 def parse_document(source: SourceDocument) -> ParsedDocument:
     """Parse a decoded document into metadata, sections and measures."""
     paragraphs = split_paragraphs(source.text)
-    roots, preamble = build_items(paragraphs)
+    tables: list[list[Paragraph]] = []
+    roots, preamble = build_items(paragraphs, tables)
     roots = _prune_toc(roots)
     first_item = next((i for i, p in enumerate(paragraphs) if match_marker(p.text) and p not in preamble), len(paragraphs))
     meta = parse_metadata(source, paragraphs, first_item)
     sections, measures = collect_measures(roots, source.text)
     body_start = paragraphs[first_item].start if first_item < len(paragraphs) else len(source.text)
-    return ParsedDocument(source=source, meta=meta, sections=sections, measures=measures, body_start=body_start)
+    return ParsedDocument(
+        source=source, meta=meta, sections=sections, measures=measures, body_start=body_start,
+        background=background_spans(roots),
+        tables=[[Span(p.start, p.end, p.text) for p in table] for table in tables if len(table) > 1],
+    )

@@ -1,0 +1,1 @@
+"""Stage 3: extractors, one module per kind of thing found in the text."""

@@ -1,0 +1,136 @@
+"""Who leads and who carries out each measure (rules named lead_agency.*.v1).
+
+Assignment clauses seen in Chinese plans, all handled here:
+
+* "[牵头单位:X;责任单位:Y]", "牵头单位:X 配合单位:Y" on lines of their own, "责任单位:Y" alone;
+* a trailing "(X牵头)", "(X、Y负责)", "(X会同Y负责)", "(X、Y按职责分工负责)", "(X牵头,Y配合)";
+* the last column of a task table ("… | X、Y").
+
+Roles (GOLD_SPEC): 牵头 / 牵头单位 lead; in "X会同Y" X leads, since 会同 means "together
+with, X in charge"; a single body named with 负责 leads; several bodies with 负责 or
+按职责分工负责 share the work and none leads. Every assigned body is responsible.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ipgraph.model import AgencyRef, Assignment, Measure, Span
+from ipgraph.resolve import AgencyResolver
+
+_OPEN = {")": "(", "）": "（", "]": "[", "】": "【"}
+_ROLE_LABEL = re.compile(
+    r"(?P<label>牵头单位|牵头部门|主责单位|责任单位|责任部门|配合单位|配合部门|参与单位|协办单位|协同单位|实施单位|承办单位)\s*[:：]"
+)
+_LEAD_LABELS = {"牵头单位", "牵头部门", "主责单位"}
+_ACTION = re.compile(r"(?:负责|牵头|配合|参与|落实|实施|推进)$")
+
+
+@dataclass
+class Clause:
+    text: str  # the clause without its brackets
+    span: Span  # where it stands in the source
+
+
+def find_clause(measure: Measure) -> Clause | None:
+    """The assignment clause of a measure: a trailing bracket group, or labelled role lines."""
+    text = measure.span.text
+    base = measure.span.start
+    stripped = text.rstrip(" \u3000\n。.;；")
+    # labelled roles anywhere in the last lines: 牵头单位:X;责任单位:Y
+    labelled = list(_ROLE_LABEL.finditer(text))
+    if labelled:
+        start = labelled[0].start()
+        # include an opening bracket right before the first label
+        while start > 0 and text[start - 1] in "([（【":
+            start -= 1
+        end = len(stripped)
+        inner = text[labelled[0].start():end]
+        inner = inner.rstrip(")]）】")
+        return Clause(inner, Span(base + start, base + end, text[start:end]))
+    if not stripped or stripped[-1] not in _OPEN:
+        return None
+    close = stripped[-1]
+    opener = _OPEN[close]
+    depth = 0
+    for i in range(len(stripped) - 1, -1, -1):
+        ch = stripped[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _OPEN.values():
+            depth -= 1
+            if depth == 0:
+                if ch != opener and not (ch in "(（" and opener in "(（"):
+                    return None
+                inner = re.sub(r"\s+", "", stripped[i + 1:-1])
+                if not re.search(r"(?:负责|牵头|配合|参与|单位|部门)", inner) and not _looks_like_list(inner):
+                    return None
+                return Clause(inner, Span(base + i, base + len(stripped), stripped[i:]))
+    return None
+
+
+def _looks_like_list(inner: str) -> bool:
+    names = re.split(r"[、,，]", inner)
+    return len(names) >= 1 and all(re.search(r"(?:局|委|办|院|厅|部|政府|中心|署)$", n) for n in names if n)
+
+
+def parse_clause(clause: Clause, resolver: AgencyResolver) -> tuple[list[AgencyRef], list[AgencyRef], str]:
+    """(lead, responsible, rule) from the clause text."""
+    text = clause.text
+    labelled = list(_ROLE_LABEL.finditer(text))
+    if labelled:
+        lead: list[AgencyRef] = []
+        others: list[AgencyRef] = []
+        for i, m in enumerate(labelled):
+            end = labelled[i + 1].start() if i + 1 < len(labelled) else len(text)
+            names = text[m.end():end].strip(" ;；。,，\n")
+            refs = resolver.resolve_list(names)
+            (lead if m.group("label") in _LEAD_LABELS else others).extend(refs)
+        return lead, _union(lead, others), "lead_agency.labelled.v1"
+    body = re.sub(r"等$", "", text)
+    # X会同Y负责: X leads
+    m = re.match(r"^(?P<lead>.+?)会同(?P<rest>.+?)(?:按职责分工|分工|共同)?负责$", body)
+    if m:
+        lead = resolver.resolve_list(m.group("lead"))
+        rest = resolver.resolve_list(m.group("rest"))
+        return lead, _union(lead, rest), "lead_agency.huitong.v1"
+    # X牵头,Y配合/参与/负责
+    m = re.match(r"^(?P<lead>.+?)牵头(?:负责)?(?:[,，;；、](?P<rest>.+?)(?:配合|参与|负责|协助|协同)?)?$", body)
+    if m:
+        lead = resolver.resolve_list(m.group("lead"))
+        rest = resolver.resolve_list(m.group("rest")) if m.group("rest") else []
+        return lead, _union(lead, rest), "lead_agency.qiantou.v1"
+    # X负责, Y配合
+    m = re.match(r"^(?P<main>.+?)(?:按职责分工|按职责|分工|共同|具体)?负责(?:[,，;；](?P<rest>.+?)(?:配合|参与|协助))?$", body)
+    if m:
+        main = resolver.resolve_list(m.group("main"))
+        rest = resolver.resolve_list(m.group("rest")) if m.group("rest") else []
+        if len(main) == 1:  # exactly one body named with 负责 leads it
+            return main, _union(main, rest), "lead_agency.single_fuze.v1"
+        return [], _union(main, rest), "lead_agency.shared_fuze.v1"
+    # a bare list of bodies in the last bracket or column
+    refs = resolver.resolve_list(body)
+    return [], refs, "lead_agency.bare_list.v1"
+
+
+def _union(first: list[AgencyRef], second: list[AgencyRef]) -> list[AgencyRef]:
+    out = list(first)
+    for ref in second:
+        if all(r.canonical != ref.canonical for r in out):
+            out.append(ref)
+    return out
+
+
+def extract_assignments(measures: list[Measure], resolver: AgencyResolver) -> list[Assignment]:
+    """One Assignment per measure that names agencies."""
+    out = []
+    for measure in measures:
+        clause = find_clause(measure)
+        if clause is None:
+            continue
+        lead, responsible, rule = parse_clause(clause, resolver)
+        if not responsible:
+            continue
+        out.append(Assignment(measure=measure.number, lead=lead, responsible=responsible,
+                              evidence=clause.span, rule=rule))
+    return out

@@ -1,0 +1,157 @@
+"""Programmes a measure names (rules named programme.*.v1).
+
+Known programmes come from the SKOS scheme in data/programmes.ttl: every prefLabel, altLabel
+and ipg:pattern is matched in the measure's text with quotes and spaces ignored, longest form
+first. New named schemes are discovered from patterns that Chinese plans use to name them:
+
+* a 专栏 box title ("专栏5 重点产业专利导航示范工程") and a measure's "(见专栏5)" pointing at it;
+* "实施/推进/开展 X工程|计划|行动" and quoted names with a scheme word (“蓝天”专项整治行动);
+
+Discovered programmes are marked ipg:discovered true, so the scheme grows with the corpus.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rdflib import Graph, Namespace
+from rdflib.namespace import SKOS
+
+from ipgraph import knowledge
+from ipgraph.model import Measure, ProgrammeMention, Span
+
+IPG_NS = Namespace("https://w3id.org/ipgraph/ontology#")
+_IGNORED = "“”\"'‘’「」『』 \u3000\n\t"
+_SCHEME_WORD = r"(?:专项整治行动|专项行动|行动计划|行动|工程|计划|体系|模式|活动|机制)"
+_BOX = re.compile(r"^专栏\s*(?P<n>[\d一二三四五六七八九十]+)\s*(?P<title>[^\n]{2,40}?)\s*$", re.M)
+_SEE_BOX = re.compile(r"[(（]\s*(?:详)?见专栏\s*(?P<n>[\d一二三四五六七八九十]+)\s*[)）]")
+_QUOTED = re.compile(r"[“\"「](?P<name>[^“”\"「」\n]{2,14})[”\"」](?P<word>" + _SCHEME_WORD + r")")
+_IMPLEMENT = re.compile(
+    r"(?:实施|推进|开展|推动|启动|组织实施|深入实施|着力推进|持续推进)(?P<name>[\u4e00-\u9fff“”\"+、]{4,18}?(?:工程|计划|专项行动|行动))"
+)
+
+
+@dataclass(frozen=True)
+class KnownProgramme:
+    canonical: str
+    forms: tuple[str, ...]
+    patterns: tuple[str, ...]
+
+
+def normalise(text: str) -> tuple[str, list[int]]:
+    """Drop quotes and spaces; return the text and, for each kept character, its original offset."""
+    out, index = [], []
+    for i, ch in enumerate(text):
+        if ch in _IGNORED:
+            continue
+        out.append(ch)
+        index.append(i)
+    return "".join(out), index
+
+
+@lru_cache(maxsize=1)
+def known_programmes() -> tuple[KnownProgramme, ...]:
+    graph = Graph().parse(data=knowledge.data_text("programmes.ttl"), format="turtle")
+    out = []
+    for concept in sorted(set(graph.subjects(SKOS.prefLabel, None))):
+        pref = str(graph.value(concept, SKOS.prefLabel))
+        forms = {pref} | {str(o) for o in graph.objects(concept, SKOS.altLabel)}
+        patterns = tuple(sorted(str(o) for o in graph.objects(concept, IPG_NS.pattern)))
+        out.append(KnownProgramme(pref, tuple(sorted(forms)), patterns))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _matcher() -> tuple[re.Pattern[str], dict[str, str]]:
+    by_form: dict[str, str] = {}
+    alternatives = []
+    for programme in known_programmes():
+        for form in programme.forms:
+            key, _ = normalise(form)
+            if len(key) >= 2:
+                by_form.setdefault(key, programme.canonical)
+        for i, pattern in enumerate(programme.patterns):
+            group = f"p{len(alternatives)}"
+            alternatives.append((group, pattern, programme.canonical))
+    forms = sorted(by_form, key=len, reverse=True)
+    regex = "|".join([f"(?P<{g}>{p})" for g, p, _ in alternatives] + [f"(?P<form>{'|'.join(map(re.escape, forms))})"])
+    groups = {g: c for g, _, c in alternatives}
+    groups.update({f"form:{k}": v for k, v in by_form.items()})
+    return re.compile(regex), groups
+
+
+def match_known(text: str) -> list[tuple[str, int, int]]:
+    """(canonical, start, end) of every known programme form in the text (offsets into `text`)."""
+    normal, index = normalise(text)
+    regex, groups = _matcher()
+    found = []
+    for m in regex.finditer(normal):
+        canonical = None
+        for name, value in m.groupdict().items():
+            if value is None:
+                continue
+            canonical = groups[f"form:{value}"] if name == "form" else groups[name]
+            break
+        if canonical is None:
+            continue
+        start, end = index[m.start()], index[m.end() - 1] + 1
+        found.append((canonical, start, end))
+    return found
+
+
+def box_titles(text: str) -> dict[str, str]:
+    """专栏 number → the box's title (a named programme of the plan)."""
+    out = {}
+    for m in _BOX.finditer(text):
+        out[m.group("n")] = m.group("title").strip()
+    return out
+
+
+def discover(text: str) -> list[tuple[str, int, int]]:
+    """Named schemes found by pattern: (name, start, end)."""
+    found = []
+    for m in _QUOTED.finditer(text):
+        name = m.group("name")
+        if re.search(r"\d", name) and "+" not in name:
+            continue
+        found.append((f"“{name}”{m.group('word')}", m.start(), m.end()))
+    for m in _IMPLEMENT.finditer(text):
+        name = m.group("name").strip("“”\"")
+        if len(name) >= 6 and not re.search(r"[,，。;；]", name):
+            found.append((name, m.start("name"), m.end("name")))
+    return found
+
+
+def extract_programmes(measures: list[Measure], full_text: str) -> list[ProgrammeMention]:
+    """Programme mentions per measure, known ones first, discovered ones after."""
+    boxes = box_titles(full_text)
+    known_keys = {normalise(f)[0]: p.canonical for p in known_programmes() for f in p.forms}
+    mentions: list[ProgrammeMention] = []
+    for measure in measures:
+        text = measure.span.text
+        base = measure.span.start
+        seen: dict[str, ProgrammeMention] = {}
+        covered: list[tuple[int, int]] = []
+        for canonical, start, end in match_known(text):
+            covered.append((start, end))
+            if canonical not in seen:
+                seen[canonical] = ProgrammeMention(canonical, text[start:end], Span(base + start, base + end, text[start:end]),
+                                                   measure.number)
+        candidates = discover(text)
+        for m in _SEE_BOX.finditer(text):
+            title = boxes.get(m.group("n"))
+            if title:
+                candidates.append((title, m.start(), m.end()))
+        for name, start, end in candidates:
+            key = normalise(name)[0]
+            canonical = known_keys.get(key)
+            if canonical is None and any(a <= start and end <= b for a, b in covered):
+                continue  # inside a known programme's form
+            discovered = canonical is None
+            canonical = canonical or name
+            if canonical not in seen:
+                seen[canonical] = ProgrammeMention(canonical, text[start:end], Span(base + start, base + end, text[start:end]),
+                                                   measure.number, discovered=discovered)
+        mentions.extend(seen.values())
+    return mentions

@@ -1,0 +1,277 @@
+"""Stage 4: resolve agency mentions to canonical bodies.
+
+Chinese policy texts name bodies relative to the issuing government: "市知识产权局" in a
+天津市 document is 天津市知识产权局, "区教体局" in a 滨海新区 document is 天津市滨海新区教育体育局.
+A list shares its first prefix ("市发展改革委、工业和信息化局、科技局" are three 市 bodies).
+Abbreviations are expanded from data/agency_names.csv; every form seen is kept as an alias.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ipgraph import knowledge
+from ipgraph.model import AgencyRef
+
+# References with no type of body: "有关部门", "市直有关部门", "各有关单位" (GOLD_SPEC: not agencies).
+VAGUE = re.compile(
+    r"^(?:[省市区县]直?|[省市区县]级|[省市区县]政府)?(?:各|其他)?(?:有关|相关|其他|其它|各)?(?:职能)?(?:部门|单位|方面|机构|成员单位|责任单位)(?:和单位|等)?$"
+    r"|^(?:[省市区县])?各(?:有关|相关)?(?:职能)?(?:部门|单位)$"
+    r"|^(?:有关|相关)(?:部门|单位|方面)(?:和|及)?(?:单位|部门)?$"
+)
+# A collective of a named type of body: 各区县人民政府, 各开发区, 相关区、县(市)政府, 各街镇.
+COLLECTIVE = re.compile(r"^(?:各|相关|有关)(?=[\u4e00-\u9fff(（])")
+# A bare prefix that stands for the issuing government's place.
+PREFIX = re.compile(r"^(?P<party>中共)?(?P<p>[省市区县])(?!场|域|属|直有关|级|内|外|民)")
+# Names that carry their own identity: companies, banks, bodies named with a place or the state.
+PROPER_MARKERS = re.compile(r"^(?:中国|中华人民共和国|国家|全国|中共|中央)|(?:公司|集团|银行|分行|支行|大学|学院|研究院|研究所)")
+ORG_SUFFIX = re.compile(
+    r"(?:人民政府|政府|办公厅|办公室|委员会|管委会|委|局|厅|部|署|院|办|中心|会|所|队|处|室|站|公司|集团|银行|分行|支行|分局|"
+    r"海关|法院|检察院|大学|学院|联合会|协会|学会|小组|科|园区|开发区|新区|街镇|乡镇|街道|单位|机构|部门|区|县|市)$"
+)
+
+
+@dataclass(frozen=True)
+class Abbreviation:
+    short: str
+    full: str
+    scope: str
+
+
+@lru_cache(maxsize=1)
+def abbreviations() -> dict[str, list[Abbreviation]]:
+    table: dict[str, list[Abbreviation]] = {}
+    for row in knowledge._csv_rows("agency_names.csv"):
+        table.setdefault(row["scope"], []).append(Abbreviation(row["short"], row["full"], row["scope"]))
+    for rows in table.values():
+        rows.sort(key=lambda a: len(a.short), reverse=True)
+    return table
+
+
+def _short_forms(full_template: str) -> list[str]:
+    """Other local short forms of the same full name (发展和改革委员会 → 发展改革委, 发改委 …)."""
+    return [a.short for a in abbreviations().get("local", []) if a.full == full_template]
+
+
+@dataclass
+class Context:
+    """Where a document stands: its place and the places above it."""
+
+    jurisdiction: str | None  # 天津市滨海新区
+    level: str | None  # district
+    city: str | None = None  # 天津市
+    province: str | None = None  # 湖北省 (None for a municipality directly under the state)
+
+    @classmethod
+    def of(cls, jurisdiction: str | None, level: str | None) -> Context:
+        city = province = None
+        if jurisdiction:
+            found = knowledge.find_places(jurisdiction)
+            for _, name in found:
+                place = knowledge.places()[name]
+                if place.level == "provincial":
+                    province = name
+                elif place.level == "municipal":
+                    city = name
+                    if place.within:
+                        province = place.within
+            if level == "municipal" and not city:
+                city = jurisdiction
+            if level == "provincial" and not province:
+                province = jurisdiction
+        return cls(jurisdiction, level, city, province)
+
+    def place_for(self, prefix: str) -> tuple[str | None, str | None]:
+        """The place and level a bare 市/区/县/省 prefix stands for in this document."""
+        if prefix == "市":
+            return (self.city or self.jurisdiction), "municipal"
+        if prefix in "区县":
+            if self.level == "district":
+                return self.jurisdiction, "district"
+            return None, "district"
+        if prefix == "省":
+            return (self.province or (self.jurisdiction if self.level == "provincial" else None)), "provincial"
+        return None, None
+
+
+def split_agency_list(text: str) -> list[str]:
+    """Split "市发展改革委、工业和信息化局,各区、县(市)政府" into names.
+
+    Separators are 、 , ， ; ； and spaces; "和/与/及" are not, since they occur inside names
+    (工业和信息化局, 创新与转化中心). "各区、县(市)政府" is one collective body, not two.
+    """
+    parts: list[str] = []
+    depth = 0
+    current = ""
+    for ch in text:
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(0, depth - 1)
+        if depth == 0 and ch in "、,，;； \u3000":
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    parts = [p.strip() for p in parts if p.strip()]
+    merged: list[str] = []
+    for part in parts:
+        # "各区" + "县(市)政府": a one-character place word joins the next item
+        if merged and re.fullmatch(r"(?:各|相关|有关)?[区县市乡镇街]", merged[-1]):
+            merged[-1] = merged[-1] + "、" + part
+        else:
+            merged.append(part)
+    return merged
+
+
+class AgencyResolver:
+    """Resolves agency mentions within one document."""
+
+    def __init__(self, jurisdiction: str | None, level: str | None) -> None:
+        self.context = Context.of(jurisdiction, level)
+
+    def resolve_list(self, text: str) -> list[AgencyRef]:
+        """Resolve every body in a list; a bare prefix carries over to the items after it."""
+        refs: list[AgencyRef] = []
+        carried: str | None = None
+        for name in split_agency_list(text):
+            name = re.sub(r"(?:等)?(?:单位|部门)?$", "", name) if name.endswith("等") else name
+            prefix_match = PREFIX.match(name)
+            if prefix_match and not VAGUE.match(name):
+                carried = prefix_match.group("p")
+            ref = self.resolve(name, carried)
+            if ref is not None and all(r.canonical != ref.canonical for r in refs):
+                refs.append(ref)
+        return refs
+
+    def resolve(self, surface: str, carried_prefix: str | None = None) -> AgencyRef | None:
+        """One name → AgencyRef, or None for vague references and non-names."""
+        surface = surface.strip(" \u3000。.;；:：")
+        name = re.sub(r"\s+", "", surface)
+        later_name = None
+        m = re.match(r"^(.+?)[(（]([^()（）]*(?:局|委|办|院|厅|部))[)）]$", name)
+        if m:  # 市市场监管局(知识产权局): one body that also carries another name
+            name, later_name = m.group(1), m.group(2)
+        if not name or VAGUE.match(name) or len(name) < 2:
+            return None
+        if not ORG_SUFFIX.search(name) and not COLLECTIVE.match(name):
+            return None
+        ctx = self.context
+        if COLLECTIVE.match(name):
+            place, level = ctx.jurisdiction, ctx.level
+            full = self._expand_suffix(name)
+            return self._ref(surface, place, name, full, level, collective=True, later=later_name)
+        prefix = PREFIX.match(name)
+        if prefix:
+            body = name[prefix.end():]
+            place, level = ctx.place_for(prefix.group("p"))
+            party = prefix.group("party") or ""
+            return self._ref(surface, place, party + body, self._expand(body), level, later=later_name, bare=True)
+        # a name that starts with a place of its own
+        found = knowledge.find_places(name)
+        if found and found[0][0] == 0:
+            place_name = found[0][1]
+            full_place = knowledge.full_place(place_name)
+            body = name[len(place_name):]
+            district = re.match(r"^[\u4e00-\u9fff]{2,4}?(?:新区|区|县)(?=[\u4e00-\u9fff])", body)
+            if district and knowledge.places()[place_name].level != "district" and not _zone(district.group(0)):
+                full_place += district.group(0)
+                body = body[district.end():]
+            level = knowledge.places()[place_name].level
+            if full_place != place_name and not name.startswith(full_place):
+                level = "district" if full_place.endswith(("区", "县")) else level
+            return self._ref(surface, full_place, body, self._expand(body), level, later=later_name, own_place=True)
+        district = re.match(r"^([\u4e00-\u9fff]{2,4}?(?:新区|区|县))(?=[\u4e00-\u9fff]{2})", name)
+        if district and not _zone(district.group(1)) and ctx.city:
+            place = ctx.city + district.group(1)
+            body = name[district.end():]
+            return self._ref(surface, place, body, self._expand(body), "district", later=later_name, own_place=True)
+        named = self._expand_named(name)
+        if named or PROPER_MARKERS.search(name) or any(p.short in name for p in knowledge.places().values()):
+            return AgencyRef(canonical=named or name, surface=surface, with_jurisdiction=name,
+                             aliases=[name], level="national" if ctx.level == "national" and not named else None,
+                             later_name=self._later(later_name, None))
+        if ctx.level == "national" or (carried_prefix is None and ctx.jurisdiction is None):
+            full = self._expand_national(name)
+            return AgencyRef(canonical=full, surface=surface, with_jurisdiction=name, aliases=[name], level="national",
+                             later_name=self._later(later_name, None))
+        # an unprefixed generic body: the carried prefix, else the document's own place
+        if carried_prefix:
+            place, level = ctx.place_for(carried_prefix)
+        else:
+            place, level = ctx.jurisdiction, ctx.level
+        return self._ref(surface, place, name, self._expand(name), level, later=later_name, bare=True)
+
+    # ---- helpers
+
+    def _ref(self, surface: str, place: str | None, body: str, full_template: str, level: str | None,
+             collective: bool = False, later: str | None = None, bare: bool = False,
+             own_place: bool = False) -> AgencyRef:
+        place_text = place or ""
+        canonical = full_template.replace("{place}", place_text) if "{place}" in full_template else place_text + full_template
+        if body.startswith("中共") and "{place}" not in full_template:
+            canonical = "中共" + place_text + body[2:]
+        with_jurisdiction = (("中共" + place_text + body[2:]) if body.startswith("中共") else place_text + body)
+        aliases = [with_jurisdiction]
+        if not bare and not collective:
+            aliases.append(re.sub(r"\s+", "", surface))
+        if "{place}" in full_template:
+            for short in _short_forms(full_template):
+                aliases.append(place_text + short)
+        if place and place.startswith("中共"):
+            aliases.append(place[2:] + body)
+        ordered = list(dict.fromkeys(a for a in aliases if a and a != canonical))
+        return AgencyRef(canonical=canonical, surface=surface, with_jurisdiction=with_jurisdiction, aliases=ordered,
+                         jurisdiction=place, level=level, collective=collective,
+                         later_name=self._later(later, place))
+
+    def _later(self, later: str | None, place: str | None) -> str | None:
+        if not later:
+            return None
+        expanded = self._expand(later)
+        return expanded.replace("{place}", place or "") if "{place}" in expanded else (place or "") + expanded
+
+    @staticmethod
+    def _expand(body: str) -> str:
+        """The full form template of a local body ("发展改革委" → "{place}发展和改革委员会")."""
+        for abbr in abbreviations().get("local", []):
+            if body == abbr.short or (body.endswith(abbr.short) and len(abbr.short) >= 2 and
+                                      not body.endswith(abbr.full.replace("{place}", ""))):
+                head = body[: len(body) - len(abbr.short)]
+                if head.endswith("人民") and abbr.short == "政府":
+                    continue
+                full = abbr.full.replace("{place}", "")
+                if abbr.full.startswith("{place}"):
+                    return "{place}" + head + full
+                return abbr.full.replace("{place}", "{place}" + head) if head else abbr.full
+        return body
+
+    @staticmethod
+    def _expand_suffix(name: str) -> str:
+        """Collective bodies keep their wording; only a trailing 政府 becomes 人民政府."""
+        if name.endswith("政府") and not name.endswith("人民政府"):
+            return name[:-2] + "人民政府"
+        return name
+
+    @staticmethod
+    def _expand_national(name: str) -> str:
+        for abbr in abbreviations().get("national", []):
+            if name == abbr.short:
+                return abbr.full
+        return name
+
+    @staticmethod
+    def _expand_named(name: str) -> str | None:
+        for abbr in abbreviations().get("named", []):
+            pattern = "^" + re.escape(abbr.short).replace(r"\{p\}", r"(?P<p>[\u4e00-\u9fff]{2,3})") + "$"
+            m = re.match(pattern, name)
+            if m:
+                return abbr.full.replace("{p}", m.group("p"))
+        return None
+
+
+def _zone(word: str) -> bool:
+    """Words ending in 区 that name a zone, not an administrative district."""
+    return bool(re.search(r"(?:示范|自贸|开发|高新|园|片|城|街|社|景|保税|试验|功能|集聚|辖|山|老|核心|承载)区$", word))
