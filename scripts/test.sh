@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The README's test command: installs everything the tests need on a fresh machine
+# (Debian packages, the package with its test extra), then runs the whole suite.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k structure`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use (one per line, with the reason).
+APT_PACKAGES=(
+  chromium              # the HTML graph page is tested in a real headless browser
+  fonts-wqy-microhei    # without a CJK font Chromium draws Chinese labels as boxes
+  virtuoso-opensource   # a real triple-store server for the remote-store tests
+)
+
+if command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" != 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+python3 -m pytest "$@"
