@@ -134,5 +134,10 @@ def eval_command(gold_dir: Path, as_json: bool, graph_dir: Path) -> None:
     click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_scores(result))
 
 
+@main.group()
+def bench() -> None:
+    """Benchmarks that print speed and memory figures (results are quoted in the README)."""
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
