@@ -23,12 +23,12 @@ VAGUE = re.compile(
 # A collective of a named type of body: 各区县人民政府, 各开发区, 相关区、县(市)政府, 各街镇.
 COLLECTIVE = re.compile(r"^(?:各|相关|有关)(?=[\u4e00-\u9fff(（])")
 # A bare prefix that stands for the issuing government's place.
-PREFIX = re.compile(r"^(?P<party>中共)?(?P<p>[省市区县])(?!场|域|属|直有关|级|内|外|民)")
+PREFIX = re.compile(r"^(?P<party>中共)?(?P<p>[省市区县])(?!场|域|属|直有关|级|民)")
 # Names that carry their own identity: companies, banks, bodies named with a place or the state.
 PROPER_MARKERS = re.compile(r"^(?:中国|中华人民共和国|国家|全国|中共|中央)|(?:公司|集团|银行|分行|支行|大学|学院|研究院|研究所)")
 ORG_SUFFIX = re.compile(
     r"(?:人民政府|政府|办公厅|办公室|委员会|管委会|委|局|厅|部|署|院|办|中心|会|所|队|处|室|站|公司|集团|银行|分行|支行|分局|"
-    r"海关|法院|检察院|大学|学院|联合会|协会|学会|小组|科|园区|开发区|新区|街镇|乡镇|街道|单位|机构|部门|区|县|市)$"
+    r"海关|法院|检察院|大学|学院|联合会|协会|学会|小组|科|园区|开发区|新区|街镇|乡镇|街道|单位|机构|部门|区|县|市|联|协)$"
 )
 
 
@@ -159,6 +159,10 @@ class AgencyResolver:
         if not ORG_SUFFIX.search(name) and not COLLECTIVE.match(name):
             return None
         ctx = self.context
+        youth = re.fullmatch(r"团([省市区县])委", name)
+        if youth:  # 团市委: the Communist Youth League committee of the place
+            place, level = ctx.place_for(youth.group(1))
+            return self._ref(surface, place, "团委", "共青团{place}委员会", level, later=later_name, bare=True)
         if COLLECTIVE.match(name):
             place, level = ctx.jurisdiction, ctx.level
             full = self._expand_suffix(name)
@@ -203,6 +207,22 @@ class AgencyResolver:
         else:
             place, level = ctx.jurisdiction, ctx.level
         return self._ref(surface, place, name, self._expand(name), level, later=later_name, bare=True)
+
+    def is_anchored(self, name: str) -> bool:
+        """Does the name start like a body's name (a place prefix, 各/相关, a place, a proper name)?
+
+        Used where a name must stand on its own, e.g. as the subject of a sentence, to tell
+        "市知识产权局…" from "指导各街镇…".
+        """
+        name = re.sub(r"\s+", "", name)
+        return bool(
+            (PREFIX.match(name) and not VAGUE.match(name))
+            or COLLECTIVE.match(name)
+            or re.fullmatch(r"团[省市区县]委", name)
+            or (knowledge.find_places(name) and knowledge.find_places(name)[0][0] == 0)
+            or self._expand_named(name)
+            or PROPER_MARKERS.match(name)
+        )
 
     # ---- helpers
 

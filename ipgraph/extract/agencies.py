@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from ipgraph.model import AgencyRef, Assignment, Measure, Span
-from ipgraph.resolve import AgencyResolver
+from ipgraph.resolve import VAGUE, AgencyResolver
 
 _OPEN = {")": "(", "）": "（", "]": "[", "】": "【"}
 _ROLE_LABEL = re.compile(
@@ -121,12 +121,53 @@ def _union(first: list[AgencyRef], second: list[AgencyRef]) -> list[AgencyRef]:
     return out
 
 
+# A sentence whose subject is a body and whose verb gives it work: "X会同相关部门对…开展督促",
+# "X承担领导小组办公室工作职责", "各县市区、各部门加强…". 会同/牵头 make the subject lead.
+_PROSE = re.compile(
+    r"(?:^|(?<=[。;；\n]))\s*(?P<subject>[\u4e00-\u9fff、()（)]{2,40}?)(?P<verb>会同|牵头|负责|承担|要加强|加强|要)"
+)
+
+
+def prose_assignment(measure: Measure, resolver: AgencyResolver) -> tuple[list[AgencyRef], list[AgencyRef], Span] | None:
+    """Assignments stated in sentences rather than a clause (rule lead_agency.prose.v1).
+
+    Only a subject made entirely of bodies counts (every listed name resolves or is a vague
+    reference), so ordinary sentences never yield an agency.
+    """
+    lead: list[AgencyRef] = []
+    responsible: list[AgencyRef] = []
+    first: Span | None = None
+    text = measure.span.text
+    for m in _PROSE.finditer(text):
+        subject = m.group("subject")
+        names = [n for n in re.split(r"[、,，]", subject) if n]
+        refs = resolver.resolve_list(subject)
+        resolvable = [n for n in names if resolver.resolve(n, "市") is not None or VAGUE.match(n)]
+        if not refs or len(resolvable) != len(names) or not resolver.is_anchored(names[0]):
+            continue
+        if m.group("verb") in ("会同", "牵头"):
+            lead.extend(r for r in refs if all(x.canonical != r.canonical for x in lead))
+        responsible = _union(responsible, refs)
+        end = text.find("。", m.end())
+        span_end = end + 1 if end != -1 else len(text)
+        if first is None:
+            first = Span(measure.span.start + m.start("subject"), measure.span.start + span_end, text[m.start("subject"):span_end])
+    if not responsible or first is None:
+        return None
+    return lead, _union(lead, responsible), first
+
+
 def extract_assignments(measures: list[Measure], resolver: AgencyResolver) -> list[Assignment]:
     """One Assignment per measure that names agencies."""
     out = []
     for measure in measures:
         clause = find_clause(measure)
         if clause is None:
+            prose = prose_assignment(measure, resolver)
+            if prose is not None:
+                lead, responsible, span = prose
+                out.append(Assignment(measure=measure.number, lead=lead, responsible=responsible,
+                                      evidence=span, rule="lead_agency.prose.v1"))
             continue
         lead, responsible, rule = parse_clause(clause, resolver)
         if not responsible:

@@ -65,6 +65,8 @@ def citation_level(title: str | None, number: str | None, kind: str, doc_level: 
         place = place_of(title) or place_of(own)
         if place:
             return level_of_place(place)
+        if own.startswith("政府"):  # 《政府工作报告》: "the government" without a place is the document's own
+            return doc_level
         if INTERNATIONAL.search(own) and not re.search(r"(?:中国|国家|全国)", own):
             return "international"
         if re.match(r"^(?:国务院|中共中央|国家|全国|中华人民共和国|“十[一二三四五六七八九]五”国家)", title):

@@ -29,22 +29,25 @@ _AFTER = {"以上": ">=", "左右": "≈", "以下": "<=", "以内": "<=", "上�
 _VERBS = ("新培育", "培育", "新增", "建设", "建成", "引进", "打造", "认定", "组建", "培训", "再培训", "发行", "举办", "完成",
           "创建", "成立", "设立", "形成", "开展", "推动", "支持", "实施", "引导支持", "集聚", "评选", "建立", "争创", "服务")
 CMP_BEFORE = re.compile(
-    r"(?P<cmp>" + "|".join(sorted(map(re.escape, _BEFORE), key=len, reverse=True)) + r")\s*" + NUM + r"\s*(?P<unit>" + UNIT + r")(?P<post>以上|左右|以下|以内)?"
+    r"(?P<cmp>" + "|".join(sorted(map(re.escape, _BEFORE), key=len, reverse=True)) + r")\s*" + NUM + r"\s*(?P<unit>" + UNIT + r")\s*(?P<post>以上|左右|以下|以内)?"
 )
 CMP_AFTER = re.compile(NUM + r"\s*(?P<unit>" + UNIT + r")(?P<post>以上|左右|以下|以内|上下)")
 VERB_COUNT = re.compile(
-    r"(?P<verb>" + "|".join(sorted(_VERBS, key=len, reverse=True)) + r")(?:了)?\s*" + NUM + r"\s*(?P<unit>(?:家|个|项|名|人|期|单|所|件|批|座))(?P<obj>[^,，。;；、:：()（）]{2,30})"
+    r"(?P<verb>" + "|".join(sorted(_VERBS, key=len, reverse=True)) + r")(?:了)?\s*" + NUM + r"\s*(?P<unit>(?:家|个|项|名|人|期|单|所|件|批|座))(?=[\u4e00-\u9fff“])"
 )
-LIST_COUNT = re.compile(r"、\s*" + NUM + r"\s*(?P<unit>(?:家|个|项|名|人|期|单|所|件))(?P<obj>[^,，。;；、:：()（）]{2,30})")
+LIST_COUNT = re.compile(r"[、,，]\s*" + NUM + r"\s*(?P<unit>(?:家|个|项|名|人|期|单|所|件))(?=[\u4e00-\u9fff“])")
+END_COUNT = re.compile(NUM + r"\s*(?P<unit>项|个|家|件|名|人|期|单|所|批|座)(?=[,，。;；、]|$)")
+_OBJECT = re.compile(r"(?:[^,，。;；、:：()（）\d]|、(?!\d))(?:[^,，。;；:：()（）]|、(?!\d)){1,29}")
 YEAR = re.compile(r"(?:到|至|截至|截止到|力争到|预计到)?\s*(?P<year>20[2-9]\d)\s*年(?:底|末)?")
-_CLAUSE_BOUNDARY = re.compile(r"[,，;；:：。!！?？\n]")
+_CLAUSE_BOUNDARY = re.compile(r"[,，;；:：。!！?？()（）]")
 _LEAD_NOISE = re.compile(r"^(?:到20\d\d年(?:底|末)?|力争|全区|全市|全省|实现|推动|其中|并且|同时|以|使|确保|争取)+")
 
 
 def _sentences(text: str, start: int, end: int):
-    """Sentences of text[start:end] with their offsets."""
+    """Sentences of text[start:end] with their offsets; a single line break does not end one
+    (text copied from PDFs breaks lines inside sentences), a blank line does."""
     pos = start
-    for m in re.finditer(r"[。;；!！?？\n]", text[start:end]):
+    for m in re.finditer(r"[。;；!！?？]|\n\s*\n", text[start:end]):
         stop = start + m.end()
         if stop - pos > 1:
             yield pos, stop
@@ -69,51 +72,82 @@ def _year(sentence: str, upto: int) -> int | None:
     return int(after.group(1)) if after else None
 
 
+_ITEM_MARK = re.compile(r"^(?:\d{1,3}[.．、]|[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、)")
+
+
 def _indicator_before(sentence: str, upto: int) -> str:
     left = _CLAUSE_BOUNDARY.split(sentence[:upto])[-1]
-    left = re.sub(r"\s+", "", left)
+    left = _ITEM_MARK.sub("", left)
     left = _LEAD_NOISE.sub("", left)
     return left.strip("“”\"")
+
+
+def _indicator_around_bracket(sentence: str, upto: int) -> str:
+    """"每年筛选一批(不低于20家)": the clause before the bracket names what is counted."""
+    left = re.split(r"[,，;；:：。!！?？]", sentence[:upto])[-1]
+    left = re.sub(r"[(（][^()（）]*$", "", left)
+    return _LEAD_NOISE.sub("", _ITEM_MARK.sub("", left)).strip("“”\"")
+
+
+def _object_after(sentence: str, start: int) -> str:
+    """The thing counted after "N家": up to the clause end; 、 joins words unless a new count follows."""
+    m = _OBJECT.match(sentence[start:])
+    return re.sub(r"^(以上|左右|以下|以内)", "", m.group(0)) if m else ""
+
+
+def _compact(text: str) -> tuple[str, list[int]]:
+    keep = [(i, ch) for i, ch in enumerate(text) if not ch.isspace()]
+    return "".join(ch for _, ch in keep), [i for i, _ in keep]
 
 
 def sentence_targets(text: str, start: int, end: int, year_hint: int | None = None) -> list[Target]:
     out: list[Target] = []
     for s_start, s_end in _sentences(text, start, end):
-        sentence = text[s_start:s_end]
+        # match on the sentence without spaces and line breaks; map offsets back for the evidence
+        sentence, index = _compact(text[s_start:s_end])
+        if not sentence:
+            continue
         taken: list[tuple[int, int]] = []
 
         def add(m: re.Match[str], comparator: str, indicator: str) -> None:
             if any(a < m.end() and m.start() < b for a, b in taken):
                 return
-            indicator = indicator or ""
+            if sentence[m.end():m.end() + 1] == "的":
+                return  # "3%以内的…": a condition, not a target
+            indicator = indicator.strip("“”\"(（")
             if len(indicator) < 2:
                 return
             taken.append((m.start(), m.end()))
-            span_start = s_start + max(0, m.start() - len(indicator) - 2)
+            first = max(0, m.start() - len(indicator) - 2)
+            span_start = s_start + index[first]
+            span_end = s_start + index[m.end() - 1] + 1
             out.append(Target(indicator=indicator, value=_value(m), unit=m.group("unit").replace("％", "%"),
                               year=_year(sentence, m.start()) or year_hint, comparator=comparator,
-                              span=Span(span_start, s_start + m.end(), text[span_start:s_start + m.end()])))
+                              span=Span(span_start, span_end, text[span_start:span_end])))
 
         for m in CMP_BEFORE.finditer(sentence):
             comparator = _AFTER.get(m.group("post") or "", _BEFORE[m.group("cmp")])
             indicator = _indicator_before(sentence, m.start())
-            if not indicator or len(indicator) < 3:  # "至少2家X": the thing counted follows
-                obj = re.match(r"^([^,，。;；、:：()（）]{2,30})", sentence[m.end():])
-                verb = _indicator_before(sentence, m.start())
-                indicator = (verb + obj.group(1)) if obj else verb
+            obj = _object_after(sentence, m.end())
+            if obj and (m.group("cmp") in ("至少", "不少于") or len(indicator) < 3):
+                indicator += obj  # "成立至少2家X": the thing counted follows the number
+            if len(indicator) < 2:
+                indicator = _indicator_around_bracket(sentence, m.start())
             add(m, comparator, indicator)
         for m in VERB_COUNT.finditer(sentence):
             post = re.match(r"^(以上|左右|以下|以内)", sentence[m.end("unit"):])
             comparator = _AFTER[post.group(1)] if post else (">=" if m.group("num2") else "=")
-            obj = re.sub(r"^(以上|左右|以下|以内)", "", m.group("obj"))
-            add(m, comparator, m.group("verb") + obj)
+            add(m, comparator, m.group("verb") + _object_after(sentence, m.end("unit")))
         for m in CMP_AFTER.finditer(sentence):
             add(m, _AFTER[m.group("post")], _indicator_before(sentence, m.start()))
         for m in LIST_COUNT.finditer(sentence):
             if taken and min(a for a, _ in taken) < m.start():
-                obj = m.group("obj")
-                post = re.match(r"^(以上|左右)", obj)
+                obj = _object_after(sentence, m.end("unit"))
+                post = re.match(r"^(以上|左右)", sentence[m.end("unit"):])
                 add(m, _AFTER[post.group(1)] if post else out[-1].comparator if out else "=", obj)
+        for m in END_COUNT.finditer(sentence):
+            # "开展产业规划类专利导航6项": a planned count closing its clause
+            add(m, ">=" if m.group("num2") else "=", _indicator_before(sentence, m.start()))
     return out
 
 
