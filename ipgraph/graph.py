@@ -14,6 +14,7 @@ from urllib.parse import quote
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
+from ipgraph.extract.programmes import scheme_aliases
 from ipgraph.model import AgencyRef, Citation, DocumentRecord, Measure, Span, Target
 from ipgraph.vocab import DATA, ELI, IPG, ORG
 
@@ -116,7 +117,8 @@ class GraphBuilder:
             other = self.agency(AgencyRef(canonical=ref.later_name, surface=ref.later_name,
                                           with_jurisdiction=ref.later_name, jurisdiction=ref.jurisdiction,
                                           level=ref.level))
-            g.add((node, IPG.alsoNamed, other))
+            # 市市场监管局(知识产权局): the bracketed body was merged into this one; two nodes, one relation
+            g.add((other, IPG.reorganisedAs, node))
         return node
 
     def programme(self, canonical: str, surface: str, aliases: Iterable[str] = (), discovered: bool = False) -> URIRef:
@@ -237,7 +239,8 @@ class GraphBuilder:
                 self.evidence(m_node, IPG.responsibleAgency, a_node, assignment.evidence, name)
 
         for mention in record.programmes:
-            p_node = self.programme(mention.canonical, mention.surface, discovered=mention.discovered)
+            p_node = self.programme(mention.canonical, mention.surface, aliases=scheme_aliases(mention.canonical),
+                                    discovered=mention.discovered)
             subject = measure_nodes.get(mention.measure) if mention.measure else None
             if subject is not None:
                 g.add((subject, IPG.mentions, p_node))

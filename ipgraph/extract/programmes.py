@@ -108,50 +108,87 @@ def box_titles(text: str) -> dict[str, str]:
     return out
 
 
-def discover(text: str) -> list[tuple[str, int, int]]:
-    """Named schemes found by pattern: (name, start, end)."""
+_NOT_A_NAME = re.compile(r"(?:的|落实|推动|支持|加强|开展|围绕|以及|等)|^(?:全市|全区|全省|全县|本市|新一轮|一批|各类|系列)")
+_IP_TOPIC = re.compile(r"知识产权|专利|商标|版权|地理标志|品牌|著作权|植物新品种|集成电路")
+
+
+def discover(text: str) -> list[tuple[str, int, int, bool]]:
+    """Named schemes found by pattern: (name, start, end, strong).
+
+    Strong: a quoted name with a scheme word (“蓝天”专项整治行动). Weak: "实施X工程", kept only
+    when X is about IP and reads as a name (no verbs, no 的, no determiners such as 全市).
+    """
     found = []
     for m in _QUOTED.finditer(text):
         name = m.group("name")
         if re.search(r"\d", name) and "+" not in name:
             continue
-        found.append((f"“{name}”{m.group('word')}", m.start(), m.end()))
+        found.append((f"“{name}”{m.group('word')}", m.start(), m.end(), True))
     for m in _IMPLEMENT.finditer(text):
         name = m.group("name").strip("“”\"")
-        if len(name) >= 6 and not re.search(r"[,，。;；]", name):
-            found.append((name, m.start("name"), m.end("name")))
+        if 6 <= len(name) <= 16 and not re.search(r"[,，。;；]", name) and _IP_TOPIC.search(name) \
+                and not _NOT_A_NAME.search(name):
+            found.append((name, m.start("name"), m.end("name"), False))
     return found
 
 
+def _quoted_core(name: str) -> str:
+    m = re.match(r"^“(.+?)”", name)
+    return m.group(1) if m else name
+
+
 def extract_programmes(measures: list[Measure], full_text: str) -> list[ProgrammeMention]:
-    """Programme mentions per measure, known ones first, discovered ones after."""
+    """Programme mentions per measure (rule programme.match.v1 / programme.discover.v1).
+
+    A known form that stands inside a longer named programme (a 专栏 title, a quoted name) is
+    part of that name, not a mention of its own: "地理标志运用促进工程" names the 工程, not 地理标志运用促进.
+    """
     boxes = box_titles(full_text)
+    box_keys = {normalise(t)[0] for t in boxes.values()}
     known_keys = {normalise(f)[0]: p.canonical for p in known_programmes() for f in p.forms}
     mentions: list[ProgrammeMention] = []
     for measure in measures:
         text = measure.span.text
         base = measure.span.start
-        seen: dict[str, ProgrammeMention] = {}
-        covered: list[tuple[int, int]] = []
-        for canonical, start, end in match_known(text):
-            covered.append((start, end))
-            if canonical not in seen:
-                seen[canonical] = ProgrammeMention(canonical, text[start:end], Span(base + start, base + end, text[start:end]),
-                                                   measure.number)
-        candidates = discover(text)
+        known = match_known(text)
+        strong: list[tuple[str, int, int]] = []
+        for name, start, end, is_strong in discover(text):
+            key = normalise(name)[0]
+            if key in known_keys or normalise(_quoted_core(name))[0] in known_keys:
+                continue  # a known programme: matched by the scheme
+            if is_strong or key in box_keys:
+                strong.append((name, start, end))
+            elif not any(start <= a and b <= end for _, a, b in known) and \
+                    not any(a <= start and end <= b for _, a, b in known):
+                strong.append((name, start, end))
         for m in _SEE_BOX.finditer(text):
             title = boxes.get(m.group("n"))
-            if title:
-                candidates.append((title, m.start(), m.end()))
-        for name, start, end in candidates:
+            if not title:
+                continue
+            # the name usually stands right before "(见专栏N)"
+            where = text.rfind(title, 0, m.start())
+            start = where if where != -1 else m.start()
+            end = where + len(title) if where != -1 else m.end()
+            canonical = known_keys.get(normalise(title)[0])
+            strong.append((canonical or title, start, end))
+        seen: dict[str, ProgrammeMention] = {}
+        for canonical, start, end in known:
+            if any(a <= start and end <= b and (b - a) > (end - start) for _, a, b in strong):
+                continue
+            seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end],
+                                                        Span(base + start, base + end, text[start:end]), measure.number))
+        for name, start, end in strong:
             key = normalise(name)[0]
-            canonical = known_keys.get(key)
-            if canonical is None and any(a <= start and end <= b for a, b in covered):
-                continue  # inside a known programme's form
-            discovered = canonical is None
-            canonical = canonical or name
-            if canonical not in seen:
-                seen[canonical] = ProgrammeMention(canonical, text[start:end], Span(base + start, base + end, text[start:end]),
-                                                   measure.number, discovered=discovered)
+            canonical = known_keys.get(key, name)
+            seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end], Span(base + start, base + end, text[start:end]),
+                                                        measure.number, discovered=key not in known_keys))
         mentions.extend(seen.values())
     return mentions
+
+
+def scheme_aliases(canonical: str) -> tuple[str, ...]:
+    """Every form the scheme knows for a programme (for the graph's skos:altLabel)."""
+    for programme in known_programmes():
+        if programme.canonical == canonical:
+            return programme.forms
+    return ()
