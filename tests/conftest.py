@@ -1,0 +1,54 @@
+"""Shared fixtures. Paths are found from this file, so the suite runs from any folder."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "data" / "corpus"
+GOLD = REPO / "data" / "gold"
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def gold_dir() -> Path:
+    return GOLD
+
+
+@pytest.fixture(scope="session")
+def corpus_build():
+    """The shipped corpus built once per test session (a BuildResult)."""
+    from ipgraph.pipeline import build_graph
+
+    return build_graph([CORPUS])
+
+
+@pytest.fixture(scope="session")
+def corpus_graph(corpus_build):
+    return corpus_build.graph
+
+
+@pytest.fixture(scope="session")
+def built_dir(tmp_path_factory, corpus_build) -> Path:
+    """A build folder (ipgraph.ttl, ipgraph.nt, summary.json …) written from the corpus build."""
+    from ipgraph.pipeline import write_outputs
+
+    out = tmp_path_factory.mktemp("build")
+    write_outputs(corpus_build, out)
+    return out
+
+
+def load_gold(name: str) -> dict:
+    return json.loads((GOLD / f"{Path(name).stem}.json").read_text(encoding="utf-8"))
