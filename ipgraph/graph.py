@@ -279,7 +279,7 @@ class GraphBuilder:
         node = URIRef(f"{doc}/target/{target.span.start}-{target.span.end}")
         g.add((node, RDF.type, IPG.Target))
         value = _decimal(target.value)
-        label = f"{target.indicator} {target.comparator} {value}{target.unit or ''}"
+        label = f"{target.indicator} {target.comparator} {value.removesuffix('.0')}{target.unit or ''}"
         if target.year:
             label += f" ({target.year})"
         g.add((node, RDFS.label, _zh(label)))
@@ -308,8 +308,9 @@ class GraphBuilder:
 
 
 def _decimal(value: float) -> str:
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return text or "0"
+    """Canonical xsd:decimal lexical form ("3000.0", "7.5"), the form Turtle writes back."""
+    text = f"{value:.6f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 def bind_prefixes(graph: Graph) -> None:

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from ipgraph import knowledge
 from ipgraph.model import AgencyRef
+from ipgraph.structure import level_of_place, place_of
 
 # References with no type of body: "有关部门", "市直有关部门", "各有关单位" (GOLD_SPEC: not agencies).
 VAGUE = re.compile(
@@ -192,6 +193,14 @@ class AgencyResolver:
             place = ctx.city + district.group(1)
             body = name[district.end():]
             return self._ref(surface, place, body, self._expand(body), "district", later=later_name, own_place=True)
+        own = place_of(name)
+        if own and name.startswith(own) and len(name) > len(own) + 1 and not _zone(own):
+            # a place the gazetteer does not list: 宜都市市场监管局, 示例市人民政府办公室
+            body = name[len(own):]
+            return self._ref(surface, own, body, self._expand(body), level_of_place(own), later=later_name, own_place=True)
+        if ctx.level == "national" and self._expand_national(name) != name:
+            return AgencyRef(canonical=self._expand_national(name), surface=surface, with_jurisdiction=name,
+                             aliases=[name], level="national", later_name=self._later(later_name, None))
         named = self._expand_named(name)
         if named or PROPER_MARKERS.search(name) or any(p.short in name for p in knowledge.places().values()):
             return AgencyRef(canonical=named or name, surface=surface, with_jurisdiction=name,

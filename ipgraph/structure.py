@@ -467,15 +467,31 @@ def place_of(name: str) -> str | None:
         m = _DISTRICT_AFTER.match(rest)
         if m and knowledge.places().get(m.group(0)) is None and not _NOT_A_DISTRICT.search(m.group(0)):
             return place + m.group(0)
-        # a province followed by one of its cities
+        # a province followed by one of its cities (listed or not)
         for pos2, place2 in found[1:]:
             if pos2 == pos + len(place) and knowledge.places()[place2].within == place:
                 return place + place2
+        if knowledge.places()[place].level == "provincial":
+            m = _PLACE_START.match(rest)
+            if m and m.group("city"):
+                return place + m.group("city")
+        return place
+    # a place the gazetteer does not list (county-level cities, new places): "XX省", "XX市" at the start
+    m = _PLACE_START.match(name)
+    if m and (m.group("prov") or m.group("city")):
+        place = (m.group("prov") or "") + (m.group("city") or "")
+        rest = name[m.end():]
+        d = _DISTRICT_AFTER.match(rest)
+        if d and not _NOT_A_DISTRICT.search(d.group(0)):
+            place += d.group(0)
         return place
     m = _DISTRICT_START.match(name)
     if m and not _NOT_A_DISTRICT.search(m.group("d")):
         return m.group("d")
     return None
+
+
+_PLACE_START = re.compile(r"^(?P<prov>[\u4e00-\u9fff]{2,3}(?:省|自治区))?(?P<city>[\u4e00-\u9fff]{2,3}?市(?!场|级|区县|直|属))?")
 
 
 # Words that end in 区 but name no district: 示范区, 自贸区, 开发区, 园区 …

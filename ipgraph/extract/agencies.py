@@ -98,7 +98,8 @@ def parse_clause(clause: Clause, resolver: AgencyResolver) -> tuple[list[AgencyR
     m = re.match(r"^(?P<lead>.+?)牵头(?:负责)?(?:[,，;；、](?P<rest>.+?)(?:配合|参与|负责|协助|协同)?)?$", body)
     if m:
         lead = resolver.resolve_list(m.group("lead"))
-        rest = resolver.resolve_list(m.group("rest")) if m.group("rest") else []
+        rest_text = re.sub(r"(?:按职责分工|分工|共同|具体)?(?:负责|配合|参与|协助|协同)?$", "", m.group("rest") or "")
+        rest = resolver.resolve_list(rest_text) if rest_text else []
         return lead, _union(lead, rest), "lead_agency.qiantou.v1"
     # X负责, Y配合
     m = re.match(r"^(?P<main>.+?)(?:按职责分工|按职责|分工|共同|具体)?负责(?:[,，;；](?P<rest>.+?)(?:配合|参与|协助))?$", body)

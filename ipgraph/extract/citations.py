@@ -132,8 +132,10 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
         kind = "drafts" if _is_draft(text, m.start()) and not _inside(m.start(), background) else "cites"
         sentence = _sentence(text, m.start(), m.end())
         key = directive_key(title, number)
+        inner = WRAPPER.match(title)
         _merge(found, Citation(
-            title=title, doc_number=number, kind=kind,
+            # the policy's own title: 关于印发〈X〉的通知 is X (the printed form stays in surfaces)
+            title=inner.group("inner") if inner else title, doc_number=number, kind=kind,
             level=citation_level(title, number, kind, meta.level), issuer=_issuer_of(title),
             span=sentence, key=key, surfaces=[title]))
 

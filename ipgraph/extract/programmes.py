@@ -96,6 +96,8 @@ def match_known(text: str) -> list[tuple[str, int, int]]:
         if canonical is None:
             continue
         start, end = index[m.start()], index[m.end() - 1] + 1
+        if start > 0 and text[start - 1] in "“\"「" and any(q in text[start:end] for q in "”\"」"):
+            start -= 1  # keep the opening quote of “铁拳”行动 with its closing one
         found.append((canonical, start, end))
     return found
 
@@ -137,6 +139,14 @@ def _quoted_core(name: str) -> str:
     return m.group(1) if m else name
 
 
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence of `text` around [start, end): the evidence shown for a mention."""
+    left = max(text.rfind(ch, 0, start) for ch in "。;；!！?？\n") + 1
+    ends = [i for i in (text.find(ch, end) for ch in "。;；!！?？\n") if i != -1]
+    right = min(ends) + 1 if ends else len(text)
+    return left, right
+
+
 def extract_programmes(measures: list[Measure], full_text: str) -> list[ProgrammeMention]:
     """Programme mentions per measure (rule programme.match.v1 / programme.discover.v1).
 
@@ -175,12 +185,14 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
         for canonical, start, end in known:
             if any(a <= start and end <= b and (b - a) > (end - start) for _, a, b in strong):
                 continue
+            a, b = _sentence(text, start, end)
             seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end],
-                                                        Span(base + start, base + end, text[start:end]), measure.number))
+                                                        Span(base + a, base + b, text[a:b]), measure.number))
         for name, start, end in strong:
             key = normalise(name)[0]
             canonical = known_keys.get(key, name)
-            seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end], Span(base + start, base + end, text[start:end]),
+            a, b = _sentence(text, start, end)
+            seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end], Span(base + a, base + b, text[a:b]),
                                                         measure.number, discovered=key not in known_keys))
         mentions.extend(seen.values())
     return mentions
