@@ -178,7 +178,9 @@ class AgencyResolver:
         found = knowledge.find_places(name)
         if found and found[0][0] == 0:
             place_name = found[0][1]
-            full_place = knowledge.full_place(place_name)
+            # a district is named with its city (滨海新区 → 天津市滨海新区); a city stands alone
+            is_district = knowledge.places()[place_name].level == "district"
+            full_place = knowledge.full_place(place_name) if is_district else place_name
             body = name[len(place_name):]
             district = re.match(r"^[\u4e00-\u9fff]{2,4}?(?:新区|区|县)(?=[\u4e00-\u9fff])", body)
             if district and knowledge.places()[place_name].level != "district" and not _zone(district.group(0)):

@@ -282,9 +282,11 @@ def _lead_phrase(first: str, separate_heading: bool) -> str | None:
     if separate_heading:
         return first.rstrip("。.;；") or None
     m = re.match(r"^([^。;；!！?？]{2,40})[。]", first)
-    if m and len(first) > m.end():
-        return m.group(1)
-    return None
+    if not m:
+        return None
+    # a lead phrase is followed by body text, not only by the assignment clause "(X负责)"
+    rest = re.sub(r"[(（\[【][^()（）\[\]【】]*(?:[(（][^()（）]*[)）][^()（）\[\]【】]*)*[)）\]】]\s*$", "", first[m.end():])
+    return m.group(1) if len(rest.strip()) >= 4 else None
 
 
 def _number_paths(item: Item) -> list[int]:

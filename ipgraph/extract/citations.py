@@ -28,6 +28,8 @@ ISSUER_BEFORE_GUANYU = re.compile(r"^(?P<issuer>.{2,40}?(?:国务院|中共中�
 INTERNATIONAL = re.compile(r"(?:条约|公约|协定|议定书|国际|世界知识产权组织)")
 _NATIONAL_PREFIX = re.compile(r"^(?:国|财|工信|科|教|人社|商|农|公|发改|中发|中办|国知|国市监)")
 _PROVINCE_ABBR = "京津沪渝冀晋蒙辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新"
+# words that run into a 文号 written in prose: "落实国办发〔2023〕37号"
+_LEADING_WORDS = re.compile(r"^(?:贯彻落实|根据|按照|依据|依照|参照|对照|落实|贯彻|执行|印发|转发|见|和|与|及|的|以)+")
 _BACK_REF = re.compile(r"[(（]\s*以下简称\s*《([^《》]{1,20})》\s*[)）]")
 
 
@@ -143,7 +145,7 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
         for m in pattern.finditer(text):
             if any(a <= m.start() < b for a, b in taken) or _inside_title(text, m.start()):
                 continue
-            number = re.sub(r"\s+", "", m.group("num"))
+            number = _LEADING_WORDS.sub("", re.sub(r"\s+", "", m.group("num")))
             if meta.doc_number and compare_form(number) == compare_form(meta.doc_number):
                 continue
             if m.start() < parsed.body_start and pattern is DOC_NUMBER:

@@ -1,0 +1,56 @@
+"""Citations: titles with 文号, drafts versus cites, exclusions, one key per directive, levels."""
+from __future__ import annotations
+
+from ipgraph.extract.citations import citation_level, directive_key, extract_citations
+from ipgraph.model import SourceDocument
+from ipgraph.structure import parse_document
+
+
+def cite(text: str):
+    parsed = parse_document(SourceDocument(name="doc.txt", text=text))
+    return {c.title or c.doc_number: c for c in extract_citations(parsed, parsed.background)}
+
+
+DOC = (
+    "某市知识产权实施方案\n\n"
+    "为贯彻落实《国务院办公厅关于印发〈专利转化运用专项行动方案(2023—2025年)〉的通知》(国办发〔2023〕37号)"
+    "和《天津市知识产权战略纲要》(以下简称《纲要》),制定本方案。\n\n"
+    "一、规划背景\n出台《某市知识产权质押融资实施办法》等文件。\n\n"
+    "二、重点任务\n1.完善制度。根据《纲要》要求,研究制定《某市专利促进条例》、《某市著作权保护条例》,"
+    "贯彻国家标准《企业知识产权管理规范》(GB/T29490-2013),在《中国知识产权报》宣传,落实某发〔2019〕5号文件。\n"
+)
+
+
+def test_titles_numbers_kinds_and_exclusions():
+    found = cite(DOC)
+    assert set(found) == {"专利转化运用专项行动方案(2023—2025年)", "天津市知识产权战略纲要", "某市知识产权质押融资实施办法",
+                          "某市专利促进条例", "某市著作权保护条例", "企业知识产权管理规范", "某发〔2019〕5号"}
+    assert found["专利转化运用专项行动方案(2023—2025年)"].doc_number == "国办发〔2023〕37号"
+    assert found["专利转化运用专项行动方案(2023—2025年)"].level == "national"
+    assert found["企业知识产权管理规范"].doc_number == "GB/T29490-2013"
+    assert found["某市专利促进条例"].kind == "drafts"
+    assert found["某市著作权保护条例"].kind == "drafts"  # 制定《A》、《B》: the verb governs the list
+    assert found["某市知识产权质押融资实施办法"].kind == "cites"  # 出台 in the background tells the past
+    assert found["天津市知识产权战略纲要"].kind == "cites"
+    assert "纲要" not in found  # the abbreviation folds into the title it stands for
+    assert "中国知识产权报" not in found
+
+
+def test_own_title_is_not_a_citation():
+    found = cite("某市实施方案\n\n现将《某市实施方案》印发给你们。\n\n一、重点任务\n1.落实《某市实施方案》。推进。\n")
+    assert found == {}
+
+
+def test_one_key_whichever_way_a_directive_is_written():
+    wrapped = directive_key("国务院办公厅关于印发〈专利转化运用专项行动方案(2023—2025年)〉的通知", None)
+    assert wrapped == directive_key("专利转化运用专项行动方案(2023-2025年)", None)
+    assert directive_key("财政部办公厅关于做好知识产权运营工作的通知", None) == directive_key("关于做好知识产权运营工作的通知", None)
+
+
+def test_levels():
+    assert citation_level("湖北省知识产权“十四五”规划", None, "cites", "municipal") == "provincial"
+    assert citation_level("专利合作条约", None, "cites", "municipal") == "international"
+    assert citation_level(None, "津政办发〔2024〕14号", "cites", "district") == "municipal"
+    assert citation_level(None, "鄂政发〔2021〕3号", "cites", "municipal") == "provincial"
+    assert citation_level("产业知识产权联盟服务管理办法", None, "drafts", "municipal") == "municipal"
+    assert citation_level("知识产权强国建设纲要(2021-2035年)", None, "cites", "municipal") == "national"

@@ -1,0 +1,44 @@
+"""Programmes: scheme forms matched through quotes and spaces, 专栏 boxes, discovery, suppression."""
+from __future__ import annotations
+
+from ipgraph.extract.programmes import extract_programmes, known_programmes, match_known
+from ipgraph.model import Measure, Span
+
+
+def mentions(text: str, full_text: str | None = None):
+    measure = Measure(number="1", printed="1.", text=text, span=Span(0, len(text), text), section=None)
+    return {m.canonical: m for m in extract_programmes([measure], full_text or text)}
+
+
+def test_scheme_loads_with_forms():
+    names = {p.canonical for p in known_programmes()}
+    assert {"专利导航", "贯标", "“5+n”服务体系", "知识产权质押融资", "中国专利奖"} <= names
+
+
+def test_forms_match_through_quotes_and_spaces():
+    found = match_known("初步建立“5+n”服务体系,推进专利权质押融资和企业贯标,落实“双随机、一公开”。")
+    assert {c for c, _, _ in found} == {"“5+n”服务体系", "知识产权质押融资", "贯标", "“双随机、一公开”"}
+
+
+def test_patterns_and_evidence_sentence():
+    found = mentions("完善专利资助政策。对获得国家、天津市专利奖的项目给予奖励。")
+    assert set(found) == {"中国专利奖"}
+    assert found["中国专利奖"].span.text == "对获得国家、天津市专利奖的项目给予奖励。"
+
+
+def test_box_reference_names_the_box_programme_and_swallows_forms_inside_it():
+    full = "专栏4 地理标志运用促进工程\n围绕特色农业。\n"
+    found = mentions("培育地理标志。实施地理标志运用促进工程(见专栏4),提升品牌。", full + "x")
+    assert set(found) == {"地理标志运用促进工程"}
+    assert found["地理标志运用促进工程"].discovered
+
+
+def test_discovery_keeps_named_ip_schemes_and_drops_phrases():
+    found = mentions("开展知识产权“春雷”专项行动,实施知识产权强企工程,推进新一轮营商环境优化行动。")
+    assert "“春雷”专项行动" in found and found["“春雷”专项行动"].discovered
+    assert "知识产权强企工程" in found
+    assert not any("营商环境" in name for name in found)
+
+
+def test_nothing_from_plain_text():
+    assert mentions("加强组织领导,统筹推进各项工作。") == {}

@@ -1,0 +1,52 @@
+"""Targets from sentences (comparators, counts, lists, years) and from indicator tables."""
+from __future__ import annotations
+
+import pytest
+
+from ipgraph.extract.targets import extract_targets, sentence_targets
+from ipgraph.model import SourceDocument
+from ipgraph.structure import parse_document
+
+
+def targets(text: str):
+    return [(t.indicator, t.value, t.unit, t.year, t.comparator) for t in sentence_targets(text, 0, len(text))]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("到2025年,每万人口高价值发明专利拥有量达到55件。", ("每万人口高价值发明专利拥有量", 55.0, "件", 2025, ">=")),
+    ("专利转让超过6300件。", ("专利转让", 6300.0, "件", None, ">")),
+    ("实现知识产权转让、许可数量年均增幅20%以上。", ("知识产权转让、许可数量年均增幅", 20.0, "%", None, ">=")),
+    ("每年完成专利权质押融资额不低于5000万元。", ("每年完成专利权质押融资额", 5000.0, "万元", None, ">=")),
+    ("到2025年,培育90家国家知识产权优势示范企业。", ("培育国家知识产权优势示范企业", 90.0, "家", 2025, "=")),
+    ("引进或扶持成立至少2家专利信息分析利用服务机构。", ("引进或扶持成立专利信息分析利用服务机构", 2.0, "家", None, ">=")),
+    ("每年筛选一批(不低于20家)企业。", ("每年筛选一批", 20.0, "家", None, ">=")),
+    ("开展产业规划类专利导航6项。", ("开展产业规划类专利导航", 6.0, "项", None, "=")),
+])
+def test_sentence_patterns(text, expected):
+    assert expected in targets(text)
+
+
+def test_hard_wrapped_list_of_counts():
+    found = targets("培育10家\n左右具有国际竞争优势的龙头企业,100家左右参与国际竞争的优势企业,1000家\n左右骨干企业。")
+    assert [(v, c) for _, v, _, _, c in found] == [(10.0, "≈"), (100.0, "≈"), (1000.0, "≈")]
+
+
+def test_conditions_are_not_targets():
+    assert targets("放宽知识产权质押融资不良率3%以内的,可不作为扣分因素。") == []
+
+
+def test_indicator_table_is_the_list_of_targets():
+    text = ("某市规划\n二、总体要求\n(三)主要目标\n表1:主要指标\n指标 单位 2020年 2025年 属性\n"
+            "年度发明专利授权量 775 1600 预期性\n有效注册商标量年均增长 % 8 预期性\n马德里商标有效注册量③ 76 ≥100 预期性\n"
+            "注:①说明。\n1.创造量质齐升。每万人口高价值专利拥有量达到10件。\n三、重点任务\n1.培育专利。认定300个以上专利密集型产品。\n")
+    found = extract_targets(parse_document(SourceDocument(name="p.txt", text=text)))
+    assert [(t.indicator, t.value, t.unit, t.year, t.comparator) for t in found] == [
+        ("年度发明专利授权量", 1600.0, None, 2025, "="), ("有效注册商标量年均增长", 8.0, "%", 2025, "="),
+        ("马德里商标有效注册量", 100.0, None, 2025, ">=")]
+
+
+def test_background_achievements_are_not_targets():
+    text = "某市规划\n一、发展现状\n1.实力跨越。专利拥有量达到9件。\n二、重点任务\n1.培育专利。专利拥有量达到20件。\n"
+    found = extract_targets(parse_document(SourceDocument(name="p.txt", text=text)))
+    assert [t.value for t in found] == [20.0]
+    assert found[0].measure == "1"
