@@ -1,18 +1,50 @@
-"""Loading a built graph (the store stage). Extended by the embedded store (issue: SPARQL for users)."""
+"""The store stage: the built graph on disk, as rdflib Graph or as an embedded Oxigraph store.
+
+`ipgraph build` writes build/ipgraph.nt and then `write_store` bulk-loads it into
+build/store/ (pyoxigraph, RocksDB). `ipgraph query` and `ipgraph serve` open that store
+read-only with `open_store`, so a query never re-extracts or re-parses Turtle: opening takes
+tens of milliseconds instead of seconds, and answering is done by Oxigraph's engine.
+
+`load_graph` keeps giving the same graph as an rdflib Graph (export, validate, eval and the
+`--engine rdflib` baseline use it).
+
+This module imports neither rdflib nor the extraction modules at import time: the query
+command imports it and must start fast.
+"""
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-
-from rdflib import Graph
+from typing import TYPE_CHECKING
 
 from ipgraph.errors import GraphNotFoundError
-from ipgraph.graph import bind_prefixes
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph
+    from rdflib import Graph
+
+STORE_NAME = "store"
+NTRIPLES_NAME = "ipgraph.nt"
+TURTLE_NAME = "ipgraph.ttl"
+# Written inside the store folder, so it is swapped in together with the data it describes.
+STORE_META_NAME = "ipgraph-store.json"
 
 
 def load_graph(graph_dir: Path | str) -> Graph:
-    """The graph written by `ipgraph build` into graph_dir, as an rdflib Graph."""
+    """The graph written by `ipgraph build` into graph_dir, as an rdflib Graph.
+
+    Raises GraphNotFoundError when graph_dir holds no built graph.
+    """
+    from rdflib import Graph
+
+    from ipgraph.graph import bind_prefixes
+
     graph_dir = Path(graph_dir)
-    for name, fmt in (("ipgraph.nt", "nt"), ("ipgraph.ttl", "turtle")):
+    for name, fmt in ((NTRIPLES_NAME, "nt"), (TURTLE_NAME, "turtle")):
         path = graph_dir / name
         if path.is_file():
             graph = Graph()
@@ -20,3 +52,123 @@ def load_graph(graph_dir: Path | str) -> Graph:
             graph.parse(path, format=fmt)
             return graph
     raise GraphNotFoundError(f"{graph_dir}: no built graph here (run `ipgraph build -o {graph_dir}` first)")
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What build/store/ holds: its triple count and the N-Triples file it was loaded from."""
+
+    triples: int
+    source_size: int | None
+    source_mtime_ns: int | None
+
+
+def store_path(build_dir: Path | str) -> Path:
+    """Where the embedded store of a build folder lives (build_dir/store)."""
+    return Path(build_dir) / STORE_NAME
+
+
+def _source_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def write_store(source: Graph | Path | str, build_dir: Path | str) -> Path:
+    """Load `source` (an rdflib Graph, or the path of an N-Triples file) into build_dir/store.
+
+    The store is built in a temporary sibling folder and renamed into place, so a reader
+    never opens a half-written store; a previous store is removed after the swap.
+    Returns the store folder.
+    """
+    import pyoxigraph
+
+    build_dir = Path(build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    target = store_path(build_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=".store-new-", dir=build_dir))
+    try:
+        store = pyoxigraph.Store(str(tmp))
+        stamp: tuple[int, int] | None = None
+        if isinstance(source, (str, Path)):
+            stamp = _source_stamp(Path(source))
+            store.bulk_load(path=str(source), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        else:
+            data = source.serialize(format="nt", encoding="utf-8")
+            store.bulk_load(input=data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        store.flush()
+        store.optimize()
+        triples = len(store)
+        del store  # pyoxigraph closes the RocksDB instance when the object is dropped
+        meta = {"triples": triples, "source_size": stamp[0] if stamp else None,
+                "source_mtime_ns": stamp[1] if stamp else None}
+        (tmp / STORE_META_NAME).write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
+        old = None
+        if target.exists():
+            # rename(2) cannot replace a non-empty folder: move the old one aside first.
+            old = Path(tempfile.mkdtemp(prefix=".store-old-", dir=build_dir))
+            os.replace(target, old / STORE_NAME)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def store_info(build_dir: Path | str) -> StoreInfo | None:
+    """The metadata of build_dir/store, or None when there is no store there."""
+    meta_file = store_path(build_dir) / STORE_META_NAME
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return StoreInfo(triples=int(meta.get("triples", 0)), source_size=meta.get("source_size"),
+                     source_mtime_ns=meta.get("source_mtime_ns"))
+
+
+def store_is_current(build_dir: Path | str) -> bool:
+    """True when build_dir/store exists and was loaded from the current build_dir/ipgraph.nt."""
+    info = store_info(build_dir)
+    if info is None:
+        return False
+    stamp = _source_stamp(Path(build_dir) / NTRIPLES_NAME)
+    if stamp is None or info.source_size is None:
+        return True  # nothing to compare with: trust the store
+    return (info.source_size, info.source_mtime_ns) == stamp
+
+
+def ensure_store(build_dir: Path | str) -> bool:
+    """Make sure build_dir/store matches build_dir/ipgraph.nt, (re)loading it if not.
+
+    Returns True when the store had to be written (a build folder made before the store
+    existed, or an ipgraph.nt changed since). Raises GraphNotFoundError when there is
+    neither a store nor an ipgraph.nt.
+    """
+    build_dir = Path(build_dir)
+    if store_is_current(build_dir):
+        return False
+    nt = build_dir / NTRIPLES_NAME
+    if not nt.is_file():
+        raise GraphNotFoundError(f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)")
+    write_store(nt, build_dir)
+    return True
+
+
+def open_store(build_dir: Path | str) -> pyoxigraph.Store:
+    """Open build_dir/store read-only (several processes may do so at once).
+
+    Raises GraphNotFoundError when there is no store (run `ipgraph build`).
+    """
+    import pyoxigraph
+
+    path = store_path(build_dir)
+    if store_info(build_dir) is None:
+        raise GraphNotFoundError(f"{build_dir}: no store here (run `ipgraph build -o {build_dir}` first)")
+    try:
+        return pyoxigraph.Store.read_only(str(path))
+    except OSError as exc:
+        raise GraphNotFoundError(f"{path}: the store cannot be opened ({exc}); rebuild it with `ipgraph build`") from exc
