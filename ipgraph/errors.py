@@ -27,6 +27,14 @@ class SegmentError(InputError):
     """The text was read but its structure could not be parsed."""
 
 
+class DuplicateError(InputError):
+    """The file repeats a document already in the build (identical or near-identical text)."""
+
+
+class OutputError(IpgraphError):
+    """The build cannot be written where it was asked to go."""
+
+
 class GraphNotFoundError(IpgraphError):
     """A command needs a built graph and none is there."""
 

@@ -1,0 +1,139 @@
+"""The same document twice under two names: identical or near-identical text.
+
+Two texts are compared in a normalised form (NFKC, traditional characters made simplified,
+whitespace, punctuation and HTML/docx layout ignored), so a .txt and the .html page it was
+copied from, or a GBK and a UTF-8 copy, count as the same document.
+
+* identical: the normalised texts are equal (compared by SHA-256);
+* near-identical: the Jaccard similarity of their sets of 5-character shingles is at least
+  0.9 — a copy with a changed date, an added line or a different page header. A revision that
+  rewrites a tenth of a document is a different document.
+
+The pipeline keeps the first document by sorted file name and reports each later copy.
+
+    finder = DuplicateFinder()
+    for name, text in documents:
+        match = finder.match(text)
+        if match is None:
+            finder.add(name, text)
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ipgraph.read import matching_form
+
+SHINGLE = 5
+THRESHOLD = 0.9
+_SKETCH = 64  # the bottom-k sketch size used to rule out dissimilar pairs cheaply
+_DROP = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """The form documents are compared in: NFKC, simplified, only letters, digits and CJK kept."""
+    return _DROP.sub("", matching_form(unicodedata.normalize("NFKC", text))).lower()
+
+
+def shingles(norm: str, k: int = SHINGLE) -> set[int]:
+    """Hashes of the k-character substrings of a normalised text (the text itself when shorter)."""
+    if len(norm) <= k:
+        return {_hash(norm)} if norm else set()
+    return {_hash(norm[i:i + k]) for i in range(len(norm) - k + 1)}
+
+
+def _hash(piece: str) -> int:
+    # stable across runs (Python's str hash is salted per process)
+    return int.from_bytes(hashlib.blake2b(piece.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def jaccard(a: set[int], b: set[int]) -> float:
+    """|a ∩ b| / |a ∪ b|; 1.0 for two empty sets."""
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A later document that repeats an earlier one."""
+
+    of: str  # the name of the document kept
+    similarity: float  # 1.0 when identical
+
+    @property
+    def identical(self) -> bool:
+        return self.similarity >= 1.0
+
+    def describe(self) -> str:
+        """The cause, in one phrase: 'duplicate of a.txt (identical text)'."""
+        if self.identical:
+            return f"duplicate of {self.of} (identical text); left out of the graph"
+        return (f"near-duplicate of {self.of} ({self.similarity:.0%} of their {SHINGLE}-character shingles shared); "
+                f"left out of the graph")
+
+
+@dataclass
+class _Entry:
+    name: str
+    shingles: set[int]
+    sketch: set[int]
+
+
+class DuplicateFinder:
+    """Remembers kept documents and tells whether a new text repeats one of them."""
+
+    def __init__(self, threshold: float = THRESHOLD, k: int = SHINGLE) -> None:
+        self.threshold = threshold
+        self.k = k
+        self._exact: dict[str, str] = {}  # SHA-256 of the normalised text → name
+        self._entries: list[_Entry] = []
+
+    def match(self, text: str) -> Duplicate | None:
+        """The kept document `text` repeats (the most similar one), or None."""
+        norm = normalise(text)
+        digest = hashlib.sha256(norm.encode("utf-8")).hexdigest()
+        if digest in self._exact:
+            return Duplicate(self._exact[digest], 1.0)
+        new = shingles(norm, self.k)
+        sketch = _bottom(new)
+        best: Duplicate | None = None
+        for entry in self._entries:
+            # Jaccard ≥ t needs the smaller set to be at least t times the larger one
+            small, large = sorted((len(new), len(entry.shingles)))
+            if not large or small < self.threshold * large:
+                continue
+            # the bottom-k sketches estimate the similarity; a pair far below the threshold stops here
+            union = _bottom(sketch | entry.sketch)
+            if union and len(union & sketch & entry.sketch) < (self.threshold - 0.25) * len(union):
+                continue
+            similarity = jaccard(new, entry.shingles)
+            if similarity >= self.threshold and (best is None or similarity > best.similarity):
+                best = Duplicate(entry.name, min(similarity, 0.999))
+        return best
+
+    def add(self, name: str, text: str) -> None:
+        """Remember a kept document."""
+        norm = normalise(text)
+        self._exact.setdefault(hashlib.sha256(norm.encode("utf-8")).hexdigest(), name)
+        found = shingles(norm, self.k)
+        self._entries.append(_Entry(name, found, _bottom(found)))
+
+
+def _bottom(values: set[int]) -> set[int]:
+    return set(sorted(values)[:_SKETCH])
+
+
+def find_duplicates(documents: list[tuple[str, str]], threshold: float = THRESHOLD) -> dict[str, Duplicate]:
+    """Name → Duplicate for every document that repeats an earlier one in sorted-name order."""
+    finder = DuplicateFinder(threshold)
+    found: dict[str, Duplicate] = {}
+    for name, text in sorted(documents):
+        match = finder.match(text)
+        if match is None:
+            finder.add(name, text)
+        else:
+            found[name] = match
+    return found
