@@ -1,0 +1,411 @@
+"""Benchmarks of querying and serving (`ipgraph bench query`, `ipgraph bench serve`).
+
+`run_query_bench` times every named query on the embedded Oxigraph store and on rdflib's
+in-memory engine in the same run, on the corpus build and on a scaled synthetic graph of about
+a million triples, and the whole `ipgraph query leads` process. The scaled graph is made
+at the string level from build/ipgraph.nt (`scaled_ntriples`, the renaming rule of
+ipgraph.synthetic), bulk-loaded into a temporary store and parsed by rdflib for the baseline.
+
+`run_serve_bench` starts `ipgraph serve` in its own process and sends it the named queries
+(and resource pages) from many concurrent clients on loopback, recording errors and latency
+percentiles.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from ipgraph.query import Engine, QueryResult, default_prefixes, prepare_named, run_named
+
+Echo = Callable[[str], None]
+
+# Each named query with the parameters a user would give; "lookup" answers for one agency or
+# programme (target < 50 ms at 1M triples), "whole" aggregates the whole graph (target < 1 s).
+CASES: list[tuple[str, dict[str, str], str]] = [
+    ("leads", {}, "whole"),
+    ("leads", {"agency": "天津市知识产权局"}, "lookup"),
+    ("coresponsible", {"agency": "天津市知识产权局"}, "lookup"),
+    ("national-citations", {}, "whole"),
+    ("programme", {"name": "专利导航"}, "lookup"),
+    ("targets", {"year": "2025"}, "whole"),
+    ("shared-directives", {}, "whole"),
+    ("agencies", {}, "whole"),
+    ("programmes", {}, "whole"),
+    ("documents", {}, "whole"),
+]
+
+
+def case_label(name: str, params: dict[str, str]) -> str:
+    return " ".join([name] + [f"--{k} {v}" for k, v in params.items()])
+
+
+# ---------------------------------------------------------------------------------------------
+# Scaled synthetic N-Triples (the renaming rule of ipgraph.synthetic, on strings)
+
+
+def _split_ntriple(line: str) -> tuple[str, str, str]:
+    """Subject IRI, predicate IRI and object token of one N-Triples line written by rdflib/Oxigraph."""
+    if not line.startswith("<"):
+        raise ValueError(f"blank-node subjects are not supported by the scaler: {line[:80]}")
+    s_end = line.index("> ")
+    subject = line[1:s_end]
+    rest = line[s_end + 2:]
+    p_end = rest.index("> ")
+    predicate = rest[1:p_end]
+    obj = rest[p_end + 2:].rstrip()
+    if not obj.endswith("."):
+        raise ValueError(f"not an N-Triples line: {line[:80]}")
+    return subject, predicate, obj[:-1].rstrip()
+
+
+def scaled_ntriples(lines: Iterable[str], copies: int) -> Iterator[str]:
+    """N-Triples lines of `copies` renamed copies of a graph, as ipgraph.synthetic.scaled_graph makes them.
+
+    Copy 0 is the graph itself. In copy k, documents and evidence nodes (and so their
+    sections, measures and targets) get the suffix ~k; every 3rd copy gets its own agencies,
+    every 4th its own programmes, every 5th its own directives (suffix ~k/n); the labels and
+    file names of renamed nodes get ~k as well.
+    """
+    data = default_prefixes()["id"]
+    doc, evidence = data + "document/", data + "evidence/"
+    shared = {data + "agency/": 3, data + "programme/": 4, data + "directive/": 5}
+    prefixes = default_prefixes()
+    labelled = {prefixes["rdfs"] + "label", prefixes["skos"] + "prefLabel", prefixes["ipg"] + "sourceFile"}
+    base = [_split_ntriple(line) for line in lines if line.strip()]
+
+    def rename(iri: str, copy: int) -> str:
+        if iri.startswith(doc) or iri.startswith(evidence):
+            head, _, tail = iri[len(data):].partition("/")
+            rest = tail.split("/", 1)
+            return f"{data}{head}/{rest[0]}~{copy}" + (f"/{rest[1]}" if len(rest) > 1 else "")
+        for prefix, every in shared.items():
+            if iri.startswith(prefix) and copy % every == 0:
+                return f"{iri}~{copy // every}"
+        return iri
+
+    for copy in range(copies):
+        if copy == 0:
+            yield from (f"<{s}> <{p}> {o} ." for s, p, o in base)
+            continue
+        cache: dict[str, str] = {}
+
+        def renamed(iri: str) -> str:
+            out = cache.get(iri)
+            if out is None:
+                out = cache[iri] = rename(iri, copy)
+            return out
+
+        for s, p, o in base:
+            s2 = renamed(s)
+            if o.startswith("<"):
+                o2 = f"<{renamed(o[1:-1])}>"
+            elif p in labelled and s2 != s:
+                end = o.rindex('"')
+                o2 = f"{o[:end]}~{copy}{o[end:]}"
+            else:
+                o2 = o
+            yield f"<{s2}> <{p}> {o2} ."
+
+
+def write_scaled(nt_path: Path, out_path: Path, triples: int) -> int:
+    """Write a scaled copy of nt_path with about `triples` triples into out_path; returns its triple count."""
+    lines = nt_path.read_text(encoding="utf-8").splitlines()
+    copies = max(1, round(triples / max(1, len(lines))))
+    count = 0
+    with open(out_path, "w", encoding="utf-8") as out:
+        for line in scaled_ntriples(lines, copies):
+            out.write(line + "\n")
+            count += 1
+    return count
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+
+
+def rss_mb() -> float | None:
+    """Resident memory of this process in MiB (Linux), or None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def median_ms(func: Callable[[], Any], runs: int, warmup: int = 0) -> tuple[float, Any]:
+    """Median wall time of `func` in milliseconds over `runs` runs, and its last result."""
+    result = None
+    for _ in range(warmup):
+        result = func()
+    times = []
+    for _ in range(max(1, runs)):
+        start = time.perf_counter()
+        result = func()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), result
+
+
+def canonical_rows(result: QueryResult) -> list[tuple]:
+    """Rows as sorted tuples of plain values, to compare engines (order of equal keys may differ)."""
+    rows = [tuple(None if t is None else (t.kind, t.value, t.lang, t.datatype) for t in row) for row in result.rows]
+    return sorted(rows, key=repr)
+
+
+def time_cases(engines: dict[str, Engine], repeat: dict[str, int], echo: Echo) -> list[dict[str, Any]]:
+    """Median latency of every case on every engine, checking that the engines agree."""
+    out = []
+    for name, params, kind in CASES:
+        row: dict[str, Any] = {"query": case_label(name, params), "kind": kind}
+        answers = {}
+        for engine_name, engine in engines.items():
+            warmup = 1 if engine_name == "oxigraph" else 0
+            ms, result = median_ms(lambda e=engine: run_named(e, name, params), repeat[engine_name], warmup)
+            row[f"{engine_name}_ms"] = round(ms, 2)
+            row["rows"] = len(result.rows)
+            answers[engine_name] = canonical_rows(result)
+        if "oxigraph_ms" in row and "rdflib_ms" in row:
+            row["ratio"] = round(row["rdflib_ms"] / max(row["oxigraph_ms"], 1e-6), 1)
+        row["agree"] = len({repr(a) for a in answers.values()}) == 1
+        out.append(row)
+        echo(_case_line(row))
+    return out
+
+
+def _case_line(row: dict[str, Any]) -> str:
+    rd = f"{row['rdflib_ms']:10.1f}" if "rdflib_ms" in row else f"{'-':>10}"
+    ratio = f"{row['ratio']:7.1f}x" if "ratio" in row else f"{'-':>8}"
+    agree = "" if row["agree"] else "  ENGINES DISAGREE"
+    return f"  {row['query']:<42} {row['oxigraph_ms']:10.1f} {rd} {ratio} {row['rows']:7d}{agree}"
+
+
+def process_time(build_dir: Path, runs: int) -> float:
+    """Median wall time in seconds of the whole `ipgraph query leads` process."""
+    cmd = [sys.executable, "-m", "ipgraph", "query", "leads", "--graph", str(build_dir)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm the disk cache
+    times = []
+    for _ in range(max(1, runs)):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _bench_graph(label: str, build_dir: Path, repeat: int, rdflib_repeat: int, echo: Echo) -> dict[str, Any]:
+    from ipgraph.query import OxigraphEngine, RdflibEngine
+    from ipgraph.store import ensure_store, load_graph, open_store, store_info
+
+    echo(f"\n{label}")
+    before = rss_mb()
+    start = time.perf_counter()
+    ensure_store(build_dir)
+    oxigraph = OxigraphEngine(open_store(build_dir))
+    open_s = time.perf_counter() - start
+    start = time.perf_counter()
+    graph = load_graph(build_dir)
+    parse_s = time.perf_counter() - start
+    after = rss_mb()
+    info = store_info(build_dir)
+    triples = info.triples if info else len(graph)
+    echo(f"  {triples:,} triples; store opened in {open_s:.2f} s; rdflib parsed ipgraph.nt in {parse_s:.1f} s"
+         + (f" (+{after - before:.0f} MiB RSS)" if before is not None and after is not None else ""))
+    echo(f"  {'query':<42} {'oxigraph ms':>10} {'rdflib ms':>10} {'ratio':>8} {'rows':>7}")
+    cases = time_cases({"oxigraph": oxigraph, "rdflib": RdflibEngine(graph)},
+                       {"oxigraph": repeat, "rdflib": rdflib_repeat}, echo)
+    del graph
+    return {"graph": label, "triples": triples, "store_open_s": round(open_s, 3), "rdflib_parse_s": round(parse_s, 2),
+            "rdflib_rss_mib": round(after - before) if before is not None and after is not None else None,
+            "cases": cases}
+
+
+def run_query_bench(build_dir: Path | str = "build", triples: int = 1_000_000, repeat: int = 7,
+                    rdflib_repeat: int = 3, process_runs: int = 5, json_out: Path | str | None = None,
+                    echo: Echo = print) -> dict[str, Any]:
+    """Time the named queries on the corpus build and on a scaled graph; print and return the figures."""
+    from ipgraph.store import NTRIPLES_NAME, ensure_store, write_store
+
+    build_dir = Path(build_dir)
+    ensure_store(build_dir)
+    report: dict[str, Any] = {"graphs": []}
+    report["graphs"].append(_bench_graph(f"corpus ({build_dir})", build_dir, repeat, rdflib_repeat, echo))
+    proc = process_time(build_dir, process_runs)
+    report["process_query_leads_s"] = round(proc, 3)
+    echo(f"  whole process `ipgraph query leads`: median {proc:.2f} s over {process_runs} runs")
+    if triples > 0:
+        tmp = Path(tempfile.mkdtemp(prefix="ipgraph-bench-"))
+        try:
+            start = time.perf_counter()
+            count = write_scaled(build_dir / NTRIPLES_NAME, tmp / NTRIPLES_NAME, triples)
+            made = time.perf_counter() - start
+            start = time.perf_counter()
+            write_store(tmp / NTRIPLES_NAME, tmp)
+            loaded = time.perf_counter() - start
+            echo(f"\nscaled graph: {count:,} triples written in {made:.1f} s, bulk-loaded into a store in {loaded:.1f} s")
+            scaled = _bench_graph(f"scaled ({count:,} triples)", tmp, repeat, rdflib_repeat, echo)
+            scaled.update({"generate_s": round(made, 2), "store_load_s": round(loaded, 2)})
+            report["graphs"].append(scaled)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if json_out:
+        from ipgraph.atomic import atomic_write_text
+
+        atomic_write_text(json_out, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Load test of the server
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url_host: str, port: int, path: str = "/sparql?query=ASK%7B%7D", timeout: float = 60.0) -> None:
+    """Wait until the server answers `path` with 200 (raises TimeoutError)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(url_host, port, timeout=5)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+            conn.close()
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"the server on port {port} did not answer within {timeout:.0f} s")
+
+
+def request_mix(build_dir: Path | str) -> list[tuple[str, str, str]]:
+    """The requests of the load test: (method, path, Accept) for each named query and a few resource pages."""
+    from ipgraph.query import open_engine
+
+    engine = open_engine(build_dir)
+    mix = []
+    for name, params, _kind in CASES:
+        text, _notes = prepare_named(engine, name, params)
+        mix.append(("GET", "/sparql?" + urlencode({"query": text}), "application/sparql-results+json"))
+    for label in ("天津市知识产权局", "沈阳市市场监督管理局"):
+        mix.append(("GET", "/id/agency/" + quote(label, safe=""), "text/html"))
+        mix.append(("GET", "/id/agency/" + quote(label, safe=""), "text/turtle"))
+    return mix
+
+
+def _client(port: int, mix: list[tuple[str, str, str]], deadline: float, seed: int,
+            latencies: list[float], errors: list[str], lock: threading.Lock) -> None:
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    mine: list[float] = []
+    fails: list[str] = []
+    while time.monotonic() < deadline:
+        method, path, accept = rng.choice(mix)
+        start = time.perf_counter()
+        try:
+            conn.request(method, path, headers={"Accept": accept})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                fails.append(f"{response.status} {path[:60]}")
+        except (OSError, http.client.HTTPException) as exc:
+            fails.append(f"{type(exc).__name__}: {exc}")
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine.append(time.perf_counter() - start)
+    conn.close()
+    with lock:
+        latencies.extend(mine)
+        errors.extend(fails)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    k = max(0, min(len(ordered) - 1, int(round(pct / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def load_test(port: int, mix: list[tuple[str, str, str]], clients: int, seconds: float) -> dict[str, Any]:
+    """`clients` threads sending requests from `mix` for `seconds` (keep-alive connections)."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    threads = [threading.Thread(target=_client, args=(port, mix, deadline, i, latencies, errors, lock))
+               for i in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    return {
+        "clients": clients, "seconds": round(elapsed, 1), "requests": len(latencies), "errors": len(errors),
+        "error_samples": sorted(set(errors))[:5], "throughput_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1), "max_ms": round(max(latencies, default=0) * 1000, 1),
+    }
+
+
+def run_serve_bench(build_dir: Path | str = "build", clients: int = 50, seconds: float = 30.0,
+                    workers: int | None = None, json_out: Path | str | None = None,
+                    echo: Echo = print) -> dict[str, Any]:
+    """Start `ipgraph serve` in a subprocess and load it from `clients` concurrent clients."""
+    from ipgraph.store import ensure_store
+
+    build_dir = Path(build_dir)
+    ensure_store(build_dir)
+    mix = request_mix(build_dir)
+    port = free_port()
+    cmd = [sys.executable, "-m", "ipgraph", "serve", "--graph", str(build_dir), "--port", str(port), "--quiet"]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        try:
+            wait_for("127.0.0.1", port)
+        except TimeoutError:
+            server.kill()
+            _, err = server.communicate(timeout=10)
+            raise RuntimeError(f"the server did not start: {err.decode('utf-8', 'replace')[-500:]}") from None
+        echo(f"load test: {clients} clients for {seconds:.0f} s on 127.0.0.1:{port} "
+             f"({len(mix)} kinds of request: every named query, resource pages), "
+             f"server workers: {workers or 'default'}, CPUs: {os.cpu_count()}")
+        report = load_test(port, mix, clients, seconds)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    echo(f"  requests {report['requests']}  errors {report['errors']}  throughput {report['throughput_rps']}/s")
+    echo(f"  latency p50 {report['p50_ms']} ms  p95 {report['p95_ms']} ms  p99 {report['p99_ms']} ms  "
+         f"max {report['max_ms']} ms")
+    for sample in report["error_samples"]:
+        echo(f"  error: {sample}")
+    if json_out:
+        from ipgraph.atomic import atomic_write_text
+
+        atomic_write_text(json_out, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    return report
