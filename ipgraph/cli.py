@@ -139,5 +139,150 @@ def bench() -> None:
     """Benchmarks that print speed and memory figures (results are quoted in the README)."""
 
 
+# ---- SPARQL for users: query, serve, push (and bench query / bench serve)
+
+
+@main.command()
+@click.argument("name_or_sparql", required=False, metavar="NAME|SPARQL")
+@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"),
+              help="Run the SPARQL query in FILE ('-' for standard input).")
+@click.option("--list", "show_list", is_flag=True, help="List the named queries with their parameters and exit.")
+@click.option("--agency", metavar="NAME",
+              help="The agency (leads, coresponsible, agencies): any of its names or aliases, or part of one.")
+@click.option("--name", metavar="NAME", help="The programme (programme, programmes): its name or any form of it.")
+@click.option("--year", metavar="YEAR", help="The year (targets), e.g. 2025.")
+@click.option("--document", metavar="TEXT",
+              help="The document (national-citations, documents): title, file name or 文号, or part of one.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table",
+              show_default=True, help="Output: aligned table, or SPARQL 1.1 CSV, TSV or JSON results.")
+@click.option("--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph", show_default=True,
+              help="The embedded store (build/store), or rdflib's in-memory engine (slow; the baseline).")
+@click.option("--endpoint", metavar="URL", help="Ask this SPARQL 1.1 endpoint instead of the local graph.")
+@click.option("--default-graph", metavar="IRI", help="With --endpoint: the graph to query (default-graph-uri).")
+@graph_option
+@friendly_errors
+def query(name_or_sparql, query_file, show_list, agency, name, year, document, fmt, engine, endpoint,
+          default_graph, graph_dir) -> None:
+    """Answer a named query (`ipgraph query leads --agency 天津市知识产权局`) or SPARQL text.
+
+    NAME is one of the named queries (see --list); SPARQL is a query string; -f FILE reads
+    one from a file. The prefixes ipg:, id:, rdfs:, skos:, dcterms: … need no PREFIX line.
+    Notes (a name that matches several agencies …) and the row count go to stderr.
+    """
+    from ipgraph.query import describe_queries, format_result
+    from ipgraph.query import query as run_query
+
+    if show_list:
+        click.echo(describe_queries(), nl=False)
+        return
+    if query_file is not None:
+        if name_or_sparql:
+            raise click.UsageError("give a query NAME/SPARQL or -f FILE, not both")
+        name_or_sparql = query_file.read()
+    if not name_or_sparql:
+        raise click.UsageError("give a query name (see `ipgraph query --list`), SPARQL text or -f FILE")
+    params = {"agency": agency, "name": name, "year": year, "document": document}
+    result = run_query(name_or_sparql, params, build_dir=graph_dir, engine=engine, endpoint=endpoint,
+                       default_graph=default_graph)
+    for note in result.notes:
+        click.echo(note, err=True)
+    click.echo(format_result(result, fmt), nl=False)
+    if fmt == "table" and result.kind == "select":
+        hidden = f"; IRI columns ({', '.join(result.hidden)}) in --format csv/tsv/json" if result.hidden else ""
+        click.echo(f"{len(result.rows)} row(s){hidden}", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every network).")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds a query may run.")
+@click.option("--max-rows", type=int, default=100_000, show_default=True,
+              help="Most rows (or triples) a result may have.")
+@click.option("--max-query-length", type=int, default=20_000, show_default=True,
+              help="Most characters a query may have.")
+@click.option("--workers", type=int, default=None, help="Query worker processes (default: CPUs, at most 4).")
+@click.option("--quiet", is_flag=True, help="Do not log requests.")
+@click.option("--get", "get_target", metavar="PATH",
+              help="Answer one GET request for PATH (e.g. '/sparql?query=…' or '/id/agency/…'), print the "
+                   "body and exit; no socket is opened.")
+@click.option("--accept", metavar="TYPE", help="With --get: the Accept header to send.")
+@graph_option
+@friendly_errors
+def serve(host, port, timeout, max_rows, max_query_length, workers, quiet, get_target, accept, graph_dir) -> None:
+    """Serve the graph: SPARQL 1.1 Protocol at /sparql, a query page at /, resources at /id/….
+
+    Read-only: updates, SERVICE and LOAD are refused; each query has a time limit and a
+    result-size limit. Ctrl-C stops the server.
+    """
+    from ipgraph.serve import ServeLimits, get
+    from ipgraph.serve import serve as run_server
+
+    limits = ServeLimits(timeout=timeout, max_rows=max_rows, max_query_length=max_query_length)
+    if get_target:
+        response = get(graph_dir, get_target, accept=accept, limits=limits)
+        click.echo(f"{response.status} {response.content_type}", err=True)
+        sys.stdout.buffer.write(response.body)
+        sys.stdout.flush()
+        if response.status >= 400:
+            sys.exit(1)
+        return
+    run_server(graph_dir, host=host, port=port, limits=limits, workers=workers, quiet=quiet,
+               on_ready=lambda url: click.echo(f"serving {graph_dir} at {url}/  (SPARQL endpoint: {url}/sparql); "
+                                               f"Ctrl-C stops", err=True))
+
+
+@main.command()
+@click.option("--endpoint", required=True, metavar="URL",
+              help="Graph Store Protocol URL (Virtuoso: http://HOST:8890/sparql-graph-crud-auth).")
+@click.option("--graph", "graph_iri", metavar="IRI", help="Named graph to replace (default: the default graph).")
+@click.option("--user", help="User name, when the server asks for one (Virtuoso: a user with SPARQL_UPDATE).")
+@click.option("--password", envvar="IPGRAPH_ENDPOINT_PASSWORD", help="Password (or set IPGRAPH_ENDPOINT_PASSWORD).")
+@click.option("--from", "build_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_BUILD,
+              show_default=True, help="Build folder whose graph is pushed.")
+@friendly_errors
+def push(endpoint, graph_iri, user, password, build_dir) -> None:
+    """Load the built graph into a SPARQL 1.1 Graph Store (replacing that graph there)."""
+    from ipgraph.remote import push_graph
+
+    count = push_graph(build_dir, endpoint, graph=graph_iri, user=user, password=password)
+    click.echo(f"pushed {count} triples to {endpoint} ({'graph ' + graph_iri if graph_iri else 'default graph'})")
+
+
+@bench.command(name="query")
+@click.option("--triples", type=int, default=1_000_000, show_default=True,
+              help="Size of the scaled synthetic graph (0: the corpus only).")
+@click.option("--repeat", type=int, default=7, show_default=True, help="Runs per query on the embedded store.")
+@click.option("--rdflib-repeat", type=int, default=3, show_default=True, help="Runs per query on rdflib's engine.")
+@click.option("--process-runs", type=int, default=5, show_default=True,
+              help="Runs of the whole `ipgraph query leads` process.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures here.")
+@graph_option
+@friendly_errors
+def bench_query(triples, repeat, rdflib_repeat, process_runs, json_out, graph_dir) -> None:
+    """Median latency of each named query: embedded store vs rdflib, on the corpus and ~1M triples."""
+    from ipgraph.bench import run_query_bench
+
+    run_query_bench(graph_dir, triples=triples, repeat=repeat, rdflib_repeat=rdflib_repeat,
+                    process_runs=process_runs, json_out=json_out, echo=click.echo)
+
+
+@bench.command(name="serve")
+@click.option("--clients", type=int, default=50, show_default=True, help="Concurrent clients.")
+@click.option("--seconds", type=float, default=30.0, show_default=True, help="How long the load lasts.")
+@click.option("--workers", type=int, default=None, help="Query worker processes of the server.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures here.")
+@graph_option
+@friendly_errors
+def bench_serve(clients, seconds, workers, json_out, graph_dir) -> None:
+    """Load test of `ipgraph serve` on loopback: requests, errors, p50/p95/p99 latency."""
+    from ipgraph.bench import run_serve_bench
+
+    report = run_serve_bench(graph_dir, clients=clients, seconds=seconds, workers=workers,
+                             json_out=json_out, echo=click.echo)
+    if report["errors"]:
+        raise click.ClickException(f"{report['errors']} request(s) failed")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
