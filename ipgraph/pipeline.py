@@ -31,6 +31,7 @@ from ipgraph.structure import parse_document
 TURTLE_NAME = "ipgraph.ttl"
 NTRIPLES_NAME = "ipgraph.nt"
 SUMMARY_NAME = "summary.json"
+GRAPH_PAGE_NAME = "graph.html"
 
 
 @dataclass
@@ -295,4 +296,9 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
         "skipped": [str(e) for e in result.skipped],
     }, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     written["summary"] = summary
+    from ipgraph.view import render_page  # imported here: pyvis is needed for the page only
+
+    page = out / GRAPH_PAGE_NAME
+    render_page(result.graph, page)  # written atomically, like the files above
+    written["page"] = page
     return written

@@ -1,0 +1,385 @@
+// The ipgraph page script. Inlined into the page by ipgraph.view.page_html.
+// Safety rule: text from the graph reaches the DOM only through textContent / text nodes (never
+// innerHTML), and tooltips are DOM elements, so a title such as "<script>…" shows as text.
+"use strict";
+// pyvis's globals, kept so that tests and users' scripts can reach the network as on any pyvis page.
+var nodes, edges, network, data, options, container, allNodes, allEdges;
+
+(function () {
+  var $ = function (id) { return document.getElementById(id); };
+  var readJSON = function (id) { return JSON.parse($(id).textContent); };
+  var META = readJSON("ipgraph-meta");
+  var NODE_LIST = readJSON("ipgraph-nodes");
+  var EDGE_LIST = readJSON("ipgraph-edges");
+  options = readJSON("ipgraph-options");
+  var CLASS = {}, REL = {};
+  META.classes.forEach(function (c) { CLASS[c.key] = c; });
+  META.relations.forEach(function (r) { REL[r.key] = r; });
+  var BY_ID = new Map(NODE_LIST.map(function (n) { return [n.id, n]; }));
+  var RANK = new Map(NODE_LIST.map(function (n, i) { return [n.id, i]; }));  // reading order, from Python
+  var EDGE_BY_ID = new Map(EDGE_LIST.map(function (e) { return [e.id, e]; }));
+  var INCIDENT = new Map();
+  EDGE_LIST.forEach(function (e) {
+    [e.from, e.to].forEach(function (end) {
+      if (!INCIDENT.has(end)) INCIDENT.set(end, []);
+      INCIDENT.get(end).push(e);
+    });
+  });
+  var HOME = new Map(NODE_LIST.map(function (n) { return [n.id, { x: n.x, y: n.y }]; }));
+
+  // element builder: attributes are set as attributes, text only as text
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value);
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      if (arguments[i] !== null && arguments[i] !== undefined) node.append(arguments[i]);
+    }
+    return node;
+  }
+  var SVG = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    return node;
+  }
+  function shapeIcon(shape, color) {
+    var box = svg("svg", { width: 16, height: 16, viewBox: "0 0 16 16", "aria-hidden": "true" });
+    var common = { fill: color, stroke: color };
+    var poly = {
+      hexagon: "8,1 14,4.5 14,11.5 8,15 2,11.5 2,4.5",
+      star: "8,1 9.8,6 15,6 10.8,9.2 12.4,14.5 8,11.3 3.6,14.5 5.2,9.2 1,6 6.2,6",
+      triangle: "8,2 15,14 1,14",
+      triangleDown: "1,2 15,2 8,14",
+    }[shape];
+    if (poly) box.append(svg("polygon", Object.assign({ points: poly }, common)));
+    else if (shape === "dot") box.append(svg("circle", Object.assign({ cx: 8, cy: 8, r: 6 }, common)));
+    else if (shape === "box") box.append(svg("rect", Object.assign({ x: 1, y: 4, width: 14, height: 8, rx: 2 }, common)));
+    else box.append(svg("rect", Object.assign({ x: 3, y: 3, width: 10, height: 10 }, common)));
+    return box;
+  }
+  function lineIcon(rel) {
+    var box = svg("svg", { width: 34, height: 10, "aria-hidden": "true" });
+    var attrs = { x1: 1, y1: 5, x2: 33, y2: 5, stroke: rel.color, "stroke-width": Math.max(1, rel.width) };
+    if (rel.dashes) attrs["stroke-dasharray"] = rel.dashes.join(",");
+    box.append(svg("line", attrs));
+    return box;
+  }
+  function classBadge(cls) {
+    var c = CLASS[cls];
+    var badge = el("span", { class: "cls", text: c.zh + " " + c.en });
+    badge.style.background = c.color;
+    return badge;
+  }
+
+  // ---- tooltips: DOM elements, so vis-network never parses graph text as HTML
+  function clip(text, n) { return text.length > n ? text.slice(0, n - 1) + "…" : text; }
+  function nodeTip(n) {
+    var c = CLASS[n.ipg.cls];
+    var tip = el("div", { class: "tip" }, el("b", { text: n.ipg.name }),
+      el("span", { class: "muted", text: c.zh + " " + c.en + (n.ipg.count ? " · " + n.ipg.count + " 项措施 measures" : "") }));
+    if (n.ipg.aliases.length) tip.append(el("div", { class: "muted", text: "别名 aliases: " + clip(n.ipg.aliases.join("、"), 120) }));
+    return tip;
+  }
+  function edgeTip(e) {
+    var r = REL[e.ipg.rel];
+    var tip = el("div", { class: "tip" }, el("b", { text: r.zh + " " + r.en + (e.ipg.count > 1 ? " ×" + e.ipg.count : "") }));
+    if (e.ipg.evidence.length) tip.append(el("div", { text: clip(e.ipg.evidence[0], 200) }));
+    return tip;
+  }
+  NODE_LIST.forEach(function (n) { n.title = nodeTip(n); });
+  EDGE_LIST.forEach(function (e) { e.title = edgeTip(e); });
+
+  // ---- the network (pyvis's drawGraph, with fixed positions and no physics)
+  container = $("mynetwork");
+  nodes = new vis.DataSet(NODE_LIST);
+  edges = new vis.DataSet(EDGE_LIST);
+  allNodes = nodes.get({ returnType: "Object" });
+  allEdges = edges.get({ returnType: "Object" });
+  data = { nodes: nodes, edges: edges };
+  network = new vis.Network(container, data, options);
+  network.once("afterDrawing", function () {
+    window.ipgraphLoadMs = performance.now();
+    window.ipgraphReady = true;
+    document.body.setAttribute("data-ready", "1");
+  });
+  network.fit({ animation: false });
+
+  // ---- state: class filter, document filter, neighbourhood (ego) view
+  var state = { classes: new Set(META.classes.map(function (c) { return c.key; })), doc: "", ego: null, physics: false };
+
+  function egoSet(id, depth) {
+    var seen = new Set([id]);
+    var frontier = [id];
+    for (var d = 0; d < depth; d++) {
+      var next = [];
+      frontier.forEach(function (n) {
+        (INCIDENT.get(n) || []).forEach(function (e) {
+          var other = e.from === n ? e.to : e.from;
+          if (!seen.has(other)) { seen.add(other); next.push(other); }
+        });
+      });
+      frontier = next;
+    }
+    return seen;
+  }
+
+  function applyVisibility() {
+    var ego = state.ego ? egoSet(state.ego.id, state.ego.depth) : null;
+    var changes = [];
+    NODE_LIST.forEach(function (n) {
+      var show = state.classes.has(n.ipg.cls) &&
+        (!state.doc || n.id === state.doc || n.ipg.docs.indexOf(state.doc) >= 0) &&
+        (!ego || ego.has(n.id));
+      if (!!n.hidden === show) { n.hidden = !show; changes.push({ id: n.id, hidden: !show }); }
+    });
+    if (changes.length) nodes.update(changes);
+    updateCounts();
+    return changes.length;
+  }
+  function visibleIds() { return NODE_LIST.filter(function (n) { return !n.hidden; }).map(function (n) { return n.id; }); }
+  function updateCounts() {
+    var shown = visibleIds().length;
+    var text = "节点 nodes " + (shown === NODE_LIST.length ? NODE_LIST.length : shown + " / " + NODE_LIST.length) +
+      " · 边 edges " + EDGE_LIST.length;
+    if (META.aggregated) text += " · 聚合 aggregated (" + META.selectedNodes + ")";
+    $("counts").textContent = text;
+  }
+
+  function setEgo(id, depth) {
+    state.ego = { id: id, depth: depth || Number($("ego-depth").value) };
+    applyVisibility();
+    network.fit({ nodes: visibleIds(), animation: false });
+  }
+
+  // ---- side panel
+  var panel = $("panel");
+  function help() {
+    panel.replaceChildren(
+      el("h3", { text: "使用 How to use" }),
+      el("p", { class: "help", text: "搜索机构、项目或文件名称（含别名），点击结果即跳到该节点；点击节点或连线查看详情；双击节点只显示它的邻域；“重置”恢复全图。" }),
+      el("p", { class: "help", text: "Search a name or alias and pick a result to jump to it; click a node or an edge for details; double-click a node to show only its neighbourhood; Reset shows everything again." }));
+  }
+  function nodeButton(id, extra) {
+    var n = BY_ID.get(id);
+    return el("button", { type: "button", "data-node": id, onclick: function () { focusNode(id); } },
+      n ? n.ipg.name : id, extra || null);
+  }
+  function showNode(id) {
+    var n = BY_ID.get(id);
+    if (!n) return false;
+    var ipg = n.ipg;
+    panel.replaceChildren(classBadge(ipg.cls), el("h2", { text: ipg.name }));
+    panel.setAttribute("data-node", id);
+    if (ipg.aliases.length) {
+      panel.append(el("h3", { text: "别名 aliases" }),
+        el("ul", null, ...ipg.aliases.map(function (a) { return el("li", { text: a }); })));
+    }
+    if (ipg.info.length) {
+      var dl = el("dl");
+      ipg.info.forEach(function (pair) {
+        dl.append(el("dt", { text: pair[0] }),
+          el("dd", { text: pair[1], class: pair[0].indexOf("全文") === 0 ? "fulltext" : "" }));
+      });
+      panel.append(dl);
+    }
+    panel.append(el("div", { class: "actions" },
+      el("button", { type: "button", class: "link", text: "只看邻域 show neighbourhood", onclick: function () { setEgo(id); } })));
+    // relations, grouped by kind and direction, in the order of the legend
+    var groups = new Map();
+    (INCIDENT.get(id) || []).forEach(function (e) {
+      var key = e.ipg.rel + (e.from === id ? ":out" : ":in");
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(e);
+    });
+    META.relations.forEach(function (r) {
+      ["out", "in"].forEach(function (dir) {
+        var list = groups.get(r.key + ":" + dir);
+        if (!list) return;
+        var heading = dir === "out" ? r.outZh + " " + r.outEn : r.inZh + " " + r.inEn;
+        var h = el("h3", { text: heading + " (" + list.length + ")" });
+        h.style.color = r.color === "#c8c8c8" ? "#666" : r.color;
+        var otherOf = function (e) { return dir === "out" ? e.to : e.from; };
+        list.sort(function (a, b) { return RANK.get(otherOf(a)) - RANK.get(otherOf(b)); });
+        var items = list.map(function (e) {
+          var other = otherOf(e);
+          var li = el("li", null, nodeButton(other, e.ipg.count > 1 ? " ×" + e.ipg.count : null));
+          var home = BY_ID.get(other).ipg.docs;
+          // an agency works across documents: say which document each of its measures is in
+          if (ipg.docs.length > 1 && home.length === 1 && home[0] !== other && BY_ID.has(home[0])) {
+            li.append(el("span", { class: "alias", text: clip(BY_ID.get(home[0]).ipg.name, 16) }));
+          }
+          if (list.length <= 10) {
+            e.ipg.evidence.slice(0, 2).forEach(function (s) { li.append(el("div", { class: "evidence", text: s })); });
+          }
+          return li;
+        });
+        panel.append(h, el("ul", { "data-rel": r.key + ":" + dir }, ...items));
+      });
+    });
+    return true;
+  }
+  function showEdge(id) {
+    var e = EDGE_BY_ID.get(id);
+    if (!e) return false;
+    var r = REL[e.ipg.rel];
+    panel.replaceChildren(el("h2", { text: r.zh + " " + r.en + (e.ipg.count > 1 ? " ×" + e.ipg.count : "") }));
+    panel.setAttribute("data-edge", id);
+    panel.append(el("ul", null, el("li", null, nodeButton(e.from)), el("li", null, nodeButton(e.to))));
+    if (e.ipg.evidence.length) {
+      panel.append(el("h3", { text: "原文 source sentence" }));
+      e.ipg.evidence.forEach(function (s) { panel.append(el("div", { class: "evidence", text: s })); });
+    } else if (e.ipg.count > 1) {
+      panel.append(el("p", { class: "help", text: "聚合了 " + e.ipg.count + " 条措施层面的关系 (stands for " + e.ipg.count + " measure-level links)" }));
+    }
+    return true;
+  }
+
+  function focusNode(id) {
+    var n = BY_ID.get(id);
+    if (!n) return false;
+    if (n.hidden) {  // a filter hides it: show it again rather than jump to nothing
+      state.classes.add(n.ipg.cls);
+      syncClassBoxes();
+      if (state.doc && n.ipg.docs.indexOf(state.doc) < 0 && n.id !== state.doc) { state.doc = ""; $("doc-filter").value = ""; }
+      if (state.ego) state.ego = null;
+      applyVisibility();
+    }
+    network.selectNodes([id]);
+    network.focus(id, { scale: Math.max(network.getScale(), 0.9), animation: false });
+    showNode(id);
+    if ($("ego-on-click").checked) setEgo(id);
+    return true;
+  }
+
+  // ---- search (labels and aliases)
+  var INDEX = NODE_LIST.map(function (n) {
+    return { id: n.id, name: n.ipg.name.toLowerCase(), aliases: n.ipg.aliases.map(function (a) { return a.toLowerCase(); }) };
+  });
+  function search(query, limit) {
+    var q = query.trim().toLowerCase();
+    if (!q) return [];
+    var scored = [];
+    INDEX.forEach(function (item, i) {
+      var rank = item.name === q ? 0 : item.aliases.indexOf(q) >= 0 ? 1 : item.name.indexOf(q) === 0 ? 2 :
+        item.name.indexOf(q) > 0 ? 3 : item.aliases.some(function (a) { return a.indexOf(q) >= 0; }) ? 4 : -1;
+      if (rank >= 0) scored.push([rank, item.name.length, i]);
+    });
+    scored.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1] || a[2] - b[2]; });
+    return scored.slice(0, limit || 50).map(function (s) { return NODE_LIST[s[2]].id; });
+  }
+  var results = $("search-results");
+  function showResults() {
+    var q = $("search").value;
+    var found = search(q);
+    results.replaceChildren();
+    if (!q.trim()) { results.hidden = true; return; }
+    if (!found.length) results.append(el("li", { class: "none", text: "没有匹配 no match" }));
+    found.forEach(function (id) {
+      var n = BY_ID.get(id);
+      var lower = q.trim().toLowerCase();
+      var alias = n.ipg.name.toLowerCase().indexOf(lower) < 0 ?
+        n.ipg.aliases.filter(function (a) { return a.toLowerCase().indexOf(lower) >= 0; })[0] : null;
+      results.append(el("li", { role: "option" }, el("button", {
+        type: "button", "data-node": id,
+        onclick: function () { results.hidden = true; focusNode(id); },
+      }, classBadge(n.ipg.cls), n.ipg.name, alias ? el("span", { class: "alias", text: "别名 " + alias }) : null)));
+    });
+    results.hidden = false;
+  }
+  $("search").addEventListener("input", showResults);
+  $("search").addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter") {
+      var found = search($("search").value, 1);
+      if (found.length) { results.hidden = true; focusNode(found[0]); }
+    } else if (ev.key === "Escape") { results.hidden = true; }
+  });
+  document.addEventListener("click", function (ev) {
+    if (!ev.target.closest(".search-wrap")) results.hidden = true;
+  });
+
+  // ---- legend with class filters
+  var legend = $("legend");
+  var counts = {};
+  NODE_LIST.forEach(function (n) { counts[n.ipg.cls] = (counts[n.ipg.cls] || 0) + 1; });
+  legend.append(el("h2", { text: "节点 nodes" }));
+  META.classes.forEach(function (c) {
+    var box = el("input", { type: "checkbox", "data-class": c.key });
+    box.checked = true;
+    box.addEventListener("change", function () {
+      if (box.checked) state.classes.add(c.key); else state.classes.delete(c.key);
+      applyVisibility();
+    });
+    legend.append(el("label", null, box, shapeIcon(c.shape, c.color),
+      el("span", { text: c.zh + " " + c.en + " (" + (counts[c.key] || 0) + ")" })));
+  });
+  function syncClassBoxes() {
+    legend.querySelectorAll("input[data-class]").forEach(function (box) {
+      box.checked = state.classes.has(box.getAttribute("data-class"));
+    });
+  }
+  legend.append(el("h2", { text: "关系 relations" }));
+  var used = new Set(EDGE_LIST.map(function (e) { return e.ipg.rel; }));
+  META.relations.forEach(function (r) {
+    if (used.has(r.key)) legend.append(el("div", { class: "rel" }, lineIcon(r), el("span", { text: r.zh + " " + r.en })));
+  });
+  legend.append(el("p", { class: "muted", text: "红色粗线=牵头，灰色虚线=负责。Thick red = leads; grey dashes = responsible." }));
+
+  // ---- document filter
+  NODE_LIST.forEach(function (n) {
+    if (n.ipg.cls === "document") $("doc-filter").append(el("option", { value: n.id, text: clip(n.ipg.name, 40) }));
+  });
+  $("doc-filter").addEventListener("change", function () {
+    state.doc = $("doc-filter").value;
+    applyVisibility();
+    network.fit({ nodes: visibleIds(), animation: false });
+  });
+
+  // ---- physics, reset, clicks
+  $("physics").addEventListener("click", function () {
+    state.physics = !state.physics;
+    network.setOptions({ physics: { enabled: state.physics } });
+    $("physics").textContent = "物理布局 physics: " + (state.physics ? "开 on" : "关 off");
+    $("physics").setAttribute("aria-pressed", String(state.physics));
+  });
+  function reset() {
+    state.classes = new Set(META.classes.map(function (c) { return c.key; }));
+    state.doc = "";
+    state.ego = null;
+    syncClassBoxes();
+    $("doc-filter").value = "";
+    $("search").value = "";
+    results.hidden = true;
+    if (state.physics) $("physics").click();
+    nodes.update(NODE_LIST.map(function (n) { var h = HOME.get(n.id); return { id: n.id, x: h.x, y: h.y }; }));
+    applyVisibility();
+    network.unselectAll();
+    network.fit({ animation: false });
+    help();
+  }
+  $("reset").addEventListener("click", reset);
+  network.on("click", function (params) {
+    if (params.nodes.length) {
+      showNode(params.nodes[0]);
+      if ($("ego-on-click").checked) setEgo(params.nodes[0]);
+    } else if (params.edges.length) {
+      showEdge(params.edges[0]);
+    }
+  });
+  network.on("doubleClick", function (params) { if (params.nodes.length) setEgo(params.nodes[0]); });
+
+  help();
+  updateCounts();
+  if (META.root && BY_ID.has(META.root)) { network.selectNodes([META.root]); showNode(META.root); }
+
+  // a small API for tests and users' scripts
+  window.ipgraph = {
+    meta: META, state: state, search: search, focusNode: focusNode, showNode: showNode, showEdge: showEdge,
+    setEgo: setEgo, reset: reset, applyVisibility: applyVisibility, visibleIds: visibleIds,
+  };
+})();

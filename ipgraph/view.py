@@ -1,0 +1,825 @@
+"""The interactive graph page: a pyvis (vis-network) HTML page for the whole graph or a part of it.
+
+    from ipgraph.view import render_page
+    info = render_page(result.graph, "build/graph.html")                      # the whole graph
+    render_page(graph, "tj.html", focus="天津市知识产权局", depth=2)             # one agency's neighbourhood
+
+Three pure steps, each on plain dataclasses, then the page:
+
+1. `read_view(graph)` reads the RDF graph through the contract vocabulary (classes, relations, and the
+   evidence sentences carried by rdf:Statement nodes) into a `ViewGraph`;
+2. `select_view(view, focus=…, document=…, types=…, depth=…)` keeps a part of it;
+3. `aggregate_view(view, node_budget)` collapses measures, sections and targets into counts when the
+   part is too big to draw (agencies ↔ documents ↔ programmes ↔ directives remain);
+4. `layout(view)` places the nodes in pure Python (no physics in the browser, which freezes
+   vis-network long before 2,000 nodes), and `page_html(view)` writes one self-contained HTML file:
+   vis-network is inlined (the page works opened from disk with no network), pyvis's global
+   `network`, `nodes` and `edges` objects are kept, and all text reaches the DOM through
+   `textContent` only (the graph data sits in `<script type="application/json">` with `<`, `>`, `&`
+   escaped), so a document cannot inject markup or script.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from importlib.resources import files
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+from rdflib.term import Node
+
+from ipgraph.atomic import atomic_write_text
+from ipgraph.errors import IpgraphError
+from ipgraph.vocab import IPG
+
+DEFAULT_NODE_BUDGET = 6000
+"""Above this many nodes a page shows the aggregated view (measured: a 5,000-node page is usable in Chromium
+within a few seconds with positions computed here; see `ipgraph bench view`)."""
+
+TEMPLATE_NAME = "graph.html.j2"
+VIS_JS = "vis-network.min.js"
+
+
+class ViewError(IpgraphError):
+    """A page cannot be made as asked (unknown focus name or document, unknown class)."""
+
+
+# ---------------------------------------------------------------- styles: one colour and shape per class
+
+@dataclass(frozen=True)
+class ClassStyle:
+    """How one class of node is drawn and named on the page."""
+
+    key: str
+    rdf_class: URIRef
+    zh: str
+    en: str
+    color: str
+    shape: str
+    size: int
+    label_chars: int  # longer names are shortened on the canvas; the full name is on hover and in the panel
+    font_size: int  # labels under ~5 px on screen are not drawn: big fonts stay readable when zoomed out
+
+
+CLASS_STYLES: dict[str, ClassStyle] = {s.key: s for s in (
+    ClassStyle("document", IPG.PolicyDocument, "文件", "document", "#4e79a7", "box", 30, 14, 40),
+    ClassStyle("section", IPG.Section, "章节", "section", "#76b7b2", "square", 10, 10, 12),
+    ClassStyle("measure", IPG.Measure, "措施", "measure", "#59a14f", "dot", 9, 10, 12),
+    ClassStyle("agency", IPG.Agency, "机构", "agency", "#e15759", "hexagon", 18, 12, 16),
+    ClassStyle("programme", IPG.Programme, "项目", "programme", "#f28e2b", "star", 16, 10, 14),
+    ClassStyle("directive", IPG.Directive, "政策文书", "directive", "#b07aa1", "triangle", 15, 12, 14),
+    ClassStyle("target", IPG.Target, "目标", "target", "#c9a800", "triangleDown", 9, 10, 12),
+)}
+CLASS_ORDER = {key: i for i, key in enumerate(CLASS_STYLES)}
+
+
+@dataclass(frozen=True)
+class RelationStyle:
+    """How one relation is drawn: colour, dashes and width make lead and responsible distinct at a glance.
+
+    Edges point the way the page reads (agency → measure for 牵头 and 负责, although the RDF triple is
+    measure ipg:leadAgency agency); `out_zh`/`in_zh` head the lists in the side panel.
+    """
+
+    key: str
+    zh: str
+    en: str
+    color: str
+    width: float
+    dashes: bool | tuple[int, ...]
+    labelled: bool
+    out_zh: str
+    out_en: str
+    in_zh: str
+    in_en: str
+
+
+RELATION_STYLES: dict[str, RelationStyle] = {s.key: s for s in (
+    RelationStyle("lead", "牵头", "leads", "#d62728", 3.0, False, True,
+                  "牵头的措施", "leads", "牵头单位", "lead agency"),
+    RelationStyle("responsible", "负责", "responsible", "#8c8c8c", 1.2, (6, 4), True,
+                  "参与的措施", "responsible for", "责任单位", "responsible agencies"),
+    RelationStyle("mentions", "提及", "mentions", "#f28e2b", 1.2, (2, 4), True,
+                  "提及的项目", "mentions", "提及它的措施", "mentioned in"),
+    RelationStyle("cites", "引用", "cites", "#b07aa1", 2.0, False, True,
+                  "引用的文书", "cites", "引用它的文件", "cited by"),
+    RelationStyle("drafts", "要求制定", "drafts", "#b07aa1", 2.0, (8, 4), True,
+                  "要求制定", "orders drafting of", "要求制定它的文件", "drafting ordered by"),
+    RelationStyle("issuedBy", "发布", "issued", "#4e79a7", 2.0, False, True,
+                  "发布的文件", "issued", "发布机关", "issued by"),
+    RelationStyle("partOf", "属于", "part of", "#c8c8c8", 1.0, False, False,
+                  "属于", "part of", "包含", "contains"),
+    RelationStyle("hasTarget", "目标", "target", "#c9a800", 1.2, False, False,
+                  "所属", "set by", "目标", "targets"),
+    RelationStyle("alsoNamed", "又名", "also named", "#e15759", 1.0, (2, 2), True,
+                  "又名", "also named", "又名", "also named"),
+)}
+
+
+# ---------------------------------------------------------------- plain data
+
+@dataclass(frozen=True)
+class ViewNode:
+    """One node of the page. `documents` are the ids of the documents it belongs to or appears in."""
+
+    id: str
+    cls: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    info: tuple[tuple[str, str], ...] = ()  # (field name, text) pairs shown in the side panel
+    documents: tuple[str, ...] = ()
+    count: int = 0  # aggregated view: measures collapsed into this node
+
+
+@dataclass(frozen=True)
+class ViewEdge:
+    """One edge, oriented as drawn (see RelationStyle), with the sentences it was extracted from."""
+
+    source: str
+    target: str
+    relation: str
+    evidence: tuple[str, ...] = ()
+    count: int = 0  # aggregated view: how many measure-level edges this edge stands for
+
+
+@dataclass
+class ViewGraph:
+    """A graph ready to draw: nodes in a stable order (class, then id) and sorted edges."""
+
+    nodes: dict[str, ViewNode]
+    edges: list[ViewEdge]
+    aggregated: bool = False
+    selected_nodes: int = 0  # size of the selection before aggregation
+    note: str = ""
+    root: str | None = None  # the focus node, drawn at the centre
+
+    def __post_init__(self) -> None:
+        if not self.selected_nodes:
+            self.selected_nodes = len(self.nodes)
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What `render_page` wrote."""
+
+    path: Path
+    nodes: int
+    edges: int
+    selected_nodes: int
+    aggregated: bool
+    bytes: int
+    seconds: float
+
+
+# ---------------------------------------------------------------- 1. read the RDF graph
+
+def _text(value: Node | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _first(graph: Graph, subject: Node, predicate: URIRef) -> str:
+    """The smallest value (deterministic when there are several)."""
+    values = sorted(str(v) for v in graph.objects(subject, predicate))
+    return values[0] if values else ""
+
+
+def _label_of(graph: Graph, node: Node) -> str:
+    return (_first(graph, node, RDFS.label) or _first(graph, node, SKOS.prefLabel)
+            or str(node).rstrip("/").rsplit("/", 1)[-1])
+
+
+def _info(graph: Graph, node: Node, cls: str) -> tuple[tuple[str, str], ...]:
+    def value(pred: URIRef) -> str:
+        return _first(graph, node, pred)
+
+    def label_of(pred: URIRef) -> str:
+        target = min(graph.objects(node, pred), key=str, default=None)
+        return _label_of(graph, target) if target is not None else ""
+
+    fields: list[tuple[str, str]] = []
+    if cls == "document":
+        fields = [("标题 title", value(DCTERMS.title)), ("通知 notice", value(IPG.noticeTitle)),
+                  ("文号 number", value(IPG.docNumber)), ("成文日期 signed", value(IPG.dateSigned)),
+                  ("发布日期 published", value(IPG.datePublished)), ("文种 type", value(IPG.docType)),
+                  ("级别 level", label_of(IPG.level)), ("地区 jurisdiction", label_of(IPG.jurisdiction)),
+                  ("源文件 file", value(IPG.sourceFile))]
+    elif cls == "section":
+        fields = [("编号 number", value(IPG.number)), ("标题 title", value(IPG.sectionTitle))]
+    elif cls == "measure":
+        fields = [("编号 number", value(IPG.number)), ("标题 title", value(IPG.title)),
+                  ("全文 text", value(IPG.text))]
+    elif cls == "agency":
+        fields = [("级别 level", label_of(IPG.level)), ("地区 jurisdiction", label_of(IPG.jurisdiction))]
+    elif cls == "directive":
+        fields = [("文号 number", value(IPG.docNumber)), ("标题 title", value(DCTERMS.title)),
+                  ("级别 level", label_of(IPG.level))]
+    elif cls == "target":
+        amount = " ".join(x for x in (value(IPG.comparator), value(IPG.value) + value(IPG.unit)) if x)
+        fields = [("指标 indicator", value(IPG.indicator)), ("目标值 value", amount),
+                  ("年份 year", value(IPG.year)), ("原文 evidence", value(IPG.evidence))]
+    return tuple((k, v) for k, v in fields if v)
+
+
+def _evidence_index(graph: Graph) -> dict[tuple[Node | None, Node | None, Node | None], list[str]]:
+    """Sentences of the reified statements (rdf:Statement with ipg:evidence), by the triple they support."""
+    index: dict[tuple[Node | None, Node | None, Node | None], set[str]] = defaultdict(set)
+    for statement in graph.subjects(RDF.type, RDF.Statement):
+        triple = (graph.value(statement, RDF.subject), graph.value(statement, RDF.predicate),
+                  graph.value(statement, RDF.object))
+        for sentence in graph.objects(statement, IPG.evidence):
+            index[triple].add(str(sentence))
+    return {key: sorted(values) for key, values in index.items()}
+
+
+def read_view(graph: Graph) -> ViewGraph:
+    """Read every node of the seven drawn classes and the relations between them from `graph`.
+
+    Reads only the contract vocabulary (plus dcterms:isPartOf between sections and ipg:alsoNamed
+    between agencies); evidence sentences come from the rdf:Statement nodes.
+    """
+    cls_of: dict[Node, str] = {}
+    for key, style in CLASS_STYLES.items():
+        for subject in graph.subjects(RDF.type, style.rdf_class):
+            if isinstance(subject, URIRef):
+                cls_of.setdefault(subject, key)
+    evidence = _evidence_index(graph)
+
+    edges: dict[tuple[str, str, str], set[str]] = {}
+
+    def add(source: Node, target: Node, relation: str, sentences: Iterable[str] = ()) -> None:
+        if source in cls_of and target in cls_of and source != target:
+            edges.setdefault((str(source), str(target), relation), set()).update(sentences)
+
+    leads = set(graph.subject_objects(IPG.leadAgency))
+    for measure, agency in leads:
+        add(agency, measure, "lead", evidence.get((measure, IPG.leadAgency, agency), [])
+            + evidence.get((measure, IPG.responsibleAgency, agency), []))
+    for measure, agency in graph.subject_objects(IPG.responsibleAgency):
+        if (measure, agency) not in leads:  # a lead is responsible too: one edge, drawn as the lead
+            add(agency, measure, "responsible", evidence.get((measure, IPG.responsibleAgency, agency), []))
+    for predicate, relation in ((IPG.mentions, "mentions"), (IPG.cites, "cites"), (IPG.drafts, "drafts")):
+        for subject, obj in graph.subject_objects(predicate):
+            add(subject, obj, relation, evidence.get((subject, predicate, obj), []))
+    for document, agency in graph.subject_objects(IPG.issuedBy):
+        add(agency, document, "issuedBy", evidence.get((document, IPG.issuedBy, agency), []))
+    for owner, target in graph.subject_objects(IPG.hasTarget):
+        add(owner, target, "hasTarget")
+    for agency, other in graph.subject_objects(IPG.alsoNamed):
+        add(agency, other, "alsoNamed")
+
+    # containment: each measure or section hangs from its nearest container only (section, else document)
+    parent: dict[Node, Node] = {}
+    for child, container in sorted(graph.subject_objects(IPG.partOf)):
+        parent.setdefault(child, container)
+    for child, section in sorted(graph.subject_objects(IPG.section)):
+        parent[child] = section
+    for child, container in sorted(graph.subject_objects(DCTERMS.isPartOf)):
+        if cls_of.get(child) == "section" and cls_of.get(container) == "section":
+            parent[child] = container
+    for child, container in parent.items():
+        add(child, container, "partOf")
+
+    documents = _document_membership(cls_of, parent, graph)
+
+    def reading_order(subject: Node) -> tuple:
+        # sections and measures in the order printed (ipg:order), not by IRI ("measure/10" < "measure/2")
+        homes = sorted(str(d) for d in documents.get(subject, ()))
+        printed = [int(str(o)) for o in graph.objects(subject, IPG.order) if str(o).isdigit()]
+        return (CLASS_ORDER[cls_of[subject]], homes[0] if homes else "", min(printed, default=0), str(subject))
+
+    nodes = {}
+    for subject in sorted(cls_of, key=reading_order):
+        cls = cls_of[subject]
+        label = _label_of(graph, subject)
+        alias_preds = (SKOS.altLabel, IPG.citedAs) if cls == "directive" else (SKOS.altLabel,)
+        aliases = sorted({str(a) for p in alias_preds for a in graph.objects(subject, p)} - {label})
+        nodes[str(subject)] = ViewNode(id=str(subject), cls=cls, label=label, aliases=tuple(aliases),
+                                       info=_info(graph, subject, cls),
+                                       documents=tuple(sorted(str(d) for d in documents.get(subject, ()))))
+    edge_list = [ViewEdge(s, t, r, tuple(sorted(ev))) for (s, t, r), ev in edges.items()]
+    return ViewGraph(nodes=nodes, edges=sorted(edge_list, key=_edge_key))
+
+
+def _document_membership(cls_of: Mapping[Node, str], parent: Mapping[Node, Node],
+                         graph: Graph) -> dict[Node, set[Node]]:
+    """The documents each node belongs to (its container chain) or appears in (through measures)."""
+    def home(start: Node) -> Node | None:
+        node: Node | None = start
+        seen = set()
+        while node is not None and cls_of.get(node) != "document" and node not in seen:
+            seen.add(node)
+            node = parent.get(node)
+        return node if node is not None and cls_of.get(node) == "document" else None
+
+    member: dict[Node, set[Node]] = defaultdict(set)
+    for node, cls in cls_of.items():
+        if cls in ("document", "section", "measure"):
+            doc = node if cls == "document" else home(node)
+            if doc is not None:
+                member[node].add(doc)
+    for predicate in (IPG.leadAgency, IPG.responsibleAgency, IPG.mentions, IPG.hasTarget):
+        for subject, obj in graph.subject_objects(predicate):
+            if obj in cls_of:
+                member[obj].update(member.get(subject, ()))
+    for predicate in (IPG.cites, IPG.drafts, IPG.issuedBy):
+        for doc, obj in graph.subject_objects(predicate):
+            if doc in cls_of and obj in cls_of:
+                member[obj].add(doc)
+    return member
+
+
+def _edge_key(edge: ViewEdge) -> tuple[str, str, str]:
+    return (edge.source, edge.target, edge.relation)
+
+
+# ---------------------------------------------------------------- 2. select a part
+
+def _matches(node: ViewNode, name: str) -> bool:
+    return name in (node.label, *node.aliases, node.id)
+
+
+def find_node(view: ViewGraph, name: str) -> ViewNode:
+    """The node called `name` (its label, an alias or its IRI; else the one node whose name contains it).
+
+    Raises ViewError when no node or several nodes match.
+    """
+    exact = [n for n in view.nodes.values() if _matches(n, name)]
+    if len(exact) == 1:
+        return exact[0]
+    candidates = exact or [n for n in view.nodes.values() if any(name in x for x in (n.label, *n.aliases))]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise ViewError(f"--focus {name}: no node has this name or alias; "
+                        "hint: `ipgraph query` lists agencies, programmes and directives")
+    shown = "; ".join(f"{n.label} ({CLASS_STYLES[n.cls].en})" for n in candidates[:5])
+    more = f" and {len(candidates) - 5} more" if len(candidates) > 5 else ""
+    raise ViewError(f"--focus {name}: {len(candidates)} nodes match ({shown}{more}); give the full name")
+
+
+def find_document(view: ViewGraph, name: str) -> ViewNode:
+    """The document given by its file name (with or without extension), its IRI or its title."""
+    docs = [n for n in view.nodes.values() if n.cls == "document"]
+    for doc in docs:
+        source = dict(doc.info).get("源文件 file", "")
+        keys = {doc.id, doc.label, source, Path(source).stem, dict(doc.info).get("标题 title", "")}
+        if name in keys or Path(name).name in keys or Path(name).stem in keys:
+            return doc
+    known = ", ".join(sorted(dict(d.info).get("源文件 file", d.label) for d in docs)[:8])
+    raise ViewError(f"--document {name}: no such document in the graph; known: {known or 'none'}")
+
+
+def parse_types(types: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """'agency,programme' (or an iterable of names) → validated class keys; None means every class."""
+    if types is None:
+        return None
+    items = [t.strip().lower() for t in (types.split(",") if isinstance(types, str) else types)]
+    items = [t for t in items if t]
+    unknown = [t for t in items if t not in CLASS_STYLES]
+    if unknown:
+        raise ViewError(f"--type {','.join(unknown)}: unknown class; choose from {','.join(CLASS_STYLES)}")
+    return tuple(sorted(set(items), key=CLASS_ORDER.__getitem__)) or None
+
+
+def select_view(view: ViewGraph, *, focus: str | None = None, document: str | None = None,
+                types: str | Iterable[str] | None = None, depth: int = 1) -> ViewGraph:
+    """The part of `view` to draw.
+
+    `document` keeps the nodes of one document (its sections, measures and targets, and the agencies,
+    programmes and directives that appear in it); `types` keeps the named classes; `focus` then keeps
+    the named node and everything within `depth` edges of it (through kept nodes). The focus node is
+    kept whatever its class.
+    """
+    if depth < 0:
+        raise ViewError(f"--depth {depth}: must be 0 or more")
+    classes = parse_types(types)
+    keep = set(view.nodes)
+    if document is not None:
+        doc = find_document(view, document).id
+        keep = {n for n in keep if doc in view.nodes[n].documents}
+    if classes is not None:
+        keep = {n for n in keep if view.nodes[n].cls in classes}
+    root = None
+    if focus is not None:
+        root = find_node(view, focus).id
+        keep.add(root)
+        neighbours = _adjacency(view.edges, keep)
+        reached = {root: 0}
+        queue = deque([root])
+        while queue:
+            node = queue.popleft()
+            if reached[node] >= depth:
+                continue
+            for other in neighbours[node]:
+                if other not in reached:
+                    reached[other] = reached[node] + 1
+                    queue.append(other)
+        keep = set(reached)
+    nodes = {k: v for k, v in view.nodes.items() if k in keep}
+    edges = [e for e in view.edges if e.source in keep and e.target in keep]
+    return ViewGraph(nodes=nodes, edges=edges, root=root)
+
+
+def _adjacency(edges: Iterable[ViewEdge], keep: set[str] | None = None) -> dict[str, list[str]]:
+    adj: dict[str, set[str]] = defaultdict(set)
+    for e in edges:
+        if keep is None or (e.source in keep and e.target in keep):
+            adj[e.source].add(e.target)
+            adj[e.target].add(e.source)
+    return defaultdict(list, {k: sorted(v) for k, v in adj.items()})
+
+
+# ---------------------------------------------------------------- 3. aggregate when too big
+
+COLLAPSED = ("section", "measure", "target")
+
+
+def aggregate_view(view: ViewGraph, node_budget: int = DEFAULT_NODE_BUDGET,
+                   source: ViewGraph | None = None) -> ViewGraph:
+    """`view` itself if it has at most `node_budget` nodes, else its aggregated form.
+
+    The aggregated form keeps documents, agencies, programmes and directives; measures, sections and
+    targets are collapsed into counts: an agency → document edge says how many of the document's
+    measures the agency leads (a separate edge: is responsible for), a programme edge how many
+    measures mention it, and each document how many measures it has. Documents that the collapsed
+    nodes belong to are taken from `source` (the whole graph) when the selection lacks them. If even
+    that is over budget, the least connected nodes are left out, and the note says how many.
+    """
+    if len(view.nodes) <= node_budget:
+        return view
+    lookup = source.nodes if source is not None else view.nodes
+    nodes: dict[str, ViewNode] = {k: v for k, v in view.nodes.items() if v.cls not in COLLAPSED}
+    measure_count: dict[str, int] = defaultdict(int)
+    for node in view.nodes.values():
+        if node.cls == "measure":
+            for doc in node.documents:
+                measure_count[doc] += 1
+                if doc not in nodes and doc in lookup:
+                    nodes[doc] = lookup[doc]
+
+    def home(node_id: str) -> str | None:
+        node = view.nodes[node_id]
+        if node.cls not in COLLAPSED:
+            return node_id
+        return node.documents[0] if node.documents else None
+
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    sentences: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for edge in view.edges:
+        if edge.relation in ("partOf", "hasTarget"):
+            continue
+        source_id, target_id = home(edge.source), home(edge.target)
+        if source_id is None or target_id is None or source_id == target_id:
+            continue
+        key = (source_id, target_id, edge.relation)
+        counts[key] += edge.count or 1
+        if edge.source == source_id and edge.target == target_id:
+            sentences[key].update(edge.evidence)  # a document-level edge keeps its evidence
+    for doc, n in measure_count.items():
+        if doc in nodes:
+            nodes[doc] = replace(nodes[doc], count=n,
+                                 info=nodes[doc].info + (("措施 measures", f"{n} 项（已折叠 collapsed）"),))
+    edges = [ViewEdge(s, t, r, tuple(sorted(sentences[(s, t, r)])), count=c)
+             for (s, t, r), c in counts.items() if s in nodes and t in nodes]
+
+    left_out = 0
+    if len(nodes) > node_budget:
+        weight: dict[str, int] = defaultdict(int)
+        for e in edges:
+            weight[e.source] += e.count
+            weight[e.target] += e.count
+        ranked = sorted(nodes, key=lambda n: (nodes[n].cls != "document", -weight[n] - nodes[n].count, n))
+        kept = set(ranked[:node_budget])
+        left_out = len(nodes) - len(kept)
+        nodes = {k: v for k, v in nodes.items() if k in kept}
+        edges = [e for e in edges if e.source in kept and e.target in kept]
+    nodes = dict(sorted(nodes.items(), key=lambda kv: (CLASS_ORDER[kv[1].cls], kv[0])))
+    note = (f"聚合视图：所选部分有 {len(view.nodes)} 个节点，超过上限 {node_budget}，措施、章节和目标已折叠为计数。"
+            f" Aggregated view: the selection has {len(view.nodes)} nodes, more than the budget of "
+            f"{node_budget}; measures, sections and targets are collapsed into counts.")
+    if left_out:
+        note += f" 另有 {left_out} 个联系最少的节点未显示 ({left_out} least connected nodes left out)."
+    note += " Use --focus, --document or --type for a detailed page."
+    return ViewGraph(nodes=nodes, edges=sorted(edges, key=_edge_key), aggregated=True,
+                     selected_nodes=len(view.nodes), note=note, root=view.root if view.root in nodes else None)
+
+
+# ---------------------------------------------------------------- 4. layout (pure Python, deterministic)
+
+def layout(view: ViewGraph, spacing: float = 60.0) -> dict[str, tuple[float, float]]:
+    """Fixed positions for every node, computed in linear time, with no randomness.
+
+    Each document (or the focus node) is the centre of a radial tree: its sections, then its measures,
+    then the agencies, programmes and targets that belong to that document only, on rings sized so
+    neighbours stay `spacing` apart. The document clusters sit on a ring; nodes shared by several
+    documents (or by none) fill the middle, each as near as free room allows to the documents it
+    belongs to. Physics in the browser would do the same work on every load and freezes above a few
+    thousand nodes.
+    """
+    nodes = view.nodes
+    if not nodes:
+        return {}
+    adjacency = _adjacency(view.edges)
+    order = {node_id: i for i, node_id in enumerate(nodes)}
+    if view.root in nodes:
+        roots = [view.root]
+        cluster_of = {n: view.root for n in nodes}
+    else:
+        roots = [n for n, v in nodes.items() if v.cls == "document"]
+        root_set = set(roots)
+        cluster_of = {}
+        for node_id, node in nodes.items():
+            if node_id in root_set:
+                cluster_of[node_id] = node_id
+            else:
+                homes = [d for d in node.documents if d in root_set]
+                if len(homes) == 1:
+                    cluster_of[node_id] = homes[0]
+
+    members: dict[str, list[str]] = defaultdict(list)
+    for node_id in nodes:
+        if node_id in cluster_of:
+            members[cluster_of[node_id]].append(node_id)
+    local: dict[str, dict[str, tuple[float, float]]] = {}
+    radius: dict[str, float] = {}
+    for root in roots:
+        local[root], radius[root] = _radial_tree(root, members[root], adjacency, order, spacing)
+
+    commons = [n for n in nodes if n not in cluster_of]
+    centres = _place_clusters(roots, radius, len(commons), spacing)
+    positions: dict[str, tuple[float, float]] = {}
+    for root in roots:
+        cx, cy = centres[root]
+        for node_id, (x, y) in local[root].items():
+            positions[node_id] = (cx + x, cy + y)
+    if commons:
+        positions.update(_place_commons(commons, nodes, centres, radius, spacing))
+    return {n: (round(x, 1), round(y, 1)) for n, (x, y) in positions.items()}
+
+
+def _radial_tree(root: str, members: list[str], adjacency: Mapping[str, list[str]], order: Mapping[str, int],
+                 spacing: float) -> tuple[dict[str, tuple[float, float]], float]:
+    """Positions of a cluster around its root (at 0,0) and the cluster's radius."""
+    allowed = set(members)
+    children: dict[str, list[str]] = defaultdict(list)
+    depth = {root: 0}
+    queue = deque([root])
+    while queue:
+        node = queue.popleft()
+        for other in sorted(adjacency.get(node, ()), key=order.__getitem__):
+            if other in allowed and other not in depth:
+                depth[other] = depth[node] + 1
+                children[node].append(other)
+                queue.append(other)
+    for node in members:  # not reachable inside the cluster (its links were filtered out): hang it on the root
+        if node not in depth:
+            depth[node] = 1
+            children[root].append(node)
+
+    leaves: dict[str, int] = {}
+
+    def count(node: str) -> int:
+        # iterative post-order: clusters can be thousands deep in degenerate graphs
+        stack = [(node, False)]
+        while stack:
+            current, done = stack.pop()
+            if done:
+                leaves[current] = sum(leaves[c] for c in children[current]) or 1
+            else:
+                stack.append((current, True))
+                stack.extend((c, False) for c in children[current])
+        return leaves[node]
+
+    total = count(root)
+    max_depth = max(depth.values())
+    if max_depth == 0:
+        return {root: (0.0, 0.0)}, spacing
+    outer = max(max_depth * spacing * 1.5, total * spacing / (2 * math.pi))
+    positions = {root: (0.0, 0.0)}
+    stack = [(root, 0.0, 2 * math.pi)]
+    while stack:
+        node, start, span = stack.pop()
+        offset = start
+        for child in children[node]:
+            share = span * leaves[child] / leaves[node]
+            angle = offset + share / 2
+            # a leaf hanging from a shallow node (a directive or target of the document itself) goes to
+            # the outer rings: on an inner ring its small angular share would pile it onto its siblings
+            level = depth[child] if children[child] else max(depth[child], max_depth - 1)
+            r = outer * level / max_depth
+            positions[child] = (r * math.cos(angle), r * math.sin(angle))
+            stack.append((child, offset, share))
+            offset += share
+    return positions, outer + spacing
+
+
+def _place_clusters(roots: Sequence[str], radius: Mapping[str, float], commons: int,
+                    spacing: float) -> dict[str, tuple[float, float]]:
+    """Cluster centres on a ring around the middle, where the shared nodes go."""
+    if not roots:
+        return {}
+    if len(roots) == 1:
+        return {roots[0]: (0.0, 0.0)}
+    widths = [2 * radius[r] + spacing for r in roots]
+    middle = spacing * math.sqrt(commons / math.pi) + spacing if commons else 0.0
+    ring = max(sum(widths) / (2 * math.pi), middle + max(radius.values()) + spacing)
+    centres = {}
+    offset = 0.0
+    total = sum(widths)
+    for root, width in zip(roots, widths, strict=True):
+        angle = 2 * math.pi * (offset + width / 2) / total - math.pi / 2
+        centres[root] = (ring * math.cos(angle), ring * math.sin(angle))
+        offset += width
+    return centres
+
+
+def _place_commons(commons: list[str], nodes: Mapping[str, ViewNode], centres: Mapping[str, tuple[float, float]],
+                   radius: Mapping[str, float], spacing: float) -> dict[str, tuple[float, float]]:
+    """Each shared node in the nearest free grid cell to (half way towards) the clusters it belongs to."""
+    taken: set[tuple[int, int]] = set()
+    for root, (cx, cy) in centres.items():  # cluster discs are not free
+        reach = int(radius[root] / spacing) + 1
+        ci, cj = round(cx / spacing), round(cy / spacing)
+        for i in range(ci - reach, ci + reach + 1):
+            for j in range(cj - reach, cj + reach + 1):
+                if math.hypot(i * spacing - cx, j * spacing - cy) <= radius[root]:
+                    taken.add((i, j))
+
+    def wanted(node_id: str) -> tuple[float, float]:
+        homes = [centres[d] for d in nodes[node_id].documents if d in centres]
+        if not homes:
+            return (0.0, 0.0)
+        return (0.5 * sum(x for x, _ in homes) / len(homes), 0.5 * sum(y for _, y in homes) / len(homes))
+
+    # most shared first: they get the middle
+    ordered = sorted(commons, key=lambda n: (-len(nodes[n].documents), n))
+    placed = {}
+    for node_id in ordered:
+        wx, wy = wanted(node_id)
+        gi, gj = round(wx / spacing), round(wy / spacing)
+        ring = 0
+        while True:
+            free = [cell for cell in _square_ring(gi, gj, ring) if cell not in taken]
+            if free:
+                cell = min(free, key=lambda c: (math.hypot(c[0] * spacing - wx, c[1] * spacing - wy), c))
+                taken.add(cell)
+                placed[node_id] = (cell[0] * spacing, cell[1] * spacing)
+                break
+            ring += 1
+    return placed
+
+
+def _square_ring(ci: int, cj: int, ring: int) -> list[tuple[int, int]]:
+    """The grid cells at Chebyshev distance `ring` from (ci, cj)."""
+    if ring == 0:
+        return [(ci, cj)]
+    top = [(i, cj - ring) for i in range(ci - ring, ci + ring + 1)]
+    bottom = [(i, cj + ring) for i in range(ci - ring, ci + ring + 1)]
+    sides = [(ci + d, j) for d in (-ring, ring) for j in range(cj - ring + 1, cj + ring)]
+    return top + bottom + sides
+
+
+# ---------------------------------------------------------------- 5. the page
+
+def short_label(text: str, limit: int) -> str:
+    """At most `limit` characters on the canvas (an ellipsis marks a cut); the full name is on hover."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _vis_node(node: ViewNode, position: tuple[float, float] | None) -> dict:
+    style = CLASS_STYLES[node.cls]
+    label = short_label(node.label, style.label_chars)
+    if node.count:
+        label += f"\n{node.count} 项措施"
+    item: dict = {"id": node.id, "label": label, "group": node.cls,
+                  "ipg": {"cls": node.cls, "name": node.label, "aliases": list(node.aliases),
+                          "info": [list(pair) for pair in node.info], "docs": list(node.documents),
+                          "count": node.count}}
+    if position is not None:
+        item["x"], item["y"] = position
+    return item
+
+
+def _vis_edge(index: int, edge: ViewEdge) -> dict:
+    style = RELATION_STYLES[edge.relation]
+    item: dict = {"id": f"e{index}", "from": edge.source, "to": edge.target, "color": {"color": style.color},
+                  "width": style.width if not edge.count else min(8.0, style.width + math.log2(edge.count)),
+                  "dashes": list(style.dashes) if isinstance(style.dashes, tuple) else style.dashes,
+                  "arrows": "to" if edge.relation not in ("partOf", "alsoNamed") else "",
+                  "ipg": {"rel": edge.relation, "evidence": list(edge.evidence), "count": edge.count}}
+    if style.labelled:
+        item["label"] = style.zh + (f"×{edge.count}" if edge.count > 1 else "")
+        item["font"] = {"color": style.color}
+    return item
+
+
+def vis_options(node_count: int) -> dict:
+    """vis-network options: fixed positions, no physics, straight edges, labels hidden when tiny."""
+    big = node_count > 1500
+    font_face = '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
+    groups = {key: {"shape": s.shape, "size": s.size,
+                    "color": {"background": s.color, "border": s.color,
+                              "highlight": {"background": s.color, "border": "#222222"},
+                              "hover": {"background": s.color, "border": "#222222"}},
+                    "font": {"color": "#ffffff" if s.shape == "box" else "#222222", "size": s.font_size}}
+              for key, s in CLASS_STYLES.items()}
+    return {
+        "autoResize": True,
+        "groups": groups,
+        "nodes": {"font": {"face": font_face, "size": 14, "strokeWidth": 0},
+                  "scaling": {"label": {"drawThreshold": 5}}, "borderWidth": 1},
+        "edges": {"smooth": False, "selectionWidth": 2, "hoverWidth": 0.5,
+                  "font": {"face": font_face, "size": 11, "strokeWidth": 3, "strokeColor": "#ffffff",
+                           "align": "middle"},
+                  "scaling": {"label": {"drawThreshold": 8}},
+                  "arrows": {"to": {"scaleFactor": 0.5}}},
+        "physics": {"enabled": False, "solver": "barnesHut",
+                    "barnesHut": {"gravitationalConstant": -3000, "springLength": 120, "avoidOverlap": 0.2},
+                    "stabilization": {"enabled": False}},
+        "layout": {"improvedLayout": False},
+        "interaction": {"hover": not big, "tooltipDelay": 200, "hideEdgesOnDrag": big, "hideEdgesOnZoom": big,
+                        "navigationButtons": False, "keyboard": False, "multiselect": False},
+    }
+
+
+def _page_meta(view: ViewGraph, title: str) -> dict:
+    return {
+        "title": title,
+        "note": view.note,
+        "aggregated": view.aggregated,
+        "selectedNodes": view.selected_nodes,
+        "root": view.root,
+        "classes": [{"key": s.key, "zh": s.zh, "en": s.en, "color": s.color, "shape": s.shape}
+                    for s in CLASS_STYLES.values()],
+        "relations": [{"key": s.key, "zh": s.zh, "en": s.en, "color": s.color, "width": s.width,
+                       "dashes": list(s.dashes) if isinstance(s.dashes, tuple) else s.dashes,
+                       "outZh": s.out_zh, "outEn": s.out_en, "inZh": s.in_zh, "inEn": s.in_en}
+                      for s in RELATION_STYLES.values()],
+    }
+
+
+def _inline(folder: str, name: str, closing: str) -> str:
+    """A packaged file's text for inlining into the page; it must not contain its own closing tag."""
+    text = (files("ipgraph") / folder / name).read_text(encoding="utf-8")
+    if closing in text.lower():  # would end the inline element early
+        raise ViewError(f"ipgraph/{folder}/{name}: contains '{closing}'; cannot be inlined")
+    return text
+
+
+def page_html(view: ViewGraph, *, title: str = "ipgraph") -> str:
+    """The whole page as one HTML string (vis-network inlined; deterministic for the same view)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+    from markupsafe import Markup
+    from pyvis.network import Network
+
+    positions = layout(view)
+    net = Network(height="100%", width="100%", directed=True, heading=title, cdn_resources="in_line")
+    # Fill pyvis's lists directly: Network.add_edge checks for duplicates by scanning every edge
+    # (quadratic: minutes at 20k nodes); the page needs nothing else from add_node/add_edge.
+    net.nodes = [_vis_node(node, positions.get(node.id)) for node in view.nodes.values()]
+    net.node_ids = list(view.nodes)
+    net.node_map = {item["id"]: item for item in net.nodes}
+    net.edges = [_vis_edge(i, edge) for i, edge in enumerate(view.edges)]
+    net.options = vis_options(len(view.nodes))
+    env = Environment(loader=PackageLoader("ipgraph", "templates"), autoescape=select_autoescape(["j2", "html"]))
+    # |tojson still escapes < > & ' (so no "</script>" can end the data block); UTF-8 halves the size
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    env.globals["ipgraph"] = {
+        "meta": _page_meta(view, title),
+        "options": net.options,
+        # package files, not graph data: inlined verbatim so the page needs no network and no other file
+        "vis_js": Markup(_inline("static", VIS_JS, "</script")),
+        "app_js": Markup(_inline("templates", "graph.js", "</script")),
+        "css": Markup(_inline("templates", "graph.css", "</style")),
+    }
+    net.templateEnv = env
+    net.path = TEMPLATE_NAME
+    return net.generate_html()
+
+
+def render_page(graph: Graph, out_path: Path | str, *, focus: str | None = None, document: str | None = None,
+                types: str | Iterable[str] | None = None, depth: int = 1,
+                node_budget: int = DEFAULT_NODE_BUDGET, title: str | None = None) -> PageInfo:
+    """Write the page for `graph` (or the part chosen by focus/document/types/depth) to `out_path`.
+
+    Raises ViewError for an unknown focus name, document or class. The file is written atomically.
+    """
+    started = time.perf_counter()
+    whole = read_view(graph)
+    selected = select_view(whole, focus=focus, document=document, types=types, depth=depth)
+    shown = aggregate_view(selected, node_budget, source=whole)
+    if title is None:
+        parts = [f"焦点 {focus}" if focus else "", f"文件 {document}" if document else "",
+                 f"类 {','.join(parse_types(types) or ())}" if types else ""]
+        title = "ipgraph 知识产权政策图谱" + (" · " + " · ".join(p for p in parts if p) if any(parts) else "")
+    html = page_html(shown, title=title)
+    out = Path(out_path)
+    atomic_write_text(out, html)
+    return PageInfo(path=out, nodes=len(shown.nodes), edges=len(shown.edges), selected_nodes=shown.selected_nodes,
+                    aggregated=shown.aggregated, bytes=len(html.encode("utf-8")),
+                    seconds=time.perf_counter() - started)
