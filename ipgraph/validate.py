@@ -10,6 +10,7 @@ works the same from a checkout and from an installed wheel, offline.
         for v in report.violations:
             print(v.severity, v.focus, v.path, v.message)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
