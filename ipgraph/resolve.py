@@ -120,7 +120,7 @@ def split_agency_list(text: str) -> list[str]:
     merged: list[str] = []
     for part in parts:
         # "各区" + "县(市)政府": a one-character place word joins the next item
-        if merged and re.fullmatch(r"(?:各|相关|有关)?[区县市乡镇街]", merged[-1]):
+        if merged and re.fullmatch(r"(?:各|相关|有关)?[省区县市州盟旗乡镇街](?:、[省区县市州盟旗乡镇街])*", merged[-1]):
             merged[-1] = merged[-1] + "、" + part
         else:
             merged.append(part)

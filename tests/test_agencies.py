@@ -60,3 +60,34 @@ def test_prose_assignment_needs_a_body_as_subject():
 @pytest.mark.parametrize("text", ["加强宣传。(见专栏1)", "开展专利导航(2021-2025年)。", "推动发展。"])
 def test_no_assignment_no_agencies(text):
     assert assign(text) == (None, None, None)
+
+
+def test_task_table_columns_with_header():
+    from ipgraph.model import SourceDocument
+    from ipgraph.pipeline import extract_document
+
+    text = ("沈阳市知识产权工作任务分工\n一、重点任务\n序号 工作任务 牵头单位 配合单位\n"
+            "1 实施专利导航工程,开展产业规划类专利导航 市市场监管局 市工业和信息化局、科技局\n"
+            "2 推进知识产权质押融资 市金融发展局 市市场监管局\n")
+    record = extract_document(SourceDocument(name="t.txt", text=text))
+    got = {a.measure: ([r.canonical for r in a.lead], [r.canonical for r in a.responsible], a.rule) for a in record.assignments}
+    assert got == {
+        "1": (["沈阳市市场监督管理局"], ["沈阳市市场监督管理局", "沈阳市工业和信息化局", "沈阳市科学技术局"], "lead_agency.table.v1"),
+        "2": (["沈阳市金融发展局"], ["沈阳市金融发展局", "沈阳市市场监督管理局"], "lead_agency.table.v1"),
+    }
+
+
+def test_provincial_document_full_width_brackets_and_collectives():
+    from ipgraph.model import SourceDocument
+    from ipgraph.pipeline import extract_document
+
+    text = ("湖北省专利质押融资工作方案\n一、重点任务\n"
+            "（一）扩大规模。推动银行开展质押融资。（省知识产权局、省财政厅、人民银行武汉分行按职责分工负责）\n"
+            "（二）完善风险补偿。设立风险补偿资金。（省财政厅牵头，省知识产权局配合）\n"
+            "二、保障措施\n１．加强组织领导。建立工作机制。（各市、州、县人民政府负责）\n")
+    record = extract_document(SourceDocument(name="p.txt", text=text))
+    assert record.parsed.meta.level == "provincial"
+    got = {a.measure: ([r.canonical for r in a.lead], [r.canonical for r in a.responsible]) for a in record.assignments}
+    assert got["1"] == ([], ["湖北省知识产权局", "湖北省财政厅", "人民银行武汉分行"])
+    assert got["2"] == (["湖北省财政厅"], ["湖北省财政厅", "湖北省知识产权局"])
+    assert got["2.1"] == (["湖北省各市、州、县人民政府"], ["湖北省各市、州、县人民政府"])

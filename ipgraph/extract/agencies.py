@@ -158,12 +158,68 @@ def prose_assignment(measure: Measure, resolver: AgencyResolver) -> tuple[list[A
     return lead, _union(lead, responsible), first
 
 
-def extract_assignments(measures: list[Measure], resolver: AgencyResolver) -> list[Assignment]:
+_CELL_SPLIT = re.compile(r"\s*[|｜\t]\s*|\s+")
+_HEADER_ROLE = re.compile(r"^(?:牵头(?:单位|部门)?|主责单位|责任(?:单位|部门)|配合(?:单位|部门)|参与单位|协办单位)$")
+
+
+def table_header_roles(text: str) -> list[str] | None:
+    """The role columns of a task table's header row ("序号 任务 牵头单位 配合单位"), last first."""
+    for line in text.splitlines():
+        cells = [c for c in _CELL_SPLIT.split(line.strip()) if c]
+        roles = [c for c in cells if _HEADER_ROLE.match(c)]
+        if len(cells) >= 3 and roles and _HEADER_ROLE.match(cells[-1]):
+            return ["lead" if c.startswith(("牵头", "主责")) else "other" for c in reversed(cells) if _HEADER_ROLE.match(c)]
+    return None
+
+
+def table_assignment(measure: Measure, resolver: AgencyResolver, roles: list[str] | None
+                     ) -> tuple[list[AgencyRef], list[AgencyRef], Span] | None:
+    """Assignments in the trailing columns of a task-table row (rule lead_agency.table.v1).
+
+    The row's last cells are read from the end while each is wholly a list of bodies; the
+    header row says which column leads. Without a header, one body leads, several share.
+    """
+    line = measure.span.text.split("\n")[0]
+    cells = [c for c in _CELL_SPLIT.split(line.strip()) if c]
+    if len(cells) < 3:
+        return None
+    found: list[list[AgencyRef]] = []
+    for cell in reversed(cells[1:]):
+        names = [n for n in re.split(r"[、,，;；]", cell) if n]
+        refs = resolver.resolve_list(cell)
+        if not refs or any(resolver.resolve(n, "市") is None and not VAGUE.match(n) for n in names):
+            break
+        found.append(refs)
+        if roles and len(found) == len(roles):
+            break
+    if not found:
+        return None
+    lead: list[AgencyRef] = []
+    responsible: list[AgencyRef] = []
+    for i, refs in enumerate(found):
+        role = roles[i] if roles and i < len(roles) else None
+        if role == "lead" or (role is None and len(found) == 1 and len(refs) == 1):
+            lead = _union(lead, refs)
+        responsible = _union(responsible, refs)
+    first_cell = line.rfind(cells[-len(found)])
+    start = measure.span.start + max(0, first_cell)
+    end = measure.span.start + len(line)
+    return lead, _union(lead, responsible), Span(start, end, measure.span.text[max(0, first_cell):len(line)])
+
+
+def extract_assignments(measures: list[Measure], resolver: AgencyResolver, full_text: str = "") -> list[Assignment]:
     """One Assignment per measure that names agencies."""
     out = []
+    roles = table_header_roles(full_text) if full_text else None
     for measure in measures:
         clause = find_clause(measure)
         if clause is None:
+            table = table_assignment(measure, resolver, roles)
+            if table is not None:
+                lead, responsible, span = table
+                out.append(Assignment(measure=measure.number, lead=lead, responsible=responsible,
+                                      evidence=span, rule="lead_agency.table.v1"))
+                continue
             prose = prose_assignment(measure, resolver)
             if prose is not None:
                 lead, responsible, span = prose

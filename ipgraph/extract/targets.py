@@ -95,9 +95,13 @@ def _object_after(sentence: str, start: int) -> str:
     return re.sub(r"^(以上|左右|以下|以内)", "", m.group(0)) if m else ""
 
 
+# full-width ASCII (２０２５, ％, ．) to ASCII, one character for one, so offsets stay valid
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
 def _compact(text: str) -> tuple[str, list[int]]:
     keep = [(i, ch) for i, ch in enumerate(text) if not ch.isspace()]
-    return "".join(ch for _, ch in keep), [i for i, _ in keep]
+    return "".join(ch for _, ch in keep).translate(_HALF_WIDTH), [i for i, _ in keep]
 
 
 def sentence_targets(text: str, start: int, end: int, year_hint: int | None = None) -> list[Target]:
