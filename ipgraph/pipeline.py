@@ -71,7 +71,7 @@ def extract_document(source: SourceDocument) -> DocumentRecord:
     return DocumentRecord(
         parsed=parsed,
         issuers=issuers,
-        assignments=extract_assignments(parsed.measures, resolver),
+        assignments=extract_assignments(parsed.measures, resolver, source.text),
         programmes=extract_programmes(parsed.measures, source.text),
         citations=extract_citations(parsed, parsed.background),
         targets=extract_targets(parsed),
