@@ -55,31 +55,83 @@ def main() -> None:
     """
 
 
+class ByteSize(click.ParamType):
+    """A size in bytes: 1048576, 512K, 10M, 1G (powers of 1024)."""
+
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        import re
+
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*", str(value), re.IGNORECASE)
+        if not m or float(m.group(1)) <= 0:
+            self.fail(f"{value!r} is not a size such as 500K, 10M or 1G", param, ctx)
+        return int(float(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " "))
+
+
+class StrictFailure(click.ClickException):
+    """--strict and a file was skipped: nothing was written."""
+
+    exit_code = 2
+
+
+class BuildFailed(click.ClickException):
+    """Nothing could be built or written."""
+
+    exit_code = 3
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_BUILD,
               show_default=True, help="Folder to write ipgraph.ttl, ipgraph.nt, the store and graph.html into.")
+@click.option("--strict", is_flag=True,
+              help="Fail (exit 2) when any file is skipped; OUT is then left as it was.")
+@click.option("--max-size", type=ByteSize(), default="10M", show_default=True,
+              help="Refuse files larger than this, or whose text is (e.g. 500K, 10M, 1G).")
 @friendly_errors
-def build(paths: tuple[Path, ...], out_dir: Path) -> None:
+def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int) -> None:
     """Build the graph from PATHS (files or folders; default data/corpus).
 
-    Writes OUT/ipgraph.ttl, OUT/ipgraph.nt (sorted N-Triples) and OUT/summary.json,
-    and prints what was found. Files that cannot be used are named on stderr with
-    the cause; the others still build, and the exit status is 1.
+    Reads .txt (UTF-8, UTF-16, GB18030/GBK, Big5: detected from the content), .html pages,
+    .docx and text-layer .pdf files. Writes OUT/ipgraph.ttl, OUT/ipgraph.nt (sorted
+    N-Triples) and OUT/summary.json, replacing OUT as a whole only once everything is
+    written, and prints what was found. Each file that cannot be used (empty, binary,
+    undecodable, too large, not a policy document, a duplicate) is named on stderr with
+    the cause; the others still build.
+
+    Exit status: 0 all built; 1 built, some files skipped; 2 --strict and some files
+    skipped (nothing written); 3 nothing built (no usable document, OUT not writable).
     """
+    from ipgraph.errors import OutputError
     from ipgraph.pipeline import build_graph, write_outputs
 
     sources = list(paths) or [DEFAULT_CORPUS]
     for source in sources:
         if not source.exists():
-            raise click.ClickException(f"{source}: no such file or folder")
-    result = build_graph(sources, on_skip=lambda exc: click.echo(f"skipped {exc}", err=True))
-    written = write_outputs(result, out_dir)
+            raise BuildFailed(f"{source}: no such file or folder")
+    result = build_graph(sources, on_skip=lambda exc: click.echo(f"skipped {exc}", err=True), max_bytes=max_size)
+    tried = len(result.records) + len(result.skipped)
+    if not result.records:
+        reason = f"none of the {tried} file(s) could be used" if tried else "no .txt/.html/.htm/.docx/.pdf files found"
+        raise BuildFailed(f"nothing built: {reason}; {out_dir} left as it was")
+    if strict and result.skipped:
+        raise StrictFailure(f"{len(result.skipped)} of {tried} file(s) skipped and --strict is set; "
+                            f"{out_dir} left as it was")
+    try:
+        written = write_outputs(result, out_dir)
+    except (OutputError, OSError) as exc:
+        name = getattr(exc, "filename", None)
+        detail = f"{name}: {exc.strerror}" if isinstance(exc, OSError) and name else str(exc)
+        raise BuildFailed(f"cannot write the build: {detail}") from exc
     summary = result.summary()
     for key in ("documents", "measures", "agencies", "programmes", "directives", "targets", "triples"):
         click.echo(f"{key:11s} {summary[key]}")
     click.echo(f"wrote {written['turtle']}")
     if result.skipped:
+        click.echo(f"{len(result.skipped)} of {tried} file(s) skipped (named above); exit status 1", err=True)
         sys.exit(1)
 
 
