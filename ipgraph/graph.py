@@ -165,6 +165,7 @@ class GraphBuilder:
         digest = hashlib.sha1(f"{subject}|{predicate}|{obj}|{span.start}".encode()).hexdigest()[:16]
         node = DATA[f"evidence/{digest}"]
         g.add((node, RDF.type, RDF.Statement))
+        g.add((node, RDF.type, IPG.Evidence))
         g.add((node, RDF.subject, subject))
         g.add((node, RDF.predicate, predicate))
         g.add((node, RDF.object, obj))

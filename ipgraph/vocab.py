@@ -1,7 +1,7 @@
 """The ipg: vocabulary (docs/ONTOLOGY_CONTRACT.md) as an rdflib DefinedNamespace.
 
 Every IRI of the vocabulary is written here once; the rest of the code uses these
-names. tests/test_vocab.py checks that this list and ontology/ipgraph.ttl agree.
+names. tests/test_ontology.py checks that this list and ontology/ipgraph.ttl agree.
 """
 from __future__ import annotations
 
@@ -79,3 +79,4 @@ class IPG(DefinedNamespace):
     citedAs: URIRef
     order: URIRef
     measureCount: URIRef
+    pattern: URIRef
