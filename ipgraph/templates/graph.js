@@ -1,6 +1,6 @@
 // The ipgraph page script. Inlined into the page by ipgraph.view.page_html.
 // Safety rule: text from the graph reaches the DOM only through textContent / text nodes (never
-// innerHTML), and tooltips are DOM elements, so a title such as "<script>…" shows as text.
+// innerHTML), and tooltips are DOM elements, so a title holding markup shows as text.
 "use strict";
 // pyvis's globals, kept so that tests and users' scripts can reach the network as on any pyvis page.
 var nodes, edges, network, data, options, container, allNodes, allEdges;
@@ -12,6 +12,7 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   var NODE_LIST = readJSON("ipgraph-nodes");
   var EDGE_LIST = readJSON("ipgraph-edges");
   options = readJSON("ipgraph-options");
+  performance.mark("ipgraph:data-parsed");
   var CLASS = {}, REL = {};
   META.classes.forEach(function (c) { CLASS[c.key] = c; });
   META.relations.forEach(function (r) { REL[r.key] = r; });
@@ -94,6 +95,7 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   }
   NODE_LIST.forEach(function (n) { n.title = nodeTip(n); });
   EDGE_LIST.forEach(function (e) { e.title = edgeTip(e); });
+  performance.mark("ipgraph:tooltips-made");
 
   // ---- the network (pyvis's drawGraph, with fixed positions and no physics)
   container = $("mynetwork");
@@ -102,8 +104,11 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   allNodes = nodes.get({ returnType: "Object" });
   allEdges = edges.get({ returnType: "Object" });
   data = { nodes: nodes, edges: edges };
+  performance.mark("ipgraph:datasets-made");
   network = new vis.Network(container, data, options);
+  performance.mark("ipgraph:network-made");
   network.once("afterDrawing", function () {
+    performance.mark("ipgraph:drawn");
     window.ipgraphLoadMs = performance.now();
     window.ipgraphReady = true;
     document.body.setAttribute("data-ready", "1");
@@ -328,7 +333,7 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   META.relations.forEach(function (r) {
     if (used.has(r.key)) legend.append(el("div", { class: "rel" }, lineIcon(r), el("span", { text: r.zh + " " + r.en })));
   });
-  legend.append(el("p", { class: "muted", text: "红色粗线=牵头，灰色虚线=负责。Thick red = leads; grey dashes = responsible." }));
+  legend.append(el("p", { class: "muted", text: META.legendNote }));
 
   // ---- document filter
   NODE_LIST.forEach(function (n) {
