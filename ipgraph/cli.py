@@ -336,5 +336,54 @@ def bench_serve(clients, seconds, workers, json_out, graph_dir) -> None:
         raise click.ClickException(f"{report['errors']} request(s) failed")
 
 
+# ---- the graph page: view (and bench view)
+
+
+@main.command(name="view")
+@click.option("--focus", metavar="NAME",
+              help="Centre the page on this node (name or alias of an agency, programme, directive, document …).")
+@click.option("--document", metavar="FILE", help="Keep one document: its file name (with or without .txt) or title.")
+@click.option("--type", "types", metavar="CLASS,…",
+              help="Keep these classes: document, section, measure, agency, programme, directive, target.")
+@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
+              help="With --focus: keep nodes up to this many links away.")
+@click.option("--budget", type=click.IntRange(min=1), default=None,
+              help="Above this many nodes the page shows the aggregated view (default 6000).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("view.html"),
+              show_default=True, help="HTML file to write.")
+@graph_option
+@friendly_errors
+def view_command(focus, document, types, depth, budget, output, graph_dir) -> None:
+    """Write an HTML page for a part of the graph (one file; opens offline in any browser).
+
+    `ipgraph build` writes the whole graph to build/graph.html; this command draws a part:
+    `ipgraph view --focus 天津市知识产权局 --depth 2 -o tj.html`.
+    """
+    from ipgraph.view import DEFAULT_NODE_BUDGET, render_page
+
+    info = render_page(load_built_graph(graph_dir), output, focus=focus, document=document, types=types,
+                       depth=depth, node_budget=budget or DEFAULT_NODE_BUDGET)
+    note = f" (aggregated view of {info.selected_nodes} nodes)" if info.aggregated else ""
+    click.echo(f"wrote {info.path}: {info.nodes} nodes, {info.edges} edges{note}")
+
+
+@bench.command(name="view")
+@click.option("--nodes", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="Size of the scaled page (the corpus graph copied until it has this many nodes).")
+@click.option("--repeat", type=click.IntRange(min=1), default=5, show_default=True, help="Runs per page.")
+@click.option("--chromium", type=click.Path(dir_okay=False, path_type=Path), default=Path("/usr/bin/chromium"),
+              show_default=True, help="The Chromium executable (Debian `chromium`).")
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the pages in this folder.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures here.")
+@graph_option
+@friendly_errors
+def bench_view(nodes, repeat, chromium, keep, json_out, graph_dir) -> None:
+    """Page render time (Python) and load-to-drawn time (headless Chromium): corpus and ~5,000 nodes."""
+    from ipgraph.view import run_view_bench
+
+    run_view_bench(graph_dir, nodes=nodes, repeat=repeat, chromium=chromium, keep=keep, json_out=json_out,
+                   echo=click.echo)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
