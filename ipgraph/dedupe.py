@@ -71,7 +71,7 @@ class Duplicate:
         """The cause, in one phrase: 'duplicate of a.txt (identical text)'."""
         if self.identical:
             return f"duplicate of {self.of} (identical text); left out of the graph"
-        return (f"near-duplicate of {self.of} ({self.similarity:.0%} of their {SHINGLE}-character shingles shared); "
+        return (f"near-duplicate of {self.of} ({self.similarity:.1%} of their {SHINGLE}-character shingles shared); "
                 f"left out of the graph")
 
 

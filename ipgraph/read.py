@@ -625,7 +625,7 @@ def _docx_text(path: Path, raw: bytes, max_bytes: int) -> tuple[str, dict[str, s
                 raise ReadError(path, f"binary file: {what}, not a .docx document")
             unpacked = archive.getinfo("word/document.xml").file_size
     except zipfile.BadZipFile as exc:
-        raise ReadError(path, f"not a readable .docx: broken zip ({exc})") from exc
+        raise ReadError(path, f"not a readable .docx: broken zip ({_one_line(exc, with_type=False)})") from exc
     if unpacked > max_bytes * 4:  # XML is verbose; beyond this it is a zip bomb, not a policy
         raise ReadError(path, f"too large: its document.xml unpacks to {format_size(unpacked)}, above the "
                               f"{format_size(max_bytes * 4)} allowed for the {format_size(max_bytes)} limit")
@@ -654,10 +654,19 @@ def _docx_text(path: Path, raw: bytes, max_bytes: int) -> tuple[str, dict[str, s
     except ReadError:
         raise
     except Exception as exc:  # a broken .docx can fail anywhere inside python-docx or lxml
-        raise ReadError(path, f"not a readable .docx: {type(exc).__name__}: {exc}") from exc
+        raise ReadError(path, f"not a readable .docx: {_one_line(exc)}") from exc
     text = "\n\n".join(b.strip() for b in blocks if b.strip())
     header = {"title": title.strip()} if _CJK.search(title) else {}
     return (text + "\n" if text else ""), header
+
+
+def _one_line(exc: BaseException, with_type: bool = True) -> str:
+    """A third-party exception as a short single line (the CLI prints one line per file)."""
+    message = re.sub(r"\s+", " ", str(exc)).strip()
+    message = message if len(message) <= 160 else message[:159] + "…"
+    if not with_type:
+        return message
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 _PAGE_NUMBER = re.compile(r"^[\s\-—–－]*(?:\d{1,4}|第\s*\d{1,4}\s*页(?:\s*共\s*\d{1,4}\s*页)?)[\s\-—–－]*$")
@@ -689,7 +698,7 @@ def _pdf_text(path: Path, raw: bytes, max_bytes: int) -> str:
         name = type(exc).__name__
         if "Password" in name or "Encrypt" in name:
             raise ReadError(path, "PDF is encrypted (password protected); save an unprotected copy") from exc
-        raise ReadError(path, f"not a readable PDF: {name}: {exc}".rstrip(": ")) from exc
+        raise ReadError(path, f"not a readable PDF: {_one_line(exc)}") from exc
     if not pages:
         raise ReadError(path, "not a readable PDF: no pages found (truncated or broken file?)")
     text = "\n\n".join(p for p in pages if p)

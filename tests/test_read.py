@@ -6,8 +6,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from fixture_files import write_docx, write_pdf
+
 from ipgraph.errors import ReadError
 from ipgraph.read import (
     DEFAULT_MAX_BYTES,
@@ -369,3 +369,29 @@ def test_collect_paths_expands_folders_by_supported_suffix(tmp_path):
     explicit = tmp_path / "notes.md"
     found = collect_paths([tmp_path, explicit, tmp_path / "b.txt"])
     assert [p.name for p in found] == ["a.HTML", "b.txt", "c.docx", "d.pdf", "e.htm", "notes.md"]
+
+
+def test_traditional_document_is_matched_simplified_and_quoted_verbatim(tmp_path):
+    import opencc
+    from rdflib import Literal
+
+    from ipgraph.pipeline import build_graph
+    from ipgraph.vocab import IPG
+
+    simplified = (CORPUS / "004_fd40c90dbaa4972a.txt").read_text(encoding="utf-8")
+    traditional = opencc.OpenCC("s2t").convert(simplified)
+    assert len(traditional) == len(simplified) and traditional != simplified
+    (tmp_path / "trad.txt").write_text(traditional, encoding="utf-8")
+    plain = build_graph([CORPUS / "004_fd40c90dbaa4972a.txt"]).records[0]
+    result = build_graph([tmp_path / "trad.txt"])
+    record = result.records[0]
+    assert record.parsed.source.text == traditional  # the verbatim text is kept
+    # the same assignments are found as in the simplified original …
+    assert [(a.measure, [r.canonical for r in a.responsible]) for a in record.assignments] == \
+        [(a.measure, [r.canonical for r in a.responsible]) for a in plain.assignments]
+    assert len(record.assignments) > 30
+    # … and the evidence quotes the traditional text as written
+    evidence = {str(o) for o in result.graph.objects(None, IPG.evidence)}
+    assert evidence and all(e in traditional for e in evidence)
+    assert any(e != matching_form(e) for e in evidence)
+    assert Literal(record.assignments[0].evidence.text, lang="zh") in set(result.graph.objects(None, IPG.evidence))
