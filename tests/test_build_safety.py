@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fixture_files import write_docx, write_pdf
 from rdflib import Graph
 
-from fixture_files import write_docx, write_pdf
 from ipgraph.cli import main
 from ipgraph.store import load_graph
 
