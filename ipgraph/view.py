@@ -920,11 +920,13 @@ def run_view_bench(build_dir: Path | str = "build", nodes: int = 5000, repeat: i
     from ipgraph.store import load_graph
     from ipgraph.synthetic import scaled_graph
 
+    def drawn(graph: Graph) -> int:
+        return len({s for style in CLASS_STYLES.values() for s in graph.subjects(RDF.type, style.rdf_class)})
+
     base = load_graph(build_dir)
-    base_nodes = len(read_view(base).nodes) or 1
-    copies = max(1, math.ceil(nodes / base_nodes))
+    copies = max(1, math.ceil(nodes / max(1, drawn(base))))
     scaled = scaled_graph(base, copies)
-    while len(read_view(scaled).nodes) < nodes:  # shared nodes make growth sublinear: add copies until big enough
+    while drawn(scaled) < nodes:  # shared nodes make growth sublinear: add copies until big enough
         copies += 1
         scaled = scaled_graph(base, copies)
     graphs = [("corpus", base), (f"scaled ×{copies}", scaled)]
