@@ -20,8 +20,10 @@ The pipeline keeps the first document by sorted file name and reports each later
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 
 from ipgraph.read import matching_form
@@ -38,15 +40,17 @@ def normalise(text: str) -> str:
 
 
 def shingles(norm: str, k: int = SHINGLE) -> set[int]:
-    """Hashes of the k-character substrings of a normalised text (the text itself when shorter)."""
+    """CRC-32s of the k-character substrings of a normalised text (the text itself when shorter).
+
+    CRC-32 rather than Python's hash, which is salted per process: the same corpus must give the
+    same decisions every run. Chance collisions among a document's few thousand shingles change a
+    similarity by well under 0.1%.
+    """
     if len(norm) <= k:
-        return {_hash(norm)} if norm else set()
-    return {_hash(norm[i:i + k]) for i in range(len(norm) - k + 1)}
-
-
-def _hash(piece: str) -> int:
-    # stable across runs (Python's str hash is salted per process)
-    return int.from_bytes(hashlib.blake2b(piece.encode("utf-8"), digest_size=8).digest(), "big")
+        return {zlib.crc32(norm.encode("utf-8"))} if norm else set()
+    data = norm.encode("utf-32-le")  # 4 bytes a character: shingle i is data[4i : 4i + 4k]
+    width = 4 * k
+    return {zlib.crc32(data[i:i + width]) for i in range(0, len(data) - width + 4, 4)}
 
 
 def jaccard(a: set[int], b: set[int]) -> float:
@@ -90,22 +94,30 @@ class DuplicateFinder:
         self.k = k
         self._exact: dict[str, str] = {}  # SHA-256 of the normalised text → name
         self._entries: list[_Entry] = []
+        self._last: tuple[str, str, set[int], set[int]] | None = None  # match() then add() of one text
+
+    def _prepare(self, text: str) -> tuple[str, set[int], set[int]]:
+        if self._last is None or self._last[0] is not text:
+            norm = normalise(text)
+            found = shingles(norm, self.k)
+            self._last = (text, hashlib.sha256(norm.encode("utf-8")).hexdigest(), found, _bottom(found))
+        return self._last[1:]
 
     def match(self, text: str) -> Duplicate | None:
         """The kept document `text` repeats (the most similar one), or None."""
-        norm = normalise(text)
-        digest = hashlib.sha256(norm.encode("utf-8")).hexdigest()
+        digest, new, sketch = self._prepare(text)
         if digest in self._exact:
             return Duplicate(self._exact[digest], 1.0)
-        new = shingles(norm, self.k)
-        sketch = _bottom(new)
         best: Duplicate | None = None
         for entry in self._entries:
             # Jaccard ≥ t needs the smaller set to be at least t times the larger one
             small, large = sorted((len(new), len(entry.shingles)))
             if not large or small < self.threshold * large:
                 continue
-            # the bottom-k sketches estimate the similarity; a pair far below the threshold stops here
+            # the bottom-k sketches estimate the similarity (the share of the union's k smallest hashes
+            # found in both); a pair far below the threshold stops here
+            if len(sketch & entry.sketch) < _SKETCH // 4:  # cheaper still: nearly disjoint samples
+                continue
             union = _bottom(sketch | entry.sketch)
             if union and len(union & sketch & entry.sketch) < (self.threshold - 0.25) * len(union):
                 continue
@@ -116,14 +128,13 @@ class DuplicateFinder:
 
     def add(self, name: str, text: str) -> None:
         """Remember a kept document."""
-        norm = normalise(text)
-        self._exact.setdefault(hashlib.sha256(norm.encode("utf-8")).hexdigest(), name)
-        found = shingles(norm, self.k)
-        self._entries.append(_Entry(name, found, _bottom(found)))
+        digest, found, sketch = self._prepare(text)
+        self._exact.setdefault(digest, name)
+        self._entries.append(_Entry(name, found, sketch))
 
 
 def _bottom(values: set[int]) -> set[int]:
-    return set(sorted(values)[:_SKETCH])
+    return set(heapq.nsmallest(_SKETCH, values))
 
 
 def find_duplicates(documents: list[tuple[str, str]], threshold: float = THRESHOLD) -> dict[str, Duplicate]:

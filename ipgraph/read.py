@@ -274,6 +274,11 @@ def matching_form(text: str) -> str:
     if text.isascii():
         return text
     converter = _t2s()
+    # opencc is pure Python and slow on long texts: look at each distinct character once first,
+    # and leave a text without traditional characters (nearly every document) as it is
+    distinct = "".join(sorted(set(_CJK.findall(text))))
+    if converter.convert(distinct) == distinct:
+        return text
     whole = converter.convert(text)
     if len(whole) == len(text):
         return whole
