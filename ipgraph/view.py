@@ -4,7 +4,7 @@
     info = render_page(result.graph, "build/graph.html")                      # the whole graph
     render_page(graph, "tj.html", focus="天津市知识产权局", depth=2)             # one agency's neighbourhood
 
-Three pure steps, each on plain dataclasses, then the page:
+Pure steps on plain dataclasses, then the page:
 
 1. `read_view(graph)` reads the RDF graph through the contract vocabulary (classes, relations, and the
    evidence sentences carried by rdf:Statement nodes) into a `ViewGraph`;
@@ -17,6 +17,9 @@ Three pure steps, each on plain dataclasses, then the page:
    `network`, `nodes` and `edges` objects are kept, and all text reaches the DOM through
    `textContent` only (the graph data sits in `<script type="application/json">` with `<`, `>`, `&`
    escaped), so a document cannot inject markup or script.
+
+`run_view_bench` (`ipgraph bench view`) and `take_screenshot` drive the system's headless Chromium
+through Playwright (the `test` extra); the page itself needs neither.
 """
 from __future__ import annotations
 
@@ -183,10 +186,6 @@ class PageInfo:
 
 
 # ---------------------------------------------------------------- 1. read the RDF graph
-
-def _text(value: Node | None) -> str:
-    return "" if value is None else str(value)
-
 
 def _first(graph: Graph, subject: Node, predicate: URIRef) -> str:
     """The smallest value (deterministic when there are several)."""
