@@ -168,7 +168,8 @@ def validate(graph_dir: Path) -> None:
         click.echo("conforms: the graph satisfies every shape")
         return
     click.echo(report.text, err=True)
-    raise click.ClickException(f"{len(report.violations)} violation(s)")
+    count = sum(1 for v in report.violations if v.severity == "Violation")
+    raise click.ClickException(f"{count} violation(s)")
 
 
 @main.command(name="eval")

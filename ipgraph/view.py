@@ -125,8 +125,8 @@ RELATION_STYLES: dict[str, RelationStyle] = {s.key: s for s in (
                   "属于", "part of", "包含", "contains"),
     RelationStyle("hasTarget", "目标", "target", "#c9a800", 1.2, False, False,
                   "所属", "set by", "目标", "targets"),
-    RelationStyle("alsoNamed", "又名", "also named", "#e15759", 1.0, (2, 2), True,
-                  "又名", "also named", "又名", "also named"),
+    RelationStyle("reorganisedAs", "改组为", "reorganised as", "#e15759", 1.0, (2, 2), True,
+                  "改组为", "reorganised as", "由其改组", "reorganised from"),
 )}
 
 
@@ -244,7 +244,7 @@ def _evidence_index(graph: Graph) -> dict[tuple[Node | None, Node | None, Node |
 def read_view(graph: Graph) -> ViewGraph:
     """Read every node of the seven drawn classes and the relations between them from `graph`.
 
-    Reads only the contract vocabulary (plus dcterms:isPartOf between sections and ipg:alsoNamed
+    Reads only the contract vocabulary (plus dcterms:isPartOf between sections and ipg:reorganisedAs
     between agencies); evidence sentences come from the rdf:Statement nodes.
     """
     cls_of: dict[Node, str] = {}
@@ -274,8 +274,8 @@ def read_view(graph: Graph) -> ViewGraph:
         add(agency, document, "issuedBy", evidence.get((document, IPG.issuedBy, agency), []))
     for owner, target in graph.subject_objects(IPG.hasTarget):
         add(owner, target, "hasTarget")
-    for agency, other in graph.subject_objects(IPG.alsoNamed):
-        add(agency, other, "alsoNamed")
+    for former, current in graph.subject_objects(IPG.reorganisedAs):
+        add(former, current, "reorganisedAs")
 
     # containment: each measure or section hangs from its nearest container only (section, else document)
     parent: dict[Node, Node] = {}
@@ -728,7 +728,7 @@ def _vis_edge(index: int, edge: ViewEdge, detailed: bool = True) -> dict:
     item: dict = {"id": f"e{index}", "from": edge.source, "to": edge.target, "color": colour,
                   "width": style.width if not edge.count else min(8.0, style.width + math.log2(edge.count)),
                   "dashes": _dashes(style) if detailed else False,
-                  "arrows": "to" if detailed and edge.relation not in ("partOf", "alsoNamed") else "",
+                  "arrows": "to" if detailed and edge.relation != "partOf" else "",
                   "ipg": {"rel": edge.relation, "evidence": list(edge.evidence), "count": edge.count}}
     if style.labelled and detailed:
         item["label"] = style.zh + (f"×{edge.count}" if edge.count > 1 else "")

@@ -96,7 +96,7 @@ def test_wheel_ontology_is_the_file_not_a_link(wheel: Path) -> None:
             assert archive.read(f"ipgraph/{name}") == (REPO / name).read_bytes()
 
 
-@pytest.mark.parametrize("folder", ["data", "queries"])
+@pytest.mark.parametrize("folder", ["data", "queries", "templates", "static"])
 def test_wheel_has_every_data_and_query_file(wheel_names: set[str], folder: str) -> None:
     files = package_files(folder)
     missing = [name for name in files if name not in wheel_names]
