@@ -151,8 +151,9 @@ def prose_assignment(measure: Measure, resolver: AgencyResolver) -> tuple[list[A
         responsible = _union(responsible, refs)
         end = text.find("。", m.end())
         span_end = end + 1 if end != -1 else len(text)
-        if first is None:
-            first = Span(measure.span.start + m.start("subject"), measure.span.start + span_end, text[m.start("subject"):span_end])
+        # the evidence runs from the first of these sentences to the end of the last
+        span_start = first.start - measure.span.start if first else m.start("subject")
+        first = Span(measure.span.start + span_start, measure.span.start + span_end, text[span_start:span_end])
     if not responsible or first is None:
         return None
     return lead, _union(lead, responsible), first
