@@ -42,8 +42,9 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
-        from ipgraph.vocab import IPG
         from rdflib.namespace import RDF
+
+        from ipgraph.vocab import IPG
 
         def count(cls) -> int:
             return len(set(self.graph.subjects(RDF.type, cls)))

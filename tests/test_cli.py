@@ -6,10 +6,10 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 from rdflib import Graph
 
 from ipgraph.cli import main
-from conftest import REPO
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import importlib.util
 import json
 
 import pytest
+from conftest import SHARED
 
 from ipgraph.evaluate import score
-from conftest import SHARED
 
 # F1 floors measured on data/gold (see README "Extraction quality"); never lower them to make a change pass.
 FLOORS = {

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import CORPUS, GOLD
 
 from ipgraph.model import SourceDocument
 from ipgraph.structure import parse_document, place_of, split_paragraphs
 from ipgraph.textutil import cn_to_int, compare_form, parse_date
-
-from conftest import CORPUS, GOLD
 
 
 def parse(text: str, name: str = "doc.txt"):

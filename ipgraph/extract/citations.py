@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ipgraph.model import Citation, ParsedDocument, Span
-from ipgraph.structure import place_of, level_of_place
+from ipgraph.structure import level_of_place, place_of
 from ipgraph.textutil import compare_form
 
 TITLE = re.compile(r"《((?:[^《》\n]|\n(?!\n)|《[^《》]*》)+?)》")

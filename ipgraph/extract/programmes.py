@@ -71,7 +71,7 @@ def _matcher() -> tuple[re.Pattern[str], dict[str, str]]:
             key, _ = normalise(form)
             if len(key) >= 2:
                 by_form.setdefault(key, programme.canonical)
-        for i, pattern in enumerate(programme.patterns):
+        for pattern in programme.patterns:
             group = f"p{len(alternatives)}"
             alternatives.append((group, pattern, programme.canonical))
     forms = sorted(by_form, key=len, reverse=True)

@@ -113,7 +113,8 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
             continue
         taken: list[tuple[int, int]] = []
 
-        def add(m: re.Match[str], comparator: str, indicator: str) -> None:
+        def add(m: re.Match[str], comparator: str, indicator: str, *, sentence: str = sentence,
+                taken: list[tuple[int, int]] = taken, s_start: int = s_start, index: list[int] = index) -> None:
             if any(a < m.end() and m.start() < b for a, b in taken):
                 return
             if sentence[m.end():m.end() + 1] == "的":
