@@ -400,7 +400,7 @@ def _header_fields(paragraphs: list[Paragraph]) -> dict[str, str]:
 
 
 def _notice_title(paragraphs: list[Paragraph], header: dict[str, str]) -> tuple[str | None, Span | None]:
-    candidates = []
+    candidates: list[tuple[str, Span | None]] = []
     if "title" in header and NOTICE.match(_compact(header["title"])):
         candidates.append((_compact(header["title"]), None))
     for i, para in enumerate(paragraphs[:40]):

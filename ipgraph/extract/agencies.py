@@ -89,10 +89,10 @@ def parse_clause(clause: Clause, resolver: AgencyResolver) -> tuple[list[AgencyR
         return lead, _union(lead, others), "lead_agency.labelled.v1"
     body = re.sub(r"等$", "", text)
     # X会同Y负责: X leads
-    m = re.match(r"^(?P<lead>.+?)会同(?P<rest>.+?)(?:按职责分工|分工|共同)?负责$", body)
-    if m:
-        lead = resolver.resolve_list(m.group("lead"))
-        rest = resolver.resolve_list(m.group("rest"))
+    huitong = re.match(r"^(?P<lead>.+?)会同(?P<rest>.+?)(?:按职责分工|分工|共同)?负责$", body)
+    if huitong:
+        lead = resolver.resolve_list(huitong.group("lead"))
+        rest = resolver.resolve_list(huitong.group("rest"))
         return lead, _union(lead, rest), "lead_agency.huitong.v1"
     # X牵头,Y配合/参与/负责
     m = re.match(r"^(?P<lead>.+?)牵头(?:负责)?(?:[,，;；、](?P<rest>.+?)(?:配合|参与|负责|协助|协同)?)?$", body)

@@ -54,7 +54,7 @@ def normalise(text: str) -> tuple[str, list[int]]:
 def known_programmes() -> tuple[KnownProgramme, ...]:
     graph = Graph().parse(data=knowledge.data_text("programmes.ttl"), format="turtle")
     out = []
-    for concept in sorted(set(graph.subjects(SKOS.prefLabel, None))):
+    for concept in sorted(set(graph.subjects(SKOS.prefLabel, None)), key=str):
         pref = str(graph.value(concept, SKOS.prefLabel))
         forms = {pref} | {str(o) for o in graph.objects(concept, SKOS.altLabel)}
         patterns = tuple(sorted(str(o) for o in graph.objects(concept, IPG_NS.pattern)))
@@ -65,7 +65,7 @@ def known_programmes() -> tuple[KnownProgramme, ...]:
 @lru_cache(maxsize=1)
 def _matcher() -> tuple[re.Pattern[str], dict[str, str]]:
     by_form: dict[str, str] = {}
-    alternatives = []
+    alternatives: list[tuple[str, str, str]] = []
     for programme in known_programmes():
         for form in programme.forms:
             key, _ = normalise(form)
