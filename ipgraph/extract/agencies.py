@@ -81,11 +81,11 @@ def parse_clause(clause: Clause, resolver: AgencyResolver) -> tuple[list[AgencyR
     if labelled:
         lead: list[AgencyRef] = []
         others: list[AgencyRef] = []
-        for i, m in enumerate(labelled):
+        for i, label in enumerate(labelled):
             end = labelled[i + 1].start() if i + 1 < len(labelled) else len(text)
-            names = text[m.end():end].strip(" ;；。,，\n")
+            names = text[label.end():end].strip(" ;；。,，\n")
             refs = resolver.resolve_list(names)
-            (lead if m.group("label") in _LEAD_LABELS else others).extend(refs)
+            (lead if label.group("label") in _LEAD_LABELS else others).extend(refs)
         return lead, _union(lead, others), "lead_agency.labelled.v1"
     body = re.sub(r"等$", "", text)
     # X会同Y负责: X leads
