@@ -25,11 +25,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ipgraph.query import Engine, QueryResult, default_prefixes, prepare_named, run_named
+from ipgraph.query import Engine, QueryResult, Term, default_prefixes, display_width, prepare_named, run_named
 
 Echo = Callable[[str], None]
 
@@ -72,64 +73,74 @@ def _split_ntriple(line: str) -> tuple[str, str, str]:
     return subject, predicate, obj[:-1].rstrip()
 
 
+class _Scaler:
+    """The renaming rule of ipgraph.synthetic.scaled_graph, applied to N-Triples strings."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        prefixes = default_prefixes()
+        self.data = prefixes["id"]
+        self.renamed = (self.data + "document/", self.data + "evidence/")
+        self.shared = {self.data + "agency/": 3, self.data + "programme/": 4, self.data + "directive/": 5}
+        self.labelled = {prefixes["rdfs"] + "label", prefixes["skos"] + "prefLabel", prefixes["ipg"] + "sourceFile"}
+        self.base = [_split_ntriple(line) for line in lines if line.strip()]
+
+    def rename(self, iri: str, copy: int) -> str:
+        if iri.startswith(self.renamed):
+            head, _, tail = iri[len(self.data):].partition("/")
+            rest = tail.split("/", 1)
+            return f"{self.data}{head}/{rest[0]}~{copy}" + (f"/{rest[1]}" if len(rest) > 1 else "")
+        for prefix, every in self.shared.items():
+            if iri.startswith(prefix) and copy % every == 0:
+                return f"{iri}~{copy // every}"
+        return iri
+
+    def copy(self, copy: int) -> Iterator[str]:
+        """The lines of copy `copy` that copy 0 does not already have."""
+        if copy == 0:
+            yield from (f"<{s}> <{p}> {o} ." for s, p, o in self.base)
+            return
+        cache: dict[str, str] = {}
+        for s, p, o in self.base:
+            s2 = cache.get(s) or cache.setdefault(s, self.rename(s, copy))
+            if o.startswith("<"):
+                inner = o[1:-1]
+                o2 = f"<{cache.get(inner) or cache.setdefault(inner, self.rename(inner, copy))}>"
+            elif p in self.labelled and s2 != s:
+                end = o.rindex('"')
+                o2 = f"{o[:end]}~{copy}{o[end:]}"
+            else:
+                o2 = o
+            if s2 != s or o2 != o:  # an unchanged triple is already in copy 0
+                yield f"<{s2}> <{p}> {o2} ."
+
+
 def scaled_ntriples(lines: Iterable[str], copies: int) -> Iterator[str]:
     """N-Triples lines of `copies` renamed copies of a graph, as ipgraph.synthetic.scaled_graph makes them.
 
     Copy 0 is the graph itself. In copy k, documents and evidence nodes (and so their
     sections, measures and targets) get the suffix ~k; every 3rd copy gets its own agencies,
     every 4th its own programmes, every 5th its own directives (suffix ~k/n); the labels and
-    file names of renamed nodes get ~k as well.
+    file names of renamed nodes get ~k as well. No line is written twice.
     """
-    data = default_prefixes()["id"]
-    doc, evidence = data + "document/", data + "evidence/"
-    shared = {data + "agency/": 3, data + "programme/": 4, data + "directive/": 5}
-    prefixes = default_prefixes()
-    labelled = {prefixes["rdfs"] + "label", prefixes["skos"] + "prefLabel", prefixes["ipg"] + "sourceFile"}
-    base = [_split_ntriple(line) for line in lines if line.strip()]
-
-    def rename(iri: str, copy: int) -> str:
-        if iri.startswith(doc) or iri.startswith(evidence):
-            head, _, tail = iri[len(data):].partition("/")
-            rest = tail.split("/", 1)
-            return f"{data}{head}/{rest[0]}~{copy}" + (f"/{rest[1]}" if len(rest) > 1 else "")
-        for prefix, every in shared.items():
-            if iri.startswith(prefix) and copy % every == 0:
-                return f"{iri}~{copy // every}"
-        return iri
-
+    scaler = _Scaler(lines)
     for copy in range(copies):
-        if copy == 0:
-            yield from (f"<{s}> <{p}> {o} ." for s, p, o in base)
-            continue
-        cache: dict[str, str] = {}
-
-        def renamed(iri: str) -> str:
-            out = cache.get(iri)
-            if out is None:
-                out = cache[iri] = rename(iri, copy)
-            return out
-
-        for s, p, o in base:
-            s2 = renamed(s)
-            if o.startswith("<"):
-                o2 = f"<{renamed(o[1:-1])}>"
-            elif p in labelled and s2 != s:
-                end = o.rindex('"')
-                o2 = f"{o[:end]}~{copy}{o[end:]}"
-            else:
-                o2 = o
-            yield f"<{s2}> <{p}> {o2} ."
+        yield from scaler.copy(copy)
 
 
 def write_scaled(nt_path: Path, out_path: Path, triples: int) -> int:
-    """Write a scaled copy of nt_path with about `triples` triples into out_path; returns its triple count."""
-    lines = nt_path.read_text(encoding="utf-8").splitlines()
-    copies = max(1, round(triples / max(1, len(lines))))
+    """Write copies of nt_path (see scaled_ntriples) into out_path until it has about `triples` triples.
+
+    Returns the number of triples written.
+    """
+    scaler = _Scaler(nt_path.read_text(encoding="utf-8").splitlines())
     count = 0
+    copy = 0
     with open(out_path, "w", encoding="utf-8") as out:
-        for line in scaled_ntriples(lines, copies):
-            out.write(line + "\n")
-            count += 1
+        while copy == 0 or count < triples:
+            for line in scaler.copy(copy):
+                out.write(line + "\n")
+                count += 1
+            copy += 1
     return count
 
 
@@ -162,10 +173,25 @@ def median_ms(func: Callable[[], Any], runs: int, warmup: int = 0) -> tuple[floa
     return statistics.median(times), result
 
 
+_NUMERIC = tuple(default_prefixes()["xsd"] + name for name in ("decimal", "integer", "double", "float", "int", "long"))
+
+
+def canonical_term(term: Term | None) -> tuple | None:
+    """A term as a comparable tuple; numbers by value (rdflib writes the decimal 10 as "10.0")."""
+    if term is None:
+        return None
+    value: Any = term.value
+    if term.datatype in _NUMERIC:
+        try:
+            value = str(Decimal(term.value).normalize())
+        except InvalidOperation:
+            pass
+    return (term.kind, value, term.lang, term.datatype)
+
+
 def canonical_rows(result: QueryResult) -> list[tuple]:
-    """Rows as sorted tuples of plain values, to compare engines (order of equal keys may differ)."""
-    rows = [tuple(None if t is None else (t.kind, t.value, t.lang, t.datatype) for t in row) for row in result.rows]
-    return sorted(rows, key=repr)
+    """Rows as sorted tuples of comparable terms, to compare engines (the order of ties may differ)."""
+    return sorted((tuple(canonical_term(t) for t in row) for row in result.rows), key=repr)
 
 
 def time_cases(engines: dict[str, Engine], repeat: dict[str, int], echo: Echo) -> list[dict[str, Any]]:
@@ -188,11 +214,16 @@ def time_cases(engines: dict[str, Engine], repeat: dict[str, int], echo: Echo) -
     return out
 
 
+def _ljust(text: str, width: int) -> str:
+    """Pad to `width` terminal columns (Chinese characters take two)."""
+    return text + " " * max(0, width - display_width(text))
+
+
 def _case_line(row: dict[str, Any]) -> str:
     rd = f"{row['rdflib_ms']:10.1f}" if "rdflib_ms" in row else f"{'-':>10}"
     ratio = f"{row['ratio']:7.1f}x" if "ratio" in row else f"{'-':>8}"
     agree = "" if row["agree"] else "  ENGINES DISAGREE"
-    return f"  {row['query']:<42} {row['oxigraph_ms']:10.1f} {rd} {ratio} {row['rows']:7d}{agree}"
+    return f"  {_ljust(row['query'], 42)} {row['oxigraph_ms']:10.1f} {rd} {ratio} {row['rows']:7d}{agree}"
 
 
 def process_time(build_dir: Path, runs: int) -> float:

@@ -184,16 +184,21 @@ class Engine(Protocol):
 
 @dataclass(frozen=True)
 class Param:
-    """A parameter of a named query: `--option VALUE` binds ?variable after resolving VALUE."""
+    """A parameter of a named query: `--option VALUE` binds ?variable after resolving VALUE.
+
+    kind "year" takes a four-digit year, "text" any text; any other kind names a resolver
+    pair of queries, _find-KIND.rq (exact name) and _find-KIND-part.rq (part of a name),
+    which turn the value into the nodes it names.
+    """
 
     option: str
-    kind: str  # a prefixed class name such as "ipg:Agency" (resolved by name), or "year" / "text"
+    kind: str
     variable: str
     description: str
 
     @property
-    def is_class(self) -> bool:
-        return ":" in self.kind
+    def is_name(self) -> bool:
+        return self.kind not in ("year", "text")
 
 
 @dataclass(frozen=True)
@@ -298,41 +303,36 @@ def bind(text: str, values: Mapping[str, Sequence[Term]]) -> str:
     return _BIND.sub(replace, text)
 
 
-def _expand(prefixed: str, prefixes: Mapping[str, str]) -> str:
-    prefix, _, local = prefixed.partition(":")
-    if prefix not in prefixes:
-        raise QueryError(f"unknown prefix in parameter kind {prefixed!r}")
-    return prefixes[prefix] + local
+def resolve_name(engine: Engine, kind: str, name: str) -> tuple[list[Term], list[str]]:
+    """The nodes a user's name for an agency, programme or document stands for.
 
-
-def resolve_name(engine: Engine, class_iri: str, name: str, what: str = "node") -> tuple[list[Term], list[str]]:
-    """Nodes of class `class_iri` named `name`: exact label/alias/title first, else by part of a name.
-
-    Returns the nodes and notes for the user (ambiguity, partial match). Raises QueryError
-    when nothing matches.
+    An exact label or alias first (_find-KIND.rq); failing that, every node one of whose names
+    contains the text (_find-KIND-part.rq). Returns the nodes and notes for the user (several
+    matches, a match by part of a name). Raises QueryError when nothing matches.
     """
     name = unicodedata.normalize("NFC", name.strip())
     if not name:
-        raise QueryError(f"an empty {what} name was given")
+        raise QueryError(f"an empty {kind} name was given")
     queries = _all_queries()
-    cls = [Term.iri(class_iri)]
-    exact = engine.execute(bind(queries["_resolve"].text, {
-        "class": cls, "name": [Term.literal(name, lang="zh"), Term.literal(name)]}))
+    if f"_find-{kind}" not in queries or f"_find-{kind}-part" not in queries:
+        raise QueryError(f"no resolver for parameters of kind {kind!r} (_find-{kind}.rq)")
+    # Labels carry @zh; file names and 文号 are plain literals: ask for both forms.
+    exact = engine.execute(bind(queries[f"_find-{kind}"].text, {
+        "name": [Term.literal(name, lang="zh"), Term.literal(name)]}))
     matched = _nodes(exact)
     how = "is named"
     if not matched:
-        part = engine.execute(bind(queries["_resolve-part"].text, {"class": cls, "part": [Term.literal(name)]}))
+        part = engine.execute(bind(queries[f"_find-{kind}-part"].text, {"part": [Term.literal(name)]}))
         matched = _nodes(part)
         how = "is part of the name of"
+    plural = "agencies" if kind == "agency" else f"{kind}s"
     if not matched:
-        plural = "agencies" if what == "agency" else f"{what}s"
-        raise QueryError(f"no {what} is named or has a name containing “{name}”; "
+        raise QueryError(f"no {kind} is named or has a name containing “{name}”; "
                          f"list them with `ipgraph query {plural}`")
     nodes = [node for node, _ in matched]
     notes = []
     if len(matched) > 1:
         labels = "、".join(label for _, label in matched[:12]) + ("…" if len(matched) > 12 else "")
-        plural = "agencies" if what == "agency" else f"{what}s"
         notes.append(f"note: “{name}” {how} {len(matched)} {plural} ({labels}); rows for all of them are shown, "
                      f"give a full name to choose one")
     elif how != "is named":
@@ -368,9 +368,8 @@ def prepare_named(engine: Engine, name: str, params: Mapping[str, str | None] | 
     for option, value in given.items():
         param = query.param(option)
         assert param is not None
-        if param.is_class:
-            what = param.kind.partition(":")[2].lower().replace("policydocument", "document")
-            nodes, found_notes = resolve_name(engine, _expand(param.kind, query.prefixes), value, what)
+        if param.is_name:
+            nodes, found_notes = resolve_name(engine, param.kind, value)
             values[param.variable] = nodes
             notes.extend(found_notes)
         elif param.kind == "year":
