@@ -12,12 +12,15 @@ role (dba in a fresh database). Only the standard library's HTTP client is used.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from ipgraph.errors import IpgraphError, QueryError
 from ipgraph.query import QueryResult, Term, with_prefixes
@@ -37,12 +40,93 @@ def _opener(url: str, user: str | None, password: str | None) -> urllib.request.
     return urllib.request.build_opener(*handlers)
 
 
+def digest_response(user: str, password: str, realm: str, method: str, uri: str, nonce: str, nc: str,
+                    cnonce: str, qop: str | None) -> str:
+    """The `response` field of an HTTP Digest (MD5) Authorization header (RFC 2617 section 3.2.2)."""
+    ha1 = hashlib.md5(f"{user}:{realm}:{password}".encode("utf-8")).hexdigest()
+    ha2 = hashlib.md5(f"{method}:{uri}".encode("utf-8")).hexdigest()
+    if qop:
+        return hashlib.md5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}".encode("utf-8")).hexdigest()
+    return hashlib.md5(f"{ha1}:{nonce}:{ha2}".encode("utf-8")).hexdigest()
+
+
+class _Credentials:
+    """HTTP authentication sent up front with each request (RFC 7617 Basic, RFC 7616 Digest MD5).
+
+    urllib answers a 401 by sending the request again, which is no use for a large upload: the
+    server refuses it and closes the connection while the body is still being sent. So the
+    challenge is fetched once with a bodiless HEAD request, and every upload carries its answer.
+    """
+
+    def __init__(self, url: str, user: str, password: str) -> None:
+        self.user = user
+        self.password = password
+        self.challenge: dict[str, str] | None = None
+        self.scheme = "basic"
+        self.count = 0
+        self._probe(url)
+        self._verify(url)
+
+    def _verify(self, url: str) -> None:
+        """A wrong password is told apart here: on an upload the server just drops the connection."""
+        request = urllib.request.Request(url, method="HEAD", headers={"Authorization": self.header("HEAD", url)})
+        try:
+            with urllib.request.urlopen(request, timeout=60):
+                pass
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code in (401, 403):
+                raise RemoteError(f"{url}: HTTP {exc.code}: the server refused user {self.user!r}; "
+                                  f"check --user/--password") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise RemoteError(_fail(url, exc)) from exc
+
+    def _probe(self, url: str) -> None:
+        request = urllib.request.Request(url, method="HEAD")
+        try:
+            with urllib.request.urlopen(request, timeout=60):
+                return  # no authentication asked for: Basic is sent anyway, harmless
+        except urllib.error.HTTPError as exc:
+            header = exc.headers.get("WWW-Authenticate", "") if exc.code == 401 else ""
+            exc.close()
+        except (urllib.error.URLError, OSError) as exc:
+            raise RemoteError(_fail(url, exc)) from exc
+        scheme, _, rest = header.partition(" ")
+        if scheme.lower() == "digest":
+            self.scheme = "digest"
+            self.challenge = urllib.request.parse_keqv_list(urllib.request.parse_http_list(rest))
+            self.count = 0
+
+    def header(self, method: str, url: str) -> str:
+        if self.scheme == "basic" or not self.challenge:
+            token = base64.b64encode(f"{self.user}:{self.password}".encode("utf-8")).decode("ascii")
+            return f"Basic {token}"
+        chal = self.challenge
+        realm, nonce = chal.get("realm", ""), chal.get("nonce", "")
+        parts = urlsplit(url)
+        uri = parts.path + (f"?{parts.query}" if parts.query else "")
+        self.count += 1
+        nc = f"{self.count:08x}"
+        cnonce = os.urandom(8).hex()
+        qop = "auth" if "auth" in [q.strip() for q in chal.get("qop", "").split(",")] else None
+        response = digest_response(self.user, self.password, realm, method, uri, nonce, nc, cnonce, qop)
+        fields = [f'username="{self.user}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"',
+                  f'response="{response}"', "algorithm=MD5"]
+        if qop:
+            fields += [f"qop={qop}", f"nc={nc}", f'cnonce="{cnonce}"']
+        if "opaque" in chal:
+            fields.append(f'opaque="{chal["opaque"]}"')
+        return "Digest " + ", ".join(fields)
+
+
 def _fail(url: str, exc: Exception) -> str:
     if isinstance(exc, urllib.error.HTTPError):
         try:
             detail = exc.read().decode("utf-8", "replace").strip().splitlines()
-        except OSError:
+        except Exception:  # an HTTPError made by urllib itself (e.g. "digest auth failed") has no body
             detail = []
+        finally:
+            exc.close()
         first = next((line for line in detail if line.strip()), exc.reason)
         hint = "; check --user/--password" if exc.code in (401, 403) else ""
         return f"{url}: HTTP {exc.code}: {str(first)[:300]}{hint}"
@@ -79,17 +163,28 @@ def push_graph(build_dir: Path | str, endpoint: str, graph: str | None = None, u
     if any("_:" in line for line in lines):
         chunk_triples = max(chunk_triples, len(lines))  # blank-node labels only hold within one request
     url = graph_store_url(endpoint, graph)
-    opener = _opener(endpoint, user, password)
+    credentials = _Credentials(url, user, password or "") if user else None
     for n, chunk in enumerate(_chunks(lines, chunk_triples) if lines else iter([[]])):
         # N-Triples is a subset of Turtle, which every Graph Store accepts.
         body = ("\n".join(chunk) + "\n").encode("utf-8")
-        request = urllib.request.Request(url, data=body, method="PUT" if n == 0 else "POST",
-                                         headers={"Content-Type": "text/turtle; charset=utf-8"})
-        try:
-            with opener.open(request, timeout=timeout) as response:
-                response.read()
-        except (urllib.error.URLError, OSError) as exc:
-            raise RemoteError(_fail(endpoint, exc)) from exc
+        method = "PUT" if n == 0 else "POST"
+        for attempt in range(2):
+            request = urllib.request.Request(url, data=body, method=method,
+                                             headers={"Content-Type": "text/turtle; charset=utf-8"})
+            if credentials:
+                request.add_header("Authorization", credentials.header(method, url))
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    response.read()
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401 and credentials and attempt == 0:
+                    exc.close()
+                    credentials._probe(url)  # the nonce went stale: ask for a new one, once
+                    continue
+                raise RemoteError(_fail(endpoint, exc)) from exc
+            except (urllib.error.URLError, OSError) as exc:
+                raise RemoteError(_fail(endpoint, exc)) from exc
     return len(lines)
 
 
