@@ -194,23 +194,33 @@ def canonical_rows(result: QueryResult) -> list[tuple]:
     return sorted((tuple(canonical_term(t) for t in row) for row in result.rows), key=repr)
 
 
+ENGINE_COLUMNS = (("oxigraph", "disk ms"), ("memory", "memory ms"), ("rdflib", "rdflib ms"))
+
+
 def time_cases(engines: dict[str, Engine], repeat: dict[str, int], echo: Echo) -> list[dict[str, Any]]:
-    """Median latency of every case on every engine, checking that the engines agree."""
+    """Median latency of every case on every engine, checking that the engines agree.
+
+    The time of a case includes resolving its names (--agency …) and turning every row into
+    Python terms, as `ipgraph query` does.
+    """
+    echo("  " + _ljust("query", 42) + "".join(f"{label:>11}" for name, label in ENGINE_COLUMNS if name in engines)
+         + ("  rdflib/disk  rdflib/memory" if "rdflib" in engines else "") + f"{'rows':>7}")
     out = []
     for name, params, kind in CASES:
         row: dict[str, Any] = {"query": case_label(name, params), "kind": kind}
         answers = {}
         for engine_name, engine in engines.items():
-            warmup = 1 if engine_name == "oxigraph" else 0
+            warmup = 0 if engine_name == "rdflib" else 1
             ms, result = median_ms(lambda e=engine: run_named(e, name, params), repeat[engine_name], warmup)
             row[f"{engine_name}_ms"] = round(ms, 2)
             row["rows"] = len(result.rows)
             answers[engine_name] = canonical_rows(result)
-        if "oxigraph_ms" in row and "rdflib_ms" in row:
-            row["ratio"] = round(row["rdflib_ms"] / max(row["oxigraph_ms"], 1e-6), 1)
+        for fast in ("oxigraph", "memory"):
+            if f"{fast}_ms" in row and "rdflib_ms" in row:
+                row[f"ratio_{fast}"] = round(row["rdflib_ms"] / max(row[f"{fast}_ms"], 1e-6), 1)
         row["agree"] = len({repr(a) for a in answers.values()}) == 1
         out.append(row)
-        echo(_case_line(row))
+        echo(_case_line(row, engines))
     return out
 
 
@@ -219,11 +229,12 @@ def _ljust(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def _case_line(row: dict[str, Any]) -> str:
-    rd = f"{row['rdflib_ms']:10.1f}" if "rdflib_ms" in row else f"{'-':>10}"
-    ratio = f"{row['ratio']:7.1f}x" if "ratio" in row else f"{'-':>8}"
+def _case_line(row: dict[str, Any], engines: Iterable[str]) -> str:
+    cells = "".join(f"{row[f'{name}_ms']:11.1f}" for name, _ in ENGINE_COLUMNS if name in engines)
+    ratios = "".join(f"{row[k]:12.1f}x" if k in row else f"{'':13}" for k in ("ratio_oxigraph", "ratio_memory")
+                     if "rdflib" in engines)
     agree = "" if row["agree"] else "  ENGINES DISAGREE"
-    return f"  {_ljust(row['query'], 42)} {row['oxigraph_ms']:10.1f} {rd} {ratio} {row['rows']:7d}{agree}"
+    return f"  {_ljust(row['query'], 42)}{cells}{ratios} {row['rows']:6d}{agree}"
 
 
 def process_time(build_dir: Path, runs: int) -> float:
@@ -240,29 +251,35 @@ def process_time(build_dir: Path, runs: int) -> float:
 
 def _bench_graph(label: str, build_dir: Path, repeat: int, rdflib_repeat: int, echo: Echo) -> dict[str, Any]:
     from ipgraph.query import OxigraphEngine, RdflibEngine
-    from ipgraph.store import ensure_store, load_graph, open_store, store_info
+    from ipgraph.store import ensure_store, load_graph, load_memory_store, open_store, store_info
 
     echo(f"\n{label}")
+    ensure_store(build_dir)
+    start = time.perf_counter()
+    disk = OxigraphEngine(open_store(build_dir))
+    open_s = time.perf_counter() - start
     before = rss_mb()
     start = time.perf_counter()
-    ensure_store(build_dir)
-    oxigraph = OxigraphEngine(open_store(build_dir))
-    open_s = time.perf_counter() - start
+    memory = OxigraphEngine(load_memory_store(build_dir), name="memory")
+    memory_s = time.perf_counter() - start
+    middle = rss_mb()
     start = time.perf_counter()
     graph = load_graph(build_dir)
     parse_s = time.perf_counter() - start
     after = rss_mb()
     info = store_info(build_dir)
     triples = info.triples if info else len(graph)
-    echo(f"  {triples:,} triples; store opened in {open_s:.2f} s; rdflib parsed ipgraph.nt in {parse_s:.1f} s"
-         + (f" (+{after - before:.0f} MiB RSS)" if before is not None and after is not None else ""))
-    echo(f"  {'query':<42} {'oxigraph ms':>10} {'rdflib ms':>10} {'ratio':>8} {'rows':>7}")
-    cases = time_cases({"oxigraph": oxigraph, "rdflib": RdflibEngine(graph)},
-                       {"oxigraph": repeat, "rdflib": rdflib_repeat}, echo)
-    del graph
-    return {"graph": label, "triples": triples, "store_open_s": round(open_s, 3), "rdflib_parse_s": round(parse_s, 2),
-            "rdflib_rss_mib": round(after - before) if before is not None and after is not None else None,
-            "cases": cases}
+    memory_mib = round(middle - before) if before is not None and middle is not None else None
+    rdflib_mib = round(after - middle) if middle is not None and after is not None else None
+    echo(f"  {triples:,} triples. Ready to answer: disk store opened in {open_s:.2f} s; "
+         f"in memory after {memory_s:.1f} s (+{memory_mib} MiB RSS); rdflib after parsing "
+         f"ipgraph.nt in {parse_s:.1f} s (+{rdflib_mib} MiB RSS)")
+    cases = time_cases({"oxigraph": disk, "memory": memory, "rdflib": RdflibEngine(graph)},
+                       {"oxigraph": repeat, "memory": repeat, "rdflib": rdflib_repeat}, echo)
+    del graph, memory
+    return {"graph": label, "triples": triples, "store_open_s": round(open_s, 3),
+            "memory_load_s": round(memory_s, 2), "memory_rss_mib": memory_mib,
+            "rdflib_parse_s": round(parse_s, 2), "rdflib_rss_mib": rdflib_mib, "cases": cases}
 
 
 def run_query_bench(build_dir: Path | str = "build", triples: int = 1_000_000, repeat: int = 7,
@@ -399,7 +416,7 @@ def load_test(port: int, mix: list[tuple[str, str, str]], clients: int, seconds:
 
 
 def run_serve_bench(build_dir: Path | str = "build", clients: int = 50, seconds: float = 30.0,
-                    workers: int | None = None, json_out: Path | str | None = None,
+                    workers: int | None = None, store: str = "memory", json_out: Path | str | None = None,
                     echo: Echo = print) -> dict[str, Any]:
     """Start `ipgraph serve` in a subprocess and load it from `clients` concurrent clients."""
     from ipgraph.store import ensure_store
@@ -408,7 +425,8 @@ def run_serve_bench(build_dir: Path | str = "build", clients: int = 50, seconds:
     ensure_store(build_dir)
     mix = request_mix(build_dir)
     port = free_port()
-    cmd = [sys.executable, "-m", "ipgraph", "serve", "--graph", str(build_dir), "--port", str(port), "--quiet"]
+    cmd = [sys.executable, "-m", "ipgraph", "serve", "--graph", str(build_dir), "--port", str(port), "--quiet",
+           "--store", store]
     if workers:
         cmd += ["--workers", str(workers)]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -421,8 +439,9 @@ def run_serve_bench(build_dir: Path | str = "build", clients: int = 50, seconds:
             raise RuntimeError(f"the server did not start: {err.decode('utf-8', 'replace')[-500:]}") from None
         echo(f"load test: {clients} clients for {seconds:.0f} s on 127.0.0.1:{port} "
              f"({len(mix)} kinds of request: every named query, resource pages), "
-             f"server workers: {workers or 'default'}, CPUs: {os.cpu_count()}")
+             f"server workers: {workers or 'default'} ({store} store), CPUs: {os.cpu_count()}")
         report = load_test(port, mix, clients, seconds)
+        report["store"] = store
     finally:
         server.terminate()
         try:

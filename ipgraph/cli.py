@@ -208,8 +208,9 @@ def bench() -> None:
               help="The document (national-citations, documents): title, file name or 文号, or part of one.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table",
               show_default=True, help="Output: aligned table, or SPARQL 1.1 CSV, TSV or JSON results.")
-@click.option("--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph", show_default=True,
-              help="The embedded store (build/store), or rdflib's in-memory engine (slow; the baseline).")
+@click.option("--engine", type=click.Choice(["oxigraph", "memory", "rdflib"]), default="oxigraph", show_default=True,
+              help="oxigraph: the embedded store (build/store); memory: Oxigraph after loading the graph into "
+                   "memory; rdflib: rdflib's in-memory engine (slow; the baseline).")
 @click.option("--endpoint", metavar="URL", help="Ask this SPARQL 1.1 endpoint instead of the local graph.")
 @click.option("--default-graph", metavar="IRI", help="With --endpoint: the graph to query (default-graph-uri).")
 @graph_option
@@ -255,6 +256,9 @@ def query(name_or_sparql, query_file, show_list, agency, name, year, document, f
 @click.option("--max-query-length", type=int, default=20_000, show_default=True,
               help="Most characters a query may have.")
 @click.option("--workers", type=int, default=None, help="Query worker processes (default: CPUs, at most 4).")
+@click.option("--store", "store_mode", type=click.Choice(["memory", "disk"]), default="memory", show_default=True,
+              help="memory: each worker loads the graph into memory (fastest answers); disk: workers read "
+                   "build/store (instant start, less memory).")
 @click.option("--quiet", is_flag=True, help="Do not log requests.")
 @click.option("--get", "get_target", metavar="PATH",
               help="Answer one GET request for PATH (e.g. '/sparql?query=…' or '/id/agency/…'), print the "
@@ -262,7 +266,8 @@ def query(name_or_sparql, query_file, show_list, agency, name, year, document, f
 @click.option("--accept", metavar="TYPE", help="With --get: the Accept header to send.")
 @graph_option
 @friendly_errors
-def serve(host, port, timeout, max_rows, max_query_length, workers, quiet, get_target, accept, graph_dir) -> None:
+def serve(host, port, timeout, max_rows, max_query_length, workers, store_mode, quiet, get_target, accept,
+          graph_dir) -> None:
     """Serve the graph: SPARQL 1.1 Protocol at /sparql, a query page at /, resources at /id/….
 
     Read-only: updates, SERVICE and LOAD are refused; each query has a time limit and a
@@ -280,7 +285,7 @@ def serve(host, port, timeout, max_rows, max_query_length, workers, quiet, get_t
         if response.status >= 400:
             sys.exit(1)
         return
-    run_server(graph_dir, host=host, port=port, limits=limits, workers=workers, quiet=quiet,
+    run_server(graph_dir, host=host, port=port, limits=limits, workers=workers, quiet=quiet, store=store_mode,
                on_ready=lambda url: click.echo(f"serving {graph_dir} at {url}/  (SPARQL endpoint: {url}/sparql); "
                                                f"Ctrl-C stops", err=True))
 
@@ -324,14 +329,16 @@ def bench_query(triples, repeat, rdflib_repeat, process_runs, json_out, graph_di
 @click.option("--clients", type=int, default=50, show_default=True, help="Concurrent clients.")
 @click.option("--seconds", type=float, default=30.0, show_default=True, help="How long the load lasts.")
 @click.option("--workers", type=int, default=None, help="Query worker processes of the server.")
+@click.option("--store", "store_mode", type=click.Choice(["memory", "disk"]), default="memory", show_default=True,
+              help="The server's --store.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures here.")
 @graph_option
 @friendly_errors
-def bench_serve(clients, seconds, workers, json_out, graph_dir) -> None:
+def bench_serve(clients, seconds, workers, store_mode, json_out, graph_dir) -> None:
     """Load test of `ipgraph serve` on loopback: requests, errors, p50/p95/p99 latency."""
     from ipgraph.bench import run_serve_bench
 
-    report = run_serve_bench(graph_dir, clients=clients, seconds=seconds, workers=workers,
+    report = run_serve_bench(graph_dir, clients=clients, seconds=seconds, workers=workers, store=store_mode,
                              json_out=json_out, echo=click.echo)
     if report["errors"]:
         raise click.ClickException(f"{report['errors']} request(s) failed")

@@ -290,6 +290,9 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     nt = out / NTRIPLES_NAME
     atomic_write_text(nt, sorted_ntriples(result.graph))
     written["ntriples"] = nt
+    from ipgraph.store import write_store  # the embedded SPARQL store that `ipgraph query` and `serve` open
+
+    written["store"] = write_store(nt, out)
     summary = out / SUMMARY_NAME
     atomic_write_text(summary, json.dumps({
         "summary": result.summary(),

@@ -278,7 +278,11 @@ class InlineExecutor:
         self.store = None
 
 
+STORE_MODES = ("memory", "disk")
+
+
 def _store_stamp(build_dir: str) -> tuple[int, int] | None:
+    """Changes when `ipgraph build` writes a new graph (the store's metadata file is rewritten)."""
     from ipgraph.store import STORE_META_NAME, store_path
 
     try:
@@ -288,16 +292,25 @@ def _store_stamp(build_dir: str) -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
-def _worker_main(conn: Any, build_dir: str) -> None:
-    """A query worker: opens the store read-only, answers jobs until the pipe closes.
+def open_for_serving(build_dir: Path | str, mode: str = "memory") -> Any:
+    """The store a worker answers from: the on-disk store, or the graph loaded into memory."""
+    from ipgraph.store import load_memory_store, open_store
 
-    When `ipgraph build` replaces the store while the server runs, the worker reopens it.
+    if mode == "memory":
+        return load_memory_store(build_dir)
+    if mode == "disk":
+        return open_store(build_dir)
+    raise ServeError(f"unknown store mode {mode!r}; choose one of {', '.join(STORE_MODES)}")
+
+
+def _worker_main(conn: Any, build_dir: str, mode: str = "memory") -> None:
+    """A query worker: opens the store (read-only, or a copy in memory), answers jobs until the pipe closes.
+
+    When `ipgraph build` replaces the graph while the server runs, the worker reopens it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops the workers
-    from ipgraph.store import open_store
-
     try:
-        store = open_store(build_dir)
+        store = open_for_serving(build_dir, mode)
         stamp = _store_stamp(build_dir)
         conn.send(("ready", None))
     except Exception as exc:  # reported to the server, which gives it to the client
@@ -311,7 +324,7 @@ def _worker_main(conn: Any, build_dir: str) -> None:
         now = _store_stamp(build_dir)
         if now != stamp and now is not None:
             del store
-            store = open_store(build_dir)
+            store = open_for_serving(build_dir, mode)
             stamp = now
         try:
             reply = execute_job(store, job)
@@ -321,9 +334,9 @@ def _worker_main(conn: Any, build_dir: str) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, build_dir: str) -> None:
+    def __init__(self, ctx: Any, build_dir: str, mode: str) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, build_dir), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, build_dir, mode), daemon=True)
         self.process.start()
         child.close()
         self.ready = False
@@ -357,8 +370,11 @@ class ProcessExecutor:
     ended (the only way to stop Oxigraph mid-query) and a fresh one started in its place.
     """
 
-    def __init__(self, build_dir: Path | str, workers: int | None = None) -> None:
+    def __init__(self, build_dir: Path | str, workers: int | None = None, mode: str = "memory") -> None:
+        if mode not in STORE_MODES:
+            raise ServeError(f"unknown store mode {mode!r}; choose one of {', '.join(STORE_MODES)}")
         self.build_dir = str(build_dir)
+        self.mode = mode
         self.size = workers or max(1, min(4, os.cpu_count() or 1))
         self._ctx = multiprocessing.get_context("spawn")  # fork is unsafe in a threaded server
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -368,7 +384,7 @@ class ProcessExecutor:
             self._idle.put(self._start())
 
     def _start(self) -> _Worker:
-        worker = _Worker(self._ctx, self.build_dir)
+        worker = _Worker(self._ctx, self.build_dir, self.mode)
         with self._lock:
             self._all.append(worker)
         return worker
@@ -825,12 +841,16 @@ class RunningServer:
 
 def make_server(build_dir: Path | str, host: str = "127.0.0.1", port: int = 8000,
                 limits: ServeLimits | None = None, workers: int | None = None,
-                quiet: bool = False) -> tuple[Server, ProcessExecutor]:
-    """A server over build_dir/store with its pool of query workers (started, ready)."""
+                quiet: bool = False, store: str = "memory") -> tuple[Server, ProcessExecutor]:
+    """A server over build_dir's graph with its pool of query workers (started, ready).
+
+    store "memory": each worker loads the graph into memory at start (fastest answers);
+    "disk": each worker opens build_dir/store read-only (starts at once, answers slower).
+    """
     from ipgraph.store import ensure_store
 
     ensure_store(build_dir)
-    executor = ProcessExecutor(build_dir, workers)
+    executor = ProcessExecutor(build_dir, workers, mode=store)
     try:
         executor.wait_ready()
         server = Server((host, port), App(executor, limits), quiet=quiet)
@@ -842,20 +862,20 @@ def make_server(build_dir: Path | str, host: str = "127.0.0.1", port: int = 8000
 
 def start_server(build_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
                  limits: ServeLimits | None = None, workers: int | None = None,
-                 quiet: bool = True) -> RunningServer:
+                 quiet: bool = True, store: str = "memory") -> RunningServer:
     """Start a server in a background thread (port 0: any free port)."""
-    server, executor = make_server(build_dir, host, port, limits, workers, quiet)
+    server, executor = make_server(build_dir, host, port, limits, workers, quiet, store)
     thread = threading.Thread(target=server.serve_forever, name="ipgraph-serve", daemon=True)
     thread.start()
     return RunningServer(server, executor, thread)
 
 
 def serve(build_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, limits: ServeLimits | None = None,
-          workers: int | None = None, quiet: bool = False,
+          workers: int | None = None, quiet: bool = False, store: str = "memory",
           on_ready: Callable[[str], None] | None = None) -> None:
     """Serve the graph of build_dir until interrupted (Ctrl-C)."""
     try:
-        server, executor = make_server(build_dir, host, port, limits, workers, quiet)
+        server, executor = make_server(build_dir, host, port, limits, workers, quiet, store)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     try:

@@ -158,6 +158,23 @@ def ensure_store(build_dir: Path | str) -> bool:
     return True
 
 
+def load_memory_store(build_dir: Path | str) -> pyoxigraph.Store:
+    """build_dir's graph in an in-memory Oxigraph store (loaded from ipgraph.nt by Oxigraph's parser).
+
+    Answers several times faster than the on-disk store (no RocksDB reads) but takes a load at
+    start (seconds for a million triples) and the memory: for long-running servers and benchmarks.
+    Raises GraphNotFoundError when there is no ipgraph.nt.
+    """
+    import pyoxigraph
+
+    nt = Path(build_dir) / NTRIPLES_NAME
+    if not nt.is_file():
+        raise GraphNotFoundError(f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)")
+    store = pyoxigraph.Store()
+    store.load(path=str(nt), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    return store
+
+
 def open_store(build_dir: Path | str) -> pyoxigraph.Store:
     """Open build_dir/store read-only (several processes may do so at once).
 

@@ -41,7 +41,7 @@ from ipgraph.query import (
     run_named,
     run_sparql,
 )
-from ipgraph.store import open_store, write_store
+from ipgraph.store import load_memory_store, open_store, write_store
 from ipgraph.vocab import DATA, IPG
 
 # ---------------------------------------------------------------------------------------------
@@ -106,11 +106,14 @@ def fixture_graph() -> Graph:
     return graph.parse(data=FIXTURE, format="turtle")
 
 
-@pytest.fixture(scope="module", params=["oxigraph", "rdflib"])
+@pytest.fixture(scope="module", params=["oxigraph", "memory", "rdflib"])
 def engine(request, fixture_graph, tmp_path_factory):
     if request.param == "rdflib":
         return RdflibEngine(fixture_graph)
     folder = tmp_path_factory.mktemp("fixture-store")
+    if request.param == "memory":
+        (folder / "ipgraph.nt").write_bytes(fixture_graph.serialize(format="nt", encoding="utf-8"))
+        return OxigraphEngine(load_memory_store(folder), name="memory")
     write_store(fixture_graph, folder)
     return OxigraphEngine(open_store(folder))
 
@@ -390,7 +393,7 @@ def test_ask_and_construct_results(engine) -> None:
 
 @pytest.fixture(scope="module")
 def corpus_engines(built_dir):
-    return open_engine(built_dir), open_engine(built_dir, "rdflib")
+    return open_engine(built_dir), open_engine(built_dir, "rdflib"), open_engine(built_dir, "memory")
 
 
 def label(graph: Graph, node) -> str:
@@ -473,11 +476,12 @@ def test_corpus_citations_and_shared_directives(corpus_engines) -> None:
 def test_corpus_engines_agree(corpus_engines, query: str) -> None:
     params = {"leads": {"agency": "天津市知识产权局"}, "programme": {"name": "专利导航"}, "targets": {"year": "2025"},
               "coresponsible": {"agency": "天津市知识产权局"}}
-    oxigraph, rdflib_engine = corpus_engines
+    oxigraph, rdflib_engine, memory = corpus_engines
     a = run_named(oxigraph, query, params.get(query, {}))
     b = run_named(rdflib_engine, query, params.get(query, {}))
-    assert a.variables == b.variables
-    assert canonical_rows(a) == canonical_rows(b)
+    c = run_named(memory, query, params.get(query, {}))
+    assert a.variables == b.variables == c.variables
+    assert canonical_rows(a) == canonical_rows(b) == canonical_rows(c)
     assert a.rows, f"{query} answered nothing on the corpus"
 
 
@@ -502,12 +506,13 @@ def test_cli_query_note_goes_to_stderr(built_dir) -> None:
 
 def test_cli_query_json_and_engines(built_dir) -> None:
     outputs = []
-    for engine in ("oxigraph", "rdflib"):
+    for engine in ("oxigraph", "memory", "rdflib"):
         result = CliRunner().invoke(main, ["query", "targets", "--year", "2025", "--format", "json",
                                            "--engine", engine, "--graph", str(built_dir)])
         assert result.exit_code == 0, result.output
         outputs.append(json.loads(result.stdout))
     assert len(outputs[0]["results"]["bindings"]) == len(outputs[1]["results"]["bindings"]) > 5
+    assert outputs[0] == outputs[1]
 
 
 def test_cli_query_sparql_text_and_file(built_dir, tmp_path) -> None:

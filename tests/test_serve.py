@@ -273,6 +273,12 @@ def test_server_binds_loopback_by_default(server) -> None:
     assert server.server.server_address[0] == "127.0.0.1"
 
 
+def test_server_on_the_disk_store(built_dir) -> None:
+    with start_server(built_dir, workers=1, store="disk") as disk:
+        answer = httpx.get(disk.url + "/sparql", params={"query": COUNT}, timeout=30)
+    assert answer.status_code == 200 and int(answer.json()["results"]["bindings"][0]["n"]["value"]) > 40
+
+
 def test_http_protocol(server) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         got = client.get("/sparql", params={"query": COUNT})
