@@ -10,6 +10,7 @@ ipgraph.synthetic), bulk-loaded into a temporary store and parsed by rdflib for 
 (and resource pages) from many concurrent clients on loopback, recording errors and latency
 percentiles.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -64,10 +65,10 @@ def _split_ntriple(line: str) -> tuple[str, str, str]:
         raise ValueError(f"blank-node subjects are not supported by the scaler: {line[:80]}")
     s_end = line.index("> ")
     subject = line[1:s_end]
-    rest = line[s_end + 2:]
+    rest = line[s_end + 2 :]
     p_end = rest.index("> ")
     predicate = rest[1:p_end]
-    obj = rest[p_end + 2:].rstrip()
+    obj = rest[p_end + 2 :].rstrip()
     if not obj.endswith("."):
         raise ValueError(f"not an N-Triples line: {line[:80]}")
     return subject, predicate, obj[:-1].rstrip()
@@ -81,12 +82,16 @@ class _Scaler:
         self.data = prefixes["id"]
         self.renamed = (self.data + "document/", self.data + "evidence/")
         self.shared = {self.data + "agency/": 3, self.data + "programme/": 4, self.data + "directive/": 5}
-        self.labelled = {prefixes["rdfs"] + "label", prefixes["skos"] + "prefLabel", prefixes["ipg"] + "sourceFile"}
+        self.labelled = {
+            prefixes["rdfs"] + "label",
+            prefixes["skos"] + "prefLabel",
+            prefixes["ipg"] + "sourceFile",
+        }
         self.base = [_split_ntriple(line) for line in lines if line.strip()]
 
     def rename(self, iri: str, copy: int) -> str:
         if iri.startswith(self.renamed):
-            head, _, tail = iri[len(self.data):].partition("/")
+            head, _, tail = iri[len(self.data) :].partition("/")
             rest = tail.split("/", 1)
             return f"{self.data}{head}/{rest[0]}~{copy}" + (f"/{rest[1]}" if len(rest) > 1 else "")
         for prefix, every in self.shared.items():
@@ -173,7 +178,9 @@ def median_ms(func: Callable[[], Any], runs: int, warmup: int = 0) -> tuple[floa
     return statistics.median(times), result
 
 
-_NUMERIC = tuple(default_prefixes()["xsd"] + name for name in ("decimal", "integer", "double", "float", "int", "long"))
+_NUMERIC = tuple(
+    default_prefixes()["xsd"] + name for name in ("decimal", "integer", "double", "float", "int", "long")
+)
 
 
 def canonical_term(term: Term | None) -> tuple | None:
@@ -203,15 +210,24 @@ def time_cases(engines: dict[str, Engine], repeat: dict[str, int], echo: Echo) -
     The time of a case includes resolving its names (--agency …) and turning every row into
     Python terms, as `ipgraph query` does.
     """
-    echo("  " + _ljust("query", 42) + "".join(f"{label:>11}" for name, label in ENGINE_COLUMNS if name in engines)
-         + ("  rdflib/disk  rdflib/memory" if "rdflib" in engines else "") + f"{'rows':>7}")
+    echo(
+        "  "
+        + _ljust("query", 42)
+        + "".join(f"{label:>11}" for name, label in ENGINE_COLUMNS if name in engines)
+        + ("  rdflib/disk  rdflib/memory" if "rdflib" in engines else "")
+        + f"{'rows':>7}"
+    )
     out = []
     for name, params, kind in CASES:
         row: dict[str, Any] = {"query": case_label(name, params), "kind": kind}
         answers = {}
         for engine_name, engine in engines.items():
             warmup = 0 if engine_name == "rdflib" else 1
-            ms, result = median_ms(lambda e=engine: run_named(e, name, params), repeat[engine_name], warmup)
+
+            def answer(e: Engine = engine, n: str = name, p: dict[str, str] = params) -> QueryResult:
+                return run_named(e, n, p)
+
+            ms, result = median_ms(answer, repeat[engine_name], warmup)
             row[f"{engine_name}_ms"] = round(ms, 2)
             row["rows"] = len(result.rows)
             answers[engine_name] = canonical_rows(result)
@@ -231,8 +247,11 @@ def _ljust(text: str, width: int) -> str:
 
 def _case_line(row: dict[str, Any], engines: Iterable[str]) -> str:
     cells = "".join(f"{row[f'{name}_ms']:11.1f}" for name, _ in ENGINE_COLUMNS if name in engines)
-    ratios = "".join(f"{row[k]:12.1f}x" if k in row else f"{'':13}" for k in ("ratio_oxigraph", "ratio_memory")
-                     if "rdflib" in engines)
+    ratios = "".join(
+        f"{row[k]:12.1f}x" if k in row else f"{'':13}"
+        for k in ("ratio_oxigraph", "ratio_memory")
+        if "rdflib" in engines
+    )
     agree = "" if row["agree"] else "  ENGINES DISAGREE"
     return f"  {_ljust(row['query'], 42)}{cells}{ratios} {row['rows']:6d}{agree}"
 
@@ -240,7 +259,9 @@ def _case_line(row: dict[str, Any], engines: Iterable[str]) -> str:
 def process_time(build_dir: Path, runs: int) -> float:
     """Median wall time in seconds of the whole `ipgraph query leads` process."""
     cmd = [sys.executable, "-m", "ipgraph", "query", "leads", "--graph", str(build_dir)]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm the disk cache
+    subprocess.run(
+        cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )  # warm the disk cache
     times = []
     for _ in range(max(1, runs)):
         start = time.perf_counter()
@@ -271,20 +292,38 @@ def _bench_graph(label: str, build_dir: Path, repeat: int, rdflib_repeat: int, e
     triples = info.triples if info else len(graph)
     memory_mib = round(middle - before) if before is not None and middle is not None else None
     rdflib_mib = round(after - middle) if middle is not None and after is not None else None
-    echo(f"  {triples:,} triples. Ready to answer: disk store opened in {open_s:.2f} s; "
-         f"in memory after {memory_s:.1f} s (+{memory_mib} MiB RSS); rdflib after parsing "
-         f"ipgraph.nt in {parse_s:.1f} s (+{rdflib_mib} MiB RSS)")
-    cases = time_cases({"oxigraph": disk, "memory": memory, "rdflib": RdflibEngine(graph)},
-                       {"oxigraph": repeat, "memory": repeat, "rdflib": rdflib_repeat}, echo)
+    echo(
+        f"  {triples:,} triples. Ready to answer: disk store opened in {open_s:.2f} s; "
+        f"in memory after {memory_s:.1f} s (+{memory_mib} MiB RSS); rdflib after parsing "
+        f"ipgraph.nt in {parse_s:.1f} s (+{rdflib_mib} MiB RSS)"
+    )
+    cases = time_cases(
+        {"oxigraph": disk, "memory": memory, "rdflib": RdflibEngine(graph)},
+        {"oxigraph": repeat, "memory": repeat, "rdflib": rdflib_repeat},
+        echo,
+    )
     del graph, memory
-    return {"graph": label, "triples": triples, "store_open_s": round(open_s, 3),
-            "memory_load_s": round(memory_s, 2), "memory_rss_mib": memory_mib,
-            "rdflib_parse_s": round(parse_s, 2), "rdflib_rss_mib": rdflib_mib, "cases": cases}
+    return {
+        "graph": label,
+        "triples": triples,
+        "store_open_s": round(open_s, 3),
+        "memory_load_s": round(memory_s, 2),
+        "memory_rss_mib": memory_mib,
+        "rdflib_parse_s": round(parse_s, 2),
+        "rdflib_rss_mib": rdflib_mib,
+        "cases": cases,
+    }
 
 
-def run_query_bench(build_dir: Path | str = "build", triples: int = 1_000_000, repeat: int = 7,
-                    rdflib_repeat: int = 3, process_runs: int = 5, json_out: Path | str | None = None,
-                    echo: Echo = print) -> dict[str, Any]:
+def run_query_bench(
+    build_dir: Path | str = "build",
+    triples: int = 1_000_000,
+    repeat: int = 7,
+    rdflib_repeat: int = 3,
+    process_runs: int = 5,
+    json_out: Path | str | None = None,
+    echo: Echo = print,
+) -> dict[str, Any]:
     """Time the named queries on the corpus build and on a scaled graph; print and return the figures."""
     from ipgraph.store import NTRIPLES_NAME, ensure_store, write_store
 
@@ -304,7 +343,9 @@ def run_query_bench(build_dir: Path | str = "build", triples: int = 1_000_000, r
             start = time.perf_counter()
             write_store(tmp / NTRIPLES_NAME, tmp)
             loaded = time.perf_counter() - start
-            echo(f"\nscaled graph: {count:,} triples written in {made:.1f} s, bulk-loaded into a store in {loaded:.1f} s")
+            echo(
+                f"\nscaled graph: {count:,} triples written in {made:.1f} s, bulk-loaded into a store in {loaded:.1f} s"
+            )
             scaled = _bench_graph(f"scaled ({count:,} triples)", tmp, repeat, rdflib_repeat, echo)
             scaled.update({"generate_s": round(made, 2), "store_load_s": round(loaded, 2)})
             report["graphs"].append(scaled)
@@ -359,8 +400,15 @@ def request_mix(build_dir: Path | str) -> list[tuple[str, str, str]]:
     return mix
 
 
-def _client(port: int, mix: list[tuple[str, str, str]], deadline: float, seed: int,
-            latencies: list[float], errors: list[str], lock: threading.Lock) -> None:
+def _client(
+    port: int,
+    mix: list[tuple[str, str, str]],
+    deadline: float,
+    seed: int,
+    latencies: list[float],
+    errors: list[str],
+    lock: threading.Lock,
+) -> None:
     rng = random.Random(seed)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     mine: list[float] = []
@@ -399,8 +447,10 @@ def load_test(port: int, mix: list[tuple[str, str, str]], clients: int, seconds:
     errors: list[str] = []
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
-    threads = [threading.Thread(target=_client, args=(port, mix, deadline, i, latencies, errors, lock))
-               for i in range(clients)]
+    threads = [
+        threading.Thread(target=_client, args=(port, mix, deadline, i, latencies, errors, lock))
+        for i in range(clients)
+    ]
     start = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -408,16 +458,28 @@ def load_test(port: int, mix: list[tuple[str, str, str]], clients: int, seconds:
         thread.join()
     elapsed = time.perf_counter() - start
     return {
-        "clients": clients, "seconds": round(elapsed, 1), "requests": len(latencies), "errors": len(errors),
-        "error_samples": sorted(set(errors))[:5], "throughput_rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p95_ms": round(percentile(latencies, 95) * 1000, 1),
-        "p99_ms": round(percentile(latencies, 99) * 1000, 1), "max_ms": round(max(latencies, default=0) * 1000, 1),
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests": len(latencies),
+        "errors": len(errors),
+        "error_samples": sorted(set(errors))[:5],
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+        "max_ms": round(max(latencies, default=0) * 1000, 1),
     }
 
 
-def run_serve_bench(build_dir: Path | str = "build", clients: int = 50, seconds: float = 30.0,
-                    workers: int | None = None, store: str = "memory", json_out: Path | str | None = None,
-                    echo: Echo = print) -> dict[str, Any]:
+def run_serve_bench(
+    build_dir: Path | str = "build",
+    clients: int = 50,
+    seconds: float = 30.0,
+    workers: int | None = None,
+    store: str = "memory",
+    json_out: Path | str | None = None,
+    echo: Echo = print,
+) -> dict[str, Any]:
     """Start `ipgraph serve` in a subprocess and load it from `clients` concurrent clients."""
     from ipgraph.store import ensure_store
 
@@ -425,8 +487,19 @@ def run_serve_bench(build_dir: Path | str = "build", clients: int = 50, seconds:
     ensure_store(build_dir)
     mix = request_mix(build_dir)
     port = free_port()
-    cmd = [sys.executable, "-m", "ipgraph", "serve", "--graph", str(build_dir), "--port", str(port), "--quiet",
-           "--store", store]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ipgraph",
+        "serve",
+        "--graph",
+        str(build_dir),
+        "--port",
+        str(port),
+        "--quiet",
+        "--store",
+        store,
+    ]
     if workers:
         cmd += ["--workers", str(workers)]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -437,9 +510,11 @@ def run_serve_bench(build_dir: Path | str = "build", clients: int = 50, seconds:
             server.kill()
             _, err = server.communicate(timeout=10)
             raise RuntimeError(f"the server did not start: {err.decode('utf-8', 'replace')[-500:]}") from None
-        echo(f"load test: {clients} clients for {seconds:.0f} s on 127.0.0.1:{port} "
-             f"({len(mix)} kinds of request: every named query, resource pages), "
-             f"server workers: {workers or 'default'} ({store} store), CPUs: {os.cpu_count()}")
+        echo(
+            f"load test: {clients} clients for {seconds:.0f} s on 127.0.0.1:{port} "
+            f"({len(mix)} kinds of request: every named query, resource pages), "
+            f"server workers: {workers or 'default'} ({store} store), CPUs: {os.cpu_count()}"
+        )
         report = load_test(port, mix, clients, seconds)
         report["store"] = store
     finally:
@@ -449,9 +524,13 @@ def run_serve_bench(build_dir: Path | str = "build", clients: int = 50, seconds:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-    echo(f"  requests {report['requests']}  errors {report['errors']}  throughput {report['throughput_rps']}/s")
-    echo(f"  latency p50 {report['p50_ms']} ms  p95 {report['p95_ms']} ms  p99 {report['p99_ms']} ms  "
-         f"max {report['max_ms']} ms")
+    echo(
+        f"  requests {report['requests']}  errors {report['errors']}  throughput {report['throughput_rps']}/s"
+    )
+    echo(
+        f"  latency p50 {report['p50_ms']} ms  p95 {report['p95_ms']} ms  p99 {report['p99_ms']} ms  "
+        f"max {report['max_ms']} ms"
+    )
     for sample in report["error_samples"]:
         echo(f"  error: {sample}")
     if json_out:

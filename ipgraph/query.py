@@ -24,6 +24,7 @@ neither rdflib nor the extraction modules: `ipgraph query` must start fast.
     result = run_named(engine, "leads", {"agency": "天津市知识产权局"})
     print(format_result(result, "table"))
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,7 +36,7 @@ import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -99,8 +100,9 @@ class Term:
             return cls("bnode", term.value)
         if isinstance(term, pyoxigraph.Literal):
             datatype = term.datatype.value
-            return cls.literal(term.value, lang=term.language,
-                               datatype=None if datatype == RDF_LANGSTRING else datatype)
+            return cls.literal(
+                term.value, lang=term.language, datatype=None if datatype == RDF_LANGSTRING else datatype
+            )
         return cls("literal", str(term))  # an RDF-star triple term: shown as text
 
     @classmethod
@@ -108,7 +110,9 @@ class Term:
         from rdflib import BNode, Literal
 
         if isinstance(term, Literal):
-            return cls.literal(str(term), lang=term.language, datatype=str(term.datatype) if term.datatype else None)
+            return cls.literal(
+                str(term), lang=term.language, datatype=str(term.datatype) if term.datatype else None
+            )
         if isinstance(term, BNode):
             return cls("bnode", str(term))
         return cls("uri", str(term))
@@ -158,11 +162,14 @@ class QueryResult:
     def column(self, name: str) -> list[str | None]:
         """The values (lexical forms / IRIs) of one column."""
         i = self.variables.index(name)
-        return [row[i].value if row[i] is not None else None for row in self.rows]
+        return [t.value if (t := row[i]) is not None else None for row in self.rows]
 
     def records(self) -> list[dict[str, str | None]]:
         """Rows as dicts of plain values (IRIs and lexical forms), for tests and notebooks."""
-        return [{v: (t.value if t is not None else None) for v, t in zip(self.variables, row)} for row in self.rows]
+        return [
+            {v: (t.value if t is not None else None) for v, t in zip(self.variables, row, strict=True)}
+            for row in self.rows
+        ]
 
     def __len__(self) -> int:
         return len(self.rows) if self.kind == "select" else len(self.triples)
@@ -241,7 +248,9 @@ def parse_named_query(name: str, text: str) -> NamedQuery:
         if key == "param":
             pm = _PARAM.match(value)
             if not pm:
-                raise QueryError(f"{name}.rq: malformed param line {line!r}; expected `# param: OPTION KIND ?VAR description`")
+                raise QueryError(
+                    f"{name}.rq: malformed param line {line!r}; expected `# param: OPTION KIND ?VAR description`"
+                )
             params.append(Param(pm["option"], pm["kind"], pm["var"], pm["desc"]))
         else:
             meta[key] = value
@@ -256,7 +265,7 @@ def parse_named_query(name: str, text: str) -> NamedQuery:
     return NamedQuery(name=name, description=meta["description"], params=tuple(params), text=text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _all_queries() -> dict[str, NamedQuery]:
     folder = files("ipgraph") / "queries"
     found: dict[str, NamedQuery] = {}
@@ -277,7 +286,9 @@ def get_query(name: str) -> NamedQuery:
     queries = _all_queries()
     if name not in queries or name.startswith("_"):
         known = ", ".join(q.name for q in list_queries())
-        raise QueryError(f"no named query '{name}'; the named queries are: {known} (see `ipgraph query --list`)")
+        raise QueryError(
+            f"no named query '{name}'; the named queries are: {known} (see `ipgraph query --list`)"
+        )
     return queries[name]
 
 
@@ -293,6 +304,7 @@ def bind(text: str, values: Mapping[str, Sequence[Term]]) -> str:
     comment line, so it stays unbound. An empty sequence binds nothing, so the query answers
     with no rows.
     """
+
     def replace(m: re.Match[str]) -> str:
         var = m.group("var")
         if var not in values:
@@ -317,8 +329,9 @@ def resolve_name(engine: Engine, kind: str, name: str) -> tuple[list[Term], list
     if f"_find-{kind}" not in queries or f"_find-{kind}-part" not in queries:
         raise QueryError(f"no resolver for parameters of kind {kind!r} (_find-{kind}.rq)")
     # Labels carry @zh; file names and 文号 are plain literals: ask for both forms.
-    exact = engine.execute(bind(queries[f"_find-{kind}"].text, {
-        "name": [Term.literal(name, lang="zh"), Term.literal(name)]}))
+    exact = engine.execute(
+        bind(queries[f"_find-{kind}"].text, {"name": [Term.literal(name, lang="zh"), Term.literal(name)]})
+    )
     matched = _nodes(exact)
     how = "is named"
     if not matched:
@@ -327,14 +340,17 @@ def resolve_name(engine: Engine, kind: str, name: str) -> tuple[list[Term], list
         how = "is part of the name of"
     plural = "agencies" if kind == "agency" else f"{kind}s"
     if not matched:
-        raise QueryError(f"no {kind} is named or has a name containing “{name}”; "
-                         f"list them with `ipgraph query {plural}`")
+        raise QueryError(
+            f"no {kind} is named or has a name containing “{name}”; list them with `ipgraph query {plural}`"
+        )
     nodes = [node for node, _ in matched]
     notes = []
     if len(matched) > 1:
         labels = "、".join(label for _, label in matched[:12]) + ("…" if len(matched) > 12 else "")
-        notes.append(f"note: “{name}” {how} {len(matched)} {plural} ({labels}); rows for all of them are shown, "
-                     f"give a full name to choose one")
+        notes.append(
+            f"note: “{name}” {how} {len(matched)} {plural} ({labels}); rows for all of them are shown, "
+            f"give a full name to choose one"
+        )
     elif how != "is named":
         notes.append(f"note: “{name}” matched {matched[0][1]} by part of its name")
     return nodes, notes
@@ -355,7 +371,9 @@ def _year(value: str) -> Term:
     return Term.literal(text)
 
 
-def prepare_named(engine: Engine, name: str, params: Mapping[str, str | None] | None = None) -> tuple[str, list[str]]:
+def prepare_named(
+    engine: Engine, name: str, params: Mapping[str, str | None] | None = None
+) -> tuple[str, list[str]]:
     """The text of named query `name` with `params` bound, and notes about how names were matched."""
     query = get_query(name)
     given = {k: v for k, v in (params or {}).items() if v is not None}
@@ -392,8 +410,11 @@ def run_named(engine: Engine, name: str, params: Mapping[str, str | None] | None
     result.seconds = time.perf_counter() - start
     if result.kind == "select":
         # Named queries give labels for people and IRIs for programs: the table shows the labels.
-        iri_only = [v for i, v in enumerate(result.variables)
-                    if result.rows and all(r[i] is None or r[i].kind == "uri" for r in result.rows)]
+        iri_only = [
+            v
+            for i, v in enumerate(result.variables)
+            if result.rows and all(t is None or t.kind == "uri" for t in (r[i] for r in result.rows))
+        ]
         if len(iri_only) < len(result.variables):
             result.hidden = iri_only
     return result
@@ -447,7 +468,9 @@ class OxigraphEngine:
             raise QueryError(f"the query failed: {exc}") from exc
 
 
-def result_from_oxigraph(answer: Any, max_rows: int | None = None, deadline: float | None = None) -> QueryResult:
+def result_from_oxigraph(
+    answer: Any, max_rows: int | None = None, deadline: float | None = None
+) -> QueryResult:
     """A pyoxigraph answer (QuerySolutions, QueryBoolean or QueryTriples) as a QueryResult.
 
     With max_rows, ResultTooLarge is raised as soon as there are more rows or triples than
@@ -488,8 +511,10 @@ class ResultTooLarge(QueryError):
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(f"the result has more than {limit} rows or triples, the limit of this endpoint; "
-                         f"add a LIMIT to the query")
+        super().__init__(
+            f"the result has more than {limit} rows or triples, the limit of this endpoint; "
+            f"add a LIMIT to the query"
+        )
 
 
 class QueryTimeout(QueryError):
@@ -498,8 +523,10 @@ class QueryTimeout(QueryError):
     def __init__(self, seconds: float | None = None) -> None:
         self.seconds = seconds
         limit = f"{seconds:g} s, " if seconds else ""
-        super().__init__(f"the query ran longer than {limit}the time limit of this endpoint; "
-                         f"make it more selective or add a LIMIT")
+        super().__init__(
+            f"the query ran longer than {limit}the time limit of this endpoint; "
+            f"make it more selective or add a LIMIT"
+        )
 
 
 class RdflibEngine:
@@ -529,11 +556,15 @@ class RdflibEngine:
             conv = Term.from_rdflib
             rows = [tuple(conv(t) if t is not None else None for t in row) for row in answer]
             return QueryResult(kind="select", variables=variables, rows=rows)
-        triples = [(Term.from_rdflib(s), Term.from_rdflib(p), Term.from_rdflib(o)) for s, p, o in answer.graph]
+        triples = [
+            (Term.from_rdflib(s), Term.from_rdflib(p), Term.from_rdflib(o)) for s, p, o in answer.graph
+        ]
         return QueryResult(kind="graph", triples=triples)
 
 
-def open_engine(build_dir: Path | str = "build", engine: str = "oxigraph", notes: list[str] | None = None) -> Engine:
+def open_engine(
+    build_dir: Path | str = "build", engine: str = "oxigraph", notes: list[str] | None = None
+) -> Engine:
     """The engine `engine` over the graph built into build_dir: "oxigraph" (the on-disk store,
     opened in milliseconds), "memory" (Oxigraph in memory: loads first, then answers faster) or
     "rdflib" (rdflib's in-memory engine, the baseline)."""
@@ -556,7 +587,10 @@ def results_json(result: QueryResult) -> dict[str, Any]:
     """SPARQL 1.1 Query Results JSON of a SELECT or ASK result."""
     if result.kind == "ask":
         return {"head": {}, "boolean": bool(result.boolean)}
-    bindings = [{v: t.to_json() for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
+    bindings = [
+        {v: t.to_json() for v, t in zip(result.variables, row, strict=True) if t is not None}
+        for row in result.rows
+    ]
     return {"head": {"vars": list(result.variables)}, "results": {"bindings": bindings}}
 
 
@@ -570,7 +604,9 @@ def results_csv(result: QueryResult) -> str:
         return out.getvalue()
     writer.writerow(result.variables)
     for row in result.rows:
-        writer.writerow(["" if t is None else (f"_:{t.value}" if t.kind == "bnode" else t.value) for t in row])
+        writer.writerow(
+            ["" if t is None else (f"_:{t.value}" if t.kind == "bnode" else t.value) for t in row]
+        )
     return out.getvalue()
 
 
@@ -594,8 +630,11 @@ def quoteattr(text: str) -> str:
 
 def results_xml(result: QueryResult) -> str:
     """SPARQL Query Results XML Format."""
-    out = ['<?xml version="1.0" encoding="utf-8"?>',
-           '<sparql xmlns="http://www.w3.org/2005/sparql-results#">', "<head>"]
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+        "<head>",
+    ]
     if result.kind == "ask":
         out += ["</head>", f"<boolean>{'true' if result.boolean else 'false'}</boolean>", "</sparql>"]
         return "\n".join(out) + "\n"
@@ -603,7 +642,7 @@ def results_xml(result: QueryResult) -> str:
     out += ["</head>", "<results>"]
     for row in result.rows:
         out.append("<result>")
-        for var, term in zip(result.variables, row):
+        for var, term in zip(result.variables, row, strict=True):
             if term is None:
                 continue
             if term.kind == "uri":
@@ -671,7 +710,7 @@ def compact(term: Term | None, prefixes: Mapping[str, str] | None = None) -> str
     if term.kind == "uri":
         for prefix, ns in sorted((prefixes or default_prefixes()).items(), key=lambda kv: -len(kv[1])):
             if term.value.startswith(ns) and len(term.value) > len(ns):
-                return f"{prefix}:{unquote(term.value[len(ns):])}"
+                return f"{prefix}:{unquote(term.value[len(ns) :])}"
         return f"<{term.value}>"
     if term.kind == "bnode":
         return f"_:{term.value}"
@@ -689,10 +728,12 @@ def results_table(result: QueryResult, max_width: int = 48) -> str:
     for row in cells:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], display_width(cell))
-    lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
+    lines = [
+        "  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
     for row in cells:
-        lines.append("  ".join(_pad(c, w) for c, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -722,8 +763,14 @@ def format_result(result: QueryResult, fmt: str = "table") -> str:
 _NAME = re.compile(r"^[A-Za-z_][\w-]*$")
 
 
-def query(name_or_sparql: str, params: Mapping[str, str | None] | None = None, build_dir: Path | str = "build",
-          engine: str = "oxigraph", endpoint: str | None = None, default_graph: str | None = None) -> QueryResult:
+def query(
+    name_or_sparql: str,
+    params: Mapping[str, str | None] | None = None,
+    build_dir: Path | str = "build",
+    engine: str = "oxigraph",
+    endpoint: str | None = None,
+    default_graph: str | None = None,
+) -> QueryResult:
     """Answer a named query (when `name_or_sparql` is a name) or SPARQL text.
 
     The graph is build_dir's embedded store (engine "oxigraph"), rdflib's in-memory engine over
@@ -754,8 +801,10 @@ def query(name_or_sparql: str, params: Mapping[str, str | None] | None = None, b
 def describe_queries() -> str:
     """The named queries, one per line: name, parameters and description (for `ipgraph query --list`)."""
     queries = list_queries()
-    rows = [(q.name, " ".join(f"[--{p.option} {p.option.upper()}]" for p in q.params), q.description)
-            for q in queries]
+    rows = [
+        (q.name, " ".join(f"[--{p.option} {p.option.upper()}]" for p in q.params), q.description)
+        for q in queries
+    ]
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     return "\n".join(f"{a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in rows) + "\n"

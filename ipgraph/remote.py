@@ -10,6 +10,7 @@ Oxigraph server …). Virtuoso: the Graph Store endpoint that accepts writes is
 /sparql-graph-crud-auth, with HTTP digest authentication as a user with the SPARQL_UPDATE
 role (dba in a fresh database). Only the standard library's HTTP client is used.
 """
+
 from __future__ import annotations
 
 import base64
@@ -36,18 +37,30 @@ def _opener(url: str, user: str | None, password: str | None) -> urllib.request.
         passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
         passwords.add_password(None, url, user, password or "")
         # The server's challenge picks the scheme: Virtuoso asks for Digest, others for Basic.
-        handlers += [urllib.request.HTTPDigestAuthHandler(passwords), urllib.request.HTTPBasicAuthHandler(passwords)]
+        handlers += [
+            urllib.request.HTTPDigestAuthHandler(passwords),
+            urllib.request.HTTPBasicAuthHandler(passwords),
+        ]
     return urllib.request.build_opener(*handlers)
 
 
-def digest_response(user: str, password: str, realm: str, method: str, uri: str, nonce: str, nc: str,
-                    cnonce: str, qop: str | None) -> str:
+def digest_response(
+    user: str,
+    password: str,
+    realm: str,
+    method: str,
+    uri: str,
+    nonce: str,
+    nc: str,
+    cnonce: str,
+    qop: str | None,
+) -> str:
     """The `response` field of an HTTP Digest (MD5) Authorization header (RFC 2617 section 3.2.2)."""
-    ha1 = hashlib.md5(f"{user}:{realm}:{password}".encode("utf-8")).hexdigest()
-    ha2 = hashlib.md5(f"{method}:{uri}".encode("utf-8")).hexdigest()
+    ha1 = hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
+    ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
     if qop:
-        return hashlib.md5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}".encode("utf-8")).hexdigest()
-    return hashlib.md5(f"{ha1}:{nonce}:{ha2}".encode("utf-8")).hexdigest()
+        return hashlib.md5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}".encode()).hexdigest()
+    return hashlib.md5(f"{ha1}:{nonce}:{ha2}".encode()).hexdigest()
 
 
 class _Credentials:
@@ -69,15 +82,18 @@ class _Credentials:
 
     def _verify(self, url: str) -> None:
         """A wrong password is told apart here: on an upload the server just drops the connection."""
-        request = urllib.request.Request(url, method="HEAD", headers={"Authorization": self.header("HEAD", url)})
+        request = urllib.request.Request(
+            url, method="HEAD", headers={"Authorization": self.header("HEAD", url)}
+        )
         try:
             with urllib.request.urlopen(request, timeout=60):
                 pass
         except urllib.error.HTTPError as exc:
             exc.close()
             if exc.code in (401, 403):
-                raise RemoteError(f"{url}: HTTP {exc.code}: the server refused user {self.user!r}; "
-                                  f"check --user/--password") from exc
+                raise RemoteError(
+                    f"{url}: HTTP {exc.code}: the server refused user {self.user!r}; check --user/--password"
+                ) from exc
         except (urllib.error.URLError, OSError) as exc:
             raise RemoteError(_fail(url, exc)) from exc
 
@@ -99,7 +115,7 @@ class _Credentials:
 
     def header(self, method: str, url: str) -> str:
         if self.scheme == "basic" or not self.challenge:
-            token = base64.b64encode(f"{self.user}:{self.password}".encode("utf-8")).decode("ascii")
+            token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode("ascii")
             return f"Basic {token}"
         chal = self.challenge
         realm, nonce = chal.get("realm", ""), chal.get("nonce", "")
@@ -110,8 +126,14 @@ class _Credentials:
         cnonce = os.urandom(8).hex()
         qop = "auth" if "auth" in [q.strip() for q in chal.get("qop", "").split(",")] else None
         response = digest_response(self.user, self.password, realm, method, uri, nonce, nc, cnonce, qop)
-        fields = [f'username="{self.user}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"',
-                  f'response="{response}"', "algorithm=MD5"]
+        fields = [
+            f'username="{self.user}"',
+            f'realm="{realm}"',
+            f'nonce="{nonce}"',
+            f'uri="{uri}"',
+            f'response="{response}"',
+            "algorithm=MD5",
+        ]
         if qop:
             fields += [f"qop={qop}", f"nc={nc}", f'cnonce="{cnonce}"']
         if "opaque" in chal:
@@ -142,11 +164,18 @@ def graph_store_url(endpoint: str, graph: str | None) -> str:
 
 def _chunks(lines: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(lines), size):
-        yield lines[start:start + size]
+        yield lines[start : start + size]
 
 
-def push_graph(build_dir: Path | str, endpoint: str, graph: str | None = None, user: str | None = None,
-               password: str | None = None, chunk_triples: int = 50_000, timeout: float = 600.0) -> int:
+def push_graph(
+    build_dir: Path | str,
+    endpoint: str,
+    graph: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    chunk_triples: int = 50_000,
+    timeout: float = 600.0,
+) -> int:
     """Replace `graph` (default: the default graph) on the Graph Store at `endpoint` with build_dir's graph.
 
     The first chunk of triples is sent with PUT (which replaces the graph), the rest with POST
@@ -158,7 +187,9 @@ def push_graph(build_dir: Path | str, endpoint: str, graph: str | None = None, u
 
     nt = Path(build_dir) / NTRIPLES_NAME
     if not nt.is_file():
-        raise GraphNotFoundError(f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)")
+        raise GraphNotFoundError(
+            f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)"
+        )
     lines = [line for line in nt.read_text(encoding="utf-8").splitlines() if line.strip()]
     if any("_:" in line for line in lines):
         chunk_triples = max(chunk_triples, len(lines))  # blank-node labels only hold within one request
@@ -169,8 +200,9 @@ def push_graph(build_dir: Path | str, endpoint: str, graph: str | None = None, u
         body = ("\n".join(chunk) + "\n").encode("utf-8")
         method = "PUT" if n == 0 else "POST"
         for attempt in range(2):
-            request = urllib.request.Request(url, data=body, method=method,
-                                             headers={"Content-Type": "text/turtle; charset=utf-8"})
+            request = urllib.request.Request(
+                url, data=body, method=method, headers={"Content-Type": "text/turtle; charset=utf-8"}
+            )
             if credentials:
                 request.add_header("Authorization", credentials.header(method, url))
             try:
@@ -193,8 +225,14 @@ class RemoteEngine:
 
     name = "endpoint"
 
-    def __init__(self, endpoint: str, default_graph: str | None = None, user: str | None = None,
-                 password: str | None = None, timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        default_graph: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        timeout: float = 120.0,
+    ) -> None:
         self.endpoint = endpoint
         self.default_graph = default_graph
         self.timeout = timeout
@@ -204,10 +242,15 @@ class RemoteEngine:
         fields = [("query", with_prefixes(sparql))]
         if self.default_graph:
             fields.append(("default-graph-uri", self.default_graph))
-        request = urllib.request.Request(self.endpoint, data=urlencode(fields).encode("utf-8"), method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8",
-        })
+        request = urllib.request.Request(
+            self.endpoint,
+            data=urlencode(fields).encode("utf-8"),
+            method="POST",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8",
+            },
+        )
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 ctype = response.headers.get_content_type()
@@ -229,8 +272,10 @@ def parse_response(body: bytes, content_type: str) -> QueryResult:
         if "boolean" in data:
             return QueryResult(kind="ask", boolean=bool(data["boolean"]))
         variables = data["head"].get("vars", [])
-        rows = [tuple(Term.from_json(b[v]) if v in b else None for v in variables)
-                for b in data["results"]["bindings"]]
+        rows = [
+            tuple(Term.from_json(b[v]) if v in b else None for v in variables)
+            for b in data["results"]["bindings"]
+        ]
         return QueryResult(kind="select", variables=variables, rows=rows)
     import pyoxigraph
 
@@ -238,8 +283,10 @@ def parse_response(body: bytes, content_type: str) -> QueryResult:
     if fmt is None:
         raise QueryError(f"the endpoint answered with {content_type}, which ipgraph does not read")
     try:
-        triples = [(Term.from_oxigraph(q.subject), Term.from_oxigraph(q.predicate), Term.from_oxigraph(q.object))
-                   for q in pyoxigraph.parse(body, format=fmt)]
+        triples = [
+            (Term.from_oxigraph(q.subject), Term.from_oxigraph(q.predicate), Term.from_oxigraph(q.object))
+            for q in pyoxigraph.parse(body, format=fmt)
+        ]
     except SyntaxError as exc:
         raise QueryError(f"the endpoint sent invalid {content_type}: {exc}") from exc
     return QueryResult(kind="graph", triples=triples)

@@ -16,6 +16,7 @@ stopped for real (the worker is ended and replaced), not merely abandoned.
 `handle_request` (and `get`, behind `ipgraph serve --get PATH`) answer a request without a
 socket, which is how most tests drive the protocol.
 """
+
 from __future__ import annotations
 
 import html
@@ -77,8 +78,14 @@ RESULT_TYPES = {  # SELECT and ASK; the first is the default
     "application/json": "json",
     "application/xml": "xml",
 }
-GRAPH_TYPES = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml",
-               "application/trig", "application/n-quads"]
+GRAPH_TYPES = [
+    "text/turtle",
+    "application/ld+json",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/trig",
+    "application/n-quads",
+]
 FORMAT_PARAM = {  # ?format= shortcuts (handy in a browser's address bar)
     "json": "application/sparql-results+json, application/ld+json",
     "xml": "application/sparql-results+xml, application/rdf+xml",
@@ -92,8 +99,12 @@ FORMAT_PARAM = {  # ?format= shortcuts (handy in a browser's address bar)
     "rdfxml": "application/rdf+xml",
     "html": "text/html",
 }
-STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-                ".md": "text/markdown; charset=utf-8", ".map": "application/json"}
+STATIC_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".map": "application/json",
+}
 
 
 def _accept_list(accept: str | None) -> list[tuple[str, float]]:
@@ -138,7 +149,8 @@ def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
 # Read-only checks
 
 
-_TOKEN = re.compile(r'''
+_TOKEN = re.compile(
+    r'''
     (?P<long>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\')
   | (?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<iri><[^<>"{}|^`\\\s]*>)
@@ -146,7 +158,9 @@ _TOKEN = re.compile(r'''
   | (?P<var>[?$]\w+)
   | (?P<pname>[\w.-]*:[\w.:%-]*)
   | (?P<word>[A-Za-z_]\w*)
-''', re.VERBOSE | re.DOTALL)
+''',
+    re.VERBOSE | re.DOTALL,
+)
 UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD"}
 
 
@@ -175,14 +189,19 @@ class Refused(Exception):
 def check_query(sparql: str, limits: ServeLimits) -> None:
     """Refuse over-long queries, updates, SERVICE (federation) and LOAD."""
     if len(sparql) > limits.max_query_length:
-        raise Refused(413, f"the query is {len(sparql)} characters long; this endpoint takes at most "
-                           f"{limits.max_query_length}")
+        raise Refused(
+            413,
+            f"the query is {len(sparql)} characters long; this endpoint takes at most "
+            f"{limits.max_query_length}",
+        )
     words = keywords(sparql)
     if "SERVICE" in words:
         raise Refused(403, "SERVICE is refused: this endpoint only queries its own graph")
     updates = words & UPDATE_WORDS
     if updates:
-        raise Refused(403, f"this endpoint is read-only: SPARQL Update ({', '.join(sorted(updates))}) is refused")
+        raise Refused(
+            403, f"this endpoint is read-only: SPARQL Update ({', '.join(sorted(updates))}) is refused"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,7 +294,7 @@ class InlineExecutor:
         return execute_job(self.store, job)
 
     def close(self) -> None:
-        self.store = None
+        del self.store  # pyoxigraph closes the store when the object goes
 
 
 STORE_MODES = ("memory", "disk")
@@ -464,13 +483,17 @@ class App:
         prefixes = default_prefixes()
         self.data_ns = prefixes["id"]
         self.prefixes = prefixes
-        self._static = {entry.name: entry for entry in (files("ipgraph") / "static" / "yasgui").iterdir()
-                        if entry.name.endswith((".js", ".css"))}
+        self._static = {
+            entry.name: entry
+            for entry in (files("ipgraph") / "static" / "yasgui").iterdir()
+            if entry.name.endswith((".js", ".css"))
+        }
 
     # -- entry point
 
-    def handle(self, method: str, target: str, headers: Mapping[str, str] | None = None,
-               body: bytes = b"") -> Response:
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str] | None = None, body: bytes = b""
+    ) -> Response:
         """Answer one request. `headers` keys are compared case-insensitively."""
         headers = {k.lower(): v for k, v in (headers or {}).items()}
         try:
@@ -487,10 +510,16 @@ class App:
         parts = urlsplit(target)
         path = parts.path
         if method == "OPTIONS":
-            return Response(204, "text/plain", b"", {
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": "Content-Type, Accept",
-                "Allow": "GET, HEAD, POST, OPTIONS"})
+            return Response(
+                204,
+                "text/plain",
+                b"",
+                {
+                    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                    "Access-Control-Allow-Headers": "Content-Type, Accept",
+                    "Allow": "GET, HEAD, POST, OPTIONS",
+                },
+            )
         if path == "/sparql":
             if method not in ("GET", "HEAD", "POST"):
                 raise Refused(405, "the SPARQL endpoint takes GET and POST; this endpoint is read-only")
@@ -500,9 +529,9 @@ class App:
         if path in ("/", "/index.html"):
             return Response(200, "text/html; charset=utf-8", self.query_page().encode("utf-8"))
         if path.startswith("/id/"):
-            return self.resource(path[len("/id/"):], parse_qs(parts.query), headers)
+            return self.resource(path[len("/id/") :], parse_qs(parts.query), headers)
         if path.startswith("/static/yasgui/"):
-            return self.static(path[len("/static/yasgui/"):])
+            return self.static(path[len("/static/yasgui/") :])
         raise Refused(404, f"nothing at {path}; try / (query page), /sparql or /id/…")
 
     # -- SPARQL 1.1 Protocol
@@ -526,8 +555,11 @@ class App:
             elif ctype == "application/sparql-update":
                 raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
             else:
-                raise Refused(415, "POST a query as application/x-www-form-urlencoded (query=…) "
-                                   "or as application/sparql-query")
+                raise Refused(
+                    415,
+                    "POST a query as application/x-www-form-urlencoded (query=…) "
+                    "or as application/sparql-query",
+                )
         if "update" in params:
             raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
         queries = params.get("query", [])
@@ -541,36 +573,50 @@ class App:
         query = queries[0]
         check_query(query, self.limits)
         accept = headers.get("accept")
-        fmt = (params.get("format") or params.get("output") or [None])[0]
+        fmt = next(iter(params.get("format") or params.get("output") or []), None)
         if fmt:
             if fmt.lower() not in FORMAT_PARAM:
                 raise Refused(400, f"unknown format {fmt!r}; use one of {', '.join(FORMAT_PARAM)}")
             accept = FORMAT_PARAM[fmt.lower()]
-        job = Job(query=query, accept=accept,
-                  default_graphs=tuple(params.get("default-graph-uri", [])),
-                  named_graphs=tuple(params.get("named-graph-uri", [])),
-                  max_rows=self.limits.max_rows, timeout=self.limits.timeout)
+        job = Job(
+            query=query,
+            accept=accept,
+            default_graphs=tuple(params.get("default-graph-uri", [])),
+            named_graphs=tuple(params.get("named-graph-uri", [])),
+            max_rows=self.limits.max_rows,
+            timeout=self.limits.timeout,
+        )
         reply = self.executor.run(job)
         return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
 
     def select(self, sparql: str) -> QueryResult:
         """Run a SELECT of our own through the executor (same limits) and read its JSON back."""
-        reply = self.executor.run(Job(query=sparql, accept="application/sparql-results+json",
-                                      max_rows=self.limits.max_rows, timeout=self.limits.timeout))
+        reply = self.executor.run(
+            Job(
+                query=sparql,
+                accept="application/sparql-results+json",
+                max_rows=self.limits.max_rows,
+                timeout=self.limits.timeout,
+            )
+        )
         if reply.status != 200:
             raise Refused(reply.status, reply.body.decode("utf-8").strip())
         data = json.loads(reply.body)
         variables = data["head"]["vars"]
-        rows = [tuple(Term.from_json(b[v]) if v in b else None for v in variables)
-                for b in data["results"]["bindings"]]
+        rows = [
+            tuple(Term.from_json(b[v]) if v in b else None for v in variables)
+            for b in data["results"]["bindings"]
+        ]
         return QueryResult(kind="select", variables=variables, rows=rows)
 
     # -- resources under /id/
 
     def resource_iris(self, rest: str) -> list[Term]:
         """The IRI a /id/ path names, as sent and in the percent-encoding the graph uses."""
-        candidates = [self.data_ns + rest,
-                      self.data_ns + "/".join(quote(unquote(seg), safe="") for seg in rest.split("/"))]
+        candidates = [
+            self.data_ns + rest,
+            self.data_ns + "/".join(quote(unquote(seg), safe="") for seg in rest.split("/")),
+        ]
         terms = []
         for iri in dict.fromkeys(candidates):
             term = Term.iri(iri)
@@ -589,7 +635,7 @@ class App:
         queries = _all_queries()
         this = self.resource_iris(rest)
         accept = headers.get("accept")
-        fmt = (params.get("format") or [None])[0]
+        fmt = next(iter(params.get("format") or []), None)
         if fmt:
             if fmt.lower() not in FORMAT_PARAM:
                 raise Refused(400, f"unknown format {fmt!r}")
@@ -606,8 +652,14 @@ class App:
             evidence = self.select(bind(queries["_resource-evidence"].text, {"this": this}))
             page = self.resource_page(this[-1].value, out, incoming, evidence)
             return Response(200, "text/html; charset=utf-8", page.encode("utf-8"), {"Vary": "Accept"})
-        reply = self.executor.run(Job(query=bind(queries["_resource-graph"].text, {"this": this}),
-                                      accept=media, max_rows=self.limits.max_rows, timeout=self.limits.timeout))
+        reply = self.executor.run(
+            Job(
+                query=bind(queries["_resource-graph"].text, {"this": this}),
+                accept=media,
+                max_rows=self.limits.max_rows,
+                timeout=self.limits.timeout,
+            )
+        )
         if reply.status == 200 and not self._has_triples(reply, media):
             raise Refused(404, f"no resource {this[-1].value} in this graph")
         return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
@@ -628,7 +680,7 @@ class App:
         if term.kind == "uri":
             text = html.escape(label.value if label is not None else compact(term, self.prefixes))
             if term.value.startswith(self.data_ns):
-                href = "/id/" + term.value[len(self.data_ns):]
+                href = "/id/" + term.value[len(self.data_ns) :]
                 return f'<a href="{html.escape(href)}" title="{html.escape(term.value)}">{text}</a>'
             return f'<span title="{html.escape(term.value)}">{text}</span>'
         lang = f' <span class="lang">@{html.escape(term.lang)}</span>' if term.lang else ""
@@ -636,26 +688,43 @@ class App:
 
     def resource_page(self, iri: str, out: QueryResult, incoming: QueryResult, evidence: QueryResult) -> str:
         """The HTML page of one resource: its statements, what points at it, and the evidence."""
-        label = next((row[1].value for row in out.rows if row[0] is not None and row[1] is not None
-                      and row[0].value.endswith("#label") and row[1].kind == "literal"), None)
+        label = next(
+            (
+                row[1].value
+                for row in out.rows
+                if row[0] is not None
+                and row[1] is not None
+                and row[0].value.endswith("#label")
+                and row[1].kind == "literal"
+            ),
+            None,
+        )
         title = label or unquote(iri.rsplit("/", 1)[-1])
-        parts = [f"<h1>{html.escape(title)}</h1>",
-                 f'<p class="iri">{html.escape(iri)} · <a href="?format=turtle">Turtle</a> · '
-                 f'<a href="?format=jsonld">JSON-LD</a> · <a href="/">query</a></p>']
+        parts = [
+            f"<h1>{html.escape(title)}</h1>",
+            f'<p class="iri">{html.escape(iri)} · <a href="?format=turtle">Turtle</a> · '
+            f'<a href="?format=jsonld">JSON-LD</a> · <a href="/">query</a></p>',
+        ]
         if out.rows:
             parts.append("<h2>Statements</h2><table>")
-            parts += [f"<tr><th>{self._link(p)}</th><td>{self._link(o, ol)}</td></tr>" for p, o, ol in out.rows]
+            parts += [
+                f"<tr><th>{self._link(p)}</th><td>{self._link(o, ol)}</td></tr>" for p, o, ol in out.rows
+            ]
             parts.append("</table>")
         if incoming.rows:
             parts.append("<h2>Referenced by</h2><table>")
-            parts += [f"<tr><td>{self._link(s, sl)}</td><th>{self._link(p)}</th></tr>" for s, p, sl in incoming.rows]
+            parts += [
+                f"<tr><td>{self._link(s, sl)}</td><th>{self._link(p)}</th></tr>" for s, p, sl in incoming.rows
+            ]
             parts.append("</table>")
         if evidence.rows:
             parts.append("<h2>Evidence</h2><table>")
             for p, o, ol, sentence, source, _start in evidence.rows:
                 where = html.escape(source.value) if source is not None else ""
-                parts.append(f"<tr><th>{self._link(p)}</th><td>{self._link(o, ol)}</td>"
-                             f"<td>{self._link(sentence)}</td><td class=\"src\">{where}</td></tr>")
+                parts.append(
+                    f"<tr><th>{self._link(p)}</th><td>{self._link(o, ol)}</td>"
+                    f'<td>{self._link(sentence)}</td><td class="src">{where}</td></tr>'
+                )
             parts.append("</table>")
         return RESOURCE_PAGE.format(title=html.escape(title), body="\n".join(parts))
 
@@ -664,8 +733,9 @@ class App:
     def query_page(self) -> str:
         tabs = [{"name": q.name, "description": q.description, "query": q.text} for q in list_queries()]
         data = json.dumps(tabs, ensure_ascii=False).replace("</", "<\\/")
-        items = " · ".join(f'<span title="{html.escape(q.description)}">{html.escape(q.name)}</span>'
-                           for q in list_queries())
+        items = " · ".join(
+            f'<span title="{html.escape(q.description)}">{html.escape(q.name)}</span>' for q in list_queries()
+        )
         return QUERY_PAGE.replace("{{QUERIES}}", data).replace("{{NAMES}}", items)
 
     def static(self, name: str) -> Response:
@@ -747,8 +817,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(_error(400, "bad Content-Length"), close=True)
             return
         if length > app.limits.max_request_bytes:
-            self._send(_error(413, f"the request body is {length} bytes; this endpoint takes at most "
-                                   f"{app.limits.max_request_bytes}"), close=True)
+            self._send(
+                _error(
+                    413,
+                    f"the request body is {length} bytes; this endpoint takes at most "
+                    f"{app.limits.max_request_bytes}",
+                ),
+                close=True,
+            )
             return
         body = self.rfile.read(length) if length > 0 else b""
         started = time.perf_counter()
@@ -756,7 +832,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response, head=(method == "HEAD"))
         if not self.server.quiet:  # type: ignore[attr-defined]
             ms = (time.perf_counter() - started) * 1000
-            sys.stderr.write(f'{self.address_string()} "{method} {self.path[:120]}" {response.status} {ms:.0f}ms\n')
+            sys.stderr.write(
+                f'{self.address_string()} "{method} {self.path[:120]}" {response.status} {ms:.0f}ms\n'
+            )
 
     def _send(self, response: Response, close: bool = False, head: bool = False) -> None:
         self.send_response(response.status)
@@ -811,7 +889,7 @@ class Server(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
 
 @dataclass
@@ -839,9 +917,15 @@ class RunningServer:
         self.close()
 
 
-def make_server(build_dir: Path | str, host: str = "127.0.0.1", port: int = 8000,
-                limits: ServeLimits | None = None, workers: int | None = None,
-                quiet: bool = False, store: str = "memory") -> tuple[Server, ProcessExecutor]:
+def make_server(
+    build_dir: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    limits: ServeLimits | None = None,
+    workers: int | None = None,
+    quiet: bool = False,
+    store: str = "memory",
+) -> tuple[Server, ProcessExecutor]:
     """A server over build_dir's graph with its pool of query workers (started, ready).
 
     store "memory": each worker loads the graph into memory at start (fastest answers);
@@ -860,9 +944,15 @@ def make_server(build_dir: Path | str, host: str = "127.0.0.1", port: int = 8000
     return server, executor
 
 
-def start_server(build_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
-                 limits: ServeLimits | None = None, workers: int | None = None,
-                 quiet: bool = True, store: str = "memory") -> RunningServer:
+def start_server(
+    build_dir: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    limits: ServeLimits | None = None,
+    workers: int | None = None,
+    quiet: bool = True,
+    store: str = "memory",
+) -> RunningServer:
     """Start a server in a background thread (port 0: any free port)."""
     server, executor = make_server(build_dir, host, port, limits, workers, quiet, store)
     thread = threading.Thread(target=server.serve_forever, name="ipgraph-serve", daemon=True)
@@ -870,9 +960,16 @@ def start_server(build_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
     return RunningServer(server, executor, thread)
 
 
-def serve(build_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, limits: ServeLimits | None = None,
-          workers: int | None = None, quiet: bool = False, store: str = "memory",
-          on_ready: Callable[[str], None] | None = None) -> None:
+def serve(
+    build_dir: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    limits: ServeLimits | None = None,
+    workers: int | None = None,
+    quiet: bool = False,
+    store: str = "memory",
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
     """Serve the graph of build_dir until interrupted (Ctrl-C)."""
     try:
         server, executor = make_server(build_dir, host, port, limits, workers, quiet, store)
@@ -889,8 +986,9 @@ def serve(build_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, limi
         executor.close()
 
 
-def get(build_dir: Path | str, target: str, accept: str | None = None,
-        limits: ServeLimits | None = None) -> Response:
+def get(
+    build_dir: Path | str, target: str, accept: str | None = None, limits: ServeLimits | None = None
+) -> Response:
     """Answer one GET request for `target` (e.g. "/sparql?query=…") without a socket."""
     executor = InlineExecutor(build_dir)
     try:

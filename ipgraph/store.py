@@ -11,6 +11,7 @@ tens of milliseconds instead of seconds, and answering is done by Oxigraph's eng
 This module imports neither rdflib nor the extraction modules at import time: the query
 command imports it and must start fast.
 """
+
 from __future__ import annotations
 
 import json
@@ -102,8 +103,11 @@ def write_store(source: Graph | Path | str, build_dir: Path | str) -> Path:
         store.optimize()
         triples = len(store)
         del store  # pyoxigraph closes the RocksDB instance when the object is dropped
-        meta = {"triples": triples, "source_size": stamp[0] if stamp else None,
-                "source_mtime_ns": stamp[1] if stamp else None}
+        meta = {
+            "triples": triples,
+            "source_size": stamp[0] if stamp else None,
+            "source_mtime_ns": stamp[1] if stamp else None,
+        }
         (tmp / STORE_META_NAME).write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
         old = None
         if target.exists():
@@ -126,8 +130,11 @@ def store_info(build_dir: Path | str) -> StoreInfo | None:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return None
-    return StoreInfo(triples=int(meta.get("triples", 0)), source_size=meta.get("source_size"),
-                     source_mtime_ns=meta.get("source_mtime_ns"))
+    return StoreInfo(
+        triples=int(meta.get("triples", 0)),
+        source_size=meta.get("source_size"),
+        source_mtime_ns=meta.get("source_mtime_ns"),
+    )
 
 
 def store_is_current(build_dir: Path | str) -> bool:
@@ -153,7 +160,9 @@ def ensure_store(build_dir: Path | str) -> bool:
         return False
     nt = build_dir / NTRIPLES_NAME
     if not nt.is_file():
-        raise GraphNotFoundError(f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)")
+        raise GraphNotFoundError(
+            f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)"
+        )
     write_store(nt, build_dir)
     return True
 
@@ -169,7 +178,9 @@ def load_memory_store(build_dir: Path | str) -> pyoxigraph.Store:
 
     nt = Path(build_dir) / NTRIPLES_NAME
     if not nt.is_file():
-        raise GraphNotFoundError(f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)")
+        raise GraphNotFoundError(
+            f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)"
+        )
     store = pyoxigraph.Store()
     store.load(path=str(nt), format=pyoxigraph.RdfFormat.N_TRIPLES)
     return store
@@ -188,4 +199,6 @@ def open_store(build_dir: Path | str) -> pyoxigraph.Store:
     try:
         return pyoxigraph.Store.read_only(str(path))
     except OSError as exc:
-        raise GraphNotFoundError(f"{path}: the store cannot be opened ({exc}); rebuild it with `ipgraph build`") from exc
+        raise GraphNotFoundError(
+            f"{path}: the store cannot be opened ({exc}); rebuild it with `ipgraph build`"
+        ) from exc

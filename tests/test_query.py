@@ -1,6 +1,7 @@
 """Named queries: the .rq files, safe parameter binding, name resolution, the answers (on a small
 hand-made graph with known answers and on the shipped corpus, on both engines), output formats
 and the `ipgraph query` command."""
+
 from __future__ import annotations
 
 import csv
@@ -16,7 +17,7 @@ import pyoxigraph
 import pytest
 from click.testing import CliRunner
 from rdflib import Graph
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDFS
 
 from ipgraph.bench import canonical_rows
 from ipgraph.cli import main
@@ -125,7 +126,9 @@ def values(result: QueryResult, *columns: str) -> list[tuple]:
         row = []
         for c in columns:
             v = record[c]
-            row.append(float(v) if v is not None and re.fullmatch(r"-?\d+(\.\d+)?", v) and c in NUMERIC else v)
+            row.append(
+                float(v) if v is not None and re.fullmatch(r"-?\d+(\.\d+)?", v) and c in NUMERIC else v
+            )
         out.append(tuple(row))
     return out
 
@@ -136,7 +139,12 @@ NUMERIC = {"value", "sharedMeasures", "documents", "leads", "responsible", "meas
 def test_leads_of_every_agency(engine) -> None:
     result = run_named(engine, "leads")
     assert values(result, "agencyName", "document", "measures", "measureNumbers") == [
-        ("乙区科学技术局", "乙区实施方案", 2.0, "10 9"),  # measures in document order (ipg:order), not as text
+        (
+            "乙区科学技术局",
+            "乙区实施方案",
+            2.0,
+            "10 9",
+        ),  # measures in document order (ipg:order), not as text
         ("甲市市场监督管理局", "甲市知识产权规划", 1.0, "1"),
         ("甲市知识产权局", "甲市知识产权规划", 1.0, "2"),
     ]
@@ -231,9 +239,13 @@ def test_agencies_programmes_documents(engine) -> None:
         ("乙区市场监督管理局", 0.0, 1.0),
     ]
     assert values(run_named(engine, "programmes"), "programmeName", "measures", "documents") == [
-        ("专利导航", 2.0, 2.0), ("知识产权质押融资", 0.0, 0.0)]
+        ("专利导航", 2.0, 2.0),
+        ("知识产权质押融资", 0.0, 0.0),
+    ]
     assert values(run_named(engine, "documents"), "sourceFile", "docNumber", "level") == [
-        ("d1.txt", "甲政发〔2024〕1号", "市级"), ("d2.txt", None, "区县级")]
+        ("d1.txt", "甲政发〔2024〕1号", "市级"),
+        ("d2.txt", None, "区县级"),
+    ]
 
 
 def test_a_parameter_the_query_does_not_take(engine) -> None:
@@ -281,7 +293,14 @@ def test_resolve_name_prefers_exact_names(engine) -> None:
 
 def test_shipped_queries_cover_the_contract_questions() -> None:
     names = {q.name for q in list_queries()}
-    assert {"leads", "coresponsible", "national-citations", "programme", "targets", "shared-directives"} <= names
+    assert {
+        "leads",
+        "coresponsible",
+        "national-citations",
+        "programme",
+        "targets",
+        "shared-directives",
+    } <= names
     assert not any(name.startswith("_") for name in names)
     for q in list_queries():
         assert q.description and len(q.description.splitlines()) == 1
@@ -308,12 +327,15 @@ def test_default_prefixes_match_the_vocabulary() -> None:
             assert prefixes[prefix] == ns, (q.name, prefix)
 
 
-@pytest.mark.parametrize("text,error", [
-    ("# name: other\n# description: d\nASK {}", "must start with `# name: x`"),
-    ("# name: x\nASK {}", "description"),
-    ("# name: x\n# description: d\n# param: agency agency ?a d\nASK {}", "no `# @bind ?a` line"),
-    ("# name: x\n# description: d\n# param: broken\nASK {}", "malformed param"),
-])
+@pytest.mark.parametrize(
+    "text,error",
+    [
+        ("# name: other\n# description: d\nASK {}", "must start with `# name: x`"),
+        ("# name: x\nASK {}", "description"),
+        ("# name: x\n# description: d\n# param: agency agency ?a d\nASK {}", "no `# @bind ?a` line"),
+        ("# name: x\n# description: d\n# param: broken\nASK {}", "malformed param"),
+    ],
+)
 def test_malformed_headers_are_reported(text: str, error: str) -> None:
     with pytest.raises(QueryError, match=re.escape(error)):
         parse_named_query("x", text)
@@ -363,18 +385,24 @@ def test_csv_is_plain_values(sample) -> None:
 def test_xml_is_sparql_results_xml(sample) -> None:
     from ipgraph.query import results_xml
 
-    parsed = list(pyoxigraph.parse_query_results(results_xml(sample).encode(), format=pyoxigraph.QueryResultsFormat.XML))
+    parsed = list(
+        pyoxigraph.parse_query_results(results_xml(sample).encode(), format=pyoxigraph.QueryResultsFormat.XML)
+    )
     assert len(parsed) == len(sample.rows)
 
 
 def test_table_aligns_chinese_columns() -> None:
-    result = QueryResult(kind="select", variables=["name", "n", "x"], rows=[
-        (Term.literal("天津市知识产权局", lang="zh"), Term.literal("6"), Term.literal("a")),
-        (Term.literal("ab", lang="zh"), Term.literal("12"), Term.literal("b")),
-        (Term.literal("沈阳市市场监督管理局"), Term.literal("3"), Term.literal("c")),
-    ])
+    result = QueryResult(
+        kind="select",
+        variables=["name", "n", "x"],
+        rows=[
+            (Term.literal("天津市知识产权局", lang="zh"), Term.literal("6"), Term.literal("a")),
+            (Term.literal("ab", lang="zh"), Term.literal("12"), Term.literal("b")),
+            (Term.literal("沈阳市市场监督管理局"), Term.literal("3"), Term.literal("c")),
+        ],
+    )
     lines = results_table(result).splitlines()
-    starts = {display_width(line[: line.rindex(mark)]) for line, mark in zip(lines[2:], "abc")}
+    starts = {display_width(line[: line.rindex(mark)]) for line, mark in zip(lines[2:], "abc", strict=True)}
     assert len(starts) == 1  # the third column starts at the same screen column on every row
     assert display_width("天津") == 4 and display_width("ab") == 2
 
@@ -407,20 +435,27 @@ def test_corpus_leads_match_the_graph(corpus_engines, corpus_graph) -> None:
         expected[(label(g, agency), label(g, g.value(measure, IPG.partOf)))] += 1
     got = run_named(corpus_engines[0], "leads")
     assert {(a, d): n for a, d, n in values(got, "agencyName", "document", "measures")} == {
-        k: float(v) for k, v in expected.items()}
+        k: float(v) for k, v in expected.items()
+    }
     assert sum(expected.values()) > 40
 
 
 def test_corpus_leads_of_tianjin_ip_office(corpus_engines) -> None:
     result = run_named(corpus_engines[0], "leads", {"agency": "天津市知识产权局"})
     # 实施天津市知识产权战略纲要任务分工: the measures the 天津市知识产权局 leads (see data/gold/004…json)
-    assert values(result, "document", "measureNumbers") == [("实施天津市知识产权战略纲要任务分工", "23 29 48 49 58 63")]
+    assert values(result, "document", "measureNumbers") == [
+        ("实施天津市知识产权战略纲要任务分工", "23 29 48 49 58 63")
+    ]
 
 
 def test_corpus_ambiguous_agency(corpus_engines) -> None:
     result = run_named(corpus_engines[0], "leads", {"agency": "市场监管局"})
     assert "沈阳市市场监督管理局" in {r[0] for r in values(result, "agencyName")}
-    assert result.notes and "天津市滨海新区市场监督管理局" in result.notes[0] and "沈阳市市场监督管理局" in result.notes[0]
+    assert (
+        result.notes
+        and "天津市滨海新区市场监督管理局" in result.notes[0]
+        and "沈阳市市场监督管理局" in result.notes[0]
+    )
 
 
 def test_corpus_coresponsible_match_the_graph(corpus_engines, corpus_graph) -> None:
@@ -433,7 +468,8 @@ def test_corpus_coresponsible_match_the_graph(corpus_engines, corpus_graph) -> N
             shared[label(g, partner)] += 1
     result = run_named(corpus_engines[0], "coresponsible", {"agency": "天津市知识产权局"})
     assert {name: n for name, n in values(result, "partnerName", "sharedMeasures")} == {
-        k: float(v) for k, v in shared.items()}
+        k: float(v) for k, v in shared.items()
+    }
     assert "天津市版权局" in shared
 
 
@@ -442,7 +478,10 @@ def test_corpus_programme(corpus_engines, corpus_graph) -> None:
     got = {(d, n) for d, numbers in values(result, "document", "measureNumbers") for n in numbers.split()}
     g = corpus_graph
     programme = next(s for s, o in g.subject_objects(RDFS.label) if str(o) == "专利导航")
-    expected = {(label(g, g.value(m, IPG.partOf)), str(g.value(m, IPG.number))) for m in g.subjects(IPG.mentions, programme)}
+    expected = {
+        (label(g, g.value(m, IPG.partOf)), str(g.value(m, IPG.number)))
+        for m in g.subjects(IPG.mentions, programme)
+    }
     assert got == expected
     # gold: 专利导航 is named in documents 000, 001, 002 and 003; 沈阳 leads its two measures
     assert len({d for d, _ in got}) >= 4
@@ -462,20 +501,27 @@ def test_corpus_targets_2025(corpus_engines, corpus_graph) -> None:
 def test_corpus_citations_and_shared_directives(corpus_engines) -> None:
     cites = run_named(corpus_engines[0], "national-citations")
     assert ("天津市滨海新区强化专利转化运用专项行动实施方案", "国办发〔2023〕37号") in set(
-        values(cites, "document", "docNumber"))
+        values(cites, "document", "docNumber")
+    )
     shared = run_named(corpus_engines[0], "shared-directives")
     by_directive = {}
     for name, cited_by, doc in values(shared, "directiveName", "citedBy", "document"):
         by_directive.setdefault(name, set()).add(doc)
         assert cited_by >= 2
     # gold: documents 000 and 001 both cite GB/T 29490 企业知识产权管理规范
-    assert {"西青区国家知识产权示范城区建设工作方案", "宜昌市知识产权保护与运用“十四五”规划"} <= by_directive["企业知识产权管理规范"]
+    assert {"西青区国家知识产权示范城区建设工作方案", "宜昌市知识产权保护与运用“十四五”规划"} <= by_directive[
+        "企业知识产权管理规范"
+    ]
 
 
 @pytest.mark.parametrize("query", [q.name for q in list_queries()])
 def test_corpus_engines_agree(corpus_engines, query: str) -> None:
-    params = {"leads": {"agency": "天津市知识产权局"}, "programme": {"name": "专利导航"}, "targets": {"year": "2025"},
-              "coresponsible": {"agency": "天津市知识产权局"}}
+    params = {
+        "leads": {"agency": "天津市知识产权局"},
+        "programme": {"name": "专利导航"},
+        "targets": {"year": "2025"},
+        "coresponsible": {"agency": "天津市知识产权局"},
+    }
     oxigraph, rdflib_engine, memory = corpus_engines
     a = run_named(oxigraph, query, params.get(query, {}))
     b = run_named(rdflib_engine, query, params.get(query, {}))
@@ -490,11 +536,23 @@ def test_corpus_engines_agree(corpus_engines, query: str) -> None:
 
 
 def test_cli_query_table(built_dir) -> None:
-    result = CliRunner().invoke(main, ["query", "leads", "--agency", "天津市知识产权局", "--graph", str(built_dir)])
+    result = CliRunner().invoke(
+        main, ["query", "leads", "--agency", "天津市知识产权局", "--graph", str(built_dir)]
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["agencyName", "document", "measures", "measureNumbers"]
-    assert lines[2].split() == ["天津市知识产权局", "实施天津市知识产权战略纲要任务分工", "6", "23", "29", "48", "49", "58", "63"]
+    assert lines[2].split() == [
+        "天津市知识产权局",
+        "实施天津市知识产权战略纲要任务分工",
+        "6",
+        "23",
+        "29",
+        "48",
+        "49",
+        "58",
+        "63",
+    ]
     assert "1 row(s)" in result.stderr and "IRI columns (agency, doc)" in result.stderr
 
 
@@ -507,8 +565,21 @@ def test_cli_query_note_goes_to_stderr(built_dir) -> None:
 def test_cli_query_json_and_engines(built_dir) -> None:
     outputs = []
     for engine in ("oxigraph", "memory", "rdflib"):
-        result = CliRunner().invoke(main, ["query", "targets", "--year", "2025", "--format", "json",
-                                           "--engine", engine, "--graph", str(built_dir)])
+        result = CliRunner().invoke(
+            main,
+            [
+                "query",
+                "targets",
+                "--year",
+                "2025",
+                "--format",
+                "json",
+                "--engine",
+                engine,
+                "--graph",
+                str(built_dir),
+            ],
+        )
         assert result.exit_code == 0, result.output
         outputs.append(json.loads(result.stdout))
     assert len(outputs[0]["results"]["bindings"]) == len(outputs[1]["results"]["bindings"]) > 5
@@ -533,13 +604,16 @@ def test_cli_query_list() -> None:
     assert "[--agency AGENCY]" in result.stdout
 
 
-@pytest.mark.parametrize("args,message", [
-    (["query", "nope"], "no named query 'nope'"),
-    (["query", "leads", "--agency", "不存在"], "no agency"),
-    (["query", "SELECT ?x WHERE {"], "SPARQL syntax error"),
-    (["query", "leads", "--year", "2025"], "takes --agency"),
-    (["query", "SELECT * WHERE { ?s ?p ?o }", "--agency", "x"], "goes with a named query"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["query", "nope"], "no named query 'nope'"),
+        (["query", "leads", "--agency", "不存在"], "no agency"),
+        (["query", "SELECT ?x WHERE {"], "SPARQL syntax error"),
+        (["query", "leads", "--year", "2025"], "takes --agency"),
+        (["query", "SELECT * WHERE { ?s ?p ?o }", "--agency", "x"], "goes with a named query"),
+    ],
+)
 def test_cli_query_errors_are_one_line(built_dir, args, message) -> None:
     result = CliRunner().invoke(main, [*args, "--graph", str(built_dir)])
     assert result.exit_code != 0
@@ -558,11 +632,13 @@ def test_cli_query_without_a_build(tmp_path) -> None:
 
 
 def test_query_command_does_not_import_heavy_modules(built_dir) -> None:
-    code = ("import sys\nfrom ipgraph.cli import main\n"
-            f"main(['query', 'leads', '--graph', {str(built_dir)!r}], standalone_mode=False)\n"
-            "heavy = [m for m in sys.modules if m.split('.')[0] in ('rdflib', 'jieba', 'pyparsing')"
-            " or m.startswith(('ipgraph.extract', 'ipgraph.pipeline', 'ipgraph.graph'))]\n"
-            "print('HEAVY', sorted(heavy))\n")
+    code = (
+        "import sys\nfrom ipgraph.cli import main\n"
+        f"main(['query', 'leads', '--graph', {str(built_dir)!r}], standalone_mode=False)\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('rdflib', 'jieba', 'pyparsing')"
+        " or m.startswith(('ipgraph.extract', 'ipgraph.pipeline', 'ipgraph.graph'))]\n"
+        "print('HEAVY', sorted(heavy))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "HEAVY []"
 
@@ -581,8 +657,12 @@ def test_prefixes_are_usable_without_declaration(corpus_engines) -> None:
 
 
 def test_query_results_are_deterministic(built_dir) -> None:
-    first = CliRunner().invoke(main, ["query", "agencies", "--format", "tsv", "--graph", str(built_dir)]).stdout
-    second = CliRunner().invoke(main, ["query", "agencies", "--format", "tsv", "--graph", str(built_dir)]).stdout
+    first = (
+        CliRunner().invoke(main, ["query", "agencies", "--format", "tsv", "--graph", str(built_dir)]).stdout
+    )
+    second = (
+        CliRunner().invoke(main, ["query", "agencies", "--format", "tsv", "--graph", str(built_dir)]).stdout
+    )
     assert first == second and first.count("\n") > 50
 
 

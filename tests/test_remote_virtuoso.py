@@ -6,6 +6,7 @@ same rows there as on the embedded store.
 Virtuoso's Graph Store endpoint that accepts writes is /sparql-graph-crud-auth (HTTP digest
 authentication; a fresh database has the user dba with password dba, who holds SPARQL_UPDATE).
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -29,8 +29,10 @@ GRAPH = "https://w3id.org/ipgraph/test-graph"
 
 pytestmark = [
     pytest.mark.virtuoso,
-    pytest.mark.skipif(VIRTUOSO is None, reason="virtuoso-t absent: install Debian `virtuoso-opensource` "
-                                                "(bash scripts/test.sh does)"),
+    pytest.mark.skipif(
+        VIRTUOSO is None,
+        reason="virtuoso-t absent: install Debian `virtuoso-opensource` (bash scripts/test.sh does)",
+    ),
 ]
 
 INI = """\
@@ -80,15 +82,22 @@ def virtuoso(tmp_path_factory):
     ini = db / "virtuoso.ini"
     ini.write_text(INI.format(db=db, http_port=http_port, sql_port=sql_port), encoding="utf-8")
     log = open(db / "stdout.log", "wb")
-    process = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(ini)], cwd=db,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [VIRTUOSO, "+foreground", "+configfile", str(ini)],
+        cwd=db,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{http_port}"
     try:
         deadline = time.monotonic() + 180  # a new database is created on the first start
         while True:
             if process.poll() is not None:
-                pytest.fail(f"virtuoso-t exited with {process.returncode}: "
-                            f"{(db / 'stdout.log').read_text(errors='replace')[-2000:]}")
+                pytest.fail(
+                    f"virtuoso-t exited with {process.returncode}: "
+                    f"{(db / 'stdout.log').read_text(errors='replace')[-2000:]}"
+                )
             try:
                 if httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=5).status_code == 200:
                     break
@@ -110,9 +119,17 @@ def virtuoso(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pushed(virtuoso, built_dir) -> RemoteEngine:
-    count = push_graph(built_dir, f"{virtuoso}/sparql-graph-crud-auth", graph=GRAPH, user="dba", password="dba",
-                       chunk_triples=4000)  # several requests: PUT, then POSTs
-    assert count == sum(1 for line in (built_dir / "ipgraph.nt").read_text(encoding="utf-8").splitlines() if line)
+    count = push_graph(
+        built_dir,
+        f"{virtuoso}/sparql-graph-crud-auth",
+        graph=GRAPH,
+        user="dba",
+        password="dba",
+        chunk_triples=4000,
+    )  # several requests: PUT, then POSTs
+    assert count == sum(
+        1 for line in (built_dir / "ipgraph.nt").read_text(encoding="utf-8").splitlines() if line
+    )
     return RemoteEngine(f"{virtuoso}/sparql", default_graph=GRAPH)
 
 
@@ -155,12 +172,36 @@ def test_push_replaces_the_graph(pushed, virtuoso, built_dir) -> None:
 def test_cli_push_and_query_endpoint(virtuoso, built_dir) -> None:
     graph = "https://w3id.org/ipgraph/cli-graph"
     runner = CliRunner()
-    pushed = runner.invoke(main, ["push", "--endpoint", f"{virtuoso}/sparql-graph-crud-auth", "--graph", graph,
-                                  "--user", "dba", "--from", str(built_dir)], env={"IPGRAPH_ENDPOINT_PASSWORD": "dba"})
+    pushed = runner.invoke(
+        main,
+        [
+            "push",
+            "--endpoint",
+            f"{virtuoso}/sparql-graph-crud-auth",
+            "--graph",
+            graph,
+            "--user",
+            "dba",
+            "--from",
+            str(built_dir),
+        ],
+        env={"IPGRAPH_ENDPOINT_PASSWORD": "dba"},
+    )
     assert pushed.exit_code == 0, pushed.output
     assert pushed.stdout.startswith("pushed ") and graph in pushed.stdout
-    answer = runner.invoke(main, ["query", "leads", "--agency", "天津市知识产权局", "--endpoint", f"{virtuoso}/sparql",
-                                  "--default-graph", graph])
+    answer = runner.invoke(
+        main,
+        [
+            "query",
+            "leads",
+            "--agency",
+            "天津市知识产权局",
+            "--endpoint",
+            f"{virtuoso}/sparql",
+            "--default-graph",
+            graph,
+        ],
+    )
     assert answer.exit_code == 0, answer.output
     assert "23 29 48 49 58 63" in answer.stdout
 
@@ -168,6 +209,20 @@ def test_cli_push_and_query_endpoint(virtuoso, built_dir) -> None:
 def test_wrong_password_is_one_line(virtuoso, built_dir) -> None:
     with pytest.raises(RemoteError, match="HTTP 401: the server refused user .dba.; check --user/--password"):
         push_graph(built_dir, f"{virtuoso}/sparql-graph-crud-auth", graph=GRAPH, user="dba", password="wrong")
-    result = CliRunner().invoke(main, ["push", "--endpoint", f"{virtuoso}/sparql-graph-crud-auth", "--graph", GRAPH,
-                                       "--user", "dba", "--password", "wrong", "--from", str(built_dir)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "push",
+            "--endpoint",
+            f"{virtuoso}/sparql-graph-crud-auth",
+            "--graph",
+            GRAPH,
+            "--user",
+            "dba",
+            "--password",
+            "wrong",
+            "--from",
+            str(built_dir),
+        ],
+    )
     assert result.exit_code == 1 and "Traceback" not in result.output and "401" in result.stderr

@@ -2,6 +2,7 @@
 read-only limits. Most tests answer requests without a socket (App.handle); a real server with
 worker processes is tested with a real HTTP client (httpx), including the time limit and a
 short concurrent load."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,16 @@ from rdflib import Graph, URIRef
 from ipgraph.bench import load_test, request_mix
 from ipgraph.cli import main
 from ipgraph.query import list_queries
-from ipgraph.serve import App, InlineExecutor, ServeLimits, check_query, keywords, negotiate, start_server
-from ipgraph.serve import Refused
+from ipgraph.serve import (
+    App,
+    InlineExecutor,
+    Refused,
+    ServeLimits,
+    check_query,
+    keywords,
+    negotiate,
+    start_server,
+)
 
 TJ_IP = "https://w3id.org/ipgraph/id/agency/" + quote("天津市知识产权局", safe="")
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?m ipg:leadAgency ?a }"
@@ -47,16 +56,23 @@ def results(body: bytes, fmt=pyoxigraph.QueryResultsFormat.JSON) -> list:
 # Content negotiation and the read-only checks
 
 
-@pytest.mark.parametrize("accept,offers,chosen", [
-    (None, ["a/x", "b/y"], "a/x"),
-    ("*/*", ["a/x", "b/y"], "a/x"),
-    ("b/y", ["a/x", "b/y"], "b/y"),
-    ("b/y;q=0.5, a/x;q=0.9", ["a/x", "b/y"], "a/x"),
-    ("text/*", ["application/json", "text/csv"], "text/csv"),
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", ["text/turtle", "text/html"], "text/html"),
-    ("image/png", ["a/x"], None),
-    ("a/x;q=0", ["a/x"], None),
-])
+@pytest.mark.parametrize(
+    "accept,offers,chosen",
+    [
+        (None, ["a/x", "b/y"], "a/x"),
+        ("*/*", ["a/x", "b/y"], "a/x"),
+        ("b/y", ["a/x", "b/y"], "b/y"),
+        ("b/y;q=0.5, a/x;q=0.9", ["a/x", "b/y"], "a/x"),
+        ("text/*", ["application/json", "text/csv"], "text/csv"),
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ["text/turtle", "text/html"],
+            "text/html",
+        ),
+        ("image/png", ["a/x"], None),
+        ("a/x;q=0", ["a/x"], None),
+    ],
+)
 def test_negotiate(accept, offers, chosen) -> None:
     assert negotiate(accept, offers) == chosen
 
@@ -67,13 +83,16 @@ def test_keywords_ignore_strings_iris_comments_and_variables() -> None:
     assert "SERVICE" in keywords("SELECT * { service <http://other/sparql> { ?s ?p ?o } }")
 
 
-@pytest.mark.parametrize("query,status", [
-    ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 403),
-    ("INSERT DATA { <http://a> <http://b> <http://c> }", 403),
-    ("LOAD <http://example.org/data.ttl>", 403),
-    ("DROP ALL", 403),
-    ("SELECT * {} #" + "x" * 3000, 413),
-])
+@pytest.mark.parametrize(
+    "query,status",
+    [
+        ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 403),
+        ("INSERT DATA { <http://a> <http://b> <http://c> }", 403),
+        ("LOAD <http://example.org/data.ttl>", 403),
+        ("DROP ALL", 403),
+        ("SELECT * {} #" + "x" * 3000, 413),
+    ],
+)
 def test_check_query_refuses(query: str, status: int) -> None:
     with pytest.raises(Refused) as info:
         check_query(query, ServeLimits(max_query_length=2000))
@@ -92,12 +111,23 @@ def test_get_query_json_results(app) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-@pytest.mark.parametrize("accept,fmt,ctype", [
-    ("application/sparql-results+xml", pyoxigraph.QueryResultsFormat.XML, "application/sparql-results+xml"),
-    ("text/csv", pyoxigraph.QueryResultsFormat.CSV, "text/csv; charset=utf-8"),
-    ("text/tab-separated-values", pyoxigraph.QueryResultsFormat.TSV, "text/tab-separated-values; charset=utf-8"),
-    ("application/json", pyoxigraph.QueryResultsFormat.JSON, "application/json"),
-])
+@pytest.mark.parametrize(
+    "accept,fmt,ctype",
+    [
+        (
+            "application/sparql-results+xml",
+            pyoxigraph.QueryResultsFormat.XML,
+            "application/sparql-results+xml",
+        ),
+        ("text/csv", pyoxigraph.QueryResultsFormat.CSV, "text/csv; charset=utf-8"),
+        (
+            "text/tab-separated-values",
+            pyoxigraph.QueryResultsFormat.TSV,
+            "text/tab-separated-values; charset=utf-8",
+        ),
+        ("application/json", pyoxigraph.QueryResultsFormat.JSON, "application/json"),
+    ],
+)
 def test_result_formats_by_accept(app, accept, fmt, ctype) -> None:
     response = sparql_get(app, "SELECT ?d ?t WHERE { ?d a ipg:PolicyDocument ; rdfs:label ?t }", accept)
     assert response.status == 200 and response.content_type == ctype
@@ -120,17 +150,28 @@ def test_ask(app) -> None:
 
 
 def test_post_form_and_direct(app) -> None:
-    form = app.handle("POST", "/sparql", {"Content-Type": "application/x-www-form-urlencoded"},
-                      urlencode({"query": COUNT}).encode())
-    direct = app.handle("POST", "/sparql", {"Content-Type": "application/sparql-query; charset=utf-8"},
-                        COUNT.encode())
+    form = app.handle(
+        "POST",
+        "/sparql",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        urlencode({"query": COUNT}).encode(),
+    )
+    direct = app.handle(
+        "POST", "/sparql", {"Content-Type": "application/sparql-query; charset=utf-8"}, COUNT.encode()
+    )
     assert form.status == direct.status == 200 and form.body == direct.body
 
 
-@pytest.mark.parametrize("accept,parse_as", [
-    (None, "turtle"), ("text/turtle", "turtle"), ("application/ld+json", "json-ld"),
-    ("application/n-triples", "nt"), ("application/rdf+xml", "xml"),
-])
+@pytest.mark.parametrize(
+    "accept,parse_as",
+    [
+        (None, "turtle"),
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "json-ld"),
+        ("application/n-triples", "nt"),
+        ("application/rdf+xml", "xml"),
+    ],
+)
 def test_construct_and_describe_by_accept(app, accept, parse_as) -> None:
     query = "CONSTRUCT { ?a rdfs:label ?l } WHERE { ?a a ipg:Agency ; rdfs:label ?l } "
     response = sparql_get(app, query, accept)
@@ -151,22 +192,52 @@ def test_default_graph_uri_selects_a_graph(app) -> None:
     assert results(response.body)[0]["n"].value == "0"
 
 
-@pytest.mark.parametrize("method,path,headers,body,status,message", [
-    ("POST", "/sparql", {"Content-Type": "application/sparql-update"}, b"DROP ALL", 403, "read-only"),
-    ("POST", "/sparql", {"Content-Type": "application/x-www-form-urlencoded"}, b"update=DROP%20ALL", 403, "read-only"),
-    ("GET", "/sparql?" + urlencode({"query": "INSERT DATA { <a:b> <a:c> 1 }"}), {}, b"", 403, "read-only"),
-    ("GET", "/sparql?" + urlencode({"query": "SELECT * { SERVICE <http://evil/> { ?s ?p ?o } }"}), {}, b"", 403,
-     "SERVICE"),
-    ("GET", "/sparql?" + urlencode({"query": "SELECT * {} #" + "x" * 3000}), {}, b"", 413, "at most 2000"),
-    ("GET", "/sparql?query=SELECT%20*%20WHERE%20%7B", {}, b"", 400, "syntax error"),
-    ("GET", "/sparql?query=ASK%7B%7D&query=ASK%7B%7D", {}, b"", 400, "exactly one"),
-    ("GET", "/sparql", {"Accept": "application/sparql-results+json"}, b"", 400, "no query"),
-    ("POST", "/sparql", {"Content-Type": "text/plain"}, b"ASK {}", 415, "application/sparql-query"),
-    ("PUT", "/sparql", {}, b"", 405, "read-only"),
-    ("DELETE", "/id/agency/x", {}, b"", 405, "read-only"),
-    ("GET", "/sparql?" + urlencode({"query": "SELECT * WHERE { ?s ?p ?o }"}), {}, b"", 400, "LIMIT"),
-    ("GET", "/nowhere", {}, b"", 404, "nothing at /nowhere"),
-])
+@pytest.mark.parametrize(
+    "method,path,headers,body,status,message",
+    [
+        ("POST", "/sparql", {"Content-Type": "application/sparql-update"}, b"DROP ALL", 403, "read-only"),
+        (
+            "POST",
+            "/sparql",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            b"update=DROP%20ALL",
+            403,
+            "read-only",
+        ),
+        (
+            "GET",
+            "/sparql?" + urlencode({"query": "INSERT DATA { <a:b> <a:c> 1 }"}),
+            {},
+            b"",
+            403,
+            "read-only",
+        ),
+        (
+            "GET",
+            "/sparql?" + urlencode({"query": "SELECT * { SERVICE <http://evil/> { ?s ?p ?o } }"}),
+            {},
+            b"",
+            403,
+            "SERVICE",
+        ),
+        (
+            "GET",
+            "/sparql?" + urlencode({"query": "SELECT * {} #" + "x" * 3000}),
+            {},
+            b"",
+            413,
+            "at most 2000",
+        ),
+        ("GET", "/sparql?query=SELECT%20*%20WHERE%20%7B", {}, b"", 400, "syntax error"),
+        ("GET", "/sparql?query=ASK%7B%7D&query=ASK%7B%7D", {}, b"", 400, "exactly one"),
+        ("GET", "/sparql", {"Accept": "application/sparql-results+json"}, b"", 400, "no query"),
+        ("POST", "/sparql", {"Content-Type": "text/plain"}, b"ASK {}", 415, "application/sparql-query"),
+        ("PUT", "/sparql", {}, b"", 405, "read-only"),
+        ("DELETE", "/id/agency/x", {}, b"", 405, "read-only"),
+        ("GET", "/sparql?" + urlencode({"query": "SELECT * WHERE { ?s ?p ?o }"}), {}, b"", 400, "LIMIT"),
+        ("GET", "/nowhere", {}, b"", 404, "nothing at /nowhere"),
+    ],
+)
 def test_refusals_are_clear(app, method, path, headers, body, status, message) -> None:
     response = app.handle(method, path, headers, body)
     assert response.status == status
@@ -197,15 +268,21 @@ def test_resource_html_for_browsers(app) -> None:
     page = response.text
     assert "<h1>天津市知识产权局</h1>" in page
     # the measures it leads link to their own pages
-    assert re.search(r'<a href="/id/document/004_fd40c90dbaa4972a/measure/23"[^>]*>[^<]+</a></td><th>'
-                     r'<span title="https://w3id.org/ipgraph/ontology#leadAgency">ipg:leadAgency', page)
+    assert re.search(
+        r'<a href="/id/document/004_fd40c90dbaa4972a/measure/23"[^>]*>[^<]+</a></td><th>'
+        r'<span title="https://w3id.org/ipgraph/ontology#leadAgency">ipg:leadAgency',
+        page,
+    )
 
 
 def test_resource_turtle_otherwise(app) -> None:
     response = get(app, "/id/agency/" + quote("天津市知识产权局", safe=""))
     assert response.content_type.startswith("text/turtle")
     graph = Graph().parse(data=response.body, format="turtle")
-    assert str(graph.value(URIRef(TJ_IP), URIRef("http://www.w3.org/2000/01/rdf-schema#label"))) == "天津市知识产权局"
+    assert (
+        str(graph.value(URIRef(TJ_IP), URIRef("http://www.w3.org/2000/01/rdf-schema#label")))
+        == "天津市知识产权局"
+    )
     assert len(list(graph.subjects(None, URIRef(TJ_IP)))) >= 6  # what points at it: measures, documents
     jsonld = get(app, "/id/agency/" + quote("天津市知识产权局", safe=""), "application/ld+json")
     assert len(Graph().parse(data=jsonld.body, format="json-ld")) == len(graph)
@@ -250,8 +327,18 @@ def test_query_page_lists_the_named_queries_and_loads_only_local_files(app) -> N
 
 def test_serve_get_without_socket(built_dir) -> None:
     runner = CliRunner()
-    ok = runner.invoke(main, ["serve", "--graph", str(built_dir), "--get", "/sparql?" + urlencode({"query": COUNT}),
-                              "--accept", "text/csv"])
+    ok = runner.invoke(
+        main,
+        [
+            "serve",
+            "--graph",
+            str(built_dir),
+            "--get",
+            "/sparql?" + urlencode({"query": COUNT}),
+            "--accept",
+            "text/csv",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     assert ok.stdout.splitlines()[0] == "n" and ok.stderr.startswith("200 text/csv")
     refused = runner.invoke(main, ["serve", "--graph", str(built_dir), "--get", "/sparql?query=DROP%20ALL"])
@@ -282,8 +369,12 @@ def test_server_on_the_disk_store(built_dir) -> None:
 def test_http_protocol(server) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         got = client.get("/sparql", params={"query": COUNT})
-        posted = client.post("/sparql", data={"query": COUNT}, headers={"Accept": "text/tab-separated-values"})
-        direct = client.post("/sparql", content=COUNT.encode(), headers={"Content-Type": "application/sparql-query"})
+        posted = client.post(
+            "/sparql", data={"query": COUNT}, headers={"Accept": "text/tab-separated-values"}
+        )
+        direct = client.post(
+            "/sparql", content=COUNT.encode(), headers={"Content-Type": "application/sparql-query"}
+        )
     assert got.status_code == posted.status_code == direct.status_code == 200
     assert got.headers["content-type"] == "application/sparql-results+json"
     assert posted.text.splitlines()[0] == "?n"
@@ -292,11 +383,22 @@ def test_http_protocol(server) -> None:
 
 def test_http_refuses_update_service_and_big_requests(server) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        update = client.post("/sparql", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"})
-        service = client.get("/sparql", params={"query": "SELECT * { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }"})
-        big = client.post("/sparql", content=b"#" * 200_000, headers={"Content-Type": "application/sparql-query"})
+        update = client.post(
+            "/sparql", content=b"DROP ALL", headers={"Content-Type": "application/sparql-update"}
+        )
+        service = client.get(
+            "/sparql", params={"query": "SELECT * { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }"}
+        )
+        big = client.post(
+            "/sparql", content=b"#" * 200_000, headers={"Content-Type": "application/sparql-query"}
+        )
         long_get = client.get("/sparql", params={"query": "ASK {} #" + "x" * 30_000})
-    assert (update.status_code, service.status_code, big.status_code, long_get.status_code) == (403, 403, 413, 413)
+    assert (update.status_code, service.status_code, big.status_code, long_get.status_code) == (
+        403,
+        403,
+        413,
+        413,
+    )
     assert "200000 bytes" in big.text and "at most 20000" in long_get.text
 
 
@@ -349,8 +451,9 @@ def test_query_page_runs_a_named_query_offline(server) -> None:
 
         page.route("**/*", route)
         page.goto(server.url + "/")
-        page.wait_for_function("window.ipgraphYasgui && Object.keys(window.ipgraphYasgui._tabs).length > 0",
-                               timeout=60_000)
+        page.wait_for_function(
+            "window.ipgraphYasgui && Object.keys(window.ipgraphYasgui._tabs).length > 0", timeout=60_000
+        )
         names = page.evaluate("Object.values(window.ipgraphYasgui._tabs).map(t => t.name())")
         assert names == [q.name for q in list_queries()]
         page.evaluate("window.ipgraphYasgui.getTab().query()")

@@ -1,4 +1,5 @@
 """The embedded store: written atomically from N-Triples or a Graph, opened read-only, kept current."""
+
 from __future__ import annotations
 
 import os
