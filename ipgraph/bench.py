@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import random
 import shutil
@@ -434,11 +435,12 @@ def _client(
 
 
 def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank percentile (the smallest value with at least pct % of the values at or below it)."""
     ordered = sorted(values)
     if not ordered:
         return 0.0
-    k = max(0, min(len(ordered) - 1, int(round(pct / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[k]
+    rank = math.ceil(pct / 100 * len(ordered))
+    return ordered[min(len(ordered), max(1, rank)) - 1]
 
 
 def load_test(port: int, mix: list[tuple[str, str, str]], clients: int, seconds: float) -> dict[str, Any]:
