@@ -55,6 +55,24 @@ def load_graph(graph_dir: Path | str) -> Graph:
     raise GraphNotFoundError(f"{graph_dir}: no built graph here (run `ipgraph build -o {graph_dir}` first)")
 
 
+def rdflib_view(build_dir: Path | str) -> Graph:
+    """The built graph as an rdflib Graph backed by the embedded store (oxrdflib), opened read-only.
+
+    rdflib's API without parsing anything: triple patterns read build/store, and `.query()`
+    is answered by Oxigraph. Raises GraphNotFoundError when there is no store.
+    """
+    from oxrdflib import OxigraphStore
+    from rdflib import Graph
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+    from ipgraph.graph import bind_prefixes
+
+    # The data is in the store's default graph; rdflib names that graph DATASET_DEFAULT_GRAPH_ID.
+    graph = Graph(store=OxigraphStore(store=open_store(build_dir)), identifier=DATASET_DEFAULT_GRAPH_ID)
+    bind_prefixes(graph)
+    return graph
+
+
 @dataclass(frozen=True)
 class StoreInfo:
     """What build/store/ holds: its triple count and the N-Triples file it was loaded from."""

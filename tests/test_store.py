@@ -16,6 +16,7 @@ from ipgraph.store import (
     ensure_store,
     load_graph,
     open_store,
+    rdflib_view,
     store_info,
     store_is_current,
     store_path,
@@ -104,3 +105,21 @@ def test_store_module_does_not_import_rdflib() -> None:
     code = "import sys, ipgraph.store, ipgraph.query; print(sorted(m for m in sys.modules if m.split('.')[0] == 'rdflib'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_rdflib_view_reads_the_store_without_parsing(built_dir: Path) -> None:
+    ensure_store(built_dir)
+    view = rdflib_view(built_dir)
+    parsed = load_graph(built_dir)
+    assert len(view) == len(parsed)
+
+    # oxrdflib gives plain literals as xsd:string-typed ones (the same RDF 1.1 term) and rdflib's parser
+    # writes the decimal 1 as 1.0: compare the values
+    def values(graph):
+        return {(s, p, o.toPython() if isinstance(o, Literal) else o) for s, p, o in graph}
+
+    assert values(view) == values(parsed)
+    rows = list(view.query("SELECT (COUNT(*) AS ?n) WHERE { ?m ipg:leadAgency ?a }"))
+    assert int(rows[0][0]) == len(
+        list(parsed.subject_objects(URIRef("https://w3id.org/ipgraph/ontology#leadAgency")))
+    )
