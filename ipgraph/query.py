@@ -717,7 +717,7 @@ def compact(term: Term | None, prefixes: Mapping[str, str] | None = None) -> str
     return " ".join(term.value.split())  # newlines inside a cell would break the table
 
 
-def results_table(result: QueryResult, max_width: int = 48) -> str:
+def results_table(result: QueryResult, max_width: int = 60) -> str:
     """An aligned text table (CJK-aware) with long cells clipped to max_width columns."""
     if result.kind == "ask":
         return ("true" if result.boolean else "false") + "\n"

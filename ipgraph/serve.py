@@ -871,6 +871,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:  # noqa: N802
         self._dispatch("PATCH")
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # _dispatch logs each request once, with its time
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         if not self.server.quiet:  # type: ignore[attr-defined]
             super().log_message(format, *args)
