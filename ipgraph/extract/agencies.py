@@ -74,9 +74,23 @@ def _looks_like_list(inner: str) -> bool:
     return len(names) >= 1 and all(re.search(r"(?:局|委|办|院|厅|部|政府|中心|署)$", n) for n in names if n)
 
 
+# "列第一位的为牵头单位": national task lists name the lead by putting it first
+_FIRST_LEADS = re.compile(r"[,，;；]?\s*(?:列|排)(?:在)?第一(?:位|个)?(?:的|者)?(?:为|是)牵头(?:单位|部门)?")
+# "市知识产权局(牵头)": a lead marked inside a list
+_MARKED_LEAD = re.compile(r"[(（]\s*牵头\s*[)）]")
+
+
 def parse_clause(clause: Clause, resolver: AgencyResolver) -> tuple[list[AgencyRef], list[AgencyRef], str]:
     """(lead, responsible, rule) from the clause text."""
     text = clause.text
+    if _FIRST_LEADS.search(text):
+        _, responsible, _ = parse_clause(Clause(_FIRST_LEADS.sub("", text), clause.span), resolver)
+        return responsible[:1], responsible, "lead_agency.first_listed.v1"
+    if _MARKED_LEAD.search(text):
+        names = [n for n in re.split(r"[、,，;；]", re.sub(r"^[^:：]*[:：]", "", text)) if _MARKED_LEAD.search(n)]
+        marked = [r for n in names for r in resolver.resolve_list(_MARKED_LEAD.sub("", n))]
+        _, responsible, _ = parse_clause(Clause(_MARKED_LEAD.sub("", text), clause.span), resolver)
+        return marked, _union(marked, responsible), "lead_agency.marked_lead.v1"
     labelled = list(_ROLE_LABEL.finditer(text))
     if labelled:
         lead: list[AgencyRef] = []
