@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ipgraph import knowledge
 from ipgraph.model import AgencyRef
-from ipgraph.structure import level_of_place, place_of
+from ipgraph.structure import is_zone, level_of_place, place_of
 
 # References with no type of body: "有关部门", "市直有关部门", "各有关单位" (GOLD_SPEC: not agencies).
 VAGUE = re.compile(
@@ -183,7 +183,7 @@ class AgencyResolver:
             full_place = knowledge.full_place(place_name) if is_district else place_name
             body = name[len(place_name):]
             district = re.match(r"^[\u4e00-\u9fff]{2,4}?(?:新区|区|县)(?=[\u4e00-\u9fff])", body)
-            if district and knowledge.places()[place_name].level != "district" and not _zone(district.group(0)):
+            if district and knowledge.places()[place_name].level != "district" and not is_zone(district.group(0)):
                 full_place += district.group(0)
                 body = body[district.end():]
             level = knowledge.places()[place_name].level
@@ -191,12 +191,12 @@ class AgencyResolver:
                 level = "district" if full_place.endswith(("区", "县")) else level
             return self._ref(surface, full_place, body, self._expand(body), level, later=later_name, own_place=True)
         district = re.match(r"^([\u4e00-\u9fff]{2,4}?(?:新区|区|县))(?=[\u4e00-\u9fff]{2})", name)
-        if district and not _zone(district.group(1)) and ctx.city:
+        if district and not is_zone(district.group(1)) and ctx.city:
             place = ctx.city + district.group(1)
             body = name[district.end():]
             return self._ref(surface, place, body, self._expand(body), "district", later=later_name, own_place=True)
         own = place_of(name)
-        if own and name.startswith(own) and len(name) > len(own) + 1 and not _zone(own):
+        if own and name.startswith(own) and len(name) > len(own) + 1 and not is_zone(own):
             # a place the gazetteer does not list: 宜都市市场监管局, 示例市人民政府办公室
             body = name[len(own):]
             return self._ref(surface, own, body, self._expand(body), level_of_place(own), later=later_name, own_place=True)
@@ -301,8 +301,3 @@ class AgencyResolver:
             if m:
                 return abbr.full.replace("{p}", m.group("p"))
         return None
-
-
-def _zone(word: str) -> bool:
-    """Words ending in 区 that name a zone, not an administrative district."""
-    return bool(re.search(r"(?:示范|自贸|开发|高新|园|片|城|街|社|景|保税|试验|功能|集聚|辖|山|老|核心|承载)区$", word))

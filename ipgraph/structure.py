@@ -496,8 +496,15 @@ def place_of(name: str) -> str | None:
 _PLACE_START = re.compile(r"^(?P<prov>[\u4e00-\u9fff]{2,3}(?:省|自治区))?(?P<city>[\u4e00-\u9fff]{2,3}?市(?!场|级|区县|直|属))?")
 
 
-# Words that end in 区 but name no district: 示范区, 自贸区, 开发区, 园区 …
-_NOT_A_DISTRICT = re.compile(r"(?:示范|自贸|开发|园|片|城|街|社|景|保税|试验|功能|集聚|辖|地|山|老)区$|(?:各|全|本|该)")
+# Words that end in 区 but name no district: 示范区, 自贸区, 开发区, 高新区, 园区 …
+_NOT_A_DISTRICT = re.compile(
+    r"(?:示范|自贸|开发|高新|园|片|城|街|社|景|保税|试验|功能|集聚|辖|地|山|老|核心|承载)区$|(?:各|全|本|该)"
+)
+
+
+def is_zone(word: str) -> bool:
+    """Does a word ending in 区/县 name something other than an administrative district?"""
+    return bool(_NOT_A_DISTRICT.search(word))
 
 
 def level_of_place(place: str | None) -> str | None:
