@@ -87,8 +87,8 @@ def parse_clause(clause: Clause, resolver: AgencyResolver) -> tuple[list[AgencyR
         _, responsible, _ = parse_clause(Clause(_FIRST_LEADS.sub("", text), clause.span), resolver)
         return responsible[:1], responsible, "lead_agency.first_listed.v1"
     if _MARKED_LEAD.search(text):
-        names = [n for n in re.split(r"[、,，;；]", re.sub(r"^[^:：]*[:：]", "", text)) if _MARKED_LEAD.search(n)]
-        marked = [r for n in names for r in resolver.resolve_list(_MARKED_LEAD.sub("", n))]
+        marked_names = [n for n in re.split(r"[、,，;；]", re.sub(r"^[^:：]*[:：]", "", text)) if _MARKED_LEAD.search(n)]
+        marked = [r for n in marked_names for r in resolver.resolve_list(_MARKED_LEAD.sub("", n))]
         _, responsible, _ = parse_clause(Clause(_MARKED_LEAD.sub("", text), clause.span), resolver)
         return marked, _union(marked, responsible), "lead_agency.marked_lead.v1"
     labelled = list(_ROLE_LABEL.finditer(text))
@@ -97,8 +97,7 @@ def parse_clause(clause: Clause, resolver: AgencyResolver) -> tuple[list[AgencyR
         others: list[AgencyRef] = []
         for i, label in enumerate(labelled):
             end = labelled[i + 1].start() if i + 1 < len(labelled) else len(text)
-            names = text[label.end():end].strip(" ;；。,，\n")
-            refs = resolver.resolve_list(names)
+            refs = resolver.resolve_list(text[label.end():end].strip(" ;；。,，\n"))
             (lead if label.group("label") in _LEAD_LABELS else others).extend(refs)
         return lead, _union(lead, others), "lead_agency.labelled.v1"
     body = re.sub(r"等$", "", text)
