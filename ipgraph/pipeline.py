@@ -163,8 +163,9 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     them is repaired by the next one). A process killed at any point leaves out_dir as it was or
     complete; the next build removes the leftovers of killed ones.
 
-    Since the folder is replaced as a whole, a folder that holds anything but a build is refused
-    (OutputError): `-o .` must never delete the current folder.
+    A folder that also holds files of its own (anything but what a build writes) is never
+    replaced: the build's files and its store are then moved in one by one, each atomically,
+    and the other files stay untouched (`-o .` must never delete the current folder).
 
     Returns:
         name → path of each file written (inside out_dir).
@@ -173,9 +174,6 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     final = target.resolve()  # a symlinked build folder: the folder it points to is swapped, the link kept
     if final.exists() and not final.is_dir():
         raise OutputError(f"{target}: exists and is not a folder")
-    if final.exists() and any(final.iterdir()) and not (final / SUMMARY_NAME).is_file():
-        raise OutputError(f"{target}: not empty and not a build folder (no {SUMMARY_NAME}); the build replaces "
-                          f"its output folder as a whole, so choose an empty or new folder")
     if final.parent == final:
         raise OutputError(f"{target}: cannot replace the root folder")
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -185,7 +183,11 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     try:
         written = _write_files(result, staging)
         _kill_point("staged")
-        _swap_in(staging, final)
+        ours = {entry.name for entry in staging.iterdir()}
+        if final.exists() and any(entry.name not in ours for entry in final.iterdir()):
+            _move_into(staging, final)  # a folder with files of its own: replace only the build's entries
+        else:
+            _swap_in(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -199,6 +201,26 @@ def _kill_point(name: str) -> None:
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _move_into(staging: Path, final: Path) -> None:
+    """Move each entry of staging into final, replacing only entries of the same name.
+
+    Each file is replaced atomically (rename over it), a folder such as store/ by two renames;
+    summary.json goes last, so its presence says the other files are complete.
+    """
+    entries = sorted(staging.iterdir(), key=lambda e: (e.name == SUMMARY_NAME, e.name))
+    for entry in entries:
+        destination = final / entry.name
+        if entry.is_dir() and destination.is_dir():
+            old = staging.with_name(staging.name.replace(".staging-", ".old-") + "-" + entry.name)
+            os.rename(destination, old)
+            os.rename(entry, destination)
+            shutil.rmtree(old)
+        else:
+            os.replace(entry, destination)
+    staging.rmdir()
+    _fsync_dir(final)
 
 
 def _swap_in(staging: Path, final: Path) -> None:

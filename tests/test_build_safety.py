@@ -197,16 +197,19 @@ def test_an_interrupted_write_removes_its_staging_folder(builds, tmp_path, monke
     assert leftovers(out) == []
 
 
-def test_a_folder_that_is_not_a_build_is_never_replaced(tmp_path):
+def test_a_folder_with_files_of_its_own_keeps_them(tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "thesis.docx").write_bytes(b"precious")
-    result = CliRunner().invoke(main, ["build", str(DOCS[0]), "-o", str(mine)])
-    assert result.exit_code == 3
-    assert result.stderr == (f"Error: cannot write the build: {mine}: not empty and not a build folder "
-                             f"(no summary.json); the build replaces its output folder as a whole, so choose "
-                             f"an empty or new folder\n")
-    assert [p.name for p in mine.iterdir()] == ["thesis.docx"]
+    (mine / "log").write_text("a log another tool writes here\n")
+    for _ in range(2):  # the second build finds a build's files beside the foreign ones
+        result = CliRunner().invoke(main, ["build", str(DOCS[0]), "-o", str(mine)])
+        assert result.exit_code == 0, result.output
+        assert (mine / "thesis.docx").read_bytes() == b"precious"
+        assert (mine / "log").read_text() == "a log another tool writes here\n"
+        assert (mine / "ipgraph.ttl").is_file() and (mine / "summary.json").is_file()
+        assert len(load_graph(mine)) > 100
+    assert leftovers(mine) == []
 
 
 # ---------------------------------------------------------------- exit codes and messages
