@@ -95,3 +95,18 @@ def test_provincial_document_full_width_brackets_and_collectives():
     assert got["1"] == ([], ["湖北省知识产权局", "湖北省财政厅", "人民银行武汉分行"])
     assert got["2"] == (["湖北省财政厅"], ["湖北省财政厅", "湖北省知识产权局"])
     assert got["2.1"] == (["湖北省各市、州、县人民政府"], ["湖北省各市、州、县人民政府"])
+
+
+def test_articles_of_a_regulation_assign_in_prose():
+    from ipgraph.model import SourceDocument
+    from ipgraph.pipeline import extract_document
+
+    text = ("苏州市知识产权促进办法\n第一章 总则\n第一条 为了促进知识产权创造运用,制定本办法。\n第二章 创造与运用\n"
+            "第三条 市知识产权局负责组织实施专利导航工作。市财政局会同市科技局安排资金。\n第四条 鼓励企业开展质押融资。\n")
+    record = extract_document(SourceDocument(name="r.txt", text=text))
+    assert [m.number for m in record.parsed.measures] == ["3", "4"]
+    (assignment,) = record.assignments
+    assert assignment.rule == "lead_agency.prose.v1"
+    assert [r.canonical for r in assignment.lead] == ["苏州市知识产权局", "苏州市财政局"]
+    assert [r.canonical for r in assignment.responsible] == ["苏州市知识产权局", "苏州市财政局", "苏州市科学技术局"]
+    assert assignment.evidence.text.startswith("市知识产权局负责") and assignment.evidence.text.endswith("安排资金。")

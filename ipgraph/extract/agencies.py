@@ -142,6 +142,9 @@ _PROSE = re.compile(
 )
 
 
+_PARTNERS = re.compile(r"([\u4e00-\u9fff、()（）]{2,40}?)(?=对|开展|安排|推进|做好|负责|共同|组织|制定|研究|落实|加强|建立|实施|[,，。;；])")
+
+
 def prose_assignment(measure: Measure, resolver: AgencyResolver) -> tuple[list[AgencyRef], list[AgencyRef], Span] | None:
     """Assignments stated in sentences rather than a clause (rule lead_agency.prose.v1).
 
@@ -152,20 +155,31 @@ def prose_assignment(measure: Measure, resolver: AgencyResolver) -> tuple[list[A
     responsible: list[AgencyRef] = []
     first: Span | None = None
     text = measure.span.text
-    for m in _PROSE.finditer(text):
+    # the item's own marker (第三条, 1.) is not part of the first sentence's subject
+    body = len(measure.printed) if text.startswith(measure.printed) else 0
+    while body < len(text) and text[body] in " \u3000\t":
+        body += 1
+    for m in _PROSE.finditer(text[body:]):
         subject = m.group("subject")
         names = [n for n in re.split(r"[、,，]", subject) if n]
         refs = resolver.resolve_list(subject)
         resolvable = [n for n in names if resolver.resolve(n, "市") is not None or VAGUE.match(n)]
         if not refs or len(resolvable) != len(names) or not resolver.is_anchored(names[0]):
             continue
-        if m.group("verb") in ("会同", "牵头"):
+        # 会同/牵头 make the subject lead, and so does 负责 with one body (GOLD_SPEC: the single body named 负责)
+        if m.group("verb") in ("会同", "牵头") or (m.group("verb") == "负责" and len(refs) == 1):
             lead.extend(r for r in refs if all(x.canonical != r.canonical for x in lead))
         responsible = _union(responsible, refs)
-        end = text.find("。", m.end())
+        if m.group("verb") == "会同":  # X会同Y…: Y shares the work
+            partners = _PARTNERS.match(text, body + m.end())
+            if partners:
+                names = [n for n in re.split(r"[、,，]", partners.group(1)) if n]
+                if all(resolver.resolve(n, "市") is not None or VAGUE.match(n) for n in names):
+                    responsible = _union(responsible, resolver.resolve_list(partners.group(1)))
+        end = text.find("。", body + m.end())
         span_end = end + 1 if end != -1 else len(text)
         # the evidence runs from the first of these sentences to the end of the last
-        span_start = first.start - measure.span.start if first else m.start("subject")
+        span_start = first.start - measure.span.start if first else body + m.start("subject")
         first = Span(measure.span.start + span_start, measure.span.start + span_end, text[span_start:span_end])
     if not responsible or first is None:
         return None
