@@ -1,4 +1,4 @@
-"""Small helpers for Chinese policy text: numerals, normalised compare-forms, dates."""
+"""Small helpers for Chinese policy text: numerals, compare-forms, dates, sentences."""
 from __future__ import annotations
 
 import re
@@ -70,3 +70,26 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 
 def is_cjk(ch: str) -> bool:
     return bool(CJK.match(ch))
+
+
+# A sentence ends at 。;!? or a blank line; a single line break does not end one, since text
+# copied from PDFs breaks lines inside sentences.
+_SENTENCE_END = re.compile(r"[。;；!！?？]|\n\s*\n")
+
+
+def sentence_around(text: str, start: int, end: int, limit: int = 400) -> tuple[int, int]:
+    """Offsets of the sentence of `text` that holds [start, end), at most `limit` characters long."""
+    left = 0
+    for m in _SENTENCE_END.finditer(text, max(0, start - limit), start):
+        left = m.end()
+    right_match = _SENTENCE_END.search(text, end)
+    right = right_match.end() if right_match else len(text)
+    while left < start and text[left].isspace():
+        left += 1
+    right = min(right, max(end, left + limit))
+    return left, right
+
+
+def inside(pos: int, spans) -> bool:
+    """Does offset `pos` fall in any of the spans (objects with .start and .end)?"""
+    return any(s.start <= pos < s.end for s in spans)

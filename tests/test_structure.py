@@ -123,3 +123,14 @@ def test_corpus_measures_and_metadata_match_gold(gold_file):
     meta = gold["document"]
     for field in ("title", "notice_title", "doc_number", "date_signed", "date_published", "jurisdiction", "level", "doc_type"):
         assert getattr(doc.meta, field) == meta[field], field
+
+
+def test_sentence_around_spans_hard_line_breaks_but_not_blank_lines():
+    from ipgraph.textutil import sentence_around
+
+    text = "上一句。开展知识产权\n质押融资工作,扩大规模。\n\n下一段"
+    start = text.index("质押")
+    a, b = sentence_around(text, start, start + 2)
+    assert text[a:b] == "开展知识产权\n质押融资工作,扩大规模。"
+    a, b = sentence_around(text, text.index("下一段"), len(text))
+    assert text[a:b] == "下一段"

@@ -14,7 +14,7 @@ import re
 
 from ipgraph.model import Citation, ParsedDocument, Span
 from ipgraph.structure import level_of_place, place_of
-from ipgraph.textutil import compare_form
+from ipgraph.textutil import compare_form, inside, sentence_around
 
 TITLE = re.compile(r"《((?:[^《》\n]|\n(?!\n)|《[^《》]*》)+?)》")
 DOC_NUMBER = re.compile(
@@ -131,7 +131,7 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
             if dm:
                 number = re.sub(r"\s+", "", dm.group("num"))
                 taken.append((m.end() + nm.start("inner"), m.end() + nm.end("inner")))
-        kind = "drafts" if _is_draft(text, m.start()) and not _inside(m.start(), background) else "cites"
+        kind = "drafts" if _is_draft(text, m.start()) and not inside(m.start(), background) else "cites"
         sentence = _sentence(text, m.start(), m.end())
         key = directive_key(title, number)
         inner = WRAPPER.match(title)
@@ -192,19 +192,11 @@ def _is_draft(text: str, start: int) -> bool:
     return bool(DRAFT_VERB.search(clause))
 
 
-def _inside(pos: int, spans: list[Span]) -> bool:
-    return any(s.start <= pos < s.end for s in spans)
-
-
 def _inside_title(text: str, pos: int) -> bool:
     open_ = text.rfind("《", 0, pos)
     return open_ != -1 and text.find("》", open_) > pos and text.rfind("》", 0, pos) < open_
 
 
 def _sentence(text: str, start: int, end: int) -> Span:
-    left = max(text.rfind(ch, 0, start) for ch in "。;；!！?？\n")
-    right_candidates = [i for i in (text.find(ch, end) for ch in "。;；!！?？") if i != -1]
-    right = min(right_candidates) + 1 if right_candidates else len(text)
-    left = left + 1 if left >= 0 else 0
-    right = min(right, left + 400) if right - left > 400 else right
+    left, right = sentence_around(text, start, end)
     return Span(left, right, text[left:right])

@@ -20,6 +20,7 @@ from rdflib.namespace import SKOS
 
 from ipgraph import knowledge
 from ipgraph.model import Measure, ProgrammeMention, Span
+from ipgraph.textutil import sentence_around
 
 IPG_NS = Namespace("https://w3id.org/ipgraph/ontology#")
 _IGNORED = "“”\"'‘’「」『』 \u3000\n\t"
@@ -139,14 +140,6 @@ def _quoted_core(name: str) -> str:
     return m.group(1) if m else name
 
 
-def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence of `text` around [start, end): the evidence shown for a mention."""
-    left = max(text.rfind(ch, 0, start) for ch in "。;；!！?？\n") + 1
-    ends = [i for i in (text.find(ch, end) for ch in "。;；!！?？\n") if i != -1]
-    right = min(ends) + 1 if ends else len(text)
-    return left, right
-
-
 def extract_programmes(measures: list[Measure], full_text: str) -> list[ProgrammeMention]:
     """Programme mentions per measure (rule programme.match.v1 / programme.discover.v1).
 
@@ -185,13 +178,13 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
         for canonical, start, end in known:
             if any(a <= start and end <= b and (b - a) > (end - start) for _, a, b in strong):
                 continue
-            a, b = _sentence(text, start, end)
+            a, b = sentence_around(text, start, end)
             seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end],
                                                         Span(base + a, base + b, text[a:b]), measure.number))
         for name, start, end in strong:
             key = normalise(name)[0]
             canonical = known_keys.get(key, name)
-            a, b = _sentence(text, start, end)
+            a, b = sentence_around(text, start, end)
             seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end], Span(base + a, base + b, text[a:b]),
                                                         measure.number, discovered=key not in known_keys))
         mentions.extend(seen.values())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from ipgraph.model import ParsedDocument, Span, Target
+from ipgraph.textutil import inside
 
 UNIT = (r"(?:亿元|万元|千元|元|个百分点|百分点|%|％|平方米|万平方米|人次|件次|项次|家|个|项|件|人|名|期|单|所|次|篇|部|座|条|户|分|倍|场|批|套|种|门)")
 NUM = r"(?P<num>\d+(?:\.\d+)?)(?:\s*[-—~～至]\s*(?P<num2>\d+(?:\.\d+)?))?"
@@ -54,10 +55,6 @@ def _sentences(text: str, start: int, end: int):
         pos = stop
     if end - pos > 1:
         yield pos, end
-
-
-def _inside(pos: int, spans: list[Span]) -> bool:
-    return any(s.start <= pos < s.end for s in spans)
 
 
 def _value(m: re.Match[str]) -> float:
@@ -192,7 +189,7 @@ def extract_targets(parsed: ParsedDocument) -> list[Target]:
         targets = []
         skip = parsed.background + [Span(row[0].start, row[-1].end, "") for row in parsed.tables]
         for s_start, s_end in _sentences(text, parsed.body_start, len(text)):
-            if _inside(s_start, skip):
+            if inside(s_start, skip):
                 continue
             targets.extend(sentence_targets(text, s_start, s_end))
     unique: dict[tuple, Target] = {}
