@@ -50,6 +50,15 @@ def abbreviations() -> dict[str, list[Abbreviation]]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _named_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The "named" rows as compiled patterns: {p}银监局 matches 天津银监局 with p = 天津."""
+    return tuple(
+        (re.compile("^" + re.escape(abbr.short).replace(r"\{p\}", r"(?P<p>[\u4e00-\u9fff]{2,3})") + "$"), abbr.full)
+        for abbr in abbreviations().get("named", [])
+    )
+
+
 def _short_forms(full_template: str) -> list[str]:
     """Other local short forms of the same full name (发展和改革委员会 → 发展改革委, 发改委 …)."""
     return [a.short for a in abbreviations().get("local", []) if a.full == full_template]
@@ -295,9 +304,8 @@ class AgencyResolver:
 
     @staticmethod
     def _expand_named(name: str) -> str | None:
-        for abbr in abbreviations().get("named", []):
-            pattern = "^" + re.escape(abbr.short).replace(r"\{p\}", r"(?P<p>[\u4e00-\u9fff]{2,3})") + "$"
-            m = re.match(pattern, name)
+        for pattern, full in _named_patterns():
+            m = pattern.match(name)
             if m:
-                return abbr.full.replace("{p}", m.group("p"))
+                return full.replace("{p}", m.group("p"))
         return None
