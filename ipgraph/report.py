@@ -1,0 +1,464 @@
+"""Where the build is thin: a per-document quality report (build/report.json, the table `ipgraph build` ends with).
+
+The report reads only what the stages hand over — the DocumentRecord (measures, sections,
+assignments, citations, issuers) and the source text — and checks it against independent,
+looser cues in the text: a line that names who does the work but is in no measure, an
+assignment bracket that gave no body, a name in an assignment that resolved to nothing. So it
+keeps working when the extractors' internals change, and it says where they missed.
+
+Each finding is a QualityWarning with a stable `kind` (tools filter on it), a plain message,
+a count, a few evidence lines and a severity: a *warning* bears on the measures and their
+lead/responsible bodies and flags the document (the build's table lists it); a *note* (document
+level, citation levels, issuers) is kept in report.json and on the graph page only. The
+thresholds below decide when a finding is worth a warning (see `scripts/report_calibration.py`).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+from ipgraph import knowledge
+from ipgraph.model import AgencyRef, DocumentRecord, Measure, Span
+from ipgraph.resolve import VAGUE, AgencyResolver, split_agency_list
+from ipgraph.structure import NON_TASK_TITLE, match_marker, split_paragraphs
+
+REPORT_NAME = "report.json"
+REPORT_VERSION = 1
+MAX_EVIDENCE = 5  # evidence lines kept per warning; `count` says how many there are
+
+# Stable kinds (documented in README "Quality report").
+UNNUMBERED_MEASURE_LINES = "unnumbered_measure_lines"
+NUMBERED_LINES_NOT_MEASURES = "numbered_lines_not_measures"
+MEASURE_IN_NON_TASK_PART = "measure_in_non_task_part"
+MEASURE_WITHOUT_ASSIGNMENT = "measure_without_assignment"
+UNKNOWN_BODY = "unknown_body"
+UNEXPANDED_ABBREVIATION = "unexpanded_abbreviation"
+UNRESOLVED_PLACE = "unresolved_place"
+CITATION_WITHOUT_LEVEL = "citation_without_level"
+NO_JURISDICTION = "no_jurisdiction"
+KINDS = (UNNUMBERED_MEASURE_LINES, NUMBERED_LINES_NOT_MEASURES, MEASURE_IN_NON_TASK_PART, MEASURE_WITHOUT_ASSIGNMENT,
+         UNKNOWN_BODY, UNEXPANDED_ABBREVIATION, UNRESOLVED_PLACE, CITATION_WITHOUT_LEVEL, NO_JURISDICTION)
+
+# Thresholds, calibrated on the shipped five and ../shared/dev (scripts/report_calibration.py):
+# - an assignment-looking clause that gave no body is always worth a look (the shipped five have none);
+# - without such a clause, unassigned measures are normal (a plan's 保障措施, a regulation's articles);
+#   they are flagged only where the document does assign most of its measures and still leaves a
+#   share of them bare: at least UNASSIGNED_MIN measures and more than UNASSIGNED_SHARE of them.
+#   (004: 69 measures, 0 bare; 002: 25 measures, 4 bare 保障措施 → 16 %, not flagged.)
+UNASSIGNED_MIN = 3
+UNASSIGNED_SHARE = 0.25
+# - numbered lines outside every measure: a few are headings or notes; this many in the task
+#   parts of a document means items were lost.
+NUMBERED_LINES_MIN = 3
+ITEM_MIN_CHARS = 20  # a numbered line shorter than this is a heading ("(一)突出改革创新"), not an item
+# - a document that assigns its measures by clauses: at least this share assigned (001 assigns 2
+#   of 25 in prose and leaves the rest bare, as its gold does: that is not a gap)
+ASSIGNED_SHARE = 0.5
+# - names in assignments that resolve to no body, abbreviations and places: one is enough
+#   (each one is a wrong or missing edge in the graph).
+
+# An assignment clause as printed: a bracket or labelled role at the end of an item.
+_CUE_BRACKET = re.compile(r"[(（\[【]([^()（）\[\]【】]*(?:[(（][^()（）]*[)）][^()（）\[\]【】]*)*)[)）\]】][。.;；\s]*$")
+_CUE_WORDS = re.compile(r"(?:负责|牵头|配合|参与|协助|责任单位|责任部门|牵头单位|牵头部门)")
+_ROLE_LABEL = re.compile(r"(?:牵头|主责|责任|配合|参与|协办|协同|实施|承办)(?:单位|部门)\s*[:：]")
+# Role words around names in a clause: 按职责分别负责, 会同, 牵头, 配合 …
+_ROLE_WORDS = re.compile(r"(?:按职责分工|按职责|分工|分别|共同|具体)*(?:负责|牵头|配合|参与|协助|协同)|会同|等$|[(（]\s*牵头\s*[)）]")
+_ROLE_HEADER = re.compile(r"(?:牵头|主责|责任|配合|参与|协办|协同|实施|承办)(?:单位|部门)")
+_TABLE_CELLS = re.compile(r"\s*[|｜\t]\s*")
+# National bodies' official names start with 国家/国务院/中国/中华人民共和国/中央/全国 or are ministries
+# (…部), commissions (…委员会), the customs (海关总署) or banks; a 总局/局 without them is a short form.
+_NATIONAL_FULL = re.compile(r"^(?:国家|国务院|中国|中华人民共和国|中央|中共中央|全国|最高人民)|(?:部|委员会|署|银行|院)$")
+_SHORT_SUFFIX = re.compile(r"(?:[^员]委|[^公]办|[^部]委局)$")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a finding was seen: the 1-based line of the source and the text (clipped)."""
+
+    line: int
+    start: int
+    end: int
+    text: str
+
+
+WARNING = "warning"  # the measures or their bodies are likely wrong: the document is flagged
+NOTE = "note"  # metadata, citation levels, issuers: kept in report.json and on the graph page only
+
+
+@dataclass(frozen=True)
+class QualityWarning:
+    kind: str  # one of KINDS
+    message: str  # plain words, Chinese names quoted as printed
+    count: int  # how many instances (lines, measures, names, citations)
+    evidence: tuple[Evidence, ...] = ()
+    severity: str = WARNING  # WARNING or NOTE
+
+
+@dataclass
+class DocumentReport:
+    document: str  # the source file name
+    title: str | None
+    measures: int
+    assigned: int  # measures with at least one responsible body
+    warnings: list[QualityWarning] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> bool:
+        """Needs a look: some warning bears on the measures or their bodies (notes do not flag)."""
+        return any(w.severity == WARNING for w in self.warnings)
+
+    def kinds(self) -> list[str]:
+        return [w.kind for w in self.warnings]
+
+
+@lru_cache(maxsize=1)
+def non_task_words() -> tuple[str, ...]:
+    """Heading words of parts that hold no measures (data/non_task_headings.csv)."""
+    return tuple(row["word"] for row in knowledge._csv_rows("non_task_headings.csv"))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _evidence(text: str, start: int, end: int, limit: int = 80) -> Evidence:
+    snippet = re.sub(r"\s+", " ", text[start:end]).strip()
+    if len(snippet) > limit:
+        snippet = snippet[: limit - 1] + "…"
+    return Evidence(_line_of(text, start), start, end, snippet)
+
+
+def _inside(pos: int, spans: Iterable[Span]) -> bool:
+    return any(s.start <= pos < s.end for s in spans)
+
+
+def _clause_names(clause: str) -> list[str]:
+    """The names in an assignment clause, role words and labels removed."""
+    clause = _ROLE_LABEL.sub("、", clause)
+    clause = _ROLE_WORDS.sub("、", clause)
+    return [n for n in split_agency_list(clause) if n.strip(" 、,，;；。")]
+
+
+def _covered(name: str, refs: list[AgencyRef]) -> bool:
+    """Does some resolved body stand for this printed name?"""
+    compact = re.sub(r"\s+", "", name).strip("、,，;；。")
+    for ref in refs:
+        forms = {re.sub(r"\s+", "", f) for f in [ref.surface, ref.with_jurisdiction, ref.canonical, *ref.aliases]}
+        if any(compact == f or (len(f) >= 2 and f in compact) or (len(compact) >= 2 and compact in f) for f in forms):
+            return True
+    return False
+
+
+def _name_like(name: str) -> bool:
+    """A printed body name: short, one phrase, no sentence punctuation."""
+    return 2 <= len(name) <= 30 and not re.search(r"[。:：!！?？]", name)
+
+
+def _assignment_cue(measure: Measure) -> str | None:
+    """The clause of a measure that reads like an assignment (an end bracket or a labelled role), if any."""
+    text = measure.span.text
+    label = _ROLE_LABEL.search(text)
+    if label:
+        return text[label.start():].strip()
+    m = _CUE_BRACKET.search(text.rstrip())
+    if m and _CUE_WORDS.search(m.group(1)):
+        return m.group(1)
+    return None
+
+
+def _table_bodies(line: str, resolver: AgencyResolver) -> list[AgencyRef]:
+    """The bodies in the last cell of a table row, when the cell is wholly a list of bodies."""
+    cells = [c for c in _TABLE_CELLS.split(line.strip()) if c]
+    if len(cells) < 3 or _ROLE_HEADER.fullmatch(cells[-1]):
+        return []  # not a row, or the header row (… 责任部门)
+    names = [n for n in split_agency_list(cells[-1]) if n]
+    refs = resolver.resolve_list(cells[-1])
+    if not refs or any(resolver.resolve(n, "市") is None and not VAGUE.match(n) for n in names):
+        return []
+    return refs
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _names_work(line: str, resolver: AgencyResolver) -> bool:
+    """Does the line say who does the work: an end bracket with 负责/牵头, a role label, a column of bodies?"""
+    bracket = _CUE_BRACKET.search(line)
+    return (bool(bracket and _CUE_WORDS.search(bracket.group(1))) or bool(_ROLE_LABEL.search(line))
+            or bool(_table_bodies(line, resolver)))
+
+
+def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) -> list[QualityWarning]:
+    parsed = record.parsed
+    text = parsed.source.text
+    measure_spans = [m.span for m in parsed.measures]
+    skip = list(parsed.background) + [span for table in parsed.tables for span in table]
+    headings = {section.span.start for section in parsed.sections}
+    # without any measure there is no body start to trust (it is the end of the text): read it all
+    begin = parsed.body_start if parsed.measures else 0
+    numbered: list[Evidence] = []
+    work: list[Evidence] = []
+    non_task_kind: str | None = None  # the marker kind of the non-task part we are in (二、基本原则 …)
+    for para in split_paragraphs(text):
+        marker = match_marker(para.text)
+        if marker:
+            rest = para.text[len(marker[2]):]
+            if non_task_kind == marker[0]:
+                non_task_kind = None  # a sibling heading ends the part
+            if non_task_kind is None and (_non_task_heading(rest) or NON_TASK_TITLE.match(re.sub(r"\s+", "", rest))):
+                non_task_kind = marker[0]
+                continue
+        if para.start < begin or _inside(para.start, measure_spans) or _inside(para.start, skip):
+            continue
+        if _names_work(para.text, resolver):
+            work.append(_evidence(text, para.start, para.end))
+        elif marker and non_task_kind is None and para.start not in headings and _has_body(para.text[len(marker[2]):]):
+            numbered.append(_evidence(text, para.start, para.end))
+    out = []
+    if work:
+        out.append(QualityWarning(
+            UNNUMBERED_MEASURE_LINES,
+            f"{len(work)} line(s) name who does the work (a 负责/牵头 clause or a column of bodies) but are in "
+            f"no measure: items without a number, or table rows, were not read as measures",
+            len(work), tuple(work[:MAX_EVIDENCE])))
+    if len(numbered) >= NUMBERED_LINES_MIN:
+        out.append(QualityWarning(
+            NUMBERED_LINES_NOT_MEASURES,
+            f"{len(numbered)} numbered item(s) with text of their own in the task parts are in no measure",
+            len(numbered), tuple(numbered[:MAX_EVIDENCE])))
+    return out
+
+
+def _has_body(rest: str) -> bool:
+    """An item's own text, not a bare heading: long enough and with a sentence's punctuation."""
+    compact = re.sub(r"\s+", "", rest)
+    return len(compact) >= ITEM_MIN_CHARS and bool(re.search(r"[。;；,，]", compact))
+
+
+def _non_task_heading(heading: str) -> bool:
+    """A short heading (no full stop) that names a part holding no measures (序言, 总体思路 …)."""
+    first = re.split(r"[。;；\n]", heading.strip(), maxsplit=1)[0]
+    first = re.sub(r"\s+", "", first)
+    return any(first.startswith(word) or (len(first) <= 12 and word in first) for word in non_task_words())
+
+
+def _measures_in_non_task_parts(record: DocumentRecord) -> list[QualityWarning]:
+    parsed = record.parsed
+    text = parsed.source.text
+    titles = {s.number: s for s in parsed.sections}
+    hits: list[Evidence] = []
+    where: list[str] = []
+    for measure in parsed.measures:
+        chain = []
+        number = measure.section
+        while number is not None and number in titles:
+            chain.append(titles[number].printed + titles[number].title)
+            number = titles[number].parent
+        own_first = measure.span.text[len(measure.printed):].split("\n", 1)[0] if measure.span.text else ""
+        heads = [c for c in chain if _non_task_heading(re.sub(r"^\S*?[、.．)）]", "", c))]
+        if not heads and _non_task_heading(own_first):
+            heads = [measure.printed + own_first[:12]]
+        if heads:
+            hits.append(_evidence(text, measure.span.start, measure.span.end))
+            where.extend(h for h in heads if h not in where)
+    if not hits:
+        return []
+    return [QualityWarning(
+        MEASURE_IN_NON_TASK_PART,
+        f"{len(hits)} measure(s) sit under {'、'.join(where[:3])}: a part that holds background, principles or "
+        f"goals, not measures",
+        len(hits), tuple(hits[:MAX_EVIDENCE]))]
+
+
+def _assignment_checks(record: DocumentRecord) -> list[QualityWarning]:
+    parsed = record.parsed
+    text = parsed.source.text
+    by_measure = {a.measure: a for a in record.assignments if a.responsible}
+    unread: list[Evidence] = []
+    bare: list[Evidence] = []
+    unknown: list[Evidence] = []
+    unknown_names: list[str] = []
+    for measure in parsed.measures:
+        cue = _assignment_cue(measure)
+        assignment = by_measure.get(measure.number)
+        if assignment is None:
+            if cue is not None and any(not VAGUE.match(n) for n in _clause_names(cue)):
+                unread.append(_evidence(text, measure.span.start, measure.span.end))
+            else:
+                bare.append(_evidence(text, measure.span.start, measure.span.end))
+            continue
+        # a clause as printed, or a list-like evidence (table cells); prose sentences are not lists of names
+        evidence = assignment.evidence.text
+        clause = cue if cue is not None else (evidence if not re.search(r"[。:：]", evidence) else "")
+        refs = assignment.responsible + assignment.lead
+        for name in _clause_names(clause):
+            if VAGUE.match(name) or _covered(name, refs) or not _name_like(name):
+                continue
+            unknown.append(_evidence(text, measure.span.start, measure.span.end))
+            if name not in unknown_names:
+                unknown_names.append(name)
+    out = []
+    total = len(parsed.measures)
+    many_bare = (len(bare) >= UNASSIGNED_MIN and len(by_measure) >= ASSIGNED_SHARE * total
+                 and len(bare) / max(total, 1) > UNASSIGNED_SHARE)
+    if unread or many_bare:
+        shown = unread + (bare if many_bare else [])
+        parts = []
+        if unread:
+            parts.append(f"{len(unread)} end with an assignment clause (负责/牵头/责任单位) from which no body was read")
+        if many_bare:
+            parts.append(f"{len(bare)} of {total} have no assignment while the others do")
+        out.append(QualityWarning(
+            MEASURE_WITHOUT_ASSIGNMENT,
+            f"{len(shown)} of {total} measure(s) without lead or responsible body: " + "; ".join(parts),
+            len(shown), tuple(shown[:MAX_EVIDENCE])))
+    if unknown:
+        out.append(QualityWarning(
+            UNKNOWN_BODY,
+            f"{len(unknown_names)} name(s) in assignment clauses were not recognised as bodies: "
+            + "、".join(f"“{n}”" for n in unknown_names[:6]),
+            len(unknown_names), tuple(unknown[:MAX_EVIDENCE])))
+    return out
+
+
+def _name_problems(refs: list[tuple[AgencyRef, Span]], level: str | None) -> tuple[list, list]:
+    """(short forms kept, names whose 省/市/区/县 prefix found no place), each as (name, span), by name."""
+    short: dict[str, Span] = {}
+    placeless: dict[str, Span] = {}
+    for ref, span in refs:
+        surface = re.sub(r"\s+", "", ref.surface)
+        if ref.collective:
+            continue
+        if re.match(r"^(?:中共)?[省市区县](?!场|域|属|直|级|民)", surface) and not ref.jurisdiction:
+            placeless.setdefault(surface, span)
+            continue
+        body = ref.canonical
+        # a national body named without 国家/国务院 … and not a ministry: 工商总局, 新闻出版广电总局
+        national_short = ((level == "national" or ref.level == "national") and body.endswith("局")
+                          and not _NATIONAL_FULL.search(body))
+        if body == ref.with_jurisdiction and (_SHORT_SUFFIX.search(body) or national_short):
+            short.setdefault(body, span)
+    return sorted(short.items()), sorted(placeless.items())
+
+
+def _agency_checks(record: DocumentRecord) -> list[QualityWarning]:
+    parsed = record.parsed
+    text = parsed.source.text
+    level = parsed.meta.level
+    assigned = [(ref, a.evidence) for a in record.assignments for ref in a.responsible + a.lead]
+    issuers = [(ref, parsed.meta.title_span or Span(0, 0, "")) for ref in record.issuers]
+    out = []
+    for who, refs, severity in (("assignment", assigned, WARNING), ("issuer", issuers, NOTE)):
+        short, placeless = _name_problems(refs, level)
+        where = "in assignments" if who == "assignment" else "as issuer"
+        if short:
+            out.append(QualityWarning(
+                UNEXPANDED_ABBREVIATION,
+                f"{len(short)} body name(s) {where} kept in short form (no full form in data/agency_names.csv): "
+                + "、".join(f"“{n}”" for n, _ in short[:6]),
+                len(short), tuple(_evidence(text, sp.start, sp.end) for _, sp in short[:MAX_EVIDENCE] if sp.end > sp.start),
+                severity))
+        if placeless:
+            out.append(QualityWarning(
+                UNRESOLVED_PLACE,
+                f"{len(placeless)} body name(s) {where} start with 省/市/区/县 but the place they stand for is unknown: "
+                + "、".join(f"“{n}”" for n, _ in placeless[:6]),
+                len(placeless),
+                tuple(_evidence(text, sp.start, sp.end) for _, sp in placeless[:MAX_EVIDENCE] if sp.end > sp.start),
+                severity))
+    return out
+
+
+def _document_checks(record: DocumentRecord) -> list[QualityWarning]:
+    parsed = record.parsed
+    text = parsed.source.text
+    out = []
+    if parsed.meta.level is None:
+        out.append(QualityWarning(
+            NO_JURISDICTION,
+            "the document's place and level (national, provincial, municipal, district) were not found: "
+            "市/区 prefixes and the levels of drafted directives cannot be resolved",
+            1, (), NOTE))
+    levelless = [c for c in record.citations if c.level is None]
+    if levelless:
+        out.append(QualityWarning(
+            CITATION_WITHOUT_LEVEL,
+            f"{len(levelless)} cited or drafted directive(s) have no level: "
+            + "、".join(f"《{c.title}》" if c.title else str(c.doc_number) for c in levelless[:4]),
+            len(levelless), tuple(_evidence(text, c.span.start, c.span.end) for c in levelless[:MAX_EVIDENCE]),
+            NOTE))
+    return out
+
+
+def check_document(record: DocumentRecord) -> DocumentReport:
+    """The quality report of one document."""
+    parsed = record.parsed
+    resolver = AgencyResolver(parsed.meta.jurisdiction, parsed.meta.level)
+    warnings = (_lines_outside_measures(record, resolver) + _measures_in_non_task_parts(record)
+                + _assignment_checks(record) + _agency_checks(record) + _document_checks(record))
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    warnings.sort(key=lambda w: (w.severity != WARNING, order.get(w.kind, len(order)), w.message))
+    assigned = len({a.measure for a in record.assignments if a.responsible})
+    return DocumentReport(document=parsed.source.name, title=parsed.meta.title, measures=len(parsed.measures),
+                          assigned=assigned, warnings=warnings)
+
+
+def build_report(records: Iterable[DocumentRecord]) -> list[DocumentReport]:
+    """One report per document, sorted by file name."""
+    return sorted((check_document(r) for r in records), key=lambda r: r.document)
+
+
+def report_dict(reports: list[DocumentReport]) -> dict:
+    flagged = [r for r in reports if r.flagged]
+    counts: dict[str, int] = {}
+    for r in reports:
+        for w in r.warnings:
+            counts[w.kind] = counts.get(w.kind, 0) + 1
+    return {
+        "version": REPORT_VERSION,
+        "documents": len(reports),
+        "flagged": len(flagged),
+        "documents_per_kind": dict(sorted(counts.items())),
+        "reports": [
+            {**{k: v for k, v in asdict(r).items() if k != "warnings"}, "flagged": r.flagged,
+             "warnings": [asdict(w) for w in r.warnings]}
+            for r in reports
+        ],
+    }
+
+
+def report_json(reports: list[DocumentReport]) -> str:
+    """report.json: deterministic (documents by name, warnings by kind, keys sorted)."""
+    return json.dumps(report_dict(reports), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def format_table(reports: list[DocumentReport], width: int = 120, limit: int = 20) -> str:
+    """The one-screen table of the flagged documents (rich), or "" when none is flagged."""
+    flagged = [r for r in reports if r.flagged]
+    if not flagged:
+        return ""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(flagged)} of {len(reports)} document(s) need a look (details: report.json)",
+                  title_justify="left", show_lines=False)
+    table.add_column("document", no_wrap=True)
+    table.add_column("measures", justify="right")
+    table.add_column("assigned", justify="right")
+    table.add_column("why")
+    for r in flagged[:limit]:
+        why = "; ".join(f"{w.kind} ({w.count})" for w in r.warnings)
+        table.add_row(r.document, str(r.measures), str(r.assigned), why)
+    if len(flagged) > limit:
+        table.add_row(f"… {len(flagged) - limit} more", "", "", "")
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, no_color=True, force_terminal=False).print(table)
+    return buffer.getvalue()
