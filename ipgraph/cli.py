@@ -130,6 +130,11 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int) -
     for key in ("documents", "measures", "agencies", "programmes", "directives", "targets", "triples"):
         click.echo(f"{key:11s} {summary[key]}")
     click.echo(f"wrote {written['turtle']}")
+    from ipgraph.report import build_report, format_table
+
+    table = format_table(build_report(result.records), report_path=written.get("report"))
+    if table:  # only when some document needs a look; stdout keeps the counts
+        click.echo(table, err=True, nl=False)
     if result.skipped:
         click.echo(f"{len(result.skipped)} of {tried} file(s) skipped (named above); exit status 1", err=True)
         sys.exit(1)

@@ -302,7 +302,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
-    """Write the Turtle, sorted N-Triples and a summary into out_dir (write_outputs passes its staging folder)."""
+    """Write the Turtle, sorted N-Triples, a summary and the quality report into out_dir (write_outputs passes its staging folder)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -322,9 +322,14 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
         "skipped": [str(e) for e in result.skipped],
     }, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     written["summary"] = summary
+    from ipgraph.report import REPORT_NAME, build_report, page_lines, report_json  # where the build is thin
+
+    reports = build_report(result.records)
+    atomic_write_text(out / REPORT_NAME, report_json(reports))
+    written["report"] = out / REPORT_NAME
     from ipgraph.view import render_page  # imported here: pyvis is needed for the page only
 
     page = out / GRAPH_PAGE_NAME
-    render_page(result.graph, page)  # written atomically, like the files above
+    render_page(result.graph, page, quality=page_lines(reports))  # written atomically, like the files above
     written["page"] = page
     return written

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from ipgraph import knowledge
 from ipgraph.model import AgencyRef, DocumentRecord, Measure, Span
@@ -438,8 +439,12 @@ def report_json(reports: list[DocumentReport]) -> str:
     return json.dumps(report_dict(reports), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
-def format_table(reports: list[DocumentReport], width: int = 120, limit: int = 20) -> str:
-    """The one-screen table of the flagged documents (rich), or "" when none is flagged."""
+def format_table(reports: list[DocumentReport], width: int = 120, limit: int = 20,
+                 report_path: str | Path | None = None) -> str:
+    """The one-screen table of the flagged documents (rich), or "" when none is flagged.
+
+    At most `limit` rows (the rest are counted), each with its warnings' kinds and counts.
+    """
     flagged = [r for r in reports if r.flagged]
     if not flagged:
         return ""
@@ -448,17 +453,46 @@ def format_table(reports: list[DocumentReport], width: int = 120, limit: int = 2
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(flagged)} of {len(reports)} document(s) need a look (details: report.json)",
+    table = Table(title=f"{len(flagged)} of {len(reports)} document(s) need a look (details: {report_path or REPORT_NAME})",
                   title_justify="left", show_lines=False)
     table.add_column("document", no_wrap=True)
     table.add_column("measures", justify="right")
     table.add_column("assigned", justify="right")
     table.add_column("why")
     for r in flagged[:limit]:
-        why = "; ".join(f"{w.kind} ({w.count})" for w in r.warnings)
+        why = "; ".join(f"{w.kind} ({w.count})" for w in r.warnings if w.severity == WARNING)
         table.add_row(r.document, str(r.measures), str(r.assigned), why)
     if len(flagged) > limit:
         table.add_row(f"… {len(flagged) - limit} more", "", "", "")
     buffer = io.StringIO()
     Console(file=buffer, width=width, no_color=True, force_terminal=False).print(table)
     return buffer.getvalue()
+
+
+def page_lines(reports: list[DocumentReport]) -> dict[str, list[tuple[str, str]]]:
+    """Per source file, the (severity, text) lines the graph page shows in the document's panel."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in reports:
+        lines = []
+        for w in r.warnings:
+            where = "; ".join(f"第{e.line}行 line {e.line}: {e.text}" for e in w.evidence[:2])
+            lines.append((w.severity, f"{w.kind}: {w.message}" + (f" — {where}" if where else "")))
+        if lines:
+            out[r.document] = lines
+    return out
+
+
+def read_page_lines(build_dir: str | Path) -> dict[str, list[tuple[str, str]]]:
+    """page_lines from a build folder's report.json; {} when there is none or it cannot be read."""
+    path = Path(build_dir) / REPORT_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        reports = [DocumentReport(document=r["document"], title=r.get("title"), measures=r["measures"],
+                                  assigned=r["assigned"],
+                                  warnings=[QualityWarning(w["kind"], w["message"], w["count"],
+                                                           tuple(Evidence(**e) for e in w["evidence"]),
+                                                           w.get("severity", WARNING)) for w in r["warnings"]])
+                   for r in data["reports"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # an older build, or a hand-edited file: the page simply shows no report
+    return page_lines(reports)

@@ -143,6 +143,7 @@ class ViewNode:
     info: tuple[tuple[str, str], ...] = ()  # (field name, text) pairs shown in the side panel
     documents: tuple[str, ...] = ()
     count: int = 0  # aggregated view: measures collapsed into this node
+    warnings: tuple[tuple[str, str], ...] = ()  # a document's quality report: (severity, text) pairs
 
 
 @dataclass(frozen=True)
@@ -708,7 +709,7 @@ def _vis_node(node: ViewNode, position: tuple[float, float] | None) -> dict:
     item: dict = {"id": node.id, "label": label, "group": node.cls,
                   "ipg": {"cls": node.cls, "name": node.label, "aliases": list(node.aliases),
                           "info": [list(pair) for pair in node.info], "docs": list(node.documents),
-                          "count": node.count}}
+                          "count": node.count, "warnings": [list(w) for w in node.warnings]}}
     if position is not None:
         item["x"], item["y"] = position
     return item
@@ -768,6 +769,16 @@ def vis_options(node_count: int) -> dict:
         "interaction": {"hover": not big, "tooltipDelay": 200, "hideEdgesOnDrag": big, "hideEdgesOnZoom": big,
                         "navigationButtons": False, "keyboard": False, "multiselect": False},
     }
+
+
+def attach_quality(view: ViewGraph, quality: Mapping[str, Sequence[tuple[str, str]]]) -> ViewGraph:
+    """Give each document node its quality report lines (report.json), keyed by source file name."""
+    nodes = {}
+    for key, node in view.nodes.items():
+        source = dict(node.info).get("源文件 file") if node.cls == "document" else None
+        lines = quality.get(Path(source).name, ()) if source else ()
+        nodes[key] = replace(node, warnings=tuple((str(a), str(b)) for a, b in lines)) if lines else node
+    return replace(view, nodes=nodes)
 
 
 def _page_meta(view: ViewGraph, title: str) -> dict:
@@ -833,8 +844,12 @@ def page_html(view: ViewGraph, *, title: str = "ipgraph") -> str:
 
 def render_page(graph: Graph, out_path: Path | str, *, focus: str | None = None, document: str | None = None,
                 types: str | Iterable[str] | None = None, depth: int = 1,
-                node_budget: int = DEFAULT_NODE_BUDGET, title: str | None = None) -> PageInfo:
+                node_budget: int = DEFAULT_NODE_BUDGET, title: str | None = None,
+                quality: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> PageInfo:
     """Write the page for `graph` (or the part chosen by focus/document/types/depth) to `out_path`.
+
+    `quality` (ipgraph.report.page_lines): per source file, the (severity, text) lines of its
+    quality report, shown in the document's panel.
 
     Raises ViewError for an unknown focus name, document or class. The file is written atomically.
     """
@@ -842,6 +857,8 @@ def render_page(graph: Graph, out_path: Path | str, *, focus: str | None = None,
     whole = read_view(graph)
     selected = select_view(whole, focus=focus, document=document, types=types, depth=depth)
     shown = aggregate_view(selected, node_budget, source=whole)
+    if quality:
+        shown = attach_quality(shown, quality)
     if title is None:
         parts = [f"焦点 {focus}" if focus else "", f"文件 {document}" if document else "",
                  f"类 {','.join(parse_types(types) or ())}" if types else ""]

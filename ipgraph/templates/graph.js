@@ -193,6 +193,13 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
       });
       panel.append(dl);
     }
+    if (ipg.warnings && ipg.warnings.length) {
+      // the build's quality report for this document (report.json): warnings first, then notes
+      panel.append(el("h3", { class: "quality", text: "质量提示 quality report (" + ipg.warnings.length + ")" }),
+        el("ul", { class: "quality" }, ...ipg.warnings.map(function (w) {
+          return el("li", { class: w[0], text: w[1] });
+        })));
+    }
     panel.append(el("div", { class: "actions" },
       el("button", { type: "button", class: "link", text: "只看邻域 show neighbourhood", onclick: function () { setEgo(id); } })));
     // relations, grouped by kind and direction, in the order of the legend
