@@ -40,8 +40,10 @@ UNEXPANDED_ABBREVIATION = "unexpanded_abbreviation"
 UNRESOLVED_PLACE = "unresolved_place"
 CITATION_WITHOUT_LEVEL = "citation_without_level"
 NO_JURISDICTION = "no_jurisdiction"
+REPORT_ERROR = "report_error"
 KINDS = (UNNUMBERED_MEASURE_LINES, NUMBERED_LINES_NOT_MEASURES, MEASURE_IN_NON_TASK_PART, MEASURE_WITHOUT_ASSIGNMENT,
-         UNKNOWN_BODY, UNEXPANDED_ABBREVIATION, UNRESOLVED_PLACE, CITATION_WITHOUT_LEVEL, NO_JURISDICTION)
+         UNKNOWN_BODY, UNEXPANDED_ABBREVIATION, UNRESOLVED_PLACE, CITATION_WITHOUT_LEVEL, NO_JURISDICTION,
+         REPORT_ERROR)
 
 # Thresholds, calibrated on the shipped five and ../shared/dev (scripts/report_calibration.py):
 # - an assignment-looking clause that gave no body is always worth a look (the shipped five have none);
@@ -411,8 +413,21 @@ def check_document(record: DocumentRecord) -> DocumentReport:
 
 
 def build_report(records: Iterable[DocumentRecord]) -> list[DocumentReport]:
-    """One report per document, sorted by file name."""
-    return sorted((check_document(r) for r in records), key=lambda r: r.document)
+    """One report per document, sorted by file name.
+
+    A check that fails on an odd record is a bug in the report, never a reason to stop the
+    build: that document's report then says so (kind report_error, a note).
+    """
+    out = []
+    for record in records:
+        try:
+            out.append(check_document(record))
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            parsed = record.parsed
+            out.append(DocumentReport(parsed.source.name, parsed.meta.title, len(parsed.measures), 0, [QualityWarning(
+                REPORT_ERROR, f"the quality report could not check this document ({type(exc).__name__}: {exc}); "
+                              f"this is an ipgraph bug", 0, (), NOTE)]))
+    return sorted(out, key=lambda r: r.document)
 
 
 def report_dict(reports: list[DocumentReport]) -> dict:
