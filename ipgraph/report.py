@@ -228,7 +228,7 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
         out.append(QualityWarning(
             UNNUMBERED_MEASURE_LINES,
             f"{len(work)} line(s) name who does the work (a 负责/牵头 clause or a column of bodies) but are in "
-            f"no measure: items without a number, or table rows, were not read as measures",
+            f"no measure: items the structure did not take (unnumbered, or numbered out of order) or table rows",
             len(work), tuple(work[:MAX_EVIDENCE])))
     if len(numbered) >= NUMBERED_LINES_MIN:
         out.append(QualityWarning(

@@ -269,7 +269,9 @@ def test_bad_inputs_are_named_once_each_and_the_rest_builds(messy, messy_build):
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[-1] == f"{len(MESSY_SKIPS)} of {len(MESSY_SKIPS) + GOOD} file(s) skipped (named above); exit status 1"
-    assert sorted(lines[:-1]) == sorted(f"skipped {messy / name}: {cause}" for name, cause in MESSY_SKIPS.items())
+    # the other stderr lines are the quality report's table (the fragments here have no place to resolve 市/区)
+    skips = [line for line in lines[:-1] if line.startswith("skipped ")]
+    assert sorted(skips) == sorted(f"skipped {messy / name}: {cause}" for name, cause in MESSY_SKIPS.items())
     assert f"documents   {GOOD}\n" in result.stdout
     names = {str(o) for o in load_graph(out).objects(None, None) if str(o).endswith((".txt", ".docx", ".pdf"))}
     assert {"gbk 方案.txt", "utf16.txt", "方案 word.docx", "方案.pdf"} <= names
