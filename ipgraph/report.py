@@ -70,6 +70,8 @@ _ROLE_LABEL = re.compile(r"(?:牵头|主责|责任|配合|参与|协办|协同|�
 # Role words around names in a clause: 按职责分别负责, 会同, 牵头, 配合 …
 _ROLE_WORDS = re.compile(r"(?:按职责分工|按职责|分工|分别|共同|具体)*(?:负责|牵头|配合|参与|协助|协同)|会同|等$|[(（]\s*牵头\s*[)）]")
 _ROLE_HEADER = re.compile(r"(?:牵头|主责|责任|配合|参与|协办|协同|实施|承办)(?:单位|部门)")
+# A body as the subject of the work in prose: 由市知识产权局牵头, 市科技局会同市财政局…
+_PROSE_CUE = re.compile(r"([\u4e00-\u9fff()（）]{2,24}?(?:局|委员会|委|办公室|办|厅|部|政府|中心|院|署))(?:牵头|负责|会同)")
 _TABLE_CELLS = re.compile(r"\s*[|｜\t]\s*")
 # National bodies' official names start with 国家/国务院/中国/中华人民共和国/中央/全国 or are ministries
 # (…部), commissions (…委员会), the customs (海关总署) or banks; a 总局/局 without them is a short form.
@@ -201,6 +203,7 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
     parsed = record.parsed
     text = parsed.source.text
     measure_spans = [m.span for m in parsed.measures]
+    measure_starts = {m.span.start for m in parsed.measures}
     skip = list(parsed.background) + [span for table in parsed.tables for span in table]
     headings = {section.span.start for section in parsed.sections}
     # without any measure there is no body start to trust (it is the end of the text): read it all
@@ -217,7 +220,12 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
             if non_task_kind is None and (_non_task_heading(rest) or NON_TASK_TITLE.match(re.sub(r"\s+", "", rest))):
                 non_task_kind = marker[0]
                 continue
-        if para.start < begin or _inside(para.start, measure_spans) or _inside(para.start, skip):
+        if para.start < begin or _inside(para.start, skip):
+            continue
+        if _inside(para.start, measure_spans):
+            # a numbered item inside another measure's text: two items read as one
+            if marker and para.start not in measure_starts and _has_body(para.text[len(marker[2]):]):
+                numbered.append(_evidence(text, para.start, para.end))
             continue
         if _names_work(para.text, resolver):
             work.append(_evidence(text, para.start, para.end))
@@ -233,7 +241,8 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
     if len(numbered) >= NUMBERED_LINES_MIN:
         out.append(QualityWarning(
             NUMBERED_LINES_NOT_MEASURES,
-            f"{len(numbered)} numbered item(s) with text of their own in the task parts are in no measure",
+            f"{len(numbered)} numbered item(s) with text of their own in the task parts are not measures of their "
+            f"own (in no measure, or inside another one's text)",
             len(numbered), tuple(numbered[:MAX_EVIDENCE])))
     return out
 
@@ -279,22 +288,34 @@ def _measures_in_non_task_parts(record: DocumentRecord) -> list[QualityWarning]:
         len(hits), tuple(hits[:MAX_EVIDENCE]))]
 
 
-def _assignment_checks(record: DocumentRecord) -> list[QualityWarning]:
+def _prose_cue(measure: Measure, resolver: AgencyResolver) -> str | None:
+    """A body named as the subject of 牵头/负责/会同 in the measure's text ("由市知识产权局牵头"), if any."""
+    for m in _PROSE_CUE.finditer(measure.text):
+        found = m.group(1)
+        for i in range(len(found) - 1):  # the name is the longest anchored tail: 由|市知识产权局
+            name = found[i:]
+            if not VAGUE.match(name) and resolver.is_anchored(name) and resolver.resolve(name) is not None:
+                return name + m.group(0)[len(found):]
+    return None
+
+
+def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list[QualityWarning]:
     parsed = record.parsed
     text = parsed.source.text
     by_measure = {a.measure: a for a in record.assignments if a.responsible}
     unread: list[Evidence] = []
-    bare: list[Evidence] = []
+    bare: dict[str | None, list[Evidence]] = {}  # by section: bare measures beside assigned ones stand out
+    assigned_sections = {m.section for m in parsed.measures if m.number in by_measure}
     unknown: list[Evidence] = []
     unknown_names: list[str] = []
     for measure in parsed.measures:
         cue = _assignment_cue(measure)
         assignment = by_measure.get(measure.number)
         if assignment is None:
-            if cue is not None and any(not VAGUE.match(n) for n in _clause_names(cue)):
+            if (cue is not None and any(not VAGUE.match(n) for n in _clause_names(cue))) or _prose_cue(measure, resolver):
                 unread.append(_evidence(text, measure.span.start, measure.span.end))
             else:
-                bare.append(_evidence(text, measure.span.start, measure.span.end))
+                bare.setdefault(measure.section, []).append(_evidence(text, measure.span.start, measure.span.end))
             continue
         # a clause as printed, or a list-like evidence (table cells); prose sentences are not lists of names
         evidence = assignment.evidence.text
@@ -308,15 +329,19 @@ def _assignment_checks(record: DocumentRecord) -> list[QualityWarning]:
                 unknown_names.append(name)
     out = []
     total = len(parsed.measures)
-    many_bare = (len(bare) >= UNASSIGNED_MIN and len(by_measure) >= ASSIGNED_SHARE * total
-                 and len(bare) / max(total, 1) > UNASSIGNED_SHARE)
+    # bare measures in sections whose other measures are assigned (a 保障措施 part left bare as a whole is normal)
+    beside = [e for section, found in sorted(bare.items(), key=lambda kv: str(kv[0])) if section in assigned_sections
+              for e in found]
+    many_bare = (len(beside) >= UNASSIGNED_MIN and len(by_measure) >= ASSIGNED_SHARE * total
+                 and len(beside) / max(total, 1) > UNASSIGNED_SHARE)
     if unread or many_bare:
-        shown = unread + (bare if many_bare else [])
+        shown = sorted(unread + (beside if many_bare else []), key=lambda e: e.start)
         parts = []
         if unread:
-            parts.append(f"{len(unread)} end with an assignment clause (负责/牵头/责任单位) from which no body was read")
+            parts.append(f"{len(unread)} name a body (a 负责/牵头/责任单位 clause, or X牵头 in the text) from which "
+                         f"no assignment was read")
         if many_bare:
-            parts.append(f"{len(bare)} of {total} have no assignment while the others do")
+            parts.append(f"{len(beside)} have none while the other measures of their sections do")
         out.append(QualityWarning(
             MEASURE_WITHOUT_ASSIGNMENT,
             f"{len(shown)} of {total} measure(s) without lead or responsible body: " + "; ".join(parts),
@@ -350,6 +375,12 @@ def _name_problems(refs: list[tuple[AgencyRef, Span]], level: str | None) -> tup
     return sorted(short.items()), sorted(placeless.items())
 
 
+def _span_evidence(text: str, spans: list[Span]) -> tuple[Evidence, ...]:
+    """Evidence for distinct spans in reading order (a span of nothing, e.g. no title, is left out)."""
+    distinct = sorted({(sp.start, sp.end) for sp in spans if sp.end > sp.start})
+    return tuple(_evidence(text, a, b) for a, b in distinct[:MAX_EVIDENCE])
+
+
 def _agency_checks(record: DocumentRecord) -> list[QualityWarning]:
     parsed = record.parsed
     text = parsed.source.text
@@ -358,6 +389,8 @@ def _agency_checks(record: DocumentRecord) -> list[QualityWarning]:
     issuers = [(ref, parsed.meta.title_span or Span(0, 0, "")) for ref in record.issuers]
     out = []
     for who, refs, severity in (("assignment", assigned, WARNING), ("issuer", issuers, NOTE)):
+        # a short form keeps the printed name with its place (天津市网信办): the right body, under a name
+        # other documents may spell in full, so a note; a place left unresolved is a wrong name: a warning
         short, placeless = _name_problems(refs, level)
         where = "in assignments" if who == "assignment" else "as issuer"
         if short:
@@ -365,15 +398,15 @@ def _agency_checks(record: DocumentRecord) -> list[QualityWarning]:
                 UNEXPANDED_ABBREVIATION,
                 f"{len(short)} body name(s) {where} kept in short form (no full form in data/agency_names.csv): "
                 + "、".join(f"“{n}”" for n, _ in short[:6]),
-                len(short), tuple(_evidence(text, sp.start, sp.end) for _, sp in short[:MAX_EVIDENCE] if sp.end > sp.start),
-                severity))
+                len(short), _span_evidence(text, [sp for _, sp in short]),
+                NOTE))
         if placeless:
             out.append(QualityWarning(
                 UNRESOLVED_PLACE,
                 f"{len(placeless)} body name(s) {where} start with 省/市/区/县 but the place they stand for is unknown: "
                 + "、".join(f"“{n}”" for n, _ in placeless[:6]),
                 len(placeless),
-                tuple(_evidence(text, sp.start, sp.end) for _, sp in placeless[:MAX_EVIDENCE] if sp.end > sp.start),
+                _span_evidence(text, [sp for _, sp in placeless]),
                 severity))
     return out
 
@@ -404,7 +437,7 @@ def check_document(record: DocumentRecord) -> DocumentReport:
     parsed = record.parsed
     resolver = AgencyResolver(parsed.meta.jurisdiction, parsed.meta.level)
     warnings = (_lines_outside_measures(record, resolver) + _measures_in_non_task_parts(record)
-                + _assignment_checks(record) + _agency_checks(record) + _document_checks(record))
+                + _assignment_checks(record, resolver) + _agency_checks(record) + _document_checks(record))
     order = {kind: i for i, kind in enumerate(KINDS)}
     warnings.sort(key=lambda w: (w.severity != WARNING, order.get(w.kind, len(order)), w.message))
     assigned = len({a.measure for a in record.assignments if a.responsible})

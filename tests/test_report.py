@@ -110,6 +110,45 @@ def test_measures_without_any_clause_are_normal_unless_the_others_are_assigned()
     assert found.count == 4 and "4 of 10" in found.message
 
 
+def test_a_body_leading_in_the_text_of_an_unassigned_measure_is_an_unread_assignment():
+    lines = TASKS[:2] + ["(一)加强专利保护。由市知识产权局牵头,建立快速维权机制,开展执法检查。",
+                         "(二)加强宣传。各单位要提高认识,开展宣传活动,营造良好氛围。"]
+    record = make_record(lines, {"1.1": "(一)加强", "1.2": "(二)加强"}, {}, TASK_SECTIONS)
+    found = warning(record, report.MEASURE_WITHOUT_ASSIGNMENT)
+    assert found.count == 1 and found.evidence[0].line == 3  # (二) names no body: bare, and normal
+    assigned = make_record(lines, {"1.1": "(一)加强", "1.2": "(二)加强"}, {"1.1": "市知识产权局"}, TASK_SECTIONS)
+    assert report.MEASURE_WITHOUT_ASSIGNMENT not in kinds(assigned)
+
+
+def test_a_support_part_left_bare_beside_assigned_tasks_is_normal():
+    tasks = [f"({n})推进第{n}项任务。完善制度建设,落实工作责任。(市知识产权局负责)" for n in "一二三四五六"]
+    support = [f"({n})强化第{n}项保障。完善经费和人员保障措施。" for n in "一二三四"]
+    lines = [TITLE, "一、重点任务", *tasks, "二、保障措施", *support]
+    measures = {f"1.{i + 1}": f"({n})推进" for i, n in enumerate("一二三四五六")}
+    measures.update({f"2.{i + 1}": f"({n})强化" for i, n in enumerate("一二三四")})
+    sections = {"1": ("一、", "重点任务"), "2": ("二、", "保障措施")}
+    assigned = {f"1.{i}": "市知识产权局" for i in range(1, 7)}
+    assert kinds(make_record(lines, measures, assigned, sections)) == []  # 4 of 10 bare, all in 保障措施
+    # the same four bare measures among the tasks they sit with: assignments were lost there
+    mixed = {f"1.{i}": "市知识产权局" for i in (1, 2)} | {f"2.{i}": "市知识产权局" for i in range(1, 5)}
+    plain = [TITLE, "一、重点任务", *[t.replace("(市知识产权局负责)", "") for t in tasks], "二、保障措施",
+             *[t + "(市知识产权局负责)" for t in support]]
+    found = warning(make_record(plain, measures, mixed, sections), report.MEASURE_WITHOUT_ASSIGNMENT)
+    assert found.count == 4 and "while the other measures of their sections do" in found.message
+
+
+def test_a_numbered_item_inside_another_measure_is_counted():
+    lines = [TITLE, "一、重点任务", "(一)加强专利保护。建立快速维权机制。"] + [
+        f"{i}.推进第{i}项专利保护工作,完善相关制度建设和政策措施。" for i in range(1, 4)]
+    record = make_record(lines, {"1.1": "(一)加强"}, {}, TASK_SECTIONS)
+    span_end = record.parsed.source.text.rindex("。") + 1  # the measure swallowed the three items
+    m = record.parsed.measures[0]
+    record.parsed.measures[0] = Measure(m.number, m.printed, m.text, Span(m.span.start, span_end,
+                                        record.parsed.source.text[m.span.start:span_end]), m.section)
+    found = warning(record, report.NUMBERED_LINES_NOT_MEASURES)
+    assert found.count == 3 and [e.line for e in found.evidence] == [4, 5, 6]
+
+
 def test_a_name_in_a_clause_that_resolved_to_no_body_is_an_unknown_body():
     lines = TASKS[:2] + ["(一)植物新品种申请总量达到2.5万件。(农业部、林业局按职责分别负责)"]
     record = make_record(lines, {"1.1": "(一)植物"}, {"1.1": "农业部"}, TASK_SECTIONS, jurisdiction=None,
@@ -158,12 +197,13 @@ def test_measures_under_a_preface_or_guiding_part_are_flagged():
     assert report.MEASURE_IN_NON_TASK_PART not in kinds(make_record(task, {"1": "一、任务分解"}))
 
 
-def test_short_forms_and_placeless_prefixes_warn_in_assignments_and_note_for_issuers():
+def test_short_forms_are_noted_and_placeless_prefixes_warn_in_assignments_and_note_for_issuers():
     lines = TASKS[:2] + ["(一)年度知识产权质押融资金额达到1800亿元。(工商总局负责)"]
     record = make_record(lines, {"1.1": "(一)年度"}, {"1.1": "工商总局"}, TASK_SECTIONS, jurisdiction=None,
                          level="national")
     found = warning(record, report.UNEXPANDED_ABBREVIATION)
-    assert found.severity == report.WARNING and "“工商总局”" in found.message
+    assert found.severity == report.NOTE and "“工商总局”" in found.message  # the right body, in short form
+    assert not report.check_document(record).flagged
     full = make_record(lines, {"1.1": "(一)年度"}, {"1.1": "国家工商行政管理总局"}, TASK_SECTIONS, jurisdiction=None,
                        level="national")
     assert report.UNEXPANDED_ABBREVIATION not in kinds(full)
