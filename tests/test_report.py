@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -282,6 +283,33 @@ def test_a_weak_document_is_named_on_stderr_and_its_panel_shows_the_report(tmp_p
     lines = report.read_page_lines(out)
     assert list(lines) == ["w.txt"] and lines["w.txt"][0][0] == report.WARNING
     assert report.read_page_lines(tmp_path) == {}  # no report.json: the page shows none
+    # a page drawn later from the build (ipgraph view) reads report.json too
+    later = tmp_path / "later.html"
+    drawn = CliRunner().invoke(main, ["view", "--graph", str(out), "-o", str(later)])
+    assert drawn.exit_code == 0, drawn.output
+    assert doc["warnings"][0]["kind"] in later.read_text(encoding="utf-8")
+    _panel_shows_the_report(out / "graph.html", "天津市示例知识产权工作方案", doc["warnings"][0]["kind"])
+
+
+def _panel_shows_the_report(page_path, title: str, kind: str) -> None:
+    """In headless Chromium (when installed): search the document, pick it, read its panel."""
+    from ipgraph.view import CHROMIUM_PATH, headless_chromium
+
+    if not Path(CHROMIUM_PATH).is_file():
+        return
+    with headless_chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(page_path.resolve().as_uri())
+        page.wait_for_function("window.ipgraphReady === true", timeout=60_000)
+        page.fill("#search", title)
+        page.click("#search-results li:first-child button")
+        panel = page.locator("#panel")
+        assert "质量提示" in panel.inner_text()
+        warning_items = page.locator("#panel ul.quality li.warning")
+        assert warning_items.count() >= 1 and kind in warning_items.first.inner_text()
+        assert errors == []
 
 
 @pytest.mark.skipif(not (SHARED / "dev").is_dir(), reason="../shared/dev is not here")
