@@ -139,6 +139,14 @@ def _evidence(text: str, start: int, end: int, limit: int = 80) -> Evidence:
     return Evidence(_line_of(text, start), start, end, snippet)
 
 
+def _clause_evidence(text: str, measure: Measure, clause: str) -> Evidence:
+    """A measure's line with the clause that matters: "(一)加强立法顶层设计… → (X按职责分工分别负责)"."""
+    head = _evidence(text, measure.span.start, measure.span.end, limit=24)
+    shown = re.sub(r"\s+", "", clause)
+    shown = shown if len(shown) <= 60 else shown[:59] + "…"
+    return Evidence(head.line, measure.span.start, measure.span.end, f"{head.text.rstrip('…')}… {shown}")
+
+
 def _inside(pos: int, spans: Iterable[Span]) -> bool:
     return any(s.start <= pos < s.end for s in spans)
 
@@ -312,8 +320,10 @@ def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list
         cue = _assignment_cue(measure)
         assignment = by_measure.get(measure.number)
         if assignment is None:
-            if (cue is not None and any(not VAGUE.match(n) for n in _clause_names(cue))) or _prose_cue(measure, resolver):
-                unread.append(_evidence(text, measure.span.start, measure.span.end))
+            said = cue if cue is not None and any(not VAGUE.match(n) for n in _clause_names(cue)) else None
+            said = said or _prose_cue(measure, resolver)
+            if said:
+                unread.append(_clause_evidence(text, measure, said))
             else:
                 bare.setdefault(measure.section, []).append(_evidence(text, measure.span.start, measure.span.end))
             continue
@@ -324,7 +334,7 @@ def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list
         for name in _clause_names(clause):
             if VAGUE.match(name) or _covered(name, refs) or not _name_like(name):
                 continue
-            unknown.append(_evidence(text, measure.span.start, measure.span.end))
+            unknown.append(_clause_evidence(text, measure, clause))
             if name not in unknown_names:
                 unknown_names.append(name)
     out = []
