@@ -518,13 +518,14 @@ def format_table(reports: list[DocumentReport], width: int = 120, limit: int = 2
     table.add_column("assigned", justify="right")
     table.add_column("why")
     for r in flagged[:limit]:
-        why = "; ".join(f"{w.kind} ({w.count})" for w in r.warnings if w.severity == WARNING)
+        why = "; ".join(f"{w.kind} ({w.count}" + (f", line {w.evidence[0].line})" if w.evidence else ")")
+                        for w in r.warnings if w.severity == WARNING)
         table.add_row(r.document, str(r.measures), str(r.assigned), why)
     if len(flagged) > limit:
         table.add_row(f"… {len(flagged) - limit} more", "", "", "")
     buffer = io.StringIO()
     Console(file=buffer, width=width, no_color=True, force_terminal=False).print(table)
-    return buffer.getvalue()
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
 def page_lines(reports: list[DocumentReport]) -> dict[str, list[tuple[str, str]]]:

@@ -245,7 +245,7 @@ def test_report_json_is_sorted_and_deterministic_and_the_table_lists_the_flagged
     assert data["reports"][0]["warnings"][0]["evidence"][0]["line"] == 4
     table = report.format_table(reports)
     assert "1 of 2 document(s) need a look" in table and "a.txt" in table and "t.txt" not in table
-    assert "measure_without_assignment (2)" in table
+    assert "measure_without_assignment (2, line 4)" in table
 
 
 def test_the_shipped_corpus_builds_quietly_and_writes_report_json(tmp_path, corpus_dir):
