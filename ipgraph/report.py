@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ipgraph import knowledge
 from ipgraph.model import AgencyRef, DocumentRecord, Measure, Span
-from ipgraph.resolve import VAGUE, AgencyResolver, split_agency_list
+from ipgraph.resolve import COLLECTIVE, ORG_SUFFIX, VAGUE, AgencyResolver, split_agency_list
 from ipgraph.structure import NON_TASK_TITLE, match_marker, split_paragraphs
 
 REPORT_NAME = "report.json"
@@ -71,7 +71,10 @@ _ROLE_LABEL = re.compile(r"(?:牵头|主责|责任|配合|参与|协办|协同|�
 _ROLE_WORDS = re.compile(r"(?:按职责分工|按职责|分工|分别|共同|具体)*(?:负责|牵头|配合|参与|协助|协同)|会同|等$|[(（]\s*牵头\s*[)）]")
 _ROLE_HEADER = re.compile(r"(?:牵头|主责|责任|配合|参与|协办|协同|实施|承办)(?:单位|部门)")
 # A body as the subject of the work in prose: 由市知识产权局牵头, 市科技局会同市财政局…
+# 牵头 assigns wherever it stands; 负责/会同 only with the body as the clause's subject ("。市科技局负责…"),
+# since "建立由…负责的机制" describes rather than assigns.
 _PROSE_CUE = re.compile(r"([\u4e00-\u9fff()（）]{2,24}?(?:局|委员会|委|办公室|办|厅|部|政府|中心|院|署))(?:牵头|负责|会同)")
+_CLAUSE_START = re.compile(r"(?:^|[。;；,，:：])\s*(?:由)?$")
 _TABLE_CELLS = re.compile(r"\s*[|｜\t]\s*")
 # National bodies' official names start with 国家/国务院/中国/中华人民共和国/中央/全国 or are ministries
 # (…部), commissions (…委员会), the customs (海关总署) or banks; a 总局/局 without them is a short form.
@@ -169,8 +172,10 @@ def _covered(name: str, refs: list[AgencyRef]) -> bool:
 
 
 def _name_like(name: str) -> bool:
-    """A printed body name: short, one phrase, no sentence punctuation."""
-    return 2 <= len(name) <= 30 and not re.search(r"[。:：!！?？]", name)
+    """A printed body name: short, one phrase, ending like a body (局, 委, 政府 …) or a collective (各区县 …)."""
+    compact = re.sub(r"\s+", "", name)
+    return (2 <= len(compact) <= 30 and not re.search(r"[。:：!！?？]", compact)
+            and bool(ORG_SUFFIX.search(compact) or COLLECTIVE.match(compact)))
 
 
 def _assignment_cue(measure: Measure) -> str | None:
@@ -218,8 +223,13 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
     begin = parsed.body_start if parsed.measures else 0
     numbered: list[Evidence] = []
     work: list[Evidence] = []
+    paragraphs = split_paragraphs(text)
+    seen: dict[str, int] = {}
+    for para in paragraphs:  # a line printed twice is a table of contents entry or a running head
+        key = re.sub(r"\s+", "", para.text)
+        seen[key] = seen.get(key, 0) + 1
     non_task_kind: str | None = None  # the marker kind of the non-task part we are in (二、基本原则 …)
-    for para in split_paragraphs(text):
+    for para in paragraphs:
         marker = match_marker(para.text)
         if marker:
             rest = para.text[len(marker[2]):]
@@ -237,7 +247,8 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
             continue
         if _names_work(para.text, resolver):
             work.append(_evidence(text, para.start, para.end))
-        elif marker and non_task_kind is None and para.start not in headings and _has_body(para.text[len(marker[2]):]):
+        elif (marker and non_task_kind is None and para.start not in headings
+              and seen[re.sub(r"\s+", "", para.text)] == 1 and _has_body(para.text[len(marker[2]):])):
             numbered.append(_evidence(text, para.start, para.end))
     out = []
     if work:
@@ -258,14 +269,16 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
 def _has_body(rest: str) -> bool:
     """An item's own text, not a bare heading: long enough and with a sentence's punctuation."""
     compact = re.sub(r"\s+", "", rest)
-    return len(compact) >= ITEM_MIN_CHARS and bool(re.search(r"[。;；,，]", compact))
+    # a sentence's end: headings may carry a comma ("提高存量专利盘活水平,优化增量专利供给质量"), items a full stop
+    return len(compact) >= ITEM_MIN_CHARS and (bool(re.search(r"[。;；!！?？]", compact)) or len(compact) >= 50)
 
 
 def _non_task_heading(heading: str) -> bool:
-    """A short heading (no full stop) that names a part holding no measures (序言, 总体思路 …)."""
+    """A heading that names a part holding no measures (序言, 总体思路 …): it starts with such a word, as
+    structure.NON_TASK_TITLE does ("(一)明确工作目标" inside a task part is not one)."""
     first = re.split(r"[。;；\n]", heading.strip(), maxsplit=1)[0]
     first = re.sub(r"\s+", "", first)
-    return any(first.startswith(word) or (len(first) <= 12 and word in first) for word in non_task_words())
+    return any(first.startswith(word) for word in non_task_words())
 
 
 def _measures_in_non_task_parts(record: DocumentRecord) -> list[QualityWarning]:
@@ -300,10 +313,14 @@ def _prose_cue(measure: Measure, resolver: AgencyResolver) -> str | None:
     """A body named as the subject of 牵头/负责/会同 in the measure's text ("由市知识产权局牵头"), if any."""
     for m in _PROSE_CUE.finditer(measure.text):
         found = m.group(1)
+        verb = m.group(0)[len(found):]
         for i in range(len(found) - 1):  # the name is the longest anchored tail: 由|市知识产权局
             name = found[i:]
             if not VAGUE.match(name) and resolver.is_anchored(name) and resolver.resolve(name) is not None:
-                return name + m.group(0)[len(found):]
+                before = measure.text[: m.start() + i]
+                if verb == "牵头" or _CLAUSE_START.search(before):
+                    return name + verb
+                break
     return None
 
 

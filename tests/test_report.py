@@ -328,3 +328,27 @@ def test_calibration_skips_cleanly_without_the_shared_folder(tmp_path):
     run = subprocess.run([sys.executable, str(REPO / "scripts" / "report_calibration.py"), "--shared",
                           str(tmp_path / "none")], capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 0 and run.stdout.startswith("skipped:") and run.stderr == ""
+
+
+def test_cues_that_only_look_like_findings_stay_quiet():
+    # words of a clause that are no name (列第一位的为牵头单位) are not unknown bodies
+    first = TASKS[:2] + ["(一)加强专利保护。建立快速维权机制,开展执法检查。(市知识产权局、市公安局负责,列第一位的为牵头单位)"]
+    assert kinds(make_record(first, {"1.1": "(一)加强"}, {"1.1": "市知识产权局、市公安局"}, TASK_SECTIONS)) == []
+    # a body named inside a description is no assignment: 建立由X负责的机制
+    described = TASKS[:2] + ["(一)完善工作机制。建立由市知识产权局负责的协调机制,定期会商。"]
+    assert kinds(make_record(described, {"1.1": "(一)完善"}, {}, TASK_SECTIONS)) == []
+    # a task heading that merely contains a goal word is a task: (一)明确工作目标
+    goal = [TITLE, "一、重点任务", "(一)明确工作目标任务。到2025年,专利密集型产业增加值占比达到15%。"]
+    assert kinds(make_record(goal, {"1.1": "(一)明确"}, {}, TASK_SECTIONS)) == []
+    # numbered lines printed twice are a table of contents, not lost items
+    items = [f"({n})推进第{n}项重点工作,完善相关制度建设和政策措施,形成长效机制;" for n in "一二三"]
+    toc = [TITLE, "目录", *items, "一、重点任务", *items]
+    measures = {f"1.{i + 1}": f"({n})推进" for i, n in enumerate("一二三")}
+    record = make_record(toc, measures, {}, TASK_SECTIONS)
+    # make_record anchored the measures at the first (contents) copy: move them to the body's copy
+    text = record.parsed.source.text
+    body = text.index("一、重点任务")
+    record.parsed.measures = [Measure(m.number, m.printed, m.text, Span(text.index(m.span.text, body),
+                              text.index(m.span.text, body) + len(m.span.text), m.span.text), m.section)
+                              for m in record.parsed.measures]
+    assert kinds(record) == []
