@@ -178,15 +178,28 @@ def _name_like(name: str) -> bool:
             and bool(ORG_SUFFIX.search(compact) or COLLECTIVE.match(compact)))
 
 
-def _assignment_cue(measure: Measure) -> str | None:
+def _assignment_cue(measure: Measure, resolver: AgencyResolver) -> str | None:
     """The clause of a measure that reads like an assignment (an end bracket or a labelled role), if any."""
     text = measure.span.text
     label = _ROLE_LABEL.search(text)
     if label:
         return text[label.start():].strip()
-    m = _CUE_BRACKET.search(text.rstrip())
-    if m and _CUE_WORDS.search(m.group(1)):
-        return m.group(1)
+    return _bracket_cue(text, resolver)
+
+
+def _bracket_cue(line: str, resolver: AgencyResolver) -> str | None:
+    """The end bracket of a line when it assigns: it says 负责/牵头/配合, or it opens with a body's name
+    whatever its verb ("(市科技局会同…承担)")."""
+    m = _CUE_BRACKET.search(line.rstrip())
+    if not m:
+        return None
+    inner = m.group(1)
+    if _CUE_WORDS.search(inner):
+        return inner
+    names = _clause_names(re.sub(r"^由", "", inner))
+    first = re.sub(r"\s+", "", names[0]) if names else ""
+    if first and _name_like(first) and resolver.is_anchored(first) and resolver.resolve(first) is not None:
+        return inner
     return None
 
 
@@ -207,8 +220,7 @@ def _table_bodies(line: str, resolver: AgencyResolver) -> list[AgencyRef]:
 
 def _names_work(line: str, resolver: AgencyResolver) -> bool:
     """Does the line say who does the work: an end bracket with 负责/牵头, a role label, a column of bodies?"""
-    bracket = _CUE_BRACKET.search(line)
-    return (bool(bracket and _CUE_WORDS.search(bracket.group(1))) or bool(_ROLE_LABEL.search(line))
+    return (_bracket_cue(line, resolver) is not None or bool(_ROLE_LABEL.search(line))
             or bool(_table_bodies(line, resolver)))
 
 
@@ -217,6 +229,9 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
     text = parsed.source.text
     measure_spans = [m.span for m in parsed.measures]
     measure_starts = {m.span.start for m in parsed.measures}
+    # where each measure's text ends, trailing punctuation and spaces aside (its own clause stands there)
+    measure_ends = {m.span.start + len(m.span.text.rstrip(" \u3000\n。.;；")) for m in parsed.measures}
+    measure_ends |= {m.span.end for m in parsed.measures}
     skip = list(parsed.background) + [span for table in parsed.tables for span in table]
     headings = {section.span.start for section in parsed.sections}
     # without any measure there is no body start to trust (it is the end of the text): read it all
@@ -241,9 +256,12 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
         if para.start < begin or _inside(para.start, skip):
             continue
         if _inside(para.start, measure_spans):
-            # a numbered item inside another measure's text: two items read as one
+            # a numbered item inside another measure's text, or an item's own assignment clause before
+            # the measure ends: several items read as one
             if marker and para.start not in measure_starts and _has_body(para.text[len(marker[2]):]):
                 numbered.append(_evidence(text, para.start, para.end))
+            elif para.end not in measure_ends and _names_work(para.text, resolver):
+                work.append(_evidence(text, para.start, para.end))
             continue
         if _names_work(para.text, resolver):
             work.append(_evidence(text, para.start, para.end))
@@ -334,7 +352,7 @@ def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list
     unknown: list[Evidence] = []
     unknown_names: list[str] = []
     for measure in parsed.measures:
-        cue = _assignment_cue(measure)
+        cue = _assignment_cue(measure, resolver)
         assignment = by_measure.get(measure.number)
         if assignment is None:
             said = cue if cue is not None and any(not VAGUE.match(n) for n in _clause_names(cue)) else None

@@ -352,3 +352,25 @@ def test_cues_that_only_look_like_findings_stay_quiet():
                               text.index(m.span.text, body) + len(m.span.text), m.span.text), m.section)
                               for m in record.parsed.measures]
     assert kinds(record) == []
+
+
+def test_items_merged_into_one_measure_show_their_own_clauses():
+    lines = [TITLE, "一、重点任务", "(一)提高专利质量",
+             "推动存量专利盘活。建立筛选评价机制,开展推广应用。(市知识产权局、市教委按职责分工负责)",
+             "强化增量专利质量管控。推动高校优化专利评估机制。(市知识产权局、市科技局按职责分工负责)"]
+    record = make_record(lines, {"1.1": "(一)提高"}, {"1.1": "市知识产权局、市科技局"}, TASK_SECTIONS)
+    text = record.parsed.source.text
+    m = record.parsed.measures[0]
+    end = text.rindex("负责)") + 3  # the measure runs over both unnumbered items
+    record.parsed.measures[0] = Measure(m.number, m.printed, text[m.span.start + 3:end], Span(m.span.start, end,
+                                        text[m.span.start:end]), m.section)
+    found = warning(record, report.UNNUMBERED_MEASURE_LINES)
+    assert found.count == 1 and found.evidence[0].line == 4  # the first item's clause; the last is the measure's own
+
+
+def test_an_end_bracket_opening_with_a_body_is_a_clause_whatever_its_verb():
+    lines = TASKS[:2] + ["(一)加强专利保护。建立快速维权机制,开展执法检查。(由市知识产权局按照职责承担)",
+                         "(二)加强专利运用。推进专利转化,开展对接活动。(2025年底前完成)"]
+    record = make_record(lines, {"1.1": "(一)加强", "1.2": "(二)加强"}, {}, TASK_SECTIONS)
+    found = warning(record, report.MEASURE_WITHOUT_ASSIGNMENT)
+    assert found.count == 1 and found.evidence[0].line == 3  # a deadline in brackets is no clause
