@@ -198,8 +198,10 @@ def _bracket_cue(line: str, resolver: AgencyResolver) -> str | None:
         return inner
     names = _clause_names(re.sub(r"^由", "", inner))
     first = re.sub(r"\s+", "", names[0]) if names else ""
-    if first and _name_like(first) and resolver.is_anchored(first) and resolver.resolve(first) is not None:
-        return inner
+    for k in range(len(first), 1, -1):  # the body's name ends where its verb starts: 市知识产权局|按照职责承担
+        name = first[:k]
+        if _name_like(name) and resolver.is_anchored(name) and resolver.resolve(name) is not None:
+            return inner
     return None
 
 
