@@ -75,6 +75,7 @@ _ROLE_HEADER = re.compile(r"(?:牵头|主责|责任|配合|参与|协办|协同|
 # since "建立由…负责的机制" describes rather than assigns.
 _PROSE_CUE = re.compile(r"([\u4e00-\u9fff()（）]{2,24}?(?:局|委员会|委|办公室|办|厅|部|政府|中心|院|署))(?:牵头|负责|会同)")
 _CLAUSE_START = re.compile(r"(?:^|[。;；,，:：])\s*(?:由)?$")
+_BOX = re.compile(r"^专栏\s*[\d一二三四五六七八九十]+")
 _TABLE_CELLS = re.compile(r"\s*[|｜\t]\s*")
 # National bodies' official names start with 国家/国务院/中国/中华人民共和国/中央/全国 or are ministries
 # (…部), commissions (…委员会), the customs (海关总署) or banks; a 总局/局 without them is a short form.
@@ -220,10 +221,11 @@ def _table_bodies(line: str, resolver: AgencyResolver) -> list[AgencyRef]:
 # ---------------------------------------------------------------- checks
 
 
-def _names_work(line: str, resolver: AgencyResolver) -> bool:
-    """Does the line say who does the work: an end bracket with 负责/牵头, a role label, a column of bodies?"""
+def _names_work(line: str, resolver: AgencyResolver, rows: bool = True) -> bool:
+    """Does the line say who does the work: an end bracket with 负责/牵头, a role label, a column of bodies
+    (table rows only with `rows`)?"""
     return (_bracket_cue(line, resolver) is not None or bool(_ROLE_LABEL.search(line))
-            or bool(_table_bodies(line, resolver)))
+            or (rows and bool(_table_bodies(line, resolver))))
 
 
 def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) -> list[QualityWarning]:
@@ -246,26 +248,34 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
         key = re.sub(r"\s+", "", para.text)
         seen[key] = seen.get(key, 0) + 1
     non_task_kind: str | None = None  # the marker kind of the non-task part we are in (二、基本原则 …)
+    in_box = False  # a 专栏 box: programmes, not measures (GOLD_SPEC), up to the next numbered item
+    # Table rows are measures only where the document has no numbered ones (a task table as the whole
+    # document); beside numbered measures a table (an annex, a list of targets) is not (GOLD_SPEC).
+    rows = not parsed.measures
     for para in paragraphs:
         marker = match_marker(para.text)
+        if _BOX.match(para.text):
+            in_box = True
+            continue
         if marker:
+            in_box = False
             rest = para.text[len(marker[2]):]
             if non_task_kind == marker[0]:
                 non_task_kind = None  # a sibling heading ends the part
             if non_task_kind is None and (_non_task_heading(rest) or NON_TASK_TITLE.match(re.sub(r"\s+", "", rest))):
                 non_task_kind = marker[0]
                 continue
-        if para.start < begin or _inside(para.start, skip):
+        if para.start < begin or in_box or _inside(para.start, skip):
             continue
         if _inside(para.start, measure_spans):
             # a numbered item inside another measure's text, or an item's own assignment clause before
             # the measure ends: several items read as one
             if marker and para.start not in measure_starts and _has_body(para.text[len(marker[2]):]):
                 numbered.append(_evidence(text, para.start, para.end))
-            elif para.end not in measure_ends and _names_work(para.text, resolver):
+            elif para.end not in measure_ends and _names_work(para.text, resolver, rows):
                 work.append(_evidence(text, para.start, para.end))
             continue
-        if _names_work(para.text, resolver):
+        if _names_work(para.text, resolver, rows):
             work.append(_evidence(text, para.start, para.end))
         elif (marker and non_task_kind is None and para.start not in headings
               and seen[re.sub(r"\s+", "", para.text)] == 1 and _has_body(para.text[len(marker[2]):])):

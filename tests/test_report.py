@@ -374,3 +374,14 @@ def test_an_end_bracket_opening_with_a_body_is_a_clause_whatever_its_verb():
     record = make_record(lines, {"1.1": "(一)加强", "1.2": "(二)加强"}, {}, TASK_SECTIONS)
     found = warning(record, report.MEASURE_WITHOUT_ASSIGNMENT)
     assert found.count == 1 and found.evidence[0].line == 3  # a deadline in brackets is no clause
+
+
+def test_boxes_and_tables_beside_numbered_measures_are_not_lost_measures():
+    box = ["专栏1 知识产权保护工程", "建设知识产权保护中心,开展快速维权。(市知识产权局负责)"]
+    rows = ["附表 任务分工", "序号\t任务\t责任单位", "1\t加强专利保护\t市知识产权局、市公安局"]
+    lines = [TITLE, "一、重点任务", "(一)加强专利保护。建立快速维权机制,开展执法检查。(市知识产权局负责)", *box, *rows]
+    record = make_record(lines, {"1.1": "(一)加强"}, {"1.1": "市知识产权局"}, TASK_SECTIONS)
+    assert kinds(record) == []
+    # without numbered measures the same rows are the document's measures, lost
+    alone = make_record([TITLE, "序号\t任务\t内容\t责任单位", "\t加强专利保护\t建立快速维权机制\t市知识产权局、市公安局"])
+    assert warning(alone, report.UNNUMBERED_MEASURE_LINES).count == 1
