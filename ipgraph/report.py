@@ -45,6 +45,20 @@ KINDS = (UNNUMBERED_MEASURE_LINES, NUMBERED_LINES_NOT_MEASURES, MEASURE_IN_NON_T
          UNKNOWN_BODY, UNEXPANDED_ABBREVIATION, UNRESOLVED_PLACE, CITATION_WITHOUT_LEVEL, NO_JURISDICTION,
          REPORT_ERROR)
 
+# What each kind means, for readers of the graph page (the kind itself stays the stable key).
+KIND_LABELS = {
+    UNNUMBERED_MEASURE_LINES: "未读成措施的任务行",
+    NUMBERED_LINES_NOT_MEASURES: "未读成措施的编号条目",
+    MEASURE_IN_NON_TASK_PART: "非任务部分的措施",
+    MEASURE_WITHOUT_ASSIGNMENT: "未读出责任单位的措施",
+    UNKNOWN_BODY: "未识别的单位名称",
+    UNEXPANDED_ABBREVIATION: "未展开的简称",
+    UNRESOLVED_PLACE: "未解析的地名前缀",
+    CITATION_WITHOUT_LEVEL: "无层级的引用文件",
+    NO_JURISDICTION: "未识别的发文地区与层级",
+    REPORT_ERROR: "质量检查出错",
+}
+
 # Thresholds, calibrated on the shipped five and ../shared/dev (scripts/report_calibration.py):
 # - an assignment-looking clause that gave no body is always worth a look (the shipped five have none);
 # - without such a clause, unassigned measures are normal (a plan's 保障措施, a regulation's articles);
@@ -582,7 +596,8 @@ def page_lines(reports: list[DocumentReport]) -> dict[str, list[tuple[str, str]]
         lines = []
         for w in r.warnings:
             where = "; ".join(f"第{e.line}行 line {e.line}: {e.text}" for e in w.evidence[:2])
-            lines.append((w.severity, f"{w.kind}: {w.message}" + (f" — {where}" if where else "")))
+            label = KIND_LABELS.get(w.kind, "")
+            lines.append((w.severity, f"{label} {w.kind}: {w.message}".strip() + (f" — {where}" if where else "")))
         if lines:
             out[r.document] = lines
     return out

@@ -280,6 +280,7 @@ def test_a_weak_document_is_named_on_stderr_and_its_panel_shows_the_report(tmp_p
     assert "w.txt" not in result.stdout.replace(str(out), "")
     page = (out / "graph.html").read_text(encoding="utf-8")
     assert doc["warnings"][0]["kind"] in page and "质量提示" in page  # the document panel's data and its heading
+    assert report.KIND_LABELS[doc["warnings"][0]["kind"]] in page  # in words a reader of the page knows
     lines = report.read_page_lines(out)
     assert list(lines) == ["w.txt"] and lines["w.txt"][0][0] == report.WARNING
     assert report.read_page_lines(tmp_path) == {}  # no report.json: the page shows none
