@@ -67,9 +67,10 @@ KIND_LABELS = {
 #   (004: 69 measures, 0 bare; 002: 25 measures, 4 bare 保障措施 → 16 %, not flagged.)
 UNASSIGNED_MIN = 3
 UNASSIGNED_SHARE = 0.25
-# - numbered lines outside every measure: a few are headings or notes; this many in the task
-#   parts of a document means items were lost.
-NUMBERED_LINES_MIN = 3
+# - numbered lines outside every measure: headings, contents lines and non-task parts aside, a numbered
+#   item with a sentence of its own is a lost measure (GOLD_SPEC: the lowest numbered item with text);
+#   the shipped five and dev have none even at 1, and a 2,000-character opening may lose just one.
+NUMBERED_LINES_MIN = 1
 ITEM_MIN_CHARS = 20  # a numbered line shorter than this is a heading ("(一)突出改革创新"), not an item
 # - a document that assigns its measures by clauses: at least this share assigned (001 assigns 2
 #   of 25 in prose and leaves the rest bare, as its gold does: that is not a gap)
@@ -262,7 +263,7 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
         key = re.sub(r"\s+", "", para.text)
         seen[key] = seen.get(key, 0) + 1
     non_task_kind: str | None = None  # the marker kind of the non-task part we are in (二、基本原则 …)
-    in_box = False  # a 专栏 box: programmes, not measures (GOLD_SPEC), up to the next numbered item
+    in_box = False  # a 专栏 box: programmes, not measures (GOLD_SPEC), up to the next measure or heading
     # Table rows are measures only where the document has no numbered ones (a task table as the whole
     # document); beside numbered measures a table (an annex, a list of targets) is not (GOLD_SPEC).
     rows = not parsed.measures
@@ -271,8 +272,9 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
         if _BOX.match(para.text):
             in_box = True
             continue
+        if para.start in measure_starts or para.start in headings:
+            in_box = False  # the box ends where the structure took up items again
         if marker:
-            in_box = False
             rest = para.text[len(marker[2]):]
             if non_task_kind == marker[0]:
                 non_task_kind = None  # a sibling heading ends the part
