@@ -199,10 +199,20 @@ def _name_like(name: str) -> bool:
 def _assignment_cue(measure: Measure, resolver: AgencyResolver) -> str | None:
     """The clause of a measure that reads like an assignment (an end bracket or a labelled role), if any."""
     text = measure.span.text
-    label = _ROLE_LABEL.search(text)
-    if label:
-        return text[label.start():].strip()
+    label = _role_label(text)
+    if label is not None:
+        return text[label:].strip()
     return _bracket_cue(text, resolver)
+
+
+def _role_label(line: str) -> int | None:
+    """Where a role label with a body after it starts ("责任单位:市知识产权局"); None without one
+    (an addressee line "各承办单位:" names no body after its colon)."""
+    for m in _ROLE_LABEL.finditer(line):
+        after = re.split(r"[;；。\n]", line[m.end():], maxsplit=1)[0]
+        if any(_name_like(n) and not VAGUE.match(n) for n in split_agency_list(after)):
+            return m.start()
+    return None
 
 
 def _bracket_cue(line: str, resolver: AgencyResolver) -> str | None:
@@ -212,9 +222,9 @@ def _bracket_cue(line: str, resolver: AgencyResolver) -> str | None:
     if not m:
         return None
     inner = m.group(1)
-    if _CUE_WORDS.search(inner):
-        return inner
     names = _clause_names(re.sub(r"^由", "", inner))
+    if _CUE_WORDS.search(inner):  # 负责/牵头 …, and some name in it ends like a body ("(企业参与)" is none)
+        return inner if any(_name_like(n) and not VAGUE.match(n) for n in names) else None
     first = re.sub(r"\s+", "", names[0]) if names else ""
     for k in range(len(first), 1, -1):  # the body's name ends where its verb starts: 市知识产权局|按照职责承担
         name = first[:k]
@@ -241,7 +251,7 @@ def _table_bodies(line: str, resolver: AgencyResolver) -> list[AgencyRef]:
 def _names_work(line: str, resolver: AgencyResolver, rows: bool = True) -> bool:
     """Does the line say who does the work: an end bracket with 负责/牵头, a role label, a column of bodies
     (table rows only with `rows`)?"""
-    return (_bracket_cue(line, resolver) is not None or bool(_ROLE_LABEL.search(line))
+    return (_bracket_cue(line, resolver) is not None or _role_label(line) is not None
             or (rows and bool(_table_bodies(line, resolver))))
 
 
@@ -385,8 +395,7 @@ def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list
         cue = _assignment_cue(measure, resolver)
         assignment = by_measure.get(measure.number)
         if assignment is None:
-            said = cue if cue is not None and any(not VAGUE.match(n) for n in _clause_names(cue)) else None
-            said = said or _prose_cue(measure, resolver)
+            said = cue or _prose_cue(measure, resolver)
             if said:
                 unread.append(_clause_evidence(text, measure, said))
             else:

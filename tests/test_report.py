@@ -386,3 +386,12 @@ def test_boxes_and_tables_beside_numbered_measures_are_not_lost_measures():
     # without numbered measures the same rows are the document's measures, lost
     alone = make_record([TITLE, "序号\t任务\t内容\t责任单位", "\t加强专利保护\t建立快速维权机制\t市知识产权局、市公安局"])
     assert warning(alone, report.UNNUMBERED_MEASURE_LINES).count == 1
+
+
+def test_brackets_and_labels_that_name_no_body_are_no_clauses():
+    lines = [TITLE, "各承办单位:", "现将有关事项通知如下。", "一、重点任务",
+             "(一)加强专利运用。推进专利转化,开展对接活动。(企业参与)"]
+    record = make_record(lines, {"1.1": "(一)加强"}, {}, TASK_SECTIONS)
+    assert kinds(record) == []
+    labelled = make_record([TITLE, "责任单位:市知识产权局、市科技局", "加强专利运用,开展对接活动。"])
+    assert warning(labelled, report.UNNUMBERED_MEASURE_LINES).evidence[0].line == 2
