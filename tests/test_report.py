@@ -393,5 +393,7 @@ def test_brackets_and_labels_that_name_no_body_are_no_clauses():
              "(一)加强专利运用。推进专利转化,开展对接活动。(企业参与)"]
     record = make_record(lines, {"1.1": "(一)加强"}, {}, TASK_SECTIONS)
     assert kinds(record) == []
+    notice = make_record([TITLE, "各项目承办单位:", "现将申报事项通知如下,请认真组织实施。"])  # no measures: all is read
+    assert kinds(notice) == []
     labelled = make_record([TITLE, "责任单位:市知识产权局、市科技局", "加强专利运用,开展对接活动。"])
     assert warning(labelled, report.UNNUMBERED_MEASURE_LINES).evidence[0].line == 2
