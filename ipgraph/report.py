@@ -36,13 +36,14 @@ NUMBERED_LINES_NOT_MEASURES = "numbered_lines_not_measures"
 MEASURE_IN_NON_TASK_PART = "measure_in_non_task_part"
 MEASURE_WITHOUT_ASSIGNMENT = "measure_without_assignment"
 UNKNOWN_BODY = "unknown_body"
+LEAD_MISMATCH = "lead_mismatch"
 UNEXPANDED_ABBREVIATION = "unexpanded_abbreviation"
 UNRESOLVED_PLACE = "unresolved_place"
 CITATION_WITHOUT_LEVEL = "citation_without_level"
 NO_JURISDICTION = "no_jurisdiction"
 REPORT_ERROR = "report_error"
 KINDS = (UNNUMBERED_MEASURE_LINES, NUMBERED_LINES_NOT_MEASURES, MEASURE_IN_NON_TASK_PART, MEASURE_WITHOUT_ASSIGNMENT,
-         UNKNOWN_BODY, UNEXPANDED_ABBREVIATION, UNRESOLVED_PLACE, CITATION_WITHOUT_LEVEL, NO_JURISDICTION,
+         UNKNOWN_BODY, LEAD_MISMATCH, UNEXPANDED_ABBREVIATION, UNRESOLVED_PLACE, CITATION_WITHOUT_LEVEL, NO_JURISDICTION,
          REPORT_ERROR)
 
 # What each kind means, for readers of the graph page (the kind itself stays the stable key).
@@ -52,6 +53,7 @@ KIND_LABELS = {
     MEASURE_IN_NON_TASK_PART: "非任务部分的措施",
     MEASURE_WITHOUT_ASSIGNMENT: "未读出责任单位的措施",
     UNKNOWN_BODY: "未识别的单位名称",
+    LEAD_MISMATCH: "牵头单位与条款不符",
     UNEXPANDED_ABBREVIATION: "未展开的简称",
     UNRESOLVED_PLACE: "未解析的地名前缀",
     CITATION_WITHOUT_LEVEL: "无层级的引用文件",
@@ -382,6 +384,24 @@ def _prose_cue(measure: Measure, resolver: AgencyResolver) -> str | None:
     return None
 
 
+def _lead_expected(clause: str) -> bool | None:
+    """Does the clause as printed give a lead (GOLD_SPEC rules)? None when it cannot be told.
+
+    牵头 / 牵头单位 and "X会同Y" give one; a role label without 牵头 gives none; "X负责" gives X, "X、Y负责"
+    (按职责分工) none — counting the bodies before 负责 only ("X负责,Y配合" has one).
+    """
+    compact = re.sub(r"\s+", "", clause)
+    if "牵头" in compact or "主责" in compact or "会同" in compact:
+        return True
+    if _ROLE_LABEL.search(compact):
+        return False
+    m = re.search(r"(?:按职责分工|按职责|分工|分别|共同|具体)*负责", compact)
+    if not m:
+        return None
+    names = [n for n in _clause_names(compact[:m.start()]) if _name_like(n) and not VAGUE.match(n)]
+    return len(names) == 1 if names else None
+
+
 def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list[QualityWarning]:
     parsed = record.parsed
     text = parsed.source.text
@@ -391,6 +411,7 @@ def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list
     assigned_sections = {m.section for m in parsed.measures if m.number in by_measure}
     unknown: list[Evidence] = []
     unknown_names: list[str] = []
+    mismatched: list[Evidence] = []
     for measure in parsed.measures:
         cue = _assignment_cue(measure, resolver)
         assignment = by_measure.get(measure.number)
@@ -405,6 +426,9 @@ def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list
         evidence = assignment.evidence.text
         clause = cue if cue is not None else (evidence if not re.search(r"[。:：]", evidence) else "")
         refs = assignment.responsible + assignment.lead
+        expected = _lead_expected(cue) if cue is not None else None
+        if expected is not None and expected != bool(assignment.lead):
+            mismatched.append(_clause_evidence(text, measure, cue or ""))
         for name in _clause_names(clause):
             if VAGUE.match(name) or _covered(name, refs) or not _name_like(name):
                 continue
@@ -436,6 +460,12 @@ def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list
             f"{len(unknown_names)} name(s) in assignment clauses were not recognised as bodies: "
             + "、".join(f"“{n}”" for n in unknown_names[:6]),
             len(unknown_names), tuple(unknown[:MAX_EVIDENCE])))
+    if mismatched:
+        out.append(QualityWarning(
+            LEAD_MISMATCH,
+            f"{len(mismatched)} measure(s) where the clause and the lead read from it disagree: 牵头/会同/one body "
+            f"with 负责 gives a lead, several bodies with 负责 or a 责任单位 list gives none",
+            len(mismatched), tuple(mismatched[:MAX_EVIDENCE])))
     return out
 
 

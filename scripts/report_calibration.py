@@ -34,8 +34,8 @@ WEAK_BELOW = 0.9
 # Which warnings explain which weak metric. Measures missed or wrongly taken also take their
 # bodies with them, so structural kinds explain lead/responsible too.
 STRUCTURE = {report.UNNUMBERED_MEASURE_LINES, report.NUMBERED_LINES_NOT_MEASURES, report.MEASURE_IN_NON_TASK_PART}
-BODIES = {report.MEASURE_WITHOUT_ASSIGNMENT, report.UNKNOWN_BODY, report.UNEXPANDED_ABBREVIATION,
-          report.UNRESOLVED_PLACE}
+BODIES = {report.MEASURE_WITHOUT_ASSIGNMENT, report.UNKNOWN_BODY, report.LEAD_MISMATCH,
+          report.UNEXPANDED_ABBREVIATION, report.UNRESOLVED_PLACE}
 REASONS = {"measures": STRUCTURE, "lead": STRUCTURE | BODIES, "responsible": STRUCTURE | BODIES}
 EMPTY = {"f1": 1.0, "tp": 0, "fp": 0, "fn": 0}  # score.py leaves out a metric with nothing to count
 

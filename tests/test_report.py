@@ -334,7 +334,9 @@ def test_calibration_skips_cleanly_without_the_shared_folder(tmp_path):
 def test_cues_that_only_look_like_findings_stay_quiet():
     # words of a clause that are no name (列第一位的为牵头单位) are not unknown bodies
     first = TASKS[:2] + ["(一)加强专利保护。建立快速维权机制,开展执法检查。(市知识产权局、市公安局负责,列第一位的为牵头单位)"]
-    assert kinds(make_record(first, {"1.1": "(一)加强"}, {"1.1": "市知识产权局、市公安局"}, TASK_SECTIONS)) == []
+    listed = make_record(first, {"1.1": "(一)加强"}, {"1.1": "市知识产权局、市公安局"}, TASK_SECTIONS)
+    listed.assignments[0].lead = listed.assignments[0].responsible[:1]  # the first listed leads
+    assert kinds(listed) == []
     # a body named inside a description is no assignment: 建立由X负责的机制
     described = TASKS[:2] + ["(一)完善工作机制。建立由市知识产权局负责的协调机制,定期会商。"]
     assert kinds(make_record(described, {"1.1": "(一)完善"}, {}, TASK_SECTIONS)) == []
@@ -397,3 +399,22 @@ def test_brackets_and_labels_that_name_no_body_are_no_clauses():
     assert kinds(notice) == []
     labelled = make_record([TITLE, "责任单位:市知识产权局、市科技局", "加强专利运用,开展对接活动。"])
     assert warning(labelled, report.UNNUMBERED_MEASURE_LINES).evidence[0].line == 2
+
+
+def test_a_lead_the_clause_does_not_give_or_a_lead_it_gives_not_read_is_a_mismatch():
+    lines = TASKS[:2] + ["(一)加强专利保护。建立快速维权机制。(市知识产权局、市公安局按职责分工负责)",
+                         "(二)加强专利运用。推进专利转化。(市科技局牵头,市财政局配合)",
+                         "(三)加强人才培养。开展专题培训。(市人社局负责,各区政府配合)"]
+    measures = {"1.1": "(一)加强", "1.2": "(二)加强", "1.3": "(三)加强"}
+    resolver = AgencyResolver("天津市", "municipal")
+    record = make_record(lines, measures, {"1.1": "市知识产权局、市公安局", "1.2": "市科技局、市财政局",
+                                           "1.3": "市人社局、各区政府"}, TASK_SECTIONS)
+    # as the rules read them: 1.1 no lead, 1.2 市科技局, 1.3 市人社局 (one body before 负责)
+    right = {"1.1": [], "1.2": resolver.resolve_list("市科技局"), "1.3": resolver.resolve_list("市人社局")}
+    for assignment in record.assignments:
+        assignment.lead = right[assignment.measure]
+    assert report.LEAD_MISMATCH not in kinds(record)
+    record.assignments[0].lead = resolver.resolve_list("市知识产权局")  # a lead where the clause shares the work
+    record.assignments[1].lead = []  # 牵头 not read
+    found = warning(record, report.LEAD_MISMATCH)
+    assert found.count == 2 and [e.line for e in found.evidence] == [3, 4]
