@@ -132,7 +132,10 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int) -
     click.echo(f"wrote {written['turtle']}")
     from ipgraph.report import build_report, format_table
 
-    table = format_table(build_report(result.records), report_path=written.get("report"))
+    import shutil
+
+    width = max(80, min(160, shutil.get_terminal_size((120, 24)).columns))  # one screen wide
+    table = format_table(build_report(result.records), width=width, report_path=written.get("report"))
     if table:  # only when some document needs a look; stdout keeps the counts
         click.echo(table, err=True, nl=False)
     if result.skipped:
