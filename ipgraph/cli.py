@@ -130,9 +130,9 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int) -
     for key in ("documents", "measures", "agencies", "programmes", "directives", "targets", "triples"):
         click.echo(f"{key:11s} {summary[key]}")
     click.echo(f"wrote {written['turtle']}")
-    from ipgraph.report import build_report, format_table
-
     import shutil
+
+    from ipgraph.report import build_report, format_table
 
     width = max(80, min(160, shutil.get_terminal_size((120, 24)).columns))  # one screen wide
     table = format_table(build_report(result.records), width=width, report_path=written.get("report"))

@@ -547,7 +547,36 @@ def _document_checks(record: DocumentRecord) -> list[QualityWarning]:
 
 
 def check_document(record: DocumentRecord) -> DocumentReport:
-    """The quality report of one document."""
+    """The quality report of one document.
+
+    A document in traditional characters is checked in its matching (simplified) form, as the
+    extractors read it; evidence and names are then given back as the document writes them.
+    """
+    import copy
+    import dataclasses
+
+    from ipgraph.read import matching_form, restore_verbatim
+
+    verbatim = record.parsed.source.text
+    matched = matching_form(verbatim)
+    if matched == verbatim:
+        return _check(record)
+    simple = copy.deepcopy(record)
+    simple.parsed.source = dataclasses.replace(simple.parsed.source, text=matched)
+    restore_verbatim(simple, matched, verbatim)  # every span quoting the text as written now quotes the matching form
+    found = _check(simple)
+    back = {ord(m): v for m, v in zip(matched, verbatim, strict=True) if m != v}  # the document's own characters
+
+    def as_written(w: QualityWarning) -> QualityWarning:
+        return dataclasses.replace(w, message=w.message.translate(back), evidence=tuple(
+            dataclasses.replace(e, text=e.text.translate(back)) for e in w.evidence))
+
+    found.warnings = [as_written(w) for w in found.warnings]
+    found.title = record.parsed.meta.title
+    return found
+
+
+def _check(record: DocumentRecord) -> DocumentReport:
     parsed = record.parsed
     resolver = AgencyResolver(parsed.meta.jurisdiction, parsed.meta.level)
     warnings = (_lines_outside_measures(record, resolver) + _measures_in_non_task_parts(record)

@@ -418,3 +418,26 @@ def test_a_lead_the_clause_does_not_give_or_a_lead_it_gives_not_read_is_a_mismat
     record.assignments[1].lead = []  # 牵头 not read
     found = warning(record, report.LEAD_MISMATCH)
     assert found.count == 2 and [e.line for e in found.evidence] == [3, 4]
+
+
+def test_a_document_in_traditional_characters_is_checked_as_read_and_quoted_as_written(tmp_path, corpus_dir):
+    import opencc
+
+    from ipgraph.pipeline import build_graph
+
+    to_traditional = opencc.OpenCC("s2t")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "plan.txt").write_text(to_traditional.convert((corpus_dir / "004_fd40c90dbaa4972a.txt")
+                                                         .read_text(encoding="utf-8")), encoding="utf-8")
+    (docs / "weak.txt").write_text(to_traditional.convert("\n".join([
+        "天津市示例知识产权工作方案", "为推进知识产权工作,制定本方案。", "一、重点任务",
+        "(一)加强立法顶层设计。系统梳理相关法律法规,适时提出立法建议。(全国打击侵权假冒工作领导小组各成员单位按职责分工分别负责)",
+        "(二)加强专利保护。建立快速维权机制,开展执法检查。(市知识产权局负责)"])) + "\n", encoding="utf-8")
+    reports = {r.document: r for r in report.build_report(build_graph([docs]).records)}
+    assert reports["plan.txt"].warnings == []  # read in simplified form, as the extractors read it
+    weak = reports["weak.txt"]
+    if not weak.flagged:
+        pytest.skip("today's extractor reads this clause: nothing to report")
+    quoted = weak.warnings[0].evidence[0].text
+    assert "負責" in quoted and "负责" not in quoted  # as the document writes it
