@@ -170,8 +170,25 @@ def _clause_evidence(text: str, measure: Measure, clause: str) -> Evidence:
     return Evidence(head.line, measure.span.start, measure.span.end, f"{head.text.rstrip('…')}… {shown}")
 
 
-def _inside(pos: int, spans: Iterable[Span]) -> bool:
-    return any(s.start <= pos < s.end for s in spans)
+class _Cover:
+    """Is an offset inside one of these spans? A binary search over their merged extents (a long document
+    has thousands of measures and paragraphs)."""
+
+    def __init__(self, spans: Iterable[Span]) -> None:
+        merged: list[list[int]] = []
+        for start, end in sorted((s.start, s.end) for s in spans if s.end > s.start):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self.starts = [a for a, _ in merged]
+        self.ends = [b for _, b in merged]
+
+    def __contains__(self, pos: int) -> bool:
+        import bisect
+
+        i = bisect.bisect_right(self.starts, pos) - 1
+        return i >= 0 and pos < self.ends[i]
 
 
 def _clause_names(clause: str) -> list[str]:
@@ -260,12 +277,12 @@ def _names_work(line: str, resolver: AgencyResolver, rows: bool = True) -> bool:
 def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) -> list[QualityWarning]:
     parsed = record.parsed
     text = parsed.source.text
-    measure_spans = [m.span for m in parsed.measures]
+    measure_spans = _Cover(m.span for m in parsed.measures)
     measure_starts = {m.span.start for m in parsed.measures}
     # where each measure's text ends, trailing punctuation and spaces aside (its own clause stands there)
     measure_ends = {m.span.start + len(m.span.text.rstrip(" \u3000\n。.;；")) for m in parsed.measures}
     measure_ends |= {m.span.end for m in parsed.measures}
-    skip = list(parsed.background) + [span for table in parsed.tables for span in table]
+    skip = _Cover(list(parsed.background) + [span for table in parsed.tables for span in table])
     headings = {section.span.start for section in parsed.sections}
     # without any measure there is no body start to trust (it is the end of the text): read it all
     begin = parsed.body_start if parsed.measures else 0
@@ -295,9 +312,9 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
             if non_task_kind is None and (_non_task_heading(rest) or NON_TASK_TITLE.match(re.sub(r"\s+", "", rest))):
                 non_task_kind = marker[0]
                 continue
-        if para.start < begin or in_box or _inside(para.start, skip):
+        if para.start < begin or in_box or para.start in skip:
             continue
-        if _inside(para.start, measure_spans):
+        if para.start in measure_spans:
             # a numbered item inside another measure's text, or an item's own assignment clause before
             # the measure ends: several items read as one
             if marker and para.start not in measure_starts and _has_body(para.text[len(marker[2]):]):
