@@ -14,12 +14,17 @@ Parts that describe the past (发展现状 …) hold achievements, not targets.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from dataclasses import dataclass
 
 from ipgraph.model import ParsedDocument, Span, Target
 from ipgraph.textutil import inside
 
 UNIT = (r"(?:亿元|万元|千元|元|个百分点|百分点|%|％|平方米|万平方米|人次|件次|项次|家|个|项|件|人|名|期|单|所|次|篇|部|座|条|户|分|倍|场|批|套|种|门)")
 NUM = r"(?P<num>\d+(?:\.\d+)?)(?:\s*[-—~～至]\s*(?P<num2>\d+(?:\.\d+)?))?"
+# A pattern that starts with a number starts only where a run of digits starts: tried at every
+# digit of a long run, \d+ would rescan the rest of the run each time (quadratic on "1111…").
+NUM_START = r"(?<![\d.])" + NUM
 _BEFORE = {
     "达到": ">=", "力争达到": ">=", "提高到": ">=", "提升到": ">=", "增加到": ">=", "增长到": ">=", "达": ">=",
     "超过": ">", "突破": ">", "高于": ">", "多于": ">",
@@ -32,12 +37,12 @@ _VERBS = ("新培育", "培育", "新增", "建设", "建成", "引进", "打造
 CMP_BEFORE = re.compile(
     r"(?P<cmp>" + "|".join(sorted(map(re.escape, _BEFORE), key=len, reverse=True)) + r")\s*" + NUM + r"\s*(?P<unit>" + UNIT + r")\s*(?P<post>以上|左右|以下|以内)?"
 )
-CMP_AFTER = re.compile(NUM + r"\s*(?P<unit>" + UNIT + r")(?P<post>以上|左右|以下|以内|上下)")
+CMP_AFTER = re.compile(NUM_START + r"\s*(?P<unit>" + UNIT + r")(?P<post>以上|左右|以下|以内|上下)")
 VERB_COUNT = re.compile(
     r"(?P<verb>" + "|".join(sorted(_VERBS, key=len, reverse=True)) + r")(?:了)?\s*" + NUM + r"\s*(?P<unit>(?:家|个|项|名|人|期|单|所|件|批|座))(?=[\u4e00-\u9fff“])"
 )
 LIST_COUNT = re.compile(r"[、,，]\s*" + NUM + r"\s*(?P<unit>(?:家|个|项|名|人|期|单|所|件))(?=[\u4e00-\u9fff“])")
-END_COUNT = re.compile(NUM + r"\s*(?P<unit>项|个|家|件|名|人|期|单|所|批|座)(?=[,，。;；、]|$)")
+END_COUNT = re.compile(NUM_START + r"\s*(?P<unit>项|个|家|件|名|人|期|单|所|批|座)(?=[,，。;；、]|$)")
 _OBJECT = re.compile(r"(?:[^,，。;；、:：()（）\d]|、(?!\d))(?:[^,，。;；:：()（）]|、(?!\d)){1,29}")
 YEAR = re.compile(r"(?:到|至|截至|截止到|力争到|预计到)?\s*(?P<year>20[2-9]\d)\s*年(?:底|末)?")
 _CLAUSE_BOUNDARY = re.compile(r"[,，;；:：。!！?？()（）]")
@@ -61,34 +66,67 @@ def _value(m: re.Match[str]) -> float:
     return float(m.group("num"))
 
 
-def _year(sentence: str, upto: int) -> int | None:
-    years = [int(y.group("year")) for y in YEAR.finditer(sentence[:upto]) if y.group(0).startswith(("到", "至", "截", "力", "预"))]
-    if years:
-        return years[-1]
-    after = re.match(r"^[^,，。;；]*?(?:到|至)(20[2-9]\d)年", sentence[upto:])
+# How far an indicator or a trailing year is looked for around a number. Indicators are short
+# noun phrases; a bounded window keeps the work per number constant, so a sentence with
+# thousands of numbers is read in linear time (the unbounded left context was quadratic).
+_REACH = 80
+_YEAR_AFTER = re.compile(r"[^,，。;；]{0,%d}?(?:到|至)(20[2-9]\d)年" % _REACH)
+_POST = re.compile(r"以上|左右|以下|以内")
+_LIST_POST = re.compile(r"以上|左右")
+_BRACKET_TAIL = re.compile(r"[(（][^()（）]*$")
+_SENTENCE_BOUNDARY = re.compile(r"[,，;；:：。!！?？]")
+_TARGET_YEAR_PREFIX = ("到", "至", "截", "力", "预")
+
+
+@dataclass
+class _Sentence:
+    """A compacted sentence with what every number in it looks up, computed once."""
+
+    text: str
+    years: list[tuple[int, int]]  # (end offset, year) of "到2025年"-like phrases
+    clauses: list[int]  # offsets just after each clause boundary (,;:。() …)
+    commas: list[int]  # offsets just after each boundary other than brackets
+
+    @classmethod
+    def of(cls, text: str) -> _Sentence:
+        years = [(y.end(), int(y.group("year"))) for y in YEAR.finditer(text) if y.group(0).startswith(_TARGET_YEAR_PREFIX)]
+        return cls(text, years, [b.end() for b in _CLAUSE_BOUNDARY.finditer(text)],
+                   [b.end() for b in _SENTENCE_BOUNDARY.finditer(text)])
+
+    def left(self, bounds: list[int], upto: int) -> str:
+        """The text from the last boundary before `upto` (at most _REACH characters) to `upto`."""
+        i = bisect_right(bounds, upto) - 1
+        start = bounds[i] if i >= 0 else 0
+        return self.text[max(start, upto - _REACH):upto]
+
+
+def _year(sentence: _Sentence, upto: int) -> int | None:
+    i = bisect_right(sentence.years, (upto, 10_000)) - 1
+    if i >= 0:
+        return sentence.years[i][1]
+    after = _YEAR_AFTER.match(sentence.text, upto)
     return int(after.group(1)) if after else None
 
 
 _ITEM_MARK = re.compile(r"^(?:\d{1,3}[.．、]|[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、)")
 
 
-def _indicator_before(sentence: str, upto: int) -> str:
-    left = _CLAUSE_BOUNDARY.split(sentence[:upto])[-1]
+def _indicator_before(sentence: _Sentence, upto: int) -> str:
+    left = sentence.left(sentence.clauses, upto)
     left = _ITEM_MARK.sub("", left)
     left = _LEAD_NOISE.sub("", left)
     return left.strip("“”\"")
 
 
-def _indicator_around_bracket(sentence: str, upto: int) -> str:
+def _indicator_around_bracket(sentence: _Sentence, upto: int) -> str:
     """"每年筛选一批(不低于20家)": the clause before the bracket names what is counted."""
-    left = re.split(r"[,，;；:：。!！?？]", sentence[:upto])[-1]
-    left = re.sub(r"[(（][^()（）]*$", "", left)
+    left = _BRACKET_TAIL.sub("", sentence.left(sentence.commas, upto))
     return _LEAD_NOISE.sub("", _ITEM_MARK.sub("", left)).strip("“”\"")
 
 
-def _object_after(sentence: str, start: int) -> str:
+def _object_after(sentence: _Sentence, start: int) -> str:
     """The thing counted after "N家": up to the clause end; 、 joins words unless a new count follows."""
-    m = _OBJECT.match(sentence[start:])
+    m = _OBJECT.match(sentence.text, start)
     return re.sub(r"^(以上|左右|以下|以内)", "", m.group(0)) if m else ""
 
 
@@ -105,21 +143,27 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
     out: list[Target] = []
     for s_start, s_end in _sentences(text, start, end):
         # match on the sentence without spaces and line breaks; map offsets back for the evidence
-        sentence, index = _compact(text[s_start:s_end])
-        if not sentence:
+        compact, index = _compact(text[s_start:s_end])
+        if not compact:
             continue
-        taken: list[tuple[int, int]] = []
+        sentence = _Sentence.of(compact)
+        # characters already read as part of a target: one flag each, so the overlap test
+        # costs the match's length, not the number of targets found so far
+        taken = bytearray(len(compact))
+        first_taken = [len(compact)]
 
-        def add(m: re.Match[str], comparator: str, indicator: str, *, sentence: str = sentence,
-                taken: list[tuple[int, int]] = taken, s_start: int = s_start, index: list[int] = index) -> None:
-            if any(a < m.end() and m.start() < b for a, b in taken):
+        def add(m: re.Match[str], comparator: str, indicator: str, *, sentence: _Sentence = sentence,
+                taken: bytearray = taken, first_taken: list[int] = first_taken, s_start: int = s_start,
+                index: list[int] = index) -> None:
+            if any(taken[m.start():m.end()]):
                 return
-            if sentence[m.end():m.end() + 1] == "的":
+            if sentence.text[m.end():m.end() + 1] == "的":
                 return  # "3%以内的…": a condition, not a target
             indicator = indicator.strip("“”\"(（")
             if len(indicator) < 2:
                 return
-            taken.append((m.start(), m.end()))
+            taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+            first_taken[0] = min(first_taken[0], m.start())
             first = max(0, m.start() - len(indicator) - 2)
             span_start = s_start + index[first]
             span_end = s_start + index[m.end() - 1] + 1
@@ -127,7 +171,7 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
                               year=_year(sentence, m.start()) or year_hint, comparator=comparator,
                               span=Span(span_start, span_end, text[span_start:span_end])))
 
-        for m in CMP_BEFORE.finditer(sentence):
+        for m in CMP_BEFORE.finditer(compact):
             comparator = _AFTER.get(m.group("post") or "", _BEFORE[m.group("cmp")])
             indicator = _indicator_before(sentence, m.start())
             obj = _object_after(sentence, m.end())
@@ -136,18 +180,18 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
             if len(indicator) < 2:
                 indicator = _indicator_around_bracket(sentence, m.start())
             add(m, comparator, indicator)
-        for m in VERB_COUNT.finditer(sentence):
-            post = re.match(r"^(以上|左右|以下|以内)", sentence[m.end("unit"):])
-            comparator = _AFTER[post.group(1)] if post else (">=" if m.group("num2") else "=")
+        for m in VERB_COUNT.finditer(compact):
+            post = _POST.match(compact, m.end("unit"))
+            comparator = _AFTER[post.group(0)] if post else (">=" if m.group("num2") else "=")
             add(m, comparator, m.group("verb") + _object_after(sentence, m.end("unit")))
-        for m in CMP_AFTER.finditer(sentence):
+        for m in CMP_AFTER.finditer(compact):
             add(m, _AFTER[m.group("post")], _indicator_before(sentence, m.start()))
-        for m in LIST_COUNT.finditer(sentence):
-            if taken and min(a for a, _ in taken) < m.start():
+        for m in LIST_COUNT.finditer(compact):
+            if first_taken[0] < m.start():
                 obj = _object_after(sentence, m.end("unit"))
-                post = re.match(r"^(以上|左右)", sentence[m.end("unit"):])
-                add(m, _AFTER[post.group(1)] if post else out[-1].comparator if out else "=", obj)
-        for m in END_COUNT.finditer(sentence):
+                post = _LIST_POST.match(compact, m.end("unit"))
+                add(m, _AFTER[post.group(0)] if post else out[-1].comparator if out else "=", obj)
+        for m in END_COUNT.finditer(compact):
             # "开展产业规划类专利导航6项": a planned count closing its clause
             add(m, ">=" if m.group("num2") else "=", _indicator_before(sentence, m.start()))
     return out
@@ -196,9 +240,12 @@ def extract_targets(parsed: ParsedDocument) -> list[Target]:
     for target in targets:
         unique.setdefault((target.span.start, target.span.end, target.value), target)
     result = sorted(unique.values(), key=lambda t: (t.span.start, t.span.end))
+    # measures are the lowest numbered items and do not nest: the one starting last before a
+    # target is the only one that can hold it
+    spans = sorted((m.span.start, m.span.end, i) for i, m in enumerate(parsed.measures))
+    starts = [start for start, _, _ in spans]
     for target in result:
-        for measure in parsed.measures:
-            if measure.span.start <= target.span.start < measure.span.end:
-                target.measure = measure.number
-                break
+        i = bisect_right(starts, target.span.start) - 1
+        if i >= 0 and target.span.start < spans[i][1]:
+            target.measure = parsed.measures[spans[i][2]].number
     return result
