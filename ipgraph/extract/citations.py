@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 
 from ipgraph.model import Citation, ParsedDocument, Span
 from ipgraph.structure import level_of_place, place_of
@@ -103,15 +105,22 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
     own = {compare_form(t) for t in (meta.title, meta.notice_title) if t}
     own_keys = {directive_key(t, None) for t in (meta.title, meta.notice_title) if t}
     background = background or []
+    titles = list(TITLE.finditer(text))
+    title_ends = [t.end() for t in titles]
     aliases: dict[str, str] = {}  # 纲要 → 天津市知识产权战略纲要
     for m in _BACK_REF.finditer(text):
-        before = list(TITLE.finditer(text, 0, m.start()))
-        if before:
-            aliases[compare_form(m.group(1))] = _clean_title(before[-1].group(1))
+        # the last title that closes before the back-reference (found by bisection: one scan of
+        # the text for all titles, not one per back-reference)
+        i = bisect_right(title_ends, m.start()) - 1
+        while i >= 0 and titles[i].start() >= m.start():
+            i -= 1
+        if i >= 0:
+            aliases[compare_form(m.group(1))] = _clean_title(titles[i].group(1))
     found: dict[str, Citation] = {}
+    by_number: dict[str, Citation] = {}
     taken: list[tuple[int, int]] = []  # number spans already attached to a title
 
-    for m in TITLE.finditer(text):
+    for m in titles:
         raw = m.group(1)
         title = _clean_title(raw)
         if re.match(r"^\s*以下简称", text[max(0, m.start() - 6):m.start()][-6:] + "") or text[max(0, m.start() - 4):m.start()].endswith("以下简称"):
@@ -135,15 +144,16 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
         sentence = _sentence(text, m.start(), m.end())
         key = directive_key(title, number)
         inner = WRAPPER.match(title)
-        _merge(found, Citation(
+        _merge(found, by_number, Citation(
             # the policy's own title: 关于印发〈X〉的通知 is X (the printed form stays in surfaces)
             title=inner.group("inner") if inner else title, doc_number=number, kind=kind,
             level=citation_level(title, number, kind, meta.level), issuer=_issuer_of(title),
             span=sentence, key=key, surfaces=[title]))
 
+    brackets = _Brackets.of(text)
     for pattern in (DOC_NUMBER, STANDARD):
         for m in pattern.finditer(text):
-            if any(a <= m.start() < b for a, b in taken) or _inside_title(text, m.start()):
+            if any(a <= m.start() < b for a, b in taken) or brackets.inside_title(m.start()):
                 continue
             number = _LEADING_WORDS.sub("", re.sub(r"\s+", "", m.group("num")))
             if meta.doc_number and compare_form(number) == compare_form(meta.doc_number):
@@ -151,33 +161,37 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
             if m.start() < parsed.body_start and pattern is DOC_NUMBER:
                 continue  # the header's own number
             key = directive_key(None, number)
-            if any(c.doc_number and compare_form(c.doc_number) == key for c in found.values()):
+            if key in by_number:
                 continue
-            _merge(found, Citation(title=None, doc_number=number, kind="cites",
+            _merge(found, by_number, Citation(title=None, doc_number=number, kind="cites",
                                    level=citation_level(None, number, "cites", meta.level), issuer=None,
                                    span=_sentence(text, m.start(), m.end()), key=key, surfaces=[number]))
     return sorted(found.values(), key=lambda c: c.span.start)
 
 
-def _merge(found: dict[str, Citation], citation: Citation) -> None:
+def _merge(found: dict[str, Citation], by_number: dict[str, Citation], citation: Citation) -> None:
+    """Add a citation, or fold it into the one with its key or its 文号 (by_number: the found
+    citations by the compare form of their 文号, kept up to date here, so each lookup is one step)."""
     key = citation.key
     if key in found:
         known = found[key]
-        known.doc_number = known.doc_number or citation.doc_number
-        if citation.kind == "cites" and known.kind == "drafts":
-            pass  # first use decides: an instrument ordered drafted stays a draft
+        if citation.doc_number and not known.doc_number:
+            known.doc_number = citation.doc_number
+            by_number.setdefault(compare_form(known.doc_number), known)
+        # first use decides the kind: an instrument ordered drafted stays a draft
         for surface in citation.surfaces:
             if surface not in known.surfaces:
                 known.surfaces.append(surface)
         return
     # a number already known under another title: the same directive
     if citation.doc_number:
-        for known in found.values():
-            if known.doc_number and compare_form(known.doc_number) == compare_form(citation.doc_number):
-                for surface in citation.surfaces:
-                    if surface not in known.surfaces:
-                        known.surfaces.append(surface)
-                return
+        known_by_number = by_number.get(compare_form(citation.doc_number))
+        if known_by_number is not None:
+            for surface in citation.surfaces:
+                if surface not in known_by_number.surfaces:
+                    known_by_number.surfaces.append(surface)
+            return
+        by_number[compare_form(citation.doc_number)] = citation
     found[key] = citation
 
 
@@ -192,9 +206,25 @@ def _is_draft(text: str, start: int) -> bool:
     return bool(DRAFT_VERB.search(clause))
 
 
-def _inside_title(text: str, pos: int) -> bool:
-    open_ = text.rfind("《", 0, pos)
-    return open_ != -1 and text.find("》", open_) > pos and text.rfind("》", 0, pos) < open_
+@dataclass
+class _Brackets:
+    """Offsets of every 《 and 》, to tell in O(log n) whether a position stands inside a title."""
+
+    opens: list[int]
+    closes: list[int]
+
+    @classmethod
+    def of(cls, text: str) -> _Brackets:
+        return cls([i for i, ch in enumerate(text) if ch == "《"], [i for i, ch in enumerate(text) if ch == "》"])
+
+    def inside_title(self, pos: int) -> bool:
+        """Is there a 《 before pos that no 》 closes before pos, and a 》 after it?"""
+        i = bisect_left(self.opens, pos) - 1
+        if i < 0:
+            return False
+        open_ = self.opens[i]
+        j = bisect_right(self.closes, open_)  # the first 》 after that 《
+        return j < len(self.closes) and self.closes[j] > pos
 
 
 def _sentence(text: str, start: int, end: int) -> Span:

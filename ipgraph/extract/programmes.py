@@ -12,6 +12,8 @@ Discovered programmes are marked ipg:discovered true, so the scheme grows with t
 from __future__ import annotations
 
 import re
+import sys
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -140,6 +142,36 @@ def _quoted_core(name: str) -> str:
     return m.group(1) if m else name
 
 
+# The longest name a mention can have (a 专栏 title is at most 40 characters): containment
+# between mentions is looked up among the spans that start at most this far before, so the
+# work per mention is bounded instead of growing with the number of mentions.
+_LONGEST_NAME = 64
+
+
+@dataclass
+class _SpanIndex:
+    """Spans (start, end) sorted by start, for "is this span inside / around another" lookups."""
+
+    spans: list[tuple[int, int]]
+
+    @classmethod
+    def of(cls, spans: list[tuple[int, int]]) -> _SpanIndex:
+        return cls(sorted(spans))
+
+    def _near(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """Spans starting in [lo, hi]."""
+        return self.spans[bisect_left(self.spans, (lo, -1)):bisect_right(self.spans, (hi, sys.maxsize))]
+
+    def around(self, start: int, end: int, *, longer: bool = False) -> bool:
+        """Does a span hold [start, end) (and, with longer, is it longer)?"""
+        return any(a <= start and end <= b and (not longer or b - a > end - start)
+                   for a, b in self._near(start - _LONGEST_NAME, start))
+
+    def within(self, start: int, end: int) -> bool:
+        """Does a span stand inside [start, end)?"""
+        return any(b <= end for _, b in self._near(start, end))
+
+
 def extract_programmes(measures: list[Measure], full_text: str) -> list[ProgrammeMention]:
     """Programme mentions per measure (rule programme.match.v1 / programme.discover.v1).
 
@@ -154,6 +186,7 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
         text = measure.span.text
         base = measure.span.start
         known = match_known(text)
+        known_spans = _SpanIndex.of([(a, b) for _, a, b in known])
         strong: list[tuple[str, int, int]] = []
         for name, start, end, is_strong in discover(text):
             key = normalise(name)[0]
@@ -161,32 +194,33 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
                 continue  # a known programme: matched by the scheme
             if is_strong or key in box_keys:
                 strong.append((name, start, end))
-            elif not any(start <= a and b <= end for _, a, b in known) and \
-                    not any(a <= start and end <= b for _, a, b in known):
+            elif not known_spans.within(start, end) and not known_spans.around(start, end):
                 strong.append((name, start, end))
         for m in _SEE_BOX.finditer(text):
             title = boxes.get(m.group("n"))
             if not title:
                 continue
-            # the name usually stands right before "(见专栏N)"
-            where = text.rfind(title, 0, m.start())
+            # the name usually stands right before "(见专栏N)", in the same sentence
+            where = text.rfind(title, max(0, m.start() - _LONGEST_NAME - len(title)), m.start())
             start = where if where != -1 else m.start()
             end = where + len(title) if where != -1 else m.end()
             canonical = known_keys.get(normalise(title)[0])
             strong.append((canonical or title, start, end))
+        strong_spans = _SpanIndex.of([(a, b) for _, a, b in strong])
         seen: dict[str, ProgrammeMention] = {}
         for canonical, start, end in known:
-            if any(a <= start and end <= b and (b - a) > (end - start) for _, a, b in strong):
+            if canonical in seen or strong_spans.around(start, end, longer=True):
                 continue
             a, b = sentence_around(text, start, end)
-            seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end],
-                                                        Span(base + a, base + b, text[a:b]), measure.number))
+            seen[canonical] = ProgrammeMention(canonical, text[start:end], Span(base + a, base + b, text[a:b]), measure.number)
         for name, start, end in strong:
             key = normalise(name)[0]
             canonical = known_keys.get(key, name)
+            if canonical in seen:
+                continue
             a, b = sentence_around(text, start, end)
-            seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end], Span(base + a, base + b, text[a:b]),
-                                                        measure.number, discovered=key not in known_keys))
+            seen[canonical] = ProgrammeMention(canonical, text[start:end], Span(base + a, base + b, text[a:b]),
+                                               measure.number, discovered=key not in known_keys)
         mentions.extend(seen.values())
     return mentions
 

@@ -70,7 +70,7 @@ def _value(m: re.Match[str]) -> float:
 # noun phrases; a bounded window keeps the work per number constant, so a sentence with
 # thousands of numbers is read in linear time (the unbounded left context was quadratic).
 _REACH = 80
-_YEAR_AFTER = re.compile(r"[^,，。;；]{0,%d}?(?:到|至)(20[2-9]\d)年" % _REACH)
+_YEAR_AFTER = re.compile(r"[^,，。;；]{0," + str(_REACH) + r"}?(?:到|至)(20[2-9]\d)年")
 _POST = re.compile(r"以上|左右|以下|以内")
 _LIST_POST = re.compile(r"以上|左右")
 _BRACKET_TAIL = re.compile(r"[(（][^()（）]*$")
