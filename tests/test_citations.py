@@ -54,3 +54,37 @@ def test_levels():
     assert citation_level(None, "鄂政发〔2021〕3号", "cites", "municipal") == "provincial"
     assert citation_level("产业知识产权联盟服务管理办法", None, "drafts", "municipal") == "municipal"
     assert citation_level("知识产权强国建设纲要(2021-2035年)", None, "cites", "municipal") == "national"
+
+
+def test_revising_an_instrument_cites_it_making_one_drafts_it():
+    found = cite("某市工作要点\n\n一、重点任务\n1.完善制度。推进修订《某市专利条例》《某市商标办法》,推进制定《某市代理办法》。"
+                 "完成《某市复议规程》修改。制定发布《某市许可指引》。\n")
+    assert {t: c.kind for t, c in found.items()} == {
+        "某市专利条例": "cites", "某市商标办法": "cites", "某市代理办法": "drafts", "某市复议规程": "cites",
+        "某市许可指引": "drafts"}
+
+
+def test_level_from_the_body_written_before_the_title():
+    found = cite("青禾区工作方案\n\n为落实中共中央办公厅、国务院办公厅印发的《关于加强保护的意见》及省委、省政府"
+                 "《关于加强保护的实施意见》和市政府《关于加强保护的若干措施》,制定本方案。\n\n一、重点任务\n1.推进。\n")
+    assert found["关于加强保护的意见"].level == "national"
+    assert found["关于加强保护的实施意见"].level == "provincial"
+    assert found["关于加强保护的若干措施"].level == "municipal"
+
+
+def test_levels_of_places_and_numbers():
+    # 自治区 ends in 区 but is a province; a city's own 文号 abbreviation (穗 is 广州) is municipal
+    assert citation_level("内蒙古自治区人民政府关于加快知识产权强区建设的实施意见", None, "cites", "municipal") == "provincial"
+    assert citation_level("关于加强知识产权工作的意见", "穗府〔2006〕58号", "cites", "municipal") == "municipal"
+    assert citation_level("印发广州创建知识产权示范城市工作方案的通知", None, "cites", "municipal") == "municipal"
+    assert citation_level(None, "苏知发〔2021〕3号", "cites", "district") == "provincial"
+    assert citation_level(None, "津滨政办发〔2024〕9号", "cites", "district") == "district"
+    assert citation_level(None, "打假发〔2022〕1号", "cites", "municipal") == "national"
+
+
+def test_the_title_a_notice_transmits_is_the_document_itself():
+    # metadata may miss the title; the notice's own words still show which title is the document
+    found = cite("关于印发的通知\n各单位:\n《青禾市知识产权工作分解方案》已经市政府同意,现印发给你们,请认真贯彻执行。\n\n"
+                 "领导小组印发《青禾市打假工作要点》,全文如下:\n\n青禾市保护工作方案\n\n一、重点任务\n"
+                 "1.落实《青禾市保护工作方案》。《青禾市专利办法》印发以来,成效明显。\n")
+    assert set(found) == {"青禾市专利办法"}

@@ -10,10 +10,14 @@
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
+from ipgraph import knowledge
 from ipgraph.model import Citation, ParsedDocument, Span
 from ipgraph.structure import level_of_place, place_of
 from ipgraph.textutil import compare_form, inside, sentence_around
@@ -24,12 +28,24 @@ DOC_NUMBER = re.compile(
 )
 STANDARD = re.compile(r"(?P<num>GB(?:/T|/Z)?\s*\d{3,6}(?:\.\d+)?(?:\s*[-—–]\s*(?:19|20)\d{2})?)", re.I)
 MEDIA = re.compile(r"(?:报|日报|晚报|时报|周刊|杂志|期刊|学报|年鉴|新闻|频道|电视台)$")
-DRAFT_VERB = re.compile(r"(?:研究制定|研究出台|制定出台|制定完善|制定修订|制定|制订|出台|起草|编制|拟定|修订|修改完善|研究起草)(?:并实施|并印发|实施)?\s*$")
+# 修订/修改 an instrument revises one that exists: it is cited, not drafted (GOLD_SPEC: drafts
+# orders a NEW instrument); 制定修订 still makes one.
+DRAFT_VERB = re.compile(r"(?:研究制定|研究出台|制定出台|制定完善|制定修订|制定|制订|出台|起草|编制|拟定|研究起草)"
+                        r"(?:并实施|并印发|并发布|实施|发布|印发)?\s*$")
+# The notice that carries a document names it: "现将《X》印发给你们", "《X》已经市政府同意，现印发给
+# 你们", "印发《X》,全文如下". X is the document itself, not an instrument it cites.
+_TRANSMITS_AFTER = re.compile(
+    r"\s*(?:[,，]?\s*已经[^。;；《》]{1,30}?(?:同意|通过)\s*[,，]?\s*)?(?:现|特)(?:将其|予以?)?(?:印发|发布)"
+    r"|\s*(?:印发给你们|印发给你单位|印发给各)|\s*[,，]?\s*全文如下")
+_TRANSMITS_BEFORE = re.compile(r"现将\s*$")
 WRAPPER = re.compile(r"^(?P<issuer>.*?)关于(?:印发|转发|发布)[《〈](?P<inner>.+)[》〉]的(?:通知|通告)$")
 ISSUER_BEFORE_GUANYU = re.compile(r"^(?P<issuer>.{2,40}?(?:国务院|中共中央|办公厅|办公室|部|局|委员会|委|政府|院|厅|署|总局|中心))(?P<rest>关于.+)$")
 INTERNATIONAL = re.compile(r"(?:条约|公约|协定|议定书|国际|世界知识产权组织)")
-_NATIONAL_PREFIX = re.compile(r"^(?:国|财|工信|科|教|人社|商|农|公|发改|中发|中办|国知|国市监)")
-_PROVINCE_ABBR = "京津沪渝冀晋蒙辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新"
+# After a place's abbreviation, these characters start the issuing body's own part of a 文号
+# (政 政府, 办 办公厅, 知 知识产权局, 市监 市场监管 …): the number is the place's own. Any other
+# character names a place below it (津滨政办发: 滨海新区 of 天津).
+_BODY_CHARS = "政府办发委知市财科人商工农教公改卫文规字函党经信司法民林水交住建"
+_LOWER = {"national": "provincial", "provincial": "municipal", "municipal": "district"}
 # words that run into a 文号 written in prose: "落实国办发〔2023〕37号"
 _LEADING_WORDS = re.compile(r"^(?:贯彻落实|根据|按照|依据|依照|参照|对照|落实|贯彻|执行|印发|转发|见|和|与|及|的|以)+")
 _BACK_REF = re.compile(r"[(（]\s*以下简称\s*《([^《》]{1,20})》\s*[)）]")
@@ -61,14 +77,39 @@ def _own_title(title: str) -> str:
     return m.group("inner").replace("〈", "《").replace("〉", "》") if m else title
 
 
-def citation_level(title: str | None, number: str | None, kind: str, doc_level: str | None) -> str | None:
+@lru_cache(maxsize=1)
+def _short_places() -> dict[str, str]:
+    """Short forms (广州 for 广州市) that name one place only."""
+    count: dict[str, list[str]] = {}
+    for place in knowledge.places().values():
+        if len(place.short) >= 2:
+            count.setdefault(place.short, []).append(place.name)
+    return {short: names[0] for short, names in count.items() if len(names) == 1}
+
+
+def _leading_short_place(title: str) -> str | None:
+    """"(关于)印发广州创建…": a title that opens with a place's short form names that place."""
+    rest = re.sub(r"^(?:关于)?(?:印发|转发|发布)?", "", title)
+    for length in (4, 3, 2):
+        place = _short_places().get(rest[:length])
+        if place:
+            return place
+    return None
+
+
+def citation_level(title: str | None, number: str | None, kind: str, doc_level: str | None,
+                   issuer_level: str | None = None) -> str | None:
+    """national … district: from a place the title names, the body written before it
+    (issuer_level), the 文号's abbreviation; a drafted instrument naming none is the document's own."""
     if number and STANDARD.fullmatch(number.strip()):
         return "national"
     if title:
         own = _own_title(title)
-        place = place_of(title) or place_of(own)
+        place = place_of(title) or place_of(own) or _leading_short_place(own)
         if place:
-            return level_of_place(place)
+            return _place_level(place)
+        if issuer_level:
+            return issuer_level
         if own.startswith("政府"):  # 《政府工作报告》: "the government" without a place is the document's own
             return doc_level
         if INTERNATIONAL.search(own) and not re.search(r"(?:中国|国家|全国)", own):
@@ -76,16 +117,70 @@ def citation_level(title: str | None, number: str | None, kind: str, doc_level: 
         if re.match(r"^(?:国务院|中共中央|国家|全国|中华人民共和国|“十[一二三四五六七八九]五”国家)", title):
             return "national"
     if number:
-        prefix = number.split("〔")[0].split("[")[0]
-        if _NATIONAL_PREFIX.match(prefix):
-            return "national"
-        if prefix[:1] in _PROVINCE_ABBR:
-            if len(prefix) > 3 and prefix[1] not in "政办发委":  # 津滨政办发: a district of 天津
-                return "district"
-            return "municipal" if prefix[:1] in "京津沪渝" else "provincial"
+        level = number_level(number)
+        if level:
+            return level
     if kind == "drafts":
         return doc_level  # a new instrument is made by the document's own government
     return "national"
+
+
+@lru_cache(maxsize=1)
+def _number_prefixes() -> tuple[tuple[str, str], ...]:
+    """(prefix, level) from data/doc_number_prefixes.csv, longest prefix first."""
+    lines = [line for line in knowledge.data_text("doc_number_prefixes.csv").splitlines() if not line.startswith("#")]
+    rows = [(r["prefix"].strip(), r["level"].strip()) for r in csv.DictReader(io.StringIO("\n".join(lines)))]
+    return tuple(sorted(rows, key=lambda r: -len(r[0])))
+
+
+def number_level(number: str) -> str | None:
+    """The level of the body that issued a 文号, from the abbreviation it starts with."""
+    prefix = re.split(r"[〔\[【(（]", number, maxsplit=1)[0]
+    for abbreviation, level in _number_prefixes():
+        if prefix.startswith(abbreviation):
+            rest = prefix[len(abbreviation):]
+            if level != "national" and len(abbreviation) == 1 and len(rest) >= 2 and rest[0] not in _BODY_CHARS:
+                return _LOWER[level]  # 津滨政办发: a place inside 天津
+            return level
+    return None
+
+
+def _place_level(place: str) -> str | None:
+    """A place's level: the gazetteer's where it lists the place, else from its last character
+    (自治区 is a province, though it ends in 区)."""
+    known = knowledge.places().get(place)
+    if known:
+        return known.level
+    if place.endswith("自治区"):
+        return "provincial"
+    return level_of_place(place)
+
+
+# The body named right before a title: "省委、省政府《…》", "国务院办公厅印发的《…》".
+_ISSUER_BEFORE = re.compile(
+    r"(?P<who>(?:[省市区县]委|[省市区县](?:人民)?政府|[省市区县]政府办公厅|[省市区县]委办公厅|国务院|中共中央|党中央|"
+    r"国务院办公厅|中共中央办公厅|国家[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|总局|署)|[\u4e00-\u9fff]{2,6}?部)"
+    r"(?:[、和及与](?:[省市区县]委|[省市区县](?:人民)?政府|[省市区县]政府办公厅|[省市区县]委办公厅|国务院|国务院办公厅|"
+    r"中共中央办公厅|国家[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|总局|署)|[\u4e00-\u9fff]{2,6}?部))*)"
+    r"(?:联合)?(?:印发的|发布的|出台的|颁布的|制定的|印发|发布|的)?$"
+)
+_RELATIVE_LEVEL = {"省": "provincial", "市": "municipal", "区": "district", "县": "district"}
+
+
+def issuer_level_before(text: str, start: int) -> str | None:
+    """The level of the body written right before the 《 at `start`, if one is."""
+    window = re.sub(r"\s+", "", text[max(0, start - 40):start])
+    m = _ISSUER_BEFORE.search(window)
+    if not m:
+        return None
+    who = m.group("who")
+    last = re.split(r"[、和及与]", who)[-1]
+    place = place_of(last)
+    if place:
+        return _place_level(place)
+    if last[0] in _RELATIVE_LEVEL and re.match(r"^.(?:委|人民政府|政府)", last):
+        return _RELATIVE_LEVEL[last[0]]
+    return "national" if re.match(r"^(?:国务院|中共中央|党中央|国家)", last) or last.endswith("部") else None
 
 
 def _issuer_of(title: str | None) -> str | None:
@@ -116,6 +211,7 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
             i -= 1
         if i >= 0:
             aliases[compare_form(m.group(1))] = _clean_title(titles[i].group(1))
+    own |= _transmitted(text, titles)
     found: dict[str, Citation] = {}
     by_number: dict[str, Citation] = {}
     taken: list[tuple[int, int]] = []  # number spans already attached to a title
@@ -147,13 +243,15 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
         _merge(found, by_number, Citation(
             # the policy's own title: 关于印发〈X〉的通知 is X (the printed form stays in surfaces)
             title=inner.group("inner") if inner else title, doc_number=number, kind=kind,
-            level=citation_level(title, number, kind, meta.level), issuer=_issuer_of(title),
+            level=citation_level(title, number, kind, meta.level, issuer_level_before(text, m.start())),
+            issuer=_issuer_of(title),
             span=sentence, key=key, surfaces=[title]))
 
     brackets = _Brackets.of(text)
+    taken_starts = [a for a, _ in taken]  # in text order: titles are read left to right
     for pattern in (DOC_NUMBER, STANDARD):
         for m in pattern.finditer(text):
-            if any(a <= m.start() < b for a, b in taken) or brackets.inside_title(m.start()):
+            if _in_spans(taken_starts, taken, m.start()) or brackets.inside_title(m.start()):
                 continue
             number = _LEADING_WORDS.sub("", re.sub(r"\s+", "", m.group("num")))
             if meta.doc_number and compare_form(number) == compare_form(meta.doc_number):
@@ -167,6 +265,19 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
                                    level=citation_level(None, number, "cites", meta.level), issuer=None,
                                    span=_sentence(text, m.start(), m.end()), key=key, surfaces=[number]))
     return sorted(found.values(), key=lambda c: c.span.start)
+
+
+def _transmitted(text: str, titles: list[re.Match[str]]) -> set[str]:
+    """Titles the text shows as its own: carried by a 印发 phrase, or standing as a line of their own
+    (the document's heading), in compare form."""
+    lines = {compare_form(line) for line in text.splitlines() if 4 <= len(line.strip()) <= 80 and "《" not in line}
+    out = set()
+    for m in titles:
+        title = compare_form(_clean_title(m.group(1)))
+        if title in lines or _TRANSMITS_AFTER.match(text, m.end()) or \
+                _TRANSMITS_BEFORE.search(text, max(0, m.start() - 6), m.start()):
+            out.add(title)
+    return out
 
 
 def _merge(found: dict[str, Citation], by_number: dict[str, Citation], citation: Citation) -> None:
@@ -204,6 +315,12 @@ def _is_draft(text: str, start: int) -> bool:
     clause = re.split(r"[。;；!！?？]", window)[-1]
     clause = re.split(r"[,，]", clause)[-1]
     return bool(DRAFT_VERB.search(clause))
+
+
+def _in_spans(starts: list[int], spans: list[tuple[int, int]], pos: int) -> bool:
+    """Does pos fall in one of the (sorted, disjoint) spans?"""
+    i = bisect_right(starts, pos) - 1
+    return i >= 0 and pos < spans[i][1]
 
 
 @dataclass

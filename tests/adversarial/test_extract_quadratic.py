@@ -47,6 +47,7 @@ INPUTS: dict[str, str] = {
     "unmatched quotes": "“知识" * (N // 3),
     "back-references": "《甲乙》(以下简称《乙》)" * (N // 14),
     "document numbers inside an open 《": "《" + "国〔2020〕1号" * (N // 10),
+    "titles with numbers": "".join(f"《甲{i}》(国〔2020〕{i}号)" for i in range(N // 16)),
     "distinct document numbers": "".join(f"国〔2020〕{i}号、" for i in range(N // 12)),
     "drafting verbs and titles": "制定《甲》、" * (N // 6),
     "references to a box": "专栏1 甲乙工程\n" + "(见专栏1)" * (N // 6),
