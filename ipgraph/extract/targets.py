@@ -13,39 +13,57 @@ Parts that describe the past (发展现状 …) hold achievements, not targets.
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from ipgraph import knowledge
 from ipgraph.model import ParsedDocument, Span, Target
 from ipgraph.textutil import inside
 
-UNIT = (r"(?:亿元|万元|千元|元|个百分点|百分点|%|％|平方米|万平方米|人次|件次|项次|家|个|项|件|人|名|期|单|所|次|篇|部|座|条|户|分|倍|场|批|套|种|门)")
+
+def _words() -> dict[str, list[tuple[str, str]]]:
+    """data/target_words.csv by kind: [(term, comparator)], longest term first."""
+    lines = [line for line in knowledge.data_text("target_words.csv").splitlines() if not line.startswith("#")]
+    out: dict[str, list[tuple[str, str]]] = {}
+    for row in csv.DictReader(io.StringIO("\n".join(lines))):
+        out.setdefault(row["kind"].strip(), []).append((row["term"].strip(), (row["comparator"] or "").strip()))
+    return {kind: sorted(terms, key=lambda t: -len(t[0])) for kind, terms in out.items()}
+
+
+_WORDS = _words()
+
+
+def _alternatives(kind: str) -> str:
+    return "|".join(re.escape(term) for term, _ in _WORDS[kind])
+
+
+# a unit: %, 个百分点 … as they are, or a unit of measure with its magnitude (2.5万件, 1800亿元)
+_MAGNITUDE = r"(?:" + _alternatives("magnitude") + r")?"
+UNIT = r"(?:" + _alternatives("whole") + r"|" + _MAGNITUDE + r"(?:" + _alternatives("unit") + r"))"
+COUNT_UNIT = r"(?:" + _MAGNITUDE + r"(?:" + _alternatives("count") + r"))"
 NUM = r"(?P<num>\d+(?:\.\d+)?)(?:\s*[-—~～至]\s*(?P<num2>\d+(?:\.\d+)?))?"
 # A pattern that starts with a number starts only where a run of digits starts: tried at every
 # digit of a long run, \d+ would rescan the rest of the run each time (quadratic on "1111…").
 NUM_START = r"(?<![\d.])" + NUM
-_BEFORE = {
-    "达到": ">=", "力争达到": ">=", "提高到": ">=", "提升到": ">=", "增加到": ">=", "增长到": ">=", "达": ">=",
-    "超过": ">", "突破": ">", "高于": ">", "多于": ">",
-    "不低于": ">=", "不少于": ">=", "至少": ">=", "不下于": ">=",
-    "保持在": "=", "稳定在": "=", "控制在": "<=", "不超过": "<=", "不高于": "<=", "低于": "<", "少于": "<",
-}
-_AFTER = {"以上": ">=", "左右": "≈", "以下": "<=", "以内": "<=", "上下": "≈"}
-_VERBS = ("新培育", "培育", "新增", "建设", "建成", "引进", "打造", "认定", "组建", "培训", "再培训", "发行", "举办", "完成",
-          "创建", "成立", "设立", "形成", "开展", "推动", "支持", "实施", "引导支持", "集聚", "评选", "建立", "争创", "服务")
+_BEFORE = dict(_WORDS["before"])
+_AFTER = dict(_WORDS["after"])
+_POST_WORDS = _alternatives("after")
 CMP_BEFORE = re.compile(
-    r"(?P<cmp>" + "|".join(sorted(map(re.escape, _BEFORE), key=len, reverse=True)) + r")\s*" + NUM + r"\s*(?P<unit>" + UNIT + r")\s*(?P<post>以上|左右|以下|以内)?"
+    r"(?P<cmp>" + _alternatives("before") + r")\s*" + NUM + r"\s*(?P<unit>" + UNIT + r")\s*(?P<post>" + _POST_WORDS + r")?"
 )
-CMP_AFTER = re.compile(NUM_START + r"\s*(?P<unit>" + UNIT + r")(?P<post>以上|左右|以下|以内|上下)")
+CMP_AFTER = re.compile(NUM_START + r"\s*(?P<unit>" + UNIT + r")(?P<post>" + _POST_WORDS + r")")
 VERB_COUNT = re.compile(
-    r"(?P<verb>" + "|".join(sorted(_VERBS, key=len, reverse=True)) + r")(?:了)?\s*" + NUM + r"\s*(?P<unit>(?:家|个|项|名|人|期|单|所|件|批|座))(?=[\u4e00-\u9fff“])"
+    r"(?P<verb>" + _alternatives("verb") + r")(?:了)?\s*" + NUM + r"\s*(?P<unit>" + COUNT_UNIT + r")(?=[\u4e00-\u9fff“])"
 )
-LIST_COUNT = re.compile(r"[、,，]\s*" + NUM + r"\s*(?P<unit>(?:家|个|项|名|人|期|单|所|件))(?=[\u4e00-\u9fff“])")
-END_COUNT = re.compile(NUM_START + r"\s*(?P<unit>项|个|家|件|名|人|期|单|所|批|座)(?=[,，。;；、]|$)")
-_OBJECT = re.compile(r"(?:[^,，。;；、:：()（）\d]|、(?!\d))(?:[^,，。;；:：()（）]|、(?!\d)){1,29}")
+LIST_COUNT = re.compile(r"[、,，]\s*" + NUM + r"\s*(?P<unit>" + COUNT_UNIT + r")(?=[\u4e00-\u9fff“])")
+END_COUNT = re.compile(NUM_START + r"\s*(?P<unit>" + COUNT_UNIT + r")(?=[,，。;；、\t]|$)")
+_OBJECT = re.compile(r"(?:[^,，。;；、:：()（）\t\d]|、(?!\d))(?:[^,，。;；:：()（）\t]|、(?!\d)){1,29}")
 YEAR = re.compile(r"(?:到|至|截至|截止到|力争到|预计到)?\s*(?P<year>20[2-9]\d)\s*年(?:底|末)?")
-_CLAUSE_BOUNDARY = re.compile(r"[,，;；:：。!！?？()（）]")
+# a tab separates the cells of a table row: a clause ends there too
+_CLAUSE_BOUNDARY = re.compile(r"[,，;；:：。!！?？()（）\t]")
 _LEAD_NOISE = re.compile(r"^(?:到20\d\d年(?:底|末)?|力争|全区|全市|全省|实现|推动|其中|并且|同时|以|使|确保|争取)+")
 
 
@@ -74,7 +92,7 @@ _YEAR_AFTER = re.compile(r"[^,，。;；]{0," + str(_REACH) + r"}?(?:到|至)(20
 _POST = re.compile(r"以上|左右|以下|以内")
 _LIST_POST = re.compile(r"以上|左右")
 _BRACKET_TAIL = re.compile(r"[(（][^()（）]*$")
-_SENTENCE_BOUNDARY = re.compile(r"[,，;；:：。!！?？]")
+_SENTENCE_BOUNDARY = re.compile(r"[,，;；:：。!！?？\t]")
 _TARGET_YEAR_PREFIX = ("到", "至", "截", "力", "预")
 
 
@@ -135,7 +153,7 @@ _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
 def _compact(text: str) -> tuple[str, list[int]]:
-    keep = [(i, ch) for i, ch in enumerate(text) if not ch.isspace()]
+    keep = [(i, ch) for i, ch in enumerate(text) if not ch.isspace() or ch == "\t"]  # tabs part table cells
     return "".join(ch for _, ch in keep).translate(_HALF_WIDTH), [i for i, _ in keep]
 
 
@@ -197,6 +215,31 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
     return out
 
 
+# "到2020年:" on a line of its own, or "到2025年底,…" opening a paragraph, dates every target
+# that follows, up to the next heading (一、 / (二) / 第三章).
+_SCOPE_LINE = re.compile(r"^[ \t\u3000]*(?:力争|预计)?(?:到|至)\s*(20[2-9]\d)\s*年(?:底|末)?", re.M)
+_HEADING_LINE = re.compile(r"^[ \t\u3000]*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+[章节部分条])", re.M)
+
+
+@dataclass
+class _YearScope:
+    years: list[tuple[int, int]]  # (line start, year) of scope lines
+    headings: list[int]  # line starts of headings
+
+    @classmethod
+    def of(cls, text: str) -> _YearScope:
+        return cls([(m.start(), int(m.group(1))) for m in _SCOPE_LINE.finditer(text)],
+                   [m.start() for m in _HEADING_LINE.finditer(text)])
+
+    def year_at(self, pos: int) -> int | None:
+        i = bisect_right(self.years, (pos, 10_000)) - 1
+        if i < 0:
+            return None
+        line, year = self.years[i]
+        j = bisect_right(self.headings, pos) - 1
+        return year if j < 0 or self.headings[j] <= line else None
+
+
 def table_targets(table: list[Span]) -> list[Target]:
     """Rows of an indicator table: name, unit, values by year; the last year's value is the target."""
     header = re.split(r"\s+", table[1].text.strip()) if len(table) > 1 else []
@@ -232,10 +275,11 @@ def extract_targets(parsed: ParsedDocument) -> list[Target]:
     else:
         targets = []
         skip = parsed.background + [Span(row[0].start, row[-1].end, "") for row in parsed.tables]
+        scope = _YearScope.of(text)
         for s_start, s_end in _sentences(text, parsed.body_start, len(text)):
             if inside(s_start, skip):
                 continue
-            targets.extend(sentence_targets(text, s_start, s_end))
+            targets.extend(sentence_targets(text, s_start, s_end, scope.year_at(s_start)))
     unique: dict[tuple, Target] = {}
     for target in targets:
         unique.setdefault((target.span.start, target.span.end, target.value), target)
