@@ -11,6 +11,8 @@ Discovered programmes are marked ipg:discovered true, so the scheme grows with t
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 import sys
 from bisect import bisect_left, bisect_right
@@ -172,6 +174,54 @@ class _SpanIndex:
         return any(b <= end for _, b in self._near(start, end))
 
 
+@lru_cache(maxsize=1)
+def _list_words() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(a head ending a name, the next item of a 、-list, a trailing qualifier) from data/programme_heads.csv."""
+    lines = [line for line in knowledge.data_text("programme_heads.csv").splitlines() if not line.startswith("#")]
+    words: dict[str, list[str]] = {}
+    for row in csv.DictReader(io.StringIO("\n".join(lines))):
+        words.setdefault(row["kind"].strip(), []).append(row["word"].strip())
+    heads = "|".join(sorted(map(re.escape, words["head"]), key=len, reverse=True))  # longest first
+    qualifiers = "|".join(sorted(map(re.escape, words["qualifier"]), key=len, reverse=True))
+    return (re.compile(f"(?:{heads})$"),
+            re.compile(rf"[ \t]*(?:、|和|及|与|以及)[ \t]*(?P<item>(?P<q>{qualifiers})?(?:{heads}))(?![家主])"),
+            re.compile(f"(?:{qualifiers})$"))
+
+
+def _resolve(name: str, known_keys: dict[str, str]) -> str | None:
+    """The known programme a built name is: a form of the scheme, or one after a level word
+    (国家知识产权示范企业 is 知识产权示范企业)."""
+    listed = known_keys.get(normalise(name)[0])
+    if listed:
+        return listed
+    for canonical, start, end in match_known(name):
+        if end == len(name) and start <= 3:
+            return canonical
+    return None
+
+
+def shared_head_list(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """"省级知识产权示范县、园区、企业": after a programme name ending in a head noun (县), the
+    items of the list that follows, each with the name's modifier: (name, start, end)."""
+    head, item, qualifier = _list_words()
+    name = normalise(text[start:end])[0]
+    m = head.search(name)
+    if not m or m.start() < 2:
+        return []
+    stem = name[:m.start()]
+    out: list[tuple[str, int, int]] = []
+    pos = end
+    while True:
+        nxt = item.match(text, pos)
+        if not nxt:
+            return out
+        word = nxt.group("item")
+        # 示范县、试点园区: the item's own qualifier replaces the stem's
+        base = qualifier.sub("", stem) if nxt.group("q") else stem
+        out.append((base + word, nxt.start("item"), nxt.end("item")))
+        pos = nxt.end()
+
+
 def extract_programmes(measures: list[Measure], full_text: str) -> list[ProgrammeMention]:
     """Programme mentions per measure (rule programme.match.v1 / programme.discover.v1).
 
@@ -206,21 +256,32 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
             end = where + len(title) if where != -1 else m.end()
             canonical = known_keys.get(normalise(title)[0])
             strong.append((canonical or title, start, end))
+        named: dict[tuple[int, int], str] = {}  # list items: the name they stand for
+        for _, start, end in list(known):
+            for name, a, b in shared_head_list(text, start, end):
+                named[(a, b)] = name
+                listed = _resolve(name, known_keys)
+                if listed:
+                    known.append((listed, a, b))
+                else:
+                    strong.append((name, a, b))  # a new programme of the same family
         strong_spans = _SpanIndex.of([(a, b) for _, a, b in strong])
         seen: dict[str, ProgrammeMention] = {}
         for canonical, start, end in known:
             if canonical in seen or strong_spans.around(start, end, longer=True):
                 continue
             a, b = sentence_around(text, start, end)
-            seen[canonical] = ProgrammeMention(canonical, text[start:end], Span(base + a, base + b, text[a:b]), measure.number)
+            surface = named.get((start, end), text[start:end])
+            seen[canonical] = ProgrammeMention(canonical, surface, Span(base + a, base + b, text[a:b]), measure.number)
         for name, start, end in strong:
             key = normalise(name)[0]
             canonical = known_keys.get(key, name)
             if canonical in seen:
                 continue
             a, b = sentence_around(text, start, end)
-            seen[canonical] = ProgrammeMention(canonical, text[start:end], Span(base + a, base + b, text[a:b]),
-                                               measure.number, discovered=key not in known_keys)
+            seen[canonical] = ProgrammeMention(canonical, named.get((start, end), text[start:end]),
+                                               Span(base + a, base + b, text[a:b]), measure.number,
+                                               discovered=key not in known_keys)
         mentions.extend(seen.values())
     return mentions
 

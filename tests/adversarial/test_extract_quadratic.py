@@ -54,6 +54,8 @@ INPUTS: dict[str, str] = {
     "quoted scheme names": "“甲乙”工程专利导航" * (N // 10),
     "implementation phrases": "实施知识产权" * (N // 6),
     "known programmes": "专利导航、" * (N // 5),
+    "a list sharing a head noun": "知识产权示范城市" + "、园区" * (N // 3),
+    "many lists sharing a head noun": "知识产权示范城市、园区和企业," * (N // 15),
 }
 
 # The child builds a one-measure document by hand (not through structure.py): only the
