@@ -65,3 +65,9 @@ def test_national_schemes_in_the_data():
     found = mentions("以驰名商标、中华老字号为重点,完善重点商标名录保护制度,推进知识产权保护规范化市场培育,"
                      "建设省级高价值专利育成中心。")
     assert set(found) == {"中华老字号", "重点商标保护名录", "知识产权保护规范化市场", "高价值专利培育"}
+
+
+def test_campaigns_by_their_core_name_where_the_text_shows_a_campaign():
+    found = mentions("深入开展护航、铁拳等专项执法行动,持续开展“龙腾”,为企业保驾护航,守护蓝天。")
+    assert set(found) == {"“护航”专项行动", "“铁拳”行动", "“龙腾”专项行动"}
+    assert mentions("为企业保驾护航,守护蓝天白云。") == {}

@@ -107,6 +107,40 @@ def match_known(text: str) -> list[tuple[str, int, int]]:
     return found
 
 
+@lru_cache(maxsize=1)
+def _campaigns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]] | None:
+    """Campaigns of the scheme by their core name (“剑网”专项行动 → 剑网): a list of cores before one
+    scheme word ("剑网、护航、铁拳等专项行动"), and a quoted core on its own (“铁拳”)."""
+    cores = {}
+    for programme in known_programmes():
+        m = re.match(r"^“([^”]{2,6})”.*行动$", programme.canonical)
+        if m:
+            cores[m.group(1)] = programme.canonical
+    if not cores:
+        return None
+    core = "|".join(sorted(map(re.escape, cores), key=len, reverse=True))
+    one = rf"[“\"「]?(?:{core})[”\"」]?"
+    listed = re.compile(rf"{one}(?:[、和及与]{one}){{1,8}}(?=等?(?:系列)?(?:专项)?(?:整治)?(?:执法)?行动)")
+    quoted = re.compile(rf"[“\"「](?P<core>{core})[”\"」]")
+    return listed, quoted, cores
+
+
+def campaign_mentions(text: str) -> list[tuple[str, int, int]]:
+    """(canonical, start, end) of campaigns named by their core alone, where the text shows it is the
+    campaign: quoted, or listed before a shared 行动 ("开展剑网、护航等专项行动"; 保驾护航 is not one)."""
+    campaigns = _campaigns()
+    if campaigns is None:
+        return []
+    listed, quoted, cores = campaigns
+    found = [(cores[q.group("core")], q.start(), q.end()) for q in quoted.finditer(text)]
+    for m in listed.finditer(text):
+        for name in re.finditer(r"[\u4e00-\u9fff]+", m.group(0)):
+            canonical = cores.get(name.group(0))
+            if canonical:
+                found.append((canonical, m.start() + name.start(), m.start() + name.end()))
+    return found
+
+
 def box_titles(text: str) -> dict[str, str]:
     """专栏 number → the box's title (a named programme of the plan)."""
     out = {}
@@ -236,6 +270,7 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
         text = measure.span.text
         base = measure.span.start
         known = match_known(text)
+        known += campaign_mentions(text)
         known_spans = _SpanIndex.of([(a, b) for _, a, b in known])
         strong: list[tuple[str, int, int]] = []
         for name, start, end, is_strong in discover(text):
