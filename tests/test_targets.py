@@ -75,3 +75,12 @@ def test_a_year_line_dates_the_list_under_it():
 def test_a_table_cell_ends_the_indicator():
     found = targets("提高企业保护能力\t举办企业知识产权培训班15班次以上\t某局")
     assert [(i, v) for i, v, *_ in found] == [("举办企业知识产权培训班", 15.0)]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("专利授权量年均增长10%。", ("专利授权量", 10.0, "%", None, ">=")),
+    ("专利密集型产业增加值占比提高2个百分点。", ("专利密集型产业增加值占比", 2.0, "个百分点", None, ">=")),
+    ("培育100余家知识产权优势企业。", ("培育知识产权优势企业", 100.0, "家", None, ">")),
+])
+def test_rates_and_more_than(text, expected):
+    assert expected in targets(text)

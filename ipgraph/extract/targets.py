@@ -44,7 +44,8 @@ def _alternatives(kind: str) -> str:
 _MAGNITUDE = r"(?:" + _alternatives("magnitude") + r")?"
 UNIT = r"(?:" + _alternatives("whole") + r"|" + _MAGNITUDE + r"(?:" + _alternatives("unit") + r"))"
 COUNT_UNIT = r"(?:" + _MAGNITUDE + r"(?:" + _alternatives("count") + r"))"
-NUM = r"(?P<num>\d+(?:\.\d+)?)(?:\s*[-—~～至]\s*(?P<num2>\d+(?:\.\d+)?))?"
+# "100余家", "20多个": more than the number
+NUM = r"(?P<num>\d+(?:\.\d+)?)(?:\s*[-—~～至]\s*(?P<num2>\d+(?:\.\d+)?))?(?P<more>余|多)?"
 # A pattern that starts with a number starts only where a run of digits starts: tried at every
 # digit of a long run, \d+ would rescan the rest of the run each time (quadratic on "1111…").
 NUM_START = r"(?<![\d.])" + NUM
@@ -180,6 +181,8 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
             indicator = indicator.strip("“”\"(（")
             if len(indicator) < 2:
                 return
+            if m.group("more") and comparator in ("=", ">="):
+                comparator = ">"
             taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
             first_taken[0] = min(first_taken[0], m.start())
             first = max(0, m.start() - len(indicator) - 2)
