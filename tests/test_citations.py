@@ -88,3 +88,12 @@ def test_the_title_a_notice_transmits_is_the_document_itself():
                  "领导小组印发《青禾市打假工作要点》,全文如下:\n\n青禾市保护工作方案\n\n一、重点任务\n"
                  "1.落实《青禾市保护工作方案》。《青禾市专利办法》印发以来,成效明显。\n")
     assert set(found) == {"青禾市专利办法"}
+
+
+def test_levels_relative_to_the_document():
+    # 《市知识产权局关于…》 names the document's own city; 市场监管总局 is no city
+    assert citation_level("市知识产权局关于印发专利资助办法的通知", None, "cites", "municipal") == "municipal"
+    assert citation_level("省知识产权局关于加强保护的意见", None, "cites", "municipal") == "provincial"
+    assert citation_level("市场监管总局关于加强保护的意见", None, "cites", "municipal") == "national"
+    # an abbreviation the data does not know, shared with the document's own 文号
+    assert citation_level(None, "禾政发〔2020〕3号", "cites", "municipal", own_number="禾政办发〔2024〕1号") == "municipal"

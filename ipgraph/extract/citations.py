@@ -98,7 +98,7 @@ def _leading_short_place(title: str) -> str | None:
 
 
 def citation_level(title: str | None, number: str | None, kind: str, doc_level: str | None,
-                   issuer_level: str | None = None) -> str | None:
+                   issuer_level: str | None = None, own_number: str | None = None) -> str | None:
     """national … district: from a place the title names, the body written before it
     (issuer_level), the 文号's abbreviation; a drafted instrument naming none is the document's own."""
     if number and STANDARD.fullmatch(number.strip()):
@@ -110,6 +110,9 @@ def citation_level(title: str | None, number: str | None, kind: str, doc_level: 
             return _place_level(place)
         if issuer_level:
             return issuer_level
+        rel = _RELATIVE_TITLE.match(own)
+        if rel:  # 《市知识产权局关于…》: the document's own city
+            return _RELATIVE_LEVEL[rel.group(1)]
         if own.startswith("政府"):  # 《政府工作报告》: "the government" without a place is the document's own
             return doc_level
         if INTERNATIONAL.search(own) and not re.search(r"(?:中国|国家|全国)", own):
@@ -120,6 +123,8 @@ def citation_level(title: str | None, number: str | None, kind: str, doc_level: 
         level = number_level(number)
         if level:
             return level
+        if own_number and own_number[:1] == number[:1] and not _NATIONAL_START.match(number):
+            return doc_level  # the abbreviation of the document's own 文号 (宁政发 in a 宁政办发 document)
     if kind == "drafts":
         return doc_level  # a new instrument is made by the document's own government
     return "national"
@@ -165,6 +170,9 @@ _ISSUER_BEFORE = re.compile(
     r"(?:联合)?(?:印发的|发布的|出台的|颁布的|制定的|印发|发布|的)?$"
 )
 _RELATIVE_LEVEL = {"省": "provincial", "市": "municipal", "区": "district", "县": "district"}
+# a title issued by "the" province's or city's body: 省知识产权局关于…, 市委办公厅、市政府办公厅关于… (市场 is no city)
+_RELATIVE_TITLE = re.compile(r"^(?:关于)?([省市区县])(?!场)(?:委|人民政府|政府|[\u4e00-\u9fff]{1,10}?(?:局|委员会|委|厅|办公室|办))(?:[、和]|关于)")
+_NATIONAL_START = re.compile(r"^(?:国|中)")
 
 
 def issuer_level_before(text: str, start: int) -> str | None:
@@ -243,7 +251,7 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
         _merge(found, by_number, Citation(
             # the policy's own title: 关于印发〈X〉的通知 is X (the printed form stays in surfaces)
             title=inner.group("inner") if inner else title, doc_number=number, kind=kind,
-            level=citation_level(title, number, kind, meta.level, issuer_level_before(text, m.start())),
+            level=citation_level(title, number, kind, meta.level, issuer_level_before(text, m.start()), meta.doc_number),
             issuer=_issuer_of(title),
             span=sentence, key=key, surfaces=[title]))
 
@@ -262,7 +270,7 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
             if key in by_number:
                 continue
             _merge(found, by_number, Citation(title=None, doc_number=number, kind="cites",
-                                   level=citation_level(None, number, "cites", meta.level), issuer=None,
+                                   level=citation_level(None, number, "cites", meta.level, own_number=meta.doc_number), issuer=None,
                                    span=_sentence(text, m.start(), m.end()), key=key, surfaces=[number]))
     return sorted(found.values(), key=lambda c: c.span.start)
 
