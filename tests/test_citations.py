@@ -97,3 +97,19 @@ def test_levels_relative_to_the_document():
     assert citation_level("市场监管总局关于加强保护的意见", None, "cites", "municipal") == "national"
     # an abbreviation the data does not know, shared with the document's own 文号
     assert citation_level(None, "禾政发〔2020〕3号", "cites", "municipal", own_number="禾政办发〔2024〕1号") == "municipal"
+
+
+def test_level_from_departments_and_named_places_before_the_title():
+    found = cite("某县实施方案\n\n为落实省知识产权局《关于甲的通知》、江苏省人民政府《关于乙的意见》、市市场监管局"
+                 "《关于丙的办法》和市场监管总局《关于丁的规定》,按照县委、县政府《关于戊的决定》,制定本方案。\n\n"
+                 "一、重点任务\n1.推进。\n")
+    assert {t: c.level for t, c in found.items()} == {
+        "关于甲的通知": "provincial", "关于乙的意见": "provincial", "关于丙的办法": "municipal",
+        "关于丁的规定": "national", "关于戊的决定": "district"}
+
+
+def test_level_of_a_named_province_or_city_before_the_title():
+    found = cite("某市方案\n\n根据内蒙古自治区人民政府《关于甲的意见》和南京市江宁区人民政府《关于乙的意见》及教育部"
+                 "《关于丙的通知》,制定本方案。\n\n一、重点任务\n1.推进。\n")
+    assert {t: c.level for t, c in found.items()} == {
+        "关于甲的意见": "provincial", "关于乙的意见": "district", "关于丙的通知": "national"}

@@ -162,12 +162,11 @@ def _place_level(place: str) -> str | None:
 
 
 # The body named right before a title: "省委、省政府《…》", "国务院办公厅印发的《…》".
+_BODY = (r"(?:[省市区县](?!场)(?:委|人民政府|政府)(?:办公厅|办公室)?|[省市区县](?!场)[\u4e00-\u9fff]{1,8}?(?:厅|局|委员会|办公室)"
+         r"|国务院(?:办公厅)?|中共中央(?:办公厅)?|党中央|国家[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|总局|署)|[\u4e00-\u9fff]{2,6}?部"
+         r"|[\u4e00-\u9fff]{2,8}?(?:省|市|自治区)[\u4e00-\u9fff]{0,8}?(?:人民政府|政府|委员会|局|厅|委|办公室|办公厅))")
 _ISSUER_BEFORE = re.compile(
-    r"(?P<who>(?:[省市区县]委|[省市区县](?:人民)?政府|[省市区县]政府办公厅|[省市区县]委办公厅|国务院|中共中央|党中央|"
-    r"国务院办公厅|中共中央办公厅|国家[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|总局|署)|[\u4e00-\u9fff]{2,6}?部)"
-    r"(?:[、和及与](?:[省市区县]委|[省市区县](?:人民)?政府|[省市区县]政府办公厅|[省市区县]委办公厅|国务院|国务院办公厅|"
-    r"中共中央办公厅|国家[\u4e00-\u9fff]{1,8}?(?:局|委员会|委|总局|署)|[\u4e00-\u9fff]{2,6}?部))*)"
-    r"(?:联合)?(?:印发的|发布的|出台的|颁布的|制定的|印发|发布|的)?$"
+    r"(?P<who>" + _BODY + r"(?:[、和及与]" + _BODY + r")*)(?:联合)?(?:印发的|发布的|出台的|颁布的|制定的|印发|发布|的)?"
 )
 _RELATIVE_LEVEL = {"省": "provincial", "市": "municipal", "区": "district", "县": "district"}
 # a title issued by "the" province's or city's body: 省知识产权局关于…, 市委办公厅、市政府办公厅关于… (市场 is no city)
@@ -176,19 +175,28 @@ _NATIONAL_START = re.compile(r"^(?:国|中)")
 
 
 def issuer_level_before(text: str, start: int) -> str | None:
-    """The level of the body written right before the 《 at `start`, if one is."""
+    """The level of the body written right before the 《 at `start`, if one is.
+
+    The shortest body that ends right there is read (省委、省政府《 → 省政府; 为落实省知识产权局《 →
+    省知识产权局), so words before it never pass for a name; its first character tells the level
+    (省 provincial, 市 municipal, 区/县 district: 南京市知识产权局 → 市知识产权局), else the body is national.
+    """
     window = re.sub(r"\s+", "", text[max(0, start - 40):start])
-    m = _ISSUER_BEFORE.search(window)
-    if not m:
+    for i in range(len(window) - 2, -1, -1):
+        m = _ISSUER_BEFORE.fullmatch(window, i)
+        if m:
+            break
+    else:
         return None
-    who = m.group("who")
-    last = re.split(r"[、和及与]", who)[-1]
-    place = place_of(last)
+    body = re.split(r"[、和及与]", m.group("who"))[-1]
+    if body[0] in _RELATIVE_LEVEL and not body.startswith("市场"):
+        if body[0] == "区" and window[:i].endswith("自治"):
+            return "provincial"  # 内蒙古自治区人民政府
+        return _RELATIVE_LEVEL[body[0]]
+    place = place_of(body)
     if place:
         return _place_level(place)
-    if last[0] in _RELATIVE_LEVEL and re.match(r"^.(?:委|人民政府|政府)", last):
-        return _RELATIVE_LEVEL[last[0]]
-    return "national" if re.match(r"^(?:国务院|中共中央|党中央|国家)", last) or last.endswith("部") else None
+    return "national" if re.match(r"^(?:国务院|中共中央|党中央|国家)", body) or body.endswith("部") else None
 
 
 def _issuer_of(title: str | None) -> str | None:
