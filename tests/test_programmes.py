@@ -71,3 +71,12 @@ def test_campaigns_by_their_core_name_where_the_text_shows_a_campaign():
     found = mentions("深入开展护航、铁拳等专项执法行动,持续开展“龙腾”,为企业保驾护航,守护蓝天。")
     assert set(found) == {"“护航”专项行动", "“铁拳”行动", "“龙腾”专项行动"}
     assert mentions("为企业保驾护航,守护蓝天白云。") == {}
+
+
+def test_the_scheme_names_each_programme_once():
+    programmes = known_programmes()
+    assert len({p.canonical for p in programmes}) == len(programmes)
+    owner: dict[str, str] = {}
+    for programme in programmes:
+        for form in programme.forms:
+            assert owner.setdefault(form, programme.canonical) == programme.canonical, form
