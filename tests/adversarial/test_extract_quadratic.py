@@ -49,6 +49,7 @@ INPUTS: dict[str, str] = {
     "document numbers inside an open 《": "《" + "国〔2020〕1号" * (N // 10),
     "titles with numbers": "".join(f"《甲{i}》(国〔2020〕{i}号)" for i in range(N // 16)),
     "distinct document numbers": "".join(f"国〔2020〕{i}号、" for i in range(N // 12)),
+    "lists of bodies before titles": ("省委、市知识产权局和国家知识产权局、江苏省人民政府" * 2 + "《甲》") * (N // 54),
     "drafting verbs and titles": "制定《甲》、" * (N // 6),
     "references to a box": "专栏1 甲乙工程\n" + "(见专栏1)" * (N // 6),
     "quoted scheme names": "“甲乙”工程专利导航" * (N // 10),
