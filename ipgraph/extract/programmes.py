@@ -7,6 +7,10 @@ first. New named schemes are discovered from patterns that Chinese plans use to 
 * a 专栏 box title ("专栏5 重点产业专利导航示范工程") and a measure's "(见专栏5)" pointing at it;
 * "实施/推进/开展 X工程|计划|行动" and quoted names with a scheme word (“蓝天”专项整治行动);
 
+Campaigns of the scheme (“剑网”专项行动 …) are also found by their core name where the text shows a
+campaign: quoted (“铁拳”) or listed before one shared 行动 (剑网、护航等专项行动). A 、-list after a
+name that ends in a head noun names one programme per item (示范城市、园区和企业: three).
+
 Discovered programmes are marked ipg:discovered true, so the scheme grows with the corpus.
 """
 from __future__ import annotations

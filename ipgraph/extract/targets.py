@@ -10,6 +10,10 @@ year column. Where a plan has such a table, the table is its list of targets and
 that repeats it is not read again.
 
 Parts that describe the past (发展现状 …) hold achievements, not targets.
+
+Units (with a magnitude: 2.5万件, 1800亿元), comparator words and planned-count verbs are data:
+data/target_words.csv. A line "到2020年:" or a paragraph opening "到2025年底," dates what follows
+up to the next heading.
 """
 from __future__ import annotations
 
