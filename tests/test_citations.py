@@ -113,3 +113,12 @@ def test_level_of_a_named_province_or_city_before_the_title():
                  "《关于丙的通知》,制定本方案。\n\n一、重点任务\n1.推进。\n")
     assert {t: c.level for t, c in found.items()} == {
         "关于甲的意见": "provincial", "关于乙的意见": "district", "关于丙的通知": "national"}
+
+
+def test_every_citation_has_a_level():
+    # a document whose own level is unknown still gives its drafts a level (the shapes require one)
+    assert citation_level("某办法", None, "drafts", None) == "national"
+    # a local government's 文号 the data does not know is not national
+    assert citation_level(None, "宁政发〔2020〕3号", "cites", "district") == "district"
+    assert citation_level(None, "宁政发〔2020〕3号", "cites", "national") == "provincial"
+    assert citation_level(None, "国发〔2020〕3号", "cites", "district") == "national"

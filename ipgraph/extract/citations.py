@@ -98,7 +98,7 @@ def _leading_short_place(title: str) -> str | None:
 
 
 def citation_level(title: str | None, number: str | None, kind: str, doc_level: str | None,
-                   issuer_level: str | None = None, own_number: str | None = None) -> str | None:
+                   issuer_level: str | None = None, own_number: str | None = None) -> str:
     """national … district: from a place the title names, the body written before it
     (issuer_level), the 文号's abbreviation; a drafted instrument naming none is the document's own."""
     if number and STANDARD.fullmatch(number.strip()):
@@ -106,14 +106,15 @@ def citation_level(title: str | None, number: str | None, kind: str, doc_level: 
     if title:
         own = _own_title(title)
         place = place_of(title) or place_of(own) or _leading_short_place(own)
-        if place:
-            return _place_level(place)
+        place_level = _place_level(place) if place else None
+        if place_level:
+            return place_level
         if issuer_level:
             return issuer_level
         rel = _RELATIVE_TITLE.match(own)
         if rel:  # 《市知识产权局关于…》: the document's own city
             return _RELATIVE_LEVEL[rel.group(1)]
-        if own.startswith("政府"):  # 《政府工作报告》: "the government" without a place is the document's own
+        if own.startswith("政府") and doc_level:  # 《政府工作报告》: "the government" without a place is the document's own
             return doc_level
         if INTERNATIONAL.search(own) and not re.search(r"(?:中国|国家|全国)", own):
             return "international"
@@ -123,10 +124,15 @@ def citation_level(title: str | None, number: str | None, kind: str, doc_level: 
         level = number_level(number)
         if level:
             return level
-        if own_number and own_number[:1] == number[:1] and not _NATIONAL_START.match(number):
-            return doc_level  # the abbreviation of the document's own 文号 (宁政发 in a 宁政办发 document)
+        local = doc_level if doc_level and doc_level != "national" else None
+        if own_number and own_number[:1] == number[:1] and not _NATIONAL_START.match(number) and local:
+            return local  # the abbreviation of the document's own 文号 (宁政发 in a 宁政办发 document)
+        if _LOCAL_GOVERNMENT.match(number):
+            # X政发 / X府办发: a local government whose abbreviation the data does not know; national
+            # bodies number otherwise (国发, 国办发), so the nearest guess is the document's own level
+            return local or "provincial"
     if kind == "drafts":
-        return doc_level  # a new instrument is made by the document's own government
+        return doc_level or "national"  # a new instrument is made by the document's own government
     return "national"
 
 
@@ -172,6 +178,7 @@ _RELATIVE_LEVEL = {"省": "provincial", "市": "municipal", "区": "district", "
 # a title issued by "the" province's or city's body: 省知识产权局关于…, 市委办公厅、市政府办公厅关于… (市场 is no city)
 _RELATIVE_TITLE = re.compile(r"^(?:关于)?([省市区县])(?!场)(?:委|人民政府|政府|[\u4e00-\u9fff]{1,10}?(?:局|委员会|委|厅|办公室|办))(?:[、和]|关于)")
 _NATIONAL_START = re.compile(r"^(?:国|中)")
+_LOCAL_GOVERNMENT = re.compile(r"^(?!国|中)[\u4e00-\u9fff]{1,2}(?:政|府)(?:办)?(?:发|函|字|规|令)?[〔\[【(（]")
 
 
 def issuer_level_before(text: str, start: int) -> str | None:
