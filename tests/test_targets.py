@@ -84,3 +84,8 @@ def test_a_table_cell_ends_the_indicator():
 ])
 def test_rates_and_more_than(text, expected):
     assert expected in targets(text)
+
+
+def test_a_clause_that_goes_on_about_the_last_indicator():
+    found = targets("知识产权质押融资额年均增长20%,累计突破5亿元。")
+    assert ("知识产权质押融资额累计", 5.0, "亿元", None, ">") in found

@@ -95,6 +95,8 @@ def _value(m: re.Match[str]) -> float:
 _REACH = 80
 _YEAR_AFTER = re.compile(r"[^,，。;；]{0," + str(_REACH) + r"}?(?:到|至)(20[2-9]\d)年")
 _POST = re.compile(r"以上|左右|以下|以内")
+# words that go on about the indicator just named: 累计, 总额, 总量, 其中 …
+_CONTINUES = re.compile(r"^(?:累计|总额|总量|总数|合计|其中|年均|每年|全年)")
 _LIST_POST = re.compile(r"以上|左右")
 _BRACKET_TAIL = re.compile(r"[(（][^()（）]*$")
 _SENTENCE_BOUNDARY = re.compile(r"[,，;；:：。!！?？\t]")
@@ -170,6 +172,7 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
         if not compact:
             continue
         sentence = _Sentence.of(compact)
+        in_sentence = len(out)  # targets before this sentence
         # characters already read as part of a target: one flag each, so the overlap test
         # costs the match's length, not the number of targets found so far
         taken = bytearray(len(compact))
@@ -204,6 +207,9 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
                 indicator += obj  # "成立至少2家X": the thing counted follows the number
             if len(indicator) < 2:
                 indicator = _indicator_around_bracket(sentence, m.start())
+            elif len(indicator) <= 3 and len(out) > in_sentence and _CONTINUES.match(indicator):
+                # "质押融资额年均增长20%，累计突破5亿元": the clause goes on about the last indicator
+                indicator = out[-1].indicator + indicator
             add(m, comparator, indicator)
         for m in VERB_COUNT.finditer(compact):
             post = _POST.match(compact, m.end("unit"))
