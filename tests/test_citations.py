@@ -122,3 +122,8 @@ def test_every_citation_has_a_level():
     assert citation_level(None, "宁政发〔2020〕3号", "cites", "district") == "district"
     assert citation_level(None, "宁政发〔2020〕3号", "cites", "national") == "provincial"
     assert citation_level(None, "国发〔2020〕3号", "cites", "district") == "national"
+
+
+def test_rules_made_under_a_title_cite_the_title():
+    found = cite("某市方案\n\n一、重点任务\n1.完善制度。制定《某市专利条例》实施细则,制定《某市商标办法》。\n")
+    assert {t: c.kind for t, c in found.items()} == {"某市专利条例": "cites", "某市商标办法": "drafts"}

@@ -38,6 +38,8 @@ _TRANSMITS_AFTER = re.compile(
     r"\s*(?:[,，]?\s*已经[^。;；《》]{1,30}?(?:同意|通过)\s*[,，]?\s*)?(?:现|特)(?:将其|予以?)?(?:印发|发布)"
     r"|\s*(?:印发给你们|印发给你单位|印发给各)|\s*[,，]?\s*全文如下")
 _TRANSMITS_BEFORE = re.compile(r"现将\s*$")
+# "制定《专利法》实施细则": what is made is the rules under the title; the title itself exists
+_DRAFTS_SOMETHING_ELSE = re.compile(r"\s*(?:的)?(?:实施细则|实施办法|配套(?:制度|政策|措施|文件|办法|规定)|细则)")
 WRAPPER = re.compile(r"^(?P<issuer>.*?)关于(?:印发|转发|发布)[《〈](?P<inner>.+)[》〉]的(?:通知|通告)$")
 ISSUER_BEFORE_GUANYU = re.compile(r"^(?P<issuer>.{2,40}?(?:国务院|中共中央|办公厅|办公室|部|局|委员会|委|政府|院|厅|署|总局|中心))(?P<rest>关于.+)$")
 INTERNATIONAL = re.compile(r"(?:条约|公约|协定|议定书|国际|世界知识产权组织)")
@@ -259,7 +261,8 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
             if dm:
                 number = re.sub(r"\s+", "", dm.group("num"))
                 taken.append((m.end() + nm.start("inner"), m.end() + nm.end("inner")))
-        kind = "drafts" if _is_draft(text, m.start()) and not inside(m.start(), background) else "cites"
+        kind = "drafts" if _is_draft(text, m.start()) and not _DRAFTS_SOMETHING_ELSE.match(text, m.end()) \
+            and not inside(m.start(), background) else "cites"
         sentence = _sentence(text, m.start(), m.end())
         key = directive_key(title, number)
         inner = WRAPPER.match(title)
