@@ -80,3 +80,9 @@ def test_the_scheme_names_each_programme_once():
     for programme in programmes:
         for form in programme.forms:
             assert owner.setdefault(form, programme.canonical) == programme.canonical, form
+
+
+def test_a_list_sharing_a_modifier_names_the_known_programmes_it_lists():
+    found = mentions("推进知识产权质押、保险、证券化等金融服务,加强知识产权保护、运用和管理。")
+    assert set(found) == {"知识产权质押融资", "专利保险", "知识产权证券化"}
+    assert found["专利保险"].surface == "知识产权保险"

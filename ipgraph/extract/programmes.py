@@ -238,6 +238,27 @@ def _resolve(name: str, known_keys: dict[str, str]) -> str | None:
     return None
 
 
+_MODIFIER = re.compile(r"^(?:知识产权|专利|商标|版权|地理标志)")
+_MODIFIER_ITEM = re.compile(r"[ \t]*(?:、|和|及|与)[ \t]*(?P<item>[\u4e00-\u9fff]{2,6}?)(?=[、和及与等,，。;；]|$)")
+
+
+def shared_modifier_list(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """"知识产权质押、保险、证券化": after a programme name that opens with a modifier (知识产权), the
+    items of the list that follows, each with the modifier: (name, start, end)."""
+    m = _MODIFIER.match(normalise(text[start:end])[0])
+    if not m:
+        return []
+    out: list[tuple[str, int, int]] = []
+    pos = end
+    while len(out) < 12:
+        nxt = _MODIFIER_ITEM.match(text, pos)
+        if not nxt:
+            break
+        out.append((m.group(0) + nxt.group("item"), nxt.start("item"), nxt.end("item")))
+        pos = nxt.end()
+    return out
+
+
 def shared_head_list(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
     """"省级知识产权示范县、园区、企业": after a programme name ending in a head noun (县), the
     items of the list that follows, each with the name's modifier: (name, start, end)."""
@@ -304,6 +325,11 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
                     known.append((listed, a, b))
                 else:
                     strong.append((name, a, b))  # a new programme of the same family
+            for name, a, b in shared_modifier_list(text, start, end):
+                listed = known_keys.get(normalise(name)[0])
+                if listed:  # only what the scheme knows: a bare word after 、 is no name of its own
+                    named[(a, b)] = name
+                    known.append((listed, a, b))
         strong_spans = _SpanIndex.of([(a, b) for _, a, b in strong])
         seen: dict[str, ProgrammeMention] = {}
         for canonical, start, end in known:

@@ -56,6 +56,7 @@ INPUTS: dict[str, str] = {
     "implementation phrases": "实施知识产权" * (N // 6),
     "known programmes": "专利导航、" * (N // 5),
     "a list sharing a head noun": "知识产权示范城市" + "、园区" * (N // 3),
+    "a list sharing a modifier": "知识产权质押" + "、保险" * (N // 3),
     "many lists sharing a head noun": "知识产权示范城市、园区和企业," * (N // 15),
 }
 
