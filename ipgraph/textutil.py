@@ -79,10 +79,14 @@ _SENTENCE_END = re.compile(r"[。;；!！?？]|\n\s*\n")
 
 def sentence_around(text: str, start: int, end: int, limit: int = 400) -> tuple[int, int]:
     """Offsets of the sentence of `text` that holds [start, end), at most `limit` characters long."""
-    left = 0
+    # no sentence end within `limit` characters before: the sentence is cut there (starting it
+    # at 0 made the evidence, and the work, grow with the text)
+    left = max(0, start - limit)
     for m in _SENTENCE_END.finditer(text, max(0, start - limit), start):
         left = m.end()
-    right_match = _SENTENCE_END.search(text, end)
+    # the sentence is cut at `limit` characters anyway: looking further would make every call
+    # read to the end of a text without sentence ends (quadratic over many calls)
+    right_match = _SENTENCE_END.search(text, end, end + limit)
     right = right_match.end() if right_match else len(text)
     while left < start and text[left].isspace():
         left += 1

@@ -50,3 +50,42 @@ def test_background_achievements_are_not_targets():
     found = extract_targets(parse_document(SourceDocument(name="p.txt", text=text)))
     assert [t.value for t in found] == [20.0]
     assert found[0].measure == "1"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("PCT专利申请量达到6万件。", ("PCT专利申请量", 6.0, "万件", None, ">=")),
+    ("植物新品种申请总量达到2.5万件。", ("植物新品种申请总量", 2.5, "万件", None, ">=")),
+    ("年度知识产权质押融资金额达到1800亿元。", ("年度知识产权质押融资金额", 1800.0, "亿元", None, ">=")),
+    ("举办小微企业知识产权培训班15 班次以上。", ("举办小微企业知识产权培训班", 15.0, "班次", None, ">=")),
+    ("发明专利审查周期压缩至15个工作日。", ("发明专利审查周期", 15.0, "个工作日", None, "<=")),
+    ("专利侵权案件结案率≥90%。", ("专利侵权案件结案率", 90.0, "%", None, ">=")),
+    ("有效发明专利增至3000件。", ("有效发明专利", 3000.0, "件", None, ">=")),
+])
+def test_units_with_magnitudes_and_more_comparators(text, expected):
+    assert expected in targets(text)
+
+
+def test_a_year_line_dates_the_list_under_it():
+    text = ("某省分工方案\n一、主要指标\n到2020年:\n1.每万人口发明专利拥有量达到12件。(某局负责)\n"
+            "2.作品登记数量达到22万件。(某局负责)\n二、重点任务\n(一)推进。新增专利导航项目5个以上。\n")
+    found = extract_targets(parse_document(SourceDocument(name="p.txt", text=text)))
+    assert [(t.value, t.unit, t.year) for t in found] == [(12.0, "件", 2020), (22.0, "万件", 2020), (5.0, "个", None)]
+
+
+def test_a_table_cell_ends_the_indicator():
+    found = targets("提高企业保护能力\t举办企业知识产权培训班15班次以上\t某局")
+    assert [(i, v) for i, v, *_ in found] == [("举办企业知识产权培训班", 15.0)]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("专利授权量年均增长10%。", ("专利授权量", 10.0, "%", None, ">=")),
+    ("专利密集型产业增加值占比提高2个百分点。", ("专利密集型产业增加值占比", 2.0, "个百分点", None, ">=")),
+    ("培育100余家知识产权优势企业。", ("培育知识产权优势企业", 100.0, "家", None, ">")),
+])
+def test_rates_and_more_than(text, expected):
+    assert expected in targets(text)
+
+
+def test_a_clause_that_goes_on_about_the_last_indicator():
+    found = targets("知识产权质押融资额年均增长20%,累计突破5亿元。")
+    assert ("知识产权质押融资额累计", 5.0, "亿元", None, ">") in found

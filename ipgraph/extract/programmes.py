@@ -7,11 +7,19 @@ first. New named schemes are discovered from patterns that Chinese plans use to 
 * a 专栏 box title ("专栏5 重点产业专利导航示范工程") and a measure's "(见专栏5)" pointing at it;
 * "实施/推进/开展 X工程|计划|行动" and quoted names with a scheme word (“蓝天”专项整治行动);
 
+Campaigns of the scheme (“剑网”专项行动 …) are also found by their core name where the text shows a
+campaign: quoted (“铁拳”) or listed before one shared 行动 (剑网、护航等专项行动). A 、-list after a
+name that ends in a head noun names one programme per item (示范城市、园区和企业: three).
+
 Discovered programmes are marked ipg:discovered true, so the scheme grows with the corpus.
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
+import sys
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -103,6 +111,40 @@ def match_known(text: str) -> list[tuple[str, int, int]]:
     return found
 
 
+@lru_cache(maxsize=1)
+def _campaigns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]] | None:
+    """Campaigns of the scheme by their core name (“剑网”专项行动 → 剑网): a list of cores before one
+    scheme word ("剑网、护航、铁拳等专项行动"), and a quoted core on its own (“铁拳”)."""
+    cores = {}
+    for programme in known_programmes():
+        m = re.match(r"^“([^”]{2,6})”.*行动$", programme.canonical)
+        if m:
+            cores[m.group(1)] = programme.canonical
+    if not cores:
+        return None
+    core = "|".join(sorted(map(re.escape, cores), key=len, reverse=True))
+    one = rf"[“\"「]?(?:{core})[”\"」]?"
+    listed = re.compile(rf"{one}(?:[、和及与]{one}){{1,8}}(?=等?(?:系列)?(?:专项)?(?:整治)?(?:执法)?行动)")
+    quoted = re.compile(rf"[“\"「](?P<core>{core})[”\"」]")
+    return listed, quoted, cores
+
+
+def campaign_mentions(text: str) -> list[tuple[str, int, int]]:
+    """(canonical, start, end) of campaigns named by their core alone, where the text shows it is the
+    campaign: quoted, or listed before a shared 行动 ("开展剑网、护航等专项行动"; 保驾护航 is not one)."""
+    campaigns = _campaigns()
+    if campaigns is None:
+        return []
+    listed, quoted, cores = campaigns
+    found = [(cores[q.group("core")], q.start(), q.end()) for q in quoted.finditer(text)]
+    for m in listed.finditer(text):
+        for name in re.finditer(r"[\u4e00-\u9fff]+", m.group(0)):
+            canonical = cores.get(name.group(0))
+            if canonical:
+                found.append((canonical, m.start() + name.start(), m.start() + name.end()))
+    return found
+
+
 def box_titles(text: str) -> dict[str, str]:
     """专栏 number → the box's title (a named programme of the plan)."""
     out = {}
@@ -140,6 +182,105 @@ def _quoted_core(name: str) -> str:
     return m.group(1) if m else name
 
 
+# The longest name a mention can have (a 专栏 title is at most 40 characters): containment
+# between mentions is looked up among the spans that start at most this far before, so the
+# work per mention is bounded instead of growing with the number of mentions.
+_LONGEST_NAME = 64
+
+
+@dataclass
+class _SpanIndex:
+    """Spans (start, end) sorted by start, for "is this span inside / around another" lookups."""
+
+    spans: list[tuple[int, int]]
+
+    @classmethod
+    def of(cls, spans: list[tuple[int, int]]) -> _SpanIndex:
+        return cls(sorted(spans))
+
+    def _near(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """Spans starting in [lo, hi]."""
+        return self.spans[bisect_left(self.spans, (lo, -1)):bisect_right(self.spans, (hi, sys.maxsize))]
+
+    def around(self, start: int, end: int, *, longer: bool = False) -> bool:
+        """Does a span hold [start, end) (and, with longer, is it longer)?"""
+        return any(a <= start and end <= b and (not longer or b - a > end - start)
+                   for a, b in self._near(start - _LONGEST_NAME, start))
+
+    def within(self, start: int, end: int) -> bool:
+        """Does a span stand inside [start, end)?"""
+        return any(b <= end for _, b in self._near(start, end))
+
+
+@lru_cache(maxsize=1)
+def _list_words() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(a head ending a name, the next item of a 、-list, a trailing qualifier) from data/programme_heads.csv."""
+    lines = [line for line in knowledge.data_text("programme_heads.csv").splitlines() if not line.startswith("#")]
+    words: dict[str, list[str]] = {}
+    for row in csv.DictReader(io.StringIO("\n".join(lines))):
+        words.setdefault(row["kind"].strip(), []).append(row["word"].strip())
+    heads = "|".join(sorted(map(re.escape, words["head"]), key=len, reverse=True))  # longest first
+    qualifiers = "|".join(sorted(map(re.escape, words["qualifier"]), key=len, reverse=True))
+    return (re.compile(f"(?:{heads})$"),
+            re.compile(rf"[ \t]*(?:、|和|及|与|以及)[ \t]*(?P<item>(?P<q>{qualifiers})?(?:{heads}))(?![家主])"),
+            re.compile(f"(?:{qualifiers})$"))
+
+
+def _resolve(name: str, known_keys: dict[str, str]) -> str | None:
+    """The known programme a built name is: a form of the scheme, or one after a level word
+    (国家知识产权示范企业 is 知识产权示范企业)."""
+    listed = known_keys.get(normalise(name)[0])
+    if listed:
+        return listed
+    for canonical, start, end in match_known(name):
+        if end == len(name) and start <= 3:
+            return canonical
+    return None
+
+
+_MODIFIER = re.compile(r"^(?:知识产权|专利|商标|版权|地理标志)")
+_MODIFIER_ITEM = re.compile(r"[ \t]*(?:、|和|及|与)[ \t]*(?P<item>[\u4e00-\u9fff]{2,6}?)(?=[、和及与等,，。;；]|$)")
+
+
+def shared_modifier_list(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """"知识产权质押、保险、证券化": after a programme name that opens with a modifier (知识产权), the
+    items of the list that follows, each with the modifier: (name, start, end)."""
+    m = _MODIFIER.match(normalise(text[start:end])[0])
+    if not m:
+        return []
+    out: list[tuple[str, int, int]] = []
+    pos = end
+    while len(out) < 12:
+        nxt = _MODIFIER_ITEM.match(text, pos)
+        if not nxt:
+            break
+        out.append((m.group(0) + nxt.group("item"), nxt.start("item"), nxt.end("item")))
+        pos = nxt.end()
+    return out
+
+
+def shared_head_list(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """"省级知识产权示范县、园区、企业": after a programme name ending in a head noun (县), the
+    items of the list that follows, each with the name's modifier: (name, start, end)."""
+    head, item, qualifier = _list_words()
+    name = normalise(text[start:end])[0]
+    m = head.search(name)
+    if not m or m.start() < 2:
+        return []
+    stem = name[:m.start()]
+    out: list[tuple[str, int, int]] = []
+    pos = end
+    while True:
+        nxt = item.match(text, pos)
+        if not nxt:
+            return out
+        word = nxt.group("item")
+        # 示范县、试点园区: the item's own qualifier replaces the stem's
+        base = qualifier.sub("", stem) if nxt.group("q") else stem
+        out.append((base + word, nxt.start("item"), nxt.end("item")))
+        pos = nxt.end()
+
+
 def extract_programmes(measures: list[Measure], full_text: str) -> list[ProgrammeMention]:
     """Programme mentions per measure (rule programme.match.v1 / programme.discover.v1).
 
@@ -154,6 +295,8 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
         text = measure.span.text
         base = measure.span.start
         known = match_known(text)
+        known += campaign_mentions(text)
+        known_spans = _SpanIndex.of([(a, b) for _, a, b in known])
         strong: list[tuple[str, int, int]] = []
         for name, start, end, is_strong in discover(text):
             key = normalise(name)[0]
@@ -161,32 +304,49 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
                 continue  # a known programme: matched by the scheme
             if is_strong or key in box_keys:
                 strong.append((name, start, end))
-            elif not any(start <= a and b <= end for _, a, b in known) and \
-                    not any(a <= start and end <= b for _, a, b in known):
+            elif not known_spans.within(start, end) and not known_spans.around(start, end):
                 strong.append((name, start, end))
         for m in _SEE_BOX.finditer(text):
             title = boxes.get(m.group("n"))
             if not title:
                 continue
-            # the name usually stands right before "(见专栏N)"
-            where = text.rfind(title, 0, m.start())
+            # the name usually stands right before "(见专栏N)", in the same sentence
+            where = text.rfind(title, max(0, m.start() - _LONGEST_NAME - len(title)), m.start())
             start = where if where != -1 else m.start()
             end = where + len(title) if where != -1 else m.end()
             canonical = known_keys.get(normalise(title)[0])
             strong.append((canonical or title, start, end))
+        named: dict[tuple[int, int], str] = {}  # list items: the name they stand for
+        for _, start, end in list(known):
+            for name, a, b in shared_head_list(text, start, end):
+                named[(a, b)] = name
+                listed = _resolve(name, known_keys)
+                if listed:
+                    known.append((listed, a, b))
+                else:
+                    strong.append((name, a, b))  # a new programme of the same family
+            for name, a, b in shared_modifier_list(text, start, end):
+                listed = known_keys.get(normalise(name)[0])
+                if listed:  # only what the scheme knows: a bare word after 、 is no name of its own
+                    named[(a, b)] = name
+                    known.append((listed, a, b))
+        strong_spans = _SpanIndex.of([(a, b) for _, a, b in strong])
         seen: dict[str, ProgrammeMention] = {}
         for canonical, start, end in known:
-            if any(a <= start and end <= b and (b - a) > (end - start) for _, a, b in strong):
+            if canonical in seen or strong_spans.around(start, end, longer=True):
                 continue
             a, b = sentence_around(text, start, end)
-            seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end],
-                                                        Span(base + a, base + b, text[a:b]), measure.number))
+            surface = named.get((start, end), text[start:end])
+            seen[canonical] = ProgrammeMention(canonical, surface, Span(base + a, base + b, text[a:b]), measure.number)
         for name, start, end in strong:
             key = normalise(name)[0]
             canonical = known_keys.get(key, name)
+            if canonical in seen:
+                continue
             a, b = sentence_around(text, start, end)
-            seen.setdefault(canonical, ProgrammeMention(canonical, text[start:end], Span(base + a, base + b, text[a:b]),
-                                                        measure.number, discovered=key not in known_keys))
+            seen[canonical] = ProgrammeMention(canonical, named.get((start, end), text[start:end]),
+                                               Span(base + a, base + b, text[a:b]), measure.number,
+                                               discovered=key not in known_keys)
         mentions.extend(seen.values())
     return mentions
 

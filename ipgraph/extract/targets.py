@@ -10,37 +10,65 @@ year column. Where a plan has such a table, the table is its list of targets and
 that repeats it is not read again.
 
 Parts that describe the past (发展现状 …) hold achievements, not targets.
+
+Units (with a magnitude: 2.5万件, 1800亿元), comparator words and planned-count verbs are data:
+data/target_words.csv. A line "到2020年:" or a paragraph opening "到2025年底," dates what follows
+up to the next heading.
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
+from bisect import bisect_right
+from dataclasses import dataclass
 
+from ipgraph import knowledge
 from ipgraph.model import ParsedDocument, Span, Target
 from ipgraph.textutil import inside
 
-UNIT = (r"(?:亿元|万元|千元|元|个百分点|百分点|%|％|平方米|万平方米|人次|件次|项次|家|个|项|件|人|名|期|单|所|次|篇|部|座|条|户|分|倍|场|批|套|种|门)")
-NUM = r"(?P<num>\d+(?:\.\d+)?)(?:\s*[-—~～至]\s*(?P<num2>\d+(?:\.\d+)?))?"
-_BEFORE = {
-    "达到": ">=", "力争达到": ">=", "提高到": ">=", "提升到": ">=", "增加到": ">=", "增长到": ">=", "达": ">=",
-    "超过": ">", "突破": ">", "高于": ">", "多于": ">",
-    "不低于": ">=", "不少于": ">=", "至少": ">=", "不下于": ">=",
-    "保持在": "=", "稳定在": "=", "控制在": "<=", "不超过": "<=", "不高于": "<=", "低于": "<", "少于": "<",
-}
-_AFTER = {"以上": ">=", "左右": "≈", "以下": "<=", "以内": "<=", "上下": "≈"}
-_VERBS = ("新培育", "培育", "新增", "建设", "建成", "引进", "打造", "认定", "组建", "培训", "再培训", "发行", "举办", "完成",
-          "创建", "成立", "设立", "形成", "开展", "推动", "支持", "实施", "引导支持", "集聚", "评选", "建立", "争创", "服务")
+
+def _words() -> dict[str, list[tuple[str, str]]]:
+    """data/target_words.csv by kind: [(term, comparator)], longest term first."""
+    lines = [line for line in knowledge.data_text("target_words.csv").splitlines() if not line.startswith("#")]
+    out: dict[str, list[tuple[str, str]]] = {}
+    for row in csv.DictReader(io.StringIO("\n".join(lines))):
+        out.setdefault(row["kind"].strip(), []).append((row["term"].strip(), (row["comparator"] or "").strip()))
+    return {kind: sorted(terms, key=lambda t: -len(t[0])) for kind, terms in out.items()}
+
+
+_WORDS = _words()
+
+
+def _alternatives(kind: str) -> str:
+    return "|".join(re.escape(term) for term, _ in _WORDS[kind])
+
+
+# a unit: %, 个百分点 … as they are, or a unit of measure with its magnitude (2.5万件, 1800亿元)
+_MAGNITUDE = r"(?:" + _alternatives("magnitude") + r")?"
+UNIT = r"(?:" + _alternatives("whole") + r"|" + _MAGNITUDE + r"(?:" + _alternatives("unit") + r"))"
+COUNT_UNIT = r"(?:" + _MAGNITUDE + r"(?:" + _alternatives("count") + r"))"
+# "100余家", "20多个": more than the number
+NUM = r"(?P<num>\d+(?:\.\d+)?)(?:\s*[-—~～至]\s*(?P<num2>\d+(?:\.\d+)?))?(?P<more>余|多)?"
+# A pattern that starts with a number starts only where a run of digits starts: tried at every
+# digit of a long run, \d+ would rescan the rest of the run each time (quadratic on "1111…").
+NUM_START = r"(?<![\d.])" + NUM
+_BEFORE = dict(_WORDS["before"])
+_AFTER = dict(_WORDS["after"])
+_POST_WORDS = _alternatives("after")
 CMP_BEFORE = re.compile(
-    r"(?P<cmp>" + "|".join(sorted(map(re.escape, _BEFORE), key=len, reverse=True)) + r")\s*" + NUM + r"\s*(?P<unit>" + UNIT + r")\s*(?P<post>以上|左右|以下|以内)?"
+    r"(?P<cmp>" + _alternatives("before") + r")\s*" + NUM + r"\s*(?P<unit>" + UNIT + r")\s*(?P<post>" + _POST_WORDS + r")?"
 )
-CMP_AFTER = re.compile(NUM + r"\s*(?P<unit>" + UNIT + r")(?P<post>以上|左右|以下|以内|上下)")
+CMP_AFTER = re.compile(NUM_START + r"\s*(?P<unit>" + UNIT + r")(?P<post>" + _POST_WORDS + r")")
 VERB_COUNT = re.compile(
-    r"(?P<verb>" + "|".join(sorted(_VERBS, key=len, reverse=True)) + r")(?:了)?\s*" + NUM + r"\s*(?P<unit>(?:家|个|项|名|人|期|单|所|件|批|座))(?=[\u4e00-\u9fff“])"
+    r"(?P<verb>" + _alternatives("verb") + r")(?:了)?\s*" + NUM + r"\s*(?P<unit>" + COUNT_UNIT + r")(?=[\u4e00-\u9fff“])"
 )
-LIST_COUNT = re.compile(r"[、,，]\s*" + NUM + r"\s*(?P<unit>(?:家|个|项|名|人|期|单|所|件))(?=[\u4e00-\u9fff“])")
-END_COUNT = re.compile(NUM + r"\s*(?P<unit>项|个|家|件|名|人|期|单|所|批|座)(?=[,，。;；、]|$)")
-_OBJECT = re.compile(r"(?:[^,，。;；、:：()（）\d]|、(?!\d))(?:[^,，。;；:：()（）]|、(?!\d)){1,29}")
+LIST_COUNT = re.compile(r"[、,，]\s*" + NUM + r"\s*(?P<unit>" + COUNT_UNIT + r")(?=[\u4e00-\u9fff“])")
+END_COUNT = re.compile(NUM_START + r"\s*(?P<unit>" + COUNT_UNIT + r")(?=[,，。;；、\t]|$)")
+_OBJECT = re.compile(r"(?:[^,，。;；、:：()（）\t\d]|、(?!\d))(?:[^,，。;；:：()（）\t]|、(?!\d)){1,29}")
 YEAR = re.compile(r"(?:到|至|截至|截止到|力争到|预计到)?\s*(?P<year>20[2-9]\d)\s*年(?:底|末)?")
-_CLAUSE_BOUNDARY = re.compile(r"[,，;；:：。!！?？()（）]")
+# a tab separates the cells of a table row: a clause ends there too
+_CLAUSE_BOUNDARY = re.compile(r"[,，;；:：。!！?？()（）\t]")
 _LEAD_NOISE = re.compile(r"^(?:到20\d\d年(?:底|末)?|力争|全区|全市|全省|实现|推动|其中|并且|同时|以|使|确保|争取)+")
 
 
@@ -61,34 +89,69 @@ def _value(m: re.Match[str]) -> float:
     return float(m.group("num"))
 
 
-def _year(sentence: str, upto: int) -> int | None:
-    years = [int(y.group("year")) for y in YEAR.finditer(sentence[:upto]) if y.group(0).startswith(("到", "至", "截", "力", "预"))]
-    if years:
-        return years[-1]
-    after = re.match(r"^[^,，。;；]*?(?:到|至)(20[2-9]\d)年", sentence[upto:])
+# How far an indicator or a trailing year is looked for around a number. Indicators are short
+# noun phrases; a bounded window keeps the work per number constant, so a sentence with
+# thousands of numbers is read in linear time (the unbounded left context was quadratic).
+_REACH = 80
+_YEAR_AFTER = re.compile(r"[^,，。;；]{0," + str(_REACH) + r"}?(?:到|至)(20[2-9]\d)年")
+_POST = re.compile(r"以上|左右|以下|以内")
+# words that go on about the indicator just named: 累计, 总额, 总量, 其中 …
+_CONTINUES = re.compile(r"^(?:累计|总额|总量|总数|合计|其中|年均|每年|全年)")
+_LIST_POST = re.compile(r"以上|左右")
+_BRACKET_TAIL = re.compile(r"[(（][^()（）]*$")
+_SENTENCE_BOUNDARY = re.compile(r"[,，;；:：。!！?？\t]")
+_TARGET_YEAR_PREFIX = ("到", "至", "截", "力", "预")
+
+
+@dataclass
+class _Sentence:
+    """A compacted sentence with what every number in it looks up, computed once."""
+
+    text: str
+    years: list[tuple[int, int]]  # (end offset, year) of "到2025年"-like phrases
+    clauses: list[int]  # offsets just after each clause boundary (,;:。() …)
+    commas: list[int]  # offsets just after each boundary other than brackets
+
+    @classmethod
+    def of(cls, text: str) -> _Sentence:
+        years = [(y.end(), int(y.group("year"))) for y in YEAR.finditer(text) if y.group(0).startswith(_TARGET_YEAR_PREFIX)]
+        return cls(text, years, [b.end() for b in _CLAUSE_BOUNDARY.finditer(text)],
+                   [b.end() for b in _SENTENCE_BOUNDARY.finditer(text)])
+
+    def left(self, bounds: list[int], upto: int) -> str:
+        """The text from the last boundary before `upto` (at most _REACH characters) to `upto`."""
+        i = bisect_right(bounds, upto) - 1
+        start = bounds[i] if i >= 0 else 0
+        return self.text[max(start, upto - _REACH):upto]
+
+
+def _year(sentence: _Sentence, upto: int) -> int | None:
+    i = bisect_right(sentence.years, (upto, 10_000)) - 1
+    if i >= 0:
+        return sentence.years[i][1]
+    after = _YEAR_AFTER.match(sentence.text, upto)
     return int(after.group(1)) if after else None
 
 
 _ITEM_MARK = re.compile(r"^(?:\d{1,3}[.．、]|[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、)")
 
 
-def _indicator_before(sentence: str, upto: int) -> str:
-    left = _CLAUSE_BOUNDARY.split(sentence[:upto])[-1]
+def _indicator_before(sentence: _Sentence, upto: int) -> str:
+    left = sentence.left(sentence.clauses, upto)
     left = _ITEM_MARK.sub("", left)
     left = _LEAD_NOISE.sub("", left)
     return left.strip("“”\"")
 
 
-def _indicator_around_bracket(sentence: str, upto: int) -> str:
+def _indicator_around_bracket(sentence: _Sentence, upto: int) -> str:
     """"每年筛选一批(不低于20家)": the clause before the bracket names what is counted."""
-    left = re.split(r"[,，;；:：。!！?？]", sentence[:upto])[-1]
-    left = re.sub(r"[(（][^()（）]*$", "", left)
+    left = _BRACKET_TAIL.sub("", sentence.left(sentence.commas, upto))
     return _LEAD_NOISE.sub("", _ITEM_MARK.sub("", left)).strip("“”\"")
 
 
-def _object_after(sentence: str, start: int) -> str:
+def _object_after(sentence: _Sentence, start: int) -> str:
     """The thing counted after "N家": up to the clause end; 、 joins words unless a new count follows."""
-    m = _OBJECT.match(sentence[start:])
+    m = _OBJECT.match(sentence.text, start)
     return re.sub(r"^(以上|左右|以下|以内)", "", m.group(0)) if m else ""
 
 
@@ -97,7 +160,7 @@ _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
 def _compact(text: str) -> tuple[str, list[int]]:
-    keep = [(i, ch) for i, ch in enumerate(text) if not ch.isspace()]
+    keep = [(i, ch) for i, ch in enumerate(text) if not ch.isspace() or ch == "\t"]  # tabs part table cells
     return "".join(ch for _, ch in keep).translate(_HALF_WIDTH), [i for i, _ in keep]
 
 
@@ -105,21 +168,30 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
     out: list[Target] = []
     for s_start, s_end in _sentences(text, start, end):
         # match on the sentence without spaces and line breaks; map offsets back for the evidence
-        sentence, index = _compact(text[s_start:s_end])
-        if not sentence:
+        compact, index = _compact(text[s_start:s_end])
+        if not compact:
             continue
-        taken: list[tuple[int, int]] = []
+        sentence = _Sentence.of(compact)
+        in_sentence = len(out)  # targets before this sentence
+        # characters already read as part of a target: one flag each, so the overlap test
+        # costs the match's length, not the number of targets found so far
+        taken = bytearray(len(compact))
+        first_taken = [len(compact)]
 
-        def add(m: re.Match[str], comparator: str, indicator: str, *, sentence: str = sentence,
-                taken: list[tuple[int, int]] = taken, s_start: int = s_start, index: list[int] = index) -> None:
-            if any(a < m.end() and m.start() < b for a, b in taken):
+        def add(m: re.Match[str], comparator: str, indicator: str, *, sentence: _Sentence = sentence,
+                taken: bytearray = taken, first_taken: list[int] = first_taken, s_start: int = s_start,
+                index: list[int] = index) -> None:
+            if any(taken[m.start():m.end()]):
                 return
-            if sentence[m.end():m.end() + 1] == "的":
+            if sentence.text[m.end():m.end() + 1] == "的":
                 return  # "3%以内的…": a condition, not a target
             indicator = indicator.strip("“”\"(（")
             if len(indicator) < 2:
                 return
-            taken.append((m.start(), m.end()))
+            if m.group("more") and comparator in ("=", ">="):
+                comparator = ">"
+            taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+            first_taken[0] = min(first_taken[0], m.start())
             first = max(0, m.start() - len(indicator) - 2)
             span_start = s_start + index[first]
             span_end = s_start + index[m.end() - 1] + 1
@@ -127,7 +199,7 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
                               year=_year(sentence, m.start()) or year_hint, comparator=comparator,
                               span=Span(span_start, span_end, text[span_start:span_end])))
 
-        for m in CMP_BEFORE.finditer(sentence):
+        for m in CMP_BEFORE.finditer(compact):
             comparator = _AFTER.get(m.group("post") or "", _BEFORE[m.group("cmp")])
             indicator = _indicator_before(sentence, m.start())
             obj = _object_after(sentence, m.end())
@@ -135,22 +207,50 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
                 indicator += obj  # "成立至少2家X": the thing counted follows the number
             if len(indicator) < 2:
                 indicator = _indicator_around_bracket(sentence, m.start())
+            elif len(indicator) <= 3 and len(out) > in_sentence and _CONTINUES.match(indicator):
+                # "质押融资额年均增长20%，累计突破5亿元": the clause goes on about the last indicator
+                indicator = out[-1].indicator + indicator
             add(m, comparator, indicator)
-        for m in VERB_COUNT.finditer(sentence):
-            post = re.match(r"^(以上|左右|以下|以内)", sentence[m.end("unit"):])
-            comparator = _AFTER[post.group(1)] if post else (">=" if m.group("num2") else "=")
+        for m in VERB_COUNT.finditer(compact):
+            post = _POST.match(compact, m.end("unit"))
+            comparator = _AFTER[post.group(0)] if post else (">=" if m.group("num2") else "=")
             add(m, comparator, m.group("verb") + _object_after(sentence, m.end("unit")))
-        for m in CMP_AFTER.finditer(sentence):
+        for m in CMP_AFTER.finditer(compact):
             add(m, _AFTER[m.group("post")], _indicator_before(sentence, m.start()))
-        for m in LIST_COUNT.finditer(sentence):
-            if taken and min(a for a, _ in taken) < m.start():
+        for m in LIST_COUNT.finditer(compact):
+            if first_taken[0] < m.start():
                 obj = _object_after(sentence, m.end("unit"))
-                post = re.match(r"^(以上|左右)", sentence[m.end("unit"):])
-                add(m, _AFTER[post.group(1)] if post else out[-1].comparator if out else "=", obj)
-        for m in END_COUNT.finditer(sentence):
+                post = _LIST_POST.match(compact, m.end("unit"))
+                add(m, _AFTER[post.group(0)] if post else out[-1].comparator if out else "=", obj)
+        for m in END_COUNT.finditer(compact):
             # "开展产业规划类专利导航6项": a planned count closing its clause
             add(m, ">=" if m.group("num2") else "=", _indicator_before(sentence, m.start()))
     return out
+
+
+# "到2020年:" on a line of its own, or "到2025年底,…" opening a paragraph, dates every target
+# that follows, up to the next heading (一、 / (二) / 第三章).
+_SCOPE_LINE = re.compile(r"^[ \t\u3000]*(?:力争|预计)?(?:到|至)\s*(20[2-9]\d)\s*年(?:底|末)?", re.M)
+_HEADING_LINE = re.compile(r"^[ \t\u3000]*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十]+[章节部分条])", re.M)
+
+
+@dataclass
+class _YearScope:
+    years: list[tuple[int, int]]  # (line start, year) of scope lines
+    headings: list[int]  # line starts of headings
+
+    @classmethod
+    def of(cls, text: str) -> _YearScope:
+        return cls([(m.start(), int(m.group(1))) for m in _SCOPE_LINE.finditer(text)],
+                   [m.start() for m in _HEADING_LINE.finditer(text)])
+
+    def year_at(self, pos: int) -> int | None:
+        i = bisect_right(self.years, (pos, 10_000)) - 1
+        if i < 0:
+            return None
+        line, year = self.years[i]
+        j = bisect_right(self.headings, pos) - 1
+        return year if j < 0 or self.headings[j] <= line else None
 
 
 def table_targets(table: list[Span]) -> list[Target]:
@@ -188,17 +288,21 @@ def extract_targets(parsed: ParsedDocument) -> list[Target]:
     else:
         targets = []
         skip = parsed.background + [Span(row[0].start, row[-1].end, "") for row in parsed.tables]
+        scope = _YearScope.of(text)
         for s_start, s_end in _sentences(text, parsed.body_start, len(text)):
             if inside(s_start, skip):
                 continue
-            targets.extend(sentence_targets(text, s_start, s_end))
+            targets.extend(sentence_targets(text, s_start, s_end, scope.year_at(s_start)))
     unique: dict[tuple, Target] = {}
     for target in targets:
         unique.setdefault((target.span.start, target.span.end, target.value), target)
     result = sorted(unique.values(), key=lambda t: (t.span.start, t.span.end))
+    # measures are the lowest numbered items and do not nest: the one starting last before a
+    # target is the only one that can hold it
+    spans = sorted((m.span.start, m.span.end, i) for i, m in enumerate(parsed.measures))
+    starts = [start for start, _, _ in spans]
     for target in result:
-        for measure in parsed.measures:
-            if measure.span.start <= target.span.start < measure.span.end:
-                target.measure = measure.number
-                break
+        i = bisect_right(starts, target.span.start) - 1
+        if i >= 0 and target.span.start < spans[i][1]:
+            target.measure = parsed.measures[spans[i][2]].number
     return result
