@@ -1,0 +1,216 @@
+"""The search index: measures tokenised once, ranked with BM25 (bm25s), stored under the build folder.
+
+Layout of FOLDER (default BUILD/search/):
+  meta.json     format version, tokeniser, user-dictionary fingerprint, what the index was built from
+  docs.json     the SearchDocs, in index order
+  tokens.json   text sha256 → tokens: the cache that makes a rebuild incremental (only new or
+                changed texts are segmented again; a changed user dictionary empties it)
+  bm25/         the bm25s index (sparse score matrix and vocabulary)
+
+Files are written into a staging folder and swapped in, so a reader never sees half an index.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ipgraph.errors import GraphNotFoundError, IpgraphError
+from ipgraph.search.records import SearchDoc, read_docs, read_names
+from ipgraph.search.tokenise import (
+    Tokeniser,
+    bigram_tokenise,
+    dictionary_fingerprint,
+    jieba_tokeniser,
+    user_words,
+)
+
+FORMAT = 1
+INDEX_DIR = "search"
+METHODS = ("jieba", "bigram")
+# BM25 parameters: Lucene's defaults; measures are short (median ~150 characters), so the
+# length normalisation b matters little here (checked: b 0.5–0.9 leave the evaluation unchanged).
+K1, B = 1.2, 0.75
+
+
+class SearchIndexError(IpgraphError):
+    """The search index is missing, unreadable or of another format."""
+
+
+@dataclass
+class SearchIndex:
+    docs: list[SearchDoc]
+    method: str
+    words: list[str]  # the user dictionary (jieba)
+    tokens: list[list[str]]  # per doc, what was indexed
+    bm25: Any  # bm25s.BM25
+    stats: dict[str, Any] = field(default_factory=dict)
+    _tokeniser: Tokeniser | None = None
+
+    @property
+    def tokeniser(self) -> Tokeniser:
+        if self._tokeniser is None:
+            self._tokeniser = make_tokeniser(self.method, self.words)
+        return self._tokeniser
+
+
+def make_tokeniser(method: str, words: list[str]) -> Tokeniser:
+    if method == "jieba":
+        return jieba_tokeniser(words)
+    if method == "bigram":
+        return bigram_tokenise
+    raise SearchIndexError(f"unknown tokeniser {method!r}; choose one of {', '.join(METHODS)}")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _bm25(tokens: list[list[str]]) -> Any:
+    import bm25s
+
+    retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
+    # an empty document would get no row: index a placeholder that no query produces
+    retriever.index([t if t else ["\x00"] for t in tokens], show_progress=False)
+    return retriever
+
+
+def build_index(
+    source: Any,
+    folder: Path | str | None = None,
+    method: str = "jieba",
+    cache: dict[str, list[str]] | None = None,
+) -> SearchIndex:
+    """Index every measure of `source` (a build folder, rdflib Graph, pyoxigraph Store or BuildResult).
+
+    With `folder`, the index is written there; an index already in `folder`, built with the same
+    tokeniser and user dictionary, lends its tokens, so only new or changed texts are segmented.
+    """
+    started = time.perf_counter()
+    docs = read_docs(source)
+    words = user_words(read_names(source)) if method == "jieba" else []
+    fingerprint = dictionary_fingerprint(words)
+    if cache is None and folder is not None:
+        cache = _read_cache(Path(folder), method, fingerprint)
+    cache = dict(cache or {})
+    tokenise = make_tokeniser(method, words)
+    loaded = time.perf_counter()
+    tokens: list[list[str]] = []
+    fresh = 0
+    for d in docs:
+        key = _sha(d.indexed_text())
+        if key not in cache:
+            cache[key] = tokenise(d.indexed_text())
+            fresh += 1
+        tokens.append(cache[key])
+    segmented = time.perf_counter()
+    bm25 = _bm25(tokens)
+    done = time.perf_counter()
+    stats = {
+        "measures": len(docs), "segmented": fresh, "reused": len(docs) - fresh,
+        "characters": sum(len(d.indexed_text()) for d in docs),
+        "seconds_dictionary": round(loaded - started, 3), "seconds_segment": round(segmented - loaded, 3),
+        "seconds_bm25": round(done - segmented, 3),
+    }
+    index = SearchIndex(docs=docs, method=method, words=words, tokens=tokens, bm25=bm25, stats=stats)
+    if folder is not None:
+        save_index(index, folder, cache={_sha(d.indexed_text()): t for d, t in zip(docs, tokens, strict=True)})
+    return index
+
+
+def _read_cache(folder: Path, method: str, fingerprint: str) -> dict[str, list[str]]:
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT or meta.get("method") != method or meta.get("dictionary") != fingerprint:
+            return {}
+        cached = json.loads((folder / "tokens.json").read_text(encoding="utf-8"))
+        return cached if isinstance(cached, dict) else {}
+    except (OSError, ValueError):
+        return {}  # no usable cache: segment everything
+
+
+def save_index(index: SearchIndex, folder: Path | str, cache: dict[str, list[str]] | None = None) -> Path:
+    """Write the index into `folder` (replaced as a whole: staged beside it, then swapped in)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        meta = {
+            "format": FORMAT, "method": index.method, "dictionary": dictionary_fingerprint(index.words),
+            "measures": len(index.docs), "k1": K1, "b": B,
+        }
+        (stage / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True),
+                                         encoding="utf-8")
+        docs = [dataclasses.asdict(d) for d in index.docs]
+        payload = {"words": index.words, "docs": docs}
+        (stage / "docs.json").write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                                         encoding="utf-8")
+        if cache is None:
+            cache = {_sha(d.indexed_text()): t for d, t in zip(index.docs, index.tokens, strict=True)}
+        (stage / "tokens.json").write_text(json.dumps(cache, ensure_ascii=False, sort_keys=True,
+                                                      separators=(",", ":")), encoding="utf-8")
+        index.bm25.save(str(stage / "bm25"))
+        old = None
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+            os.replace(folder, old)
+        os.replace(stage, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return folder
+
+
+def load_index(folder: Path | str) -> SearchIndex:
+    """The index written by build_index/save_index. Raises SearchIndexError naming the cause."""
+    import bm25s
+
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise SearchIndexError(f"{folder}: search index of format {meta.get('format')}, expected {FORMAT}; "
+                                   "rebuild it")
+        payload = json.loads((folder / "docs.json").read_text(encoding="utf-8"))
+        cache = json.loads((folder / "tokens.json").read_text(encoding="utf-8"))
+        bm25 = bm25s.BM25.load(str(folder / "bm25"))
+    except FileNotFoundError as exc:
+        raise SearchIndexError(f"{folder}: no search index here ({Path(exc.filename or '').name} missing)") from exc
+    except (OSError, ValueError, KeyError) as exc:
+        raise SearchIndexError(f"{folder}: unreadable search index ({exc})") from exc
+    docs = [SearchDoc(**d) for d in payload["docs"]]
+    tokens = [cache.get(_sha(d.indexed_text()), []) for d in docs]
+    return SearchIndex(docs=docs, method=meta["method"], words=payload["words"], tokens=tokens, bm25=bm25)
+
+
+def index_folder(build_dir: Path | str) -> Path:
+    return Path(build_dir) / INDEX_DIR
+
+
+def open_index(build_dir: Path | str, notes: list[str] | None = None) -> SearchIndex:
+    """The index of a build folder: BUILD/search, (re)built from the built graph when it is missing
+    or older than the graph (a note says so)."""
+    build_dir = Path(build_dir)
+    nt = build_dir / "ipgraph.nt"
+    if not nt.is_file():
+        raise GraphNotFoundError(f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)")
+    folder = index_folder(build_dir)
+    meta = folder / "meta.json"
+    if meta.is_file() and meta.stat().st_mtime_ns >= nt.stat().st_mtime_ns:
+        try:
+            return load_index(folder)
+        except SearchIndexError as exc:
+            if notes is not None:
+                notes.append(f"note: {exc}; rebuilding it")
+    if notes is not None:
+        notes.append(f"note: indexed {build_dir}/ipgraph.nt for search into {folder}")
+    return build_index(build_dir, folder)

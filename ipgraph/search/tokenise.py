@@ -1,0 +1,147 @@
+"""Tokenisers for search: jieba words (with a user dictionary), character bigrams, and normalisation.
+
+jieba is imported, and its 350k-word dictionary loaded, only when a jieba tokeniser is first
+used, once per process (`jieba_tokeniser` caches one Tokenizer per user dictionary): the
+query command and everything else that does not search never pays for it.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any
+
+from ipgraph.knowledge import data_text
+
+Tokeniser = Callable[[str], list[str]]
+
+# A run of CJK ideographs, or of letters and digits (after NFKC: half-width, lower-cased).
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[0-9a-z]+(?:[.\-][0-9a-z]+)*")
+_SPLIT = re.compile(r"[\s,、;]+")
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width letters, digits and punctuation to half-width) and lower case, same length
+    for CJK text, so that offsets into the normalised text are offsets into the original in practice."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Function words that carry no meaning for search (ipgraph/data/search_stopwords.txt)."""
+    return frozenset(
+        line.split("#", 1)[0].strip() for line in data_text("search_stopwords.txt").splitlines()
+        if line.split("#", 1)[0].strip()
+    )
+
+
+@lru_cache(maxsize=1)
+def domain_terms() -> tuple[str, ...]:
+    """The versioned domain term list (ipgraph/data/search_terms.csv): compounds jieba must keep whole."""
+    terms = []
+    for line in data_text("search_terms.csv").splitlines():
+        if not line.strip() or line.startswith("#") or line.startswith("term,"):
+            continue
+        terms.append(normalise(line.split(",", 1)[0].strip()))
+    return tuple(t for t in terms if t)
+
+
+def user_words(names: Iterable[str]) -> list[str]:
+    """The user dictionary: the domain terms and the given names (from the graph), normalised,
+    CJK only (jieba's dictionary words cannot hold spaces or punctuation), sorted and unique."""
+    words: set[str] = set(domain_terms())
+    for name in names:
+        for run in _CJK.findall(normalise(name)):
+            if 2 <= len(run) <= 40:  # a longer run is a sentence, not a name
+                words.add(run)
+    return sorted(words)
+
+
+def dictionary_fingerprint(words: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(words).encode("utf-8")).hexdigest()[:16]
+
+
+def _keep(token: str) -> bool:
+    """A token worth indexing: two characters or more (a lone CJK character is mostly a function
+    word), or a number/ASCII word; never a stopword."""
+    if token in stopwords():
+        return False
+    return len(token) >= 2 or token.isascii() and token.isalnum()
+
+
+# ------------------------------------------------------------------------------------------
+# jieba
+
+_LOCK = threading.Lock()
+_TOKENISERS: dict[str, Any] = {}
+
+
+def _load_jieba(words: tuple[str, ...]) -> Any:
+    with warnings.catch_warnings():
+        # jieba 0.42 imports pkg_resources, which newer setuptools flags with a UserWarning
+        warnings.simplefilter("ignore")
+        import jieba
+    logging.getLogger("jieba").setLevel(logging.WARNING)  # its "Building prefix dict" chatter
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word in words:
+        # suggest_freq(tune=True) gives the word the frequency that keeps it whole
+        tokenizer.add_word(word)
+        tokenizer.suggest_freq(word, tune=True)
+    return tokenizer
+
+
+def jieba_tokeniser(words: Iterable[str] = ()) -> Tokeniser:
+    """A jieba tokeniser (cut_for_search) with `words` added to its dictionary. The dictionary is
+    loaded once per process and per user dictionary; tokens are normalised, stopwords dropped."""
+    key_words = tuple(sorted(set(words)))
+    key = dictionary_fingerprint(key_words)
+    with _LOCK:
+        tokenizer = _TOKENISERS.get(key)
+        if tokenizer is None:
+            tokenizer = _TOKENISERS[key] = _load_jieba(key_words)
+    freq = tokenizer.FREQ
+
+    def tokenise(text: str) -> list[str]:
+        out: list[str] = []
+        for run in _WORD.findall(normalise(text)):
+            if not _CJK.match(run):
+                out.append(run)
+                continue
+            for token in tokenizer.cut_for_search(run):
+                if _keep(token):
+                    out.append(token)
+                # cut_for_search adds the 2- and 3-character dictionary words inside a long word;
+                # add the 4-character ones too (知识产权 inside 知识产权质押融资)
+                if len(token) > 4:
+                    out.extend(token[i:i + 4] for i in range(len(token) - 3) if freq.get(token[i:i + 4]))
+        return out
+
+    return tokenise
+
+
+# ------------------------------------------------------------------------------------------
+# baselines
+
+
+def bigram_tokenise(text: str) -> list[str]:
+    """Overlapping character bigrams of every CJK run (a lone character stands for itself);
+    letters and digits as words. The usual dictionary-free baseline for Chinese search."""
+    out: list[str] = []
+    for run in _WORD.findall(normalise(text)):
+        if _CJK.match(run) and len(run) > 1:
+            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        else:
+            out.append(run)
+    return out
+
+
+def query_terms(query: str) -> list[str]:
+    """The parts of a query as typed (split on spaces and list punctuation), normalised."""
+    return [t for t in _SPLIT.split(normalise(query)) if t]
