@@ -246,6 +246,35 @@ def query(name_or_sparql, query_file, show_list, agency, name, year, document, f
         click.echo(f"{len(result.rows)} row(s){hidden}", err=True)
 
 
+
+@main.command(name="search")
+@click.argument("query_text", metavar="QUERY")
+@click.option("--document", metavar="TEXT", help="Only measures of documents whose title, file name or 文号 contains TEXT.")
+@click.option("--level", type=click.Choice(["international", "national", "provincial", "municipal", "district"]),
+              help="Only measures of documents of this administrative level.")
+@click.option("--agency", metavar="NAME", help="Only measures assigned to an agency whose name or alias contains NAME.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many measures.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@graph_option
+@friendly_errors
+def search_command(query_text, document, level, agency, limit, fmt, graph_dir) -> None:
+    """Measures ranked by what they say: `ipgraph search "质押融资 风险补偿" --level municipal`.
+
+    Full-text search (jieba words, BM25) over measure texts, titles, section headings and target
+    indicators. Reads GRAPH/search (indexed from the built graph when missing or older than it).
+    """
+    from ipgraph.search import Filters, open_index, search
+    from ipgraph.search.output import format_hits
+
+    notes: list[str] = []
+    index = open_index(graph_dir, notes)
+    for note in notes:
+        click.echo(note, err=True)
+    hits = search(index, query_text, Filters(document=document, level=level, agency=agency), limit=limit)
+    click.echo(format_hits(hits, fmt), nl=False)
+    if fmt == "table":
+        click.echo(f"{len(hits)} measure(s)", err=True)
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every network).")

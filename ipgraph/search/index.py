@@ -32,9 +32,9 @@ from ipgraph.search.tokenise import (
     user_words,
 )
 
-FORMAT = 1
+FORMAT = 2
 INDEX_DIR = "search"
-METHODS = ("jieba", "bigram")
+METHODS = ("jieba", "words", "bigram")
 # BM25 parameters: Lucene's defaults; measures are short (median ~150 characters), so the
 # length normalisation b matters little here (checked: b 0.5–0.9 leave the evaluation unchanged).
 K1, B = 1.2, 0.75
@@ -64,6 +64,8 @@ class SearchIndex:
 def make_tokeniser(method: str, words: list[str]) -> Tokeniser:
     if method == "jieba":
         return jieba_tokeniser(words)
+    if method == "words":  # jieba words alone (no bigrams): kept for the evaluation
+        return jieba_tokeniser(words, grams=False)
     if method == "bigram":
         return bigram_tokenise
     raise SearchIndexError(f"unknown tokeniser {method!r}; choose one of {', '.join(METHODS)}")
@@ -93,12 +95,25 @@ def build_index(
     With `folder`, the index is written there; an index already in `folder`, built with the same
     tokeniser and user dictionary, lends its tokens, so only new or changed texts are segmented.
     """
-    started = time.perf_counter()
     docs = read_docs(source)
-    words = user_words(read_names(source)) if method == "jieba" else []
-    fingerprint = dictionary_fingerprint(words)
+    names = read_names(source) if method in ("jieba", "words") else []
     if cache is None and folder is not None:
+        fingerprint = dictionary_fingerprint(user_words(names) if names else [])
         cache = _read_cache(Path(folder), method, fingerprint)
+    index = index_docs(docs, method, names, cache)
+    if folder is not None:
+        save_index(index, folder)
+    return index
+
+
+def index_docs(
+    docs: list[SearchDoc], method: str = "jieba", names: list[str] | None = None,
+    cache: dict[str, list[str]] | None = None,
+) -> SearchIndex:
+    """Index `docs` (any SearchDocs: measures, or passages for an evaluation); `names` feed the
+    jieba user dictionary; `cache` (text sha256 → tokens) spares segmenting texts seen before."""
+    started = time.perf_counter()
+    words = user_words(names or []) if method in ("jieba", "words") else []
     cache = dict(cache or {})
     tokenise = make_tokeniser(method, words)
     loaded = time.perf_counter()
@@ -119,10 +134,7 @@ def build_index(
         "seconds_dictionary": round(loaded - started, 3), "seconds_segment": round(segmented - loaded, 3),
         "seconds_bm25": round(done - segmented, 3),
     }
-    index = SearchIndex(docs=docs, method=method, words=words, tokens=tokens, bm25=bm25, stats=stats)
-    if folder is not None:
-        save_index(index, folder, cache={_sha(d.indexed_text()): t for d, t in zip(docs, tokens, strict=True)})
-    return index
+    return SearchIndex(docs=docs, method=method, words=words, tokens=tokens, bm25=bm25, stats=stats)
 
 
 def _read_cache(folder: Path, method: str, fingerprint: str) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ipgraph.search.index import SearchIndex
 from ipgraph.search.records import SearchDoc
-from ipgraph.search.tokenise import normalise, query_terms
+from ipgraph.search.tokenise import bigram_tokenise, normalise, query_terms
 
 LEVELS = ("international", "national", "provincial", "municipal", "district")
 SNIPPET = 80  # characters of text around the first match
@@ -85,9 +85,20 @@ def mask(index: SearchIndex, filters: Filters | None) -> np.ndarray | None:
     return keep
 
 
+def query_tokens(index: SearchIndex, query: str) -> list[str]:
+    """The query's tokens that the index holds, each once. With jieba, the bigrams of every part of
+    the query as typed are added: an analyst types fragments (强市, 专利奖, 管理规范) that jieba
+    splits into single characters or other words, while the index holds the bigrams inside words."""
+    tokens = index.tokeniser(query)
+    if index.method == "jieba":
+        tokens = tokens + bigram_tokenise(query)
+    vocab = index.bm25.vocab_dict
+    return list(dict.fromkeys(t for t in tokens if t in vocab and t != "\x00"))
+
+
 def scores(index: SearchIndex, query: str, filters: Filters | None = None) -> np.ndarray:
     """The BM25 score of every measure for `query` (0 where a filter excludes it)."""
-    tokens = list(dict.fromkeys(t for t in index.tokeniser(query) if t in index.bm25.vocab_dict))
+    tokens = query_tokens(index, query)
     if not tokens:
         return np.zeros(len(index.docs), dtype=np.float32)
     return np.asarray(index.bm25.get_scores(tokens, weight_mask=mask(index, filters)))
@@ -116,7 +127,7 @@ def search(index: SearchIndex, query: str, filters: Filters | None = None, limit
 
 def _highlight_terms(index: SearchIndex, query: str) -> list[str]:
     """What to mark in a snippet: the query's tokens and its parts as typed, longest first."""
-    terms = {t for t in index.tokeniser(query)} | set(query_terms(query))
+    terms = set(query_tokens(index, query)) | set(query_terms(query))
     return sorted((t for t in terms if t), key=lambda t: (-len(t), t))
 
 

@@ -80,6 +80,7 @@ def _keep(token: str) -> bool:
 
 _LOCK = threading.Lock()
 _TOKENISERS: dict[str, Any] = {}
+_KEEP = 2  # jieba dictionaries kept per process (each ~100 MB)
 
 
 def _load_jieba(words: tuple[str, ...]) -> Any:
@@ -97,30 +98,74 @@ def _load_jieba(words: tuple[str, ...]) -> Any:
     return tokenizer
 
 
-def jieba_tokeniser(words: Iterable[str] = ()) -> Tokeniser:
-    """A jieba tokeniser (cut_for_search) with `words` added to its dictionary. The dictionary is
-    loaded once per process and per user dictionary; tokens are normalised, stopwords dropped."""
+def jieba_tokeniser(words: Iterable[str] = (), grams: bool = True) -> Tokeniser:
+    """A jieba tokeniser with `words` added to its dictionary, loaded once per process and per user
+    dictionary on the first text; tokens are normalised, stopwords dropped.
+
+    grams=False: jieba's cut_for_search (words, and the dictionary words inside long ones).
+    grams=True (what the index uses): each word, the 3- and 4-character dictionary words inside it,
+    and its character bigrams; a run of single characters jieba could not place in a word gives
+    its bigrams. Why: measured on the gold queries, words alone miss every query that is not a
+    dictionary word (强市 inside 知识产权强市建设, 专利奖 inside 中国专利奖); bigrams inside a word,
+    unlike bigrams of the whole text, never straddle two words.
+    """
     key_words = tuple(sorted(set(words)))
     key = dictionary_fingerprint(key_words)
-    with _LOCK:
-        tokenizer = _TOKENISERS.get(key)
-        if tokenizer is None:
-            tokenizer = _TOKENISERS[key] = _load_jieba(key_words)
-    freq = tokenizer.FREQ
+
+    def tokenizer() -> Any:  # loaded on the first text, not when the tokeniser is made
+        with _LOCK:
+            loaded = _TOKENISERS.get(key)
+            if loaded is None:
+                while len(_TOKENISERS) >= _KEEP:  # a long-lived process keeps the latest few
+                    _TOKENISERS.pop(next(iter(_TOKENISERS)))
+                loaded = _TOKENISERS[key] = _load_jieba(key_words)
+        return loaded
+
+    def words_only(run: str) -> list[str]:
+        jt = tokenizer()
+        freq = jt.FREQ
+        out: list[str] = []
+        for token in jt.cut_for_search(run):
+            if _keep(token):
+                out.append(token)
+            # cut_for_search adds the 2- and 3-character dictionary words inside a long word;
+            # add the 4-character ones too (知识产权 inside 知识产权质押融资)
+            if len(token) > 4:
+                out.extend(token[i:i + 4] for i in range(len(token) - 3) if freq.get(token[i:i + 4]))
+        return out
+
+    def with_grams(run: str) -> list[str]:
+        jt = tokenizer()
+        freq = jt.FREQ
+        out: list[str] = []
+        singles: list[str] = []
+
+        def flush() -> None:
+            if len(singles) > 1:
+                out.extend(a + b for a, b in zip(singles, singles[1:]) if _keep(a + b))
+            singles.clear()
+
+        for word in jt.cut(run):
+            if len(word) == 1:
+                singles.append(word)
+                continue
+            flush()
+            if _keep(word):
+                out.append(word)
+            for n in (3, 4):
+                if len(word) > n:
+                    out.extend(word[i:i + n] for i in range(len(word) - n + 1) if freq.get(word[i:i + n]))
+            if len(word) > 2:
+                out.extend(b for b in (word[i:i + 2] for i in range(len(word) - 1)) if _keep(b))
+        flush()
+        return out
+
+    cut = with_grams if grams else words_only
 
     def tokenise(text: str) -> list[str]:
         out: list[str] = []
         for run in _WORD.findall(normalise(text)):
-            if not _CJK.match(run):
-                out.append(run)
-                continue
-            for token in tokenizer.cut_for_search(run):
-                if _keep(token):
-                    out.append(token)
-                # cut_for_search adds the 2- and 3-character dictionary words inside a long word;
-                # add the 4-character ones too (知识产权 inside 知识产权质押融资)
-                if len(token) > 4:
-                    out.extend(token[i:i + 4] for i in range(len(token) - 3) if freq.get(token[i:i + 4]))
+            out.extend(cut(run) if _CJK.match(run) else [run])
         return out
 
     return tokenise
