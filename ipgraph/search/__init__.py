@@ -10,7 +10,14 @@ Importing this package imports neither jieba nor bm25s: they load on first use.
 from __future__ import annotations
 
 from ipgraph.search.echoes import Echo, echo_links, echo_triples
-from ipgraph.search.index import SearchIndex, SearchIndexError, build_index, load_index, open_index, save_index
+from ipgraph.search.index import (
+    SearchIndex,
+    SearchIndexError,
+    build_index,
+    load_index,
+    open_index,
+    save_index,
+)
 from ipgraph.search.rank import Filters, Hit, search
 
 __all__ = [

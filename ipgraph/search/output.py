@@ -17,7 +17,8 @@ def _cells(rank: int, hit: Hit, marked: bool) -> list[str]:
 
 
 def _clip(text: str, limit: int) -> str:
-    out, width = [], 0
+    out: list[str] = []
+    width = 0
     for ch in text:
         width += display_width(ch)
         if width > limit:

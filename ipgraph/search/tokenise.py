@@ -142,7 +142,7 @@ def jieba_tokeniser(words: Iterable[str] = (), grams: bool = True) -> Tokeniser:
 
         def flush() -> None:
             if len(singles) > 1:
-                out.extend(a + b for a, b in zip(singles, singles[1:]) if _keep(a + b))
+                out.extend(a + b for a, b in zip(singles, singles[1:], strict=False) if _keep(a + b))
             singles.clear()
 
         for word in jt.cut(run):
@@ -150,6 +150,8 @@ def jieba_tokeniser(words: Iterable[str] = (), grams: bool = True) -> Tokeniser:
                 singles.append(word)
                 continue
             flush()
+            if word in stopwords():
+                continue  # nor its bigrams
             if _keep(word):
                 out.append(word)
             for n in (3, 4):
