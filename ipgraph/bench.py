@@ -49,6 +49,8 @@ CASES: list[tuple[str, dict[str, str], str]] = [
     ("agencies", {}, "whole"),
     ("programmes", {}, "whole"),
     ("documents", {}, "whole"),
+    ("echoes", {"document": "宜昌"}, "lookup"),
+    ("unechoed", {"document": "宜昌"}, "lookup"),
 ]
 
 

@@ -378,11 +378,10 @@ def bench_serve(clients, seconds, workers, store_mode, json_out, graph_dir) -> N
               help="Comma-separated corpus sizes (documents) to time queries at.")
 @click.option("--rounds", type=click.IntRange(1, 100), default=5, show_default=True,
               help="Passes over the query mix per size.")
-@click.option("--fresh", is_flag=True, help="Segment the smallest size without the text cache (slow: measures s/MB).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here.")
 @graph_option
 @friendly_errors
-def bench_search(sizes, rounds, fresh, json_out, graph_dir) -> None:
+def bench_search(sizes, rounds, json_out, graph_dir) -> None:
     """Search: index build time per MB, query latency p50/p99 at 1,000 and 10,000 documents."""
     from ipgraph.bench import run_search_bench
 
@@ -390,7 +389,7 @@ def bench_search(sizes, rounds, fresh, json_out, graph_dir) -> None:
         counts = tuple(int(s) for s in sizes.split(",") if s.strip())
     except ValueError as exc:
         raise click.BadParameter(f"not a list of numbers: {sizes}", param_hint="--documents") from exc
-    run_search_bench(graph_dir, sizes=counts, rounds=rounds, fresh=fresh, json_out=json_out, echo=click.echo)
+    run_search_bench(graph_dir, sizes=counts, rounds=rounds, json_out=json_out, echo=click.echo)
 
 
 # ---- the graph page: view (and bench view)

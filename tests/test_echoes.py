@@ -129,3 +129,13 @@ def test_named_query_unechoed_is_the_rest(engine):
         '?m a ipg:Measure }').records()}
     assert unechoed and echoed and not echoed & unechoed
     assert echoed | unechoed == everything
+
+
+def test_engines_agree_on_the_echo_queries(echo_graph, engine):
+    from ipgraph.bench import canonical_rows
+    from ipgraph.query import RdflibEngine
+
+    for name in ("echoes", "unechoed"):
+        a = run_named(engine, name, {"document": "沈阳"})
+        b = run_named(RdflibEngine(echo_graph), name, {"document": "沈阳"})
+        assert a.rows and canonical_rows(a) == canonical_rows(b)

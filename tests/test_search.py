@@ -19,7 +19,7 @@ from conftest import GOLD, REPO, SHARED
 from ipgraph.cli import main
 from ipgraph.search import Filters, SearchIndexError, build_index, load_index, open_index, search
 from ipgraph.search.eval import evaluate_search, measure_relevance, passage_docs, passage_relevance
-from ipgraph.search.index import index_docs
+from ipgraph.search.index import FORMAT, index_docs
 from ipgraph.search.records import read_docs, read_names
 from ipgraph.search.tokenise import bigram_tokenise, domain_terms, jieba_tokeniser, normalise, user_words
 
@@ -54,13 +54,14 @@ def test_user_dictionary_keeps_graph_names_and_domain_terms_whole():
 
 
 def test_tokens_are_normalised_and_function_words_dropped():
-    tokens = jieba_tokeniser([])("ＧＢ／Ｔ２９４９０ 进一步加强 的 专利")
-    assert tokens == ["gb", "t29490", "专利"]  # NFKC: full-width to half-width, lower case; 进一步/加强/的 dropped
+    tokens = jieba_tokeniser([])("ＧＢ／Ｔ２９４９０ 进一步 加强 的 专利")
+    assert tokens[:2] == ["gb", "t29490"]  # NFKC: full-width to half-width, lower case
+    assert "专利" in tokens and not {"进一步", "加强", "的"} & set(tokens)  # function words dropped
     assert bigram_tokenise("专利导航") == ["专利", "利导", "导航"]
 
 
 def test_query_fragment_finds_word_inside_a_compound(index):
-    # jieba cuts the query 专利奖 into 专利 + 奖; the query's bigram 利奖 finds it inside 中国专利奖
+    # jieba cuts the query 专利奖 into 专利 + 奖; its bigram 利奖 finds it inside the word 中国专利奖
     hits = search(index, "专利奖")
     assert hits and all("专利奖" in normalise(index.docs[[d.iri for d in index.docs].index(h.iri)].indexed_text())
                         for h in hits[:3])
@@ -155,8 +156,11 @@ def test_broken_index_is_one_clear_error_and_open_index_rebuilds(built_dir, tmp_
     shutil.copytree(built_dir, build)
     folder = build / "search"
     folder.mkdir()
-    (folder / "meta.json").write_text('{"format": 2}', encoding="utf-8")
-    with pytest.raises(SearchIndexError, match="no search index here"):
+    (folder / "meta.json").write_text(json.dumps({"format": FORMAT}), encoding="utf-8")
+    with pytest.raises(SearchIndexError, match="no search index here"):  # docs.json is missing
+        load_index(folder)
+    (folder / "meta.json").write_text(json.dumps({"format": FORMAT - 1}), encoding="utf-8")
+    with pytest.raises(SearchIndexError, match="expected"):
         load_index(folder)
     notes: list[str] = []
     rebuilt = open_index(build, notes)

@@ -3,8 +3,7 @@
 Scaled corpora copy the built corpus's measures under new document IRIs (as ipgraph.synthetic does
 for graphs), without building a graph of that size: only the index is measured. Their texts repeat
 the corpus, so beyond the first copy the tokens come from the index's text cache (what an
-incremental rebuild does); segmentation speed is measured fresh, on the corpus texts and on one
-uncached 1,000-document pass where asked (--fresh).
+incremental rebuild does); segmentation speed is measured fresh, on the corpus texts.
 """
 from __future__ import annotations
 
@@ -72,7 +71,7 @@ def query_mix() -> list[tuple[str, Filters | None]]:
 
 
 def run_search_bench(
-    build_dir: Path | str, sizes: tuple[int, ...] = (1000, 10000), rounds: int = 5, fresh: bool = False,
+    build_dir: Path | str, sizes: tuple[int, ...] = (1000, 10000), rounds: int = 5,
     json_out: Path | None = None, echo: Callable[[str], None] = print, keep: Path | None = None,
 ) -> dict[str, Any]:
     import tempfile
@@ -103,15 +102,12 @@ def run_search_bench(
     for size in sizes:
         scaled = scaled_docs(docs, size)
         smb = sum(len(d.indexed_text().encode("utf-8")) for d in scaled) / 2**20
-        use_cache = {} if (fresh and size == min(sizes)) else cache
         started = time.perf_counter()
-        index = index_docs(scaled, "jieba", names, use_cache)
+        index = index_docs(scaled, "jieba", names, cache)
         built = time.perf_counter() - started
         row: dict[str, Any] = {"documents": size, "measures": len(scaled), "mb": round(smb, 1),
                                "build_s": round(built, 2), "segmented": index.stats["segmented"],
                                "segment_s": index.stats["seconds_segment"], "bm25_s": index.stats["seconds_bm25"]}
-        if index.stats["segmented"]:
-            row["segment_s_per_mb"] = round(index.stats["seconds_segment"] / smb, 2)
         with tempfile.TemporaryDirectory(prefix="ipgraph-bench-search-") as tmp:
             folder = Path(keep or tmp) / f"search-{size}"
             started = time.perf_counter()

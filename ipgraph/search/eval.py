@@ -236,3 +236,33 @@ def format_search_table(label: str, report: dict[str, Any]) -> str:
         v = report["methods"][m]
         lines.append(f"{m:10s} {v['recall@10']:.3f}      {v['mrr']:.3f}")
     return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m ipgraph.search.eval [--graph build] [--gold data/gold] [--passages ../shared/dev]"""
+    import argparse
+
+    from ipgraph.search.echoes import THRESHOLD
+    from ipgraph.search.index import open_index
+    from ipgraph.search.records import read_names
+
+    parser = argparse.ArgumentParser(prog="python -m ipgraph.search.eval", description=main.__doc__)
+    parser.add_argument("--graph", default="build", help="build folder of the corpus the gold describes")
+    parser.add_argument("--gold", default="data/gold", help="gold folder for the built measures")
+    parser.add_argument("--passages", help="a folder of .txt files with gold .json beside them (shared/dev)")
+    args = parser.parse_args(argv)
+    index = open_index(args.graph)
+    report = evaluate_search(index.docs, measure_relevance(index.docs, args.gold), read_names(args.graph))
+    print(format_search_table(f"measures of {args.graph} (gold {args.gold})", report))
+    if args.passages:
+        docs = passage_docs(args.passages)
+        dev = evaluate_search(docs, passage_relevance(docs, args.passages), [])
+        print(format_search_table(f"sentences of {args.passages}", dev))
+    echoes = echo_precision(index, THRESHOLD)
+    print(f"echoes: {echoes['echoes']} of {echoes['at_or_above']} judged pairs at cosine >= {THRESHOLD} are echoes "
+          f"(precision {echoes['precision']}); lowest cut keeping 0.8: {echoes['calibrated']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -3,7 +3,7 @@
 Layout of FOLDER (default BUILD/search/):
   meta.json     format version, tokeniser, user-dictionary fingerprint, what the index was built from
   docs.json     the SearchDocs, in index order
-  tokens.json   text sha256 → tokens: the cache that makes a rebuild incremental (only new or
+  tokens.json   text sha256 → jieba words: the cache that makes a rebuild incremental (only new or
                 changed texts are segmented again; a changed user dictionary empties it)
   bm25/         the bm25s index (sparse score matrix and vocabulary)
 
@@ -28,11 +28,12 @@ from ipgraph.search.tokenise import (
     Tokeniser,
     bigram_tokenise,
     dictionary_fingerprint,
+    gram_tokens,
     jieba_tokeniser,
     user_words,
 )
 
-FORMAT = 2
+FORMAT = 4
 INDEX_DIR = "search"
 METHODS = ("jieba", "words", "bigram")
 # BM25 parameters: Lucene's defaults; measures are short (median ~150 characters), so the
@@ -49,7 +50,7 @@ class SearchIndex:
     docs: list[SearchDoc]
     method: str
     words: list[str]  # the user dictionary (jieba)
-    tokens: list[list[str]]  # per doc, what was indexed
+    tokens: list[list[str]]  # per doc, jieba's words (echoes compare these); the index adds bigrams
     bm25: Any  # bm25s.BM25
     stats: dict[str, Any] = field(default_factory=dict)
     _tokeniser: Tokeniser | None = None
@@ -115,18 +116,26 @@ def index_docs(
     started = time.perf_counter()
     words = user_words(names or []) if method in ("jieba", "words") else []
     cache = dict(cache or {})
-    tokenise = make_tokeniser(method, words)
+    # The cache holds what is slow to make (jieba's words); bigrams are added as the index is made.
+    segment = jieba_tokeniser(words, grams=False) if method in ("jieba", "words") else None
+    grams = {"jieba": gram_tokens, "bigram": bigram_tokenise}.get(method)
+    if segment is None and grams is None:
+        raise SearchIndexError(f"unknown tokeniser {method!r}; choose one of {', '.join(METHODS)}")
     loaded = time.perf_counter()
     tokens: list[list[str]] = []
+    indexed: list[list[str]] = []
     fresh = 0
     for d in docs:
-        key = _sha(d.indexed_text())
-        if key not in cache:
-            cache[key] = tokenise(d.indexed_text())
+        text = d.indexed_text()
+        key = _sha(text)
+        if segment is not None and key not in cache:
+            cache[key] = segment(text)
             fresh += 1
-        tokens.append(cache[key])
+        mine = cache.get(key, []) if segment is not None else []
+        tokens.append(mine)
+        indexed.append(mine + grams(text) if grams is not None else mine)
     segmented = time.perf_counter()
-    bm25 = _bm25(tokens)
+    bm25 = _bm25(indexed)
     done = time.perf_counter()
     stats = {
         "measures": len(docs), "segmented": fresh, "reused": len(docs) - fresh,

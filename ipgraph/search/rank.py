@@ -12,7 +12,7 @@ import numpy as np
 
 from ipgraph.search.index import SearchIndex
 from ipgraph.search.records import SearchDoc
-from ipgraph.search.tokenise import bigram_tokenise, normalise, query_terms
+from ipgraph.search.tokenise import normalise, query_terms
 
 LEVELS = ("international", "national", "provincial", "municipal", "district")
 SNIPPET = 80  # characters of text around the first match
@@ -56,42 +56,67 @@ class Hit:
         }
 
 
-def _matches(part: str | None, values: list[str]) -> bool:
-    if not part:
-        return True
-    needle = normalise(part)
-    return any(needle in normalise(v) for v in values if v)
+@dataclass
+class _FilterTables:
+    """Per index, built on the first filtered search: each distinct document and agency name once,
+    with the measures it covers, so a filter tests names, not measures."""
+
+    doc_fields: dict[str, tuple[list[str], str]]  # doc IRI → (normalised title/file/文号, level)
+    doc_rows: dict[str, np.ndarray]  # doc IRI → measure rows
+    agency_rows: dict[str, np.ndarray]  # normalised agency name or alias → measure rows
+
+
+_TABLES: dict[int, tuple[SearchIndex, _FilterTables]] = {}
+
+
+def _tables(index: SearchIndex) -> _FilterTables:
+    cached = _TABLES.get(id(index))
+    if cached is not None and cached[0] is index:
+        return cached[1]
+    fields: dict[str, tuple[list[str], str]] = {}
+    docs: dict[str, list[int]] = {}
+    agencies: dict[str, list[int]] = {}
+    for i, d in enumerate(index.docs):
+        if d.doc_iri not in fields:
+            fields[d.doc_iri] = ([normalise(v) for v in (d.document, d.source_file, d.doc_number) if v], d.level)
+        docs.setdefault(d.doc_iri, []).append(i)
+        for name in d.agencies:
+            agencies.setdefault(normalise(name), []).append(i)
+    tables = _FilterTables(fields, {k: np.asarray(v) for k, v in docs.items()},
+                           {k: np.asarray(v) for k, v in agencies.items()})
+    _TABLES.clear()  # one index at a time is searched in a process; keep the latest
+    _TABLES[id(index)] = (index, tables)
+    return tables
 
 
 def mask(index: SearchIndex, filters: Filters | None) -> np.ndarray | None:
     """1.0 for the measures the filters let through, 0.0 for the others (None: no filter)."""
     if filters is None or not (filters.document or filters.level or filters.agency):
         return None
-    if filters.level and filters.level.lower() not in LEVELS:
+    level = (filters.level or "").lower()
+    if level and level not in LEVELS:
         from ipgraph.search.index import SearchIndexError
 
         raise SearchIndexError(f"unknown level {filters.level!r}; choose one of {', '.join(LEVELS)}")
+    tables = _tables(index)
     keep = np.zeros(len(index.docs), dtype=np.float32)
-    doc_ok: dict[str, bool] = {}  # per document: its filters are tested once
-    for i, d in enumerate(index.docs):
-        ok = doc_ok.get(d.doc_iri)
-        if ok is None:
-            ok = doc_ok[d.doc_iri] = (
-                _matches(filters.document, [d.document, d.source_file, d.doc_number])
-                and (not filters.level or d.level == filters.level.lower())
-            )
-        if ok and _matches(filters.agency, d.agencies):
-            keep[i] = 1.0
+    wanted = normalise(filters.document) if filters.document else ""
+    for doc_iri, (names, doc_level) in tables.doc_fields.items():
+        if (not wanted or any(wanted in n for n in names)) and (not level or doc_level == level):
+            keep[tables.doc_rows[doc_iri]] = 1.0
+    if filters.agency:
+        needle = normalise(filters.agency)
+        assigned = np.zeros(len(index.docs), dtype=np.float32)
+        for name, rows in tables.agency_rows.items():
+            if needle in name:
+                assigned[rows] = 1.0
+        keep *= assigned
     return keep
 
 
 def query_tokens(index: SearchIndex, query: str) -> list[str]:
-    """The query's tokens that the index holds, each once. With jieba, the bigrams of every part of
-    the query as typed are added: an analyst types fragments (强市, 专利奖, 管理规范) that jieba
-    splits into single characters or other words, while the index holds the bigrams inside words."""
+    """The query's tokens that the index holds, each once (the same tokeniser as the texts)."""
     tokens = index.tokeniser(query)
-    if index.method == "jieba":
-        tokens = tokens + bigram_tokenise(query)
     vocab = index.bm25.vocab_dict
     return list(dict.fromkeys(t for t in tokens if t in vocab and t != "\x00"))
 
