@@ -50,10 +50,23 @@ class SearchIndex:
     docs: list[SearchDoc]
     method: str
     words: list[str]  # the user dictionary (jieba)
-    tokens: list[list[str]]  # per doc, jieba's words (echoes compare these); the index adds bigrams
+    # per doc, jieba's words (echoes compare these; the index adds bigrams). A loaded index reads
+    # them from tokens.json on first use only: searching never needs them, and millions of small
+    # lists would slow every garbage collection of a serving process.
+    _tokens: list[list[str]] | None
     bm25: Any  # bm25s.BM25
     stats: dict[str, Any] = field(default_factory=dict)
     _tokeniser: Tokeniser | None = None
+    folder: Path | None = None
+
+    @property
+    def tokens(self) -> list[list[str]]:
+        if self._tokens is None:
+            cache: dict[str, list[str]] = {}
+            if self.folder is not None:
+                cache = json.loads((self.folder / "tokens.json").read_text(encoding="utf-8"))
+            self._tokens = [cache.get(_sha(d.indexed_text()), []) for d in self.docs]
+        return self._tokens
 
     @property
     def tokeniser(self) -> Tokeniser:
@@ -143,7 +156,7 @@ def index_docs(
         "seconds_dictionary": round(loaded - started, 3), "seconds_segment": round(segmented - loaded, 3),
         "seconds_bm25": round(done - segmented, 3),
     }
-    return SearchIndex(docs=docs, method=method, words=words, tokens=tokens, bm25=bm25, stats=stats)
+    return SearchIndex(docs=docs, method=method, words=words, _tokens=tokens, bm25=bm25, stats=stats)
 
 
 def _read_cache(folder: Path, method: str, fingerprint: str) -> dict[str, list[str]]:
@@ -202,15 +215,16 @@ def load_index(folder: Path | str) -> SearchIndex:
             raise SearchIndexError(f"{folder}: search index of format {meta.get('format')}, expected {FORMAT}; "
                                    "rebuild it")
         payload = json.loads((folder / "docs.json").read_text(encoding="utf-8"))
-        cache = json.loads((folder / "tokens.json").read_text(encoding="utf-8"))
+        if not (folder / "tokens.json").is_file():
+            raise FileNotFoundError(2, "missing", str(folder / "tokens.json"))
         bm25 = bm25s.BM25.load(str(folder / "bm25"))
     except FileNotFoundError as exc:
         raise SearchIndexError(f"{folder}: no search index here ({Path(exc.filename or '').name} missing)") from exc
     except (OSError, ValueError, KeyError) as exc:
         raise SearchIndexError(f"{folder}: unreadable search index ({exc})") from exc
     docs = [SearchDoc(**d) for d in payload["docs"]]
-    tokens = [cache.get(_sha(d.indexed_text()), []) for d in docs]
-    return SearchIndex(docs=docs, method=meta["method"], words=payload["words"], tokens=tokens, bm25=bm25)
+    return SearchIndex(docs=docs, method=meta["method"], words=payload["words"], _tokens=None, bm25=bm25,
+                       folder=folder)
 
 
 def index_folder(build_dir: Path | str) -> Path:
