@@ -135,6 +135,9 @@ def test_index_is_deterministic_and_incremental(built_dir, index_dir, tmp_path):
         assert (again / name).read_bytes() == (index_dir / name).read_bytes()
     second = build_index(built_dir, again)  # the same graph: every text's tokens come from the cache
     assert second.stats["segmented"] == 0 and second.stats["reused"] == 184
+    staged = build_index(built_dir, tmp_path / "stage" / "search", previous=again)  # a build's staging folder
+    assert staged.stats["segmented"] == 0
+    assert (tmp_path / "stage" / "search" / "tokens.json").read_bytes() == (again / "tokens.json").read_bytes()
     changed = [*second.docs]
     changed[0] = type(changed[0])(**{**changed[0].__dict__, "text": changed[0].text + "新增数据知识产权登记试点。"})
     cache = json.loads((again / "tokens.json").read_text(encoding="utf-8"))
@@ -234,3 +237,20 @@ def test_evaluation_on_dev_passages(index):
 
 def read_names_from(index) -> list[str]:
     return index.words
+
+
+# ------------------------------------------------------------------ the graph page's index
+
+
+def test_page_index_ranks_like_search_for_typed_fragments(index, relevance):
+    from ipgraph.search.page import page_index, page_search
+
+    data = page_index(index)
+    assert len(data["measures"]) == 184 and json.dumps(data, ensure_ascii=False)  # JSON-ready
+    assert page_index(index) == data  # deterministic
+    for query in ("质押", "导航", "证券化", "知识产权质押融资"):
+        page = page_search(data, query, 5)
+        assert page[:3] == [h.iri for h in search(index, query, limit=3)]
+    assert all(iri in relevance["专利导航"] for iri in page_search(data, "导航", 3))
+    part = page_index(index, data["measures"][:10])
+    assert len(part["measures"]) == 10 and all(max(rows) < 10 for rows, _ in part["postings"].values())

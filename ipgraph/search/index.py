@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ipgraph.errors import GraphNotFoundError, IpgraphError
-from ipgraph.search.records import SearchDoc, read_docs, read_names
+from ipgraph.search.records import SearchDoc, engine_for, read_docs, read_names
 from ipgraph.search.tokenise import (
     Tokeniser,
     bigram_tokenise,
@@ -103,17 +103,21 @@ def build_index(
     folder: Path | str | None = None,
     method: str = "jieba",
     cache: dict[str, list[str]] | None = None,
+    previous: Path | str | None = None,
 ) -> SearchIndex:
     """Index every measure of `source` (a build folder, rdflib Graph, pyoxigraph Store or BuildResult).
 
-    With `folder`, the index is written there; an index already in `folder`, built with the same
-    tokeniser and user dictionary, lends its tokens, so only new or changed texts are segmented.
+    With `folder`, the index is written there. The index in `previous` (default: `folder`), if built
+    with the same tokeniser and user dictionary, lends its tokens, so only new or changed texts are
+    segmented: a build writing into a staging folder passes the last build's BUILD/search.
     """
-    docs = read_docs(source)
-    names = read_names(source) if method in ("jieba", "words") else []
-    if cache is None and folder is not None:
+    engine = engine_for(source)  # once: an rdflib graph is copied into Oxigraph for the queries
+    docs = read_docs(engine)
+    names = read_names(engine) if method in ("jieba", "words") else []
+    lender = previous if previous is not None else folder
+    if cache is None and lender is not None:
         fingerprint = dictionary_fingerprint(user_words(names) if names else [])
-        cache = _read_cache(Path(folder), method, fingerprint)
+        cache = _read_cache(Path(lender), method, fingerprint)
     index = index_docs(docs, method, names, cache)
     if folder is not None:
         save_index(index, folder)
