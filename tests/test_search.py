@@ -254,3 +254,39 @@ def test_page_index_ranks_like_search_for_typed_fragments(index, relevance):
     assert all(iri in relevance["专利导航"] for iri in page_search(data, "导航", 3))
     part = page_index(index, data["measures"][:10])
     assert len(part["measures"]) == 10 and all(max(rows) < 10 for rows, _ in part["postings"].values())
+
+
+# ------------------------------------------------------------------ entry points for the build and the server
+
+
+def test_add_search_to_build_writes_the_index_and_the_echoes(corpus_graph, built_dir, tmp_path):
+    from rdflib import Graph
+
+    from ipgraph.search.wiring import add_search_to_build
+    from ipgraph.vocab import IPG
+
+    graph = Graph()
+    for triple in corpus_graph:
+        graph.add(triple)
+    before = len(graph)
+    index = add_search_to_build(graph, tmp_path, previous=tmp_path / "none")
+    assert (tmp_path / "search" / "meta.json").is_file() and len(index.docs) == 184
+    echoes = len(set(graph.subjects(object=IPG.Echo)))
+    assert echoes >= 20 and len(graph) == before + 6 * echoes
+
+
+def test_search_response_for_the_endpoint(built_dir, index_dir):
+    import shutil
+
+    from ipgraph.search.wiring import search_response
+
+    if not (built_dir / "search").exists():
+        shutil.copytree(index_dir, built_dir / "search")
+    status, body = search_response(built_dir, {"q": "知识产权质押融资", "level": "municipal", "limit": "3"})
+    data = json.loads(body)
+    assert status == 200 and data["query"] == "知识产权质押融资"
+    assert [h["rank"] for h in data["hits"]] == [1, 2, 3] and {h["level"] for h in data["hits"]} == {"municipal"}
+    assert search_response(built_dir, {"q": ""})[0] == 400
+    assert search_response(built_dir, {"q": "专利", "level": "x"})[0] == 400
+    assert search_response(built_dir, {"q": "专" * 500})[0] == 400
+    assert search_response(built_dir, {"q": "专利", "limit": "many"})[0] == 400

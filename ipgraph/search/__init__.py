@@ -18,9 +18,12 @@ from ipgraph.search.index import (
     open_index,
     save_index,
 )
+from ipgraph.search.page import page_index, page_search
 from ipgraph.search.rank import Filters, Hit, search
+from ipgraph.search.wiring import add_search_to_build, search_response
 
 __all__ = [
-    "Echo", "Filters", "Hit", "SearchIndex", "SearchIndexError", "build_index", "echo_links", "echo_triples",
-    "load_index", "open_index", "save_index", "search",
+    "Echo", "Filters", "Hit", "SearchIndex", "SearchIndexError", "add_search_to_build", "build_index", "echo_links",
+    "echo_triples", "load_index", "open_index", "page_index", "page_search", "save_index", "search",
+    "search_response",
 ]
