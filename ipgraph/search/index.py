@@ -36,7 +36,7 @@ from ipgraph.search.tokenise import (
 FORMAT = 4
 INDEX_DIR = "search"
 METHODS = ("jieba", "words", "bigram")
-# BM25 parameters: Lucene's defaults. Measures are short (median ~150 characters), so the length
+# BM25 parameters: Lucene's defaults. Measures are short (160 characters on average), so the length
 # normalisation b matters little (measured: b 0.5 / 0.9 give corpus recall@10 0.950 / 0.942 against
 # 0.942, dev 1.000 all three); not tuned to the evaluation.
 K1, B = 1.2, 0.75
