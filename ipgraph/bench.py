@@ -49,6 +49,8 @@ CASES: list[tuple[str, dict[str, str], str]] = [
     ("agencies", {}, "whole"),
     ("programmes", {}, "whole"),
     ("documents", {}, "whole"),
+    ("echoes", {"document": "宜昌"}, "lookup"),
+    ("unechoed", {"document": "宜昌"}, "lookup"),
 ]
 
 
@@ -540,3 +542,10 @@ def run_serve_bench(
 
         atomic_write_text(json_out, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
     return report
+
+
+def run_search_bench(build_dir: Path | str, **kwargs: Any) -> dict[str, Any]:
+    """`ipgraph bench search` (ipgraph.search.bench): index build time per MB and query latency."""
+    from ipgraph.search.bench import run_search_bench as run
+
+    return run(build_dir, **kwargs)

@@ -80,3 +80,8 @@ class IPG(DefinedNamespace):
     order: URIRef
     measureCount: URIRef
     pattern: URIRef
+    # cross-plan echoes (ipgraph.search.echoes)
+    echoes: URIRef
+    Echo: URIRef
+    between: URIRef
+    score: URIRef

@@ -1,0 +1,268 @@
+"""Measured, not assumed: search quality from gold files, echo precision from hand judgements.
+
+Search. For each programme of ipgraph/data/search_eval_queries.csv with at least MIN_RELEVANT
+relevant items, its short query is run by three methods and scored with recall@10 and MRR:
+  jieba      the product: jieba words (user dictionary from the graph + domain terms) and the
+             character bigrams inside them, BM25
+  words      jieba words alone (cut_for_search), BM25
+  bigram     character bigrams, BM25 (the dictionary-free baseline)
+  substring  plain substring matching of the query's parts, ranked by how often they occur
+Relevant items come from gold files only:
+  measures   (a build with gold, e.g. data/corpus + data/gold): the built measures whose gold
+             measure (matched by its anchor) lists the programme
+  passages   (texts with gold, e.g. shared/dev): the sentences of the texts that contain a surface
+             form the gold file accepts for the programme (its "programmes" field); used where the
+             gold lists few measures
+
+Echoes. ipgraph/data/echo_judgements.csv holds hand-judged pairs; precision at a threshold is the
+share of judged pairs at or above it (by today's scores) that were judged echoes.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ipgraph.knowledge import data_text
+from ipgraph.search.index import SearchIndex, index_docs
+from ipgraph.search.rank import scores, top
+from ipgraph.search.records import SearchDoc
+from ipgraph.search.tokenise import normalise, query_terms
+
+MIN_RELEVANT = 3
+K = 10
+METHODS = ("jieba", "words", "bigram", "substring")
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = "\n".join(line for line in data_text(name).splitlines() if line.strip() and not line.startswith("#"))
+    return [{k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(io.StringIO(text))]
+
+
+def eval_queries() -> dict[str, str]:
+    """programme → its evaluation query."""
+    return {r["programme"]: r["query"] for r in _rows("search_eval_queries.csv")}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", normalise(text))
+
+
+# ------------------------------------------------------------------------------------- relevance
+
+
+def measure_relevance(docs: list[SearchDoc], gold_dir: Path | str) -> dict[str, set[str]]:
+    """programme → IRIs of the built measures whose gold measure names it (anchor-matched)."""
+    by_file: dict[str, list[SearchDoc]] = {}
+    for d in docs:
+        by_file.setdefault(Path(d.source_file).stem, []).append(d)
+    out: dict[str, set[str]] = {}
+    for path in sorted(Path(gold_dir).glob("*.json")):
+        gold = json.loads(path.read_text(encoding="utf-8"))
+        candidates = [(d, _squash(d.text), _squash(f"{d.title}{d.text}")) for d in by_file.get(path.stem, [])]
+        for m in gold.get("measures", []):
+            if not m.get("programmes"):
+                continue
+            anchor = _squash(m.get("anchor") or "")
+            hit = next((d for d, text, titled in candidates if anchor and (anchor in text or anchor in titled)), None)
+            if hit is None:
+                continue  # the extractor missed the measure: nothing to find
+            for p in m["programmes"]:
+                out.setdefault(p, set()).add(hit.iri)
+    return out
+
+
+_SENTENCE = re.compile(r"[^。;;\n]+[。;;]?")
+
+
+def passage_docs(text_dir: Path | str) -> list[SearchDoc]:
+    """Every sentence of every .txt file in text_dir, as a SearchDoc (iri passage:<stem>/<n>)."""
+    docs = []
+    for path in sorted(Path(text_dir).glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        for n, m in enumerate(_SENTENCE.finditer(text), 1):
+            sentence = m.group(0).strip()
+            if len(sentence) >= 8:
+                docs.append(SearchDoc(iri=f"passage:{path.stem}/{n}", doc_iri=f"passage:{path.stem}",
+                                      document=path.stem, source_file=path.name, doc_number="", level="",
+                                      number=str(n), order=n, text=sentence))
+    return docs
+
+
+def passage_relevance(docs: list[SearchDoc], gold_dir: Path | str) -> dict[str, set[str]]:
+    """programme → passages containing a surface form the file's gold accepts for it."""
+    out: dict[str, set[str]] = {}
+    for path in sorted(Path(gold_dir).glob("*.json")):
+        gold = json.loads(path.read_text(encoding="utf-8"))
+        mine = [d for d in docs if Path(d.source_file).stem == path.stem]
+        for programme, surfaces in (gold.get("programmes") or {}).items():
+            forms = [_squash(s) for s in surfaces if s]
+            for d in mine:
+                if any(f and f in _squash(d.text) for f in forms):
+                    out.setdefault(programme, set()).add(d.iri)
+    return out
+
+
+# ------------------------------------------------------------------------------------- ranking
+
+
+def substring_ranking(docs: list[SearchDoc], query: str, k: int) -> list[int]:
+    """Plain substring matching: a measure scores the occurrences of the query's parts in it."""
+    parts = query_terms(query)
+    texts = [normalise(d.indexed_text()) for d in docs]
+    values = np.asarray([sum(t.count(p) for p in parts) for t in texts], dtype=np.float64)
+    return top(values, k)
+
+
+def rankers(docs: list[SearchDoc], names: list[str]) -> dict[str, Callable[[str, int], list[int]]]:
+    indexes: dict[str, SearchIndex] = {m: index_docs(docs, m, names) for m in ("jieba", "words", "bigram")}
+
+    def bm25(index: SearchIndex) -> Callable[[str, int], list[int]]:
+        return lambda q, k: top(scores(index, q), k)
+
+    return {"jieba": bm25(indexes["jieba"]), "words": bm25(indexes["words"]), "bigram": bm25(indexes["bigram"]),
+            "substring": lambda q, k: substring_ranking(docs, q, k)}
+
+
+@dataclass
+class QueryScore:
+    programme: str
+    query: str
+    relevant: int
+    scores: dict[str, tuple[float, float]]  # method → (recall@K, reciprocal rank)
+
+
+def evaluate_search(docs: list[SearchDoc], relevance: dict[str, set[str]], names: list[str]) -> dict[str, Any]:
+    """recall@K and MRR of each method over the queries whose programme has ≥ MIN_RELEVANT items."""
+    queries = eval_queries()
+    rank = rankers(docs, names)
+    iris = [d.iri for d in docs]
+    rows: list[QueryScore] = []
+    for programme, query in queries.items():
+        relevant = relevance.get(programme, set())
+        if len(relevant) < MIN_RELEVANT:
+            continue
+        per: dict[str, tuple[float, float]] = {}
+        for method, ranker in rank.items():
+            ranked = [iris[i] for i in ranker(query, max(K, 100))]
+            recall = len(relevant & set(ranked[:K])) / len(relevant)
+            first = next((n for n, iri in enumerate(ranked, 1) if iri in relevant), None)
+            per[method] = (recall, 1.0 / first if first else 0.0)
+        rows.append(QueryScore(programme, query, len(relevant), per))
+    summary = {
+        m: {"recall@10": round(float(np.mean([r.scores[m][0] for r in rows])), 3) if rows else 0.0,
+            "mrr": round(float(np.mean([r.scores[m][1] for r in rows])), 3) if rows else 0.0}
+        for m in METHODS
+    }
+    return {"queries": len(rows), "items": len(docs), "methods": summary,
+            "rows": [{"programme": r.programme, "query": r.query, "relevant": r.relevant,
+                      **{f"{m}": [round(v, 3) for v in r.scores[m]] for m in METHODS}} for r in rows]}
+
+
+# ------------------------------------------------------------------------------------- echoes
+
+
+@dataclass(frozen=True)
+class Judgement:
+    a: str
+    b: str
+    echo: bool
+    score_when_judged: float
+    reason: str
+
+
+def echo_judgements() -> list[Judgement]:
+    from ipgraph.vocab import DATA
+
+    def iri(short: str) -> str:
+        stem, _, number = short.partition("/")
+        return f"{DATA}document/{stem}/measure/{number}"
+
+    return [Judgement(iri(r["a"]), iri(r["b"]), r["echo"] == "yes", float(r["score"]), r["reason"])
+            for r in _rows("echo_judgements.csv")]
+
+
+def pair_scores(index: SearchIndex, pairs: list[tuple[str, str]]) -> list[float | None]:
+    """Today's cosine of each pair (None where a measure is not in the index)."""
+    from ipgraph.search.echoes import tfidf
+
+    matrix = tfidf(index.tokens)
+    row = {d.iri: i for i, d in enumerate(index.docs)}
+    out: list[float | None] = []
+    for a, b in pairs:
+        if a not in row or b not in row:
+            out.append(None)
+            continue
+        out.append(round(float(matrix[row[a]].multiply(matrix[row[b]]).sum()), 4))
+    return out
+
+
+def echo_precision(index: SearchIndex, threshold: float) -> dict[str, Any]:
+    """Precision at `threshold` over the judged pairs, and the threshold the judgements support."""
+    judged = echo_judgements()
+    current = pair_scores(index, [(j.a, j.b) for j in judged])
+    scored = [(s, j) for s, j in zip(current, judged, strict=True) if s is not None]
+    above = [j for s, j in scored if s >= threshold]
+    correct = sum(j.echo for j in above)
+    return {"judged": len(judged), "found": len(scored), "at_or_above": len(above), "echoes": correct,
+            "precision": round(correct / len(above), 3) if above else None, "threshold": threshold,
+            "calibrated": calibrate(scored)}
+
+
+def calibrate(scored: list[tuple[float, Judgement]], floor: float = 0.8) -> float | None:
+    """The lowest judged score s such that the judged pairs at or above s are echoes in at least
+    `floor` of cases (None if no cut reaches it)."""
+    best = None
+    ordered = sorted(scored, key=lambda sj: -sj[0])
+    hits = 0
+    for n, (s, j) in enumerate(ordered, 1):
+        hits += j.echo
+        if hits / n >= floor and (n == len(ordered) or ordered[n][0] < s):
+            best = s
+    return best
+
+
+def format_search_table(label: str, report: dict[str, Any]) -> str:
+    lines = [f"{label}: {report['queries']} queries over {report['items']} items",
+             "method     recall@10  MRR"]
+    for m in METHODS:
+        v = report["methods"][m]
+        lines.append(f"{m:10s} {v['recall@10']:.3f}      {v['mrr']:.3f}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m ipgraph.search.eval [--graph build] [--gold data/gold] [--passages ../shared/dev]"""
+    import argparse
+
+    from ipgraph.search.echoes import THRESHOLD
+    from ipgraph.search.index import open_index
+    from ipgraph.search.records import read_names
+
+    parser = argparse.ArgumentParser(prog="python -m ipgraph.search.eval", description=main.__doc__)
+    parser.add_argument("--graph", default="build", help="build folder of the corpus the gold describes")
+    parser.add_argument("--gold", default="data/gold", help="gold folder for the built measures")
+    parser.add_argument("--passages", help="a folder of .txt files with gold .json beside them (shared/dev)")
+    args = parser.parse_args(argv)
+    index = open_index(args.graph)
+    report = evaluate_search(index.docs, measure_relevance(index.docs, args.gold), read_names(args.graph))
+    print(format_search_table(f"measures of {args.graph} (gold {args.gold})", report))
+    if args.passages:
+        docs = passage_docs(args.passages)
+        dev = evaluate_search(docs, passage_relevance(docs, args.passages), [])
+        print(format_search_table(f"sentences of {args.passages}", dev))
+    echoes = echo_precision(index, THRESHOLD)
+    print(f"echoes: {echoes['echoes']} of {echoes['at_or_above']} judged pairs at cosine >= {THRESHOLD} are echoes "
+          f"(precision {echoes['precision']}); lowest cut keeping 0.8: {echoes['calibrated']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
