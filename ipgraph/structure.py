@@ -38,6 +38,35 @@ class Paragraph:
     end: int
     text: str
     blank_before: bool  # an empty line (or a split point) stands before it
+    # a table row (cells separated by tabs or |, as read.py writes .docx and HTML tables):
+    # every cell's (start, end) in the source, empty cells included, so columns stay aligned
+    cells: list[tuple[int, int]] | None = None
+
+
+def _row_cells(line: str, line_start: int) -> list[tuple[int, int]] | None:
+    """The cells of a line written as a table row (two or more tabs, or bars), else None."""
+    seps = list(re.finditer("\t", line))
+    if len(seps) < 2:
+        seps = list(re.finditer("[|｜]", line))
+    if len(seps) < 2:
+        return None
+    cells = []
+    start = 0
+    for m in seps + [None]:
+        end = m.start() if m else len(line)
+        a, b = start, end
+        while a < b and line[a] in _SPACE:
+            a += 1
+        while b > a and line[b - 1] in _SPACE:
+            b -= 1
+        cells.append((line_start + a, line_start + b))
+        start = m.end() if m else len(line)
+    # "| a | b |": the outer bars open and close the row, they bound no cell
+    if line.lstrip(_SPACE)[:1] in "|｜" and cells[0][0] == cells[0][1]:
+        cells = cells[1:]
+    if line.rstrip(_SPACE)[-1:] in "|｜" and cells and cells[-1][0] == cells[-1][1]:
+        cells = cells[:-1]
+    return cells if len(cells) >= 3 else None
 
 
 def split_paragraphs(text: str) -> list[Paragraph]:
@@ -53,6 +82,11 @@ def split_paragraphs(text: str) -> list[Paragraph]:
             blank = True
             continue
         first = line_start + (len(line) - len(line.lstrip(_SPACE)))
+        cells = _row_cells(line, line_start)
+        if cells is not None:  # a table row is one paragraph however long
+            out.append(Paragraph(first, first + len(stripped), stripped, blank, cells))
+            blank = False
+            continue
         pieces = _split_long_line(stripped) if len(stripped) > _LONG_LINE else [(0, len(stripped))]
         for i, (a, b) in enumerate(pieces):
             piece = stripped[a:b]
@@ -107,7 +141,9 @@ _TERMINAL = set("。;；!！?？)）]】")
 NON_TASK_TITLE = re.compile(
     r"^(?:总体要求|指导思想|基本原则|指导原则|工作原则|主要原则|主要目标|发展目标|工作目标|总体目标|具体目标|"
     r"规划背景|发展现状|发展机遇|发展基础|发展环境|发展形势|面临形势|形势分析|现状与形势|重要意义|背景|"
-    r"总则|附则|目标要求|基本情况|发展成就|存在问题|面临的形势)"
+    r"总则|附则|目标要求|基本情况|发展成就|存在问题|面临的形势|"
+    # a preface numbered like tasks (一、序言 1. … 2. …) and the overall approach: no work assigned
+    r"序言|前言|引言|导言|总体思路|总体考虑|总体部署)"
 )
 
 
@@ -121,6 +157,7 @@ class Item:
     children: list[Item] = field(default_factory=list)
     parent: Item | None = None
     toc: bool = False
+    has_rows: bool = False  # a task table stands under it: its rows are the measures
 
     @property
     def head_text(self) -> str:
@@ -160,22 +197,124 @@ def match_marker(text: str) -> tuple[str, int, str] | None:
     return None
 
 
+# ---------------------------------------------------------------- task tables
+
+# The columns of a task table, by their header (GOLD_SPEC: each task row is a measure).
+_COL_NUMBER = re.compile(r"^(?:序号|编号|序|号|排序)$")
+_COL_ROLE = re.compile(r"^(?:牵头|主责|责任|配合|参与|协办|协同|实施|承办|主办)(?:单位|部门|处室|机构)?$|^(?:责任|牵头)(?:单位|部门)")
+_COL_TIME = re.compile(r"时限|时间|进度|期限|节点|完成年份")
+_COL_TASK = re.compile(r"任务|内容|措施|事项|工作|举措|要求|目标|成果|项目|重点")
+
+
+@dataclass
+class TableRow:
+    para: Paragraph
+    header: list[str]  # the column names of the table's header row
+    parent: Item | None  # the numbered item the table stands under
+
+
+def cell_texts(para: Paragraph) -> list[str]:
+    """The text of each cell of a table-row paragraph ("" for an empty cell)."""
+    out = []
+    for a, b in para.cells or []:
+        a, b = max(a, para.start), max(b, para.start)
+        out.append(para.text[a - para.start:b - para.start])
+    return out
+
+
+def _is_task_header(cells: list[str]) -> bool:
+    """A header row of a task table: short column names, one for the work and one for who does it."""
+    names = [c for c in cells if c]
+    if len(names) < 3 or any(len(c) > 10 or re.search(r"[。，,;；、:：]", c) for c in names):
+        return False
+    roles = [c for c in names if _COL_ROLE.match(c)]
+    return bool(roles) and any(_COL_TASK.search(c) and c not in roles for c in names)
+
+
+def _row_measure(row: TableRow, text: str, ordinal: int) -> Measure | None:
+    """A task row as a measure: its text from the first task cell on, its title that cell,
+    and the role columns as its assignment span (extract/agencies reads the trailing cells)."""
+    cells = row.para.cells or []
+    texts = cell_texts(row.para)
+    header = row.header + [""] * (len(cells) - len(row.header))
+    number_value: int | None = None
+    task_cells: list[int] = []
+    role_cells: list[int] = []
+    for i, (name, value) in enumerate(zip(header, texts)):
+        if _COL_NUMBER.match(name):
+            number_value = cn_to_int(value.strip("()（）.、")) if value else None
+        elif _COL_ROLE.match(name):
+            if value:
+                role_cells.append(i)
+        elif value and not _COL_TIME.search(name):
+            task_cells.append(i)
+    if not task_cells:
+        return None
+    first = cells[task_cells[0]][0]
+    end = row.para.end
+    section = _section_number(row.parent) if row.parent else None
+    number = str(number_value or ordinal)
+    assignment = None
+    if role_cells:
+        a, b = cells[role_cells[0]][0], cells[role_cells[-1]][1]
+        assignment = Span(a, b, text[a:b])
+    title = texts[task_cells[0]] if len(task_cells) > 1 else None
+    return Measure(
+        number=f"{section}.{number}" if section else number,
+        printed=texts[header.index(next(h for h in header if _COL_NUMBER.match(h)))] if number_value else "",
+        text=text[first:end],
+        span=Span(row.para.start, end, text[row.para.start:end]),
+        section=section,
+        title=title.rstrip("。") if title else None,
+        assignment=assignment,
+    )
+
+
+def table_measures(rows: list[TableRow], text: str) -> list[Measure]:
+    """The measures of the task tables, rows under background or goal parts left out."""
+    out = []
+    for row in rows:
+        if row.parent is not None and _is_non_task(row.parent):
+            continue
+        measure = _row_measure(row, text, len(out) + 1)
+        if measure is not None:
+            out.append(measure)
+    return out
+
+
 # ---------------------------------------------------------------- tree
 
 
-def build_items(paragraphs: list[Paragraph], tables: list[list[Paragraph]] | None = None) -> tuple[list[Item], list[Paragraph]]:
+def build_items(paragraphs: list[Paragraph], tables: list[list[Paragraph]] | None = None,
+                rows: list[TableRow] | None = None) -> tuple[list[Item], list[Paragraph]]:
     """Nest numbered items; return the top items and the paragraphs before the first item.
 
-    Paragraphs of tables (a 表N title and the rows after it) are appended to `tables`.
+    Paragraphs of tables (a 表N title and the rows after it) are appended to `tables`; the rows
+    of task tables (a header naming the work and who does it) to `rows`.
     """
     tables = tables if tables is not None else []
+    rows = rows if rows is not None else []
     table: list[Paragraph] | None = None
+    task_header: list[str] | None = None
     roots: list[Item] = []
     preamble: list[Paragraph] = []
     stack: list[Item] = []
     kind_order: list[str] = []
     sink: list[Paragraph] | None = preamble  # where unnumbered paragraphs go now
     for para in paragraphs:
+        if para.cells is not None:
+            cells = cell_texts(para)
+            if _is_task_header(cells):  # (a header repeated on each page starts the same table again)
+                task_header, table, sink = cells, None, None
+                continue
+            if task_header is not None:  # a row: numbered or not, it is not a heading of the text
+                rows.append(TableRow(para, task_header, stack[-1] if stack else None))
+                if stack:
+                    stack[-1].has_rows = True
+                continue
+            if table is None and sink is not preamble:
+                sink = None  # the rows of another table (indicators …) are not measure text
+        task_header = None
         if _FOOTNOTE.match(para.text) or _CHROME.match(para.text):
             if _CHROME.match(para.text):
                 sink = None
@@ -306,7 +445,7 @@ def collect_measures(roots: list[Item], text: str) -> tuple[list[Section], list[
     measures: list[tuple[Item, Measure]] = []
     sections: dict[str, Section] = {}
     for item in _walk(roots):
-        if item.children or item.kind == "circled" and item.parent is None:
+        if item.children or item.has_rows or item.kind == "circled" and item.parent is None:
             continue
         if _is_non_task(item):
             continue
@@ -355,8 +494,12 @@ def _assign_numbers(measures: list[tuple[Item, Measure]]) -> None:
         unique = len(set(plain)) == len(plain)
         for item, measure in group:
             measure.number = str(item.value) if kind == main_kind and unique else _section_number(item)
+    _unique_numbers([m for _, m in measures])
+
+
+def _unique_numbers(measures: list[Measure]) -> None:
     seen: dict[str, int] = {}
-    for _, measure in measures:  # never two measures with one number
+    for measure in measures:  # never two measures with one number
         if measure.number in seen:
             seen[measure.number] += 1
             measure.number = f"{measure.number}-{seen[measure.number]}"
@@ -582,7 +725,9 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
 # ---------------------------------------------------------------- entry point
 
 
-BACKGROUND_TITLE = re.compile(r"^(?:规划背景|发展现状|发展基础|发展成就|工作基础|基本情况|现状|面临形势|发展形势|形势分析|现状与形势|背景)")
+BACKGROUND_TITLE = re.compile(
+    r"^(?:规划背景|发展现状|发展基础|发展成就|工作基础|基本情况|现状|面临形势|发展形势|形势分析|现状与形势|背景|序言|前言|引言|导言)"
+)
 
 
 def _item_end(item: Item) -> int:
@@ -605,11 +750,17 @@ def parse_document(source: SourceDocument) -> ParsedDocument:
     """Parse a decoded document into metadata, sections and measures."""
     paragraphs = split_paragraphs(source.text)
     tables: list[list[Paragraph]] = []
-    roots, preamble = build_items(paragraphs, tables)
+    rows: list[TableRow] = []
+    roots, preamble = build_items(paragraphs, tables, rows)
     roots = _prune_toc(roots)
     first_item = next((i for i, p in enumerate(paragraphs) if match_marker(p.text) and p not in preamble), len(paragraphs))
+    if rows:  # a task table before any numbered item: the body starts at its header
+        first_item = min(first_item, max(0, paragraphs.index(rows[0].para) - 1))
     meta = parse_metadata(source, paragraphs, first_item)
     sections, measures = collect_measures(roots, source.text)
+    if rows:
+        measures = sorted(measures + table_measures(rows, source.text), key=lambda m: m.span.start)
+        _unique_numbers(measures)
     body_start = paragraphs[first_item].start if first_item < len(paragraphs) else len(source.text)
     return ParsedDocument(
         source=source, meta=meta, sections=sections, measures=measures, body_start=body_start,
