@@ -147,6 +147,16 @@ NON_TASK_TITLE = re.compile(
 )
 
 
+# Articles (第X条) of a 办法/条例 that assign no work: purpose, scope, definitions, who
+# interprets it, when it takes effect, what it repeals.
+_INSTRUMENT = r"(?:办法|条例|规定|细则|规则|意见|方案|决定|制度|规范)"
+FORMAL_ARTICLE = re.compile(
+    rf"^(?:为了?[^。]{{0,120}}(?:制定|制订)本{_INSTRUMENT}|本{_INSTRUMENT}(?:适用于|所称|所指|中的?[^。]{{0,30}}(?:是指|包括)|"
+    rf"由[^。]{{0,40}}(?:负责)?解释|自[^。]{{0,30}}(?:施行|实施)|(?:的)?(?:有效期|施行日期))|[^。]{{0,40}}(?:是指|指的是)|"
+    rf"[^。]{{0,60}}(?:同时废止|不再执行)|本{_INSTRUMENT}[^。]{{0,20}}(?:施行|实施)[。]?$)"
+)
+
+
 @dataclass
 class Item:
     kind: str
@@ -450,6 +460,8 @@ def collect_measures(roots: list[Item], text: str) -> tuple[list[Section], list[
         if _is_non_task(item):
             continue
         parts = [item.head] + item.body
+        if item.kind == "article" and FORMAL_ARTICLE.match(_compact(_join(parts)[len(item.printed):])):
+            continue
         body_text = _join(parts)[len(item.printed):].strip(_SPACE)
         if not item.body and len(_compact(item.head_text)) < 8:
             continue  # a bare heading with nothing under it

@@ -55,3 +55,14 @@ def test_a_table_without_a_role_column_is_no_task_table():
             "指标\t2025年\t属性\n发明专利拥有量\t5000件\t预期性\n")
     doc = parse(text)
     assert [m.text for m in doc.measures] == ["提高质量。培育高价值专利,支持企业布局。"]
+
+
+def test_articles_are_measures_only_when_they_give_work():
+    text = ("青川市专利促进办法\n第一条 为了促进专利转化运用,根据有关法律法规,结合本市实际,制定本办法。\n"
+            "第二条 本办法适用于本市行政区域内的专利创造、运用和保护活动。\n"
+            "第三条 本办法所称专利转化,是指专利权人许可或者转让专利的活动。\n"
+            "第四条 市知识产权局负责组织实施本办法,市财政局会同市科技局安排专项资金。\n"
+            "第五条 鼓励金融机构开展专利质押融资。\n第六条 本办法由市知识产权局负责解释。\n"
+            "第七条 本办法自2031年1月1日起施行。\n")
+    doc = parse(text)
+    assert [m.number for m in doc.measures] == ["4", "5"]
