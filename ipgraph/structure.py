@@ -15,8 +15,10 @@ The parser works on layouts, not on particular files:
 """
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ipgraph import knowledge
 from ipgraph.model import DocumentMeta, Measure, ParsedDocument, Section, SourceDocument, Span
@@ -250,7 +252,7 @@ def _row_measure(row: TableRow, text: str, ordinal: int) -> Measure | None:
     number_value: int | None = None
     task_cells: list[int] = []
     role_cells: list[int] = []
-    for i, (name, value) in enumerate(zip(header, texts)):
+    for i, (name, value) in enumerate(zip(header, texts, strict=False)):
         if _COL_NUMBER.match(name):
             number_value = cn_to_int(value.strip("()（）.、")) if value else None
         elif _COL_ROLE.match(name):
@@ -282,7 +284,7 @@ def _row_measure(row: TableRow, text: str, ordinal: int) -> Measure | None:
 
 def table_measures(rows: list[TableRow], text: str) -> list[Measure]:
     """The measures of the task tables, rows under background or goal parts left out."""
-    out = []
+    out: list[Measure] = []
     for row in rows:
         if row.parent is not None and _is_non_task(row.parent):
             continue
@@ -521,21 +523,33 @@ def _unique_numbers(measures: list[Measure]) -> None:
 
 # ---------------------------------------------------------------- metadata
 
+# Header labels governments and law databases print (portal tables, 【label】 blocks, wiki
+# infoboxes); the value stands after a colon, after the bracket, or on the next line.
 _HEADER_KEYS = {
-    "title": r"名\s*称|标\s*题|文件名称",
-    "doc_number": r"文\s*号|发文字号",
-    "issuer": r"发文机构|发布机构|发文机关|发布单位|来\s*源",
-    "date_signed": r"成文日期|印发日期|签发日期",
-    "date_published": r"发布日期|发布时间|发文时间|发文日期|公开日期",
+    "title": r"名\s*称|标\s*题|文件名称|文章标题|法规名称",
+    "doc_number": r"文\s*号|发文字号|发布文号|发文号|文件编号",
+    "issuer": r"发文机构|发布机构|发文机关|发布机关|发布单位|发文单位|发布部门|颁布单位|制定机关|来\s*源",
+    "date_signed": r"成文日期|印发日期|签发日期|签署日期",
+    "date_published": r"发布日期|发布时间|发文时间|发文日期|公开日期|公布日期|颁布日期",
 }
-_HEADER = re.compile(
-    r"(?P<key>" + "|".join(f"(?:{v})" for v in _HEADER_KEYS.values()) + r")\s*[:：]\s*(?P<value>[^|｜\n]*?)\s*(?=[|｜]|\s{2,}|$|\s+\S{2,6}[:：])"
-)
+_KEY = "|".join(f"(?:{v})" for v in _HEADER_KEYS.values())
+_VALUE_END = r"(?=[|｜【\[]|\s{2,}|$|\s+\S{2,6}[:：])"
+_HEADER = re.compile(rf"(?P<key>{_KEY})\s*[:：]\s*(?P<value>[^|｜\n]*?)\s*{_VALUE_END}")
+_BRACKET_HEADER = re.compile(rf"[【\[]\s*(?P<key>{_KEY})\s*[】\]]\s*[:：]?\s*(?P<value>[^|｜\n【\[]*?)\s*{_VALUE_END}")
+_LABEL_LINE = re.compile(rf"[【\[]?(?P<key>{_KEY})[】\]]?[:：]?")
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[【(（]\s*(?:19|20)\d{2}\s*[〕\]】)）]\s*第?\s*\d{1,4}\s*号")
-NOTICE = re.compile(r"^(?P<issuer>.{0,40}?)关于(?P<verb>印发|转发|发布|公布)?(?P<body>.+?)的?(?:通知|通告|批复|决定)$")
-DOC_TYPES = ("实施方案", "工作方案", "行动方案", "行动计划", "工作计划", "任务分工", "工作要点", "实施意见", "指导意见",
-             "若干意见", "若干措施", "实施细则", "管理办法", "实施办法", "规划纲要", "战略纲要", "规划", "纲要", "方案",
-             "计划", "意见", "办法", "措施", "细则", "规定", "条例", "决定", "通知", "要点", "指南", "清单", "分工")
+# A body's name ends like this (signature lines, lists of issuers)
+_BODY_END = r"(?:政府|办公厅|办公室|委员会|局|部|委|院|厅|署|中心|小组|办|联合会|协会|行|会)"
+_NOTICE_TAIL = r"的?(?:通知|通告|批复|决定)"
+NOTICE = re.compile(rf"^(?P<issuer>.{{0,40}}?)关于(?P<verb>印发|转发|发布|公布)?(?P<body>.+?){_NOTICE_TAIL}$")
+# "广州市人民政府办公厅印发X的通知": the same notice written without 关于
+NOTICE_BARE = re.compile(rf"^(?P<issuer>.{{2,40}}?{_BODY_END})(?P<verb>印发|转发|发布|公布)(?P<body>.+?)的?(?:通知|通告)$")
+DOC_TYPES = ("实施方案", "工作方案", "行动方案", "推进计划", "行动计划", "工作计划", "任务分工", "工作要点", "实施意见",
+             "指导意见", "若干意见", "若干措施", "实施细则", "管理办法", "实施办法", "规划纲要", "战略纲要", "分工方案",
+             "分解方案", "规划", "纲要", "方案", "计划", "意见", "办法", "措施", "细则", "规定", "条例", "决定", "通知",
+             "要点", "指南", "清单", "分工")
+# the kind a title names, where it differs from the title's last words (GOLD_SPEC doc_type)
+_DOC_TYPE_OF = {"规划纲要": "纲要", "战略纲要": "纲要", "分工方案": "任务分工", "分解方案": "任务分工"}
 _PLACE = re.compile(
     r"^(?:中国|中华人民共和国)?(?P<prov>[\u4e00-\u9fff]{2,7}?(?:省|自治区))?(?P<city>[\u4e00-\u9fff]{2,6}?市)?"
     r"(?P<dist>[\u4e00-\u9fff]{2,5}?(?:新区|区|县|旗))?"
@@ -543,20 +557,60 @@ _PLACE = re.compile(
 _TITLE_NOISE = re.compile(r"[:：|｜]|发布|日期|栏目|当前位置|首页")
 
 
+def notice_match(title: str) -> re.Match[str] | None:
+    """The parts (issuer, verb, body) of a notice title, with or without 关于."""
+    return NOTICE.match(title) or NOTICE_BARE.match(title)
+
+
+def real_date(value: str) -> str | None:
+    """A date from a header value; placeholders (0000-00-00, 1900-01-01, 1970-01-01) are no date."""
+    iso = parse_date(value)
+    if iso is None or iso[:4] < "1949" or iso == "1970-01-01":
+        return None
+    return iso
+
+
+def _header_key(label: str) -> str:
+    return next(k for k, v in _HEADER_KEYS.items() if re.fullmatch(v, label))
+
+
 def _header_fields(paragraphs: list[Paragraph]) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for para in paragraphs[:40]:
-        for m in _HEADER.finditer(para.text):
-            key = next(k for k, v in _HEADER_KEYS.items() if re.fullmatch(v, m.group("key")))
-            value = m.group("value").strip(_SPACE)
-            if value and key not in fields:
-                fields[key] = value
+
+    def put(label: str, value: str) -> None:
+        key, value = _header_key(label), value.strip(_SPACE)
+        if value and key not in fields:
+            fields[key] = value
+
+    head = paragraphs[:40]
+    for i, para in enumerate(head):
+        for pattern in (_BRACKET_HEADER, _HEADER):
+            for m in pattern.finditer(para.text):
+                put(m.group("key"), m.group("value"))
+        # a label alone on its line: the value is the next line (portal tables copied cell by cell)
+        label = _LABEL_LINE.fullmatch(_compact(para.text))
+        if label and i + 1 < len(head):
+            nxt = head[i + 1].text
+            if not _LABEL_LINE.fullmatch(_compact(nxt)) and not _HEADER.search(nxt) and len(nxt) <= 80:
+                put(label.group("key"), nxt)
     return fields
+
+
+def _doc_number_line(text: str) -> tuple[str, str | None] | None:
+    """A line that is a 文号, maybe in brackets or followed by the date: (number, ISO date)."""
+    line = _compact(text).strip("()（）[]")
+    m = DOC_NUMBER.match(line)
+    if not m:
+        return None
+    rest = line[m.end():]
+    if not rest:
+        return m.group(0), None
+    return (m.group(0), parse_date(rest)) if DATE_ONLY.match(rest) else None
 
 
 def _notice_title(paragraphs: list[Paragraph], header: dict[str, str]) -> tuple[str | None, Span | None]:
     candidates: list[tuple[str, Span | None]] = []
-    if "title" in header and NOTICE.match(_compact(header["title"])):
+    if "title" in header and notice_match(_compact(header["title"])):
         candidates.append((_compact(header["title"]), None))
     for i, para in enumerate(paragraphs[:40]):
         joined = ""
@@ -565,7 +619,7 @@ def _notice_title(paragraphs: list[Paragraph], header: dict[str, str]) -> tuple[
             if len(piece) > 80 or re.search(r"[。;；,，]", piece):
                 break
             joined += _compact(piece)
-            if NOTICE.match(joined):
+            if notice_match(joined):
                 span = Span(para.start, paragraphs[j].end, joined)
                 candidates.append((joined, span))
                 break
@@ -579,15 +633,31 @@ def _strip_brackets(title: str) -> str:
     return title.replace("〈", "《").replace("〉", "》") if title.count("〈") == 1 and "《" not in title else title
 
 
+_DATE = r"(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2})"
+_QUOTED = r"《(?P<title>(?:[^《》]|《[^《》]*》)+)》"
+# A repost without the notice: "X于2022年7月7日印发《Y》,全文如下"
+REPOST = re.compile(
+    rf"(?:^|(?<=[。;；\n]))\s*(?P<issuer>[^,，。;；:：\n《》]{{2,60}}?)\s*(?:于|在)\s*(?P<date>{_DATE})\s*"
+    rf"(?:正式|联合)?(?:印发|发布|公布|出台)(?:了)?\s*{_QUOTED}"
+)
+# The plan a notice hands on: "现将《X》印发给你们", "《X》已经…同意,现印发给你们", "联合制定了《X》,现印发"
+_HANDED_ON = [
+    re.compile(rf"现将\s*{_QUOTED}\s*(?:\S{{0,8}})?(?:印发|转发|发布|发给|予以印发)"),
+    re.compile(rf"{_QUOTED}[^。《》]{{0,40}}?(?:现予以|现予|现|特此|予以)(?:印发|转发|发布|公布)"),
+]
+
+
 def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_item: int) -> tuple[str | None, Span | None]:
-    # 1. a notice that hands the plan on names it: 现将《X》印发给你们
-    m = re.search(r"现将\s*《((?:[^《》]|《[^《》]*》)+)》\s*(?:\S{0,8})?(?:印发|转发|发布|发给|予以印发)", text[:6000])
-    if m:
-        title = re.sub(r"\s+", "", m.group(1))
-        return title, Span(m.start(1), m.end(1), m.group(1))
+    # 1. a notice that hands the plan on names it: 现将《X》印发给你们; a repost: X于…印发《Y》
+    head = text[:6000]
+    found = [m for m in (p.search(head) for p in _HANDED_ON + [REPOST]) if m]
+    if found:
+        m = min(found, key=lambda x: x.start("title"))
+        title = re.sub(r"\s+", "", m.group("title"))
+        return title, Span(m.start("title"), m.end("title"), m.group("title"))
     # 2. the notice's own title: 关于印发X的通知
     if notice:
-        n = NOTICE.match(notice)
+        n = notice_match(notice)
         if n and n.group("verb"):
             body = n.group("body")
             return _strip_brackets(body), None
@@ -597,12 +667,20 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
         joined = ""
         for j in range(i, min(i + 3, limit)):
             piece = paragraphs[j].text
-            if len(piece) > 60 or re.search(r"[。;；,，]", piece) or _TITLE_NOISE.search(piece):
+            if len(piece) > 60 or re.search(r"[。;；,，]", piece) or _TITLE_NOISE.search(piece) or _bodies_line(piece):
                 break
             joined += _compact(piece)
             if joined.endswith(DOC_TYPES) or re.search(r"(?:" + "|".join(DOC_TYPES) + r")[(（][^)）]{4,16}[)）]$", joined):
                 return joined, Span(paragraphs[i].start, paragraphs[j].end, text[paragraphs[i].start:paragraphs[j].end])
     return None, None
+
+
+def _bodies_line(text: str) -> list[str]:
+    """The names of a signature line that lists bodies side by side ("科技部 工业和信息化部"), else []."""
+    parts = [p for p in re.split(rf"[{_SPACE}]+", text) if p]
+    if len(text) > 80 or not parts or not all(re.fullmatch(rf"[\u4e00-\u9fff()（）]{{2,40}}{_BODY_END}", p) for p in parts):
+        return []
+    return parts
 
 
 _DISTRICT_AFTER = re.compile(r"^[\u4e00-\u9fff]{2,4}?(?:新区|区|县|旗)")
@@ -616,6 +694,11 @@ def place_of(name: str) -> str | None:
     in the name; a district is the 区/县 name right after a city, or at the very start.
     """
     found = knowledge.find_places(name)
+    lead = _DISTRICT_START.match(name)
+    if found and lead and found[0][0] >= lead.end() and not _NOT_A_DISTRICT.search(lead.group("d")):
+        # "通州区江苏省知识产权保护示范区建设工作方案": the district the title starts with governs;
+        # the province after it names the programme
+        return lead.group("d")
     if found:
         pos, place = found[0]
         if knowledge.places()[place].level == "district":
@@ -662,12 +745,23 @@ def is_zone(word: str) -> bool:
     return bool(_NOT_A_DISTRICT.search(word))
 
 
+@lru_cache(maxsize=1)
+def county_cities() -> frozenset[str]:
+    """County-level cities (县级市, data/county_cities.csv): they govern at district level."""
+    lines = [line for line in knowledge.data_text("county_cities.csv").splitlines() if not line.startswith("#")]
+    return frozenset(row["name"] for row in csv.DictReader(lines))
+
+
 def level_of_place(place: str | None) -> str | None:
     if not place:
         return None
     if re.search(r"(?:区|县|旗)$", place):
         return "district"
     if place.endswith("市"):
+        # 太仓市, 苏州市太仓市: a county-level city is a district-level jurisdiction
+        if any(place[-k:] in county_cities() and (k == len(place) or place[-k - 1] in "省市州区盟")
+               for k in range(2, min(len(place), 8) + 1)):
+            return "district"
         return "municipal"
     if re.search(r"(?:省|自治区)$", place):
         return "provincial"
@@ -683,53 +777,180 @@ def _city_context(text: str) -> str | None:
     return max(sorted(counts), key=lambda k: counts[k]) if counts else None
 
 
+# "省知识产权局", "市财政局": a body named with the bare prefix of the document's own level
+_BARE_PREFIX = re.compile(rf"(?:^|(?<=[、,，;；:：(（\s]))(?P<p>[省市])(?!场|级|直|属|委办|各|有关|相关)[\u4e00-\u9fff]{{1,12}}?{_BODY_END}(?=[、,，;；)）\s]|$)")
+_PREFIX_LEVEL = {"省": "provincial", "市": "municipal"}
+
+
+def _implied_place(text: str) -> str | None:
+    """A jurisdiction the text only implies: its bodies are written 省X局 (or 市X局), and the
+    provinces (or cities) it names — in cited titles, programmes, the body — point to one place."""
+    prefixes: dict[str, int] = {}
+    for m in _BARE_PREFIX.finditer(text):
+        prefixes[m.group("p")] = prefixes.get(m.group("p"), 0) + 1
+    if not prefixes:
+        return None
+    level = _PREFIX_LEVEL[max(sorted(prefixes), key=lambda k: prefixes[k])]
+    counts: dict[str, int] = {}
+    for _, name in knowledge.find_places(text):
+        if knowledge.places()[name].level == level:
+            counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return None
+    best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if len(best) > 1 and best[1][1] == best[0][1]:
+        return None  # two places named as often: no guess
+    return best[0][0]
+
+
+_CLOSING = re.compile(r"^(?:特此通知|特此通告|特此函告|特此批复|特此公告|此复)[。.!！]?$")
+_SEAL_NOTE = re.compile(r"^[(（][^()（）]{2,30}[)）]$")  # (国家知识产权局代章), (此件公开发布)
+# "河北省知识产权局等八部门": a collective name for bodies listed elsewhere in the text
+_COLLECTIVE_ISSUER = re.compile(r"等(?:[\d一二三四五六七八九十]+(?:个|家)?)?(?:部门|单位|部委|机关|厅局)$")
+_ENUMERATED = re.compile(
+    r"(?:^|(?<=[,，。;；:：\n]))(?P<list>[^,，。;；:：《》\n]{4,300}?)(?:联合|共同)(?:制定|印发|起草|研究制定|发布)(?:了)?\s*《"
+)
+_NATIONAL_ISSUER = re.compile(r"^(?:中华人民共和国)?(?:国务院|中共中央|国家|全国|财政部|[\u4e00-\u9fff]{1,6}部$)")
+
+
+def _signature(paragraphs: list[Paragraph], first_item: int) -> tuple[list[str], str | None]:
+    """The bodies and the date of the notice's signature block.
+
+    After the closing formula (特此通知。) come lines of bodies (several per line when many
+    sign), maybe a seal note, then the date; without the formula, the lines right before the
+    first date line of the notice part (or of the document's end) sign it.
+    """
+    limit = max(first_item, 1) + 5
+    for i, para in enumerate(paragraphs[:limit]):
+        if not _CLOSING.match(_compact(para.text)):
+            continue
+        names: list[str] = []
+        date = None
+        for nxt in paragraphs[i + 1:i + 12]:
+            if DATE_ONLY.match(nxt.text):
+                date = parse_date(nxt.text)
+                break
+            if _SEAL_NOTE.match(_compact(nxt.text)):
+                continue
+            bodies = _bodies_line(nxt.text)
+            if not bodies:
+                break
+            names += bodies
+        if names:
+            return names, date
+    date_idx = next((i for i, p in enumerate(paragraphs[:limit]) if DATE_ONLY.match(p.text)), None)
+    if date_idx is None:  # a signature at the end of the document
+        date_idx = next((i for i in range(len(paragraphs) - 1, max(len(paragraphs) - 8, -1), -1)
+                         if DATE_ONLY.match(paragraphs[i].text)), None)
+    if date_idx is None:
+        return [], None
+    lines: list[list[str]] = []
+    for j in range(date_idx - 1, max(date_idx - 6, -1), -1):
+        if _SEAL_NOTE.match(_compact(paragraphs[j].text)):
+            continue
+        bodies = _bodies_line(paragraphs[j].text)
+        if not bodies:
+            break
+        lines.insert(0, bodies)
+    return [n for line in lines for n in line], parse_date(paragraphs[date_idx].text)
+
+
+def _enumerated_issuers(text: str) -> list[str]:
+    """The bodies listed as the subject of 联合制定《…》 in the notice (each a body's name)."""
+    for m in _ENUMERATED.finditer(text[:6000]):
+        names = [n for n in _compact(m.group("list")).split("、") if n]
+        last = re.fullmatch(rf"(.{{2,40}}?{_BODY_END})[和及与](.{{2,40}}{_BODY_END})", names[-1]) if names else None
+        if last:  # "A、B和C": the last two joined by 和 (but 工业和信息化厅 is one name)
+            names[-1:] = [last.group(1), last.group(2)]
+        if len(names) > 1 and all(re.fullmatch(rf"[\u4e00-\u9fff()（）]{{2,40}}{_BODY_END}", n) for n in names):
+            return names
+    return []
+
+
+def _body_kind(name: str) -> str:
+    m = re.search(rf"{_BODY_END}$", name)
+    return m.group(0) if m else ""
+
+
+def _issuers(notice: str | None, signature: list[str], repost: re.Match[str] | None, header: dict[str, str],
+             text: str) -> list[str]:
+    """Who issued the document: the notice's issuer, else the repost's subject, else the
+    signature, else the header's 发布机构; a collective (X等八部门) or a bare-prefixed name
+    (区政府) is replaced by the bodies the signature or the text lists."""
+    n = notice_match(notice) if notice else None
+    own = n.group("issuer") if n else ""
+    if own:
+        if _COLLECTIVE_ISSUER.search(own):
+            listed = signature if len(signature) > 1 else _enumerated_issuers(text)
+            return listed or [own]
+        if re.match(r"^[省市区县州旗盟]", own) and len(signature) == 1 and _body_kind(signature[0]) == _body_kind(own):
+            return signature  # 区政府 signed 南通市通州区人民政府: the full name
+        return [own]
+    if repost and _body_kind(_compact(repost.group("issuer"))):
+        return [_compact(repost.group("issuer"))]
+    if signature:
+        return signature
+    listed = _enumerated_issuers(text)
+    if listed:
+        return listed
+    issuer = re.sub(r"^中华人民共和国", "", _compact(header.get("issuer", "")))
+    if issuer and (place_of(issuer) or _NATIONAL_ISSUER.match(issuer)) and _body_kind(issuer):
+        return [issuer]
+    return []
+
+
+def _jurisdiction(clues: list[str], text: str) -> str | None:
+    """The place the policy governs, from every clue: the first clue that names a place, made
+    more specific by a later clue that names the same place in full (通州区 → 南通市通州区)."""
+    places = [p for p in (place_of(c) for c in clues if c) if p]
+    place = places[0] if places else None
+    if place:
+        for other in places[1:]:
+            if other != place and other.endswith(place):
+                place = other
+                break
+    if place and knowledge.find_places(place) == [] and level_of_place(place) == "district":
+        city = _city_context(text)
+        if city:
+            place = city + place
+    return place or _implied_place(text)
+
+
 def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_item: int) -> DocumentMeta:
     header = {**_header_fields(paragraphs), **{k: v for k, v in source.header.items() if v}}
     notice, _ = _notice_title(paragraphs, header)
     title, title_span = _title(paragraphs, source.text, notice, first_item)
-    meta = DocumentMeta(title=title, notice_title=notice, title_span=title_span)
-    # issuer: the notice's issuer, else the signature line before the signing date, else the header
-    if notice:
-        issuer = NOTICE.match(notice).group("issuer")  # type: ignore[union-attr]
-        if issuer:
-            meta.issuers = [issuer]
-    date_idx = next((i for i, p in enumerate(paragraphs[: max(first_item, 1) + 5]) if DATE_ONLY.match(p.text)), None)
-    if date_idx is None:  # a signature at the end of the document
-        date_idx = next((i for i in range(len(paragraphs) - 1, max(len(paragraphs) - 8, -1), -1)
-                         if DATE_ONLY.match(paragraphs[i].text)), None)
-    if date_idx is not None:
-        meta.date_signed = parse_date(paragraphs[date_idx].text)
-        prev = paragraphs[date_idx - 1].text if date_idx > 0 else ""
-        if not meta.issuers and re.search(r"(?:政府|办公厅|办公室|委员会|局|部|委|院|厅|署|中心)$", prev) and len(prev) < 40:
-            meta.issuers = [_compact(prev)]
+    n = notice_match(notice) if notice else None
+    # a notice that hands nothing on (关于开展X工作的通知) is the document itself, not a wrapper
+    wrapper = notice if n and (n.group("verb") or (title and _compact(title) != notice)) else None
+    if title is None and notice and not wrapper:
+        title = notice
+    meta = DocumentMeta(title=title, notice_title=wrapper, title_span=title_span)
+    signature, signed = _signature(paragraphs, first_item)
+    repost = REPOST.search(source.text[:6000])
+    meta.issuers = _issuers(notice, signature, repost, header, source.text)
+    meta.date_signed = signed
+    number_line = next((found for para in paragraphs[: max(first_item, 1)] if (found := _doc_number_line(para.text))), None)
+    if not meta.date_signed and number_line and number_line[1]:
+        meta.date_signed = number_line[1]  # "苏政发〔2009〕1号 2009年1月5日"
     if not meta.date_signed and header.get("date_signed"):
-        meta.date_signed = parse_date(header["date_signed"])
+        meta.date_signed = real_date(header["date_signed"])
     if header.get("date_published"):
-        meta.date_published = parse_date(header["date_published"])
-    if header.get("doc_number") and DOC_NUMBER.search(header["doc_number"]):
-        meta.doc_number = DOC_NUMBER.search(header["doc_number"]).group(0)  # type: ignore[union-attr]
-    else:
-        for para in paragraphs[: max(first_item, 1)]:
-            if DOC_NUMBER.fullmatch(para.text.strip()):
-                meta.doc_number = para.text.strip()
-                break
-    if not meta.issuers and header.get("issuer") and place_of(header["issuer"]):
-        meta.issuers = [header["issuer"]]
+        meta.date_published = real_date(header["date_published"])
+    if not meta.date_published and repost and not signed:
+        meta.date_published = parse_date(repost.group("date"))  # "X于2022年7月7日印发《Y》": 印发 is 发文
+    if header.get("doc_number") and DOC_NUMBER.search(_compact(header["doc_number"])):
+        meta.doc_number = DOC_NUMBER.search(_compact(header["doc_number"])).group(0)  # type: ignore[union-attr]
+    elif number_line:
+        meta.doc_number = number_line[0]
     if title:
-        meta.doc_type = next((t for t in DOC_TYPES if re.search(t + r"(?:[(（][^)）]*[)）])?$", title)), None)
-    # jurisdiction: the place in the title, else in the issuer
-    place = None
-    for name in [title or "", notice or ""] + meta.issuers:
-        place = place_of(name)
-        if place:
-            break
-    if place and knowledge.find_places(place) == [] and level_of_place(place) == "district":
-        city = _city_context(source.text)
-        if city:
-            place = city + place
-    meta.jurisdiction = place
-    meta.level = level_of_place(place)
-    if meta.level is None and any(re.match(r"^(?:国务院|中共中央|国家|全国|财政部|[\u4e00-\u9fff]{1,6}部$)", i) for i in meta.issuers):
+        kind = next((t for t in DOC_TYPES if re.search(t + r"(?:[(（][^)）]*[)）])?$", title)), None)
+        meta.doc_type = _DOC_TYPE_OF.get(kind, kind) if kind else None
+    clues = [title or "", notice or ""] + meta.issuers + signature + [header.get("issuer", "")]
+    meta.jurisdiction = _jurisdiction(clues, source.text)
+    meta.level = level_of_place(meta.jurisdiction)
+    if meta.level is None and (any(_NATIONAL_ISSUER.match(i) for i in meta.issuers)
+                               or (meta.doc_number or "").startswith("国")):
         meta.level = "national"
     return meta
 
