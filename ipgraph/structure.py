@@ -557,6 +557,13 @@ _PLACE = re.compile(
 _TITLE_NOISE = re.compile(r"[:：|｜]|发布|日期|栏目|当前位置|首页")
 
 
+def _header_piece(text: str) -> bool:
+    """A header line, never part of a title: a label, a date, a 文号, a code."""
+    compact = _compact(text)
+    return bool(_HEADER.search(text) or _BRACKET_HEADER.search(text) or _LABEL_LINE.fullmatch(compact)
+                or re.fullmatch(r"[\d\-./:：年月日()（）]+", compact) or _doc_number_line(text))
+
+
 def notice_match(title: str) -> re.Match[str] | None:
     """The parts (issuer, verb, body) of a notice title, with or without 关于."""
     return NOTICE.match(title) or NOTICE_BARE.match(title)
@@ -616,7 +623,7 @@ def _notice_title(paragraphs: list[Paragraph], header: dict[str, str]) -> tuple[
         joined = ""
         for j in range(i, min(i + 4, len(paragraphs))):  # a title broken over up to four lines
             piece = paragraphs[j].text
-            if len(piece) > 80 or re.search(r"[。;；,，]", piece):
+            if len(piece) > 80 or re.search(r"[。;；,，]", piece) or _header_piece(piece):
                 break
             joined += _compact(piece)
             if notice_match(joined):
@@ -647,7 +654,8 @@ _HANDED_ON = [
 ]
 
 
-def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_item: int) -> tuple[str | None, Span | None]:
+def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_item: int,
+           header_title: str | None = None) -> tuple[str | None, Span | None]:
     # 1. a notice that hands the plan on names it: 现将《X》印发给你们; a repost: X于…印发《Y》
     head = text[:6000]
     found = [m for m in (p.search(head) for p in _HANDED_ON + [REPOST]) if m]
@@ -661,13 +669,17 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
         if n and n.group("verb"):
             body = n.group("body")
             return _strip_brackets(body), None
-    # 3. the first heading-like line(s) before the body that end with a document type
+    # 3. the header's title, when it is not the notice (law databases, portal pages of the plan itself)
+    if header_title and not notice_match(_compact(header_title)):
+        return _strip_brackets(_compact(header_title)), None
+    # 4. the first heading-like line(s) before the body that end with a document type
     limit = min(first_item, 60)
     for i in range(limit):
         joined = ""
         for j in range(i, min(i + 3, limit)):
             piece = paragraphs[j].text
-            if len(piece) > 60 or re.search(r"[。;；,，]", piece) or _TITLE_NOISE.search(piece) or _bodies_line(piece):
+            if (len(piece) > 60 or re.search(r"[。;；,，]", piece) or _TITLE_NOISE.search(piece) or _bodies_line(piece)
+                    or _header_piece(piece)):
                 break
             joined += _compact(piece)
             if joined.endswith(DOC_TYPES) or re.search(r"(?:" + "|".join(DOC_TYPES) + r")[(（][^)）]{4,16}[)）]$", joined):
@@ -919,7 +931,7 @@ def _jurisdiction(clues: list[str], text: str) -> str | None:
 def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_item: int) -> DocumentMeta:
     header = {**_header_fields(paragraphs), **{k: v for k, v in source.header.items() if v}}
     notice, _ = _notice_title(paragraphs, header)
-    title, title_span = _title(paragraphs, source.text, notice, first_item)
+    title, title_span = _title(paragraphs, source.text, notice, first_item, header.get("title"))
     n = notice_match(notice) if notice else None
     # a notice that hands nothing on (关于开展X工作的通知) is the document itself, not a wrapper
     wrapper = notice if n and (n.group("verb") or (title and _compact(title) != notice)) else None

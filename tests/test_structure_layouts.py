@@ -66,3 +66,93 @@ def test_articles_are_measures_only_when_they_give_work():
             "第七条 本办法自2031年1月1日起施行。\n")
     doc = parse(text)
     assert [m.number for m in doc.measures] == ["4", "5"]
+
+
+def test_bracketed_label_block_and_placeholder_dates():
+    text = ("【标题】青川市专利转化实施办法\n【发布机关】青川市人民政府\n【发文字号】青政发 〔2031〕 3号\n"
+            "【发布日期】1900-01-01\n【实施日期】2031-05-01\n青川市专利转化实施办法\n第一条 市知识产权局负责专利转化工作。\n")
+    meta = parse(text).meta
+    assert meta.doc_number == "青政发〔2031〕3号"
+    assert meta.date_published is None  # a placeholder, not a date
+    assert meta.issuers == ["青川市人民政府"]
+    assert meta.title == "青川市专利转化实施办法"
+    assert meta.jurisdiction == "青川市" and meta.level == "municipal"
+
+
+def test_portal_labels_and_values_on_separate_lines():
+    text = ("发布机构:\n青川市知识产权局\n文号:\n青知发〔2031〕7号\n发布日期:\n2031-04-02\n\n"
+            "青川市知识产权局关于开展专利质押融资工作的通知\n各县区知识产权局:\n为推进质押融资,现将有关事项通知如下。\n"
+            "一、工作任务\n(一)扩大质押规模。推动银行开展质押融资业务。\n")
+    meta = parse(text).meta
+    assert (meta.doc_number, meta.date_published) == ("青知发〔2031〕7号", "2031-04-02")
+    # a notice that hands nothing on is the document itself
+    assert meta.title == "青川市知识产权局关于开展专利质押融资工作的通知"
+    assert meta.notice_title is None
+    assert meta.issuers == ["青川市知识产权局"]
+
+
+def test_number_line_with_date_and_bracketed_number():
+    text = ("省政府关于印发云岭省知识产权战略纲要的通知\n云政发〔2031〕1号 2031年1月5日\n各市、县人民政府:\n"
+            "《云岭省知识产权战略纲要》已经省政府常务会议批准,现予印发,请认真组织实施。\n云岭省知识产权战略纲要\n"
+            "一、战略重点\n1. 促进知识产权创造。支持企业培育核心专利。\n")
+    meta = parse(text).meta
+    assert (meta.doc_number, meta.date_signed) == ("云政发〔2031〕1号", "2031-01-05")
+    assert meta.title == "云岭省知识产权战略纲要" and meta.doc_type == "纲要"
+    assert meta.issuers == ["省政府"] and meta.jurisdiction == "云岭省" and meta.level == "provincial"
+    text2 = ("青川市人民政府办公厅印发青川市知识产权工作分解方案的通知\n(青府办〔2031〕25号)\n各区人民政府:\n"
+             "《青川市知识产权工作分解方案》已经市政府同意,现印发给你们。\n青川市人民政府办公厅\n二○三一年六月三十日\n")
+    meta = parse(text2).meta
+    assert meta.notice_title == "青川市人民政府办公厅印发青川市知识产权工作分解方案的通知"
+    assert meta.title == "青川市知识产权工作分解方案" and meta.doc_type == "任务分工"
+    assert (meta.doc_number, meta.date_signed) == ("青府办〔2031〕25号", "2031-06-30")
+    assert meta.issuers == ["青川市人民政府办公厅"]
+
+
+def test_repost_without_the_notice():
+    text = ("青川印发2031年青川市打击侵权假冒工作要点\n\n"
+            "青川市打击侵权假冒工作领导小组于2031年7月7日印发《2031年青川市打击侵权假冒工作要点》,全文如下:\n\n"
+            "2031年青川市打击侵权假冒工作要点\n\n一、加大行政保护力度\n(一)加大商标权保护力度。严厉打击商标侵权行为。\n")
+    meta = parse(text).meta
+    assert meta.title == "2031年青川市打击侵权假冒工作要点"
+    assert meta.issuers == ["青川市打击侵权假冒工作领导小组"]
+    assert (meta.date_published, meta.date_signed) == ("2031-07-07", None)
+
+
+def test_signature_block_of_several_bodies_and_a_collective_issuer():
+    text = ("国知发运字〔2031〕5号\n各有关单位:\n国家知识产权局、教育部、科技部、工业和信息化部联合制定了《高校专利盘活工作方案》,"
+            "现印发给你们,请遵照执行。\n特此通知。\n国家知识产权局 教育部\n科技部 工业和信息化部\n高校专利盘活工作方案\n"
+            "一、总体要求\n坚持全面盘点。\n")
+    meta = parse(text).meta
+    assert meta.title == "高校专利盘活工作方案"
+    assert meta.issuers == ["国家知识产权局", "教育部", "科技部", "工业和信息化部"]
+    assert meta.level == "national" and meta.jurisdiction is None
+    text2 = ("云岭省知识产权局等四部门关于印发《高校专利盘活实施方案》的通知\n各市知识产权局:\n"
+             "为贯彻落实国家知识产权局等八部委印发的《高校专利盘活工作方案》有关部署,省知识产权局、省教育厅、省科学技术厅和"
+             "省工业和信息化厅联合制定了《高校专利盘活实施方案》,现印发给你们,请遵照执行。\n特此通知。\n")
+    meta = parse(text2).meta
+    assert meta.issuers == ["省知识产权局", "省教育厅", "省科学技术厅", "省工业和信息化厅"]
+    assert meta.title == "高校专利盘活实施方案"
+
+
+def test_jurisdiction_from_the_clues_the_text_gives():
+    # the district the title starts with, named in full by the signature
+    text = ("区政府关于印发通州区云岭省知识产权保护示范区建设工作方案的通知\n各镇人民政府:\n"
+            "《通州区云岭省知识产权保护示范区建设工作方案》已经区政府同意,现印发给你们。\n南通市通州区人民政府\n2031年2月17日\n")
+    meta = parse(text).meta
+    assert meta.jurisdiction == "南通市通州区" and meta.level == "district"
+    assert meta.issuers == ["南通市通州区人民政府"]
+    # a page that names its province only in cited titles; bodies written 省X局
+    table = ("序号\t工作内容\t责任部门\n1\t推进专利保护,落实《浙江省专利条例》\t省知识产权局\n"
+             "2\t开展《浙江省打击侵权专项行动方案》\t省市场监管局、公安厅\n")
+    meta = parse(table).meta
+    assert meta.jurisdiction == "浙江省" and meta.level == "provincial"
+    # no clue: no guess
+    assert parse("序号\t工作内容\t责任部门\n1\t推进专利保护工作\t有关部门\n").meta.jurisdiction is None
+
+
+def test_county_level_city_is_district_level():
+    text = ("市政府办公室关于印发《太仓市知识产权强县建设工作方案》的通知\n各镇人民政府:\n"
+            "现将《太仓市知识产权强县建设工作方案》印发给你们。\n太仓市人民政府办公室\n2031年12月23日\n")
+    meta = parse(text).meta
+    assert meta.jurisdiction == "太仓市" and meta.level == "district"
+    assert parse("沈阳市知识产权工作方案\n").meta.level == "municipal"
