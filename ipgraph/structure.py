@@ -804,8 +804,11 @@ def _implied_place(text: str) -> str | None:
         return None
     level = _PREFIX_LEVEL[max(sorted(prefixes), key=lambda k: prefixes[k])]
     counts: dict[str, int] = {}
-    for _, name in knowledge.find_places(text):
-        if knowledge.places()[name].level == level:
+    named = [name for _, name in knowledge.find_places(text)]
+    # a cited title names its place even when the gazetteer does not know it: 《云川省专利条例》
+    named += [p for p in (place_of(t) for t in re.findall(r"《([^《》]{4,80})》", text)) if p]
+    for name in named:
+        if level_of_place(name) == level:
             counts[name] = counts.get(name, 0) + 1
     if not counts:
         return None
