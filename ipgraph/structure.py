@@ -90,11 +90,44 @@ def split_paragraphs(text: str) -> list[Paragraph]:
             blank = False
             continue
         pieces = _split_long_line(stripped) if len(stripped) > _LONG_LINE else [(0, len(stripped))]
+        pieces = [cut for a, b in pieces for cut in _split_run_on(stripped, a, b)]
         for i, (a, b) in enumerate(pieces):
             piece = stripped[a:b]
             out.append(Paragraph(first + a, first + b, piece, blank or i > 0))
         blank = False
     return out
+
+
+_RUN_ON = re.compile(r"(?<=[。！!？?)）])[ \u3000]*(?=[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]|第[一二三四五六七八九十百\d]{1,4}[条章])")
+_RUN_ON_KINDS = {"chapter", "article", "cn", "paren_cn", "arabic", "paren_arabic"}
+# a heading run on with its first item: "一、重点任务(一)提升…"
+_FIRST_CHILD = re.compile(r"[(（]\s*一\s*[)）]|(?<![\d.])1\s*[.．、]|[(（]\s*1\s*[)）]")
+
+
+def _split_run_on(line: str, a: int, b: int) -> list[tuple[int, int]]:
+    """Items run together on one line (text taken from a PDF): a new item starts after a
+    sentence's end (or a closing bracket) where a numbering marker stands ("…工作。(二)加强…"),
+    and a short heading's first item starts right after it."""
+    cuts = []
+    start = a
+    for point in [m.start() for m in _RUN_ON.finditer(line, a, b)] + [b]:
+        end = point
+        while point < b and line[point] in " \u3000":
+            point += 1
+        found = match_marker(line[point:b])
+        if point == b or found and found[0] in _RUN_ON_KINDS and end > start:
+            cuts.extend(_split_heading(line, start, end))
+            start = point
+    return cuts
+
+
+def _split_heading(line: str, a: int, b: int) -> list[tuple[int, int]]:
+    head = match_marker(line[a:b])
+    if head:
+        child = _FIRST_CHILD.search(line, a + len(head[2]), min(b, a + len(head[2]) + 30))
+        if child and not re.search(r"[。;；,，:：!！?？]", line[a:child.start()]) and match_marker(line[child.start():b]):
+            return [(a, child.start()), (child.start(), b)]
+    return [(a, b)]
 
 
 def _split_long_line(line: str) -> list[tuple[int, int]]:
@@ -138,6 +171,7 @@ _CHROME = re.compile(
     r"【[^】]{0,6}】$|分享到|责任编辑|来源\s*[:：]|.{0,12}政府网站$|.{0,20}收集整理|.{0,16}(?:政府系统网站|网站地图)$)"
 )
 _TERMINAL = set("。;；!！?？)）]】")
+_PAGE_NUMBER = re.compile(r"^(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|\d{1,3}|第\s*\d{1,3}\s*页(?:\s*[/,，]?\s*共\s*\d{1,3}\s*页)?)$")
 
 # Titles of parts that hold background, principles or goals, not measures (GOLD_SPEC: Measures).
 NON_TASK_TITLE = re.compile(
@@ -314,6 +348,8 @@ def build_items(paragraphs: list[Paragraph], tables: list[list[Paragraph]] | Non
     kind_order: list[str] = []
     sink: list[Paragraph] | None = preamble  # where unnumbered paragraphs go now
     for para in paragraphs:
+        if _PAGE_NUMBER.match(para.text):
+            continue  # a PDF page number: the item before it goes on after it
         if para.cells is not None:
             cells = cell_texts(para)
             if _is_task_header(cells):  # (a header repeated on each page starts the same table again)

@@ -156,3 +156,13 @@ def test_county_level_city_is_district_level():
     meta = parse(text).meta
     assert meta.jurisdiction == "太仓市" and meta.level == "district"
     assert parse("沈阳市知识产权工作方案\n").meta.level == "municipal"
+
+
+def test_pdf_text_items_run_on_and_page_numbers():
+    text = ("青川市知识产权工作方案\n一、重点任务(一)提升专利质量。实施高价值专利培育计划,支持企业布局核\n- 3 -\n"
+            "心专利。(市市场监管局负责)(二)强化保护协作。建设保护工作站,开展快速维权。(市公安局负责)二、保障措施"
+            "(一)加强组织领导。建立联席会议制度,统筹推进。增长3.5倍。\n")
+    doc = parse(text)
+    assert [m.number for m in doc.measures] == ["1.1", "1.2", "2.1"]
+    assert doc.measures[0].text == "提升专利质量。实施高价值专利培育计划,支持企业布局核心专利。(市市场监管局负责)"
+    assert doc.measures[2].text.endswith("增长3.5倍。")
