@@ -583,7 +583,7 @@ NOTICE_BARE = re.compile(rf"^(?P<issuer>.{{2,40}}?{_BODY_END})(?P<verb>印发|�
 DOC_TYPES = ("实施方案", "工作方案", "行动方案", "推进计划", "行动计划", "工作计划", "任务分工", "工作要点", "实施意见",
              "指导意见", "若干意见", "若干措施", "实施细则", "管理办法", "实施办法", "规划纲要", "战略纲要", "分工方案",
              "分解方案", "规划", "纲要", "方案", "计划", "意见", "办法", "措施", "细则", "规定", "条例", "决定", "通知",
-             "要点", "指南", "清单", "分工")
+             "要点", "指南", "清单", "分工", "政策", "公告", "通告")
 # the kind a title names, where it differs from the title's last words (GOLD_SPEC doc_type)
 _DOC_TYPE_OF = {"规划纲要": "纲要", "战略纲要": "纲要", "分工方案": "任务分工", "分解方案": "任务分工"}
 _PLACE = re.compile(
@@ -718,7 +718,7 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
                     or _header_piece(piece)):
                 break
             joined += _compact(piece)
-            if joined.endswith(DOC_TYPES) or re.search(r"(?:" + "|".join(DOC_TYPES) + r")[(（][^)）]{4,16}[)）]$", joined):
+            if joined.endswith(DOC_TYPES) or re.search(r"(?:" + "|".join(DOC_TYPES) + r")[(（][^)）]{2,16}[)）]$", joined):
                 return joined, Span(paragraphs[i].start, paragraphs[j].end, text[paragraphs[i].start:paragraphs[j].end])
     return None, None
 
@@ -811,6 +811,8 @@ def level_of_place(place: str | None) -> str | None:
                for k in range(2, min(len(place), 8) + 1)):
             return "district"
         return "municipal"
+    if re.search(r"(?:自治州|地区|盟)$", place):  # prefecture-level, like a city
+        return "municipal"
     if re.search(r"(?:省|自治区)$", place):
         return "provincial"
     return None
@@ -864,6 +866,11 @@ _ENUMERATED = re.compile(
 _NATIONAL_ISSUER = re.compile(r"^(?:中华人民共和国)?(?:国务院|中共中央|国家|全国|财政部|[\u4e00-\u9fff]{1,6}部$)")
 
 
+def _date_line(text: str) -> bool:
+    """A line that is only a date, maybe in brackets: "2024年5月27日", "(二○○七年六月三十日)"."""
+    return bool(DATE_ONLY.match(text) or DATE_ONLY.match(text.strip("()（）" + _SPACE)))
+
+
 def _signature(paragraphs: list[Paragraph], first_item: int) -> tuple[list[str], str | None]:
     """The bodies and the date of the notice's signature block.
 
@@ -878,7 +885,7 @@ def _signature(paragraphs: list[Paragraph], first_item: int) -> tuple[list[str],
         names: list[str] = []
         date = None
         for nxt in paragraphs[i + 1:i + 12]:
-            if DATE_ONLY.match(nxt.text):
+            if _date_line(nxt.text):
                 date = parse_date(nxt.text)
                 break
             if _SEAL_NOTE.match(_compact(nxt.text)):
@@ -889,10 +896,10 @@ def _signature(paragraphs: list[Paragraph], first_item: int) -> tuple[list[str],
             names += bodies
         if names:
             return names, date
-    date_idx = next((i for i, p in enumerate(paragraphs[:limit]) if DATE_ONLY.match(p.text)), None)
+    date_idx = next((i for i, p in enumerate(paragraphs[:limit]) if _date_line(p.text)), None)
     if date_idx is None:  # a signature at the end of the document
         date_idx = next((i for i in range(len(paragraphs) - 1, max(len(paragraphs) - 8, -1), -1)
-                         if DATE_ONLY.match(paragraphs[i].text)), None)
+                         if _date_line(paragraphs[i].text)), None)
     if date_idx is None:
         return [], None
     lines: list[list[str]] = []
@@ -934,8 +941,12 @@ def _issuers(notice: str | None, signature: list[str], repost: re.Match[str] | N
         if _COLLECTIVE_ISSUER.search(own):
             listed = signature if len(signature) > 1 else _enumerated_issuers(text)
             return listed or [own]
-        if re.match(r"^[省市区县州旗盟]", own) and len(signature) == 1 and _body_kind(signature[0]) == _body_kind(own):
-            return signature  # 区政府 signed 南通市通州区人民政府: the full name
+        if re.match(r"^[省市区县州旗盟]", own):  # 区政府 signed 南通市通州区人民政府: the full name
+            if len(signature) == 1 and _body_kind(signature[0]) == _body_kind(own):
+                return signature
+            issuer = _compact(header.get("issuer", ""))
+            if issuer and place_of(issuer) and _body_kind(issuer) == _body_kind(own):
+                return [issuer]
         return [own]
     if repost and _body_kind(_compact(repost.group("issuer"))):
         return [_compact(repost.group("issuer"))]
