@@ -250,6 +250,8 @@ _COL_NUMBER = re.compile(r"^(?:序号|编号|序|号|排序)$")
 _COL_ROLE = re.compile(r"^(?:牵头|主责|责任|配合|参与|协办|协同|实施|承办|主办)(?:单位|部门|处室|机构)?$|^(?:责任|牵头)(?:单位|部门)")
 _COL_TIME = re.compile(r"时限|时间|进度|期限|节点|完成年份")
 _COL_TASK = re.compile(r"任务|内容|措施|事项|工作|举措|要求|目标|成果|项目|重点")
+# a column that groups rows (often a merged cell printed once): a section, not the task
+_COL_GROUP = re.compile(r"^(?:工作重点|重点领域|领域|类别|分类|板块|方面|任务类别|工作类别|项目类别|一级任务|工作板块)$")
 
 
 @dataclass
@@ -294,6 +296,10 @@ def _row_measure(row: TableRow, text: str, ordinal: int) -> Measure | None:
                 role_cells.append(i)
         elif value and not _COL_TIME.search(name):
             task_cells.append(i)
+    if any(not _COL_GROUP.match(header[i]) for i in task_cells):
+        task_cells = [i for i in task_cells if not _COL_GROUP.match(header[i])]
+    elif any(_COL_TASK.search(h) and not _COL_GROUP.match(h) and not _COL_ROLE.match(h) for h in header):
+        return None  # only the group cell is filled: a group's heading row
     if not task_cells:
         return None
     first = cells[task_cells[0]][0]
@@ -913,6 +919,18 @@ def _signature(paragraphs: list[Paragraph], first_item: int) -> tuple[list[str],
     return [n for line in lines for n in line], parse_date(paragraphs[date_idx].text)
 
 
+_RED_HEADER = re.compile(rf"^(?P<issuer>[\u4e00-\u9fff()（）]{{2,40}}?{_BODY_END})文件$")
+
+
+def _red_header(paragraphs: list[Paragraph]) -> str | None:
+    """The issuer a 红头 names on the first lines: "青川市人民政府文件"."""
+    for para in paragraphs[:6]:
+        m = _RED_HEADER.match(_compact(para.text))
+        if m:
+            return m.group("issuer")
+    return None
+
+
 def _enumerated_issuers(text: str) -> list[str]:
     """The bodies listed as the subject of 联合制定《…》 in the notice (each a body's name)."""
     for m in _ENUMERATED.finditer(text[:6000]):
@@ -931,7 +949,7 @@ def _body_kind(name: str) -> str:
 
 
 def _issuers(notice: str | None, signature: list[str], repost: re.Match[str] | None, header: dict[str, str],
-             text: str) -> list[str]:
+             text: str, red: str | None = None) -> list[str]:
     """Who issued the document: the notice's issuer, else the repost's subject, else the
     signature, else the header's 发布机构; a collective (X等八部门) or a bare-prefixed name
     (区政府) is replaced by the bodies the signature or the text lists."""
@@ -944,14 +962,16 @@ def _issuers(notice: str | None, signature: list[str], repost: re.Match[str] | N
         if re.match(r"^[省市区县州旗盟]", own):  # 区政府 signed 南通市通州区人民政府: the full name
             if len(signature) == 1 and _body_kind(signature[0]) == _body_kind(own):
                 return signature
-            issuer = _compact(header.get("issuer", ""))
-            if issuer and place_of(issuer) and _body_kind(issuer) == _body_kind(own):
-                return [issuer]
+            for issuer in (red or "", _compact(header.get("issuer", ""))):
+                if issuer and place_of(issuer) and _body_kind(issuer) == _body_kind(own):
+                    return [issuer]
         return [own]
     if repost and _body_kind(_compact(repost.group("issuer"))):
         return [_compact(repost.group("issuer"))]
     if signature:
         return signature
+    if red:
+        return [red]
     listed = _enumerated_issuers(text)
     if listed:
         return listed
@@ -990,7 +1010,8 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
     meta = DocumentMeta(title=title, notice_title=wrapper, title_span=title_span)
     signature, signed = _signature(paragraphs, first_item)
     repost = REPOST.search(source.text[:6000])
-    meta.issuers = _issuers(notice, signature, repost, header, source.text)
+    red = _red_header(paragraphs)
+    meta.issuers = _issuers(notice, signature, repost, header, source.text, red)
     meta.date_signed = signed
     number_line = next((found for para in paragraphs[: max(first_item, 1)] if (found := _doc_number_line(para.text))), None)
     if not meta.date_signed and number_line and number_line[1]:
@@ -1008,7 +1029,7 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
     if title:
         kind = next((t for t in DOC_TYPES if re.search(t + r"(?:[(（][^)）]*[)）])?$", title)), None)
         meta.doc_type = _DOC_TYPE_OF.get(kind, kind) if kind else None
-    clues = [title or "", notice or ""] + meta.issuers + signature + [header.get("issuer", "")]
+    clues = [title or "", notice or ""] + meta.issuers + signature + [red or "", header.get("issuer", "")]
     meta.jurisdiction = _jurisdiction(clues, source.text)
     meta.level = level_of_place(meta.jurisdiction)
     if meta.level is None and (any(_NATIONAL_ISSUER.match(i) for i in meta.issuers)

@@ -166,3 +166,20 @@ def test_pdf_text_items_run_on_and_page_numbers():
     assert [m.number for m in doc.measures] == ["1.1", "1.2", "2.1"]
     assert doc.measures[0].text == "提升专利质量。实施高价值专利培育计划,支持企业布局核心专利。(市市场监管局负责)"
     assert doc.measures[2].text.endswith("增长3.5倍。")
+
+
+def test_task_table_group_column_is_no_task():
+    text = ("序号\t工作重点\t工作内容\t责任单位\n1\t强化保护\t建设知识产权保护中心,开展快速预审\t市知识产权局\n"
+            "\t强化保护\t\t\n2\t\t完善纠纷调解机制\t市司法局、市知识产权局\n")
+    doc = parse(text)
+    assert [m.text for m in doc.measures] == ["建设知识产权保护中心,开展快速预审\t市知识产权局", "完善纠纷调解机制\t市司法局、市知识产权局"]
+    assert [m.number for m in doc.measures] == ["1", "2"]
+
+
+def test_red_header_names_the_issuer():
+    text = ("青川市人民政府文件\n青政发〔2031〕9号\n市政府关于印发加快知识产权强市建设实施方案的通知\n各县区人民政府:\n"
+            "现将《加快知识产权强市建设实施方案》印发给你们,请认真贯彻执行。\n2031年3月1日\n加快知识产权强市建设实施方案\n")
+    meta = parse(text).meta
+    assert meta.issuers == ["青川市人民政府"]
+    assert meta.jurisdiction == "青川市" and meta.title == "加快知识产权强市建设实施方案"
+    assert meta.doc_number == "青政发〔2031〕9号" and meta.date_signed == "2031-03-01"
