@@ -687,8 +687,18 @@ _QUOTED = r"《(?P<title>(?:[^《》]|《[^《》]*》)+)》"
 # A repost without the notice: "X于2022年7月7日印发《Y》,全文如下"
 REPOST = re.compile(
     rf"(?:^|(?<=[。;；\n]))\s*(?P<issuer>[^,，。;；:：\n《》]{{2,60}}?)\s*(?:于|在)\s*(?P<date>{_DATE})\s*"
-    rf"(?:正式|联合)?(?:印发|发布|公布|出台)(?:了)?\s*{_QUOTED}"
+    rf"(?:正式|联合)?(?:印发|发布|公布|出台)(?:了)?\s*{_QUOTED}(?P<tail>\s*[,，:：]?\s*(?:全文|原文|具体内容|内容)?如下)?"
 )
+
+
+def find_repost(text: str, paragraphs: list[Paragraph]) -> re.Match[str] | None:
+    """The sentence a repost opens with ("X于DATE印发《Y》,全文如下"): followed by 如下, or among
+    the first lines — never a sentence of the body that tells what was issued before."""
+    lead_end = paragraphs[min(2, len(paragraphs) - 1)].end if paragraphs else 0
+    for m in REPOST.finditer(text[:6000]):
+        if m.group("tail") or m.start() < lead_end:
+            return m
+    return None
 # The plan a notice hands on: "现将《X》印发给你们", "《X》已经…同意,现印发给你们", "联合制定了《X》,现印发"
 _HANDED_ON = [
     re.compile(rf"现将\s*{_QUOTED}\s*(?:\S{{0,8}})?(?:印发|转发|发布|发给|予以印发)"),
@@ -700,7 +710,7 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
            header_title: str | None = None) -> tuple[str | None, Span | None]:
     # 1. a notice that hands the plan on names it: 现将《X》印发给你们; a repost: X于…印发《Y》
     head = text[:6000]
-    found = [m for m in (p.search(head) for p in _HANDED_ON + [REPOST]) if m]
+    found = [m for m in [p.search(head) for p in _HANDED_ON] + [find_repost(text, paragraphs)] if m]
     if found:
         m = min(found, key=lambda x: x.start("title"))
         title = re.sub(r"\s+", "", m.group("title"))
@@ -981,7 +991,7 @@ def _issuers(notice: str | None, signature: list[str], repost: re.Match[str] | N
     return []
 
 
-def _jurisdiction(clues: list[str], text: str) -> str | None:
+def _jurisdiction(clues: list[str], text: str, implied: bool = True) -> str | None:
     """The place the policy governs, from every clue: the first clue that names a place, made
     more specific by a later clue that names the same place in full (通州区 → 南通市通州区)."""
     places = [p for p in (place_of(c) for c in clues if c) if p]
@@ -995,7 +1005,7 @@ def _jurisdiction(clues: list[str], text: str) -> str | None:
         city = _city_context(text)
         if city:
             place = city + place
-    return place or _implied_place(text)
+    return place or (_implied_place(text) if implied else None)
 
 
 def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_item: int) -> DocumentMeta:
@@ -1009,7 +1019,7 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
         title = notice
     meta = DocumentMeta(title=title, notice_title=wrapper, title_span=title_span)
     signature, signed = _signature(paragraphs, first_item)
-    repost = REPOST.search(source.text[:6000])
+    repost = find_repost(source.text, paragraphs)
     red = _red_header(paragraphs)
     meta.issuers = _issuers(notice, signature, repost, header, source.text, red)
     meta.date_signed = signed
@@ -1030,10 +1040,10 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
         kind = next((t for t in DOC_TYPES if re.search(t + r"(?:[(（][^)）]*[)）])?$", title)), None)
         meta.doc_type = _DOC_TYPE_OF.get(kind, kind) if kind else None
     clues = [title or "", notice or ""] + meta.issuers + signature + [red or "", header.get("issuer", "")]
-    meta.jurisdiction = _jurisdiction(clues, source.text)
+    national = any(_NATIONAL_ISSUER.match(i) for i in meta.issuers) or (meta.doc_number or "").startswith("国")
+    meta.jurisdiction = _jurisdiction(clues, source.text, implied=not national)
     meta.level = level_of_place(meta.jurisdiction)
-    if meta.level is None and (any(_NATIONAL_ISSUER.match(i) for i in meta.issuers)
-                               or (meta.doc_number or "").startswith("国")):
+    if meta.level is None and national:
         meta.level = "national"
     return meta
 

@@ -183,3 +183,12 @@ def test_red_header_names_the_issuer():
     assert meta.issuers == ["青川市人民政府"]
     assert meta.jurisdiction == "青川市" and meta.title == "加快知识产权强市建设实施方案"
     assert meta.doc_number == "青政发〔2031〕9号" and meta.date_signed == "2031-03-01"
+
+
+def test_a_body_sentence_about_an_earlier_issue_is_no_repost():
+    text = ("青川市知识产权强市建设实施方案\n为贯彻落实有关部署,制定本方案。\n一、总体要求\n坚持创新驱动。\n"
+            "国务院于2008年6月5日发布《国家知识产权战略纲要》以来,我市知识产权事业快速发展。\n二、重点任务\n"
+            "(一)提升专利质量。实施高价值专利培育计划。\n")
+    meta = parse(text).meta
+    assert meta.title == "青川市知识产权强市建设实施方案"
+    assert meta.date_published is None and meta.issuers == []
