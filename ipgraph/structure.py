@@ -734,8 +734,9 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
                     or _header_piece(piece)):
                 break
             joined += _compact(piece)
-            if joined.endswith(DOC_TYPES) or re.search(r"(?:" + "|".join(DOC_TYPES) + r")[(（][^)）]{2,16}[)）]$", joined):
-                return joined, Span(paragraphs[i].start, paragraphs[j].end, text[paragraphs[i].start:paragraphs[j].end])
+            bare = _strip_brackets(joined)  # a title printed in 《》 on its own line
+            if bare.endswith(DOC_TYPES) or re.search(r"(?:" + "|".join(DOC_TYPES) + r")[(（][^)）]{2,16}[)）]$", bare):
+                return bare, Span(paragraphs[i].start, paragraphs[j].end, text[paragraphs[i].start:paragraphs[j].end])
     return None, None
 
 
@@ -953,6 +954,12 @@ def _enumerated_issuers(text: str) -> list[str]:
     return []
 
 
+def _spaced_bodies(issuer: str, text: str) -> list[str]:
+    """The bodies of a notice's issuer as printed, when spaces stand between them."""
+    m = re.search(f"[{_SPACE}]*".join(map(re.escape, issuer)), text[:6000])
+    return _bodies_line(m.group(0)) if m else []
+
+
 def _body_kind(name: str) -> str:
     m = re.search(rf"{_BODY_END}$", name)
     return m.group(0) if m else ""
@@ -965,6 +972,9 @@ def _issuers(notice: str | None, signature: list[str], repost: re.Match[str] | N
     (区政府) is replaced by the bodies the signature or the text lists."""
     n = notice_match(notice) if notice else None
     own = n.group("issuer") if n else ""
+    spaced = _spaced_bodies(own, text) if own else []
+    if len(spaced) > 1:  # "国家知识产权局 教育部关于印发…": bodies side by side in the title
+        return spaced
     if own:
         if _COLLECTIVE_ISSUER.search(own):
             listed = signature if len(signature) > 1 else _enumerated_issuers(text)

@@ -192,3 +192,12 @@ def test_a_body_sentence_about_an_earlier_issue_is_no_repost():
     meta = parse(text).meta
     assert meta.title == "青川市知识产权强市建设实施方案"
     assert meta.date_published is None and meta.issuers == []
+
+
+def test_title_in_brackets_and_issuers_side_by_side_in_the_notice():
+    text = ("国家知识产权局 教育部关于印发《高校专利转化行动方案》的通知\n各有关单位:\n现将《高校专利转化行动方案》印发给你们。\n")
+    meta = parse(text).meta
+    assert meta.issuers == ["国家知识产权局", "教育部"] and meta.level == "national"
+    assert meta.notice_title == "国家知识产权局教育部关于印发《高校专利转化行动方案》的通知"
+    meta = parse("《青川市专利导航工作方案》\n一、重点任务\n(一)开展产业专利导航。建设导航服务基地。\n").meta
+    assert meta.title == "青川市专利导航工作方案"
