@@ -125,7 +125,8 @@ def _split_heading(line: str, a: int, b: int) -> list[tuple[int, int]]:
     head = match_marker(line[a:b])
     if head:
         child = _FIRST_CHILD.search(line, a + len(head[2]), min(b, a + len(head[2]) + 30))
-        if child and not re.search(r"[。;；,，:：!！?？]", line[a:child.start()]) and match_marker(line[child.start():b]):
+        if child and not re.search(r"[。;；,，:：!！?？“”\"《(（]", line[a + len(head[2]):child.start()]) \
+                and match_marker(line[child.start():b]):
             return [(a, child.start()), (child.start(), b)]
     return [(a, b)]
 
@@ -273,7 +274,7 @@ def cell_texts(para: Paragraph) -> list[str]:
 def _is_task_header(cells: list[str]) -> bool:
     """A header row of a task table: short column names, one for the work and one for who does it."""
     names = [c for c in cells if c]
-    if len(names) < 3 or any(len(c) > 10 or re.search(r"[。，,;；、:：]", c) for c in names):
+    if len(names) < 3 or any(len(c) > 20 or re.search(r"[。，,;；、:：]", c) for c in names):
         return False
     roles = [c for c in names if _COL_ROLE.match(c)]
     return bool(roles) and any(_COL_TASK.search(c) and c not in roles for c in names)
