@@ -1013,10 +1013,38 @@ def _jurisdiction(clues: list[str], text: str, implied: bool = True) -> str | No
                 place = other
                 break
     if place and knowledge.find_places(place) == [] and level_of_place(place) == "district":
-        city = _city_context(text)
+        city = _district_city(place, text)
         if city:
             place = city + place
     return place or (_implied_place(text) if implied else None)
+
+
+@lru_cache(maxsize=1)
+def _districts() -> dict[str, list[str]]:
+    """District, county or banner → the cities (or municipalities) that have one of that name."""
+    lines = [line for line in knowledge.data_text("districts.csv").splitlines() if not line.startswith("#")]
+    out: dict[str, list[str]] = {}
+    for row in csv.DictReader(lines):
+        out.setdefault(row["name"], []).append(row["city"] or row["province"])
+    return out
+
+
+def _district_city(district: str, text: str) -> str | None:
+    """The city a district named alone belongs to: the only city with a district of that name,
+    or, when several have one (通州区: 北京市, 南通市), the one the text names most; else the
+    place the text names most (a district the data does not know)."""
+    cities = _districts().get(district)
+    if not cities:
+        return _city_context(text)
+    places = knowledge.places()
+    counts = {c: text.count(c) + (text.count(places[c].short) if c in places and len(places[c].short) >= 2 else 0)
+              for c in cities}
+    best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if len(best) == 1:
+        return best[0][0]
+    if best[0][1] > best[1][1]:
+        return best[0][0]
+    return None  # two cities have this district and the text names neither more: no guess
 
 
 def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_item: int) -> DocumentMeta:

@@ -201,3 +201,11 @@ def test_title_in_brackets_and_issuers_side_by_side_in_the_notice():
     assert meta.notice_title == "国家知识产权局教育部关于印发《高校专利转化行动方案》的通知"
     meta = parse("《青川市专利导航工作方案》\n一、重点任务\n(一)开展产业专利导航。建设导航服务基地。\n").meta
     assert meta.title == "青川市专利导航工作方案"
+
+
+def test_a_district_named_alone_gets_its_city():
+    # one city has a 浑南区; two have a 通州区, and the text names 南通 (南通高新区)
+    assert parse("浑南区知识产权强区建设工作方案\n一、重点任务\n(一)提升质量。培育高价值专利。\n").meta.jurisdiction == "沈阳市浑南区"
+    text = "通州区知识产权保护工作方案\n南通高新区管委会,各镇人民政府:\n一、重点任务\n(一)提升质量。培育高价值专利。\n"
+    assert parse(text).meta.jurisdiction == "南通市通州区"
+    assert parse("通州区知识产权保护工作方案\n一、重点任务\n(一)提升质量。培育高价值专利。\n").meta.jurisdiction == "通州区"
