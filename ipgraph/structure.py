@@ -323,6 +323,27 @@ def _row_measure(row: TableRow, text: str, ordinal: int) -> Measure | None:
     )
 
 
+def _task_key(text: str) -> str:
+    return re.sub(r"[\s。;；,，、:：“”\"]", "", text)[:15]
+
+
+def _new_tasks(rows: list[Measure], items: list[Measure]) -> list[Measure]:
+    """The rows that are tasks of their own. A table that repeats numbered items of the text
+    (an attached 任务分工表) adds no measures: its role cells become the assignment of the
+    item it repeats, where that item states none."""
+    out = []
+    for row in rows:
+        key = _task_key(row.title or row.text)
+        same = next((m for m in items if len(key) >= 6 and (key in _task_key(m.text) or key in _task_key(m.title or "")
+                                                               or (m.title and _task_key(m.title) in _task_key(row.text)))),
+                    None)
+        if same is None:
+            out.append(row)
+        elif same.assignment is None:
+            same.assignment = row.assignment
+    return out
+
+
 def table_measures(rows: list[TableRow], text: str) -> list[Measure]:
     """The measures of the task tables, rows under background or goal parts left out."""
     out: list[Measure] = []
@@ -354,6 +375,7 @@ def build_items(paragraphs: list[Paragraph], tables: list[list[Paragraph]] | Non
     stack: list[Item] = []
     kind_order: list[str] = []
     sink: list[Paragraph] | None = preamble  # where unnumbered paragraphs go now
+    in_body = True  # no page furniture (附件, 抄送 …) since the last item
     for para in paragraphs:
         if _PAGE_NUMBER.match(para.text):
             continue  # a PDF page number: the item before it goes on after it
@@ -363,16 +385,17 @@ def build_items(paragraphs: list[Paragraph], tables: list[list[Paragraph]] | Non
                 task_header, table, sink = cells, None, None
                 continue
             if task_header is not None:  # a row: numbered or not, it is not a heading of the text
-                rows.append(TableRow(para, task_header, stack[-1] if stack else None))
-                if stack:
-                    stack[-1].has_rows = True
+                parent = stack[-1] if stack and in_body else None  # an attached table (附件) stands outside the items
+                rows.append(TableRow(para, task_header, parent))
+                if parent is not None:
+                    parent.has_rows = True
                 continue
             if table is None and sink is not preamble:
                 sink = None  # the rows of another table (indicators …) are not measure text
         task_header = None
         if _FOOTNOTE.match(para.text) or _CHROME.match(para.text):
             if _CHROME.match(para.text):
-                sink = None
+                sink, in_body = None, False
             continue
         if _BOX.match(para.text) or _TABLE.match(para.text) or _NOTE.match(para.text):
             sink = None  # a box, table or note: its lines are not measure text
@@ -402,6 +425,7 @@ def build_items(paragraphs: list[Paragraph], tables: list[list[Paragraph]] | Non
             kind_order = [k for k in kind_order if k in {i.kind for i in stack}] + [kind]
         while stack and kind_order.index(stack[-1].kind) >= kind_order.index(kind):
             stack.pop()
+        in_body = True
         item = Item(kind, value, printed, para, parent=stack[-1] if stack else None)
         (stack[-1].children if stack else roots).append(item)
         stack.append(item)
@@ -1124,7 +1148,7 @@ def parse_document(source: SourceDocument) -> ParsedDocument:
     meta = parse_metadata(source, paragraphs, first_item)
     sections, measures = collect_measures(roots, source.text)
     if rows:
-        measures = sorted(measures + table_measures(rows, source.text), key=lambda m: m.span.start)
+        measures = sorted(measures + _new_tasks(table_measures(rows, source.text), measures), key=lambda m: m.span.start)
         _unique_numbers(measures)
     body_start = paragraphs[first_item].start if first_item < len(paragraphs) else len(source.text)
     return ParsedDocument(

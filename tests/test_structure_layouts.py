@@ -209,3 +209,14 @@ def test_a_district_named_alone_gets_its_city():
     text = "通州区知识产权保护工作方案\n南通高新区管委会,各镇人民政府:\n一、重点任务\n(一)提升质量。培育高价值专利。\n"
     assert parse(text).meta.jurisdiction == "南通市通州区"
     assert parse("通州区知识产权保护工作方案\n一、重点任务\n(一)提升质量。培育高价值专利。\n").meta.jurisdiction == "通州区"
+
+
+def test_an_attached_task_table_repeating_the_items_adds_no_measures():
+    text = ("青川市专利转化工作方案\n一、重点任务\n(一)建设知识产权保护中心。开展快速预审,缩短审查周期。\n"
+            "(二)推进专利质押融资。扩大质押规模,降低融资成本。\n二、保障措施\n(一)加强组织领导。建立联席会议制度。\n"
+            "附件:重点任务分工表\n序号\t重点任务\t牵头单位\t配合单位\n1\t建设知识产权保护中心\t市知识产权局\t市财政局\n"
+            "2\t推进专利质押融资\t市金融局\t市知识产权局\n3\t开展专利导航服务\t市科技局\t市知识产权局\n")
+    doc = parse(text)
+    assert [m.text.split("。")[0].split("\t")[0] for m in doc.measures] == [
+        "建设知识产权保护中心", "推进专利质押融资", "加强组织领导", "开展专利导航服务"]
+    assert doc.measures[0].assignment is not None and doc.measures[0].assignment.text == "市知识产权局\t市财政局"
