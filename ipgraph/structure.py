@@ -682,10 +682,11 @@ def _doc_number_line(text: str) -> tuple[str, str | None] | None:
     return (m.group(0), parse_date(rest)) if DATE_ONLY.match(rest) else None
 
 
-def _notice_title(paragraphs: list[Paragraph], header: dict[str, str]) -> tuple[str | None, Span | None]:
-    candidates: list[tuple[str, Span | None]] = []
+def _notice_title(paragraphs: list[Paragraph], header: dict[str, str]) -> tuple[str | None, Span | None, str | None]:
+    """The notice's title, where it stands, and a 文号 printed after it in brackets."""
+    candidates: list[tuple[str, Span | None, str | None]] = []
     if "title" in header and notice_match(_compact(header["title"])):
-        candidates.append((_compact(header["title"]), None))
+        candidates.append((_compact(header["title"]), None, None))
     for i, para in enumerate(paragraphs[:40]):
         joined = ""
         for j in range(i, min(i + 4, len(paragraphs))):  # a title broken over up to four lines
@@ -693,11 +694,17 @@ def _notice_title(paragraphs: list[Paragraph], header: dict[str, str]) -> tuple[
             if len(piece) > 80 or re.search(r"[。;；,，]", piece) or _header_piece(piece):
                 break
             joined += _compact(piece)
-            if notice_match(joined):
-                span = Span(para.start, paragraphs[j].end, joined)
-                candidates.append((joined, span))
+            # "关于印发X的通知(沪府办发〔2031〕5号)": the number printed after the title
+            number = _TRAILING_NUMBER.search(joined)
+            bare = joined[:number.start()] if number else joined
+            if notice_match(bare):
+                span = Span(para.start, paragraphs[j].end, bare)
+                candidates.append((bare, span, number.group("n") if number else None))
                 break
-    return candidates[0] if candidates else (None, None)
+    return candidates[0] if candidates else (None, None, None)
+
+
+_TRAILING_NUMBER = re.compile(rf"[(（](?P<n>{DOC_NUMBER.pattern})[)）]$")
 
 
 def _strip_brackets(title: str) -> str:
@@ -1073,7 +1080,7 @@ def _district_city(district: str, text: str) -> str | None:
 
 def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_item: int) -> DocumentMeta:
     header = {**_header_fields(paragraphs), **{k: v for k, v in source.header.items() if v}}
-    notice, _ = _notice_title(paragraphs, header)
+    notice, _, trailing_number = _notice_title(paragraphs, header)
     title, title_span = _title(paragraphs, source.text, notice, first_item, header.get("title"))
     n = notice_match(notice) if notice else None
     # a notice that hands nothing on (关于开展X工作的通知) is the document itself, not a wrapper
@@ -1099,6 +1106,8 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
         meta.doc_number = DOC_NUMBER.search(_compact(header["doc_number"])).group(0)  # type: ignore[union-attr]
     elif number_line:
         meta.doc_number = number_line[0]
+    elif trailing_number:
+        meta.doc_number = trailing_number
     if title:
         kind = next((t for t in DOC_TYPES if re.search(t + r"(?:[(（][^)）]*[)）])?$", title)), None)
         meta.doc_type = _DOC_TYPE_OF.get(kind, kind) if kind else None

@@ -220,3 +220,11 @@ def test_an_attached_task_table_repeating_the_items_adds_no_measures():
     assert [m.text.split("。")[0].split("\t")[0] for m in doc.measures] == [
         "建设知识产权保护中心", "推进专利质押融资", "加强组织领导", "开展专利导航服务"]
     assert doc.measures[0].assignment is not None and doc.measures[0].assignment.text == "市知识产权局\t市财政局"
+
+
+def test_number_printed_after_the_notice_title():
+    text = ("青川市人民政府办公厅关于印发青川市专利导航工作方案的通知(青府办发〔2031〕5号)\n各区人民政府:\n"
+            "现将《青川市专利导航工作方案》印发给你们。\n")
+    meta = parse(text).meta
+    assert meta.notice_title == "青川市人民政府办公厅关于印发青川市专利导航工作方案的通知"
+    assert meta.doc_number == "青府办发〔2031〕5号" and meta.issuers == ["青川市人民政府办公厅"]
