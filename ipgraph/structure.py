@@ -791,17 +791,17 @@ def place_of(name: str) -> str | None:
     in the name; a district is the 区/县 name right after a city, or at the very start.
     """
     found = knowledge.find_places(name)
-    lead = _DISTRICT_START.match(name)
-    if found and lead and found[0][0] >= lead.end() and not _NOT_A_DISTRICT.search(lead.group("d")):
+    lead = _leading_district(name)
+    if found and lead and found[0][0] >= len(lead):
         # "通州区江苏省知识产权保护示范区建设工作方案": the district the title starts with governs;
         # the province after it names the programme
-        return lead.group("d")
+        return lead
     if found:
         pos, place = found[0]
         if knowledge.places()[place].level == "district":
             return knowledge.full_place(place)
         rest = name[pos + len(place):]
-        m = _DISTRICT_AFTER.match(rest)
+        m = _district_pattern().match(rest) or _DISTRICT_AFTER.match(rest)
         if m and knowledge.places().get(m.group(0)) is None and not _NOT_A_DISTRICT.search(m.group(0)):
             return place + m.group(0)
         # a province followed by one of its cities (listed or not)
@@ -818,14 +818,11 @@ def place_of(name: str) -> str | None:
     if m and (m.group("prov") or m.group("city")):
         place = (m.group("prov") or "") + (m.group("city") or "")
         rest = name[m.end():]
-        d = _DISTRICT_AFTER.match(rest)
+        d = _district_pattern().match(rest) or _DISTRICT_AFTER.match(rest)
         if d and not _NOT_A_DISTRICT.search(d.group(0)):
             place += d.group(0)
         return place
-    m = _DISTRICT_START.match(name)
-    if m and not _NOT_A_DISTRICT.search(m.group("d")):
-        return m.group("d")
-    return None
+    return _leading_district(name)
 
 
 _PLACE_START = re.compile(r"^(?P<prov>[\u4e00-\u9fff]{2,3}(?:省|自治区))?(?P<city>[\u4e00-\u9fff]{2,3}?市(?!场|级|区县|直|属))?")
@@ -877,13 +874,17 @@ def _city_context(text: str) -> str | None:
 
 
 # "省知识产权局", "市财政局": a body named with the bare prefix of the document's own level
-_BARE_PREFIX = re.compile(rf"(?:^|(?<=[、,，;；:：(（\s]))(?P<p>[省市])(?!场|级|直|属|委办|各|有关|相关)[\u4e00-\u9fff]{{1,12}}?{_BODY_END}(?=[、,，;；)）\s]|$)")
-_PREFIX_LEVEL = {"省": "provincial", "市": "municipal"}
+_BARE_PREFIX = re.compile(
+    rf"(?:^|(?<=[、,，;；:：(（\s]))(?P<p>[省市区县])(?!场|级|直|属|委办|各|有关|相关|域|内|外)[\u4e00-\u9fff]{{1,12}}?{_BODY_END}"
+    r"(?=[、,，;；)）\s]|$)"
+)
+_PREFIX_LEVEL = {"省": "provincial", "市": "municipal", "区": "district", "县": "district"}
 
 
 def _implied_place(text: str) -> str | None:
-    """A jurisdiction the text only implies: its bodies are written 省X局 (or 市X局), and the
-    provinces (or cities) it names — in cited titles, programmes, the body — point to one place."""
+    """A jurisdiction the text only implies: its bodies are written 省X局 (市X局, 区X局), and the
+    places of that level it names — in cited titles, programmes, the body, by full or short
+    name — point to one place."""
     prefixes: dict[str, int] = {}
     for m in _BARE_PREFIX.finditer(text):
         prefixes[m.group("p")] = prefixes.get(m.group("p"), 0) + 1
@@ -891,18 +892,46 @@ def _implied_place(text: str) -> str | None:
         return None
     level = _PREFIX_LEVEL[max(sorted(prefixes), key=lambda k: prefixes[k])]
     counts: dict[str, int] = {}
-    named = [name for _, name in knowledge.find_places(text)]
-    # a cited title names its place even when the gazetteer does not know it: 《云川省专利条例》
-    named += [p for p in (place_of(t) for t in re.findall(r"《([^《》]{4,80})》", text)) if p]
-    for name in named:
-        if level_of_place(name) == level:
-            counts[name] = counts.get(name, 0) + 1
+    if level == "district":
+        for m in _district_pattern().finditer(text):
+            counts[m.group(0)] = counts.get(m.group(0), 0) + 1
+    else:
+        for place in knowledge.places().values():
+            if place.level == level:
+                # "信用浙江", "浙江专利信息": the short name counts where the full one is not printed
+                n = text.count(place.name) or (text.count(place.short) if len(place.short) >= 2 else 0)
+                if n:
+                    counts[place.name] = n
+        # a cited title names its place even when the gazetteer does not know it: 《云川省专利条例》
+        for title in re.findall(r"《([^《》]{4,80})》", text):
+            found = place_of(title)
+            if found and level_of_place(found) == level and found not in knowledge.places():
+                counts[found] = counts.get(found, 0) + 1
     if not counts:
         return None
     best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     if len(best) > 1 and best[1][1] == best[0][1]:
         return None  # two places named as often: no guess
+    if level == "district":
+        city = _district_city(best[0][0], text)
+        return (city or "") + best[0][0]
     return best[0][0]
+
+
+@lru_cache(maxsize=1)
+def _district_pattern() -> re.Pattern[str]:
+    # two-character names (城区, 郊区, 矿区 …) are ordinary words too
+    names = sorted((n for n in _districts() if len(n) > 2 and not _NOT_A_DISTRICT.search(n)), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, names)))
+
+
+def _leading_district(name: str) -> str | None:
+    """The district a name starts with: one the data knows (长阳土家族自治县), else "XX区/县"."""
+    m = _district_pattern().match(name)
+    if m:
+        return m.group(0)
+    d = _DISTRICT_START.match(name)
+    return d.group("d") if d and not _NOT_A_DISTRICT.search(d.group("d")) else None
 
 
 _CLOSING = re.compile(r"^(?:特此通知|特此通告|特此函告|特此批复|特此公告|此复)[。.!！]?$")

@@ -228,3 +228,13 @@ def test_number_printed_after_the_notice_title():
     meta = parse(text).meta
     assert meta.notice_title == "青川市人民政府办公厅关于印发青川市专利导航工作方案的通知"
     assert meta.doc_number == "青府办发〔2031〕5号" and meta.issuers == ["青川市人民政府办公厅"]
+
+
+def test_counties_with_long_names_and_a_district_only_implied():
+    text = "长阳土家族自治县知识产权工作要点\n一、重点任务\n(一)提升质量。培育高价值专利。(县市场监管局负责)\n"
+    meta = parse(text).meta
+    assert meta.jurisdiction == "宜昌市长阳土家族自治县" and meta.level == "district"
+    assert parse("宜昌市长阳土家族自治县知识产权工作要点\n").meta.jurisdiction == "宜昌市长阳土家族自治县"
+    # no title, no issuer: bodies written 区X局, and the district the text names
+    table = ("序号\t工作内容\t责任单位\n1\t建设浑南区知识产权保护工作站\t区市场监管局\n2\t开展专利导航\t区科技局、区财政局\n")
+    assert parse(table).meta.jurisdiction == "沈阳市浑南区"
