@@ -628,6 +628,7 @@ def _header_piece(text: str) -> bool:
     """A header line, never part of a title: a label, a date, a 文号, a code."""
     compact = _compact(text)
     return bool(_HEADER.search(text) or _BRACKET_HEADER.search(text) or _LABEL_LINE.fullmatch(compact)
+                or _RED_HEADER.match(compact)
                 or re.fullmatch(r"[\d\-./:：年月日()（）]+", compact) or _doc_number_line(text))
 
 
@@ -1003,6 +1004,18 @@ def _red_header(paragraphs: list[Paragraph]) -> str | None:
     return None
 
 
+def _heading_bodies(paragraphs: list[Paragraph], title: str | None) -> list[str]:
+    """Bodies printed on the line above the title ("中共X市委办公室 X市人民政府办公室" over
+    "关于…的实施意见"): they issue it."""
+    for i, para in enumerate(paragraphs[:5]):
+        bodies = _bodies_line(para.text)
+        if bodies and i + 1 < len(paragraphs):
+            nxt = _compact(paragraphs[i + 1].text)
+            if nxt.startswith("关于") or (title and len(nxt) >= 4 and _compact(title).startswith(nxt)):
+                return bodies
+    return []
+
+
 def _enumerated_issuers(text: str) -> list[str]:
     """The bodies listed as the subject of 联合制定《…》 in the notice (each a body's name)."""
     for m in _ENUMERATED.finditer(text[:6000]):
@@ -1027,7 +1040,7 @@ def _body_kind(name: str) -> str:
 
 
 def _issuers(notice: str | None, signature: list[str], repost: re.Match[str] | None, header: dict[str, str],
-             text: str, red: str | None = None) -> list[str]:
+             text: str, red: str | None = None, heading: list[str] | None = None) -> list[str]:
     """Who issued the document: the notice's issuer, else the repost's subject, else the
     signature, else the header's 发布机构; a collective (X等八部门) or a bare-prefixed name
     (区政府) is replaced by the bodies the signature or the text lists."""
@@ -1053,6 +1066,8 @@ def _issuers(notice: str | None, signature: list[str], repost: re.Match[str] | N
         return signature
     if red:
         return [red]
+    if heading:
+        return heading
     listed = _enumerated_issuers(text)
     if listed:
         return listed
@@ -1120,7 +1135,7 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
     signature, signed = _signature(paragraphs, first_item)
     repost = find_repost(source.text, paragraphs)
     red = _red_header(paragraphs)
-    meta.issuers = _issuers(notice, signature, repost, header, source.text, red)
+    meta.issuers = _issuers(notice, signature, repost, header, source.text, red, _heading_bodies(paragraphs, title))
     meta.date_signed = signed
     number_line = next((found for para in paragraphs[: max(first_item, 1)] if (found := _doc_number_line(para.text))), None)
     if not meta.date_signed and number_line and number_line[1]:

@@ -238,3 +238,16 @@ def test_counties_with_long_names_and_a_district_only_implied():
     # no title, no issuer: bodies written 区X局, and the district the text names
     table = ("序号\t工作内容\t责任单位\n1\t建设浑南区知识产权保护工作站\t区市场监管局\n2\t开展专利导航\t区科技局、区财政局\n")
     assert parse(table).meta.jurisdiction == "沈阳市浑南区"
+
+
+def test_issuers_printed_above_the_title():
+    text = ("中共青川市委办公室 青川市人民政府办公室\n关于强化知识产权保护的实施意见\n(2031年3月5日)\n"
+            "为强化知识产权保护,提出如下实施意见。\n一、加大惩戒力度\n1.加大刑事打击力度。(市公安局负责)\n")
+    meta = parse(text).meta
+    assert meta.title == "关于强化知识产权保护的实施意见"
+    assert meta.issuers == ["中共青川市委办公室", "青川市人民政府办公室"]
+    assert meta.jurisdiction == "青川市" and meta.date_signed == "2031-03-05"
+    text = "青川县人民政府办公室文件\n青政办发〔2031〕12号\n县政府办公室关于印发青川县知识产权工作方案的通知\n各乡镇人民政府:\n"
+    meta = parse(text).meta
+    assert meta.notice_title == "县政府办公室关于印发青川县知识产权工作方案的通知"
+    assert meta.issuers == ["青川县人民政府办公室"] and meta.doc_number == "青政办发〔2031〕12号"
