@@ -285,7 +285,10 @@ def _row_measure(row: TableRow, text: str, ordinal: int) -> Measure | None:
     and the role columns as its assignment span (extract/agencies reads the trailing cells)."""
     cells = row.para.cells or []
     texts = cell_texts(row.para)
-    header = row.header + [""] * (len(cells) - len(row.header))
+    # a row with fewer cells than the header lost empty ones (merged cells, an HTML reader that
+    # collapses them): they are on the left, where 序号 and group columns stand
+    header = row.header[len(row.header) - len(cells):] if len(cells) < len(row.header) else \
+        row.header + [""] * (len(cells) - len(row.header))
     number_value: int | None = None
     task_cells: list[int] = []
     role_cells: list[int] = []

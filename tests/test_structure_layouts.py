@@ -251,3 +251,10 @@ def test_issuers_printed_above_the_title():
     meta = parse(text).meta
     assert meta.notice_title == "县政府办公室关于印发青川县知识产权工作方案的通知"
     assert meta.issuers == ["青川县人民政府办公室"] and meta.doc_number == "青政办发〔2031〕12号"
+
+
+def test_task_table_rows_that_lost_their_empty_cells_align_from_the_right():
+    text = ("序号\t工作重点\t工作内容\t具体任务\t责任部门\n将恶意侵权纳入信用记录\t健全信用监督机制\t省信用办、知识产权局\n")
+    (measure,) = parse(text).measures
+    assert measure.title == "将恶意侵权纳入信用记录"
+    assert measure.assignment is not None and measure.assignment.text == "省信用办、知识产权局"
