@@ -731,22 +731,22 @@ def find_repost(text: str, paragraphs: list[Paragraph]) -> re.Match[str] | None:
     """The sentence a repost opens with ("X于DATE印发《Y》,全文如下"): followed by 如下, or among
     the first lines — never a sentence of the body that tells what was issued before."""
     lead_end = paragraphs[min(2, len(paragraphs) - 1)].end if paragraphs else 0
-    for m in REPOST.finditer(text[:6000]):
+    for m in REPOST.finditer(text):
         if m.group("tail") or m.start() < lead_end:
             return m
     return None
 # The plan a notice hands on: "现将《X》印发给你们", "《X》已经…同意,现印发给你们", "联合制定了《X》,现印发"
 _HANDED_ON = [
     re.compile(rf"现将\s*{_QUOTED}\s*(?:\S{{0,8}})?(?:印发|转发|发布|发给|予以印发)"),
-    re.compile(rf"{_QUOTED}[^。《》]{{0,40}}?(?:现予以|现予|现|特此|予以)(?:印发|转发|发布|公布)"),
+    re.compile(rf"{_QUOTED}[^。《》]{{0,40}}?(?:(?:现予以|现予|现)(?:印发|转发|发布|公布)|予以印发|特此印发)"),
 ]
 
 
 def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_item: int,
-           header_title: str | None = None) -> tuple[str | None, Span | None]:
+           header_title: str | None = None, limit: int = 6000) -> tuple[str | None, Span | None]:
     # 1. a notice that hands the plan on names it: 现将《X》印发给你们; a repost: X于…印发《Y》
-    head = text[:6000]
-    found = [m for m in [p.search(head) for p in _HANDED_ON] + [find_repost(text, paragraphs)] if m]
+    head = text[:limit]
+    found = [m for m in [p.search(head) for p in _HANDED_ON] + [find_repost(head, paragraphs)] if m]
     if found:
         m = min(found, key=lambda x: x.start("title"))
         title = re.sub(r"\s+", "", m.group("title"))
@@ -1021,7 +1021,7 @@ def _heading_bodies(paragraphs: list[Paragraph], title: str | None) -> list[str]
 
 def _enumerated_issuers(text: str) -> list[str]:
     """The bodies listed as the subject of 联合制定《…》 in the notice (each a body's name)."""
-    for m in _ENUMERATED.finditer(text[:6000]):
+    for m in _ENUMERATED.finditer(text):
         names = [n for n in _compact(m.group("list")).split("、") if n]
         last = re.fullmatch(rf"(.{{2,40}}?{_BODY_END})[和及与](.{{2,40}}{_BODY_END})", names[-1]) if names else None
         if last:  # "A、B和C": the last two joined by 和 (but 工业和信息化厅 is one name)
@@ -1033,7 +1033,7 @@ def _enumerated_issuers(text: str) -> list[str]:
 
 def _spaced_bodies(issuer: str, text: str) -> list[str]:
     """The bodies of a notice's issuer as printed, when spaces stand between them."""
-    m = re.search(f"[{_SPACE}]*".join(map(re.escape, issuer)), text[:6000])
+    m = re.search(f"[{_SPACE}]*".join(map(re.escape, issuer)), text)
     return _bodies_line(m.group(0)) if m else []
 
 
@@ -1128,7 +1128,10 @@ def _district_city(district: str, text: str) -> str | None:
 def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_item: int) -> DocumentMeta:
     header = {**_header_fields(paragraphs), **{k: v for k, v in source.header.items() if v}}
     notice, _, trailing_number = _notice_title(paragraphs, header)
-    title, title_span = _title(paragraphs, source.text, notice, first_item, header.get("title"))
+    # the notice part: what stands before the first numbered item (sentences of the body that
+    # tell what was issued or drafted before are no wrapper)
+    head = source.text[:min(6000, paragraphs[first_item].start if first_item < len(paragraphs) else len(source.text))]
+    title, title_span = _title(paragraphs, source.text, notice, first_item, header.get("title"), len(head))
     n = notice_match(notice) if notice else None
     # a notice that hands nothing on (关于开展X工作的通知) is the document itself, not a wrapper
     wrapper = notice if n and (n.group("verb") or (title and _compact(title) != notice)) else None
@@ -1136,9 +1139,9 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
         title = notice
     meta = DocumentMeta(title=title, notice_title=wrapper, title_span=title_span)
     signature, signed = _signature(paragraphs, first_item)
-    repost = find_repost(source.text, paragraphs)
+    repost = find_repost(head, paragraphs)
     red = _red_header(paragraphs)
-    meta.issuers = _issuers(notice, signature, repost, header, source.text, red, _heading_bodies(paragraphs, title))
+    meta.issuers = _issuers(notice, signature, repost, header, head, red, _heading_bodies(paragraphs, title))
     meta.date_signed = signed
     number_line = next((found for para in paragraphs[: max(first_item, 1)] if (found := _doc_number_line(para.text))), None)
     if not meta.date_signed and number_line and number_line[1]:

@@ -258,3 +258,10 @@ def test_task_table_rows_that_lost_their_empty_cells_align_from_the_right():
     (measure,) = parse(text).measures
     assert measure.title == "将恶意侵权纳入信用记录"
     assert measure.assignment is not None and measure.assignment.text == "省信用办、知识产权局"
+
+
+def test_sentences_of_the_body_are_no_wrapper():
+    text = ("青川市专利奖评选工作方案\n一、评选程序\n(一)组织评审。按照《青川市专利奖评选办法》组织评审,评选结果予以公布。\n"
+            "(二)总结推广。市知识产权局、市财政局联合制定了《专利奖励细则》,现印发各单位执行。\n")
+    meta = parse(text).meta
+    assert meta.title == "青川市专利奖评选工作方案" and meta.issuers == []
