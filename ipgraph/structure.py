@@ -766,8 +766,8 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
         joined = ""
         for j in range(i, min(i + 3, limit)):
             piece = paragraphs[j].text
-            if (len(piece) > 60 or re.search(r"[。;；,，]", piece) or _TITLE_NOISE.search(piece) or _bodies_line(piece)
-                    or _header_piece(piece)):
+            if (len(piece) > 60 or re.search(r"[。;；,，]", piece) or _TITLE_NOISE.search(piece)
+                    or len(_bodies_line(piece)) > 1 or _header_piece(piece)):
                 break
             joined += _compact(piece)
             bare = _strip_brackets(joined)  # a title printed in 《》 on its own line
@@ -1011,7 +1011,7 @@ def _heading_bodies(paragraphs: list[Paragraph], title: str | None) -> list[str]
     """Bodies printed on the line above the title ("中共X市委办公室 X市人民政府办公室" over
     "关于…的实施意见"): they issue it."""
     for i, para in enumerate(paragraphs[:5]):
-        bodies = _bodies_line(para.text)
+        bodies = _bodies_line(para.text) if not para.text.startswith("关于") else []
         if bodies and i + 1 < len(paragraphs):
             nxt = _compact(paragraphs[i + 1].text)
             if nxt.startswith("关于") or (title and len(nxt) >= 4 and _compact(title).startswith(nxt)):
