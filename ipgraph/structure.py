@@ -10,8 +10,16 @@ The parser works on layouts, not on particular files:
   appearance, so any combination of marker kinds works and numbering may restart per section;
 * a table of contents (the same headings repeated later) is recognised and dropped;
 * 专栏 boxes, tables, notes and footnotes (①…:指…) are not measure text;
-* sections whose title marks background, principles or goals hold no measures;
-* a measure is the lowest numbered item that has its own text.
+* sections whose title marks background, principles, goals or a preface hold no measures;
+* a measure is the lowest numbered item that has its own text; articles (第X条) that only
+  state purpose, scope, definitions or entry into force are none;
+* items run together on one line (PDF text) are split again at their markers;
+* the rows of a task table (a header naming the work and who does it) are measures, unless
+  they repeat numbered items of the text (an attached 任务分工表).
+
+Metadata (title, notice, issuers, 文号, dates, jurisdiction) is read from every header form
+governments publish: portal tables, 【label】 blocks, wiki and law-database headers, 红头
+lines, signature blocks, reposts; see parse_metadata.
 """
 from __future__ import annotations
 
