@@ -719,6 +719,16 @@ def _notice_title(paragraphs: list[Paragraph], header: dict[str, str]) -> tuple[
 _TRAILING_NUMBER = re.compile(rf"[(（](?P<n>{DOC_NUMBER.pattern})[)）]$")
 
 
+def _unwrap(title: str) -> str:
+    """The plan inside a forwarded notice: 《国务院办公厅关于印发X的通知》 hands on X."""
+    for _ in range(3):
+        n = notice_match(_strip_brackets(title))
+        if not (n and n.group("verb")):
+            break
+        title = _strip_brackets(n.group("body"))
+    return title
+
+
 def _strip_brackets(title: str) -> str:
     title = title.strip()
     if title.startswith("《") and title.endswith("》"):
@@ -758,13 +768,15 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
     if found:
         m = min(found, key=lambda x: x.start("title"))
         title = re.sub(r"\s+", "", m.group("title"))
+        inner = _unwrap(title)
+        if inner != title:
+            return inner, None
         return title, Span(m.start("title"), m.end("title"), m.group("title"))
     # 2. the notice's own title: 关于印发X的通知
     if notice:
         n = notice_match(notice)
         if n and n.group("verb"):
-            body = n.group("body")
-            return _strip_brackets(body), None
+            return _unwrap(_strip_brackets(n.group("body"))), None
     # 3. the header's title, when it is not the notice (law databases, portal pages of the plan itself)
     if header_title and not notice_match(_compact(header_title)):
         return _strip_brackets(_compact(header_title)), None

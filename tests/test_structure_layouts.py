@@ -265,3 +265,12 @@ def test_sentences_of_the_body_are_no_wrapper():
             "(二)总结推广。市知识产权局、市财政局联合制定了《专利奖励细则》,现印发各单位执行。\n")
     meta = parse(text).meta
     assert meta.title == "青川市专利奖评选工作方案" and meta.issuers == []
+
+
+def test_a_forwarded_notice_hands_on_the_plan_inside():
+    text = ("青川市人民政府办公室关于转发《云川省人民政府办公厅关于印发云川省专利转化行动方案的通知》的通知\n各区人民政府:\n"
+            "现将《云川省人民政府办公厅关于印发云川省专利转化行动方案的通知》转发给你们,请认真贯彻执行。\n")
+    meta = parse(text).meta
+    assert meta.title == "云川省专利转化行动方案"
+    # the forwarding body issues it; the plan it hands on governs the province (its 省X厅 are that province's)
+    assert meta.issuers == ["青川市人民政府办公室"] and meta.jurisdiction == "云川省"
