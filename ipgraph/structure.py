@@ -497,11 +497,20 @@ def _join(paragraphs: list[Paragraph]) -> str:
     return out
 
 
+# a short heading that ends like a look back: "“十三五”时期知识产权工作回顾", "面临的机遇与挑战"
+PAST_TITLE_END = re.compile(r"(?:回顾|发展现状|基本现状|现状分析|面临形势|发展形势|发展基础|工作基础|主要成效|取得的成效|"
+                            r"发展成就|机遇与挑战|机遇和挑战|面临的挑战)[。]?$")
+
+
+def _looks_back(title: str) -> bool:
+    return len(title) <= 24 and not re.search(r"[,，;；]", title) and bool(PAST_TITLE_END.search(title))
+
+
 def _is_non_task(item: Item) -> bool:
     node: Item | None = item
     while node is not None:
         title = _compact(node.head_text)
-        if NON_TASK_TITLE.match(title):
+        if NON_TASK_TITLE.match(title) or _looks_back(title):
             return True
         node = node.parent
     return False
@@ -1209,7 +1218,7 @@ def background_spans(roots: list[Item]) -> list[Span]:
     """Spans of the parts that describe the past (规划背景, 发展现状 …)."""
     spans = []
     for item in _walk(roots):
-        if BACKGROUND_TITLE.match(_compact(item.head_text)):
+        if BACKGROUND_TITLE.match(_compact(item.head_text)) or _looks_back(_compact(item.head_text)):
             spans.append(Span(item.head.start, _item_end(item), ""))
     return spans
 

@@ -274,3 +274,11 @@ def test_a_forwarded_notice_hands_on_the_plan_inside():
     assert meta.title == "云川省专利转化行动方案"
     # the forwarding body issues it; the plan it hands on governs the province (its 省X厅 are that province's)
     assert meta.issuers == ["青川市人民政府办公室"] and meta.jurisdiction == "云川省"
+
+
+def test_parts_that_look_back_hold_no_measures():
+    text = ("青川市知识产权“十五五”规划\n一、“十四五”时期发展回顾\n(一)创造质量提升。发明专利拥有量达到5000件。\n"
+            "二、面临的机遇与挑战\n(一)国际竞争加剧。知识产权成为竞争焦点。\n三、重点任务\n(一)提升专利质量。实施高价值专利培育计划。\n")
+    doc = parse(text)
+    assert [m.text for m in doc.measures] == ["提升专利质量。实施高价值专利培育计划。"]
+    assert len(doc.background) == 2
