@@ -84,6 +84,7 @@ def split_paragraphs(text: str) -> list[Paragraph]:
     out: list[Paragraph] = []
     pos = 0
     blank = True
+    last: dict[str, int] = {}  # the last value of each kind of marker: a run-on item continues one
     for line in text.split("\n"):
         line_start = pos
         pos += len(line) + 1
@@ -98,7 +99,7 @@ def split_paragraphs(text: str) -> list[Paragraph]:
             blank = False
             continue
         pieces = _split_long_line(stripped) if len(stripped) > _LONG_LINE else [(0, len(stripped))]
-        pieces = [cut for a, b in pieces for cut in _split_run_on(stripped, a, b)]
+        pieces = [cut for a, b in pieces for cut in _split_run_on(stripped, a, b, last)]
         for i, (a, b) in enumerate(pieces):
             piece = stripped[a:b]
             out.append(Paragraph(first + a, first + b, piece, blank or i > 0))
@@ -112,19 +113,31 @@ _RUN_ON_KINDS = {"chapter", "article", "cn", "paren_cn", "arabic", "paren_arabic
 _FIRST_CHILD = re.compile(r"[(（]\s*一\s*[)）]|(?<![\d.])1\s*[.．、]|[(（]\s*1\s*[)）]")
 
 
-def _split_run_on(line: str, a: int, b: int) -> list[tuple[int, int]]:
+def _split_run_on(line: str, a: int, b: int, last: dict[str, int]) -> list[tuple[int, int]]:
     """Items run together on one line (text taken from a PDF): a new item starts after a
-    sentence's end (or a closing bracket) where a numbering marker stands ("…工作。(二)加强…"),
-    and a short heading's first item starts right after it."""
-    cuts = []
+    sentence's end (or a closing bracket) where the next marker of a numbering stands ("…工作。
+    (二)加强…" after (一)), and a short heading's first item starts right after it. A first
+    item (1.) after a sentence starts one only in a run-on line (longer than a paragraph), so
+    "包括以下内容。1.专利" inside an item stays its text. `last` holds each kind's last value."""
+    cuts: list[tuple[int, int]] = []
     start = a
     for point in [m.start() for m in _RUN_ON.finditer(line, a, b)] + [b]:
         end = point
         while point < b and line[point] in " \u3000":
             point += 1
-        found = match_marker(line[point:b])
-        if point == b or found and found[0] in _RUN_ON_KINDS and end > start:
-            cuts.extend(_split_heading(line, start, end))
+        pieces = _split_heading(line, start, end)
+        seen = dict(last)  # the markers of the text so far, this segment's included
+        for x, y in pieces:
+            head = match_marker(line[x:y])
+            if head:
+                seen[head[0]] = head[1]
+        found = match_marker(line[point:b]) if point < b else None
+        follows = found is not None and found[0] in _RUN_ON_KINDS and (
+            found[1] == seen.get(found[0], 0) + 1 if found[1] > 1 else b - a > _LONG_LINE)
+        if point == b or follows and end > start:
+            cuts.extend(pieces)
+            last.clear()
+            last.update(seen)
             start = point
     return cuts
 

@@ -282,3 +282,17 @@ def test_parts_that_look_back_hold_no_measures():
     doc = parse(text)
     assert [m.text for m in doc.measures] == ["提升专利质量。实施高价值专利培育计划。"]
     assert len(doc.background) == 2
+
+
+def test_a_list_inside_an_item_is_not_split_off():
+    text = ("青川市规划\n一、重点任务\n(一)完善保护体系。重点支持以下方向。1.专利;2.商标;3.版权。\n(二)提升运用效益。推动转化。\n")
+    doc = parse(text)
+    assert [m.text for m in doc.measures] == ["完善保护体系。重点支持以下方向。1.专利;2.商标;3.版权。", "提升运用效益。推动转化。"]
+
+
+def test_a_long_run_on_line_restarts_numbering_per_section():
+    body = "建立工作机制,明确责任分工,加强统筹协调,形成工作合力,确保各项任务落到实处。"
+    text = ("青川市知识产权工作方案\n一、重点任务(一)提升专利质量。" + body + "(二)强化保护。" + body + "二、保障措施。"
+            "(一)加强组织领导。" + body + "(二)强化考核。" + body + "\n")
+    doc = parse(text)
+    assert [m.number for m in doc.measures] == ["1.1", "1.2", "2.1", "2.2"]
