@@ -629,7 +629,7 @@ _HEADER_KEYS = {
     "title": r"名\s*称|标\s*题|文件名称|文章标题|法规名称",
     "doc_number": r"文\s*号|发文字号|发布文号|发文号|文件编号",
     "issuer": r"发文机构|发布机构|发文机关|发布机关|发布单位|发文单位|发布部门|颁布单位|制定机关|来\s*源",
-    "date_signed": r"成文日期|印发日期|签发日期|签署日期",
+    "date_signed": r"成文日期|印发日期|签发日期|签署日期|(?<![\u4e00-\u9fff])日\s*期",  # a wiki's bare 日期 is the document's
     "date_published": r"发布日期|发布时间|发文时间|发文日期|公开日期|公布日期|颁布日期",
 }
 _KEY = "|".join(f"(?:{v})" for v in _HEADER_KEYS.values())

@@ -296,3 +296,10 @@ def test_a_long_run_on_line_restarts_numbering_per_section():
             "(一)加强组织领导。" + body + "(二)强化考核。" + body + "\n")
     doc = parse(text)
     assert [m.number for m in doc.measures] == ["1.1", "1.2", "2.1", "2.2"]
+
+
+def test_wiki_infobox_labels():
+    text = "文号:青政发〔2031〕3号\n日期:2031年3月25日\n发布机关:青川市人民政府\n实施日期:2031-05-01\n青川市专利促进办法\n"
+    meta = parse(text).meta
+    assert (meta.doc_number, meta.date_signed, meta.issuers) == ("青政发〔2031〕3号", "2031-03-25", ["青川市人民政府"])
+    assert parse("实施日期:2031-05-01\n青川市专利促进办法\n").meta.date_signed is None  # entry into force is no date of issue
