@@ -357,10 +357,9 @@ def _new_tasks(rows: list[Measure], items: list[Measure]) -> list[Measure]:
     item it repeats, where that item states none."""
     out = []
     for row in rows:
-        key = _task_key(row.title or row.text)
-        same = next((m for m in items if len(key) >= 6 and (key in _task_key(m.text) or key in _task_key(m.title or "")
-                                                               or (m.title and _task_key(m.title) in _task_key(row.text)))),
-                    None)
+        key = _task_key(row.title or row.text)[:8]  # the row's task, as the item it repeats starts
+        same = next((m for m in items if len(key) >= 6 and (_task_key(m.text).startswith(key)
+                                                               or _task_key(m.title or "").startswith(key))), None)
         if same is None:
             out.append(row)
         elif same.assignment is None:
