@@ -798,10 +798,7 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
         n = notice_match(notice)
         if n and n.group("verb"):
             return _unwrap(_strip_brackets(n.group("body"))), None
-    # 3. the header's title, when it is not the notice (law databases, portal pages of the plan itself)
-    if header_title and not notice_match(_compact(header_title)):
-        return _strip_brackets(_compact(header_title)), None
-    # 4. the first heading-like line(s) before the body that end with a document type
+    # 3. the first heading-like line(s) before the body that end with a document type
     limit = min(first_item, 60)
     for i in range(limit):
         joined = ""
@@ -814,6 +811,10 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
             bare = _strip_brackets(joined)  # a title printed in 《》 on its own line
             if bare.endswith(DOC_TYPES) or re.search(r"(?:" + "|".join(DOC_TYPES) + r")[(（][^)）]{2,16}[)）]$", bare):
                 return bare, Span(paragraphs[i].start, paragraphs[j].end, text[paragraphs[i].start:paragraphs[j].end])
+    # 4. the header's title, when it is not the notice (a portal page of the plan itself; a .docx's
+    #    core title, which may be a template's, only when the text shows none)
+    if header_title and not notice_match(_compact(header_title)):
+        return _strip_brackets(_compact(header_title)), None
     return None, None
 
 
