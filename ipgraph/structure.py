@@ -847,7 +847,10 @@ def place_of(name: str) -> str | None:
         if knowledge.places()[place].level == "district":
             return knowledge.full_place(place)
         rest = name[pos + len(place):]
-        m = _district_pattern().match(rest) or _DISTRICT_AFTER.match(rest)
+        known = _known_district_at_start(rest)
+        if known:
+            return place + known
+        m = _DISTRICT_AFTER.match(rest)
         if m and knowledge.places().get(m.group(0)) is None and not _NOT_A_DISTRICT.search(m.group(0)):
             return place + m.group(0)
         # a province followed by one of its cities (listed or not)
@@ -864,8 +867,11 @@ def place_of(name: str) -> str | None:
     if m and (m.group("prov") or m.group("city")):
         place = (m.group("prov") or "") + (m.group("city") or "")
         rest = name[m.end():]
-        d = _district_pattern().match(rest) or _DISTRICT_AFTER.match(rest)
-        if d and not _NOT_A_DISTRICT.search(d.group(0)):
+        known = _known_district_at_start(rest)
+        d = _DISTRICT_AFTER.match(rest)
+        if known:
+            place += known
+        elif d and not _NOT_A_DISTRICT.search(d.group(0)):
             place += d.group(0)
         return place
     return _leading_district(name)
@@ -965,17 +971,30 @@ def _implied_place(text: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _district_pattern() -> re.Pattern[str]:
+def _district_names() -> frozenset[str]:
     # two-character names (城区, 郊区, 矿区 …) are ordinary words too
-    names = sorted((n for n in _districts() if len(n) > 2 and not _NOT_A_DISTRICT.search(n)), key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, names)))
+    return frozenset(n for n in _districts() if len(n) > 2 and not _NOT_A_DISTRICT.search(n))
+
+
+@lru_cache(maxsize=1)
+def _district_pattern() -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, sorted(_district_names(), key=len, reverse=True))))
+
+
+def _known_district_at_start(name: str) -> str | None:
+    """The longest district name the data knows that `name` starts with (a set lookup per length)."""
+    names = _district_names()
+    for k in range(min(len(name), 12), 2, -1):
+        if name[k - 1] in "区县旗" and name[:k] in names:
+            return name[:k]
+    return None
 
 
 def _leading_district(name: str) -> str | None:
     """The district a name starts with: one the data knows (长阳土家族自治县), else "XX区/县"."""
-    m = _district_pattern().match(name)
-    if m:
-        return m.group(0)
+    known = _known_district_at_start(name)
+    if known:
+        return known
     d = _DISTRICT_START.match(name)
     return d.group("d") if d and not _NOT_A_DISTRICT.search(d.group("d")) else None
 
