@@ -3,6 +3,8 @@ tables, articles of regulations; metadata in the header forms governments publis
 jurisdiction from every clue the text gives. Texts are made up (fictional places)."""
 from __future__ import annotations
 
+import pytest
+
 from ipgraph.model import SourceDocument
 from ipgraph.structure import parse_document
 
@@ -303,3 +305,26 @@ def test_wiki_infobox_labels():
     meta = parse(text).meta
     assert (meta.doc_number, meta.date_signed, meta.issuers) == ("青政发〔2031〕3号", "2031-03-25", ["青川市人民政府"])
     assert parse("实施日期:2031-05-01\n青川市专利促进办法\n").meta.date_signed is None  # entry into force is no date of issue
+
+
+def test_docx_task_table_end_to_end(tmp_path):
+    docx = pytest.importorskip("docx")
+    from ipgraph.pipeline import build_graph
+
+    document = docx.Document()
+    document.add_paragraph("青川市知识产权重点任务分工方案")
+    table = document.add_table(rows=4, cols=5)
+    rows = [["序号", "工作重点", "工作内容", "牵头单位", "配合单位"],
+            ["1", "强化保护", "建设知识产权保护中心", "市知识产权局", "市财政局"],
+            ["2", "", "推进快速维权", "市市场监管局", "市公安局"],
+            ["3", "促进运用", "推进专利质押融资", "市金融局", "市知识产权局"]]
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    table.cell(1, 1).merge(table.cell(2, 1))  # a group cell merged down two rows
+    document.save(tmp_path / "plan.docx")
+    (record,) = build_graph([tmp_path / "plan.docx"]).records
+    assert [m.text.split("\t")[0] for m in record.parsed.measures] == ["建设知识产权保护中心", "推进快速维权", "推进专利质押融资"]
+    assert record.parsed.meta.jurisdiction == "青川市"
+    got = {a.measure: ([r.canonical for r in a.lead], [r.canonical for r in a.responsible]) for a in record.assignments}
+    assert got["2"] == (["青川市市场监督管理局"], ["青川市市场监督管理局", "青川市公安局"])
