@@ -653,7 +653,7 @@ _PLACE = re.compile(
     r"^(?:中国|中华人民共和国)?(?P<prov>[\u4e00-\u9fff]{2,7}?(?:省|自治区))?(?P<city>[\u4e00-\u9fff]{2,6}?市)?"
     r"(?P<dist>[\u4e00-\u9fff]{2,5}?(?:新区|区|县|旗))?"
 )
-_TITLE_NOISE = re.compile(r"[:：|｜]|发布|日期|栏目|当前位置|首页")
+_TITLE_NOISE = re.compile(r"[:：|｜]|发布|日期|栏目|当前位置|首页|^附件\s*[\d一二三四五六七八九十]*$")
 
 
 def _header_piece(text: str) -> bool:

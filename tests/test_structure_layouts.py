@@ -328,3 +328,8 @@ def test_docx_task_table_end_to_end(tmp_path):
     assert record.parsed.meta.jurisdiction == "青川市"
     got = {a.measure: ([r.canonical for r in a.lead], [r.canonical for r in a.responsible]) for a in record.assignments}
     assert got["2"] == (["青川市市场监督管理局"], ["青川市市场监督管理局", "青川市公安局"])
+
+
+def test_attachment_label_is_not_part_of_the_title():
+    text = ("青川市专利导航工作方案\n一、重点任务\n(一)开展专利导航。建设导航服务基地。\n")
+    assert parse("附件1\n" + text).meta.title == "青川市专利导航工作方案"
