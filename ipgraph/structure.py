@@ -1006,7 +1006,15 @@ _COLLECTIVE_ISSUER = re.compile(r"等(?:[\d一二三四五六七八九十]+(?:�
 _ENUMERATED = re.compile(
     r"(?:^|(?<=[,，。;；:：\n]))(?P<list>[^,，。;；:：《》\n]{4,300}?)(?:联合|共同)(?:制定|印发|起草|研究制定|发布)(?:了)?\s*《"
 )
-_NATIONAL_ISSUER = re.compile(r"^(?:中华人民共和国)?(?:国务院|中共中央|国家|全国|财政部|[\u4e00-\u9fff]{1,6}部$)")
+_NATIONAL_ISSUER = re.compile(
+    r"^(?:中华人民共和国)?(?:国务院|中共中央|中央(?!企业)|国家|全国|最高人民|中国科学院|中国科协|财政部|"
+    r"[\u4e00-\u9fff]{1,8}(?:部|总局|总署)$)"
+)
+
+
+def _is_national(issuer: str) -> bool:
+    """A national body: 国务院…, 国家…, …部, …总局; never one named with a place (中共X市委宣传部)."""
+    return bool(_NATIONAL_ISSUER.match(issuer)) and not re.search(r"省|市(?!场)|[区县州盟旗]", issuer)
 
 
 def _date_line(text: str) -> bool:
@@ -1136,7 +1144,7 @@ def _issuers(notice: str | None, signature: list[str], repost: re.Match[str] | N
     if listed:
         return listed
     issuer = re.sub(r"^中华人民共和国", "", _compact(header.get("issuer", "")))
-    if issuer and (place_of(issuer) or _NATIONAL_ISSUER.match(issuer)) and _body_kind(issuer):
+    if issuer and (place_of(issuer) or _is_national(issuer)) and _body_kind(issuer):
         return [issuer]
     return []
 
@@ -1223,7 +1231,7 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
         kind = next((t for t in DOC_TYPES if re.search(t + r"(?:[(（][^)）]*[)）])?$", title)), None)
         meta.doc_type = _DOC_TYPE_OF.get(kind, kind) if kind else None
     clues = [title or "", notice or ""] + meta.issuers + signature + [red or "", header.get("issuer", "")]
-    national = any(_NATIONAL_ISSUER.match(i) for i in meta.issuers) or (meta.doc_number or "").startswith("国")
+    national = any(_is_national(i) for i in meta.issuers) or (meta.doc_number or "").startswith("国")
     meta.jurisdiction = _jurisdiction(clues, source.text, implied=not national)
     meta.level = level_of_place(meta.jurisdiction)
     if meta.level is None and national:

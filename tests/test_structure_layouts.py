@@ -333,3 +333,11 @@ def test_docx_task_table_end_to_end(tmp_path):
 def test_attachment_label_is_not_part_of_the_title():
     text = ("青川市专利导航工作方案\n一、重点任务\n(一)开展专利导航。建设导航服务基地。\n")
     assert parse("附件1\n" + text).meta.title == "青川市专利导航工作方案"
+
+
+def test_national_level_from_the_issuer_never_from_a_local_department():
+    text = "市场监管总局 海关总署\n关于加强地理标志保护的意见\n一、重点任务\n(一)加强执法。查处侵权行为。\n"
+    meta = parse(text).meta
+    assert meta.issuers == ["市场监管总局", "海关总署"] and meta.level == "national" and meta.jurisdiction is None
+    text = "中共青川市委宣传部\n关于加强版权保护的意见\n一、重点任务\n(一)加强执法。查处侵权行为。(市版权局负责)\n"
+    assert parse(text).meta.level != "national"
