@@ -804,8 +804,10 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
         joined = ""
         for j in range(i, min(i + 3, limit)):
             piece = paragraphs[j].text
+            issuers_above = (_bodies_line(piece) and not piece.startswith("关于") and j + 1 < len(paragraphs)
+                             and paragraphs[j + 1].text.startswith("关于"))  # 中共X市委宣传部 over 关于…的意见
             if (len(piece) > 60 or re.search(r"[。;；,，]", piece) or _TITLE_NOISE.search(piece)
-                    or len(_bodies_line(piece)) > 1 or _header_piece(piece)):
+                    or len(_bodies_line(piece)) > 1 or _header_piece(piece) or issuers_above):
                 break
             joined += _compact(piece)
             bare = _strip_brackets(joined)  # a title printed in 《》 on its own line
@@ -877,7 +879,7 @@ def place_of(name: str) -> str | None:
     return _leading_district(name)
 
 
-_PLACE_START = re.compile(r"^(?P<prov>[\u4e00-\u9fff]{2,3}(?:省|自治区))?(?P<city>[\u4e00-\u9fff]{2,3}?市(?!场|级|区县|直|属))?")
+_PLACE_START = re.compile(r"^(?:中共)?(?P<prov>[\u4e00-\u9fff]{2,3}(?:省|自治区))?(?P<city>[\u4e00-\u9fff]{2,3}?市(?!场|级|区县|直|属))?")
 
 
 # Words that end in 区 but name no district: 示范区, 自贸区, 开发区, 高新区, 园区 …

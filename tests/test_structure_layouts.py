@@ -340,4 +340,6 @@ def test_national_level_from_the_issuer_never_from_a_local_department():
     meta = parse(text).meta
     assert meta.issuers == ["市场监管总局", "海关总署"] and meta.level == "national" and meta.jurisdiction is None
     text = "中共青川市委宣传部\n关于加强版权保护的意见\n一、重点任务\n(一)加强执法。查处侵权行为。(市版权局负责)\n"
-    assert parse(text).meta.level != "national"
+    meta = parse(text).meta
+    assert meta.level == "municipal" and meta.jurisdiction == "青川市"
+    assert meta.title == "关于加强版权保护的意见" and meta.issuers == ["中共青川市委宣传部"]
