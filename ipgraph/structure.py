@@ -404,6 +404,8 @@ def build_items(paragraphs: list[Paragraph], tables: list[list[Paragraph]] | Non
             continue  # a PDF page number: the item before it goes on after it
         if para.cells is not None:
             cells = cell_texts(para)
+            if all(re.fullmatch(r"[-—:：\s]*", c) for c in cells):
+                continue  # a ruling line (|---|---|) between a header and its rows
             if _is_task_header(cells):  # (a header repeated on each page starts the same table again)
                 task_header, table, sink = cells, None, None
                 continue

@@ -43,7 +43,7 @@ def test_task_table_rows_are_measures_with_their_columns():
 
 def test_task_table_header_repeated_per_page_and_numbered_rows():
     header = "序号|主要任务|牵头单位|配合单位\n"
-    text = ("某市重点任务分工\n一、任务分工\n" + header + "1|建设知识产权保护中心,开展快速预审|市知识产权局|市财政局\n"
+    text = ("某市重点任务分工\n一、任务分工\n" + header + "|---|---|---|---|\n1|建设知识产权保护中心,开展快速预审|市知识产权局|市财政局\n"
             + header + "2|推进专利质押融资|市金融局|市知识产权局\n二、保障措施\n(一)加强组织领导。建立联席会议制度,统筹推进各项工作。\n")
     doc = parse(text)
     assert [m.number for m in doc.measures] == ["1.1", "1.2", "1"]
