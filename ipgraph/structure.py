@@ -516,6 +516,9 @@ PAST_TITLE_END = re.compile(r"(?:回顾|发展现状|基本现状|现状分析|�
                             r"发展成就|机遇与挑战|机遇和挑战|面临的挑战)[。]?$")
 
 
+_TASK_WORDS = re.compile(r"任务|措施|举措|重点工作|工作重点|行动|工程")
+
+
 def _looks_back(title: str) -> bool:
     return len(title) <= 24 and not re.search(r"[,，;；]", title) and bool(PAST_TITLE_END.search(title))
 
@@ -524,7 +527,8 @@ def _is_non_task(item: Item) -> bool:
     node: Item | None = item
     while node is not None:
         title = _compact(node.head_text)
-        if NON_TASK_TITLE.match(title) or _looks_back(title):
+        # "工作目标和重点任务" holds tasks: a title that also names the work is a task part
+        if (NON_TASK_TITLE.match(title) and not _TASK_WORDS.search(title)) or _looks_back(title):
             return True
         node = node.parent
     return False

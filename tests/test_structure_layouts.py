@@ -343,3 +343,8 @@ def test_national_level_from_the_issuer_never_from_a_local_department():
     meta = parse(text).meta
     assert meta.level == "municipal" and meta.jurisdiction == "青川市"
     assert meta.title == "关于加强版权保护的意见" and meta.issuers == ["中共青川市委宣传部"]
+
+
+def test_a_goal_heading_that_also_names_the_tasks_holds_measures():
+    text = ("青川市知识产权工作方案\n一、指导思想\n坚持创新驱动。\n二、工作目标和重点任务\n(一)提升专利质量。实施高价值专利培育计划。\n")
+    assert [m.text for m in parse(text).measures] == ["提升专利质量。实施高价值专利培育计划。"]
