@@ -523,6 +523,18 @@ def _looks_back(title: str) -> bool:
     return len(title) <= 24 and not re.search(r"[,，;；]", title) and bool(PAST_TITLE_END.search(title))
 
 
+# an article that gives a body work: "市知识产权局负责…", "各区人民政府应当…", "市财政局会同…"
+_GIVES_WORK = re.compile(r"(?:政府|局|委|厅|办|部门|中心|院|部)[^。;；]{0,12}?(?:负责|会同|牵头|应当|承担|主管|组织实施)")
+
+
+def _general_article_with_work(item: Item, parts: list[Paragraph]) -> bool:
+    """An article under 总则 that gives a body work (第三条 市知识产权局负责全市专利工作) is a
+    measure; the chapter's principles and purpose are not (GOLD_SPEC: articles that assign work)."""
+    if item.kind != "article" or item.parent is None or not _compact(item.parent.head_text).startswith("总则"):
+        return False
+    return bool(_GIVES_WORK.search(_join(parts)[len(item.printed):]))
+
+
 def _is_non_task(item: Item) -> bool:
     node: Item | None = item
     while node is not None:
@@ -564,9 +576,9 @@ def collect_measures(roots: list[Item], text: str) -> tuple[list[Section], list[
     for item in _walk(roots):
         if item.children or item.has_rows or item.kind == "circled" and item.parent is None:
             continue
-        if _is_non_task(item):
-            continue
         parts = [item.head] + item.body
+        if _is_non_task(item) and not _general_article_with_work(item, parts):
+            continue
         if item.kind == "article" and FORMAL_ARTICLE.match(_compact(_join(parts)[len(item.printed):])):
             continue
         body_text = _join(parts)[len(item.printed):].strip(_SPACE)

@@ -348,3 +348,11 @@ def test_national_level_from_the_issuer_never_from_a_local_department():
 def test_a_goal_heading_that_also_names_the_tasks_holds_measures():
     text = ("青川市知识产权工作方案\n一、指导思想\n坚持创新驱动。\n二、工作目标和重点任务\n(一)提升专利质量。实施高价值专利培育计划。\n")
     assert [m.text for m in parse(text).measures] == ["提升专利质量。实施高价值专利培育计划。"]
+
+
+def test_general_provisions_give_measures_only_where_they_give_work():
+    text = ("青川市专利促进条例\n第一章 总则\n第一条 为了促进专利创造和运用,制定本条例。\n"
+            "第二条 专利工作坚持激励创造、有效运用、依法保护的原则。\n"
+            "第三条 市知识产权局负责本市专利工作的统一管理;各区人民政府应当加强专利工作。\n"
+            "第二章 专利运用\n第四条 鼓励企业开展专利质押融资。\n第三章 附则\n第五条 本条例自2031年1月1日起施行。\n")
+    assert [m.number for m in parse(text).measures] == ["3", "4"]
