@@ -695,8 +695,8 @@ def real_date(value: str) -> str | None:
     return iso
 
 
-def _header_key(label: str) -> str:
-    return next(k for k, v in _HEADER_KEYS.items() if re.fullmatch(v, label))
+def _header_key(label: str) -> str | None:
+    return next((k for k, v in _HEADER_KEYS.items() if re.fullmatch(v, re.sub(r"\s+", "", label))), None)
 
 
 def _header_fields(paragraphs: list[Paragraph]) -> dict[str, str]:
@@ -704,7 +704,7 @@ def _header_fields(paragraphs: list[Paragraph]) -> dict[str, str]:
 
     def put(label: str, value: str) -> None:
         key, value = _header_key(label), value.strip(_SPACE)
-        if value and key not in fields:
+        if key and value and key not in fields:
             fields[key] = value
 
     head = paragraphs[:40]
