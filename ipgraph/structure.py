@@ -1019,6 +1019,7 @@ def _leading_district(name: str) -> str | None:
     return d.group("d") if d and not _NOT_A_DISTRICT.search(d.group("d")) else None
 
 
+_PRINTED_LINE = re.compile(rf"^[\u4e00-\u9fff()（）]{{2,40}}?{_BODY_END}(?P<date>{_DATE})印发$")
 _CLOSING = re.compile(r"^(?:特此通知|特此通告|特此函告|特此批复|特此公告|此复)[。.!！]?$")
 _SEAL_NOTE = re.compile(r"^[(（][^()（）]{2,30}[)）]$")  # (国家知识产权局代章), (此件公开发布)
 # "河北省知识产权局等八部门": a collective name for bodies listed elsewhere in the text
@@ -1241,6 +1242,10 @@ def parse_metadata(source: SourceDocument, paragraphs: list[Paragraph], first_it
         meta.date_published = real_date(header["date_published"])
     if not meta.date_published and repost and not signed:
         meta.date_published = parse_date(repost.group("date"))  # "X于2022年7月7日印发《Y》": 印发 is 发文
+    if not meta.date_published:  # the closing line of a full document: "X市人民政府办公室 2031年5月28日印发"
+        closing = next((m for p in reversed(paragraphs[-12:]) if (m := _PRINTED_LINE.match(_compact(p.text)))), None)
+        if closing:
+            meta.date_published = parse_date(closing.group("date"))
     if header.get("doc_number") and DOC_NUMBER.search(_compact(header["doc_number"])):
         meta.doc_number = DOC_NUMBER.search(_compact(header["doc_number"])).group(0)  # type: ignore[union-attr]
     elif number_line:

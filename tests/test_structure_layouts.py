@@ -356,3 +356,10 @@ def test_general_provisions_give_measures_only_where_they_give_work():
             "第三条 市知识产权局负责本市专利工作的统一管理;各区人民政府应当加强专利工作。\n"
             "第二章 专利运用\n第四条 鼓励企业开展专利质押融资。\n第三章 附则\n第五条 本条例自2031年1月1日起施行。\n")
     assert [m.number for m in parse(text).measures] == ["3", "4"]
+
+
+def test_the_printed_line_at_the_end_is_the_publication_date():
+    text = ("青川市专利导航工作方案\n一、重点任务\n(一)开展专利导航。建设导航服务基地。\n"
+            "抄送:市委办公室,市人大常委会办公室。\n青川市人民政府办公室 2031年5月28日印发\n")
+    meta = parse(text).meta
+    assert meta.date_published == "2031-05-28" and meta.date_signed is None
