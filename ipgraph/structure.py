@@ -399,6 +399,7 @@ def build_items(paragraphs: list[Paragraph], tables: list[list[Paragraph]] | Non
     kind_order: list[str] = []
     sink: list[Paragraph] | None = preamble  # where unnumbered paragraphs go now
     in_body = True  # no page furniture (附件, 抄送 …) since the last item
+    row_table = False  # the open table was recognised by its rows (no 表N title)
     for para in paragraphs:
         if _PAGE_NUMBER.match(para.text):
             continue  # a PDF page number: the item before it goes on after it
@@ -415,8 +416,20 @@ def build_items(paragraphs: list[Paragraph], tables: list[list[Paragraph]] | Non
                 if parent is not None:
                     parent.has_rows = True
                 continue
-            if table is None and sink is not preamble:
-                sink = None  # the rows of another table (indicators …) are not measure text
+            if table is not None:  # a row of the 表N table above, whatever its first cell reads like
+                table.append(para)
+                continue
+            if any(re.fullmatch(r"20\d\d\s*年?(?:目标值?|预期值?|底)?", c) for c in cells):
+                # an indicator table without a 表N title (a header row of years): the targets read it
+                table, sink, row_table = [para, para], None, True
+                tables.append(table)
+                continue
+            if sink is not preamble:
+                sink = None  # the rows of another table are not measure text
+        elif row_table and table is not None:
+            # the text after a table of rows goes on with the item it stands in
+            table, row_table = None, False
+            sink = stack[-1].body if stack and in_body else sink
         task_header = None
         if _FOOTNOTE.match(para.text) or _CHROME.match(para.text):
             if _CHROME.match(para.text):

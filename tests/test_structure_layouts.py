@@ -363,3 +363,23 @@ def test_the_printed_line_at_the_end_is_the_publication_date():
             "抄送:市委办公室,市人大常委会办公室。\n青川市人民政府办公室 2031年5月28日印发\n")
     meta = parse(text).meta
     assert meta.date_published == "2031-05-28" and meta.date_signed is None
+
+
+def test_an_indicator_table_without_a_title_is_a_table_for_the_targets():
+    from ipgraph.extract.targets import extract_targets
+
+    text = ("青川市知识产权规划\n一、主要目标\n到2030年,知识产权强市基本建成。\n"
+            "指标\t单位\t2025年\t2030年\t属性\n每万人口高价值发明专利拥有量\t件\t10\t15\t预期性\n"
+            "二、重点任务\n(一)提升质量。培育高价值专利。\n")
+    doc = parse(text)
+    assert [m.text for m in doc.measures] == ["提升质量。培育高价值专利。"]
+    assert len(doc.tables) == 1 and len(doc.tables[0]) == 3
+    (target,) = extract_targets(doc)
+    assert (target.indicator, target.value, target.year) == ("每万人口高价值发明专利拥有量", 15.0, 2030)
+
+
+def test_text_after_an_indicator_table_goes_on_with_its_item():
+    text = ("青川市知识产权规划\n一、重点任务\n(一)提升质量。培育高价值专利,指标如下:\n"
+            "指标\t2025年\t2030年\n发明专利拥有量\t10\t15\n力争专利质量明显提升。\n(二)强化保护。完善执法机制。\n")
+    doc = parse(text)
+    assert [m.text for m in doc.measures] == ["提升质量。培育高价值专利,指标如下:\n力争专利质量明显提升。", "强化保护。完善执法机制。"]
