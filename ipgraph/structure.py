@@ -82,29 +82,61 @@ def _row_cells(line: str, line_start: int) -> list[tuple[int, int]] | None:
 def split_paragraphs(text: str) -> list[Paragraph]:
     """Cut the text into paragraphs with their offsets (leading and trailing spaces dropped)."""
     out: list[Paragraph] = []
-    pos = 0
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
     blank = True
     last: dict[str, int] = {}  # the last value of each kind of marker: a run-on item continues one
-    for line in text.split("\n"):
-        line_start = pos
-        pos += len(line) + 1
+    header_tabs = 0  # the tabs of the task-table header above: a row with fewer was broken over lines
+    i = 0
+    while i < len(lines):
+        line, line_start = lines[i], starts[i]
+        i += 1
         stripped = line.strip(_SPACE)
         if not stripped:
             blank = True
             continue
         first = line_start + (len(line) - len(line.lstrip(_SPACE)))
+        if 0 < line.count("\t") < header_tabs:
+            j = _row_end(lines, i - 1, header_tabs)
+            if j is not None:  # a cell wrapped onto the next line(s) (a PDF's table): one row
+                end = starts[j] + len(lines[j].rstrip(_SPACE))
+                cells = _row_cells(text[line_start:end], line_start)
+                out.append(Paragraph(first, end, text[first:end], blank, cells))
+                blank, i = False, j + 1
+                continue
         cells = _row_cells(line, line_start)
         if cells is not None:  # a table row is one paragraph however long
-            out.append(Paragraph(first, first + len(stripped), stripped, blank, cells))
+            para = Paragraph(first, first + len(stripped), stripped, blank, cells)
+            if "\t" in line and _is_task_header(cell_texts(para)):
+                header_tabs = line.count("\t")
+            out.append(para)
             blank = False
             continue
+        header_tabs = 0
         pieces = _split_long_line(stripped) if len(stripped) > _LONG_LINE else [(0, len(stripped))]
         pieces = [cut for a, b in pieces for cut in _split_run_on(stripped, a, b, last)]
-        for i, (a, b) in enumerate(pieces):
+        for k, (a, b) in enumerate(pieces):
             piece = stripped[a:b]
-            out.append(Paragraph(first + a, first + b, piece, blank or i > 0))
+            out.append(Paragraph(first + a, first + b, piece, blank or k > 0))
         blank = False
     return out
+
+
+def _row_end(lines: list[str], i: int, tabs: int) -> int | None:
+    """The last line of a task-table row that starts on line i and was broken over lines:
+    the lines (no blank one, at most six) whose tabs add up to the header's."""
+    count = 0
+    for j in range(i, min(i + 6, len(lines))):
+        if j > i and (not lines[j].strip(_SPACE) or match_marker(lines[j].strip(_SPACE))):
+            return None
+        count += lines[j].count("\t")
+        if count == tabs:
+            return j if j > i else None
+        if count > tabs:
+            return None
+    return None
 
 
 _RUN_ON = re.compile(r"(?<=[。！!？?)）])[ \u3000]*(?=[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]|第[一二三四五六七八九十百\d]{1,4}[条章])")
@@ -335,7 +367,7 @@ def _row_measure(row: TableRow, text: str, ordinal: int) -> Measure | None:
     if role_cells:
         a, b = cells[role_cells[0]][0], cells[role_cells[-1]][1]
         assignment = Span(a, b, text[a:b])
-    title = texts[task_cells[0]] if len(task_cells) > 1 else None
+    title = re.sub(r"\s*\n\s*", "", texts[task_cells[0]]) if len(task_cells) > 1 else None  # a wrapped cell is one line
     return Measure(
         number=f"{section}.{number}" if section else number,
         printed=texts[header.index(next(h for h in header if _COL_NUMBER.match(h)))] if number_value else "",

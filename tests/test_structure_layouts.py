@@ -383,3 +383,13 @@ def test_text_after_an_indicator_table_goes_on_with_its_item():
             "指标\t2025年\t2030年\n发明专利拥有量\t10\t15\n力争专利质量明显提升。\n(二)强化保护。完善执法机制。\n")
     doc = parse(text)
     assert [m.text for m in doc.measures] == ["提升质量。培育高价值专利,指标如下:\n力争专利质量明显提升。", "强化保护。完善执法机制。"]
+
+
+def test_task_table_row_broken_over_lines():
+    text = ("序号\t工作内容\t具体任务\t责任部门\n1\t加强专业市场知识产权\n保护\t推进知识产权保护规范化\n市场培育工作\t省市场监管局\n"
+            "2\t加强在线创意成果保护\t设立版权工作服务站\t省版权局\n")
+    doc = parse(text)
+    assert [m.title for m in doc.measures] == ["加强专业市场知识产权保护", "加强在线创意成果保护"]
+    first = doc.measures[0]
+    assert first.assignment is not None and first.assignment.text == "省市场监管局"
+    assert "市场培育工作" in first.text
