@@ -1,0 +1,211 @@
+"""Pictures of the analyses (matplotlib, Agg backend): PNG and SVG, with a font that has Chinese glyphs.
+
+The font is the first installed one whose character map covers the sample "知识产权局"
+(WenQuanYi, Noto/Source Han, SimHei …, checked with fontTools, not guessed from its name);
+without one, a font file under ipgraph/data/fonts/ (if shipped) is used, else matplotlib's
+default with a warning that the Chinese labels will show as boxes.
+"""
+from __future__ import annotations
+
+import warnings
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never a window
+import matplotlib.pyplot as plt  # noqa: E402
+import networkx as nx  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from ipgraph.analysis import source  # noqa: E402
+from ipgraph.analysis.diffusion import programme_matrix  # noqa: E402
+from ipgraph.analysis.network import SEED, coresponsibility, coresponsibility_graph  # noqa: E402
+from ipgraph.analysis.targets import targets  # noqa: E402
+from ipgraph.analysis.workload import workload_by_agency  # noqa: E402
+
+SAMPLE = "知识产权局"
+PREFERRED = ("WenQuanYi", "Noto Sans CJK", "Noto Sans SC", "Source Han Sans", "SimHei", "Microsoft YaHei",
+             "PingFang", "Heiti", "AR PL")
+PLOTS = ("network", "heatmap", "timeline", "workload")
+
+
+def _covers(path: str, text: str) -> bool:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    try:
+        fonts = TTCollection(path).fonts if path.lower().endswith(".ttc") else [TTFont(path, lazy=True)]
+        return any(all(ord(ch) in (f.getBestCmap() or {}) for ch in text) for f in fonts[:1])
+    except Exception:  # an unreadable font file is simply not a candidate
+        return False
+
+
+@cache
+def cjk_font() -> str | None:
+    """The family name of a font with Chinese glyphs (registered with matplotlib), or None."""
+    entries = sorted(font_manager.fontManager.ttflist,
+                     key=lambda f: (not any(f.name.startswith(p) for p in PREFERRED), f.name, f.fname))
+    for entry in entries:
+        if any(entry.name.startswith(p) for p in PREFERRED) and _covers(entry.fname, SAMPLE):
+            return entry.name
+    bundled = files("ipgraph") / "data" / "fonts"
+    if bundled.is_dir():
+        for item in sorted(bundled.iterdir(), key=lambda i: i.name):
+            if item.name.lower().endswith((".ttf", ".otf", ".ttc")):
+                font_manager.fontManager.addfont(str(item))
+                return font_manager.FontProperties(fname=str(item)).get_name()
+    for entry in entries:  # any other installed font that covers the sample
+        if _covers(entry.fname, SAMPLE):
+            return entry.name
+    return None
+
+
+def _setup() -> None:
+    family = cjk_font()
+    if family is None:
+        warnings.warn("no font with Chinese glyphs found (install fonts-wqy-microhei); labels will show as boxes",
+                      stacklevel=3)
+    else:
+        plt.rcParams["font.family"] = [family, "DejaVu Sans"]
+    plt.rcParams["axes.unicode_minus"] = False
+    plt.rcParams["svg.hashsalt"] = "ipgraph"  # stable ids inside SVG files
+    plt.rcParams["svg.fonttype"] = "path"  # the SVG shows the glyphs without the font installed
+
+
+def save(fig: Any, path: Path | str, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
+    """Write the figure as PATH.png and PATH.svg (no timestamps inside: same picture, same bytes)."""
+    base = Path(path)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        target = base.with_suffix(f".{fmt}")
+        metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+        fig.savefig(target, format=fmt, dpi=110, bbox_inches="tight", metadata=metadata)
+        written.append(target)
+    plt.close(fig)
+    return written
+
+
+def component_layout(graph: nx.Graph) -> dict[Any, Any]:
+    """Each connected component laid out on its own (spring layout, fixed seed) and the
+    components placed on a grid, largest first, each scaled by its size: one document's
+    agencies do not pile onto another's."""
+    import math
+
+    import numpy as np
+
+    parts = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    columns = max(1, math.ceil(math.sqrt(len(parts))))
+    pos: dict[Any, Any] = {}
+    for i, part in enumerate(parts):
+        sub = graph.subgraph(part)
+        local = nx.spring_layout(sub, weight="weight", seed=SEED, k=1.5 / math.sqrt(len(part))) if len(part) > 1 \
+            else {part[0]: np.zeros(2)}
+        scale = 0.45 * min(1.0, math.sqrt(len(part) / len(parts[0])) + 0.2)
+        centre = np.array([i % columns, -(i // columns)], dtype=float)
+        for node, xy in local.items():
+            pos[node] = centre + scale * np.asarray(xy)
+    return pos
+
+
+def plot_network(graph: nx.Graph, metrics: pd.DataFrame | None = None, labels: int = 12) -> Any:
+    """The co-responsibility network: node size = shared measures, colour = community, the
+    `labels` most central agencies named; edge width = shared measures."""
+    _setup()
+    metrics = metrics if metrics is not None else coresponsibility(graph)
+    community = dict(zip(metrics["agency"], metrics["community"], strict=True))
+    fig, ax = plt.subplots(figsize=(12, 9))
+    if graph.number_of_nodes():
+        pos = component_layout(graph)
+        cmap = plt.get_cmap("tab10")
+        nodes = sorted(graph)
+        strength = {n: graph.degree(n, weight="weight") for n in nodes}
+        nx.draw_networkx_edges(graph, pos, ax=ax, alpha=0.25, edge_color="#777777",
+                               width=[0.4 + 0.6 * d["weight"] for _, _, d in graph.edges(data=True)])
+        nx.draw_networkx_nodes(graph, pos, nodelist=nodes, ax=ax, node_size=[30 + 8 * strength[n] for n in nodes],
+                               node_color=[cmap(community.get(n, 0) % 10) for n in nodes], linewidths=0.5,
+                               edgecolors="white")
+        named = metrics.sort_values(["betweenness", "strength"], ascending=False)["agency"].head(labels)
+        nx.draw_networkx_labels(graph, pos, labels={n: n for n in named}, font_size=8, ax=ax,
+                                font_family=plt.rcParams["font.family"])
+    ax.set_title(f"机构协同网络 co-responsibility network: {graph.number_of_nodes()} agencies, "
+                 f"{graph.number_of_edges()} links; colour = Louvain community")
+    ax.axis("off")
+    return fig
+
+
+def plot_heatmap(matrix: pd.DataFrame) -> Any:
+    """Programme × place heat map: measures naming the programme in each place's documents."""
+    _setup()
+    rows, cols = matrix.shape
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * cols + 4), max(4, 0.35 * rows + 2)))
+    image = ax.imshow(matrix.to_numpy(), cmap="YlOrRd", aspect="auto", vmin=0)
+    ax.set_xticks(range(cols), labels=list(matrix.columns), rotation=30, ha="right")
+    ax.set_yticks(range(rows), labels=list(matrix.index))
+    for i in range(rows):
+        for j in range(cols):
+            value = int(matrix.iat[i, j])
+            if value:
+                ax.text(j, i, str(value), ha="center", va="center", fontsize=8)
+    fig.colorbar(image, ax=ax, label="measures")
+    ax.set_title("项目扩散 programmes × places (measures naming the programme)")
+    return fig
+
+
+def plot_timeline(docs: pd.DataFrame, target_rows: pd.DataFrame) -> Any:
+    """Documents (circles, by year of their date) and targets (crosses, by target year) per place."""
+    _setup()
+    places = sorted({p for p in list(docs["place"]) + list(target_rows["place"]) if isinstance(p, str)})
+    y = {p: i for i, p in enumerate(places)}
+    fig, ax = plt.subplots(figsize=(11, max(3, 0.6 * len(places) + 1.5)))
+    dated = docs[docs["year"].notna() & docs["place"].isin(places)]
+    ax.scatter(dated["year"].astype(int), [y[p] for p in dated["place"]], s=120, marker="o", label="document",
+               zorder=3)
+    for _, row in dated.iterrows():
+        ax.annotate(str(row["title"])[:18], (int(row["year"]), y[row["place"]]), textcoords="offset points",
+                    xytext=(6, 6), fontsize=7)
+    aimed = target_rows[target_rows["year"].notna() & target_rows["place"].isin(places)]
+    counts = aimed.groupby(["place", "year"]).size().reset_index(name="n")
+    ax.scatter(counts["year"].astype(int), [y[p] for p in counts["place"]], s=30 + 15 * counts["n"], marker="X",
+               label="targets for that year (size = count)", zorder=3)
+    ax.set_yticks(range(len(places)), labels=places)
+    ax.set_xlabel("year")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("时间线 documents and target years")
+    return fig
+
+
+def plot_workload(per_agency: pd.DataFrame, top: int = 20) -> Any:
+    """Horizontal bars for the `top` agencies by measures led: led and supporting, stacked."""
+    _setup()
+    shown = per_agency.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(10, max(3, 0.35 * len(shown) + 1.5)))
+    ax.barh(shown["agency"], shown["led"], label="led 牵头", color="#c0392b")
+    ax.barh(shown["agency"], shown["supporting"], left=shown["led"], label="assigned, not leading 参与",
+            color="#95a5a6")
+    ax.set_xlabel("measures")
+    ax.legend(loc="lower right")
+    ax.set_title(f"机构工作量 workload: top {len(shown)} agencies by measures led")
+    return fig
+
+
+def write_plots(src: source.Source, folder: Path | str, which: tuple[str, ...] = PLOTS) -> list[Path]:
+    """Draw the plots of `which` for the graph `src` into `folder` (NAME.png and NAME.svg each)."""
+    engine = source.as_engine(src)
+    folder = Path(folder)
+    written: list[Path] = []
+    if "network" in which:
+        graph = coresponsibility_graph(engine)
+        written += save(plot_network(graph), folder / "network")
+    if "heatmap" in which:
+        written += save(plot_heatmap(programme_matrix(engine)), folder / "heatmap")
+    if "timeline" in which:
+        docs = pd.DataFrame(list(source.documents(engine).values()), columns=["title", "place", "year"])
+        written += save(plot_timeline(docs, targets(engine)), folder / "timeline")
+    if "workload" in which:
+        written += save(plot_workload(workload_by_agency(engine)), folder / "workload")
+    return written
