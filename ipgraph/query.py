@@ -222,16 +222,20 @@ class QueryResult:
         labels as strings. Needs pandas (imported here, so `ipgraph query` never loads it)."""
         import pandas as pd
 
-        frame = pd.DataFrame.from_records(self.records(), columns=self.variables)
+        records = self.records()
+        columns: dict[str, Any] = {}
         for name in self.variables:
-            kinds = {type(v) for v in frame[name] if v is not None and not pd.isna(v)}
+            values = [r[name] for r in records]
+            kinds = {type(v) for v in values if v is not None}
             if kinds == {int}:
-                frame[name] = frame[name].astype("Int64")
+                columns[name] = pd.array(values, dtype="Int64")
             elif kinds == {datetime.date}:
-                frame[name] = pd.to_datetime(frame[name])
+                columns[name] = pd.to_datetime(pd.Series(values, dtype=object))
             elif kinds == {float}:
-                frame[name] = frame[name].astype("float64")
-        return frame
+                columns[name] = pd.array([float("nan") if v is None else v for v in values], dtype="float64")
+            else:
+                columns[name] = pd.Series(values, dtype=object)
+        return pd.DataFrame(columns, columns=self.variables)
 
     def __len__(self) -> int:
         return len(self.rows) if self.kind == "select" else len(self.triples)

@@ -100,7 +100,10 @@ def print_tables(tables: dict[str, pd.DataFrame], top: int | None = 15, console:
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # a pipe or a file: wide rows, no wrapping at 80 columns
+            console = Console(width=220)
     for name, frame in tables.items():
         shown = frame if top is None else frame.head(top)
         more = f" — first {top} of {len(frame)}" if top is not None and len(frame) > top else f" — {len(frame)} rows"

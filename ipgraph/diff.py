@@ -1,0 +1,327 @@
+"""What changed between two documents, two editions of a plan, or two builds.
+
+Each side is a graph (a build folder, or policy files built on the spot). Measures are matched
+by the similarity of their text (character-bigram overlap), not by number, so a renumbered
+plan still lines up: identical text is unchanged, similar text is reworded, the rest are added
+or dropped. For matched measures the lead agencies are compared; programmes are compared by
+name and targets by indicator and unit.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ipgraph.analysis.source import Source, as_engine, select
+from ipgraph.analysis.targets import indicator_key
+from ipgraph.errors import IpgraphError
+
+# Measures at least this similar (bigram Jaccard) are the same measure, reworded.
+REWORDED = 0.5
+
+MEASURES = """
+SELECT ?measure ?number ?text ?document ?lead ?agency ?programme WHERE {
+  ?measure a ipg:Measure ; ipg:partOf ?document .
+  ?document a ipg:PolicyDocument .
+  OPTIONAL { ?measure ipg:number ?number }
+  OPTIONAL { ?measure ipg:text ?text }
+  OPTIONAL { ?measure ipg:leadAgency/rdfs:label ?lead }
+  OPTIONAL { ?measure ipg:responsibleAgency/rdfs:label ?agency }
+  OPTIONAL { ?measure ipg:mentions/rdfs:label ?programme }
+}
+"""
+TARGETS = """
+SELECT DISTINCT ?target ?indicator ?comparator ?value ?unit ?year WHERE {
+  { ?document ipg:hasTarget ?target } UNION { ?m ipg:hasTarget ?target ; ipg:partOf ?document }
+  ?document a ipg:PolicyDocument .
+  ?target ipg:indicator ?indicator .
+  OPTIONAL { ?target ipg:value ?value }
+  OPTIONAL { ?target ipg:unit ?unit }
+  OPTIONAL { ?target ipg:year ?year }
+  OPTIONAL { ?target ipg:comparator ?comparator }
+}
+"""
+
+
+@dataclass
+class MeasureSide:
+    number: str
+    text: str
+    leads: list[str]
+    agencies: list[str]
+    programmes: list[str]
+
+
+@dataclass
+class TargetSide:
+    indicator: str
+    comparator: str | None
+    value: str | None
+    unit: str
+    year: int | None
+
+
+@dataclass
+class Diff:
+    """The changes from edition A to edition B (JSON-ready: plain strings, numbers and lists)."""
+
+    a: str
+    b: str
+    unchanged: int = 0
+    added: list[dict[str, Any]] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    reworded: list[dict[str, Any]] = field(default_factory=list)
+    renumbered: list[dict[str, Any]] = field(default_factory=list)
+    leads_reassigned: list[dict[str, Any]] = field(default_factory=list)
+    programmes_added: list[str] = field(default_factory=list)
+    programmes_dropped: list[str] = field(default_factory=list)
+    targets_added: list[dict[str, Any]] = field(default_factory=list)
+    targets_dropped: list[dict[str, Any]] = field(default_factory=list)
+    targets_changed: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1) + "\n"
+
+    @property
+    def changed(self) -> bool:
+        return any(getattr(self, name) for name in ("added", "dropped", "reworded", "leads_reassigned",
+                                                   "programmes_added", "programmes_dropped", "targets_added",
+                                                   "targets_dropped", "targets_changed"))
+
+
+def _number_key(number: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", number))
+
+
+def measures(source: Source) -> list[MeasureSide]:
+    """The measures of a graph, in order of number, each with its leads, agencies and programmes."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in select(source, MEASURES):
+        m = found.setdefault(row["measure"], {"number": str(row["number"] or ""), "text": row["text"] or "",
+                                              "leads": set(), "agencies": set(), "programmes": set()})
+        for key, column in (("leads", "lead"), ("agencies", "agency"), ("programmes", "programme")):
+            if row[column]:
+                m[key].add(row[column])
+    out = [MeasureSide(m["number"], m["text"], sorted(m["leads"]), sorted(m["agencies"] | m["leads"]),
+                       sorted(m["programmes"])) for m in found.values()]
+    return sorted(out, key=lambda m: (_number_key(m.number), m.text))
+
+
+def target_list(source: Source) -> list[TargetSide]:
+    out = []
+    for row in select(source, TARGETS):
+        value = row["value"]
+        text = None if value is None else format(Decimal(str(value)).normalize(), "f")
+        out.append(TargetSide(row["indicator"], row["comparator"], text, row["unit"] or "",
+                              row["year"] if isinstance(row["year"], int) else None))
+    return sorted(out, key=lambda t: (t.indicator, t.unit, t.year or 0, t.value or ""))
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard overlap of the character bigrams of two texts (1.0 = same characters in the same pairs)."""
+    x, y = _bigrams(a), _bigrams(b)
+    return len(x & y) / len(x | y) if x | y else 1.0
+
+
+def match_measures(old: list[MeasureSide], new: list[MeasureSide], threshold: float = REWORDED
+                   ) -> tuple[list[tuple[MeasureSide, MeasureSide, float]], list[MeasureSide], list[MeasureSide]]:
+    """Pairs (old, new, similarity), most similar first, each measure used once; then the
+    unmatched old (dropped) and new (added) measures."""
+    grams_old = [_bigrams(m.text) for m in old]
+    grams_new = [_bigrams(m.text) for m in new]
+    scored = []
+    for i, x in enumerate(grams_old):
+        for j, y in enumerate(grams_new):
+            union = len(x | y)
+            score = len(x & y) / union if union else 1.0
+            if score >= threshold:
+                scored.append((-score, i, j))
+    scored.sort()
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    pairs = []
+    for negative, i, j in scored:
+        if i in used_old or j in used_new:
+            continue
+        used_old.add(i)
+        used_new.add(j)
+        pairs.append((old[i], new[j], -negative))
+    pairs.sort(key=lambda p: _number_key(p[1].number))
+    dropped = [m for i, m in enumerate(old) if i not in used_old]
+    added = [m for j, m in enumerate(new) if j not in used_new]
+    return pairs, dropped, added
+
+
+def _brief(m: MeasureSide, limit: int = 80) -> dict[str, Any]:
+    text = " ".join(m.text.split())
+    return {"number": m.number, "text": text if len(text) <= limit else text[: limit - 1] + "…", "leads": m.leads}
+
+
+def _target(t: TargetSide) -> dict[str, Any]:
+    return asdict(t)
+
+
+def diff_graphs(a: Source, b: Source, name_a: str = "A", name_b: str = "B") -> Diff:
+    """The changes from graph `a` to graph `b`."""
+    ea, eb = as_engine(a), as_engine(b)
+    result = Diff(a=name_a, b=name_b)
+    old, new = measures(ea), measures(eb)
+    pairs, dropped, added = match_measures(old, new)
+    result.dropped = [_brief(m) for m in dropped]
+    result.added = [_brief(m) for m in added]
+    for x, y, score in pairs:
+        same_text = " ".join(x.text.split()) == " ".join(y.text.split())
+        if same_text:
+            result.unchanged += 1
+        else:
+            result.reworded.append({"old": _brief(x), "new": _brief(y), "similarity": round(score, 3)})
+        if x.number != y.number:
+            result.renumbered.append({"old": x.number, "new": y.number, "text": _brief(y)["text"]})
+        if x.leads != y.leads:
+            result.leads_reassigned.append({"old_number": x.number, "new_number": y.number,
+                                            "text": _brief(y)["text"], "old": x.leads, "new": y.leads})
+    prog_old = {p for m in old for p in m.programmes}
+    prog_new = {p for m in new for p in m.programmes}
+    result.programmes_added = sorted(prog_new - prog_old)
+    result.programmes_dropped = sorted(prog_old - prog_new)
+    _diff_targets(target_list(ea), target_list(eb), result)
+    return result
+
+
+def _diff_targets(old: list[TargetSide], new: list[TargetSide], result: Diff) -> None:
+    def key(t: TargetSide) -> tuple[str, str]:
+        return indicator_key(t.indicator), t.unit
+
+    remaining = list(new)
+    for t in old:
+        same = next((n for n in remaining if n == t), None)
+        if same is not None:
+            remaining.remove(same)
+            continue
+        alike = next((n for n in remaining if key(n) == key(t)), None)
+        if alike is None:
+            result.targets_dropped.append(_target(t))
+            continue
+        remaining.remove(alike)
+        change = {"indicator": alike.indicator, "unit": alike.unit, "old": _target(t), "new": _target(alike)}
+        if t.value is not None and alike.value is not None:
+            change["direction"] = "raised" if Decimal(alike.value) > Decimal(t.value) else (
+                "lowered" if Decimal(alike.value) < Decimal(t.value) else "same value")
+        result.targets_changed.append(change)
+    result.targets_added = [_target(t) for t in remaining]
+
+
+def load_side(path: Path | str) -> Source:
+    """A build folder (with ipgraph.nt or a store) as its engine, or files/folders of documents
+    built on the spot (an rdflib Graph). Unusable input raises IpgraphError naming the file."""
+    from ipgraph.pipeline import build_graph
+
+    path = Path(path)
+    if not path.exists():
+        raise IpgraphError(f"{path}: no such file or folder")
+    if path.is_dir() and ((path / "ipgraph.nt").exists() or (path / "store").is_dir()):
+        return as_engine(path)
+    problems: list[str] = []
+    result = build_graph([path], on_skip=lambda exc: problems.append(str(exc)))
+    if not result.records:
+        raise IpgraphError(problems[0] if problems else f"{path}: no policy document found")
+    return result.graph
+
+
+def diff_paths(a: Path | str, b: Path | str) -> Diff:
+    """The changes from A to B, each a document file, a folder of them or a build folder."""
+    return diff_graphs(load_side(a), load_side(b), str(a), str(b))
+
+
+def format_diff(diff: Diff, console: Any = None) -> None:
+    """The diff as tables in the terminal (rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=220)
+    console.print(f"{diff.a} → {diff.b}: {diff.unchanged} measures unchanged, {len(diff.reworded)} reworded, "
+                  f"{len(diff.added)} added, {len(diff.dropped)} dropped, {len(diff.leads_reassigned)} lead(s) "
+                  f"reassigned, {len(diff.targets_changed)} target(s) changed")
+
+    def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+        if not rows:
+            return
+        t = Table(title=title, title_justify="left")
+        for c in columns:
+            t.add_column(c, overflow="fold")
+        for r in rows:
+            t.add_row(*["" if v is None else str(v) for v in r])
+        console.print(t)
+
+    table("Measures added", ["number", "text", "leads"], [[m["number"], m["text"], "、".join(m["leads"])]
+                                                         for m in diff.added])
+    table("Measures dropped", ["number", "text", "leads"], [[m["number"], m["text"], "、".join(m["leads"])]
+                                                           for m in diff.dropped])
+    table("Measures reworded", ["old", "new", "similarity", "new text"],
+          [[r["old"]["number"], r["new"]["number"], r["similarity"], r["new"]["text"]] for r in diff.reworded])
+    table("Lead agencies reassigned", ["old", "new", "text", "lead before", "lead after"],
+          [[r["old_number"], r["new_number"], r["text"], "、".join(r["old"]), "、".join(r["new"])]
+           for r in diff.leads_reassigned])
+    table("Programmes", ["change", "programme"], [["added", p] for p in diff.programmes_added]
+          + [["dropped", p] for p in diff.programmes_dropped])
+    table("Targets changed", ["indicator", "unit", "before", "after", "change"],
+          [[c["indicator"], c["unit"], f"{c['old']['comparator'] or ''}{c['old']['value']} ({c['old']['year'] or ''})",
+            f"{c['new']['comparator'] or ''}{c['new']['value']} ({c['new']['year'] or ''})", c.get("direction", "")]
+           for c in diff.targets_changed])
+    table("Targets added / dropped", ["change", "indicator", "value", "unit", "year"],
+          [["added", t["indicator"], t["value"], t["unit"], t["year"]] for t in diff.targets_added]
+          + [["dropped", t["indicator"], t["value"], t["unit"], t["year"]] for t in diff.targets_dropped])
+
+
+def diff_html(diff: Diff) -> str:
+    """The diff as one self-contained HTML page (every text escaped)."""
+    e = html.escape
+
+    def section(title: str, head: list[str], rows: list[list[Any]]) -> str:
+        if not rows:
+            return f"<h2>{e(title)}</h2><p>none</p>"
+        body = "".join("<tr>" + "".join(f"<td>{e('' if v is None else str(v))}</td>" for v in r) + "</tr>"
+                       for r in rows)
+        return (f"<h2>{e(title)} ({len(rows)})</h2><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head)
+                + f"</tr>{body}</table>")
+
+    parts = [
+        section("Measures added", ["number", "text", "leads"],
+                [[m["number"], m["text"], "、".join(m["leads"])] for m in diff.added]),
+        section("Measures dropped", ["number", "text", "leads"],
+                [[m["number"], m["text"], "、".join(m["leads"])] for m in diff.dropped]),
+        section("Measures reworded", ["old no.", "new no.", "similarity", "before", "after"],
+                [[r["old"]["number"], r["new"]["number"], r["similarity"], r["old"]["text"], r["new"]["text"]]
+                 for r in diff.reworded]),
+        section("Lead agencies reassigned", ["old no.", "new no.", "measure", "before", "after"],
+                [[r["old_number"], r["new_number"], r["text"], "、".join(r["old"]), "、".join(r["new"])]
+                 for r in diff.leads_reassigned]),
+        section("Programmes added", ["programme"], [[p] for p in diff.programmes_added]),
+        section("Programmes dropped", ["programme"], [[p] for p in diff.programmes_dropped]),
+        section("Targets changed", ["indicator", "unit", "before", "after", "change"],
+                [[c["indicator"], c["unit"], c["old"]["value"], c["new"]["value"], c.get("direction", "")]
+                 for c in diff.targets_changed]),
+        section("Targets added", ["indicator", "value", "unit", "year"],
+                [[t["indicator"], t["value"], t["unit"], t["year"]] for t in diff.targets_added]),
+        section("Targets dropped", ["indicator", "value", "unit", "year"],
+                [[t["indicator"], t["value"], t["unit"], t["year"]] for t in diff.targets_dropped]),
+    ]
+    style = ("body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin-bottom:1em}"
+             "td,th{border:1px solid #ccc;padding:.3em .5em;vertical-align:top}th{background:#f4f4f4}")
+    return (f'<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>ipgraph diff</title>'
+            f"<style>{style}</style></head><body><h1>{e(diff.a)} → {e(diff.b)}</h1>"
+            f"<p>{diff.unchanged} measures unchanged, {len(diff.renumbered)} renumbered.</p>"
+            + "".join(parts) + "</body></html>\n")
