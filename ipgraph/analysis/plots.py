@@ -13,19 +13,22 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import io
+
 import matplotlib
+import networkx as nx
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; never a window
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+from ipgraph.analysis import source
+from ipgraph.analysis.diffusion import programme_matrix
+from ipgraph.analysis.network import SEED, coresponsibility, coresponsibility_graph
+from ipgraph.analysis.targets import targets
+from ipgraph.analysis.workload import workload_by_agency
 
-from ipgraph.analysis import source  # noqa: E402
-from ipgraph.analysis.diffusion import programme_matrix  # noqa: E402
-from ipgraph.analysis.network import SEED, coresponsibility, coresponsibility_graph  # noqa: E402
-from ipgraph.analysis.targets import targets  # noqa: E402
-from ipgraph.analysis.workload import workload_by_agency  # noqa: E402
+# Figures are made with matplotlib.figure.Figure, not pyplot: no backend, no window, no global
+# figure list; the same code draws into files and into a notebook (show_png).
 
 SAMPLE = "知识产权局"
 PREFERRED = ("WenQuanYi", "Noto Sans CJK", "Noto Sans SC", "Source Han Sans", "SimHei", "Microsoft YaHei",
@@ -34,13 +37,22 @@ PLOTS = ("network", "heatmap", "timeline", "workload")
 
 
 def _covers(path: str, text: str) -> bool:
+    """Whether the font file's (first) character map has every character of `text`."""
     from fontTools.ttLib import TTCollection, TTFont
 
     try:
-        fonts = TTCollection(path).fonts if path.lower().endswith(".ttc") else [TTFont(path, lazy=True)]
-        return any(all(ord(ch) in (f.getBestCmap() or {}) for ch in text) for f in fonts[:1])
+        if path.lower().endswith(".ttc"):
+            collection = TTCollection(path, lazy=True)
+            try:
+                cmap = collection.fonts[0].getBestCmap() or {}
+            finally:
+                collection.close()
+        else:
+            with TTFont(path, lazy=True) as font:
+                cmap = font.getBestCmap() or {}
     except Exception:  # an unreadable font file is simply not a candidate
         return False
+    return all(ord(ch) in cmap for ch in text)
 
 
 @cache
@@ -69,10 +81,10 @@ def _setup() -> None:
         warnings.warn("no font with Chinese glyphs found (install fonts-wqy-microhei); labels will show as boxes",
                       stacklevel=3)
     else:
-        plt.rcParams["font.family"] = [family, "DejaVu Sans"]
-    plt.rcParams["axes.unicode_minus"] = False
-    plt.rcParams["svg.hashsalt"] = "ipgraph"  # stable ids inside SVG files
-    plt.rcParams["svg.fonttype"] = "path"  # the SVG shows the glyphs without the font installed
+        matplotlib.rcParams["font.family"] = [family, "DejaVu Sans"]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    matplotlib.rcParams["svg.hashsalt"] = "ipgraph"  # stable ids inside SVG files
+    matplotlib.rcParams["svg.fonttype"] = "path"  # the SVG shows the glyphs without the font installed
 
 
 def save(fig: Any, path: Path | str, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
@@ -85,8 +97,14 @@ def save(fig: Any, path: Path | str, formats: tuple[str, ...] = ("png", "svg")) 
         metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
         fig.savefig(target, format=fmt, dpi=110, bbox_inches="tight", metadata=metadata)
         written.append(target)
-    plt.close(fig)
     return written
+
+
+def png_bytes(fig: Any) -> bytes:
+    """The figure as PNG bytes (for IPython.display.Image in a notebook)."""
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+    return out.getvalue()
 
 
 def component_layout(graph: nx.Graph) -> dict[Any, Any]:
@@ -117,10 +135,11 @@ def plot_network(graph: nx.Graph, metrics: pd.DataFrame | None = None, labels: i
     _setup()
     metrics = metrics if metrics is not None else coresponsibility(graph)
     community = dict(zip(metrics["agency"], metrics["community"], strict=True))
-    fig, ax = plt.subplots(figsize=(12, 9))
+    fig = Figure(figsize=(12, 9))
+    ax = fig.subplots()
     if graph.number_of_nodes():
         pos = component_layout(graph)
-        cmap = plt.get_cmap("tab10")
+        cmap = matplotlib.colormaps["tab10"]
         nodes = sorted(graph)
         strength = {n: graph.degree(n, weight="weight") for n in nodes}
         nx.draw_networkx_edges(graph, pos, ax=ax, alpha=0.25, edge_color="#777777",
@@ -130,7 +149,7 @@ def plot_network(graph: nx.Graph, metrics: pd.DataFrame | None = None, labels: i
                                edgecolors="white")
         named = metrics.sort_values(["betweenness", "strength"], ascending=False)["agency"].head(labels)
         nx.draw_networkx_labels(graph, pos, labels={n: n for n in named}, font_size=8, ax=ax,
-                                font_family=plt.rcParams["font.family"])
+                                font_family=matplotlib.rcParams["font.family"])
     ax.set_title(f"机构协同网络 co-responsibility network: {graph.number_of_nodes()} agencies, "
                  f"{graph.number_of_edges()} links; colour = Louvain community")
     ax.axis("off")
@@ -141,7 +160,8 @@ def plot_heatmap(matrix: pd.DataFrame) -> Any:
     """Programme × place heat map: measures naming the programme in each place's documents."""
     _setup()
     rows, cols = matrix.shape
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * cols + 4), max(4, 0.35 * rows + 2)))
+    fig = Figure(figsize=(max(6, 1.2 * cols + 4), max(4, 0.35 * rows + 2)))
+    ax = fig.subplots()
     image = ax.imshow(matrix.to_numpy(), cmap="YlOrRd", aspect="auto", vmin=0)
     ax.set_xticks(range(cols), labels=list(matrix.columns), rotation=30, ha="right")
     ax.set_yticks(range(rows), labels=list(matrix.index))
@@ -160,7 +180,8 @@ def plot_timeline(docs: pd.DataFrame, target_rows: pd.DataFrame) -> Any:
     _setup()
     places = sorted({p for p in list(docs["place"]) + list(target_rows["place"]) if isinstance(p, str)})
     y = {p: i for i, p in enumerate(places)}
-    fig, ax = plt.subplots(figsize=(11, max(3, 0.6 * len(places) + 1.5)))
+    fig = Figure(figsize=(11, max(3, 0.6 * len(places) + 1.5)))
+    ax = fig.subplots()
     dated = docs[docs["year"].notna() & docs["place"].isin(places)]
     ax.scatter(dated["year"].astype(int), [y[p] for p in dated["place"]], s=120, marker="o", label="document",
                zorder=3)
@@ -183,7 +204,8 @@ def plot_workload(per_agency: pd.DataFrame, top: int = 20) -> Any:
     """Horizontal bars for the `top` agencies by measures led: led and supporting, stacked."""
     _setup()
     shown = per_agency.head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(10, max(3, 0.35 * len(shown) + 1.5)))
+    fig = Figure(figsize=(10, max(3, 0.35 * len(shown) + 1.5)))
+    ax = fig.subplots()
     ax.barh(shown["agency"], shown["led"], label="led 牵头", color="#c0392b")
     ax.barh(shown["agency"], shown["supporting"], left=shown["led"], label="assigned, not leading 参与",
             color="#95a5a6")

@@ -1,0 +1,41 @@
+"""The pictures: PNG and SVG of each plot, with a Chinese font, the same bytes every run."""
+from __future__ import annotations
+
+import pytest
+
+from ipgraph.analysis import plots
+from ipgraph.analysis.diffusion import programme_matrix
+from ipgraph.query import open_engine
+
+
+def test_every_plot_is_written_as_png_and_svg_and_is_deterministic(built_dir, tmp_path):
+    first = plots.write_plots(open_engine(built_dir), tmp_path / "a")
+    second = plots.write_plots(open_engine(built_dir), tmp_path / "b")
+    assert sorted(p.name for p in first) == sorted(f"{n}.{e}" for n in plots.PLOTS for e in ("png", "svg"))
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+        if a.suffix == ".png":
+            assert a.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        else:
+            assert b"<svg" in a.read_bytes()[:2000]
+
+
+def test_the_heatmap_has_a_row_per_programme_and_a_column_per_place(built_dir):
+    matrix = programme_matrix(open_engine(built_dir), top=10)
+    fig = plots.plot_heatmap(matrix)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(matrix.index)
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(matrix.columns)
+    assert plots.png_bytes(fig)[:4] == b"\x89PNG"
+
+
+def test_a_font_with_chinese_glyphs_is_found_when_one_is_installed():
+    from matplotlib import font_manager
+
+    if not any(plots._covers(f.fname, plots.SAMPLE) for f in font_manager.fontManager.ttflist
+               if f.fname.lower().endswith((".ttf", ".otf", ".ttc"))):
+        pytest.skip("no CJK font on this machine (scripts/test.sh installs fonts-wqy-microhei)")
+    family = plots.cjk_font()
+    assert family is not None
+    path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+    assert plots._covers(path, plots.SAMPLE)
