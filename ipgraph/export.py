@@ -94,12 +94,12 @@ def entity_network(graph: Graph) -> nx.MultiDiGraph:
     for node in sorted(classes):
         label = graph.value(node, RDFS.label)
         network.add_node(str(node), label=str(label) if label is not None else str(node), **{"class": classes[node]})
-    found = set()
-    for s, p, o in graph:
-        if p != RDF.type and s in classes and o in classes:
-            found.add((str(s), str(o), _short(graph, p)))
-    for s, o, prop in sorted(found):
-        network.add_edge(s, o, key=prop, property=prop)
+    found: set[tuple[str, str, str]] = set()
+    for subject, predicate, obj in graph:
+        if predicate != RDF.type and subject in classes and obj in classes and isinstance(predicate, URIRef):
+            found.add((str(subject), str(obj), _short(graph, predicate)))
+    for source, target, prop in sorted(found):
+        network.add_edge(source, target, key=prop, property=prop)
     return network
 
 

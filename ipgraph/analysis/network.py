@@ -48,9 +48,7 @@ def coresponsibility(source: Source | nx.Graph) -> pd.DataFrame:
     and how many other communities its partners belong to (bridges)."""
     graph = source if isinstance(source, nx.Graph) else coresponsibility_graph(source)
     community = communities(graph)
-    for a, b, data in graph.edges(data=True):
-        data["distance"] = 1.0 / data["weight"]
-    between = nx.betweenness_centrality(graph, weight="distance", normalized=True)
+    between = nx.betweenness_centrality(graph, weight=lambda _a, _b, data: 1.0 / data["weight"], normalized=True)
     rows = []
     for node in sorted(graph):
         others = {community[n] for n in graph[node]} - {community[node]}

@@ -7,13 +7,12 @@ default with a warning that the Chinese labels will show as boxes.
 """
 from __future__ import annotations
 
+import io
 import warnings
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
-
-import io
 
 import matplotlib
 import networkx as nx

@@ -13,9 +13,9 @@ import pandas as pd
 from ipgraph.analysis.chains import directive_chains, directive_reach
 from ipgraph.analysis.diffusion import programme_diffusion, programme_spread
 from ipgraph.analysis.network import bridges, coresponsibility, coresponsibility_graph, edges
+from ipgraph.analysis.source import Source, as_engine
 from ipgraph.analysis.targets import target_outliers, targets
 from ipgraph.analysis.workload import workload, workload_by_agency, workload_by_level
-from ipgraph.analysis.source import Source, as_engine
 
 ANALYSES = ("workload", "network", "chains", "diffusion", "targets")
 TITLES = {
