@@ -12,7 +12,7 @@ import unicodedata
 import networkx as nx
 import pandas as pd
 
-from ipgraph.analysis.source import LEVEL_RANK, Source, as_engine, documents, level_name, select
+from ipgraph.analysis.source import LEVEL_RANK, Source, as_engine, documents, level_name, select, text
 
 CITATIONS = """
 SELECT ?document ?directive ?label ?number ?level WHERE {
@@ -78,7 +78,8 @@ def directive_chains(source: Source, level: str = "national") -> pd.DataFrame:
                          "depth": depth})
     frame = pd.DataFrame(rows, columns=["directive", "number", "directiveLevel", "document", "place", "level",
                                         "year", "depth"])
-    frame["rank"] = [LEVEL_RANK.get(v or "", 9) for v in frame["level"]]
+    frame["year"] = pd.array([int(y) if pd.notna(y) else None for y in frame["year"]], dtype="Int64")
+    frame["rank"] = [LEVEL_RANK.get(text(v) or "", 9) for v in frame["level"]]
     frame = frame.sort_values(["directive", "depth", "rank", "document"]).drop(columns="rank")
     return frame.reset_index(drop=True)
 
@@ -89,10 +90,10 @@ def directive_reach(source: Source | pd.DataFrame, level: str = "national") -> p
     chains = source if isinstance(source, pd.DataFrame) else directive_chains(source, level)
     rows = []
     for (directive, number), group in chains.groupby(["directive", chains["number"].fillna("")], sort=True):
-        levels = [v for v in group["level"] if v]
+        levels = [v for v in map(text, group["level"]) if v]
         deepest = max(levels, key=lambda v: LEVEL_RANK.get(v, -1)) if levels else None
-        places = sorted({p for p in group["place"] if p})
-        rows.append({"directive": directive, "number": number or None, "documents": group["document"].nunique(),
+        places = sorted({p for p in map(text, group["place"]) if p})
+        rows.append({"directive": directive, "number": text(number), "documents": group["document"].nunique(),
                      "places": len(places), "placeNames": "、".join(places), "deepestLevel": deepest,
                      "maxDepth": int(group["depth"].max())})
     frame = pd.DataFrame(rows, columns=["directive", "number", "documents", "places", "placeNames", "deepestLevel",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ipgraph.analysis.source import LEVEL_RANK, Source, as_engine, documents, select
+from ipgraph.analysis.source import LEVEL_RANK, Source, as_engine, documents, select, text
 
 MENTIONS = """
 SELECT DISTINCT ?programme ?label ?document ?measure WHERE {
@@ -39,7 +39,7 @@ def programme_diffusion(source: Source) -> pd.DataFrame:
                     "firstYear": None if first_year == 9999 else first_year, "firstDocument": first_title})
     frame = pd.DataFrame(out, columns=COLUMNS)
     frame["firstYear"] = frame["firstYear"].astype("Int64")
-    frame["rank"] = [LEVEL_RANK.get(v or "", 9) for v in frame["level"]]
+    frame["rank"] = [LEVEL_RANK.get(text(v) or "", 9) for v in frame["level"]]
     frame = frame.sort_values(["programme", "firstYear", "rank", "place"], na_position="last").drop(columns="rank")
     return frame.reset_index(drop=True)
 
@@ -50,7 +50,7 @@ def programme_spread(source: Source | pd.DataFrame) -> pd.DataFrame:
     rows = []
     for programme, group in frame.groupby("programme", sort=True):
         years = [int(y) for y in group["firstYear"].dropna()]
-        levels = sorted({v for v in group["level"] if v}, key=lambda v: LEVEL_RANK.get(v, 9))
+        levels = sorted({v for v in map(text, group["level"]) if v}, key=lambda v: LEVEL_RANK.get(v, 9))
         rows.append({"programme": programme, "places": group["place"].nunique(), "levels": ",".join(levels),
                      "measures": int(group["measures"].sum()), "firstYear": min(years) if years else None,
                      "lastYear": max(years) if years else None})

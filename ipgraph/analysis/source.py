@@ -11,6 +11,7 @@ IPG = "https://w3id.org/ipgraph/ontology#"
 # Administrative levels from the top down: a chain goes down this list.
 LEVELS = ("international", "national", "provincial", "municipal", "district")
 LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
+NATIONAL_PLACE = "全国"  # the place of a national document, which names no jurisdiction
 
 Source = Any  # a build folder (str/Path), an Engine, an rdflib Graph or a pyoxigraph Store
 
@@ -31,6 +32,11 @@ def as_engine(source: Source) -> Engine:
 def select(source: Source, sparql: str) -> list[dict[str, Any]]:
     """The rows of a SELECT as typed records (ipgraph.query.python_value)."""
     return as_engine(source).execute(with_prefixes(sparql)).records()
+
+
+def text(value: Any) -> str | None:
+    """A cell as text, or None for a missing value (None, pandas' NaN/NA, an empty string)."""
+    return value if isinstance(value, str) and value else None
 
 
 def level_name(iri: Any) -> str | None:
@@ -74,8 +80,11 @@ def documents(source: Source) -> dict[str, dict[str, Any]]:
         doc = found.setdefault(row["document"], {"document": row["document"], "title": row["title"]})
         doc.setdefault("file", row["file"])
         doc.setdefault("level", level_name(row["level"]))
-        doc.setdefault("place", row["placeLabel"] or row["place"])
-        year = year_of(row["signed"], row["published"])
+        # A national document names no jurisdiction: it governs the whole country.
+        place = row["placeLabel"] or row["place"] or (NATIONAL_PLACE if doc["level"] == "national" else None)
+        doc.setdefault("place", place)
+        # The earlier of its dates; an undated document's title year ("2024年…推进计划") instead.
+        year = year_of(row["signed"], row["published"]) or year_of(row["title"])
         if year is not None and (doc.get("year") is None or year < doc["year"]):
             doc["year"] = year
         doc.setdefault("year", None)
