@@ -283,6 +283,8 @@ def test_analyze_json_and_csv(built_dir, tmp_path) -> None:
     done = runner.invoke(main, ["analyze", "--graph", str(built_dir), "--format", "json"])
     assert done.exit_code == 0, done.output
     tables = json.loads(done.stdout)
+    again = runner.invoke(main, ["analyze", "--graph", str(built_dir), "--format", "json"])
+    assert again.stdout == done.stdout  # deterministic: sorted rows, Louvain with a fixed seed
     assert {"workload", "network", "network-bridges", "chains", "diffusion", "targets", "targets-outliers"} <= set(tables)
     assert tables["workload"] == analysis.report.records(analysis.workload_by_agency(open_engine(built_dir)))
     done = runner.invoke(main, ["analyze", "network", "--graph", str(built_dir), "--format", "csv",
