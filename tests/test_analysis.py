@@ -236,6 +236,10 @@ def test_targets_carry_the_gold_values_units_and_years(engine, gold) -> None:
             found += bool(len(hit))
     assert total and found / total >= 0.9  # the README's target recall is 0.988
     assert all(isinstance(v, Decimal) for v in frame["value"].dropna())
+    summary = analysis.target_summary(frame)
+    assert summary["targets"].sum() == len(frame)
+    for _, row in summary.iterrows():
+        assert row["min"] <= row["max"]
 
 
 def test_outliers_are_values_far_from_the_median_of_their_indicator() -> None:

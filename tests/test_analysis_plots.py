@@ -39,3 +39,15 @@ def test_a_font_with_chinese_glyphs_is_found_when_one_is_installed():
     assert family is not None
     path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
     assert plots._covers(path, plots.SAMPLE)
+
+
+def test_analyze_plots_option_writes_every_picture(built_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from ipgraph.cli import main
+
+    done = CliRunner().invoke(main, ["analyze", "workload", "--graph", str(built_dir), "--format", "json",
+                                     "--plots", str(tmp_path / "pics")])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in (tmp_path / "pics").iterdir()) == sorted(
+        f"{n}.{e}" for n in plots.PLOTS for e in ("png", "svg"))

@@ -15,7 +15,7 @@ from ipgraph.analysis.chains import directive_chains, directive_reach
 from ipgraph.analysis.diffusion import programme_diffusion, programme_matrix
 from ipgraph.analysis.network import bridges, coresponsibility, coresponsibility_graph
 from ipgraph.analysis.source import as_engine, select
-from ipgraph.analysis.targets import target_outliers, targets
+from ipgraph.analysis.targets import target_outliers, target_summary, targets
 from ipgraph.analysis.workload import workload, workload_by_agency, workload_by_level
 
 ANALYSES = ("workload", "network", "chains", "diffusion", "targets")
@@ -32,6 +32,7 @@ __all__ = [
     "programme_matrix",
     "select",
     "target_outliers",
+    "target_summary",
     "targets",
     "workload",
     "workload_by_agency",

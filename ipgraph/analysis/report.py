@@ -14,7 +14,7 @@ from ipgraph.analysis.chains import directive_chains, directive_reach
 from ipgraph.analysis.diffusion import programme_diffusion, programme_spread
 from ipgraph.analysis.network import bridges, coresponsibility, coresponsibility_graph, edges
 from ipgraph.analysis.source import Source, as_engine
-from ipgraph.analysis.targets import target_outliers, targets
+from ipgraph.analysis.targets import target_outliers, target_summary, targets
 from ipgraph.analysis.workload import workload, workload_by_agency, workload_by_level
 
 ANALYSES = ("workload", "network", "chains", "diffusion", "targets")
@@ -29,7 +29,8 @@ TITLES = {
     "chains-documents": "Directive chains: every document a national directive reaches",
     "diffusion": "Programme diffusion: places adopting each programme, first and last year",
     "diffusion-places": "Programme × place, first year seen",
-    "targets": "Targets by indicator, unit and year",
+    "targets": "Targets by indicator, unit and year: how many, in how many places, lowest and highest value",
+    "targets-all": "Every target: indicator, unit, year, comparator, value, document",
     "targets-outliers": "Target outliers: same indicator and unit, very different values",
 }
 
@@ -60,7 +61,8 @@ def run_analyses(source: Source, names: tuple[str, ...] | list[str] = ANALYSES) 
             tables["diffusion-places"] = rows
         elif name == "targets":
             rows = targets(engine)
-            tables["targets"] = rows
+            tables["targets"] = target_summary(rows)
+            tables["targets-all"] = rows
             tables["targets-outliers"] = target_outliers(rows)
         else:
             raise ValueError(f"unknown analysis {name!r}; choose from {', '.join(ANALYSES)}")

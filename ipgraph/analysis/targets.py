@@ -77,3 +77,20 @@ def target_outliers(source: Source | pd.DataFrame, factor: float = OUTLIER_FACTO
                              "group": len(group)})
     out = pd.DataFrame(rows, columns=[*COLUMNS, "median", "ratio", "group"])
     return out.sort_values(["ratio", "indicator"], ascending=[False, True]).reset_index(drop=True)
+
+
+def target_summary(source: Source | pd.DataFrame) -> pd.DataFrame:
+    """Per indicator (compared loosely), unit and year: how many targets, in how many places,
+    the lowest and highest value. Sorted by targets, then indicator."""
+    frame = source if isinstance(source, pd.DataFrame) else targets(source)
+    frame = frame.assign(key=[indicator_key(i) for i in frame["indicator"]],
+                         yearKey=[int(y) if pd.notna(y) else -1 for y in frame["year"]])
+    rows = []
+    for (_, unit, year), group in frame.groupby(["key", "unit", "yearKey"], sort=True):
+        values = [v for v in group["value"] if v is not None and not pd.isna(v)]
+        rows.append({"indicator": sorted(group["indicator"])[0], "unit": unit, "year": None if year < 0 else year,
+                     "targets": len(group), "places": group["place"].nunique(),
+                     "min": min(values) if values else None, "max": max(values) if values else None})
+    out = pd.DataFrame(rows, columns=["indicator", "unit", "year", "targets", "places", "min", "max"])
+    out["year"] = pd.array(list(out["year"]), dtype="Int64")
+    return out.sort_values(["targets", "indicator", "unit"], ascending=[False, True, True]).reset_index(drop=True)
