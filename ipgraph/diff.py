@@ -25,13 +25,15 @@ from ipgraph.errors import IpgraphError
 REWORDED = 0.5
 
 MEASURES = """
-SELECT ?measure ?number ?text ?document ?lead ?agency ?programme WHERE {
+SELECT ?measure ?number ?text ?document ?lead ?agency ?programme ?name ?place WHERE {
   ?measure a ipg:Measure ; ipg:partOf ?document .
   ?document a ipg:PolicyDocument .
   OPTIONAL { ?measure ipg:number ?number }
   OPTIONAL { ?measure ipg:text ?text }
   OPTIONAL { ?measure ipg:leadAgency/rdfs:label ?lead }
   OPTIONAL { ?measure ipg:responsibleAgency/rdfs:label ?agency }
+  OPTIONAL { ?measure ipg:leadAgency|ipg:responsibleAgency ?body . ?body rdfs:label|skos:altLabel ?name .
+             OPTIONAL { ?body ipg:jurisdiction/rdfs:label ?place } }
   OPTIONAL { ?measure ipg:mentions/rdfs:label ?programme }
 }
 """
@@ -55,6 +57,7 @@ class MeasureSide:
     leads: list[str]
     agencies: list[str]
     programmes: list[str]
+    names: list[str] = field(default_factory=list)  # every name of its agencies, as the text may print them
 
 
 @dataclass
@@ -78,6 +81,7 @@ class Diff:
     reworded: list[dict[str, Any]] = field(default_factory=list)
     renumbered: list[dict[str, Any]] = field(default_factory=list)
     leads_reassigned: list[dict[str, Any]] = field(default_factory=list)
+    agencies_changed: list[dict[str, Any]] = field(default_factory=list)  # bodies assigned added or removed
     programmes_added: list[str] = field(default_factory=list)
     programmes_dropped: list[str] = field(default_factory=list)
     targets_added: list[dict[str, Any]] = field(default_factory=list)
@@ -90,6 +94,7 @@ class Diff:
     @property
     def changed(self) -> bool:
         return any(getattr(self, name) for name in ("added", "dropped", "reworded", "leads_reassigned",
+                                                   "agencies_changed",
                                                    "programmes_added", "programmes_dropped", "targets_added",
                                                    "targets_dropped", "targets_changed"))
 
@@ -103,12 +108,15 @@ def measures(source: Source) -> list[MeasureSide]:
     found: dict[str, dict[str, Any]] = {}
     for row in select(source, MEASURES):
         m = found.setdefault(row["measure"], {"number": str(row["number"] or ""), "text": row["text"] or "",
-                                              "leads": set(), "agencies": set(), "programmes": set()})
+                                              "leads": set(), "agencies": set(), "programmes": set(),
+                                              "names": set()})
         for key, column in (("leads", "lead"), ("agencies", "agency"), ("programmes", "programme")):
             if row[column]:
                 m[key].add(row[column])
+        if row["name"]:
+            m["names"].update(printed_forms(row["name"], row["place"]))
     out = [MeasureSide(m["number"], m["text"], sorted(m["leads"]), sorted(m["agencies"] | m["leads"]),
-                       sorted(m["programmes"])) for m in found.values()]
+                       sorted(m["programmes"]), sorted(m["names"])) for m in found.values()]
     return sorted(out, key=lambda m: (_number_key(m.number), m.text))
 
 
@@ -162,6 +170,25 @@ def match_measures(old: list[MeasureSide], new: list[MeasureSide], threshold: fl
     return pairs, dropped, added
 
 
+def printed_forms(name: str, place: str | None) -> set[str]:
+    """A body's name and the forms a document of its own place prints it in: names are stored
+    with the place resolved (沈阳市市场监督管理局 for 市市场监督管理局), so the place is taken off again."""
+    forms = {name}
+    if place and name.startswith(place) and len(name) > len(place):
+        forms.add(name[len(place) :])
+        forms.add(name[len(place) - 1 :])  # keeps the level character: 市… 区… 县…
+    return forms
+
+
+def wording(m: MeasureSide, names: set[str]) -> str:
+    """The measure's text without its agencies' names (longest first), spaces or punctuation:
+    what is left when only the assignment changed is the same on both sides."""
+    text = "".join(unicodedata.normalize("NFKC", m.text).split())
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(unicodedata.normalize("NFKC", name), "")
+    return re.sub(r"[\W_]", "", text)  # and without punctuation: a list separator is no rewording
+
+
 def _brief(m: MeasureSide, limit: int = 80) -> dict[str, Any]:
     text = " ".join(m.text.split())
     return {"number": m.number, "text": text if len(text) <= limit else text[: limit - 1] + "…", "leads": m.leads}
@@ -180,11 +207,18 @@ def diff_graphs(a: Source, b: Source, name_a: str = "A", name_b: str = "B") -> D
     result.dropped = [_brief(m) for m in dropped]
     result.added = [_brief(m) for m in added]
     for x, y, score in pairs:
-        same_text = " ".join(x.text.split()) == " ".join(y.text.split())
-        if same_text:
+        names = set(x.names) | set(y.names)
+        if " ".join(x.text.split()) == " ".join(y.text.split()):
             result.unchanged += 1
+        elif wording(x, names) == wording(y, names):
+            result.unchanged += 1  # only the bodies named changed: reported as reassigned below
         else:
             result.reworded.append({"old": _brief(x), "new": _brief(y), "similarity": round(score, 3)})
+        if x.agencies != y.agencies:
+            result.agencies_changed.append({"old_number": x.number, "new_number": y.number,
+                                            "text": _brief(y)["text"],
+                                            "added": sorted(set(y.agencies) - set(x.agencies)),
+                                            "removed": sorted(set(x.agencies) - set(y.agencies))})
         if x.number != y.number:
             result.renumbered.append({"old": x.number, "new": y.number, "text": _brief(y)["text"]})
         if x.leads != y.leads:
@@ -275,6 +309,9 @@ def format_diff(diff: Diff, console: Any = None) -> None:
     table("Lead agencies reassigned", ["old", "new", "text", "lead before", "lead after"],
           [[r["old_number"], r["new_number"], r["text"], "、".join(r["old"]), "、".join(r["new"])]
            for r in diff.leads_reassigned])
+    table("Bodies assigned added or removed", ["old", "new", "text", "added", "removed"],
+          [[r["old_number"], r["new_number"], r["text"], "、".join(r["added"]), "、".join(r["removed"])]
+           for r in diff.agencies_changed])
     table("Programmes", ["change", "programme"], [["added", p] for p in diff.programmes_added]
           + [["dropped", p] for p in diff.programmes_dropped])
     table("Targets changed", ["indicator", "unit", "before", "after", "change"],
@@ -309,6 +346,9 @@ def diff_html(diff: Diff) -> str:
         section("Lead agencies reassigned", ["old no.", "new no.", "measure", "before", "after"],
                 [[r["old_number"], r["new_number"], r["text"], "、".join(r["old"]), "、".join(r["new"])]
                  for r in diff.leads_reassigned]),
+        section("Bodies assigned added or removed", ["old no.", "new no.", "measure", "added", "removed"],
+                [[r["old_number"], r["new_number"], r["text"], "、".join(r["added"]), "、".join(r["removed"])]
+                 for r in diff.agencies_changed]),
         section("Programmes added", ["programme"], [[p] for p in diff.programmes_added]),
         section("Programmes dropped", ["programme"], [[p] for p in diff.programmes_dropped]),
         section("Targets changed", ["indicator", "unit", "before", "after", "change"],

@@ -44,6 +44,12 @@ def editions(tmp_path_factory):
     target = re.search(r"认定(\d+)件以上", first[s4:e4])
     assert target
     second = second.replace(target.group(0), f"认定{int(target.group(1)) + 10}件以上", 1)
+    # measure 7: one more body assigned
+    s7, e7 = measure_span(first, 7)
+    assignment = re.search(r"责任单位:([^,\]]+),", first[s7:e7])
+    assert assignment
+    second = second.replace(first[s7:e7], first[s7:e7].replace(assignment.group(0),
+                                                               f"责任单位:{assignment.group(1)}、教育局,"), 1)
     # measure 19 (now 18): one word added
     second = second.replace("打击无资质专利代理", "严厉打击无资质专利代理", 1)
     folder = tmp_path_factory.mktemp("editions")
@@ -82,11 +88,18 @@ def test_the_raised_target_and_the_rewording(result, editions):
     assert len(raised) == 1
     assert (raised[0]["old"]["value"], raised[0]["new"]["value"]) == (str(editions["value"]), str(editions["value"] + 10))
     assert raised[0]["unit"] == "件"
-    reworded = {(r["old"]["number"], r["new"]["number"]) for r in result.reworded}
-    assert ("19", "18") in reworded and ("4", "4") in reworded
+    # measure 14's text differs only in the bodies it names: reassigned, not reworded
+    assert {(r["old"]["number"], r["new"]["number"]) for r in result.reworded} == {("19", "18"), ("4", "4")}
     assert all(r["similarity"] >= 0.5 for r in result.reworded)
     # the dropped measure's target (组建5家以上产业知识产权联盟) is dropped with it
     assert [t["value"] for t in result.targets_dropped] == ["5"]
+
+
+def test_a_body_added_to_a_measure(result):
+    assert [(c["old_number"], c["new_number"]) for c in result.agencies_changed] == [("7", "7")]
+    change = result.agencies_changed[0]
+    assert change["removed"] == [] and len(change["added"]) == 1 and change["added"][0].endswith("教育局")
+    assert result.unchanged == 25 - 1 - 2  # 25 measures: one dropped, two reworded
 
 
 def test_an_edition_against_itself_has_no_changes(editions):
