@@ -226,16 +226,19 @@ def analyze(analyses, fmt, output, plots_dir, top, graph_dir) -> None:
               help="table: tables in the terminal; json: the whole diff.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the diff as an HTML page.")
+@click.option("--in", "build_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A and B name two documents of this build folder (title, file name or 文号, or part of one).")
 @friendly_errors
-def diff(a, b, fmt, html_out) -> None:
-    """What changed from A to B: two documents (files), two editions of a plan, or two build folders.
+def diff(a, b, fmt, html_out, build_dir) -> None:
+    """What changed from A to B: two documents (files), two editions of a plan, or two build folders;
+    with --in DIR, two documents of that build.
 
     Measures are matched by their text, not their number: added, dropped, reworded, lead
     agencies reassigned; programmes and targets added or changed.
     """
-    from ipgraph.diff import diff_html, diff_paths, format_diff
+    from ipgraph.diff import diff_documents, diff_html, diff_paths, format_diff
 
-    result = diff_paths(a, b)
+    result = diff_documents(build_dir, str(a), str(b)) if build_dir is not None else diff_paths(a, b)
     if fmt == "json":
         click.echo(result.to_json(), nl=False)
     else:

@@ -20,12 +20,14 @@ from typing import Any
 from ipgraph.analysis.source import Source, as_engine, select
 from ipgraph.analysis.targets import indicator_key
 from ipgraph.errors import IpgraphError
+from ipgraph.query import Term, bind, resolve_name
 
 # Measures at least this similar (bigram Jaccard) are the same measure, reworded.
 REWORDED = 0.5
 
 MEASURES = """
 SELECT ?measure ?number ?text ?document ?lead ?agency ?programme ?name ?place WHERE {
+  # @bind ?document
   ?measure a ipg:Measure ; ipg:partOf ?document .
   ?document a ipg:PolicyDocument .
   OPTIONAL { ?measure ipg:number ?number }
@@ -39,6 +41,7 @@ SELECT ?measure ?number ?text ?document ?lead ?agency ?programme ?name ?place WH
 """
 TARGETS = """
 SELECT DISTINCT ?target ?indicator ?comparator ?value ?unit ?year WHERE {
+  # @bind ?document
   { ?document ipg:hasTarget ?target } UNION { ?m ipg:hasTarget ?target ; ipg:partOf ?document }
   ?document a ipg:PolicyDocument .
   ?target ipg:indicator ?indicator .
@@ -103,10 +106,24 @@ def _number_key(number: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", number))
 
 
-def measures(source: Source) -> list[MeasureSide]:
-    """The measures of a graph, in order of number, each with its leads, agencies and programmes."""
+def _only(query: str, document: str | None) -> str:
+    """The query limited to one document (its IRI), or as it is for the whole graph."""
+    return query if document is None else bind(query, {"document": [Term.iri(document)]})
+
+
+def find_document(source: Source, name: str) -> str:
+    """The IRI of the one document of `source` named `name` (title, file name or 文号, or part of one)."""
+    nodes, _ = resolve_name(as_engine(source), "document", name)
+    if len(nodes) > 1:
+        raise IpgraphError(f"“{name}” names {len(nodes)} documents; give its file name or full title")
+    return nodes[0].value
+
+
+def measures(source: Source, document: str | None = None) -> list[MeasureSide]:
+    """The measures of a graph (or of one document, by IRI), in order of number, each with its
+    leads, agencies, programmes and the names its agencies may be printed with."""
     found: dict[str, dict[str, Any]] = {}
-    for row in select(source, MEASURES):
+    for row in select(source, _only(MEASURES, document)):
         m = found.setdefault(row["measure"], {"number": str(row["number"] or ""), "text": row["text"] or "",
                                               "leads": set(), "agencies": set(), "programmes": set(),
                                               "names": set()})
@@ -120,9 +137,10 @@ def measures(source: Source) -> list[MeasureSide]:
     return sorted(out, key=lambda m: (_number_key(m.number), m.text))
 
 
-def target_list(source: Source) -> list[TargetSide]:
+def target_list(source: Source, document: str | None = None) -> list[TargetSide]:
+    """The targets of a graph (or of one document, by IRI)."""
     out = []
-    for row in select(source, TARGETS):
+    for row in select(source, _only(TARGETS, document)):
         value = row["value"]
         text = None if value is None else format(Decimal(str(value)).normalize(), "f")
         out.append(TargetSide(row["indicator"], row["comparator"], text, row["unit"] or "",
@@ -198,11 +216,12 @@ def _target(t: TargetSide) -> dict[str, Any]:
     return asdict(t)
 
 
-def diff_graphs(a: Source, b: Source, name_a: str = "A", name_b: str = "B") -> Diff:
-    """The changes from graph `a` to graph `b`."""
+def diff_graphs(a: Source, b: Source, name_a: str = "A", name_b: str = "B",
+                doc_a: str | None = None, doc_b: str | None = None) -> Diff:
+    """The changes from graph `a` to graph `b` (or from document doc_a of `a` to doc_b of `b`, by IRI)."""
     ea, eb = as_engine(a), as_engine(b)
     result = Diff(a=name_a, b=name_b)
-    old, new = measures(ea), measures(eb)
+    old, new = measures(ea, doc_a), measures(eb, doc_b)
     pairs, dropped, added = match_measures(old, new)
     result.dropped = [_brief(m) for m in dropped]
     result.added = [_brief(m) for m in added]
@@ -228,7 +247,7 @@ def diff_graphs(a: Source, b: Source, name_a: str = "A", name_b: str = "B") -> D
     prog_new = {p for m in new for p in m.programmes}
     result.programmes_added = sorted(prog_new - prog_old)
     result.programmes_dropped = sorted(prog_old - prog_new)
-    _diff_targets(target_list(ea), target_list(eb), result)
+    _diff_targets(target_list(ea, doc_a), target_list(eb, doc_b), result)
     return result
 
 
@@ -275,6 +294,13 @@ def load_side(path: Path | str) -> Source:
 def diff_paths(a: Path | str, b: Path | str) -> Diff:
     """The changes from A to B, each a document file, a folder of them or a build folder."""
     return diff_graphs(load_side(a), load_side(b), str(a), str(b))
+
+
+def diff_documents(build: Source, a: str, b: str) -> Diff:
+    """The changes from document `a` to document `b` of one build (each named by title, file name or 文号)."""
+    engine = as_engine(build)
+    doc_a, doc_b = find_document(engine, a), find_document(engine, b)
+    return diff_graphs(engine, engine, a, b, doc_a, doc_b)
 
 
 def format_diff(diff: Diff, console: Any = None) -> None:

@@ -133,3 +133,18 @@ def test_diff_of_two_builds_and_the_command(editions, tmp_path, corpus_build, bu
 def test_similarity():
     assert similarity("培育高价值专利。", "培育高价值专利。") == 1.0
     assert similarity("培育高价值专利。", "建设知识产权运营中心。") < 0.2
+
+
+def test_two_documents_of_one_build(built_dir):
+    from ipgraph.diff import diff_documents
+    from ipgraph.errors import IpgraphError
+
+    a, b = "004_fd40c90dbaa4972a", "003_46efb7916171eb5f"  # 天津市's 2010 task division, 滨海新区's 2024 plan
+    result = diff_documents(str(built_dir), a, b)
+    assert len(result.dropped) == len(load_gold(a)["measures"])
+    assert len(result.added) == len(load_gold(b)["measures"])
+    assert result.unchanged == 0 and not result.reworded
+    with pytest.raises(IpgraphError, match="names 2 documents"):
+        diff_documents(str(built_dir), "天津市", b)
+    done = CliRunner().invoke(main, ["diff", "--in", str(built_dir), a, "no such document"])
+    assert done.exit_code == 1 and "no document is named" in done.output and "Traceback" not in done.output
