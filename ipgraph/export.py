@@ -83,17 +83,37 @@ def _short(graph: Graph, iri: URIRef) -> str:
 
 
 def entity_network(graph: Graph) -> nx.MultiDiGraph:
-    """The entities as a networkx MultiDiGraph: node = IRI with label and class (local name);
+    """The entities as a networkx MultiDiGraph: node = IRI with label, class (local name), level
+    (national … district, or "") and document (the file name of the document it belongs to, or "");
     edge key = the property (ipg:leadAgency …), one per statement between two entities."""
     classes: dict[URIRef, str] = {}
     for name in NODE_CLASSES:
         for node in graph.subjects(RDF.type, IPG[name]):
             if isinstance(node, URIRef):
                 classes.setdefault(node, name)
+    # The document each node belongs to (its file name), so that tools can filter by document.
+    home: dict[URIRef, str] = {}
+    for doc in graph.subjects(RDF.type, IPG.PolicyDocument):
+        name = graph.value(doc, IPG.sourceFile)
+        if not isinstance(doc, URIRef) or name is None:
+            continue
+        home[doc] = str(name)
+        for part in graph.subjects(IPG.partOf, doc):
+            if isinstance(part, URIRef):
+                home.setdefault(part, str(name))
+        for target in graph.objects(doc, IPG.hasTarget):
+            if isinstance(target, URIRef):
+                home.setdefault(target, str(name))
+    for measure, target in graph.subject_objects(IPG.hasTarget):
+        if isinstance(target, URIRef) and measure in home:
+            home.setdefault(target, home[measure])  # type: ignore[index]
     network = nx.MultiDiGraph()
     for node in sorted(classes):
         label = graph.value(node, RDFS.label)
-        network.add_node(str(node), label=str(label) if label is not None else str(node), **{"class": classes[node]})
+        level = graph.value(node, IPG.level)
+        network.add_node(str(node), label=str(label) if label is not None else str(node),
+                         level=str(level).rsplit("#", 1)[-1].lower() if level is not None else "",
+                         document=home.get(node, ""), **{"class": classes[node]})
     found: set[tuple[str, str, str]] = set()
     for subject, predicate, obj in graph:
         if predicate != RDF.type and subject in classes and obj in classes and isinstance(predicate, URIRef):
@@ -112,7 +132,7 @@ class CsvExport:
 
 
 def write_csv(graph: Graph, folder: Path | str) -> CsvExport:
-    """nodes.csv (id, label, class) and edges.csv (source, target, property, sourceLabel,
+    """nodes.csv (id, label, class, level, document) and edges.csv (source, target, property, sourceLabel,
     targetLabel) in `folder`, UTF-8 with a BOM so that spreadsheet programs read the Chinese."""
     from ipgraph.atomic import atomic_write_bytes
 
@@ -121,9 +141,9 @@ def write_csv(graph: Graph, folder: Path | str) -> CsvExport:
     network = entity_network(graph)
     nodes, edges = io.StringIO(), io.StringIO()
     writer = csv.writer(nodes, lineterminator="\n")
-    writer.writerow(["id", "label", "class"])
+    writer.writerow(["id", "label", "class", "level", "document"])
     for node, data in network.nodes(data=True):
-        writer.writerow([node, data["label"], data["class"]])
+        writer.writerow([node, data["label"], data["class"], data["level"], data["document"]])
     writer = csv.writer(edges, lineterminator="\n")
     writer.writerow(["source", "target", "property", "sourceLabel", "targetLabel"])
     for s, o, prop in network.edges(keys=True):

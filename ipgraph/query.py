@@ -222,6 +222,13 @@ class QueryResult:
         labels as strings. Needs pandas (imported here, so `ipgraph query` never loads it)."""
         import pandas as pd
 
+        if self.kind == "ask":
+            return pd.DataFrame({"boolean": [bool(self.boolean)]})
+        if self.kind == "graph":  # CONSTRUCT/DESCRIBE: one row per triple
+            return pd.DataFrame(
+                [tuple(python_value(t) for t in triple) for triple in self.triples],
+                columns=["subject", "predicate", "object"],
+            )
         records = self.records()
         columns: dict[str, Any] = {}
         for name in self.variables:

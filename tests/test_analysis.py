@@ -275,6 +275,11 @@ def test_records_and_to_pandas_are_typed(engine) -> None:
     docs = engine.execute("SELECT ?d ?date WHERE { ?d ipg:datePublished ?date }").to_pandas()
     assert str(docs["date"].dtype).startswith("datetime64")
     assert all(isinstance(v, str) and v.startswith("https://") for v in docs["d"])
+    asked = engine.execute("ASK { ?m a ipg:Measure }").to_pandas()
+    assert asked["boolean"].tolist() == [True]
+    built = engine.execute("CONSTRUCT { ?m ipg:number ?n } WHERE { ?m a ipg:Measure ; ipg:number ?n }").to_pandas()
+    measures = engine.execute("SELECT (COUNT(*) AS ?n) WHERE { ?m a ipg:Measure ; ipg:number ?x }").records()[0]["n"]
+    assert list(built.columns) == ["subject", "predicate", "object"] and len(built) == measures
 
 
 # ---- the command

@@ -8,6 +8,7 @@ import json
 import networkx as nx
 import pytest
 from click.testing import CliRunner
+from conftest import GOLD
 from rdflib import Graph
 from rdflib.namespace import RDF
 
@@ -38,8 +39,8 @@ def test_network_files_load_in_networkx_with_the_csv_counts(corpus_graph, csv_ta
     assert loaded.number_of_edges() == len(edges) == done.edge_count
     by_id = {row["id"]: row for row in nodes}
     for node, data in loaded.nodes(data=True):
-        assert data["label"] == by_id[node]["label"]
-        assert data["class"] == by_id[node]["class"]
+        for key in ("label", "class", "level", "document"):
+            assert (data.get(key) or "") == by_id[node][key], (node, key)
     csv_edges = sorted((e["source"], e["target"], e["property"]) for e in edges)
     assert sorted((s, t, d["property"]) for s, t, d in loaded.edges(data=True)) == csv_edges
 
@@ -56,6 +57,14 @@ def test_nodes_are_the_entities_of_the_graph_and_edges_its_links(corpus_graph, c
     by_id = {row["id"]: row["label"] for row in nodes}
     assert all(e["sourceLabel"] == by_id[e["source"]] and e["targetLabel"] == by_id[e["target"]] for e in edges)
     assert "天津市知识产权局" in {row["label"] for row in nodes if row["class"] == "Agency"}
+    # every measure is filed under its document, whose file name the graph gives
+    files = {str(d): str(corpus_graph.value(d, IPG.sourceFile)) for d in corpus_graph.subjects(RDF.type, IPG.PolicyDocument)}
+    for m in corpus_graph.subjects(RDF.type, IPG.Measure):
+        row = next(r for r in nodes if r["id"] == str(m))
+        assert row["document"] == files[str(corpus_graph.value(m, IPG.partOf))]
+    levels = {row["document"]: row["level"] for row in nodes if row["class"] == "PolicyDocument"}
+    assert levels == {p.name.replace(".json", ".txt"): json.loads(p.read_text(encoding="utf-8"))["document"]["level"]
+                      for p in GOLD.glob("*.json")}
 
 
 def test_exports_are_deterministic(corpus_graph):
