@@ -94,19 +94,19 @@ def entity_network(graph: Graph) -> nx.MultiDiGraph:
     # The document each node belongs to (its file name), so that tools can filter by document.
     home: dict[URIRef, str] = {}
     for doc in graph.subjects(RDF.type, IPG.PolicyDocument):
-        name = graph.value(doc, IPG.sourceFile)
-        if not isinstance(doc, URIRef) or name is None:
+        file_name = graph.value(doc, IPG.sourceFile)
+        if not isinstance(doc, URIRef) or file_name is None:
             continue
-        home[doc] = str(name)
+        home[doc] = str(file_name)
         for part in graph.subjects(IPG.partOf, doc):
             if isinstance(part, URIRef):
-                home.setdefault(part, str(name))
-        for target in graph.objects(doc, IPG.hasTarget):
-            if isinstance(target, URIRef):
-                home.setdefault(target, str(name))
-    for measure, target in graph.subject_objects(IPG.hasTarget):
-        if isinstance(target, URIRef) and measure in home:
-            home.setdefault(target, home[measure])  # type: ignore[index]
+                home.setdefault(part, str(file_name))
+        for aim in graph.objects(doc, IPG.hasTarget):
+            if isinstance(aim, URIRef):
+                home.setdefault(aim, str(file_name))
+    for measure, aim in graph.subject_objects(IPG.hasTarget):
+        if isinstance(aim, URIRef) and isinstance(measure, URIRef) and measure in home:
+            home.setdefault(aim, home[measure])
     network = nx.MultiDiGraph()
     for node in sorted(classes):
         label = graph.value(node, RDFS.label)
