@@ -51,3 +51,18 @@ def test_analyze_plots_option_writes_every_picture(built_dir, tmp_path):
     assert done.exit_code == 0, done.output
     assert sorted(p.name for p in (tmp_path / "pics").iterdir()) == sorted(
         f"{n}.{e}" for n in plots.PLOTS for e in ("png", "svg"))
+
+
+def test_a_graph_with_nothing_to_analyse_gives_empty_tables_and_pictures(tmp_path):
+    """One document without measures, agencies, programmes or targets: no error, no warning."""
+    from ipgraph.analysis.report import run_analyses, to_json
+    from ipgraph.pipeline import build_graph
+
+    (tmp_path / "a.txt").write_text("某市知识产权工作通知\n为加强知识产权保护工作,推动知识产权事业发展,现就有关事项通知如下。"
+                                    "各单位要高度重视,认真落实政策要求。\n", encoding="utf-8")
+    graph = build_graph([tmp_path / "a.txt"]).graph
+    tables = run_analyses(graph)
+    assert all(frame.empty for name, frame in tables.items() if name != "workload-levels")
+    assert to_json(tables).startswith("{")
+    written = plots.write_plots(graph, tmp_path / "pics")
+    assert len(written) == 2 * len(plots.PLOTS)

@@ -161,6 +161,10 @@ def plot_heatmap(matrix: pd.DataFrame) -> Any:
     rows, cols = matrix.shape
     fig = Figure(figsize=(max(6, 1.2 * cols + 4), max(4, 0.35 * rows + 2)))
     ax = fig.subplots()
+    if matrix.empty:  # nothing to colour: say so instead of an empty axis
+        ax.text(0.5, 0.5, "no programme is named in a measure", ha="center", va="center", transform=ax.transAxes)
+        ax.axis("off")
+        return fig
     image = ax.imshow(matrix.to_numpy(), cmap="YlOrRd", aspect="auto", vmin=0)
     ax.set_xticks(range(cols), labels=list(matrix.columns), rotation=30, ha="right")
     ax.set_yticks(range(rows), labels=list(matrix.index))
