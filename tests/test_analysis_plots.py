@@ -66,3 +66,22 @@ def test_a_graph_with_nothing_to_analyse_gives_empty_tables_and_pictures(tmp_pat
     assert to_json(tables).startswith("{")
     written = plots.write_plots(graph, tmp_path / "pics")
     assert len(written) == 2 * len(plots.PLOTS)
+
+
+def test_the_bundled_font_is_the_fallback(monkeypatch, tmp_path):
+    from importlib.resources import files
+
+    from matplotlib import font_manager
+
+    bundled = str(files("ipgraph") / "data" / "fonts" / plots.BUNDLED)
+    assert plots._covers(bundled, "知识产权局沈阳市宜昌市滨海新区牵头单位贯标专利导航")
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])  # a machine without any font
+    plots.cjk_font.cache_clear()
+    try:
+        family = plots.cjk_font()
+        assert family == font_manager.FontProperties(fname=bundled).get_name()
+        fig = plots.plot_workload(__import__("pandas").DataFrame(
+            {"agency": ["沈阳市市场监督管理局"], "led": [16], "supporting": [5]}))
+        plots.save(fig, tmp_path / "w", formats=("png",))
+    finally:
+        plots.cjk_font.cache_clear()

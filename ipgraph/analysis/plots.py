@@ -2,8 +2,9 @@
 
 The font is the first installed one whose character map covers the sample "知识产权局"
 (WenQuanYi, Noto/Source Han, SimHei …, checked with fontTools, not guessed from its name);
-without one, a font file under ipgraph/data/fonts/ (if shipped) is used, else matplotlib's
-default with a warning that the Chinese labels will show as boxes.
+without one, the bundled subset of WenQuanYi Micro Hei (ipgraph/data/fonts/, the GB 2312
+characters); only if that is missing too, matplotlib's default, with a warning that the
+Chinese labels will show as boxes.
 """
 from __future__ import annotations
 
@@ -54,23 +55,27 @@ def _covers(path: str, text: str) -> bool:
     return all(ord(ch) in cmap for ch in text)
 
 
+BUNDLED = "wqy-microhei-gb2312.ttf"
+
+
 @cache
 def cjk_font() -> str | None:
-    """The family name of a font with Chinese glyphs (registered with matplotlib), or None."""
+    """The family name of a font with Chinese glyphs (registered with matplotlib), or None:
+    an installed font of a known CJK family, else any installed font covering the sample, else
+    the bundled WenQuanYi subset (ipgraph/data/fonts, GB 2312 characters)."""
     entries = sorted(font_manager.fontManager.ttflist,
                      key=lambda f: (not any(f.name.startswith(p) for p in PREFERRED), f.name, f.fname))
     for entry in entries:
         if any(entry.name.startswith(p) for p in PREFERRED) and _covers(entry.fname, SAMPLE):
             return entry.name
-    bundled = files("ipgraph") / "data" / "fonts"
-    if bundled.is_dir():
-        for item in sorted(bundled.iterdir(), key=lambda i: i.name):
-            if item.name.lower().endswith((".ttf", ".otf", ".ttc")):
-                font_manager.fontManager.addfont(str(item))
-                return font_manager.FontProperties(fname=str(item)).get_name()
     for entry in entries:  # any other installed font that covers the sample
-        if _covers(entry.fname, SAMPLE):
+        if entry.fname.lower().endswith((".ttf", ".otf", ".ttc")) and _covers(entry.fname, SAMPLE):
             return entry.name
+    bundled = files("ipgraph") / "data" / "fonts" / BUNDLED
+    if bundled.is_file():
+        path = str(bundled)
+        font_manager.fontManager.addfont(path)
+        return font_manager.FontProperties(fname=path).get_name()
     return None
 
 
