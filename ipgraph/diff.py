@@ -207,9 +207,13 @@ def wording(m: MeasureSide, names: set[str]) -> str:
     return re.sub(r"[\W_]", "", text)  # and without punctuation: a list separator is no rewording
 
 
-def _brief(m: MeasureSide, limit: int = 80) -> dict[str, Any]:
-    text = " ".join(m.text.split())
-    return {"number": m.number, "text": text if len(text) <= limit else text[: limit - 1] + "…", "leads": m.leads}
+def _brief(m: MeasureSide) -> dict[str, Any]:
+    return {"number": m.number, "text": " ".join(m.text.split()), "leads": m.leads}
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """A measure's text shortened for a terminal table."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _target(t: TargetSide) -> dict[str, Any]:
@@ -323,7 +327,7 @@ def format_diff(diff: Diff, console: Any = None) -> None:
         for c in columns:
             t.add_column(c, overflow="fold")
         for r in rows:
-            t.add_row(*["" if v is None else str(v) for v in r])
+            t.add_row(*["" if v is None else clip(str(v), 90) for v in r])
         console.print(t)
 
     table("Measures added", ["number", "text", "leads"], [[m["number"], m["text"], "、".join(m["leads"])]
