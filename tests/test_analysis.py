@@ -126,6 +126,14 @@ def test_network_weights_are_the_measures_two_agencies_share_in_the_gold(engine,
         assert graph.edges[found[0]]["weight"] == count, (doc["file"], a, b)
 
 
+def test_network_agrees_with_the_coresponsible_named_query(engine) -> None:
+    graph = analysis.coresponsibility_graph(engine)
+    rows = run_named(engine, "coresponsible").records()
+    assert len(rows) == 2 * graph.number_of_edges()
+    for row in rows:
+        assert graph.edges[row["agencyName"], row["partnerName"]]["weight"] == row["sharedMeasures"]
+
+
 def test_communities_bridges_and_betweenness_are_consistent(engine) -> None:
     graph = analysis.coresponsibility_graph(engine)
     metrics = analysis.coresponsibility(graph)
