@@ -11,7 +11,7 @@ IPG = "https://w3id.org/ipgraph/ontology#"
 # Administrative levels from the top down: a chain goes down this list.
 LEVELS = ("international", "national", "provincial", "municipal", "district")
 LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
-NATIONAL_PLACE = "全国"  # the place of a national document, which names no jurisdiction
+NATIONAL_PLACE = "中华人民共和国"  # the place of a national document that names none (as the gold has it)
 
 Source = Any  # a build folder (str/Path), an Engine, an rdflib Graph or a pyoxigraph Store
 
