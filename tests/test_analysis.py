@@ -313,3 +313,18 @@ def test_analyze_json_and_csv(built_dir, tmp_path) -> None:
     assert done.exit_code == 0 and "Agency workload" in done.stdout
     done = runner.invoke(main, ["analyze", "--graph", str(tmp_path / "nothing")])
     assert done.exit_code == 1 and "Traceback" not in done.output
+
+
+def test_an_undated_national_document_is_placed_and_dated_from_what_it_says() -> None:
+    graph = Graph()
+    doc = URIRef("https://example.org/plan")
+    graph.add((doc, RDF.type, IPG.PolicyDocument))
+    graph.add((doc, RDFS.label, Literal("2024年知识产权强国建设推进计划", lang="zh")))
+    graph.add((doc, IPG.level, IPG.National))
+    dated = URIRef("https://example.org/dated")
+    graph.add((dated, RDF.type, IPG.PolicyDocument))
+    graph.add((dated, RDFS.label, Literal("某市规划(2021-2025年)", lang="zh")))
+    graph.add((dated, IPG.datePublished, Literal("2022-03-01", datatype=XSD.date)))
+    docs = documents(graph)
+    assert (docs[str(doc)]["place"], docs[str(doc)]["year"]) == ("中华人民共和国", 2024)
+    assert (docs[str(dated)]["place"], docs[str(dated)]["year"]) == (None, 2022)  # the date wins over the title
