@@ -328,3 +328,17 @@ def test_an_undated_national_document_is_placed_and_dated_from_what_it_says() ->
     docs = documents(graph)
     assert (docs[str(doc)]["place"], docs[str(doc)]["year"]) == ("中华人民共和国", 2024)
     assert (docs[str(dated)]["place"], docs[str(dated)]["year"]) == (None, 2022)  # the date wins over the title
+
+
+def test_the_analysis_package_is_importable_without_the_command_line() -> None:
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    code = ("import sys, ipgraph.analysis as a; "
+            "assert callable(a.workload) and callable(a.directive_chains); "
+            "loaded = [m for m in ('ipgraph.cli', 'click', 'matplotlib') if m in sys.modules]; "
+            "assert not loaded, loaded")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
