@@ -151,9 +151,14 @@ def plot_network(graph: nx.Graph, metrics: pd.DataFrame | None = None, labels: i
         nx.draw_networkx_nodes(graph, pos, nodelist=nodes, ax=ax, node_size=[30 + 8 * strength[n] for n in nodes],
                                node_color=[cmap(community.get(n, 0) % 10) for n in nodes], linewidths=0.5,
                                edgecolors="white")
-        named = metrics.sort_values(["betweenness", "strength"], ascending=False)["agency"].head(labels)
-        nx.draw_networkx_labels(graph, pos, labels={n: n for n in named}, font_size=8, ax=ax,
-                                font_family=matplotlib.rcParams["font.family"])
+        # Name the strongest bodies of each community (a few each), so every cluster is labelled.
+        ranked = metrics.sort_values(["strength", "betweenness", "agency"], ascending=[False, False, True])
+        per_community = max(1, labels // max(1, ranked["community"].nunique()))
+        named = ranked.groupby("community", sort=False).head(per_community).head(labels)["agency"]
+        text = nx.draw_networkx_labels(graph, pos, labels={n: n for n in named}, font_size=8, ax=ax,
+                                       font_family=matplotlib.rcParams["font.family"], verticalalignment="bottom")
+        for label in text.values():
+            label.set_bbox({"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
     ax.set_title(f"机构协同网络 co-responsibility network: {graph.number_of_nodes()} agencies, "
                  f"{graph.number_of_edges()} links; colour = Louvain community")
     ax.axis("off")
