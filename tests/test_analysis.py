@@ -214,7 +214,7 @@ def test_programmes_reach_the_places_the_gold_marks(engine, gold) -> None:
             continue
         assert places <= set(diffusion[diffusion["programme"] == programme]["place"]), programme
         checked += 1
-    assert checked >= 20
+    assert checked >= 0.9 * len(expected)  # programme recall is 0.993 (README): nearly all are found by name
     spread = analysis.diffusion.programme_spread(diffusion)
     assert spread.iloc[0]["places"] == diffusion.groupby("programme")["place"].nunique().max()
 
