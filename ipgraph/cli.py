@@ -144,16 +144,24 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int) -
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["turtle", "nt", "jsonld"]), default="turtle", show_default=True,
-              help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File to write (default: standard output).")
+@click.option("--format", "fmt", type=click.Choice(["turtle", "nt", "jsonld", "graphml", "gexf", "csv"]),
+              default="turtle", show_default=True,
+              help="Output format: RDF (turtle, nt, jsonld) or the entity network (graphml, gexf for Gephi and "
+                   "networkx; csv: nodes.csv and edges.csv in the folder -o).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="File to write (default: standard output); with --format csv, the folder.")
 @graph_option
 @friendly_errors
 def export(fmt: str, output: Path | None, graph_dir: Path) -> None:
-    """Export the built graph as Turtle, sorted N-Triples or JSON-LD."""
-    from ipgraph.export import export_graph
+    """Export the built graph: Turtle, sorted N-Triples, JSON-LD, GraphML, GEXF or CSV tables."""
+    from ipgraph.export import export_graph, write_csv
 
+    if fmt == "csv":
+        if output is None:
+            raise click.UsageError("--format csv writes nodes.csv and edges.csv: give the folder with -o")
+        done = write_csv(load_built_graph(graph_dir), output)
+        click.echo(f"wrote {done.nodes} ({done.node_count} nodes) and {done.edges} ({done.edge_count} edges)", err=True)
+        return
     data = export_graph(load_built_graph(graph_dir), fmt)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
@@ -162,6 +170,92 @@ def export(fmt: str, output: Path | None, graph_dir: Path) -> None:
 
         atomic_write_bytes(output, data)
         click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.argument("analyses", nargs=-1, type=click.Choice(["workload", "network", "chains", "diffusion", "targets"]))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="table: aligned tables in the terminal; csv: one table per file in -o (or all on stdout, "
+                   "each after a `# name` line); json: one object of tables.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="With --format csv: folder for NAME.csv files; with json: the file.")
+@click.option("--plots", "plots_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also draw the pictures (network, heatmap, timeline, workload; PNG and SVG) into this folder.")
+@click.option("--top", type=click.IntRange(min=1), default=15, show_default=True,
+              help="Rows shown per table in the terminal (csv and json have every row).")
+@graph_option
+@friendly_errors
+def analyze(analyses, fmt, output, plots_dir, top, graph_dir) -> None:
+    """Analyses for policy research over the built graph (all of them without ANALYSES).
+
+    workload: measures led and assigned per agency, document and level; network: agencies
+    linked by shared measures (degree, betweenness, Louvain communities, bridges); chains:
+    national directives and the places they reach, how deep; diffusion: programmes by place,
+    first year seen; targets: by indicator, unit and year, with outliers.
+    """
+    from ipgraph.analysis.report import ANALYSES, print_tables, run_analyses, to_csv, to_json
+    from ipgraph.query import open_engine
+
+    engine = open_engine(graph_dir)
+    tables = run_analyses(engine, list(analyses) or list(ANALYSES))
+    if fmt == "table":
+        print_tables(tables, top=top)
+    elif fmt == "json":
+        text = to_json(tables)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            from ipgraph.atomic import atomic_write_text
+
+            atomic_write_text(output, text)
+            click.echo(f"wrote {output}", err=True)
+    elif output is None:
+        for name, frame in tables.items():
+            click.echo(f"# {name}")
+            click.echo(to_csv(frame), nl=False)
+    else:
+        from ipgraph.atomic import atomic_write_bytes
+
+        output.mkdir(parents=True, exist_ok=True)
+        for name, frame in tables.items():
+            atomic_write_bytes(output / f"{name}.csv", to_csv(frame).encode("utf-8-sig"))
+        click.echo(f"wrote {len(tables)} tables into {output}", err=True)
+    if plots_dir is not None:
+        from ipgraph.analysis.plots import write_plots
+
+        written = write_plots(engine, plots_dir)
+        click.echo(f"wrote {len(written)} pictures into {plots_dir}", err=True)
+
+
+@main.command()
+@click.argument("a", type=click.Path(path_type=Path))
+@click.argument("b", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table: tables in the terminal; json: the whole diff.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the diff as an HTML page.")
+@click.option("--in", "build_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A and B name two documents of this build folder (title, file name or 文号, or part of one).")
+@friendly_errors
+def diff(a, b, fmt, html_out, build_dir) -> None:
+    """What changed from A to B: two documents (files), two editions of a plan, or two build folders;
+    with --in DIR, two documents of that build.
+
+    Measures are matched by their text, not their number: added, dropped, reworded, lead
+    agencies reassigned; programmes and targets added or changed.
+    """
+    from ipgraph.diff import diff_documents, diff_html, diff_paths, format_diff
+
+    result = diff_documents(build_dir, str(a), str(b)) if build_dir is not None else diff_paths(a, b)
+    if fmt == "json":
+        click.echo(result.to_json(), nl=False)
+    else:
+        format_diff(result)
+    if html_out is not None:
+        from ipgraph.atomic import atomic_write_text
+
+        atomic_write_text(html_out, diff_html(result))
+        click.echo(f"wrote {html_out}", err=True)
 
 
 @main.command()

@@ -28,6 +28,8 @@ neither rdflib nor the extraction modules: `ipgraph query` must start fast.
 from __future__ import annotations
 
 import csv
+import datetime
+import decimal
 import html
 import io
 import json
@@ -145,6 +147,48 @@ class Term:
 
 Row = tuple[Term | None, ...]
 
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTEGER_TYPES = {
+    XSD + t
+    for t in (
+        "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+        "nonPositiveInteger", "negativeInteger", "unsignedInt", "unsignedLong", "unsignedShort",
+        "unsignedByte",
+    )
+}
+
+
+def python_value(term: Term | None) -> Any:
+    """A result term as a Python value: xsd integers and xsd:gYear as int, xsd:decimal as
+    Decimal, xsd:double/float as float, xsd:boolean as bool, xsd:date as datetime.date,
+    xsd:dateTime as datetime.datetime; IRIs, labels and other literals as their string. A
+    literal whose text does not fit its datatype stays a string (nothing is lost)."""
+    if term is None:
+        return None
+    if term.kind == "bnode":
+        return f"_:{term.value}"
+    if term.kind != "literal" or not term.datatype:
+        return term.value
+    text, datatype = term.value.strip(), term.datatype
+    try:
+        if datatype in _INTEGER_TYPES:
+            return int(text)
+        if datatype == XSD + "gYear" and re.fullmatch(r"-?\d{4,}", text):
+            return int(text)
+        if datatype == XSD + "decimal":
+            return decimal.Decimal(text)
+        if datatype in (XSD + "double", XSD + "float"):
+            return float(text)
+        if datatype == XSD + "boolean" and text in ("true", "false", "1", "0"):
+            return text in ("true", "1")
+        if datatype == XSD + "date":
+            return datetime.date.fromisoformat(text[:10])
+        if datatype == XSD + "dateTime":
+            return datetime.datetime.fromisoformat(text)
+    except (ValueError, decimal.InvalidOperation):
+        pass  # an ill-typed literal: keep its text
+    return term.value
+
 
 @dataclass
 class QueryResult:
@@ -164,12 +208,41 @@ class QueryResult:
         i = self.variables.index(name)
         return [t.value if (t := row[i]) is not None else None for row in self.rows]
 
-    def records(self) -> list[dict[str, str | None]]:
-        """Rows as dicts of plain values (IRIs and lexical forms), for tests and notebooks."""
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as dicts of typed values (see python_value): ints, Decimals, dates, years as
+        ints, IRIs and labels as strings; an unbound variable is None."""
         return [
-            {v: (t.value if t is not None else None) for v, t in zip(self.variables, row, strict=True)}
+            {v: python_value(t) for v, t in zip(self.variables, row, strict=True)}
             for row in self.rows
         ]
+
+    def to_pandas(self) -> Any:
+        """The rows as a pandas DataFrame with typed columns: integers and years as Int64
+        (nullable), xsd:date as datetime64, decimals as Decimal objects (exact), IRIs and
+        labels as strings. Needs pandas (imported here, so `ipgraph query` never loads it)."""
+        import pandas as pd
+
+        if self.kind == "ask":
+            return pd.DataFrame({"boolean": [bool(self.boolean)]})
+        if self.kind == "graph":  # CONSTRUCT/DESCRIBE: one row per triple
+            return pd.DataFrame(
+                [tuple(python_value(t) for t in triple) for triple in self.triples],
+                columns=["subject", "predicate", "object"],
+            )
+        records = self.records()
+        columns: dict[str, Any] = {}
+        for name in self.variables:
+            values = [r[name] for r in records]
+            kinds = {type(v) for v in values if v is not None}
+            if kinds == {int}:
+                columns[name] = pd.array(values, dtype="Int64")
+            elif kinds == {datetime.date}:
+                columns[name] = pd.to_datetime(pd.Series(values, dtype=object))
+            elif kinds == {float}:
+                columns[name] = pd.array([float("nan") if v is None else v for v in values], dtype="float64")
+            else:
+                columns[name] = pd.Series(values, dtype=object)
+        return pd.DataFrame(columns, columns=self.variables)
 
     def __len__(self) -> int:
         return len(self.rows) if self.kind == "select" else len(self.triples)

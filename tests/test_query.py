@@ -127,7 +127,7 @@ def values(result: QueryResult, *columns: str) -> list[tuple]:
         for c in columns:
             v = record[c]
             row.append(
-                float(v) if v is not None and re.fullmatch(r"-?\d+(\.\d+)?", v) and c in NUMERIC else v
+                float(v) if v is not None and re.fullmatch(r"-?\d+(\.\d+)?", str(v)) and c in NUMERIC else v
             )
         out.append(tuple(row))
     return out
