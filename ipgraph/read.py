@@ -902,18 +902,69 @@ def collect_paths(paths: Iterable[Path | str]) -> list[Path]:
 
     Files named explicitly are kept whatever their suffix (their content decides); hidden files and
     Word lock files (~$…) inside folders are passed over; a file named twice is listed once.
+    (`scan_paths` also says which entries of a folder were left out and why.)
+    """
+    return scan_paths(paths)[0]
+
+
+def scan_paths(paths: Iterable[Path | str]) -> tuple[list[Path], list[ReadError]]:
+    """collect_paths, and a ReadError for each entry of a folder that has a supported suffix but is
+    not a file that can be read: a dangling link, a link loop, a named pipe, a device or a socket.
+
+    The outputs of ipgraph build (`build X -o X`: X/graph.html …) are never inputs: passed over in
+    a folder, refused when named.
     """
     found: list[Path] = []
+    problems: list[ReadError] = []
     seen: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
-            members = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
-                             and not f.name.startswith((".", "~$")))
+            members = []
+            for entry in sorted(os.scandir(p), key=lambda e: e.name):
+                member = Path(entry.path)
+                if entry.name.startswith((".", "~$")) or member.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    continue
+                problem = _not_a_file(member)
+                if problem == "":
+                    continue  # a folder named like a file, or an output of a build
+                if problem:
+                    problems.append(ReadError(member, problem))
+                    continue
+                members.append(member)
         else:
+            if is_build_output(p):
+                problems.append(ReadError(p, "an output of ipgraph build, not a source document"))
+                continue
             members = [p]
         for member in members:
             key = member.resolve() if member.exists() else member
             if key not in seen:
                 seen.add(key)
                 found.append(member)
-    return found
+    return found, problems
+
+
+def _not_a_file(member: Path) -> str | None:
+    """None for a regular file to read; "" for an entry to pass over silently; else the cause."""
+    try:
+        st = member.stat()
+    except FileNotFoundError:
+        return "dangling symbolic link (its target does not exist)" if member.is_symlink() else ""
+    except OSError as exc:
+        return "symbolic link loop" if exc.errno == errno.ELOOP else f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode) or is_build_output(member):
+        return ""
+    if not stat.S_ISREG(st.st_mode):
+        return f"not a regular file: {_file_kind(st.st_mode)}"
+    return None
+
+
+def is_build_output(path: Path) -> bool:
+    """True for a file written by ipgraph build: it lives in a generation folder (marked) of a build folder."""
+    from ipgraph.store import GENERATION_MARKER
+
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        return False
+    return any((folder / GENERATION_MARKER).is_file() for folder in list(real.parents)[:3])
