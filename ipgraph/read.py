@@ -696,13 +696,20 @@ def _inside(node: _Node, ancestor: _Node) -> bool:
 # ---------------------------------------------------------------- docx and PDF
 
 
-# A .docx or PDF may unpack to this many times --max-size (XML is verbose, fonts inflate) and no more.
+# A .docx or PDF may unpack to UNPACK_FACTOR times --max-size plus UNPACK_ALLOWANCE and no more: XML
+# is verbose and fonts inflate, and even an empty Word document unpacks to about 1 MB of styles.
 UNPACK_FACTOR = 4
+UNPACK_ALLOWANCE = 4 * 1024 * 1024
+
+
+def unpack_budget(max_bytes: int) -> int:
+    """How many bytes a .docx's parts or a PDF's streams may inflate to under the --max-size limit."""
+    return UNPACK_FACTOR * max_bytes + UNPACK_ALLOWANCE
 
 
 def _docx_text(path: Path, raw: bytes, max_bytes: int) -> tuple[str, dict[str, str]]:
     """Paragraphs and tables of a .docx in body order; the core title (when Chinese) as header."""
-    budget = max_bytes * UNPACK_FACTOR
+    budget = unpack_budget(max_bytes)
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             names = set(archive.namelist())
@@ -764,7 +771,7 @@ def _unpack_bounded(path: Path, archive: zipfile.ZipFile, budget: int, max_bytes
                     total += len(chunk)
                     if total > budget:
                         raise ReadError(path, f"too large: it unpacks to more than {format_size(budget)} "
-                                              f"({UNPACK_FACTOR}× the {format_size(max_bytes)} limit, --max-size) "
+                                              f"(the limit for --max-size {format_size(max_bytes)}) "
                                               f"at {printable(info.filename)}")
                     chunks.append(chunk)
             repacked.writestr(info.filename, b"".join(chunks))
@@ -860,7 +867,7 @@ def _pdf_text(path: Path, raw: bytes, max_bytes: int) -> str:
     pdfminer.pdftypes.zlib = _ZLIB  # type: ignore[assignment]
     pages: list[str] = []
     size = 0
-    budget = max_bytes * UNPACK_FACTOR
+    budget = unpack_budget(max_bytes)
     _ZLIB.left = budget
     try:
         for page in extract_pages(io.BytesIO(raw), laparams=_LAYOUT(LAParams)):
@@ -878,7 +885,7 @@ def _pdf_text(path: Path, raw: bytes, max_bytes: int) -> str:
         raise
     except _InflateBudget as exc:
         raise ReadError(path, f"too large: its streams unpack to more than {format_size(budget)} "
-                              f"({UNPACK_FACTOR}× the {format_size(max_bytes)} limit, --max-size)") from exc
+                              f"(the limit for --max-size {format_size(max_bytes)})") from exc
     except Exception as exc:  # pdfminer raises many types (PDFSyntaxError, PSEOF, KeyError …) on broken files
         name = type(exc).__name__
         if "Password" in name or "Encrypt" in name:
