@@ -966,12 +966,19 @@ def _not_a_file(member: Path) -> str | None:
     return None
 
 
+# what ipgraph build writes into a generation folder (ipgraph.pipeline.write_outputs)
+_OUTPUT_NAMES = ("ipgraph.ttl", "ipgraph.nt", "summary.json", "graph.html")
+
+
 def is_build_output(path: Path) -> bool:
-    """True for a file written by ipgraph build: it lives in a generation folder (marked) of a build folder."""
-    from ipgraph.store import GENERATION_MARKER
+    """True for a file written by ipgraph build: an output name in a (marked) generation folder, or its store."""
+    from ipgraph.store import GENERATION_MARKER, STORE_NAME
 
     try:
         real = path.resolve()
     except (OSError, RuntimeError):
         return False
-    return any((folder / GENERATION_MARKER).is_file() for folder in list(real.parents)[:3])
+    if real.name in _OUTPUT_NAMES and (real.parent / GENERATION_MARKER).is_file():
+        return True
+    return any(folder.name == STORE_NAME and (folder.parent / GENERATION_MARKER).is_file()
+               for folder in list(real.parents)[:2])
