@@ -436,8 +436,8 @@ def _clean_leftovers(final: Path, protect: Iterable[Path] = ()) -> None:
     """Remove the generations that are not current: those of finished or killed builds.
 
     Only folders in final/.ipgraph named gen-PID-HEX that hold the generation marker are removed,
-    never one of a live build (its PID) and never one that is, holds or lies inside an input of
-    the running build (`protect`, resolved paths).
+    never one of a live build (its PID) and never one that is or holds an input of the running
+    build (`protect`, resolved paths).
     """
     from ipgraph.store import BUILD_META_DIR, GENERATION_MARKER
 
@@ -462,7 +462,9 @@ def _clean_leftovers(final: Path, protect: Iterable[Path] = ()) -> None:
 
 
 def _overlaps(path: Path, protect: list[Path]) -> bool:
-    return any(p == path or p.is_relative_to(path) or path.is_relative_to(p) for p in protect)
+    """Whether removing `path` would remove an input: it is one or holds one. (A folder given as input
+    is read without its subfolders, so a generation deep inside it is not part of the input.)"""
+    return any(p == path or p.is_relative_to(path) for p in protect)
 
 
 def _alive(pid: int) -> bool:

@@ -244,6 +244,7 @@ def test_a_build_into_its_own_input_folder_does_not_read_its_outputs(tmp_path):
         assert result.stderr == ""
         assert "documents   1\n" in result.stdout
     assert (folder / "graph.html").is_file()
+    assert len(list((folder / ".ipgraph").glob("gen-*"))) == 1  # the input folder holds the build: still cleaned
     named = run_build(str(folder / "graph.html"), "-o", str(tmp_path / "other"), timeout=60)
     assert named.returncode == 3
     assert f"skipped {folder / 'graph.html'}: an output of ipgraph build, not a source document\n" in named.stderr
