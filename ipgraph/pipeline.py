@@ -121,13 +121,16 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
         if on_skip:
             on_skip(exc)
 
+    order = sorted(found, key=lambda p: (p.name, str(p)))
     try:
         for problem in problems:
             skip(problem)
-        for path in sorted(found, key=lambda p: (p.name, str(p))):
+        for i, path in enumerate(order):
             try:
-                deadline = time.monotonic() + (file_timeout or 0)
-                source = worker.read(path, max_bytes, deadline) if worker else read_document(path, max_bytes=max_bytes)
+                if worker:  # read and extracted by the worker (started for this file, or ahead)
+                    source, record, failure = worker.result(path, max_bytes)
+                else:
+                    source, record, failure = read_document(path, max_bytes=max_bytes), None, None
                 duplicate = finder.match(source.text)
                 if duplicate:
                     raise DuplicateError(path, duplicate.describe())
@@ -135,10 +138,16 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 if iri in names:
                     raise InputError(path, f"same document name as {names[iri]} (a document's IRI is its file name "
                                            f"without the suffix); rename one")
-                record = worker.extract(path, source, deadline) if worker else _extract_verbatim(path, source)
+                if failure:
+                    raise failure
+                if record is None:
+                    record = _extract_verbatim(path, source)
             except InputError as exc:
                 skip(exc)
                 continue
+            finally:
+                if worker and i + 1 < len(order):
+                    worker.start(order[i + 1], max_bytes)  # works while this one goes into the graph
             finder.add(source.name, source.text)
             names[iri] = path
             builder.add_document(record)
@@ -150,20 +159,23 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
 
 class _Worker:
-    """A child process that reads and extracts files for build_graph, one request at a time.
+    """A child process that reads and extracts files for build_graph, one file at a time.
 
     Forked from the build (so it starts in milliseconds with every module already imported) and
-    reused for every file; a file that overruns its budget gets the worker killed (SIGKILL) and
-    the next file a fresh one. Errors travel back as (class, path, cause, line): an InputError
-    does not survive pickling as it is.
+    reused for every file; the next file is handed over as soon as one is answered, so the worker
+    reads and extracts it while the build adds the previous one to the graph. A file that
+    overruns its budget (counted from the moment it is handed over) gets the worker killed
+    (SIGKILL) and the next file a fresh one. Errors travel back as (class, path, cause, line): an
+    InputError does not survive pickling as it is.
     """
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.process: Any = None
         self.conn: Any = None
+        self.pending: tuple[Path, float] | None = None  # the file handed over, and its deadline
 
-    def _start(self) -> None:
+    def _spawn(self) -> None:
         import multiprocessing
 
         methods = multiprocessing.get_all_start_methods()
@@ -173,21 +185,29 @@ class _Worker:
         self.process.start()
         child.close()
 
-    def read(self, path: Path, max_bytes: int, deadline: float) -> SourceDocument:
-        return self._call(path, ("read", path, max_bytes), deadline)
-
-    def extract(self, path: Path, source: SourceDocument, deadline: float) -> DocumentRecord:
-        return self._call(path, ("extract", path, source), deadline)
-
-    def _call(self, path: Path, request: tuple, deadline: float) -> Any:
+    def start(self, path: Path, max_bytes: int) -> None:
+        """Hand `path` over; its time budget starts now."""
         if self.process is None:
-            self._start()
+            self._spawn()
+        self.pending = (path, time.monotonic() + self.timeout)
         try:
-            self.conn.send(request)
+            self.conn.send((path, max_bytes))
+        except OSError:
+            pass  # the worker died: result() says so
+
+    def result(self, path: Path, max_bytes: int) -> tuple[SourceDocument, DocumentRecord | None, InputError | None]:
+        """(source, record, extraction error) of `path`; raises the InputError that skips it."""
+        if self.pending is None or self.pending[0] != path:
+            self.start(path, max_bytes)
+        assert self.pending is not None
+        deadline = self.pending[1]
+        self.pending = None
+        try:
             ready = self.conn.poll(max(0.0, deadline - time.monotonic()))
             reply = self.conn.recv() if ready else None
         except (EOFError, OSError):
-            code = self.process.exitcode if self.process is not None else None
+            self.process.join(1)
+            code = self.process.exitcode
             self.stop()
             cause = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
             raise InputError(path, f"the worker reading it died ({cause}); skipped") from None
@@ -195,11 +215,12 @@ class _Worker:
             self.stop()
             raise InputError(path, f"took longer than {self.timeout:g} s to read and extract "
                                    f"(--file-timeout); stopped and skipped")
-        status, value = reply
-        if status == "ok":
-            return value
-        cls, where, cause, line = value
-        raise cls(where, cause, line)
+        source, record, error = reply
+        failure = error[0](*error[1:]) if error else None
+        if source is None:
+            assert failure is not None
+            raise failure
+        return source, record, failure
 
     def stop(self) -> None:
         if self.process is None:
@@ -208,29 +229,34 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
-        self.process = self.conn = None
+        self.process = self.conn = self.pending = None
 
 
 def _serve(conn: Any) -> None:
-    """The worker's loop: answer requests until the build closes the pipe."""
+    """The worker's loop: read and extract each file it is given until the build closes the pipe.
+
+    Replies (source, record, error): a file that cannot be read comes back without a source; one
+    whose extraction fails with its source, so that the build still names it as a duplicate first.
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops the worker
     while True:
         try:
-            kind, path, arg = conn.recv()
+            path, max_bytes = conn.recv()
         except (EOFError, OSError):
             return
+        source = None
         try:
-            value: Any = read_document(path, max_bytes=arg) if kind == "read" else _extract_verbatim(path, arg)
-            reply: tuple = ("ok", value)
+            source = read_document(path, max_bytes=max_bytes)
+            reply: tuple = (source, _extract_verbatim(path, source), None)
         except InputError as exc:
-            reply = ("error", (type(exc), exc.path, exc.cause, exc.line))
+            reply = (source, None, (type(exc), exc.path, exc.cause, exc.line))
         except MemoryError:
-            reply = ("error", (InputError, path, "ran out of memory while reading it; skipped", None))
+            reply = (source, None, (InputError, path, "ran out of memory while reading it; skipped", None))
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the build
-            reply = ("error", (InputError, path, f"internal error while reading ({type(exc).__name__}: {exc}); "
-                                                 f"this is an ipgraph bug, please report it with the file", None))
+            reply = (source, None, (InputError, path, f"internal error while reading ({type(exc).__name__}: "
+                                                      f"{exc}); this is an ipgraph bug, please report it", None))
         conn.send(reply)
 
 
