@@ -519,7 +519,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
-    """Write the Turtle, sorted N-Triples and a summary into out_dir (write_outputs passes its staging folder)."""
+    """Write the Turtle, sorted N-Triples and a summary into out_dir (write_outputs passes its new generation folder)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
