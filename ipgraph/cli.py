@@ -111,14 +111,16 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
     Exit status: 0 all built; 1 built, some files skipped; 2 --strict and some files
     skipped (nothing written); 3 nothing built (no usable document, OUT not writable).
     """
+    import os
+
     from ipgraph.errors import OutputError
     from ipgraph.pipeline import build_graph, write_outputs
-    from ipgraph.read import describe_error
+    from ipgraph.read import describe_error, display_path, printable
 
     sources = list(paths) or [DEFAULT_CORPUS]
     for source in sources:
-        if not source.exists():
-            raise BuildFailed(f"{source}: no such file or folder")
+        if not os.path.lexists(source):  # a dangling link or a loop is read, and named with its cause
+            raise BuildFailed(f"{display_path(source)}: no such file or folder")
     result = build_graph(sources, on_skip=lambda exc: click.echo(f"skipped {describe_error(exc)}", err=True),
                          max_bytes=max_size, file_timeout=file_timeout or None)
     tried = len(result.records) + len(result.skipped)
@@ -133,7 +135,7 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
     except (OutputError, OSError) as exc:
         name = getattr(exc, "filename", None)
         detail = f"{name}: {exc.strerror}" if isinstance(exc, OSError) and name else str(exc)
-        raise BuildFailed(f"cannot write the build: {detail}") from exc
+        raise BuildFailed(f"cannot write the build: {printable(detail)}") from exc
     summary = result.summary()
     for key in ("documents", "measures", "agencies", "programmes", "directives", "targets", "triples"):
         click.echo(f"{key:11s} {summary[key]}")
