@@ -453,6 +453,7 @@ class _Node:
     attrs: dict[str, str]
     parent: _Node | None
     children: list[_Node | str] = dataclasses.field(default_factory=list)
+    dropped: bool | None = None  # _is_dropped, worked out once: every walk over the tree asks it
 
 
 _MAX_DEPTH = 150  # deeper markup is folded into its ancestor at this depth: bounded recursion
@@ -499,6 +500,12 @@ class _TreeBuilder(HTMLParser):
 
 
 def _is_dropped(node: _Node) -> bool:
+    if node.dropped is None:
+        node.dropped = _drops(node)
+    return node.dropped
+
+
+def _drops(node: _Node) -> bool:
     if node.tag in _DROP_TAGS:
         return True
     if "display:none" in node.attrs.get("style", "").replace(" ", "").lower():
