@@ -824,7 +824,8 @@ class _BoundedZlib:
     """Stands in for the zlib module inside pdfminer.pdftypes, which inflates each stream whole
     (`zlib.decompress`): here every stream is inflated with a maximum length and its bytes counted
     against the file's budget, so a 2 MB PDF holding a 2 GB stream stops at the limit instead of
-    taking 4 GB. Outside `_pdf_text` (left is None) it inflates without a limit, as zlib does."""
+    taking 4 GB. Outside `_pdf_text` (left is None) it inflates without a limit, as zlib does.
+    The LZW and run-length decoders below count against the same budget."""
 
     error = zlib.error
 
@@ -857,6 +858,41 @@ class _BoundedZlib:
 _ZLIB = _BoundedZlib()
 
 
+def _bounded_lzwdecode(data: bytes) -> bytes:
+    """pdfminer's LZWDecode, its output counted code by code against the file's budget (one
+    LZW code can stand for 4,000 bytes: 16 KB of codes unpack to 22 MB)."""
+    from pdfminer.lzw import LZWDecoder
+
+    out = []
+    for chunk in LZWDecoder(io.BytesIO(data)).run():
+        _ZLIB.take(len(chunk))
+        out.append(chunk)
+    return b"".join(out)
+
+
+def _bounded_rldecode(data: bytes) -> bytes:
+    """RunLengthDecode (PDF Reference 1.4, 3.3.4) counting what it writes against the file's budget;
+    pdfminer's keeps a Python list of ints, eight bytes for every byte out, 128 bytes per 2 in."""
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        length = data[i]
+        i += 1
+        if length == 128:  # end of data
+            break
+        if length < 128:  # the next length + 1 bytes literally
+            piece = data[i:i + length + 1]
+            i += length + 1
+        elif i < n:  # the next byte 257 - length times
+            piece = data[i:i + 1] * (257 - length)
+            i += 1
+        else:
+            break
+        _ZLIB.take(len(piece))
+        out += piece
+    return bytes(out)
+
+
 def _LAYOUT(params: Any) -> Any:  # noqa: N802 - reads as the layout settings
     """pdfminer's layout settings without its 'advanced' box grouping (boxes_flow=None): that step
     compares every pair of text boxes on a page, quadratic in time and memory (2,000 scattered boxes:
@@ -872,6 +908,8 @@ def _pdf_text(path: Path, raw: bytes, max_bytes: int) -> str:
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # its warnings about odd PDFs are not ours to print
     pdfminer.pdftypes.zlib = _ZLIB  # type: ignore[assignment]
+    pdfminer.pdftypes.lzwdecode = _bounded_lzwdecode
+    pdfminer.pdftypes.rldecode = _bounded_rldecode
     pages: list[str] = []
     size = 0
     budget = unpack_budget(max_bytes)

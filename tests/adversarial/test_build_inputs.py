@@ -17,6 +17,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import pytest
 from fixture_files import write_docx, write_pdf
 
 REPO = Path(__file__).resolve().parents[2]
@@ -78,6 +79,39 @@ def pdf_with_stream(path: Path, extra: bytes = b"", inflate_to: int = 0, compres
     return path
 
 
+def lzw_bomb(cycles: int) -> bytes:
+    """LZWDecode codes (9-12 bits, clear 256, end 257) unpacking to runs of spaces, each code naming
+    the run one longer than the last: about 16 KB per 22 MB."""
+    bits, count, width = 0, 0, 9
+
+    def emit(code: int) -> None:
+        nonlocal bits, count
+        bits, count = (bits << width) | code, count + width
+
+    for _ in range(cycles):
+        emit(256)  # clear the table, at the width the decoder reads now
+        width, size = 9, 258
+        emit(32)
+        while size <= 4095:
+            emit(size)  # the entry being defined: the previous run plus one space
+            size += 1
+            width = {511: 10, 1023: 11, 2047: 12}.get(size, width)
+    emit(257)
+    pad = -count % 8
+    return (bits << pad).to_bytes((count + pad) // 8, "big")
+
+
+def pdf_with_second_stream(path: Path, filter_name: str, encoded: bytes) -> Path:
+    """A one-page PDF (HEAD as text) whose page has a second content stream, `encoded` under `filter_name`."""
+    write_pdf(path, [HEAD])
+    pdf = path.read_bytes().replace(b"/Contents 6 0 R", b"/Contents [6 0 R 99 0 R]")
+    extra = (b"99 0 obj\n<< /Length %d /Filter /%s >>\nstream\n" % (len(encoded), filter_name.encode())
+             + encoded + b"\nendstream\nendobj\n")
+    at = pdf.index(b"xref\n")
+    path.write_bytes(pdf[:at] + extra + pdf[at:])  # offsets off: readers rescan
+    return path
+
+
 def scattered_text(boxes: int) -> bytes:
     """Text operators: `boxes` separate text objects at scattered positions on one page."""
     rnd = random.Random(9)
@@ -113,6 +147,36 @@ def test_a_pdf_bomb_stops_at_the_limit_with_little_memory(tmp_path):
     assert (f"skipped {bomb}: too large: its streams unpack to more than 4.8 MB (the limit for --max-size "
             f"200.0 KB)\n") in result.stderr
     assert peak < base_peak + 24, f"{peak:.0f} MiB for the bomb, {base_peak:.0f} MiB for the plain PDF"
+
+
+@pytest.mark.parametrize("filter_name", ["LZWDecode", "RunLengthDecode"])
+def test_lzw_and_run_length_bombs_stop_at_the_limit(tmp_path, filter_name):
+    encoded = {"LZWDecode": lzw_bomb(9),  # 48 KB of codes: 66 MB
+               "RunLengthDecode": b"\x81 " * 90_000}[filter_name]  # 180 KB: 11.5 MB, kept by pdfminer as ints
+    plain = pdf_with_stream(tmp_path / "plain.pdf")
+    bomb = pdf_with_second_stream(tmp_path / "bomb.pdf", filter_name, encoded)
+    assert bomb.stat().st_size < 200 * 1024
+    base_peak, base = build_with_peak(str(plain), "-o", str(tmp_path / "b0"), "--max-size", "200K")
+    assert base.returncode == 0, base.stderr
+    peak, result = build_with_peak(str(bomb), "-o", str(tmp_path / "b1"), "--max-size", "200K")
+    assert result.returncode == 3
+    assert (f"skipped {bomb}: too large: its streams unpack to more than 4.8 MB (the limit for --max-size "
+            f"200.0 KB)\n") in result.stderr
+    assert peak < base_peak + 24, f"{peak:.0f} MiB for the bomb, {base_peak:.0f} MiB for the plain PDF"
+
+
+def test_the_bounded_decoders_decode_as_pdfminer_does():
+    from pdfminer.lzw import lzwdecode
+    from pdfminer.runlength import rldecode
+
+    from ipgraph.read import _bounded_lzwdecode, _bounded_rldecode
+
+    codes = lzw_bomb(2)
+    assert _bounded_lzwdecode(codes) == lzwdecode(codes)
+    runs = b"\x02abc\xfdx\x00y\x80ignored"
+    assert _bounded_rldecode(runs) == rldecode(runs) == b"abcxxxxy"
+    pdf_text = "".join(chr(c) for c in _bounded_rldecode(b"\x81 "))
+    assert pdf_text == " " * 128
 
 
 def test_a_compressed_pdf_within_the_limit_still_reads(tmp_path):
