@@ -26,7 +26,14 @@ from ipgraph.extract.programmes import extract_programmes
 from ipgraph.extract.targets import extract_targets
 from ipgraph.graph import GraphBuilder
 from ipgraph.model import AgencyRef, DocumentRecord, ParsedDocument, SourceDocument
-from ipgraph.read import DEFAULT_MAX_BYTES, describe_error, matching_form, read_document, restore_verbatim
+from ipgraph.read import (
+    DEFAULT_MAX_BYTES,
+    describe_error,
+    format_size,
+    matching_form,
+    read_document,
+    restore_verbatim,
+)
 from ipgraph.resolve import AgencyResolver
 from ipgraph.structure import parse_document
 
@@ -232,28 +239,67 @@ class _Worker:
         self.process = self.conn = self.pending = None
 
 
+# What the worker may allocate for one file on top of what it was forked with: a 10 MB document
+# needs a few hundred MB; a runaway parser is stopped by the OS (RLIMIT_AS) instead of the machine.
+MEMORY_HEADROOM = 2 * 1024 ** 3
+
+
+def memory_cap(max_bytes: int) -> int:
+    """The worker's memory allowance per file (bytes of address space) under a --max-size limit."""
+    return MEMORY_HEADROOM + 64 * max_bytes
+
+
+def _limit_memory(base: int | None, max_bytes: int) -> None:
+    """Cap the worker's address space at what it was forked with plus memory_cap (Linux, not Windows)."""
+    import resource
+
+    if base is None:
+        return
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    soft = base + memory_cap(max_bytes)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _address_space() -> int | None:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _serve(conn: Any) -> None:
     """The worker's loop: read and extract each file it is given until the build closes the pipe.
 
     Replies (source, record, error): a file that cannot be read comes back without a source; one
     whose extraction fails with its source, so that the build still names it as a duplicate first.
     """
+    import errno
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops the worker
+    base = _address_space()
     while True:
         try:
             path, max_bytes = conn.recv()
         except (EOFError, OSError):
             return
         source = None
+        out_of_memory = (InputError, path, f"ran out of memory: it needed more than {format_size(memory_cap(max_bytes))} "
+                                           f"(the allowance for --max-size {format_size(max_bytes)}); skipped", None)
         try:
+            _limit_memory(base, max_bytes)
             source = read_document(path, max_bytes=max_bytes)
             reply: tuple = (source, _extract_verbatim(path, source), None)
         except InputError as exc:
             reply = (source, None, (type(exc), exc.path, exc.cause, exc.line))
         except MemoryError:
-            reply = (source, None, (InputError, path, "ran out of memory while reading it; skipped", None))
+            reply = (source, None, out_of_memory)
+        except OSError as exc:
+            reply = (source, None, out_of_memory if exc.errno == errno.ENOMEM else (
+                InputError, path, f"cannot read: {exc.strerror or exc}", None))
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the build
             reply = (source, None, (InputError, path, f"internal error while reading ({type(exc).__name__}: "
                                                       f"{exc}); this is an ipgraph bug, please report it", None))
@@ -276,7 +322,7 @@ def _extract_verbatim(path: Path, source: SourceDocument) -> DocumentRecord:
         record = extract_document(dataclasses.replace(source, text=matched))
         record.parsed.source = source
         return restore_verbatim(record, source.text, matched)
-    except InputError:
+    except (InputError, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - see the docstring
         raise InputError(path, f"internal error while extracting ({type(exc).__name__}: {exc}); "

@@ -239,6 +239,30 @@ def test_the_worker_is_not_left_running(tmp_path):
     assert multiprocessing.active_children() == []
 
 
+def test_a_file_that_takes_too_much_memory_is_stopped_by_the_os(tmp_path, monkeypatch):
+    # a runaway reader, standing in for a parser that allocates without end: 64 maps of 256 MB,
+    # never touched (so without the cap nothing but address space is used, and nothing fails)
+    import mmap
+
+    import ipgraph.pipeline as pipeline
+
+    real = pipeline.read_document
+
+    def runaway(path, max_bytes):
+        if path.name == "greedy.txt":
+            maps = [mmap.mmap(-1, 256 * 1024 ** 2) for _ in range(64)]
+            del maps
+        return real(path, max_bytes=max_bytes)
+
+    monkeypatch.setattr(pipeline, "read_document", runaway)
+    greedy = tmp_path / "greedy.txt"
+    greedy.write_bytes(sorted((REPO / "data" / "corpus").glob("*.txt"))[1].read_bytes())
+    result = pipeline.build_graph([DOC, greedy])
+    assert [r.parsed.source.name for r in result.records] == [DOC.name]
+    assert [e.cause for e in result.skipped] == [
+        "ran out of memory: it needed more than 2.6 GB (the allowance for --max-size 10.0 MB); skipped"]
+
+
 # ---------------------------------------------------------------- item 10: small ones
 
 
