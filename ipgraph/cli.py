@@ -91,28 +91,38 @@ class BuildFailed(click.ClickException):
               help="Fail (exit 2) when any file is skipped; OUT is then left as it was.")
 @click.option("--max-size", type=ByteSize(), default="10M", show_default=True,
               help="Refuse files larger than this, or whose text is (e.g. 500K, 10M, 1G).")
+@click.option("--file-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+              help="Skip a file whose reading and extraction take longer (0: no limit, in this process).")
 @friendly_errors
-def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int) -> None:
+def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, file_timeout: float) -> None:
     """Build the graph from PATHS (files or folders; default data/corpus).
 
     Reads .txt (UTF-8, UTF-16, GB18030/GBK, Big5: detected from the content), .html pages,
     .docx and text-layer .pdf files. Writes OUT/ipgraph.ttl, OUT/ipgraph.nt (sorted
-    N-Triples) and OUT/summary.json, replacing OUT as a whole only once everything is
-    written, and prints what was found. Each file that cannot be used (empty, binary,
+    N-Triples), OUT/store, OUT/graph.html and OUT/summary.json, publishing them all at once
+    only when everything is written, and prints what was found. Each file that cannot be used (empty, binary,
     undecodable, too large, not a policy document, a duplicate) is named on stderr with
     the cause; the others still build.
+
+    Each file is read and extracted in a worker process and skipped when it takes longer than
+    --file-timeout. OUT's other files are left alone; an output name (ipgraph.ttl, store …)
+    taken by a file that is not ipgraph's is never replaced: the build is refused (exit 3).
 
     Exit status: 0 all built; 1 built, some files skipped; 2 --strict and some files
     skipped (nothing written); 3 nothing built (no usable document, OUT not writable).
     """
+    import os
+
     from ipgraph.errors import OutputError
     from ipgraph.pipeline import build_graph, write_outputs
+    from ipgraph.read import describe_error, display_path, printable
 
     sources = list(paths) or [DEFAULT_CORPUS]
     for source in sources:
-        if not source.exists():
-            raise BuildFailed(f"{source}: no such file or folder")
-    result = build_graph(sources, on_skip=lambda exc: click.echo(f"skipped {exc}", err=True), max_bytes=max_size)
+        if not os.path.lexists(source):  # a dangling link or a loop is read, and named with its cause
+            raise BuildFailed(f"{display_path(source)}: no such file or folder")
+    result = build_graph(sources, on_skip=lambda exc: click.echo(f"skipped {describe_error(exc)}", err=True),
+                         max_bytes=max_size, file_timeout=file_timeout or None)
     tried = len(result.records) + len(result.skipped)
     if not result.records:
         reason = f"none of the {tried} file(s) could be used" if tried else "no .txt/.html/.htm/.docx/.pdf files found"
@@ -125,7 +135,7 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int) -
     except (OutputError, OSError) as exc:
         name = getattr(exc, "filename", None)
         detail = f"{name}: {exc.strerror}" if isinstance(exc, OSError) and name else str(exc)
-        raise BuildFailed(f"cannot write the build: {detail}") from exc
+        raise BuildFailed(f"cannot write the build: {printable(detail)}") from exc
     summary = result.summary()
     for key in ("documents", "measures", "agencies", "programmes", "directives", "targets", "triples"):
         click.echo(f"{key:11s} {summary[key]}")

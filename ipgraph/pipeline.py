@@ -10,9 +10,11 @@ import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rdflib import Graph
 
@@ -24,12 +26,21 @@ from ipgraph.extract.programmes import extract_programmes
 from ipgraph.extract.targets import extract_targets
 from ipgraph.graph import GraphBuilder
 from ipgraph.model import AgencyRef, DocumentRecord, ParsedDocument, SourceDocument
-from ipgraph.read import DEFAULT_MAX_BYTES, collect_paths, matching_form, read_document, restore_verbatim
+from ipgraph.read import (
+    DEFAULT_MAX_BYTES,
+    describe_error,
+    format_size,
+    matching_form,
+    read_document,
+    restore_verbatim,
+)
+from ipgraph.report import REPORT_NAME
 from ipgraph.resolve import AgencyResolver
 from ipgraph.structure import parse_document
 
 TURTLE_NAME = "ipgraph.ttl"
 NTRIPLES_NAME = "ipgraph.nt"
+STORE_NAME = "store"
 SUMMARY_NAME = "summary.json"
 GRAPH_PAGE_NAME = "graph.html"
 
@@ -40,6 +51,8 @@ class BuildResult:
     records: list[DocumentRecord]
     skipped: list[InputError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # what the build read (the paths given and the files found, absolute): write_outputs never removes them
+    inputs: list[Path] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         from rdflib.namespace import RDF
@@ -79,45 +92,219 @@ def extract_document(source: SourceDocument) -> DocumentRecord:
     )
 
 
+DEFAULT_FILE_TIMEOUT = 30.0  # seconds per file (read + extract); a corpus document takes well under one
+
+
 def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], None] | None = None,
-                max_bytes: int = DEFAULT_MAX_BYTES) -> BuildResult:
+                max_bytes: int = DEFAULT_MAX_BYTES,
+                file_timeout: float | None = DEFAULT_FILE_TIMEOUT) -> BuildResult:
     """Build the graph of every document under `paths` (files or folders).
 
     Files are taken in sorted-name order. A file that cannot be used is skipped with an
     InputError (reported through `on_skip`); the other documents still build. Skipped too: a
     file larger than `max_bytes`, a repeat of an earlier document (DuplicateError: the first by
-    name is kept) and a file whose name gives an earlier document's IRI.
+    name is kept), a file whose name gives an earlier document's IRI, and a file whose reading
+    and extraction take longer than `file_timeout` seconds: files are read and extracted in a
+    worker process (forked once, and again only after one was stopped), which is killed when a
+    file overruns, since C-level regular-expression or parser work cannot be interrupted
+    otherwise. `file_timeout=None` works in this process, without a budget.
     """
     from ipgraph.dedupe import DuplicateFinder
     from ipgraph.errors import DuplicateError
     from ipgraph.graph import document_iri
+    from ipgraph.read import scan_paths
 
+    paths = list(paths)
     records: list[DocumentRecord] = []
     skipped: list[InputError] = []
     builder = GraphBuilder()
     finder = DuplicateFinder()
     names: dict[str, Path] = {}
-    for path in sorted(collect_paths(list(paths)), key=lambda p: (p.name, str(p))):
+    found, problems = scan_paths(paths)
+    inputs = [Path(p).absolute() for p in paths] + [p.absolute() for p in found]
+    worker = _Worker(file_timeout) if file_timeout else None
+
+    def skip(exc: InputError) -> None:
+        skipped.append(exc)
+        if on_skip:
+            on_skip(exc)
+
+    order = sorted(found, key=lambda p: (p.name, str(p)))
+    try:
+        for problem in problems:
+            skip(problem)
+        for i, path in enumerate(order):
+            try:
+                if worker:  # read and extracted by the worker (started for this file, or ahead)
+                    source, record, failure = worker.result(path, max_bytes)
+                else:
+                    source, record, failure = read_document(path, max_bytes=max_bytes), None, None
+                duplicate = finder.match(source.text)
+                if duplicate:
+                    raise DuplicateError(path, duplicate.describe())
+                iri = str(document_iri(source.name))
+                if iri in names:
+                    raise InputError(path, f"same document name as {names[iri]} (a document's IRI is its file name "
+                                           f"without the suffix); rename one")
+                if failure:
+                    raise failure
+                if record is None:
+                    record = _extract_verbatim(path, source)
+            except InputError as exc:
+                skip(exc)
+                continue
+            finally:
+                if worker and i + 1 < len(order):
+                    worker.start(order[i + 1], max_bytes)  # works while this one goes into the graph
+            finder.add(source.name, source.text)
+            names[iri] = path
+            builder.add_document(record)
+            records.append(record)
+    finally:
+        if worker:
+            worker.stop()
+    return BuildResult(graph=builder.finish(), records=records, skipped=skipped, inputs=inputs)
+
+
+class _Worker:
+    """A child process that reads and extracts files for build_graph, one file at a time.
+
+    Forked from the build (so it starts in milliseconds with every module already imported) and
+    reused for every file; the next file is handed over as soon as one is answered, so the worker
+    reads and extracts it while the build adds the previous one to the graph. A file that
+    overruns its budget (counted from the moment it is handed over) gets the worker killed
+    (SIGKILL) and the next file a fresh one. Errors travel back as (class, path, cause, line): an
+    InputError does not survive pickling as it is.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.process: Any = None
+        self.conn: Any = None
+        self.pending: tuple[Path, float] | None = None  # the file handed over, and its deadline
+
+    def _spawn(self) -> None:
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child,), daemon=True, name="ipgraph-build-worker")
+        self.process.start()
+        child.close()
+
+    def start(self, path: Path, max_bytes: int) -> None:
+        """Hand `path` over; its time budget starts now."""
+        if self.process is None:
+            self._spawn()
+        self.pending = (path, time.monotonic() + self.timeout)
         try:
+            self.conn.send((path, max_bytes))
+        except OSError:
+            pass  # the worker died: result() says so
+
+    def result(self, path: Path, max_bytes: int) -> tuple[SourceDocument, DocumentRecord | None, InputError | None]:
+        """(source, record, extraction error) of `path`; raises the InputError that skips it."""
+        if self.pending is None or self.pending[0] != path:
+            self.start(path, max_bytes)
+        assert self.pending is not None
+        deadline = self.pending[1]
+        self.pending = None
+        try:
+            ready = self.conn.poll(max(0.0, deadline - time.monotonic()))
+            reply = self.conn.recv() if ready else None
+        except (EOFError, OSError):
+            self.process.join(1)
+            code = self.process.exitcode
+            self.stop()
+            cause = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+            raise InputError(path, f"the worker reading it died ({cause}); skipped") from None
+        if reply is None:
+            self.stop()
+            raise InputError(path, f"took longer than {self.timeout:g} s to read and extract "
+                                   f"(--file-timeout); stopped and skipped")
+        source, record, error = reply
+        failure = error[0](*error[1:]) if error else None
+        if source is None:
+            assert failure is not None
+            raise failure
+        return source, record, failure
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.conn.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.process = self.conn = self.pending = None
+
+
+# What the worker may allocate for one file on top of what it was forked with: a 10 MB document
+# needs a few hundred MB; a runaway parser is stopped by the OS (RLIMIT_AS) instead of the machine.
+MEMORY_HEADROOM = 2 * 1024 ** 3
+
+
+def memory_cap(max_bytes: int) -> int:
+    """The worker's memory allowance per file (bytes of address space) under a --max-size limit."""
+    return MEMORY_HEADROOM + 64 * max_bytes
+
+
+def _limit_memory(base: int | None, max_bytes: int) -> None:
+    """Cap the worker's address space at what it was forked with plus memory_cap (Linux, not Windows)."""
+    import resource
+
+    if base is None:
+        return
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    soft = base + memory_cap(max_bytes)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _address_space() -> int | None:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _serve(conn: Any) -> None:
+    """The worker's loop: read and extract each file it is given until the build closes the pipe.
+
+    Replies (source, record, error): a file that cannot be read comes back without a source; one
+    whose extraction fails with its source, so that the build still names it as a duplicate first.
+    """
+    import errno
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops the worker
+    base = _address_space()
+    while True:
+        try:
+            path, max_bytes = conn.recv()
+        except (EOFError, OSError):
+            return
+        source = None
+        out_of_memory = (InputError, path, f"ran out of memory: it needed more than {format_size(memory_cap(max_bytes))} "
+                                           f"(the allowance for --max-size {format_size(max_bytes)}); skipped", None)
+        try:
+            _limit_memory(base, max_bytes)
             source = read_document(path, max_bytes=max_bytes)
-            duplicate = finder.match(source.text)
-            if duplicate:
-                raise DuplicateError(path, duplicate.describe())
-            iri = str(document_iri(source.name))
-            if iri in names:
-                raise InputError(path, f"same document name as {names[iri]} (a document's IRI is its file name "
-                                       f"without the suffix); rename one")
-            record = _extract_verbatim(path, source)
+            reply: tuple = (source, _extract_verbatim(path, source), None)
         except InputError as exc:
-            skipped.append(exc)
-            if on_skip:
-                on_skip(exc)
-            continue
-        finder.add(source.name, source.text)
-        names[iri] = path
-        builder.add_document(record)
-        records.append(record)
-    return BuildResult(graph=builder.finish(), records=records, skipped=skipped)
+            reply = (source, None, (type(exc), exc.path, exc.cause, exc.line))
+        except MemoryError:
+            reply = (source, None, out_of_memory)
+        except OSError as exc:
+            reply = (source, None, out_of_memory if exc.errno == errno.ENOMEM else (
+                InputError, path, f"cannot read: {exc.strerror or exc}", None))
+        except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the build
+            reply = (source, None, (InputError, path, f"internal error while reading ({type(exc).__name__}: "
+                                                      f"{exc}); this is an ipgraph bug, please report it", None))
+        conn.send(reply)
 
 
 def _extract_verbatim(path: Path, source: SourceDocument) -> DocumentRecord:
@@ -136,7 +323,7 @@ def _extract_verbatim(path: Path, source: SourceDocument) -> DocumentRecord:
         record = extract_document(dataclasses.replace(source, text=matched))
         record.parsed.source = source
         return restore_verbatim(record, source.text, matched)
-    except InputError:
+    except (InputError, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - see the docstring
         raise InputError(path, f"internal error while extracting ({type(exc).__name__}: {exc}); "
@@ -155,43 +342,65 @@ def serialize_turtle(graph: Graph) -> bytes:
     return graph.serialize(format="longturtle", encoding="utf-8")
 
 
+PUBLIC_NAMES = (TURTLE_NAME, NTRIPLES_NAME, STORE_NAME, SUMMARY_NAME, GRAPH_PAGE_NAME, REPORT_NAME)
+BUILD_MARKER_NAME = "ipgraph-build.json"  # in OUT/.ipgraph: the folder is ipgraph's
+_GENERATION = re.compile(r"^gen-(\d+)-[0-9a-f]+$")
+
+
 def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
-    """Write the build folder out_dir as a whole, atomically: the previous one or the new one, never a mix.
+    """Write the build folder out_dir so that a reader sees the previous build or the new one, never a mix.
 
-    Everything is written into a staging folder beside out_dir, which is then swapped in (Linux:
-    one atomic renameat2 RENAME_EXCHANGE; elsewhere two renames, and a build interrupted between
-    them is repaired by the next one). A process killed at any point leaves out_dir as it was or
-    complete; the next build removes the leftovers of killed ones.
+    Every output of a build is written into a new generation folder, out_dir/.ipgraph/gen-PID-HEX
+    (marked by a file inside it), and then published by one atomic rename of the link
+    out_dir/.ipgraph/current; out_dir/ipgraph.ttl, ipgraph.nt, store, summary.json and graph.html
+    are links through it, so a process killed at any point (even SIGKILL) leaves the previous
+    build or the new one whole. The previous generation is removed afterwards; the next build
+    removes what killed ones left (only marked generation folders, never an input of the build).
 
-    A folder that also holds files of its own (anything but what a build writes) is never
-    replaced: the build's files and its store are then moved in one by one, each atomically,
-    and the other files stay untouched (`-o .` must never delete the current folder).
+    Other files in out_dir are left alone. An entry that has one of the output names but is not
+    ipgraph's (no .ipgraph marker) is never replaced: the build is refused with OutputError, before
+    anything is written.
 
     Returns:
         name → path of each file written (inside out_dir).
     """
+    from ipgraph.store import BUILD_META_DIR, GENERATION_MARKER
+
     target = Path(out_dir)
-    final = target.resolve()  # a symlinked build folder: the folder it points to is swapped, the link kept
+    final = target.resolve()  # a symlinked build folder: the folder it points to is written, the link kept
     if final.exists() and not final.is_dir():
         raise OutputError(f"{target}: exists and is not a folder")
     if final.parent == final:
-        raise OutputError(f"{target}: cannot replace the root folder")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _clean_leftovers(final)
-    staging = final.with_name(f".{final.name}.staging-{os.getpid()}-{os.urandom(4).hex()}")
-    staging.mkdir()
+        raise OutputError(f"{target}: cannot write a build into the root folder")
+    foreign = _foreign_entry(final)
+    if foreign:
+        raise OutputError(foreign)
+    created = not final.exists()
+    meta = final / BUILD_META_DIR
+    final.mkdir(parents=True, exist_ok=True)
+    meta.mkdir(exist_ok=True)
+    if not (meta / BUILD_MARKER_NAME).is_file():
+        atomic_write_text(meta / BUILD_MARKER_NAME, json.dumps({"written_by": "ipgraph build"}) + "\n")
+    protect = [p.resolve() for p in result.inputs]
+    _clean_leftovers(final, protect)
+    generation = meta / f"gen-{os.getpid()}-{os.urandom(4).hex()}"
+    generation.mkdir()
+    (generation / GENERATION_MARKER).write_text(json.dumps({"pid": os.getpid()}) + "\n", encoding="utf-8")
     try:
-        written = _write_files(result, staging)
+        written = _write_files(result, generation)
+        _fsync_dir(generation)
         _kill_point("staged")
-        ours = {entry.name for entry in staging.iterdir()}
-        if final.exists() and any(entry.name not in ours for entry in final.iterdir()):
-            _move_into(staging, final)  # a folder with files of its own: replace only the build's entries
-        else:
-            _swap_in(staging, final)
+        _publish(meta, generation.name)
+        _kill_point("swapped")
+        _link_outputs(final)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if _current(meta) != generation.name:
+            shutil.rmtree(generation, ignore_errors=True)
+            if created:
+                shutil.rmtree(final, ignore_errors=True)
         raise
-    return {key: target / path.relative_to(staging) if path.is_relative_to(staging) else path
+    _clean_leftovers(final, protect)
+    return {key: target / path.relative_to(generation) if path.is_relative_to(generation) else path
             for key, path in written.items()}
 
 
@@ -203,77 +412,132 @@ def _kill_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _move_into(staging: Path, final: Path) -> None:
-    """Move each entry of staging into final, replacing only entries of the same name.
+def _current(meta: Path) -> str | None:
+    from ipgraph.store import CURRENT_LINK
 
-    Each file is replaced atomically (rename over it), a folder such as store/ by two renames;
-    summary.json goes last, so its presence says the other files are complete.
+    try:
+        return os.readlink(meta / CURRENT_LINK)
+    except OSError:
+        return None
+
+
+def _publish(meta: Path, name: str) -> None:
+    """Point meta/current at generation `name` in one rename (a reader sees the old link or the new one)."""
+    from ipgraph.store import CURRENT_LINK
+
+    tmp = meta / f".{CURRENT_LINK}-{os.getpid()}-{os.urandom(4).hex()}"
+    os.symlink(name, tmp)
+    try:
+        os.replace(tmp, meta / CURRENT_LINK)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(meta)
+
+
+def _link_target(name: str) -> str:
+    from ipgraph.store import BUILD_META_DIR, CURRENT_LINK
+
+    return f"{BUILD_META_DIR}/{CURRENT_LINK}/{name}"
+
+
+def _is_our_link(path: Path, name: str) -> bool:
+    try:
+        return os.readlink(path) == _link_target(name)
+    except OSError:
+        return False
+
+
+def _foreign_entry(final: Path) -> str | None:
+    """Why out_dir cannot be written (an output name taken by something not ipgraph's), or None.
+
+    Ours: the links a build makes, and everything in a folder whose .ipgraph holds the marker; a
+    folder written by an earlier ipgraph (plain files, and store/ipgraph-store.json beside an
+    ipgraph summary.json) is recognised too and converted.
     """
-    entries = sorted(staging.iterdir(), key=lambda e: (e.name == SUMMARY_NAME, e.name))
-    for entry in entries:
-        destination = final / entry.name
-        if entry.is_dir() and destination.is_dir():
-            old = staging.with_name(staging.name.replace(".staging-", ".old-") + "-" + entry.name)
-            os.rename(destination, old)
-            os.rename(entry, destination)
-            shutil.rmtree(old)
-        else:
-            os.replace(entry, destination)
-    staging.rmdir()
+    from ipgraph.store import BUILD_META_DIR, STORE_META_NAME
+
+    if not final.is_dir():
+        return None
+    meta = final / BUILD_META_DIR
+    if os.path.lexists(meta) and not (meta.is_dir() and not meta.is_symlink() and (meta / BUILD_MARKER_NAME).is_file()):
+        return f"{meta}: exists and is not ipgraph's (no {BUILD_MARKER_NAME} in it); refusing to write the build here"
+    if _is_legacy_build(final, STORE_META_NAME):
+        return None
+    for name in PUBLIC_NAMES:
+        path = final / name
+        if os.path.lexists(path) and not _is_our_link(path, name):
+            return (f"{path}: exists and was not written by ipgraph build; refusing to replace it "
+                    f"(move it away or choose another --out)")
+    return None
+
+
+def _is_legacy_build(final: Path, store_meta: str) -> bool:
+    """A build folder of ipgraph before generations: store/ipgraph-store.json and its summary.json."""
+    store, summary = final / STORE_NAME, final / SUMMARY_NAME
+    if store.is_symlink() or summary.is_symlink() or not (store / store_meta).is_file():
+        return False
+    try:
+        data = json.loads(summary.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"summary", "documents", "skipped"} <= set(data)
+
+
+def _link_outputs(final: Path) -> None:
+    """Make each output name of final a link through .ipgraph/current (once; an earlier ipgraph's
+    plain files and store/ are replaced by their links here)."""
+    from ipgraph.store import BUILD_META_DIR
+
+    for name in PUBLIC_NAMES:
+        path = final / name
+        if _is_our_link(path, name):
+            continue
+        tmp = final / BUILD_META_DIR / f".link-{name}-{os.getpid()}-{os.urandom(4).hex()}"
+        os.symlink(_link_target(name), tmp)
+        aside = None
+        if path.is_dir() and not path.is_symlink():  # an earlier ipgraph's store/: rename(2) cannot replace it
+            aside = final / BUILD_META_DIR / f".old-{name}-{os.getpid()}-{os.urandom(4).hex()}"
+            os.rename(path, aside)
+        os.replace(tmp, path)
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
     _fsync_dir(final)
 
 
-def _swap_in(staging: Path, final: Path) -> None:
-    """Put staging in final's place; the previous final is removed afterwards."""
-    if not final.exists():
-        os.rename(staging, final)
-    elif _exchange(staging, final):
-        _kill_point("swapped")
-        shutil.rmtree(staging)  # now the previous build
-    else:
-        old = staging.with_name(staging.name.replace(".staging-", ".old-"))
-        os.rename(final, old)
-        _kill_point("between-renames")
-        os.rename(staging, final)
-        _kill_point("swapped")
-        shutil.rmtree(old)
-    _fsync_dir(final.parent)
+def _clean_leftovers(final: Path, protect: Iterable[Path] = ()) -> None:
+    """Remove the generations that are not current: those of finished or killed builds.
+
+    Only folders in final/.ipgraph named gen-PID-HEX that hold the generation marker are removed,
+    never one of a live build (its PID) and never one that is or holds an input of the running
+    build (`protect`, resolved paths).
+    """
+    from ipgraph.store import BUILD_META_DIR, GENERATION_MARKER
+
+    meta = final / BUILD_META_DIR
+    if not (meta / BUILD_MARKER_NAME).is_file():
+        return
+    current = _current(meta)
+    protected = list(protect)
+    for entry in sorted(meta.iterdir()):
+        m = _GENERATION.match(entry.name)
+        pid = int(m.group(1)) if m else None
+        if m and entry.name != current and not entry.is_symlink() and (entry / GENERATION_MARKER).is_file():
+            if (pid == os.getpid() or not _alive(pid)) and not _overlaps(entry.resolve(), protected):  # type: ignore[arg-type]
+                shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith((".current-", ".link-", ".old-")) and entry.is_symlink() | entry.is_dir():
+            dead = re.search(r"-(\d+)-[0-9a-f]+$", entry.name)
+            if dead and not _alive(int(dead.group(1))) and not _overlaps(entry.resolve(), protected):
+                if entry.is_symlink():
+                    entry.unlink()
+                else:
+                    shutil.rmtree(entry, ignore_errors=True)
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
-    import sys
-
-    if sys.platform != "linux" or os.environ.get("IPGRAPH_NO_RENAME_EXCHANGE"):
-        return False
-    import ctypes
-    import errno
-
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):  # old kernel or file system
-        return False
-    raise OSError(err, os.strerror(err), str(b))
-
-
-def _clean_leftovers(final: Path) -> None:
-    """Remove the staging folders of killed builds; restore final if one died between two renames."""
-    pattern = re.compile(rf"^\.{re.escape(final.name)}\.(staging|old)-(\d+)-[0-9a-f]+$")
-    for sibling in sorted(final.parent.iterdir()):
-        m = pattern.match(sibling.name)
-        if not m or _alive(int(m.group(2))):
-            continue
-        if m.group(1) == "old" and not final.exists():
-            os.rename(sibling, final)  # the previous build, moved aside by a build that then died
-        else:
-            shutil.rmtree(sibling, ignore_errors=True)
+def _overlaps(path: Path, protect: list[Path]) -> bool:
+    """Whether removing `path` would remove an input: it is one or holds one. (A folder given as input
+    is read without its subfolders, so a generation deep inside it is not part of the input.)"""
+    return any(p == path or p.is_relative_to(path) for p in protect)
 
 
 def _alive(pid: int) -> bool:
@@ -302,7 +566,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
-    """Write the Turtle, sorted N-Triples, a summary and the quality report into out_dir (write_outputs passes its staging folder)."""
+    """Write the Turtle, sorted N-Triples, a summary and the quality report into out_dir (write_outputs passes its new generation folder)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -319,10 +583,10 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     atomic_write_text(summary, json.dumps({
         "summary": result.summary(),
         "documents": [r.parsed.source.name for r in result.records],
-        "skipped": [str(e) for e in result.skipped],
+        "skipped": [describe_error(e) for e in result.skipped],
     }, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     written["summary"] = summary
-    from ipgraph.report import REPORT_NAME, build_report, page_lines, report_json  # where the build is thin
+    from ipgraph.report import build_report, page_lines, report_json  # where the build is thin
 
     reports = build_report(result.records)
     atomic_write_text(out / REPORT_NAME, report_json(reports))

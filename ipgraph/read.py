@@ -20,18 +20,22 @@ offsets into the matching form are offsets into the verbatim text.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import io
 import logging
+import os
 import re
+import stat
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from ipgraph.errors import ReadError
+from ipgraph.errors import InputError, ReadError
 from ipgraph.model import SourceDocument, Span
 
 SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".docx", ".pdf")
@@ -111,8 +115,8 @@ def read_document(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Sourc
     elif raw.startswith(b"PK\x03\x04"):
         text, header = _docx_text(path, raw, max_bytes)
         if len(text.encode("utf-8")) > max_bytes:
-            raise ReadError(path, f"too large: its text is {format_size(len(text.encode('utf-8')))}, "
-                                  f"above the {format_size(max_bytes)} limit (--max-size)")
+            raise ReadError(path, f"too large: its text is {over_limit(len(text.encode('utf-8')), max_bytes)} "
+                                  f"(--max-size)")
         media_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         encoding = "docx"
     else:
@@ -131,12 +135,19 @@ def read_document(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Sourc
     if problem:
         read_as = "" if encoding in ("utf-8", "utf-8-sig", "pdf", "docx") else f" (read as {encoding})"
         raise ReadError(path, f"not a policy document: {problem}{read_as}")
-    return SourceDocument(name=path.name, text=text, path=str(path), encoding=encoding, media_type=media_type,
+    return SourceDocument(name=display_name(path.name), text=text, path=str(path), encoding=encoding, media_type=media_type,
                           header=header)
 
 
 _KIND = {"text/plain": "file", "text/html": "HTML page", "application/pdf": "PDF",
          "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx document"}
+
+
+def over_limit(size: int, limit: int) -> str:
+    """"X, above the Y limit" with figures that differ: exact bytes where both round alike (10.0 MB)."""
+    if format_size(size) == format_size(limit):
+        return f"{size:,} bytes, above the {limit:,}-byte limit"
+    return f"{format_size(size)}, above the {format_size(limit)} limit"
 
 
 def format_size(n: int) -> str:
@@ -151,25 +162,90 @@ def format_size(n: int) -> str:
 
 
 def _read_bounded(path: Path, max_bytes: int) -> bytes:
-    """The file's bytes, refusing it from its size before reading and never reading past the limit."""
+    """The file's bytes, refusing it from its size before reading and never reading past the limit.
+
+    The kind and size come from fstat on the opened descriptor (opened non-blocking, so a named
+    pipe cannot hang the build), not from a check on the name that the file could change after.
+    """
     try:
-        if not path.exists():
-            raise ReadError(path, "no such file")
-        if path.is_dir():
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError as exc:
+        cause = "dangling symbolic link (its target does not exist)" if path.is_symlink() else "no such file"
+        raise ReadError(path, cause) from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ReadError(path, "symbolic link loop") from exc
+        if exc.errno == errno.EISDIR:
+            raise ReadError(path, "is a folder, not a file") from exc
+        raise ReadError(path, f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
             raise ReadError(path, "is a folder, not a file")
-        if not path.is_file():
-            raise ReadError(path, "not a regular file (a device, pipe or socket)")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ReadError(path, f"too large: {format_size(size)}, above the {format_size(max_bytes)} limit "
-                                  f"(raise it with --max-size)")
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)  # the file may have grown since stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError(path, f"not a regular file: {_file_kind(st.st_mode)}")
+        if st.st_size > max_bytes:
+            raise ReadError(path, f"too large: {over_limit(st.st_size, max_bytes)} (raise it with --max-size)")
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1
+            raw = handle.read(max_bytes + 1)  # the file may have grown since fstat()
     except OSError as exc:
         raise ReadError(path, f"cannot read: {exc.strerror or exc}") from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if len(raw) > max_bytes:
         raise ReadError(path, f"too large: above the {format_size(max_bytes)} limit (raise it with --max-size)")
     return raw
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
+
+
+def display_name(name: str) -> str:
+    """A file name as people wrote it: bytes that are not UTF-8 (Python keeps them as surrogate escapes)
+    are read as GB18030, the other encoding Chinese file names come in (zip archives from Windows);
+    anything else is shown as \\xNN escapes instead of mojibake."""
+    raw = os.fsencode(name)
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "backslashreplace")
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on one terminal line: control characters (an escape sequence in a file
+    name could rewrite the terminal) and undecodable name bytes become visible \\xNN escapes."""
+    def escape(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by Python as a surrogate escape
+            return f"\\x{code - 0xDC00:02x}"
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNPRINTABLE.sub(escape, text)
+
+
+def display_path(path: Path | str) -> str:
+    """A path for messages: each name decoded as `display_name` does, then made `printable`."""
+    return printable("/".join(display_name(part) for part in str(path).split("/")))
+
+
+def describe_error(exc: InputError) -> str:
+    """'path: cause' of a skipped file, safe to print and to write as UTF-8 (summary.json)."""
+    where = display_path(exc.path) + (f":{exc.line}" if exc.line else "")
+    return f"{where}: {printable(exc.cause)}"
 
 
 # ---------------------------------------------------------------- text and encodings
@@ -377,6 +453,7 @@ class _Node:
     attrs: dict[str, str]
     parent: _Node | None
     children: list[_Node | str] = dataclasses.field(default_factory=list)
+    dropped: bool | None = None  # _is_dropped, worked out once: every walk over the tree asks it
 
 
 _MAX_DEPTH = 150  # deeper markup is folded into its ancestor at this depth: bounded recursion
@@ -423,6 +500,12 @@ class _TreeBuilder(HTMLParser):
 
 
 def _is_dropped(node: _Node) -> bool:
+    if node.dropped is None:
+        node.dropped = _drops(node)
+    return node.dropped
+
+
+def _drops(node: _Node) -> bool:
     if node.tag in _DROP_TAGS:
         return True
     if "display:none" in node.attrs.get("style", "").replace(" ", "").lower():
@@ -620,26 +703,37 @@ def _inside(node: _Node, ancestor: _Node) -> bool:
 # ---------------------------------------------------------------- docx and PDF
 
 
+# A .docx or PDF may unpack to UNPACK_FACTOR times --max-size plus UNPACK_ALLOWANCE and no more: XML
+# is verbose and fonts inflate, and even an empty Word document unpacks to about 1 MB of styles.
+UNPACK_FACTOR = 4
+UNPACK_ALLOWANCE = 4 * 1024 * 1024
+
+
+def unpack_budget(max_bytes: int) -> int:
+    """How many bytes a .docx's parts or a PDF's streams may inflate to under the --max-size limit."""
+    return UNPACK_FACTOR * max_bytes + UNPACK_ALLOWANCE
+
+
 def _docx_text(path: Path, raw: bytes, max_bytes: int) -> tuple[str, dict[str, str]]:
     """Paragraphs and tables of a .docx in body order; the core title (when Chinese) as header."""
+    budget = unpack_budget(max_bytes)
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             names = set(archive.namelist())
             if "word/document.xml" not in names:
                 what = "an OpenDocument file; save it as .docx" if "content.xml" in names else "a zip archive"
                 raise ReadError(path, f"binary file: {what}, not a .docx document")
-            unpacked = archive.getinfo("word/document.xml").file_size
+            package = _unpack_bounded(path, archive, budget, max_bytes)
     except zipfile.BadZipFile as exc:
         raise ReadError(path, f"not a readable .docx: broken zip ({_one_line(exc, with_type=False)})") from exc
-    if unpacked > max_bytes * 4:  # XML is verbose; beyond this it is a zip bomb, not a policy
-        raise ReadError(path, f"too large: its document.xml unpacks to {format_size(unpacked)}, above the "
-                              f"{format_size(max_bytes * 4)} allowed for the {format_size(max_bytes)} limit")
+    except (zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:  # a broken or encrypted member
+        raise ReadError(path, f"not a readable .docx: broken zip ({_one_line(exc)})") from exc
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
-        document = docx.Document(io.BytesIO(raw))
+        document = docx.Document(package)
         blocks: list[str] = []
         for child in document.element.body.iterchildren():
             tag = child.tag.rsplit("}", 1)[-1]
@@ -665,6 +759,33 @@ def _docx_text(path: Path, raw: bytes, max_bytes: int) -> tuple[str, dict[str, s
     return (text + "\n" if text else ""), header
 
 
+def _unpack_bounded(path: Path, archive: zipfile.ZipFile, budget: int, max_bytes: int) -> io.BytesIO:
+    """The archive re-packed uncompressed, its members inflated here with the bytes counted as they come.
+
+    python-docx would inflate every part whole (a 2 MB .docx can hold a 2 GB styles.xml), and the
+    sizes in a zip's headers are the sender's word: only the bytes actually inflated are counted,
+    and inflating stops at the budget.
+    """
+    out = io.BytesIO()
+    total = 0
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as repacked:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            chunks = []
+            with archive.open(info) as member:
+                while chunk := member.read(1 << 16):
+                    total += len(chunk)
+                    if total > budget:
+                        raise ReadError(path, f"too large: it unpacks to more than {format_size(budget)} "
+                                              f"(the limit for --max-size {format_size(max_bytes)}) "
+                                              f"at {printable(info.filename)}")
+                    chunks.append(chunk)
+            repacked.writestr(info.filename, b"".join(chunks))
+    out.seek(0)
+    return out
+
+
 def _one_line(exc: BaseException, with_type: bool = True) -> str:
     """A third-party exception as a short single line (the CLI prints one line per file)."""
     message = re.sub(r"\s+", " ", str(exc)).strip()
@@ -677,16 +798,124 @@ def _one_line(exc: BaseException, with_type: bool = True) -> str:
 _PAGE_NUMBER = re.compile(r"^[\s\-—–－]*(?:\d{1,4}|第\s*\d{1,4}\s*页(?:\s*共\s*\d{1,4}\s*页)?)[\s\-—–－]*$")
 
 
+class _InflateBudget(Exception):
+    """A PDF's streams inflate past the file's budget."""
+
+
+class _Inflater:
+    """Inflates one stream within what is left of the file's budget (`left` bytes; None: no limit)."""
+
+    def __init__(self, budget: _BoundedZlib, *args: Any) -> None:
+        self._budget = budget
+        self._inner = zlib.decompressobj(*args)
+
+    def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+        out = self._inner.decompress(data, self._budget.room())
+        self._budget.take(len(out))
+        if self._inner.unconsumed_tail:  # more output waits than the budget allows
+            raise _InflateBudget
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _BoundedZlib:
+    """Stands in for the zlib module inside pdfminer.pdftypes, which inflates each stream whole
+    (`zlib.decompress`): here every stream is inflated with a maximum length and its bytes counted
+    against the file's budget, so a 2 MB PDF holding a 2 GB stream stops at the limit instead of
+    taking 4 GB. Outside `_pdf_text` (left is None) it inflates without a limit, as zlib does.
+    The LZW and run-length decoders below count against the same budget."""
+
+    error = zlib.error
+
+    def __init__(self) -> None:
+        self.left: int | None = None
+
+    def room(self) -> int:
+        return 0 if self.left is None else self.left + 1
+
+    def take(self, n: int) -> None:
+        if self.left is not None:
+            self.left -= n
+            if self.left < 0:
+                raise _InflateBudget
+
+    def decompressobj(self, *args: Any) -> _Inflater:
+        return _Inflater(self, *args)
+
+    def decompress(self, data: bytes, *args: Any) -> bytes:
+        inflater = _Inflater(self, *args)
+        out = inflater.decompress(data)
+        if not inflater.eof:  # what zlib.decompress says of a cut stream (pdfminer then salvages it)
+            raise zlib.error("Error -5 while decompressing data: incomplete or truncated stream")
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(zlib, name)
+
+
+_ZLIB = _BoundedZlib()
+
+
+def _bounded_lzwdecode(data: bytes) -> bytes:
+    """pdfminer's LZWDecode, its output counted code by code against the file's budget (one
+    LZW code can stand for 4,000 bytes: 16 KB of codes unpack to 22 MB)."""
+    from pdfminer.lzw import LZWDecoder
+
+    out = []
+    for chunk in LZWDecoder(io.BytesIO(data)).run():
+        _ZLIB.take(len(chunk))
+        out.append(chunk)
+    return b"".join(out)
+
+
+def _bounded_rldecode(data: bytes) -> bytes:
+    """RunLengthDecode (PDF Reference 1.4, 3.3.4) counting what it writes against the file's budget;
+    pdfminer's keeps a Python list of ints, eight bytes for every byte out, 128 bytes per 2 in."""
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        length = data[i]
+        i += 1
+        if length == 128:  # end of data
+            break
+        if length < 128:  # the next length + 1 bytes literally
+            piece = data[i:i + length + 1]
+            i += length + 1
+        elif i < n:  # the next byte 257 - length times
+            piece = data[i:i + 1] * (257 - length)
+            i += 1
+        else:
+            break
+        _ZLIB.take(len(piece))
+        out += piece
+    return bytes(out)
+
+
+def _LAYOUT(params: Any) -> Any:  # noqa: N802 - reads as the layout settings
+    """pdfminer's layout settings without its 'advanced' box grouping (boxes_flow=None): that step
+    compares every pair of text boxes on a page, quadratic in time and memory (2,000 scattered boxes:
+    30 s and 690 MB), while text boxes in reading order are all that policy prose needs."""
+    return params(boxes_flow=None)
+
+
 def _pdf_text(path: Path, raw: bytes, max_bytes: int) -> str:
     """The text layer of a PDF, page by page (streamed: stops at the size limit); page numbers dropped."""
+    import pdfminer.pdftypes
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams, LTTextContainer
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # its warnings about odd PDFs are not ours to print
+    pdfminer.pdftypes.zlib = _ZLIB  # type: ignore[assignment]
+    pdfminer.pdftypes.lzwdecode = _bounded_lzwdecode
+    pdfminer.pdftypes.rldecode = _bounded_rldecode
     pages: list[str] = []
     size = 0
+    budget = unpack_budget(max_bytes)
+    _ZLIB.left = budget
     try:
-        for page in extract_pages(io.BytesIO(raw), laparams=LAParams()):
+        for page in extract_pages(io.BytesIO(raw), laparams=_LAYOUT(LAParams)):
             lines = []
             for element in page:
                 if isinstance(element, LTTextContainer):
@@ -699,11 +928,16 @@ def _pdf_text(path: Path, raw: bytes, max_bytes: int) -> str:
             pages.append(text.strip())
     except ReadError:
         raise
+    except _InflateBudget as exc:
+        raise ReadError(path, f"too large: its streams unpack to more than {format_size(budget)} "
+                              f"(the limit for --max-size {format_size(max_bytes)})") from exc
     except Exception as exc:  # pdfminer raises many types (PDFSyntaxError, PSEOF, KeyError …) on broken files
         name = type(exc).__name__
         if "Password" in name or "Encrypt" in name:
             raise ReadError(path, "PDF is encrypted (password protected); save an unprotected copy") from exc
         raise ReadError(path, f"not a readable PDF: {_one_line(exc)}") from exc
+    finally:
+        _ZLIB.left = None
     if not pages:
         raise ReadError(path, "not a readable PDF: no pages found (truncated or broken file?)")
     text = "\n\n".join(p for p in pages if p)
@@ -720,18 +954,76 @@ def collect_paths(paths: Iterable[Path | str]) -> list[Path]:
 
     Files named explicitly are kept whatever their suffix (their content decides); hidden files and
     Word lock files (~$…) inside folders are passed over; a file named twice is listed once.
+    (`scan_paths` also says which entries of a folder were left out and why.)
+    """
+    return scan_paths(paths)[0]
+
+
+def scan_paths(paths: Iterable[Path | str]) -> tuple[list[Path], list[ReadError]]:
+    """collect_paths, and a ReadError for each entry of a folder that has a supported suffix but is
+    not a file that can be read: a dangling link, a link loop, a named pipe, a device or a socket.
+
+    The outputs of ipgraph build (`build X -o X`: X/graph.html …) are never inputs: passed over in
+    a folder, refused when named.
     """
     found: list[Path] = []
+    problems: list[ReadError] = []
     seen: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
-            members = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
-                             and not f.name.startswith((".", "~$")))
+            members = []
+            for entry in sorted(os.scandir(p), key=lambda e: e.name):
+                member = Path(entry.path)
+                if entry.name.startswith((".", "~$")) or member.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    continue
+                problem = _not_a_file(member)
+                if problem == "":
+                    continue  # a folder named like a file, or an output of a build
+                if problem:
+                    problems.append(ReadError(member, problem))
+                    continue
+                members.append(member)
         else:
+            if is_build_output(p):
+                problems.append(ReadError(p, "an output of ipgraph build, not a source document"))
+                continue
             members = [p]
         for member in members:
             key = member.resolve() if member.exists() else member
             if key not in seen:
                 seen.add(key)
                 found.append(member)
-    return found
+    return found, problems
+
+
+def _not_a_file(member: Path) -> str | None:
+    """None for a regular file to read; "" for an entry to pass over silently; else the cause."""
+    try:
+        st = member.stat()
+    except FileNotFoundError:
+        return "dangling symbolic link (its target does not exist)" if member.is_symlink() else ""
+    except OSError as exc:
+        return "symbolic link loop" if exc.errno == errno.ELOOP else f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode) or is_build_output(member):
+        return ""
+    if not stat.S_ISREG(st.st_mode):
+        return f"not a regular file: {_file_kind(st.st_mode)}"
+    return None
+
+
+# what ipgraph build writes into a generation folder (ipgraph.pipeline.write_outputs)
+_OUTPUT_NAMES = ("ipgraph.ttl", "ipgraph.nt", "summary.json", "graph.html")
+
+
+def is_build_output(path: Path) -> bool:
+    """True for a file written by ipgraph build: an output name in a (marked) generation folder, or its store."""
+    from ipgraph.store import GENERATION_MARKER, STORE_NAME
+
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        return False
+    if real.name in _OUTPUT_NAMES and (real.parent / GENERATION_MARKER).is_file():
+        return True
+    return any(folder.name == STORE_NAME and (folder.parent / GENERATION_MARKER).is_file()
+               for folder in list(real.parents)[:2])

@@ -33,6 +33,23 @@ NTRIPLES_NAME = "ipgraph.nt"
 TURTLE_NAME = "ipgraph.ttl"
 # Written inside the store folder, so it is swapped in together with the data it describes.
 STORE_META_NAME = "ipgraph-store.json"
+# The layout of a build folder (ipgraph.pipeline.write_outputs): every output of one build lives in
+# a generation folder OUT/.ipgraph/gen-…; OUT/.ipgraph/current links to the complete one and is
+# replaced by one rename; OUT/ipgraph.ttl, OUT/store … link through it.
+BUILD_META_DIR = ".ipgraph"
+CURRENT_LINK = "current"
+GENERATION_MARKER = ".ipgraph-generation"
+
+
+def generation_dir(build_dir: Path | str) -> Path:
+    """The folder holding build_dir's current outputs, resolved once: every file a reader opens
+    through it comes from the same build, even while another build swaps in. A folder of the
+    old layout (no .ipgraph/current) is its own generation."""
+    link = Path(build_dir) / BUILD_META_DIR / CURRENT_LINK
+    try:
+        return link.parent / os.readlink(link)
+    except OSError:
+        return Path(build_dir)
 
 
 def load_graph(graph_dir: Path | str) -> Graph:
@@ -44,7 +61,7 @@ def load_graph(graph_dir: Path | str) -> Graph:
 
     from ipgraph.graph import bind_prefixes
 
-    graph_dir = Path(graph_dir)
+    graph_dir = generation_dir(graph_dir)
     for name, fmt in ((NTRIPLES_NAME, "nt"), (TURTLE_NAME, "turtle")):
         path = graph_dir / name
         if path.is_file():
@@ -143,7 +160,7 @@ def write_store(source: Graph | Path | str, build_dir: Path | str) -> Path:
 
 def store_info(build_dir: Path | str) -> StoreInfo | None:
     """The metadata of build_dir/store, or None when there is no store there."""
-    meta_file = store_path(build_dir) / STORE_META_NAME
+    meta_file = store_path(generation_dir(build_dir)) / STORE_META_NAME
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
@@ -157,6 +174,7 @@ def store_info(build_dir: Path | str) -> StoreInfo | None:
 
 def store_is_current(build_dir: Path | str) -> bool:
     """True when build_dir/store exists and was loaded from the current build_dir/ipgraph.nt."""
+    build_dir = generation_dir(build_dir)
     info = store_info(build_dir)
     if info is None:
         return False
@@ -173,7 +191,7 @@ def ensure_store(build_dir: Path | str) -> bool:
     existed, or an ipgraph.nt changed since). Raises GraphNotFoundError when there is
     neither a store nor an ipgraph.nt.
     """
-    build_dir = Path(build_dir)
+    build_dir = generation_dir(build_dir)
     if store_is_current(build_dir):
         return False
     nt = build_dir / NTRIPLES_NAME
@@ -194,7 +212,7 @@ def load_memory_store(build_dir: Path | str) -> pyoxigraph.Store:
     """
     import pyoxigraph
 
-    nt = Path(build_dir) / NTRIPLES_NAME
+    nt = generation_dir(build_dir) / NTRIPLES_NAME
     if not nt.is_file():
         raise GraphNotFoundError(
             f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)"
@@ -211,8 +229,8 @@ def open_store(build_dir: Path | str) -> pyoxigraph.Store:
     """
     import pyoxigraph
 
-    path = store_path(build_dir)
-    if store_info(build_dir) is None:
+    path = store_path(generation_dir(build_dir))
+    if store_info(path.parent) is None:
         raise GraphNotFoundError(f"{build_dir}: no store here (run `ipgraph build -o {build_dir}` first)")
     try:
         return pyoxigraph.Store.read_only(str(path))

@@ -1,8 +1,8 @@
 """A build never leaves a broken build folder, is idempotent, and says through its exit status what happened.
 
 Kill tests run `python -m ipgraph build` in a subprocess and SIGKILL it: at named points of the
-folder swap (IPGRAPH_TEST_KILL_AT, a hook in ipgraph.pipeline.write_outputs), as soon as its
-staging folder appears, and after a few delays. Whenever it dies, the build folder must be
+publication of a generation (IPGRAPH_TEST_KILL_AT, a hook in ipgraph.pipeline.write_outputs), as
+soon as its generation folder appears, and after a few delays. Whenever it dies, the build folder must be
 byte-for-byte the previous build or the complete new one, and loadable.
 """
 from __future__ import annotations
@@ -74,7 +74,7 @@ def snapshot(folder: Path, names) -> dict[str, bytes]:
 
 def previous_build(builds, tmp_path: Path) -> Path:
     out = tmp_path / "build"
-    shutil.copytree(builds["old_dir"], out)
+    shutil.copytree(builds["old_dir"], out, symlinks=True)  # the outputs are links through .ipgraph/current
     return out
 
 
@@ -90,23 +90,26 @@ def assert_whole(out: Path, builds) -> str:
 
 
 def leftovers(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+    """What builds left beside out and, inside out/.ipgraph, besides the current generation."""
+    beside = sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+    meta = out / ".ipgraph"
+    if not meta.is_dir():
+        return beside
+    current = os.readlink(meta / "current") if (meta / "current").is_symlink() else None
+    return beside + sorted(p.name for p in meta.iterdir() if p.name not in (current, "current", "ipgraph-build.json"))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("point", "no_exchange", "expected"), [
-    ("staged", False, "old"),  # everything written to staging, not yet swapped in
-    ("swapped", False, "new"),  # swapped in, previous build not yet removed
-    ("staged", True, "old"),  # the same without renameat2: two renames
-    ("swapped", True, "new"),
+@pytest.mark.parametrize(("point", "expected"), [
+    ("staged", "old"),  # the new generation written, not yet published
+    ("swapped", "new"),  # published, the previous generation not yet removed
 ])
-def test_killed_at_a_point_of_the_swap_leaves_a_whole_build(builds, tmp_path, point, no_exchange, expected):
+def test_killed_at_a_point_of_the_swap_leaves_a_whole_build(builds, tmp_path, point, expected):
     out = previous_build(builds, tmp_path)
-    env = {"IPGRAPH_TEST_KILL_AT": point, **({"IPGRAPH_NO_RENAME_EXCHANGE": "1"} if no_exchange else {})}
-    process = run_build(str(builds["input"]), "-o", str(out), env=env)
+    process = run_build(str(builds["input"]), "-o", str(out), env={"IPGRAPH_TEST_KILL_AT": point})
     assert process.returncode == -signal.SIGKILL
     assert assert_whole(out, builds) == expected
-    assert leftovers(out)  # the killed build's staging (or old) folder is still there …
+    assert leftovers(out)  # the killed build's generation (or the previous one) is still there …
     from ipgraph.pipeline import _clean_leftovers
 
     _clean_leftovers(out)  # … until the next build starts by removing it
@@ -117,28 +120,18 @@ def test_killed_at_a_point_of_the_swap_leaves_a_whole_build(builds, tmp_path, po
 def test_the_next_build_removes_what_a_killed_one_left(builds, tmp_path):
     out = previous_build(builds, tmp_path)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    stale = out.with_name(f".build.staging-{dead.stdout.strip()}-0123abcd")
+    stale = out / ".ipgraph" / f"gen-{dead.stdout.strip()}-0123abcd"
     stale.mkdir()
+    (stale / ".ipgraph-generation").write_text("{}")
     (stale / "ipgraph.nt").write_text("half a file")
-    running = out.with_name(f".build.staging-{os.getpid()}-4567abcd")  # a live build's: left alone
+    running = out / ".ipgraph" / "gen-1-4567abcd"  # pid 1 is alive: a live build's, left alone
     running.mkdir()
+    (running / ".ipgraph-generation").write_text("{}")
+    unmarked = out / ".ipgraph" / f"gen-{dead.stdout.strip()}-89abcdef"  # no marker: not ipgraph's to remove
+    unmarked.mkdir()
     assert CliRunner().invoke(main, ["build", str(builds["input"]), "-o", str(out)]).exit_code == 0
     assert assert_whole(out, builds) == "new"
-    assert leftovers(out) == [running.name]
-
-
-@pytest.mark.slow
-def test_killed_between_the_two_renames_is_repaired_by_the_next_build(builds, tmp_path):
-    # without renameat2 the swap takes two renames; dying between them leaves the old build aside
-    out = previous_build(builds, tmp_path)
-    process = run_build(str(builds["input"]), "-o", str(out), env={"IPGRAPH_TEST_KILL_AT": "between-renames",
-                                                          "IPGRAPH_NO_RENAME_EXCHANGE": "1"})
-    assert process.returncode == -signal.SIGKILL
-    assert not out.exists()
-    from ipgraph.pipeline import _clean_leftovers
-
-    _clean_leftovers(out)  # what the next build does first
-    assert assert_whole(out, builds) == "old"
+    assert leftovers(out) == sorted([running.name, unmarked.name])
 
 
 @pytest.mark.slow
@@ -146,7 +139,7 @@ def test_killed_while_writing_the_staging_folder(builds, tmp_path):
     out = previous_build(builds, tmp_path)
     process = run_build(str(builds["input"]), "-o", str(out), wait=False)
     deadline = time.monotonic() + 120
-    while not any(".staging-" in name for name in leftovers(out)) and process.poll() is None:
+    while not any(name.startswith("gen-") for name in leftovers(out)) and process.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.002)
     process.kill()

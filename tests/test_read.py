@@ -298,7 +298,7 @@ def test_the_limit_is_an_argument(tmp_path):
 def test_special_files_are_not_read(tmp_path):
     fifo = tmp_path / "pipe.txt"
     os.mkfifo(fifo)  # reading it would block forever
-    assert refused(fifo) == "not a regular file (a device, pipe or socket)"
+    assert refused(fifo) == "not a regular file: a named pipe (FIFO)"
     assert refused(tmp_path / "missing.txt") == "no such file"
     assert refused(tmp_path) == "is a folder, not a file"
 
