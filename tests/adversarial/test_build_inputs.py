@@ -204,7 +204,7 @@ def test_a_file_over_its_time_budget_is_stopped_and_the_rest_builds(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "a-good.txt").write_bytes(DOC.read_bytes())
-    # 30 KB of digits inside a measure: the target patterns take minutes on it (ipgraph/extract/targets.py)
+    # 30 KB of digits inside a measure: the target patterns once took minutes on it; now linear, it builds
     digits = inputs / "digits.txt"
     digits.write_text(f"{HEAD[0]}\n\n一、重点任务\n\n（一）加强知识产权保护。到2025年，专利{'1' * 30000}件以上。"
                       f"（市知识产权局负责）\n", encoding="utf-8")
@@ -214,25 +214,32 @@ def test_a_file_over_its_time_budget_is_stopped_and_the_rest_builds(tmp_path):
     result = run_build(str(inputs), "-o", str(tmp_path / "out"), "--file-timeout", "2")
     took = time.monotonic() - started
     assert result.returncode == 1, result.stderr
-    assert result.stderr.splitlines() == [
+    assert [line for line in result.stderr.splitlines() if line.startswith("skipped") or "file(s) skipped" in line] == [
         f"skipped {boxes}: took longer than 2 s to read and extract (--file-timeout); stopped and skipped",
-        f"skipped {digits}: took longer than 2 s to read and extract (--file-timeout); stopped and skipped",
-        "2 of 3 file(s) skipped (named above); exit status 1",
+        "1 of 3 file(s) skipped (named above); exit status 1",
     ]
-    assert "documents   1\n" in result.stdout
+    assert "documents   2\n" in result.stdout
     assert took < 40
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["documents"] == ["a-good.txt"]
+    assert summary["documents"] == ["a-good.txt", "digits.txt"]
 
 
-def test_the_worker_is_not_left_running(tmp_path):
+def test_the_worker_is_not_left_running(tmp_path, monkeypatch):
     import multiprocessing
 
-    from ipgraph.pipeline import build_graph
+    import ipgraph.pipeline as pipeline
 
+    real = pipeline.read_document
+
+    def stuck(path, max_bytes):  # a reader that never returns, standing in for any slow path
+        if path.name == "slow.txt":
+            time.sleep(600)
+        return real(path, max_bytes=max_bytes)
+
+    monkeypatch.setattr(pipeline, "read_document", stuck)
     slow = tmp_path / "slow.txt"
-    slow.write_text(f"{HEAD[0]}\n\n一、重点任务\n\n（一）加强保护。专利{'1' * 30000}件以上。\n", encoding="utf-8")
-    result = build_graph([DOC, slow], file_timeout=1)
+    slow.write_text(f"{HEAD[0]}\n\n一、重点任务\n\n（一）加强保护。\n", encoding="utf-8")
+    result = pipeline.build_graph([DOC, slow], file_timeout=1)
     assert [r.parsed.source.name for r in result.records] == [DOC.name]
     assert [e.cause for e in result.skipped] == [
         "took longer than 1 s to read and extract (--file-timeout); stopped and skipped"]
