@@ -166,9 +166,15 @@ class AgencyResolver:
             name, later_name = m.group(1), m.group(2)
         if not name or VAGUE.match(name) or len(name) < 2:
             return None
+        ctx = self.context
+        # a central body by its full name or an alias only it has (工商总局, 中宣部); a short form a local
+        # government shares (知识产权局) only where the document is national or names no place
+        national = knowledge.national_body(
+            name, bare=carried_prefix is None and (ctx.level == "national" or ctx.jurisdiction is None))
+        if national is not None:
+            return self._national_ref(national, surface, name, later_name)
         if not ORG_SUFFIX.search(name) and not COLLECTIVE.match(name):
             return None
-        ctx = self.context
         youth = re.fullmatch(r"团([省市区县])委", name)
         if youth:  # 团市委: the Communist Youth League committee of the place
             place, level = ctx.place_for(youth.group(1))
@@ -182,6 +188,8 @@ class AgencyResolver:
             body = name[prefix.end():]
             place, level = ctx.place_for(prefix.group("p"))
             party = prefix.group("party") or ""
+            if place is None:  # 省/区 with no known place: keep the name as printed rather than invent one
+                return self._unplaced(surface, name, prefix.group("p"), body, level, later_name)
             return self._ref(surface, place, party + body, self._expand(body), level, later=later_name, bare=True)
         # a name that starts with a place of its own
         found = knowledge.find_places(name)
@@ -209,21 +217,20 @@ class AgencyResolver:
             # a place the gazetteer does not list: 宜都市市场监管局, 示例市人民政府办公室
             body = name[len(own):]
             return self._ref(surface, own, body, self._expand(body), level_of_place(own), later=later_name, own_place=True)
-        if ctx.level == "national" and self._expand_national(name) != name:
-            return AgencyRef(canonical=self._expand_national(name), surface=surface, with_jurisdiction=name,
-                             aliases=[name], level="national", later_name=self._later(later_name, None))
         named = self._expand_named(name)
         if named or PROPER_MARKERS.search(name) or any(p.short in name for p in knowledge.places().values()):
             return AgencyRef(canonical=named or name, surface=surface, with_jurisdiction=name,
                              aliases=[name], level="national" if ctx.level == "national" and not named else None,
                              later_name=self._later(later_name, None))
         if ctx.level == "national" or (carried_prefix is None and ctx.jurisdiction is None):
-            full = self._expand_national(name)
-            return AgencyRef(canonical=full, surface=surface, with_jurisdiction=name, aliases=[name], level="national",
-                             later_name=self._later(later_name, None))
+            # a central body the data does not list keeps its printed name
+            return AgencyRef(canonical=name, surface=surface, with_jurisdiction=name, aliases=[], level="national",
+                             later_name=self._national_later(later_name))
         # an unprefixed generic body: the carried prefix, else the document's own place
         if carried_prefix:
             place, level = ctx.place_for(carried_prefix)
+            if place is None:
+                return self._unplaced(surface, carried_prefix + name, carried_prefix, name, level, later_name)
         else:
             place, level = ctx.jurisdiction, ctx.level
         return self._ref(surface, place, name, self._expand(name), level, later=later_name, bare=True)
@@ -242,9 +249,34 @@ class AgencyResolver:
             or (knowledge.find_places(name) and knowledge.find_places(name)[0][0] == 0)
             or self._expand_named(name)
             or PROPER_MARKERS.match(name)
+            or knowledge.national_body(name, bare=self.context.level == "national") is not None
         )
 
     # ---- helpers
+
+    def _national_ref(self, body: knowledge.NationalBody, surface: str, name: str, later: str | None) -> AgencyRef:
+        aliases = [a for a in body.aliases if a != body.name]
+        if name != body.name and name not in body.bare and name not in aliases:
+            aliases.append(name)
+        return AgencyRef(canonical=body.name, surface=surface, with_jurisdiction=body.name, aliases=aliases,
+                         level="national", later_name=self._national_later(later))
+
+    @staticmethod
+    def _national_later(later: str | None) -> str | None:
+        """新闻出版广电总局(版权局): the bracketed name of a central body, by its full name where known."""
+        if not later:
+            return None
+        body = knowledge.national_body(later, bare=True)
+        return body.name if body else later
+
+    def _unplaced(self, surface: str, name: str, prefix: str, body: str, level: str | None,
+                  later: str | None) -> AgencyRef:
+        """A body whose 省/市/区 prefix names no place this document knows: the printed name, unresolved."""
+        template = self._expand(body)
+        expanded = prefix + template.replace("{place}", "")
+        aliases = [expanded] if template.startswith("{place}") and expanded != name else []
+        return AgencyRef(canonical=name, surface=surface, with_jurisdiction=name, aliases=aliases, level=level,
+                         later_name=later)
 
     def _ref(self, surface: str, place: str | None, body: str, full_template: str, level: str | None,
              collective: bool = False, later: str | None = None, bare: bool = False,
@@ -293,13 +325,6 @@ class AgencyResolver:
         """Collective bodies keep their wording; only a trailing 政府 becomes 人民政府."""
         if name.endswith("政府") and not name.endswith("人民政府"):
             return name[:-2] + "人民政府"
-        return name
-
-    @staticmethod
-    def _expand_national(name: str) -> str:
-        for abbr in abbreviations().get("national", []):
-            if name == abbr.short:
-                return abbr.full
         return name
 
     @staticmethod

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from ipgraph.model import AgencyRef, Assignment, Measure, Span
-from ipgraph.resolve import VAGUE, AgencyResolver
+from ipgraph.resolve import VAGUE, AgencyResolver, split_agency_list
 
 _OPEN = {")": "(", "）": "（", "]": "[", "】": "【"}
 _ROLE_LABEL = re.compile(
@@ -63,7 +63,7 @@ def find_clause(measure: Measure) -> Clause | None:
                 if ch != opener and not (ch in "(（" and opener in "(（"):
                     return None
                 inner = re.sub(r"\s+", "", stripped[i + 1:-1])
-                if not re.search(r"(?:负责|牵头|配合|参与|单位|部门)", inner) and not _looks_like_list(inner):
+                if not re.search(r"(?:负责|牵头|配合|参与|单位|部门|会同|各负其责)", inner) and not _looks_like_list(inner):
                     return None
                 return Clause(inner, Span(base + i, base + len(stripped), stripped[i:]))
     return None
@@ -100,31 +100,78 @@ def parse_clause(clause: Clause, resolver: AgencyResolver) -> tuple[list[AgencyR
             refs = resolver.resolve_list(text[label.end():end].strip(" ;；。,，\n"))
             (lead if label.group("label") in _LEAD_LABELS else others).extend(refs)
         return lead, _union(lead, others), "lead_agency.labelled.v1"
-    body = re.sub(r"等$", "", text)
-    # X会同Y负责: X leads
-    huitong = re.match(r"^(?P<lead>.+?)会同(?P<rest>.+?)(?:按职责分工|分工|共同)?负责$", body)
-    if huitong:
-        lead = resolver.resolve_list(huitong.group("lead"))
-        rest = resolver.resolve_list(huitong.group("rest"))
-        return lead, _union(lead, rest), "lead_agency.huitong.v1"
-    # X牵头,Y配合/参与/负责
-    m = re.match(r"^(?P<lead>.+?)牵头(?:负责)?(?:[,，;；、](?P<rest>.+?)(?:配合|参与|负责|协助|协同)?)?$", body)
-    if m:
-        lead = resolver.resolve_list(m.group("lead"))
-        rest_text = re.sub(r"(?:按职责分工|分工|共同|具体)?(?:负责|配合|参与|协助|协同)?$", "", m.group("rest") or "")
-        rest = resolver.resolve_list(rest_text) if rest_text else []
-        return lead, _union(lead, rest), "lead_agency.qiantou.v1"
-    # X负责, Y配合
-    m = re.match(r"^(?P<main>.+?)(?:按职责分工|按职责|分工|共同|具体)?负责(?:[,，;；](?P<rest>.+?)(?:配合|参与|协助))?$", body)
-    if m:
-        main = resolver.resolve_list(m.group("main"))
-        rest = resolver.resolve_list(m.group("rest")) if m.group("rest") else []
-        if len(main) == 1:  # exactly one body named with 负责 leads it
-            return main, _union(main, rest), "lead_agency.single_fuze.v1"
-        return [], _union(main, rest), "lead_agency.shared_fuze.v1"
-    # a bare list of bodies in the last bracket or column
-    refs = resolver.resolve_list(body)
-    return [], refs, "lead_agency.bare_list.v1"
+    return _parse_phrases(text, resolver)
+
+
+# The grammar of an assignment clause: lists of bodies, each closed by a verb phrase that gives
+# the list its role. "X牵头,Y、Z配合", "X会同Y负责", "X、Y按职责分工分别负责", "由X负责".
+_JOB = r"(?:负责|落实|实施|推进|承担)"
+_DUTY = r"(?:按照?|根据|依据?)职责(?:分工)?|分工"
+_VERB = re.compile(
+    r"(?P<with>会同|联合)"
+    r"|(?:(?P<lead>牵头(?:负责|落实|实施|推进)?|负总责|为牵头(?:单位|部门))"
+    # distribution: the listed bodies share the work, none leads (GOLD_SPEC: "按职责分工负责")
+    rf"|(?P<shared>(?:{_DUTY})?(?:分别|各自){_JOB}|各负其责|(?:{_DUTY}|共同){_JOB})"
+    rf"|(?P<job>(?:具体)?{_JOB}(?:落实|实施)?)"
+    r"|(?P<support>配合|参与|协助|协同|协办|支持))"
+    r"(?=$|[,，;；、。])"  # a verb closes its list: 协同创新中心 is a name, not 协同
+)
+_LIST_SEPARATORS = " ,，;；、。\n"
+
+
+@dataclass
+class Phrase:
+    names: list[str]  # the named (not vague) items of the list, resolved or not
+    refs: list[AgencyRef]
+    role: str | None  # with | lead | shared | job | support | None (a bare list)
+
+
+def parse_phrases(text: str, resolver: AgencyResolver) -> list[Phrase]:
+    """Split a clause into lists of bodies with the verb phrase that closes each."""
+    phrases: list[Phrase] = []
+    pos = 0
+    for m in _VERB.finditer(text):
+        phrases.append(_phrase(text[pos:m.start()], m.lastgroup, resolver))
+        pos = m.end()
+    if text[pos:].strip(_LIST_SEPARATORS):
+        phrases.append(_phrase(text[pos:], None, resolver))
+    return [p for p in phrases if p.names or p.role == "with"]
+
+
+def _phrase(chunk: str, role: str | None, resolver: AgencyResolver) -> Phrase:
+    chunk = re.sub(r"^由", "", chunk.strip(_LIST_SEPARATORS))
+    chunk = re.sub(r"等(?:单位|部门)?$", "", chunk)
+    names = [n for n in split_agency_list(chunk) if not VAGUE.match(n)]
+    return Phrase(names, resolver.resolve_list(chunk), role)
+
+
+def _parse_phrases(text: str, resolver: AgencyResolver) -> tuple[list[AgencyRef], list[AgencyRef], str]:
+    """Roles from the phrases: 牵头 and the X of "X会同Y" lead; a list closed by plain 负责 leads
+    only when it names exactly one body and nothing else leads; 分别/按职责分工/各负其责 and
+    配合/参与 lists share the work. Every assigned body is responsible."""
+    phrases = parse_phrases(text, resolver)
+    lead: list[AgencyRef] = []
+    responsible: list[AgencyRef] = []
+    partners = False
+    jobs: list[Phrase] = []
+    for phrase in phrases:
+        if phrase.role == "with":  # X会同Y…: X leads, whatever closes Y's list
+            lead = _union(lead, phrase.refs)
+            partners = True
+        elif partners:
+            partners = False
+        elif phrase.role == "lead":
+            lead = _union(lead, phrase.refs)
+        elif phrase.role == "job":
+            jobs.append(phrase)
+        responsible = _union(responsible, phrase.refs)
+    if not lead and len(jobs) == 1 and len(jobs[0].names) == 1 and len(jobs[0].refs) == 1:
+        lead = jobs[0].refs  # exactly one body named with 负责 leads it (GOLD_SPEC)
+    roles = {p.role for p in phrases}
+    rule = ("lead_agency.huitong.v1" if "with" in roles else "lead_agency.qiantou.v1" if "lead" in roles
+            else "lead_agency.single_fuze.v1" if lead else "lead_agency.shared_fuze.v1" if roles - {None}
+            else "lead_agency.bare_list.v1")
+    return lead, _union(lead, responsible), rule
 
 
 def _union(first: list[AgencyRef], second: list[AgencyRef]) -> list[AgencyRef]:
