@@ -29,7 +29,7 @@ PREFIX = re.compile(r"^(?P<party>中共)?(?P<p>[省市区县])(?!场|域|属|直
 PROPER_MARKERS = re.compile(r"^(?:中国|中华人民共和国|国家|全国|中共|中央)|(?:公司|集团|银行|分行|支行|大学|学院|研究院|研究所)")
 ORG_SUFFIX = re.compile(
     r"(?:人民政府|政府|办公厅|办公室|委员会|管委会|委|局|厅|部|署|院|办|中心|会|所|队|处|室|站|公司|集团|银行|分行|支行|分局|"
-    r"海关|法院|检察院|大学|学院|联合会|协会|学会|小组|科|园区|开发区|新区|街镇|乡镇|街道|单位|机构|部门|区|县|市|联|协)$"
+    r"海关|法院|检察院|大学|学院|联合会|协会|学会|小组|工作组|专班|联席会议|联盟|科|园区|开发区|新区|街镇|乡镇|街道|单位|机构|部门|区|县|市|联|协)$"
 )
 
 
@@ -146,8 +146,14 @@ class AgencyResolver:
         """Resolve every body in a list; a bare prefix carries over to the items after it."""
         refs: list[AgencyRef] = []
         carried: str | None = None
+        group: str | None = None
         for name in split_agency_list(text):
             name = re.sub(r"(?:等)?(?:单位|部门)?$", "", name) if name.endswith("等") else name
+            if group and re.fullmatch(r"各?成员单位", name):
+                # "领导小组办公室、各成员单位": the member units of the group just named, a collective of a named type
+                name = group + "各成员单位"
+            named_group = re.match(r"^(.+?(?:领导小组|联席会议|委员会))(?:办公室)?$", name)
+            group = named_group.group(1) if named_group else None
             prefix_match = PREFIX.match(name)
             if prefix_match and not VAGUE.match(name):
                 carried = prefix_match.group("p")
@@ -281,6 +287,9 @@ class AgencyResolver:
     def _ref(self, surface: str, place: str | None, body: str, full_template: str, level: str | None,
              collective: bool = False, later: str | None = None, bare: bool = False,
              own_place: bool = False) -> AgencyRef:
+        for abbr in abbreviations().get(self._tier(place), []):
+            if body == abbr.short:  # 省法院 is the province's 高级人民法院
+                full_template = abbr.full
         place_text = place or ""
         canonical = full_template.replace("{place}", place_text) if "{place}" in full_template else place_text + full_template
         if body.startswith("中共") and "{place}" not in full_template:
@@ -299,6 +308,16 @@ class AgencyResolver:
                          jurisdiction=place, level=level, collective=collective,
                          later_name=self._later(later, place))
 
+    @staticmethod
+    def _tier(place: str | None) -> str:
+        """provincial for a province, prefecture for a city that has a province above it, else local."""
+        known = knowledge.places().get(place or "")
+        if known and known.level == "provincial":
+            return "provincial"
+        if known and known.level == "municipal" and known.within:
+            return "prefecture"
+        return "local"
+
     def _later(self, later: str | None, place: str | None) -> str | None:
         if not later:
             return None
@@ -309,7 +328,9 @@ class AgencyResolver:
     def _expand(body: str) -> str:
         """The full form template of a local body ("发展改革委" → "{place}发展和改革委员会")."""
         for abbr in abbreviations().get("local", []):
+            # a one-character head is part of another abbreviation (科工信局), not a name before one
             if body == abbr.short or (body.endswith(abbr.short) and len(abbr.short) >= 2 and
+                                      len(body) - len(abbr.short) >= 2 and
                                       not body.endswith(abbr.full.replace("{place}", ""))):
                 head = body[: len(body) - len(abbr.short)]
                 if head.endswith("人民") and abbr.short == "政府":

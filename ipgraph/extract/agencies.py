@@ -32,8 +32,11 @@ class Clause:
     span: Span  # where it stands in the source
 
 
-def find_clause(measure: Measure) -> Clause | None:
-    """The assignment clause of a measure: a trailing bracket group, or labelled role lines."""
+def find_clause(measure: Measure, resolver: AgencyResolver | None = None) -> Clause | None:
+    """The assignment clause of a measure: a trailing bracket group, or labelled role lines.
+
+    A bracket with no verb or role label counts when it is wholly a list of bodies: by their
+    form (…局/委/办/厅/政府, 各X), or, given a resolver, as the resolver reads them."""
     text = measure.span.text
     base = measure.span.start
     stripped = text.rstrip(" \u3000\n。.;；")
@@ -48,8 +51,10 @@ def find_clause(measure: Measure) -> Clause | None:
         inner = text[labelled[0].start():end]
         inner = inner.rstrip(")]）】")
         return Clause(inner, Span(base + start, base + end, text[start:end]))
-    if not stripped or stripped[-1] not in _OPEN:
+    if not stripped:
         return None
+    if stripped[-1] not in _OPEN:
+        return _sentence_clause(measure, stripped, resolver) if resolver is not None else None
     close = stripped[-1]
     opener = _OPEN[close]
     depth = 0
@@ -63,15 +68,45 @@ def find_clause(measure: Measure) -> Clause | None:
                 if ch != opener and not (ch in "(（" and opener in "(（"):
                     return None
                 inner = re.sub(r"\s+", "", stripped[i + 1:-1])
-                if not re.search(r"(?:负责|牵头|配合|参与|单位|部门|会同|各负其责)", inner) and not _looks_like_list(inner):
+                if not re.search(r"(?:负责|牵头|配合|参与|单位|部门|会同|各负其责)", inner) and not _looks_like_list(inner, resolver):
                     return None
                 return Clause(inner, Span(base + i, base + len(stripped), stripped[i:]))
     return None
 
 
-def _looks_like_list(inner: str) -> bool:
+def _sentence_clause(measure: Measure, stripped: str, resolver: AgencyResolver) -> Clause | None:
+    """An unbracketed assignment as the item's last sentence or line: "…。市知识产权局牵头,市财政局配合。"
+
+    Only a sentence that is wholly lists of bodies and the verbs that give them roles counts,
+    so "市知识产权局负责组织实施" (a verb with an object) is prose, not a clause."""
+    cut = max(stripped.rfind("。", 0, len(stripped)), stripped.rfind("\n"))
+    if cut <= len(measure.printed):
+        return None  # the item's only sentence: its subject is read as prose, if at all
+    tail = stripped[cut + 1:]
+    start = cut + 1 + (len(tail) - len(tail.lstrip(" \u3000")))
+    tail = tail.strip(" \u3000")
+    phrases = parse_phrases(tail, resolver)
+    on_own_line = stripped[cut] == "\n"
+    if not phrases or not all(p.refs and _all_bodies("、".join(p.names), resolver) for p in phrases):
+        return None
+    if not on_own_line and all(p.role is None for p in phrases):
+        return None  # a bare list ending a sentence is a list of examples, not an assignment
+    base = measure.span.start
+    return Clause(re.sub(r"\s+", "", tail), Span(base + start, base + start + len(tail), tail))
+
+
+def _looks_like_list(inner: str, resolver: AgencyResolver | None = None) -> bool:
+    if resolver is not None:
+        return _all_bodies(inner, resolver)
     names = re.split(r"[、,，]", inner)
     return len(names) >= 1 and all(re.search(r"(?:局|委|办|院|厅|部|政府|中心|署)$", n) for n in names if n)
+
+
+def _all_bodies(text: str, resolver: AgencyResolver) -> bool:
+    """Is the text a list of bodies and nothing else (vague references allowed, at least one body)?"""
+    names = split_agency_list(text)
+    return bool(resolver.resolve_list(text)) and all(resolver.resolve(n, "市") is not None or VAGUE.match(n)
+                                                     for n in names)
 
 
 # "列第一位的为牵头单位": national task lists name the lead by putting it first
@@ -185,7 +220,7 @@ def _union(first: list[AgencyRef], second: list[AgencyRef]) -> list[AgencyRef]:
 # A sentence whose subject is a body and whose verb gives it work: "X会同相关部门对…开展督促",
 # "X承担领导小组办公室工作职责", "各县市区、各部门加强…". 会同/牵头 make the subject lead.
 _PROSE = re.compile(
-    r"(?:^|(?<=[。;；\n]))\s*(?P<subject>[\u4e00-\u9fff、()（)]{2,40}?)(?P<verb>会同|牵头|负责|承担|要加强|加强|要)"
+    r"(?:^|(?<=[。;；\n]))\s*(?P<subject>[\u4e00-\u9fff、()（)]{2,40}?)(?P<verb>会同|牵头|负责|应当|承担|要加强|加强|要)"
 )
 
 
@@ -214,7 +249,8 @@ def prose_assignment(measure: Measure, resolver: AgencyResolver) -> tuple[list[A
         if not refs or len(resolvable) != len(names) or not resolver.is_anchored(names[0]):
             continue
         # 会同/牵头 make the subject lead, and so does 负责 with one body (GOLD_SPEC: the single body named 负责)
-        if m.group("verb") in ("会同", "牵头") or (m.group("verb") == "负责" and len(refs) == 1):
+        # 应当 in a regulation's article ("X应当…") charges its subject as 负责 does
+        if m.group("verb") in ("会同", "牵头") or (m.group("verb") in ("负责", "应当") and len(refs) == 1):
             lead.extend(r for r in refs if all(x.canonical != r.canonical for x in lead))
         responsible = _union(responsible, refs)
         if m.group("verb") == "会同":  # X会同Y…: Y shares the work
@@ -287,7 +323,7 @@ def extract_assignments(measures: list[Measure], resolver: AgencyResolver, full_
     out = []
     roles = table_header_roles(full_text) if full_text else None
     for measure in measures:
-        clause = find_clause(measure)
+        clause = find_clause(measure, resolver)
         if clause is None:
             table = table_assignment(measure, resolver, roles)
             if table is not None:
