@@ -312,7 +312,7 @@ class AgencyResolver:
     def _tier(place: str | None) -> str:
         """provincial for a province, prefecture for a city that has a province above it, else local."""
         known = knowledge.places().get(place or "")
-        if known and known.level == "provincial":
+        if (known and known.level == "provincial") or (not known and level_of_place(place) == "provincial"):
             return "provincial"
         if known and known.level == "municipal" and known.within:
             return "prefecture"

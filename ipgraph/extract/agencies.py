@@ -218,9 +218,10 @@ def _union(first: list[AgencyRef], second: list[AgencyRef]) -> list[AgencyRef]:
 
 
 # A sentence whose subject is a body and whose verb gives it work: "X会同相关部门对…开展督促",
-# "X承担领导小组办公室工作职责", "各县市区、各部门加强…". 会同/牵头 make the subject lead.
+# "X承担领导小组办公室工作职责", "各县市区、各部门加强…". 会同/牵头 make the subject lead;
+# "X、Y按职责分工做好…", "X、Y分别…" share the work among the subject's bodies.
 _PROSE = re.compile(
-    r"(?:^|(?<=[。;；\n]))\s*(?P<subject>[\u4e00-\u9fff、()（)]{2,40}?)(?P<verb>会同|牵头|负责|应当|承担|要加强|加强|要)"
+    r"(?:^|(?<=[。;；\n]))\s*(?P<subject>[\u4e00-\u9fff、()（)]{2,40}?)(?P<verb>会同|牵头|负责|应当|承担|要加强|加强|要|按照?职责分工|按照?职责|根据职责|分别|共同)"
 )
 
 
@@ -279,7 +280,8 @@ def table_header_roles(text: str) -> list[str] | None:
         cells = [c for c in _CELL_SPLIT.split(line.strip()) if c]
         roles = [c for c in cells if _HEADER_ROLE.match(c)]
         if len(cells) >= 3 and roles and _HEADER_ROLE.match(cells[-1]):
-            return ["lead" if c.startswith(("牵头", "主责")) else "other" for c in reversed(cells) if _HEADER_ROLE.match(c)]
+            return ["lead" if c.startswith(("牵头", "主责")) else "duty" if c.startswith("责任") else "other"
+                    for c in reversed(cells) if _HEADER_ROLE.match(c)]
     return None
 
 
@@ -307,6 +309,8 @@ def table_assignment(measure: Measure, resolver: AgencyResolver, roles: list[str
         return None
     lead: list[AgencyRef] = []
     responsible: list[AgencyRef] = []
+    if roles == ["duty"]:
+        roles = None  # a table whose one role column is 责任部门 reads like "(X负责)": one body leads, several share
     for i, refs in enumerate(found):
         role = roles[i] if roles and i < len(roles) else None
         if role == "lead" or (role is None and len(found) == 1 and len(refs) == 1):

@@ -1,0 +1,123 @@
+"""Assignment clauses read as a grammar (lists of bodies closed by role verbs), bodies recognised by form."""
+from __future__ import annotations
+
+import pytest
+
+from ipgraph.extract.agencies import extract_assignments, parse_phrases, table_header_roles
+from ipgraph.model import Measure, Span
+from ipgraph.resolve import AgencyResolver
+
+PROVINCE = AgencyResolver("示例省", "provincial")
+NATIONAL = AgencyResolver(None, "national")
+
+
+def assign(text: str, resolver: AgencyResolver = PROVINCE, printed: str = "1.", full_text: str = ""):
+    measure = Measure(number="1", printed=printed, text=text, span=Span(0, len(text), text), section=None)
+    found = extract_assignments([measure], resolver, full_text)
+    if not found:
+        return None
+    (a,) = found
+    return [r.canonical for r in a.lead], [r.canonical for r in a.responsible], a
+
+
+@pytest.mark.parametrize("marker", ["分别负责", "按职责分别负责", "按职责分工分别负责", "按照职责分工负责",
+                                    "各负其责", "共同负责", "根据职责分工负责"])
+def test_distribution_means_no_lead(marker):
+    lead, responsible, _ = assign(f"1.推进保护。(省知识产权局、省版权局{marker})")
+    assert lead == []
+    assert responsible == ["示例省知识产权局", "示例省版权局"]
+
+
+def test_a_body_the_data_does_not_know_is_counted_and_keeps_its_printed_name():
+    # the second body is in no data file: it must not vanish and turn the first into the lead
+    lead, responsible, _ = assign("1.推进保护。(省知识产权局、省数据资源统筹中心按职责分别负责)")
+    assert lead == []
+    assert responsible == ["示例省知识产权局", "示例省数据资源统筹中心"]
+    lead, responsible, _ = assign("1.推进保护。(省知识产权局、省数据资源统筹中心负责)")
+    assert lead == []  # two bodies named with 负责 share the work
+
+
+def test_one_body_with_fuze_leads():
+    assert assign("1.推进保护。(由省统计局负责)")[:2] == (["示例省统计局"], ["示例省统计局"])
+
+
+@pytest.mark.parametrize("clause,lead,responsible", [
+    ("(省市场监管局牵头,省公安厅、省检察院配合)", ["示例省市场监督管理局"],
+     ["示例省市场监督管理局", "示例省公安厅", "示例省人民检察院"]),
+    ("(省市场监管局牵头、省公安厅参与)", ["示例省市场监督管理局"], ["示例省市场监督管理局", "示例省公安厅"]),
+    ("(由省知识产权局牵头,省科技厅、财政厅按职责分工负责)", ["示例省知识产权局"],
+     ["示例省知识产权局", "示例省科技厅", "示例省财政厅"]),
+    ("(省知识产权局会同省科技厅负责,省财政厅配合)", ["示例省知识产权局"],
+     ["示例省知识产权局", "示例省科技厅", "示例省财政厅"]),
+    ("(省知识产权局负责,省财政厅配合)", ["示例省知识产权局"], ["示例省知识产权局", "示例省财政厅"]),
+    ("(省知识产权局牵头,有关部门参与)", ["示例省知识产权局"], ["示例省知识产权局"]),
+    ("(省知识产权局、省知识产权协同创新中心负责)", [], ["示例省知识产权局", "示例省知识产权协同创新中心"]),
+])
+def test_lead_markers(clause, lead, responsible):
+    got_lead, got_responsible, _ = assign("1.推进保护。" + clause)
+    assert got_lead == lead
+    assert got_responsible == responsible
+
+
+def test_phrases_carry_their_roles():
+    phrases = parse_phrases("省知识产权局会同省科技厅负责,省财政厅、省商务厅配合", PROVINCE)
+    assert [(p.names, p.role) for p in phrases] == [
+        (["省知识产权局"], "with"), (["省科技厅"], "job"), (["省财政厅", "省商务厅"], "support")]
+
+
+def test_collective_of_a_named_group():
+    lead, responsible, _ = assign("1.推进保护。(省知识产权战略实施工作联席会议各成员单位按职责分工分别负责)")
+    assert (lead, responsible) == ([], ["示例省知识产权战略实施工作联席会议各成员单位"])
+    lead, responsible, _ = assign("1.推进保护。(全国示范工作领导小组办公室、各成员单位按职责分工负责)", NATIONAL)
+    assert responsible == ["全国示范工作领导小组办公室", "全国示范工作领导小组各成员单位"]
+    assert assign("1.推进保护。(各成员单位按职责分工负责)") is None  # no named type: vague
+
+
+def test_bracket_that_is_wholly_bodies():
+    lead, responsible, _ = assign("1.推进保护。(省知识产权局、各市、县(市、区)政府)")
+    assert (lead, responsible) == ([], ["示例省知识产权局", "示例省各市、县(市、区)人民政府"])
+    assert assign("1.推进保护。(详见附件2)") is None
+
+
+def test_assignment_on_the_line_after_the_item():
+    lead, responsible, a = assign("1.建设服务网点。在各设区市布局网点。\n省知识产权局牵头,省科技厅、财政厅配合。")
+    assert lead == ["示例省知识产权局"]
+    assert responsible == ["示例省知识产权局", "示例省科技厅", "示例省财政厅"]
+    assert a.evidence.text == "省知识产权局牵头,省科技厅、财政厅配合"
+    lead, responsible, _ = assign("1.建设服务网点。在各设区市布局网点。\n省知识产权局、省科技厅")
+    assert (lead, responsible) == ([], ["示例省知识产权局", "示例省科技厅"])
+
+
+def test_a_last_sentence_with_an_object_is_not_a_clause():
+    # "支持X、Y" names bodies but gives them no role; a bare list ending a sentence is not an assignment
+    assert assign("1.建设服务网点。支持省知识产权局、省科技厅。") is None
+    _, _, a = assign("1.建设服务网点。省知识产权局负责组织实施。")
+    assert a.rule == "lead_agency.prose.v1"
+
+
+@pytest.mark.parametrize("article,lead,responsible", [
+    ("第二条 县知识产权局负责本县专利工作。", ["示例县知识产权局"], ["示例县知识产权局"]),
+    ("第三条 县市场监管局应当加强专利执法。", ["示例县市场监督管理局"], ["示例县市场监督管理局"]),
+    ("第四条 县知识产权局会同县公安局、县法院建立协作机制。", ["示例县知识产权局"],
+     ["示例县知识产权局", "示例县公安局", "示例县人民法院"]),
+    ("第五条 县财政局、县科工信局按职责分工做好资金保障。", [], ["示例县财政局", "示例县科工信局"]),
+])
+def test_regulation_articles_whose_subject_is_a_body(article, lead, responsible):
+    got = assign(article, AgencyResolver("示例县", "district"), printed=article.split(" ")[0])
+    assert got is not None
+    assert got[0] == lead
+    assert got[1] == responsible
+
+
+def test_article_without_a_body_assigns_nothing():
+    assert assign("第六条 本办法自发布之日起施行。", AgencyResolver("示例县", "district"), printed="第六条") is None
+
+
+def test_task_table_with_one_duty_column():
+    header = "序号\t工作重点\t工作内容\t具体任务\t成果形式\t责任部门\n"
+    assert table_header_roles(header) == ["duty"]
+    one = "\t\t加强在线保护\t支持建立版权工作站\t出台实施方案\t省版权局"
+    several = "\t\t加强市场保护\t推进规范化市场培育\t遴选培育市场\t省工商局、知识产权局"
+    assert assign(one, full_text=header + one, printed="")[:2] == (["示例省版权局"], ["示例省版权局"])
+    assert assign(several, full_text=header + several, printed="")[:2] == (
+        [], ["示例省工商行政管理局", "示例省知识产权局"])

@@ -1,0 +1,113 @@
+"""Central bodies as data (ipgraph/data/national_bodies.csv): names across reorganisations, successors."""
+from __future__ import annotations
+
+import pytest
+from rdflib.namespace import RDFS
+
+from ipgraph import knowledge
+from ipgraph.graph import GraphBuilder
+from ipgraph.model import AgencyRef
+from ipgraph.resolve import AgencyResolver
+from ipgraph.vocab import IPG
+
+
+def test_every_row_has_a_source_and_consistent_years_and_successors():
+    bodies = knowledge.national_bodies()
+    assert len(bodies) > 100
+    for body in bodies.values():
+        assert body.source, body.name
+        assert body.kind in {"ministry", "commission", "agency", "institution", "party", "judiciary", "mass", "office"}
+        if body.since and body.until:
+            assert body.since <= body.until, body.name
+        if body.successors:
+            assert body.until, f"{body.name} has successors but no year it was reorganised"
+        for name in body.successors:
+            assert name in bodies
+            later = bodies[name]
+            assert later.until is None or body.until is None or later.until >= body.until, (body.name, name)
+
+
+def test_successor_chains_end():
+    bodies = knowledge.national_bodies()
+    for start in bodies:
+        seen, todo = set(), [start]
+        while todo:
+            name = todo.pop()
+            seen.add(name)
+            assert start not in {s for s in bodies[name].successors}, f"cycle through {start}"
+            todo.extend(s for s in bodies[name].successors if s not in seen)
+
+
+def test_no_short_form_names_two_bodies():
+    owner: dict[str, str] = {}
+    for body in knowledge.national_bodies().values():
+        for form in (body.name, *body.aliases, *body.bare):
+            assert owner.setdefault(form, body.name) == body.name, form
+
+
+@pytest.mark.parametrize("printed,canonical", [
+    ("工商总局", "国家工商行政管理总局"), ("质检总局", "国家质量监督检验检疫总局"),
+    ("食品药品监管总局", "国家食品药品监督管理总局"), ("新闻出版广电总局", "国家新闻出版广电总局"),
+    ("国家林业局", "国家林业局"), ("国家林草局", "国家林业和草原局"), ("国务院国资委", "国务院国有资产监督管理委员会"),
+    ("中宣部", "中共中央宣传部"), ("国务院法制办", "国务院法制办公室"), ("银监会", "中国银行业监督管理委员会"),
+])
+def test_central_bodies_resolve_everywhere(printed, canonical):
+    # in a national document, in one that names no place, and in a provincial one alike
+    for resolver in (AgencyResolver(None, "national"), AgencyResolver(None, None), AgencyResolver("示例省", "provincial")):
+        ref = resolver.resolve(printed)
+        assert ref is not None and ref.canonical == canonical and ref.level == "national"
+
+
+def test_short_forms_a_local_government_shares_are_national_only_in_national_documents():
+    assert AgencyResolver(None, "national").resolve("知识产权局").canonical == "国家知识产权局"
+    assert AgencyResolver(None, None).resolve("法制办").canonical == "国务院法制办公室"
+    local = AgencyResolver("天津市", "municipal").resolve("知识产权局")
+    assert local.canonical == "天津市知识产权局" and local.level == "municipal"
+    # a bare form is never kept as an alias (GOLD_SPEC: no form without its jurisdiction)
+    assert "知识产权局" not in AgencyResolver(None, "national").resolve("知识产权局").aliases
+
+
+def test_a_prefix_with_no_known_place_is_not_invented():
+    ref = AgencyResolver(None, None).resolve("省市场监管局")
+    assert ref.canonical == "省市场监管局" and ref.jurisdiction is None
+    assert "省市场监督管理局" in ref.aliases
+    # a district prefix in a city document names no district the document knows
+    ref = AgencyResolver("天津市", "municipal").resolve("区知识产权局")
+    assert ref.canonical == "区知识产权局" and ref.jurisdiction is None
+    refs = AgencyResolver(None, None).resolve_list("省知识产权局、科技厅")
+    assert [r.canonical for r in refs] == ["省知识产权局", "省科技厅"]
+
+
+@pytest.mark.parametrize("jurisdiction,level,printed,canonical", [
+    ("江苏省", "provincial", "省法院", "江苏省高级人民法院"),
+    ("示例省", "provincial", "省法院", "示例省高级人民法院"),
+    ("南京市", "municipal", "市法院", "南京市中级人民法院"),
+    ("天津市滨海新区", "district", "区法院", "天津市滨海新区人民法院"),
+])
+def test_courts_by_tier(jurisdiction, level, printed, canonical):
+    assert AgencyResolver(jurisdiction, level).resolve(printed).canonical == canonical
+
+
+def _label(graph, node):
+    return str(graph.value(node, RDFS.label))
+
+
+def test_former_bodies_point_at_their_successors_in_the_graph():
+    builder = GraphBuilder()
+    ref = AgencyResolver(None, "national").resolve("银监会")
+    node = builder.agency(ref)
+    g = builder.graph
+    chain = []
+    while (nxt := g.value(node, IPG.reorganisedAs)) is not None:
+        chain.append(_label(g, nxt))
+        node = nxt
+    assert chain == ["中国银行保险监督管理委员会", "国家金融监督管理总局"]
+    both = {_label(g, o) for o in g.objects(builder.agency(AgencyResolver(None, None).resolve("质检总局")), IPG.reorganisedAs)}
+    assert both == {"国家市场监督管理总局", "海关总署"}
+
+
+def test_a_current_body_points_nowhere():
+    builder = GraphBuilder()
+    node = builder.agency(AgencyRef(canonical="国家知识产权局", surface="国家知识产权局", with_jurisdiction="国家知识产权局",
+                                    level="national"))
+    assert builder.graph.value(node, IPG.reorganisedAs) is None
