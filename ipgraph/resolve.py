@@ -20,6 +20,9 @@ VAGUE = re.compile(
     r"^(?:[省市区县]直?|[省市区县]级|[省市区县]政府)?(?:各|其他)?(?:有关|相关|其他|其它|各)?(?:职能)?(?:部门|单位|方面|机构|成员单位|责任单位)(?:和单位|等)?$"
     r"|^(?:[省市区县])?各(?:有关|相关)?(?:职能)?(?:部门|单位)$"
     r"|^(?:有关|相关)(?:部门|单位|方面)(?:和|及)?(?:单位|部门)?$"
+    # whoever the owner, "有关部门" names no type of body: 国务院有关部门, 省直有关单位, 市政府各部门, 区各委办局
+    r"|^.{0,12}?(?:有关|相关|其他|其它)(?:职能)?(?:部门|单位|方面|机构|委办局)(?:和单位|等)?$"
+    r"|^.{0,12}?各(?:职能)?(?:部门|单位|部委|委办局|直属单位|直属机构)$"
 )
 # A collective of a named type of body: 各区县人民政府, 各开发区, 相关区、县(市)政府, 各街镇.
 COLLECTIVE = re.compile(r"^(?:各|相关|有关)(?=[\u4e00-\u9fff(（])")
@@ -105,6 +108,21 @@ class Context:
         return None, None
 
 
+# the kinds of place a collective lists before its type: 各省、自治区、直辖市人民政府; 各区、县(市)政府
+_UNIT = r"(?:[省区县市州盟旗乡镇街]|自治区|直辖市|自治州|自治县|计划单列市|副省级城市|设区市)"
+# 和/及/与 join two bodies only where both sides are whole names: 市知识产权局和市财政局, not 工业和信息化局
+_JOINED = re.compile(r"以及|和|及|与")
+
+
+def _split_joined(part: str) -> list[str]:
+    for m in _JOINED.finditer(part):
+        left, right = part[:m.start()], part[m.end():]
+        if (len(left) >= 3 and len(right) >= 3 and ORG_SUFFIX.search(left) and not re.search(r"[区县市]$", left)
+                and (ORG_SUFFIX.search(right) or COLLECTIVE.match(right))):
+            return [left, *_split_joined(right)]
+    return [part]
+
+
 def split_agency_list(text: str) -> list[str]:
     """Split "市发展改革委、工业和信息化局,各区、县(市)政府" into names.
 
@@ -129,8 +147,10 @@ def split_agency_list(text: str) -> list[str]:
     merged: list[str] = []
     for part in parts:
         # "各区" + "县(市)政府": a one-character place word joins the next item
-        if merged and re.fullmatch(r"(?:各|相关|有关)?[省区县市州盟旗乡镇街](?:、[省区县市州盟旗乡镇街])*", merged[-1]):
+        if merged and re.fullmatch(rf"(?:各|相关|有关)?{_UNIT}(?:、{_UNIT})*", merged[-1]):
             merged[-1] = merged[-1] + "、" + part
+        elif _JOINED.search(part):
+            merged.extend(_split_joined(part))
         else:
             merged.append(part)
     return merged

@@ -121,3 +121,30 @@ def test_task_table_with_one_duty_column():
     assert assign(one, full_text=header + one, printed="")[:2] == (["示例省版权局"], ["示例省版权局"])
     assert assign(several, full_text=header + several, printed="")[:2] == (
         [], ["示例省工商行政管理局", "示例省知识产权局"])
+
+
+CITY = AgencyResolver("示例市", "municipal")
+
+
+@pytest.mark.parametrize("text,lead,responsible", [
+    ("1.做好。【牵头单位】市知识产权局【配合单位】市财政局、市商务局", ["示例市知识产权局"],
+     ["示例市知识产权局", "示例市财政局", "示例市商务局"]),
+    ("1.做好。(市知识产权局为牵头单位,市财政局为责任单位)", ["示例市知识产权局"], ["示例市知识产权局", "示例市财政局"]),
+    ("1.做好。(市知识产权局和市财政局负责)", [], ["示例市知识产权局", "示例市财政局"]),
+    ("1.做好。(市工业和信息化局负责)", ["示例市工业和信息化局"], ["示例市工业和信息化局"]),
+    ("1.做好。(市知识产权局牵头,市政府各部门、区各委办局、国务院有关部门配合)", ["示例市知识产权局"], ["示例市知识产权局"]),
+    ("1.做好。由市知识产权局牵头,市财政局、市商务局配合,建立专利转化机制。", ["示例市知识产权局"],
+     ["示例市知识产权局", "示例市财政局", "示例市商务局"]),
+    ("1.做好。市知识产权局要会同市财政局、市商务局建立专利转化机制。", ["示例市知识产权局"],
+     ["示例市知识产权局", "示例市财政局", "示例市商务局"]),
+])
+def test_more_clause_forms(text, lead, responsible):
+    got = assign(text, CITY)
+    assert got is not None
+    assert got[0] == lead
+    assert got[1] == responsible
+
+
+def test_collective_of_the_kinds_of_place():
+    refs = NATIONAL.resolve_list("各省、自治区、直辖市人民政府")
+    assert [r.canonical for r in refs] == ["各省、自治区、直辖市人民政府"]

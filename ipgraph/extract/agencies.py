@@ -20,7 +20,8 @@ from ipgraph.resolve import VAGUE, AgencyResolver, split_agency_list
 
 _OPEN = {")": "(", "）": "（", "]": "[", "】": "【"}
 _ROLE_LABEL = re.compile(
-    r"(?P<label>牵头单位|牵头部门|主责单位|责任单位|责任部门|配合单位|配合部门|参与单位|协办单位|协同单位|实施单位|承办单位)\s*[:：]"
+    r"(?P<label>牵头单位|牵头部门|主责单位|责任单位|责任部门|配合单位|配合部门|参与单位|协办单位|协同单位|实施单位|承办单位)"
+    r"(?:\s*[:：]|\s*[】\]]\s*[:：]?)"  # 牵头单位: X, or 【牵头单位】X
 )
 _LEAD_LABELS = {"牵头单位", "牵头部门", "主责单位"}
 _ACTION = re.compile(r"(?:负责|牵头|配合|参与|落实|实施|推进)$")
@@ -132,7 +133,7 @@ def parse_clause(clause: Clause, resolver: AgencyResolver) -> tuple[list[AgencyR
         others: list[AgencyRef] = []
         for i, label in enumerate(labelled):
             end = labelled[i + 1].start() if i + 1 < len(labelled) else len(text)
-            refs = resolver.resolve_list(text[label.end():end].strip(" ;；。,，\n"))
+            refs = resolver.resolve_list(text[label.end():end].strip(" ;；。,，\n【[").rstrip("】]"))
             (lead if label.group("label") in _LEAD_LABELS else others).extend(refs)
         return lead, _union(lead, others), "lead_agency.labelled.v1"
     return _parse_phrases(text, resolver)
@@ -146,7 +147,7 @@ _VERB = re.compile(
     r"(?P<with>会同|联合)"
     r"|(?:(?P<lead>牵头(?:负责|落实|实施|推进)?|负总责|为牵头(?:单位|部门))"
     # distribution: the listed bodies share the work, none leads (GOLD_SPEC: "按职责分工负责")
-    rf"|(?P<shared>(?:{_DUTY})?(?:分别|各自){_JOB}|各负其责|(?:{_DUTY}|共同){_JOB})"
+    rf"|(?P<shared>(?:{_DUTY})?(?:分别|各自){_JOB}|各负其责|(?:{_DUTY}|共同){_JOB}|为责任(?:单位|部门))"
     rf"|(?P<job>(?:具体)?{_JOB}(?:落实|实施)?)"
     r"|(?P<support>配合|参与|协助|协同|协办|支持))"
     r"(?=$|[,，;；、。])"  # a verb closes its list: 协同创新中心 is a name, not 协同
@@ -221,8 +222,11 @@ def _union(first: list[AgencyRef], second: list[AgencyRef]) -> list[AgencyRef]:
 # "X承担领导小组办公室工作职责", "各县市区、各部门加强…". 会同/牵头 make the subject lead;
 # "X、Y按职责分工做好…", "X、Y分别…" share the work among the subject's bodies.
 _PROSE = re.compile(
-    r"(?:^|(?<=[。;；\n]))\s*(?P<subject>[\u4e00-\u9fff、()（)]{2,40}?)(?P<verb>会同|牵头|负责|应当|承担|要加强|加强|要|按照?职责分工|按照?职责|根据职责|分别|共同)"
+    r"(?:^|(?<=[。;；\n]))\s*由?(?P<subject>[\u4e00-\u9fff、()（)]{2,40}?)"
+    r"(?P<verb>会同|牵头|负责|应当|承担|要会同|要牵头|要加强|加强|要|按照?职责分工|按照?职责|根据职责|分别|共同)"
 )
+# "由X牵头,Y、Z配合,…": the bodies named with a supporting verb right after the lead share the work
+_SUPPORTERS = re.compile(r"[,，]\s*(?P<names>[\u4e00-\u9fff、()（）]{2,60}?)(?:配合|参与|协助|协同|共同参与)(?=[,，。;；]|$)")
 
 
 _PARTNERS = re.compile(r"([\u4e00-\u9fff、()（）]{2,40}?)(?=对|开展|安排|推进|做好|负责|共同|组织|制定|研究|落实|加强|建立|实施|[,，。;；])")
@@ -249,12 +253,16 @@ def prose_assignment(measure: Measure, resolver: AgencyResolver) -> tuple[list[A
         resolvable = [n for n in names if resolver.resolve(n, "市") is not None or VAGUE.match(n)]
         if not refs or len(resolvable) != len(names) or not resolver.is_anchored(names[0]):
             continue
+        verb = m.group("verb").removeprefix("要") if m.group("verb") in ("要会同", "要牵头") else m.group("verb")
         # 会同/牵头 make the subject lead, and so does 负责 with one body (GOLD_SPEC: the single body named 负责)
         # 应当 in a regulation's article ("X应当…") charges its subject as 负责 does
-        if m.group("verb") in ("会同", "牵头") or (m.group("verb") in ("负责", "应当") and len(refs) == 1):
+        if verb in ("会同", "牵头") or (verb in ("负责", "应当") and len(refs) == 1):
             lead.extend(r for r in refs if all(x.canonical != r.canonical for x in lead))
         responsible = _union(responsible, refs)
-        if m.group("verb") == "会同":  # X会同Y…: Y shares the work
+        supporters = _SUPPORTERS.match(text, body + m.end()) if verb in ("牵头", "负责") else None
+        if supporters and _all_bodies(supporters.group("names"), resolver):
+            responsible = _union(responsible, resolver.resolve_list(supporters.group("names")))
+        if verb == "会同":  # X会同Y…: Y shares the work
             partners = _PARTNERS.match(text, body + m.end())
             if partners:
                 names = [n for n in re.split(r"[、,，]", partners.group(1)) if n]
