@@ -169,6 +169,8 @@ class AgencyResolver:
         group: str | None = None
         for name in split_agency_list(text):
             name = re.sub(r"(?:等)?(?:单位|部门)?$", "", name) if name.endswith("等") else name
+            # "河北省知识产权局等八部门": the body named, not a body called "…等八部门"
+            name = re.sub(r"(?<=[\u4e00-\u9fff])等(?:[一二三四五六七八九十两\d]+个?)?(?:部门|单位|机构)$", "", name)
             if group and re.fullmatch(r"各?成员单位", name):
                 # "领导小组办公室、各成员单位": the member units of the group just named, a collective of a named type
                 name = group + "各成员单位"
@@ -275,7 +277,8 @@ class AgencyResolver:
             or (knowledge.find_places(name) and knowledge.find_places(name)[0][0] == 0)
             or self._expand_named(name)
             or PROPER_MARKERS.match(name)
-            or knowledge.national_body(name, bare=self.context.level == "national") is not None
+            or knowledge.national_body(
+                name, bare=self.context.level == "national" or self.context.jurisdiction is None) is not None
         )
 
     # ---- helpers
