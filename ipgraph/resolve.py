@@ -26,6 +26,8 @@ VAGUE = re.compile(
 )
 # A collective of a named type of body: 各区县人民政府, 各开发区, 相关区、县(市)政府, 各街镇.
 COLLECTIVE = re.compile(r"^(?:各|相关|有关)(?=[\u4e00-\u9fff(（])")
+# …and ends with its type: a kind of body or of place (各街镇, 各县市区, 各镇(街道), 各高校), not a verb phrase
+COLLECTIVE_TYPE = re.compile(r"(?:[区县市镇乡街旗州]|街道|社区|园区|高校|院校|学校|企业|[)）])$")
 # A bare prefix that stands for the issuing government's place.
 PREFIX = re.compile(r"^(?P<party>中共)?(?P<p>[省市区县])(?!场|域|属|直有关|级|民)")
 # Names that carry their own identity: companies, banks, bodies named with a place or the state.
@@ -201,7 +203,7 @@ class AgencyResolver:
             name, bare=carried_prefix is None and (ctx.level == "national" or ctx.jurisdiction is None))
         if national is not None:
             return self._national_ref(national, surface, name, later_name)
-        if not ORG_SUFFIX.search(name) and not COLLECTIVE.match(name):
+        if not ORG_SUFFIX.search(name) and not (COLLECTIVE.match(name) and COLLECTIVE_TYPE.search(name)):
             return None
         youth = re.fullmatch(r"团([省市区县])委", name)
         if youth:  # 团市委: the Communist Youth League committee of the place

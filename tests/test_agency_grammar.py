@@ -148,3 +148,17 @@ def test_more_clause_forms(text, lead, responsible):
 def test_collective_of_the_kinds_of_place():
     refs = NATIONAL.resolve_list("各省、自治区、直辖市人民政府")
     assert [r.canonical for r in refs] == ["各省、自治区、直辖市人民政府"]
+
+
+def test_several_bodies_each_in_charge_of_their_own_part_lead_nothing():
+    lead, responsible, _ = assign("1.做好衔接。(工业和信息化部、商务部会同相关部门负责各自领域工作)", NATIONAL)
+    assert lead == []
+    assert responsible == ["工业和信息化部", "商务部"]  # "相关部门负责各自领域工作" is no body
+    lead, _, _ = assign("1.做好衔接。(法制办会同相关部门负责)", NATIONAL)
+    assert lead == ["国务院法制办公室"]
+
+
+def test_a_collective_names_its_type():
+    assert CITY.resolve("各镇(街道)") is not None and CITY.resolve("各高校") is not None
+    assert CITY.resolve("相关部门负责各自领域工作") is None
+    assert CITY.resolve("各地加强") is None

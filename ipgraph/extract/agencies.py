@@ -190,13 +190,16 @@ def _parse_phrases(text: str, resolver: AgencyResolver) -> tuple[list[AgencyRef]
     responsible: list[AgencyRef] = []
     partners = False
     jobs: list[Phrase] = []
+    # "X、Y会同相关部门负责各自领域工作": several bodies each in charge of their own part lead nothing together
+    spread = bool(re.search(r"分别|各自|各负其责", text))
     for phrase in phrases:
         if phrase.role == "with":  # X会同Y…: X leads, whatever closes Y's list
-            lead = _union(lead, phrase.refs)
+            if not (spread and len(phrase.names) > 1):
+                lead = _union(lead, phrase.refs)
             partners = True
         elif partners:
             partners = False
-        elif phrase.role == "lead":
+        elif phrase.role == "lead" and not (spread and len(phrase.names) > 1):
             lead = _union(lead, phrase.refs)
         elif phrase.role == "job":
             jobs.append(phrase)
