@@ -162,3 +162,12 @@ def test_a_collective_names_its_type():
     assert CITY.resolve("各镇(街道)") is not None and CITY.resolve("各高校") is not None
     assert CITY.resolve("相关部门负责各自领域工作") is None
     assert CITY.resolve("各地加强") is None
+
+
+def test_task_table_with_columns_after_the_roles():
+    header = "序号\t重点任务\t牵头单位\t配合单位\t完成时限\n"
+    row = "1\t建设知识产权保护中心\t市知识产权局\t市财政局、市商务局\t2032年底前"
+    lead, responsible, a = assign(row, CITY, full_text=header + row, printed="1")
+    assert lead == ["示例市知识产权局"]
+    assert responsible == ["示例市知识产权局", "示例市财政局", "示例市商务局"]
+    assert a.evidence.text == "市知识产权局\t市财政局、市商务局"

@@ -285,26 +285,42 @@ _CELL_SPLIT = re.compile(r"\s*[|｜\t]\s*|\s+")
 _HEADER_ROLE = re.compile(r"^(?:牵头(?:单位|部门)?|主责单位|责任(?:单位|部门)|配合(?:单位|部门)|参与单位|协办单位)$")
 
 
-def table_header_roles(text: str) -> list[str] | None:
-    """The role columns of a task table's header row ("序号 任务 牵头单位 配合单位"), last first."""
+# columns a task table may carry after its role columns: when, not who
+_AFTER_ROLES = re.compile(r"^(?:完成时限|完成时间|完成期限|时间节点|时间安排|进度安排|时限|时间|备注)$")
+
+
+def table_header(text: str) -> tuple[list[str], int] | None:
+    """The role columns of a task table's header row ("序号 任务 牵头单位 配合单位 完成时限"), last
+    first, and how many columns (完成时限, 备注) follow the last of them."""
     for line in text.splitlines():
         cells = [c for c in _CELL_SPLIT.split(line.strip()) if c]
-        roles = [c for c in cells if _HEADER_ROLE.match(c)]
-        if len(cells) >= 3 and roles and _HEADER_ROLE.match(cells[-1]):
-            return ["lead" if c.startswith(("牵头", "主责")) else "duty" if c.startswith("责任") else "other"
-                    for c in reversed(cells) if _HEADER_ROLE.match(c)]
+        role_at = [i for i, c in enumerate(cells) if _HEADER_ROLE.match(c)]
+        if len(cells) < 3 or not role_at or not all(_AFTER_ROLES.match(c) for c in cells[role_at[-1] + 1:]):
+            continue
+        roles = ["lead" if c.startswith(("牵头", "主责")) else "duty" if c.startswith("责任") else "other"
+                 for c in reversed(cells) if _HEADER_ROLE.match(c)]
+        return roles, len(cells) - 1 - role_at[-1]
     return None
 
 
-def table_assignment(measure: Measure, resolver: AgencyResolver, roles: list[str] | None
+def table_header_roles(text: str) -> list[str] | None:
+    """The role columns of a task table's header row ("序号 任务 牵头单位 配合单位"), last first."""
+    header = table_header(text)
+    return header[0] if header else None
+
+
+def table_assignment(measure: Measure, resolver: AgencyResolver, roles: list[str] | None, after: int = 0
                      ) -> tuple[list[AgencyRef], list[AgencyRef], Span] | None:
     """Assignments in the trailing columns of a task-table row (rule lead_agency.table.v1).
 
-    The row's last cells are read from the end while each is wholly a list of bodies; the
-    header row says which column leads. Without a header, one body leads, several share.
+    The row's last cells (before the `after` columns such as 完成时限 that follow the role
+    columns) are read from the end while each is wholly a list of bodies; the header row says
+    which column leads. Without a header, one body leads, several share.
     """
     line = measure.span.text.split("\n")[0]
     cells = [c for c in _CELL_SPLIT.split(line.strip()) if c]
+    if after and len(cells) > after + 2:
+        cells = cells[:-after]
     if len(cells) < 3:
         return None
     found: list[list[AgencyRef]] = []
@@ -327,20 +343,23 @@ def table_assignment(measure: Measure, resolver: AgencyResolver, roles: list[str
         if role == "lead" or (role is None and len(found) == 1 and len(refs) == 1):
             lead = _union(lead, refs)
         responsible = _union(responsible, refs)
-    first_cell = line.rfind(cells[-len(found)])
-    start = measure.span.start + max(0, first_cell)
-    end = measure.span.start + len(line)
-    return lead, _union(lead, responsible), Span(start, end, measure.span.text[max(0, first_cell):len(line)])
+    # the evidence runs from the first role cell to the end of the last one
+    first_cell = max(0, line.rfind(cells[-len(found)]))
+    last_cell = line.find(cells[-1], first_cell)
+    stop = last_cell + len(cells[-1]) if last_cell != -1 else len(line)
+    start = measure.span.start + first_cell
+    return lead, _union(lead, responsible), Span(start, measure.span.start + stop, line[first_cell:stop])
 
 
 def extract_assignments(measures: list[Measure], resolver: AgencyResolver, full_text: str = "") -> list[Assignment]:
     """One Assignment per measure that names agencies."""
     out = []
-    roles = table_header_roles(full_text) if full_text else None
+    header = table_header(full_text) if full_text else None
+    roles, after = header if header else (None, 0)
     for measure in measures:
         clause = find_clause(measure, resolver)
         if clause is None:
-            table = table_assignment(measure, resolver, roles)
+            table = table_assignment(measure, resolver, roles, after)
             if table is not None:
                 lead, responsible, span = table
                 out.append(Assignment(measure=measure.number, lead=lead, responsible=responsible,
