@@ -199,8 +199,7 @@ class AgencyResolver:
         ctx = self.context
         # a central body by its full name or an alias only it has (工商总局, 中宣部); a short form a local
         # government shares (知识产权局) only where the document is national or names no place
-        national = knowledge.national_body(
-            name, bare=carried_prefix is None and (ctx.level == "national" or ctx.jurisdiction is None))
+        national = knowledge.national_body(name, bare=carried_prefix is None and self._national_context())
         if national is not None:
             return self._national_ref(national, surface, name, later_name)
         if not ORG_SUFFIX.search(name) and not (COLLECTIVE.match(name) and COLLECTIVE_TYPE.search(name)):
@@ -252,10 +251,14 @@ class AgencyResolver:
             return AgencyRef(canonical=named or name, surface=surface, with_jurisdiction=name,
                              aliases=[name], level="national" if ctx.level == "national" and not named else None,
                              later_name=self._later(later_name, None))
-        if ctx.level == "national" or (carried_prefix is None and ctx.jurisdiction is None):
+        if ctx.level == "national" or (carried_prefix is None and ctx.jurisdiction is None and ctx.level is None):
             # a central body the data does not list keeps its printed name
             return AgencyRef(canonical=name, surface=surface, with_jurisdiction=name, aliases=[], level="national",
                              later_name=self._national_later(later_name))
+        if carried_prefix is None and ctx.jurisdiction is None:
+            # a local document that does not say where it governs: the printed name, at the document's level
+            return AgencyRef(canonical=name, surface=surface, with_jurisdiction=name, aliases=[], level=ctx.level,
+                             later_name=later_name)
         # an unprefixed generic body: the carried prefix, else the document's own place
         if carried_prefix:
             place, level = ctx.place_for(carried_prefix)
@@ -279,11 +282,14 @@ class AgencyResolver:
             or (knowledge.find_places(name) and knowledge.find_places(name)[0][0] == 0)
             or self._expand_named(name)
             or PROPER_MARKERS.match(name)
-            or knowledge.national_body(
-                name, bare=self.context.level == "national" or self.context.jurisdiction is None) is not None
+            or knowledge.national_body(name, bare=self._national_context()) is not None
         )
 
     # ---- helpers
+
+    def _national_context(self) -> bool:
+        """A national document, or one that says neither its place nor its level."""
+        return self.context.level == "national" or (self.context.jurisdiction is None and self.context.level is None)
 
     def _national_ref(self, body: knowledge.NationalBody, surface: str, name: str, later: str | None) -> AgencyRef:
         aliases = [a for a in body.aliases if a != body.name]

@@ -111,3 +111,9 @@ def test_a_current_body_points_nowhere():
     node = builder.agency(AgencyRef(canonical="国家知识产权局", surface="国家知识产权局", with_jurisdiction="国家知识产权局",
                                     level="national"))
     assert builder.graph.value(node, IPG.reorganisedAs) is None
+
+
+def test_a_local_document_without_its_place_keeps_printed_local_names():
+    # the level is known (provincial) but not the province: 知识产权局 is that province's, not the state's
+    refs = AgencyResolver(None, "provincial").resolve_list("知识产权局、国家知识产权局")
+    assert [(r.canonical, r.level) for r in refs] == [("知识产权局", "provincial"), ("国家知识产权局", "national")]
