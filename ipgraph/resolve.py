@@ -23,6 +23,7 @@ VAGUE = re.compile(
     # whoever the owner, "有关部门" names no type of body: 国务院有关部门, 省直有关单位, 市政府各部门, 区各委办局
     r"|^.{0,12}?(?:有关|相关|其他|其它)(?:职能)?(?:部门|单位|方面|机构|委办局)(?:和单位|等)?$"
     r"|^.{0,12}?各(?:职能)?(?:部门|单位|部委|委办局|直属单位|直属机构)$"
+    r"|^(?:各|有关|相关)?(?:地区|地方|各地)$"  # 各地区、各部门: places in general, no body
 )
 # A collective of a named type of body: 各区县人民政府, 各开发区, 相关区、县(市)政府, 各街镇.
 COLLECTIVE = re.compile(r"^(?:各|相关|有关)(?=[\u4e00-\u9fff(（])")
@@ -149,7 +150,8 @@ def split_agency_list(text: str) -> list[str]:
     merged: list[str] = []
     for part in parts:
         # "各区" + "县(市)政府": a one-character place word joins the next item
-        if merged and re.fullmatch(rf"(?:各|相关|有关)?{_UNIT}(?:、{_UNIT})*", merged[-1]):
+        if (merged and re.fullmatch(rf"(?:各|相关|有关)?{_UNIT}(?:、{_UNIT})*", merged[-1])
+                and not COLLECTIVE.match(part)):  # 各区、各开发区 are two collectives
             merged[-1] = merged[-1] + "、" + part
         elif _JOINED.search(part):
             merged.extend(_split_joined(part))

@@ -171,3 +171,9 @@ def test_task_table_with_columns_after_the_roles():
     assert lead == ["示例市知识产权局"]
     assert responsible == ["示例市知识产权局", "示例市财政局", "示例市商务局"]
     assert a.evidence.text == "市知识产权局\t市财政局、市商务局"
+
+
+def test_places_in_general_are_vague_and_collectives_stay_apart():
+    assert [r.canonical for r in NATIONAL.resolve_list("各地区、各部门、地方各级人民政府")] == ["地方各级人民政府"]
+    assert [r.canonical for r in CITY.resolve_list("各区、各开发区")] == ["示例市各区", "示例市各开发区"]
+    assert [r.canonical for r in CITY.resolve_list("各区、县(市)政府")] == ["示例市各区、县(市)人民政府"]
