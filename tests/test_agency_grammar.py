@@ -177,3 +177,10 @@ def test_places_in_general_are_vague_and_collectives_stay_apart():
     assert [r.canonical for r in NATIONAL.resolve_list("各地区、各部门、地方各级人民政府")] == ["地方各级人民政府"]
     assert [r.canonical for r in CITY.resolve_list("各区、各开发区")] == ["示例市各区", "示例市各开发区"]
     assert [r.canonical for r in CITY.resolve_list("各区、县(市)政府")] == ["示例市各区、县(市)人民政府"]
+
+
+@pytest.mark.parametrize("clause", ["［责任单位：市知识产权局］", "［市知识产权局负责]", "（市知识产权局负责)", "【市知识产权局负责］"])
+def test_full_width_brackets(clause):
+    lead, responsible, _ = assign("1.做好。" + clause, CITY)
+    assert responsible == ["示例市知识产权局"]
+    assert lead == ([] if "责任单位" in clause else ["示例市知识产权局"])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ipgraph.model import AgencyRef, Assignment, Measure, Span
 from ipgraph.resolve import VAGUE, AgencyResolver, split_agency_list
 
-_OPEN = {")": "(", "）": "（", "]": "[", "】": "【"}
+_OPEN = {")": "(", "）": "（", "]": "[", "］": "［", "】": "【"}
 _ROLE_LABEL = re.compile(
     r"(?P<label>牵头单位|牵头部门|主责单位|责任单位|责任部门|配合单位|配合部门|参与单位|协办单位|协同单位|实施单位|承办单位)"
     r"(?:\s*[:：]|\s*[】\]]\s*[:：]?)"  # 牵头单位: X, or 【牵头单位】X
@@ -46,11 +46,11 @@ def find_clause(measure: Measure, resolver: AgencyResolver | None = None) -> Cla
     if labelled:
         start = labelled[0].start()
         # include an opening bracket right before the first label
-        while start > 0 and text[start - 1] in "([（【":
+        while start > 0 and text[start - 1] in "([（【［":
             start -= 1
         end = len(stripped)
         inner = text[labelled[0].start():end]
-        inner = inner.rstrip(")]）】")
+        inner = inner.rstrip(")]）】］")
         return Clause(inner, Span(base + start, base + end, text[start:end]))
     if not stripped:
         return None
@@ -66,7 +66,8 @@ def find_clause(measure: Measure, resolver: AgencyResolver | None = None) -> Cla
         elif ch in _OPEN.values():
             depth -= 1
             if depth == 0:
-                if ch != opener and not (ch in "(（" and opener in "(（"):
+                # half- and full-width brackets of one shape pair up: (…）, ［…]
+                if ch != opener and not any(ch in family and opener in family for family in ("(（", "[［【")):
                     return None
                 inner = re.sub(r"\s+", "", stripped[i + 1:-1])
                 if not re.search(r"(?:负责|牵头|配合|参与|单位|部门|会同|各负其责)", inner) and not _looks_like_list(inner, resolver):
@@ -133,7 +134,7 @@ def parse_clause(clause: Clause, resolver: AgencyResolver) -> tuple[list[AgencyR
         others: list[AgencyRef] = []
         for i, label in enumerate(labelled):
             end = labelled[i + 1].start() if i + 1 < len(labelled) else len(text)
-            refs = resolver.resolve_list(text[label.end():end].strip(" ;；。,，\n【[").rstrip("】]"))
+            refs = resolver.resolve_list(text[label.end():end].strip(" ;；。,，\n【[［").rstrip("】]］"))
             (lead if label.group("label") in _LEAD_LABELS else others).extend(refs)
         return lead, _union(lead, others), "lead_agency.labelled.v1"
     return _parse_phrases(text, resolver)
