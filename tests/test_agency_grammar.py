@@ -184,3 +184,11 @@ def test_full_width_brackets(clause):
     lead, responsible, _ = assign("1.做好。" + clause, CITY)
     assert responsible == ["示例市知识产权局"]
     assert lead == ([] if "责任单位" in clause else ["示例市知识产权局"])
+
+
+def test_a_bracket_inside_the_item():
+    lead, responsible, a = assign("1.做好。加强保护(市知识产权局牵头,市财政局配合),2032年底前完成。", CITY)
+    assert (lead, responsible) == (["示例市知识产权局"], ["示例市知识产权局", "示例市财政局"])
+    assert a.evidence.text == "(市知识产权局牵头,市财政局配合)"
+    # brackets that are not assignments: a period, an abbreviation
+    assert assign("1.做好(2031—2033年)。建设市知识产权保护中心(以下简称保护中心)。加强保护。", CITY) is None

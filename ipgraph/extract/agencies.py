@@ -55,7 +55,9 @@ def find_clause(measure: Measure, resolver: AgencyResolver | None = None) -> Cla
     if not stripped:
         return None
     if stripped[-1] not in _OPEN:
-        return _sentence_clause(measure, stripped, resolver) if resolver is not None else None
+        if resolver is None:
+            return None
+        return _sentence_clause(measure, stripped, resolver) or _inner_bracket_clause(measure, stripped, resolver)
     close = stripped[-1]
     opener = _OPEN[close]
     depth = 0
@@ -95,6 +97,23 @@ def _sentence_clause(measure: Measure, stripped: str, resolver: AgencyResolver) 
         return None  # a bare list ending a sentence is a list of examples, not an assignment
     base = measure.span.start
     return Clause(re.sub(r"\s+", "", tail), Span(base + start, base + start + len(tail), tail))
+
+
+_BRACKET = re.compile(r"[(（\[［【](?P<inner>[^()（）\[\]［］【】]{2,160})[)）\]］】]")
+
+
+def _inner_bracket_clause(measure: Measure, stripped: str, resolver: AgencyResolver) -> Clause | None:
+    """A bracket inside the item rather than at its end: "…(市知识产权局负责)。2025年底前完成。"
+
+    Only a bracket that is wholly bodies with role verbs counts (the last such bracket)."""
+    for m in reversed(list(_BRACKET.finditer(stripped))):
+        inner = re.sub(r"\s+", "", m.group("inner"))
+        phrases = parse_phrases(inner, resolver)
+        if (phrases and any(p.role for p in phrases)
+                and all(p.refs and _all_bodies("、".join(p.names), resolver) for p in phrases)):
+            base = measure.span.start
+            return Clause(inner, Span(base + m.start(), base + m.end(), m.group(0)))
+    return None
 
 
 def _looks_like_list(inner: str, resolver: AgencyResolver | None = None) -> bool:
