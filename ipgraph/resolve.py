@@ -94,6 +94,10 @@ class Context:
                         province = place.within
             if level == "municipal" and not city:
                 city = jurisdiction
+            if level == "district" and not city:
+                # 示例市示例区: the city a district is named with stands for 市 in its documents
+                named_with = re.match(r"^(.{2,6}?市)(?=.{1,8}?(?:新区|区|县|旗)$)", jurisdiction)
+                city = named_with.group(1) if named_with else None
             if level == "provincial" and not province:
                 province = jurisdiction
         return cls(jurisdiction, level, city, province)
@@ -101,7 +105,13 @@ class Context:
     def place_for(self, prefix: str) -> tuple[str | None, str | None]:
         """The place and level a bare 市/区/县/省 prefix stands for in this document."""
         if prefix == "市":
-            return (self.city or self.jurisdiction), "municipal"
+            if self.city:
+                return self.city, "municipal"
+            # the document's own city (or county-level city); a county's or a province's 市 is a city the
+            # document does not name: no place rather than the county or the province
+            own = self.jurisdiction if self.jurisdiction and (
+                self.level in ("municipal", None) or (self.level == "district" and self.jurisdiction.endswith("市"))) else None
+            return own, "municipal"
         if prefix in "区县":
             if self.level == "district":
                 return self.jurisdiction, "district"

@@ -117,3 +117,14 @@ def test_a_local_document_without_its_place_keeps_printed_local_names():
     # the level is known (provincial) but not the province: 知识产权局 is that province's, not the state's
     refs = AgencyResolver(None, "provincial").resolve_list("知识产权局、国家知识产权局")
     assert [(r.canonical, r.level) for r in refs] == [("知识产权局", "provincial"), ("国家知识产权局", "national")]
+
+
+@pytest.mark.parametrize("jurisdiction,level,expected", [
+    ("示例市示例区", "district", ["示例市知识产权局", "示例市示例区科学技术局"]),  # the city the district is named with
+    ("太仓市", "district", ["太仓市知识产权局", "太仓市科学技术局"]),  # a county-level city is its own 市
+    ("示例县", "district", ["市知识产权局", "示例县科学技术局"]),  # a county's city is not named: not invented
+    ("示例省", "provincial", ["市知识产权局", "区科技局"]),  # nor a province's cities and districts
+])
+def test_which_place_a_prefix_stands_for(jurisdiction, level, expected):
+    refs = AgencyResolver(jurisdiction, level).resolve_list("市知识产权局、区科技局")
+    assert [r.canonical for r in refs] == expected
