@@ -113,7 +113,9 @@ class Context:
                 self.level in ("municipal", None) or (self.level == "district" and self.jurisdiction.endswith("市"))) else None
             return own, "municipal"
         if prefix in "区县":
-            if self.level == "district":
+            # 区 in a district's document, 县 in a county's; a county never calls itself 区
+            if self.level == "district" and self.jurisdiction and not (
+                    self.jurisdiction.endswith(("区", "县")) and not self.jurisdiction.endswith(prefix)):
                 return self.jurisdiction, "district"
             return None, "district"
         if prefix == "省":

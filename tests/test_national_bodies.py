@@ -122,7 +122,7 @@ def test_a_local_document_without_its_place_keeps_printed_local_names():
 @pytest.mark.parametrize("jurisdiction,level,expected", [
     ("示例市示例区", "district", ["示例市知识产权局", "示例市示例区科学技术局"]),  # the city the district is named with
     ("太仓市", "district", ["太仓市知识产权局", "太仓市科学技术局"]),  # a county-level city is its own 市
-    ("示例县", "district", ["市知识产权局", "示例县科学技术局"]),  # a county's city is not named: not invented
+    ("示例县", "district", ["市知识产权局", "区科技局"]),  # a county's city is not named, nor is it a 区: not invented
     ("示例省", "provincial", ["市知识产权局", "区科技局"]),  # nor a province's cities and districts
 ])
 def test_which_place_a_prefix_stands_for(jurisdiction, level, expected):
