@@ -192,3 +192,11 @@ def test_a_bracket_inside_the_item():
     assert a.evidence.text == "(市知识产权局牵头,市财政局配合)"
     # brackets that are not assignments: a period, an abbreviation
     assert assign("1.做好(2031—2033年)。建设市知识产权保护中心(以下简称保护中心)。加强保护。", CITY) is None
+
+
+def test_prose_lead_then_bodies_sharing_the_work():
+    district = AgencyResolver("示例市示例区", "district")
+    lead, responsible, a = assign("1.做好。区市场监管局牵头,区委宣传部、区法院等部门按职责分工负责,建立转化机制。", district)
+    assert lead == ["示例市示例区市场监督管理局"]
+    assert responsible == ["示例市示例区市场监督管理局", "中共示例市示例区委员会宣传部", "示例市示例区人民法院"]
+    assert a.rule == "lead_agency.prose.v1"

@@ -249,7 +249,10 @@ _PROSE = re.compile(
     r"(?P<verb>会同|牵头|负责|应当|承担|要会同|要牵头|要加强|加强|要|按照?职责分工|按照?职责|根据职责|分别|共同)"
 )
 # "由X牵头,Y、Z配合,…": the bodies named with a supporting verb right after the lead share the work
-_SUPPORTERS = re.compile(r"[,，]\s*(?P<names>[\u4e00-\u9fff、()（）]{2,60}?)(?:配合|参与|协助|协同|共同参与)(?=[,，。;；]|$)")
+_SUPPORTERS = re.compile(
+    r"[,，]\s*(?P<names>[\u4e00-\u9fff、()（）]{2,60}?)"
+    r"(?:配合|参与|协助|协同|共同参与|(?:按照?职责分工|按照?职责|根据职责|分别|共同)(?:负责|落实|推进))(?=[,，。;；]|$)"
+)
 
 
 _PARTNERS = re.compile(r"([\u4e00-\u9fff、()（）]{2,40}?)(?=对|开展|安排|推进|做好|负责|共同|组织|制定|研究|落实|加强|建立|实施|[,，。;；])")
