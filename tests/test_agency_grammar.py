@@ -200,3 +200,9 @@ def test_prose_lead_then_bodies_sharing_the_work():
     assert lead == ["示例市示例区市场监督管理局"]
     assert responsible == ["示例市示例区市场监督管理局", "中共示例市示例区委员会宣传部", "示例市示例区人民法院"]
     assert a.rule == "lead_agency.prose.v1"
+
+
+def test_each_leading_its_part():
+    lead, responsible, _ = assign("1.做好。(市知识产权局、市版权局分别牵头,市财政局配合)", CITY)
+    assert lead == ["示例市知识产权局", "示例市版权局"]
+    assert responsible == ["示例市知识产权局", "示例市版权局", "示例市财政局"]

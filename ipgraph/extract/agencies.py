@@ -196,6 +196,7 @@ def parse_phrases(text: str, resolver: AgencyResolver) -> list[Phrase]:
 
 def _phrase(chunk: str, role: str | None, resolver: AgencyResolver) -> Phrase:
     chunk = re.sub(r"^由", "", chunk.strip(_LIST_SEPARATORS))
+    chunk = re.sub(r"(?:分别|各自|共同)$", "", chunk)  # X、Y分别牵头: each leads its part
     chunk = re.sub(r"等(?:单位|部门)?$", "", chunk)
     names = [n for n in split_agency_list(chunk) if not VAGUE.match(n)]
     return Phrase(names, resolver.resolve_list(chunk), role)
@@ -211,7 +212,7 @@ def _parse_phrases(text: str, resolver: AgencyResolver) -> tuple[list[AgencyRef]
     partners = False
     jobs: list[Phrase] = []
     # "X、Y会同相关部门负责各自领域工作": several bodies each in charge of their own part lead nothing together
-    spread = bool(re.search(r"分别|各自|各负其责", text))
+    spread = bool(re.search(r"分别(?!牵头)|各自(?!牵头)|各负其责", text))
     for phrase in phrases:
         if phrase.role == "with":  # X会同Y…: X leads, whatever closes Y's list
             if not (spread and len(phrase.names) > 1):
