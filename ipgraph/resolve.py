@@ -176,6 +176,9 @@ class AgencyResolver:
     """Resolves agency mentions within one document."""
 
     def __init__(self, jurisdiction: str | None, level: str | None) -> None:
+        if jurisdiction and not level:  # a place given without its level: the level its name shows
+            known = knowledge.places().get(jurisdiction)
+            level = known.level if known else level_of_place(jurisdiction)
         self.context = Context.of(jurisdiction, level)
 
     def resolve_list(self, text: str) -> list[AgencyRef]:

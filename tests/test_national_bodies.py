@@ -128,3 +128,8 @@ def test_a_local_document_without_its_place_keeps_printed_local_names():
 def test_which_place_a_prefix_stands_for(jurisdiction, level, expected):
     refs = AgencyResolver(jurisdiction, level).resolve_list("市知识产权局、区科技局")
     assert [r.canonical for r in refs] == expected
+
+
+def test_a_place_without_its_level_gets_the_level_its_name_shows():
+    assert AgencyResolver("示例省", None).resolve("省财政厅").canonical == "示例省财政厅"
+    assert AgencyResolver("示例市示例区", None).resolve("区科技局").canonical == "示例市示例区科学技术局"
