@@ -300,6 +300,8 @@ class AgencyResolver:
             or self._expand_named(name)
             or PROPER_MARKERS.match(name)
             or knowledge.national_body(name, bare=self._national_context()) is not None
+            # a regulation's collective subject: the governments (or their departments) of a tier of the place
+            or (re.match(r"^(?:县级以上|设区的市|县级|乡镇)(?:地方)?(?:各级)?人民政府", name) and ORG_SUFFIX.search(name))
         )
 
     # ---- helpers

@@ -206,3 +206,9 @@ def test_each_leading_its_part():
     lead, responsible, _ = assign("1.做好。(市知识产权局、市版权局分别牵头,市财政局配合)", CITY)
     assert lead == ["示例市知识产权局", "示例市版权局"]
     assert responsible == ["示例市知识产权局", "示例市版权局", "示例市财政局"]
+
+
+def test_regulation_subject_that_is_a_tier_of_government():
+    got = assign("第五条 县级以上人民政府知识产权主管部门负责本行政区域内的专利管理工作。", PROVINCE, printed="第五条")
+    assert got is not None and got[1] == ["示例省县级以上人民政府知识产权主管部门"]
+    assert assign("第六条 任何单位和个人不得侵犯专利权。", PROVINCE, printed="第六条") is None
