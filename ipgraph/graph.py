@@ -118,8 +118,14 @@ class GraphBuilder:
             other = self.agency(AgencyRef(canonical=ref.later_name, surface=ref.later_name,
                                           with_jurisdiction=ref.later_name, jurisdiction=ref.jurisdiction,
                                           level=ref.level))
-            # 市市场监管局(知识产权局): the bracketed body was merged into this one; two nodes, one relation
-            g.add((other, IPG.reorganisedAs, node))
+            former = knowledge.national_bodies().get(ref.canonical) if ref.level == "national" else None
+            if former and ref.later_name in former.plates:
+                # 新闻出版广电总局(版权局): one central body with two nameplates (data/national_bodies.csv)
+                g.add((node, IPG.alsoNamed, other))
+                g.add((other, IPG.alsoNamed, node))
+            else:
+                # 市市场监管局(知识产权局): the bracketed body was merged into this one; two nodes, one relation
+                g.add((other, IPG.reorganisedAs, node))
         if ref.level == "national":
             # a former central body (工商总局) points at the bodies that took over its work (data/national_bodies.csv)
             former = knowledge.national_bodies().get(ref.canonical)

@@ -66,6 +66,7 @@ class NationalBody:
     since: int | None
     until: int | None  # the year it was reorganised away
     successors: tuple[str, ...]  # 国家市场监督管理总局
+    plates: tuple[str, ...]  # 国家版权局 for 国家新闻出版广电总局: one body, two nameplates
     kind: str
     source: str
 
@@ -83,7 +84,7 @@ def national_bodies() -> dict[str, NationalBody]:
     """The central bodies by official name, current and former (successors name rows of the same file)."""
     rows = {
         r["name"]: NationalBody(r["name"], _split(r["aliases"]), _split(r["bare"]), _year(r["from"]), _year(r["until"]),
-                                _split(r["successor"]), r["kind"], r["source"])
+                                _split(r["successor"]), _split(r["plates"]), r["kind"], r["source"])
         for r in _csv_rows("national_bodies.csv")
     }
     for body in rows.values():

@@ -133,3 +133,16 @@ def test_which_place_a_prefix_stands_for(jurisdiction, level, expected):
 def test_a_place_without_its_level_gets_the_level_its_name_shows():
     assert AgencyResolver("示例省", None).resolve("省财政厅").canonical == "示例省财政厅"
     assert AgencyResolver("示例市示例区", None).resolve("区科技局").canonical == "示例市示例区科学技术局"
+
+
+def test_a_second_nameplate_is_also_named_not_reorganised():
+    builder = GraphBuilder()
+    node = builder.agency(AgencyResolver(None, "national").resolve("新闻出版广电总局(版权局)"))
+    g = builder.graph
+    plate = next(g.objects(node, IPG.alsoNamed))
+    assert _label(g, plate) == "国家版权局"
+    assert (plate, IPG.alsoNamed, node) in g
+    assert (plate, IPG.reorganisedAs, node) not in g
+    # a local bracketed name stays a reorganisation
+    local = builder.agency(AgencyResolver("示例市", "municipal").resolve("市市场监管局(知识产权局)"))
+    assert {_label(g, s) for s in g.subjects(IPG.reorganisedAs, local)} == {"示例市知识产权局"}
