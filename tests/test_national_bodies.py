@@ -146,3 +146,16 @@ def test_a_second_nameplate_is_also_named_not_reorganised():
     # a local bracketed name stays a reorganisation
     local = builder.agency(AgencyResolver("示例市", "municipal").resolve("市市场监管局(知识产权局)"))
     assert {_label(g, s) for s in g.subjects(IPG.reorganisedAs, local)} == {"示例市知识产权局"}
+
+
+def test_data_rows_are_well_formed():
+    # a stray comma in a source note would shift every column after it
+    for name, columns in (("agency_names.csv", 4), ("national_bodies.csv", 9)):
+        rows = knowledge._csv_rows(name)
+        assert rows and all(len(row) == columns and all(isinstance(v, str) for v in row.values()) for row in rows), name
+    assert {r["scope"] for r in knowledge._csv_rows("agency_names.csv")} <= {"local", "provincial", "prefecture", "named"}
+
+
+def test_customs_are_named_by_their_seat():
+    ref = AgencyResolver("示例市", "municipal").resolve("拱北海关")
+    assert ref.canonical == "拱北海关" and ref.jurisdiction is None
