@@ -186,7 +186,7 @@ class AgencyResolver:
         refs: list[AgencyRef] = []
         carried: str | None = None
         group: str | None = None
-        for name in split_agency_list(text):
+        for name in (part for item in split_agency_list(text) for part in self._segment_known(item)):
             name = re.sub(r"(?:等)?(?:单位|部门)?$", "", name) if name.endswith("等") else name
             # "河北省知识产权局等八部门": the body named, not a body called "…等八部门"
             name = re.sub(r"(?<=[\u4e00-\u9fff])等(?:[一二三四五六七八九十两\d]+个?)?(?:部门|单位|机构)$", "", name)
@@ -305,6 +305,21 @@ class AgencyResolver:
         )
 
     # ---- helpers
+
+    def _segment_known(self, name: str) -> list[str]:
+        """"国家知识产权局教育部科技部" (issuers printed without separators): the central bodies it is
+        made of, when it is wholly a run of two or more of their names; otherwise the name itself."""
+        bare = self._national_context()
+        if len(name) < 6 or knowledge.national_body(name, bare=bare) is not None:
+            return [name]
+        best: dict[int, list[str]] = {0: []}
+        for end in range(1, len(name) + 1):
+            for start in range(max(0, end - 20), end):
+                if start in best and knowledge.national_body(name[start:end], bare=bare) is not None:
+                    best[end] = best[start] + [name[start:end]]
+                    break
+        parts = best.get(len(name))
+        return parts if parts and len(parts) >= 2 else [name]
 
     def _national_context(self) -> bool:
         """A national document, or one that says neither its place nor its level."""

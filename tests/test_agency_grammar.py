@@ -212,3 +212,8 @@ def test_regulation_subject_that_is_a_tier_of_government():
     got = assign("第五条 县级以上人民政府知识产权主管部门负责本行政区域内的专利管理工作。", PROVINCE, printed="第五条")
     assert got is not None and got[1] == ["示例省县级以上人民政府知识产权主管部门"]
     assert assign("第六条 任何单位和个人不得侵犯专利权。", PROVINCE, printed="第六条") is None
+
+
+def test_huitong_partners_end_where_the_work_begins():
+    lead, responsible, _ = assign("1.做好。由国家知识产权局会同教育部建设高校知识产权信息服务中心。", NATIONAL)
+    assert (lead, responsible) == (["国家知识产权局"], ["国家知识产权局", "教育部"])

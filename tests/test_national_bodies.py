@@ -159,3 +159,10 @@ def test_data_rows_are_well_formed():
 def test_customs_are_named_by_their_seat():
     ref = AgencyResolver("示例市", "municipal").resolve("拱北海关")
     assert ref.canonical == "拱北海关" and ref.jurisdiction is None
+
+
+def test_central_bodies_printed_without_separators_are_split():
+    refs = AgencyResolver(None, "national").resolve_list("国家知识产权局教育部科技部")
+    assert [r.canonical for r in refs] == ["国家知识产权局", "教育部", "科学技术部"]
+    # a name that only starts with a central body is one body
+    assert [r.canonical for r in AgencyResolver(None, "national").resolve_list("国家知识产权局办公室")] == ["国家知识产权局办公室"]

@@ -95,6 +95,8 @@ def _sentence_clause(measure: Measure, stripped: str, resolver: AgencyResolver) 
         return None
     if not on_own_line and all(p.role is None for p in phrases):
         return None  # a bare list ending a sentence is a list of examples, not an assignment
+    if any(p.role is None for p in phrases) and any(p.role for p in phrases):
+        return None  # "X会同Y建设…中心": a list with no verb of its own runs into the work; prose reads it
     base = measure.span.start
     return Clause(re.sub(r"\s+", "", tail), Span(base + start, base + start + len(tail), tail))
 
@@ -256,7 +258,10 @@ _SUPPORTERS = re.compile(
 )
 
 
-_PARTNERS = re.compile(r"([\u4e00-\u9fff、()（）]{2,40}?)(?=对|开展|安排|推进|做好|负责|共同|组织|制定|研究|落实|加强|建立|实施|[,，。;；])")
+# the verbs that end the partner list of "X会同Y…" and start Y's work
+_WORK_VERBS = ("对|开展|安排|推进|推动|做好|负责|共同|组织|制定|研究|落实|加强|建立|建设|完善|健全|构建|实施|指导|培育|"
+               "探索|打造|支持|引导|举办|编制|设立|提升|强化|深化|出台|修订|评估|遴选|认定|监督|督促|统筹|协调|加快|积极")
+_PARTNERS = re.compile(rf"([\u4e00-\u9fff、()（）]{{2,40}}?)(?={_WORK_VERBS}|[,，。;；])")
 
 
 def prose_assignment(measure: Measure, resolver: AgencyResolver) -> tuple[list[AgencyRef], list[AgencyRef], Span] | None:
