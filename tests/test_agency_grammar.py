@@ -217,3 +217,14 @@ def test_regulation_subject_that_is_a_tier_of_government():
 def test_huitong_partners_end_where_the_work_begins():
     lead, responsible, _ = assign("1.做好。由国家知识产权局会同教育部建设高校知识产权信息服务中心。", NATIONAL)
     assert (lead, responsible) == (["国家知识产权局"], ["国家知识产权局", "教育部"])
+
+
+def test_each_sentence_with_its_own_bracket():
+    lead, responsible, a = assign("1.推进修订商标法(市场监管总局负责)。加强版权执法(中央宣传部负责)。"
+                                  "完善地理标志制度(知识产权局、农业农村部按职责分工负责)", NATIONAL)
+    assert lead == ["国家市场监督管理总局", "中共中央宣传部"]
+    assert responsible == ["国家市场监督管理总局", "中共中央宣传部", "国家知识产权局", "农业农村部"]
+    assert a.evidence.text.startswith("(市场监管总局负责)") and a.evidence.text.endswith("按职责分工负责)")
+    # a bracket that is no assignment adds nothing
+    lead, responsible, _ = assign("1.推进修订(2031年)。加强执法(中央宣传部负责)", NATIONAL)
+    assert (lead, responsible) == (["中共中央宣传部"], ["中共中央宣传部"])

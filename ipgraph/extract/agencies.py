@@ -401,8 +401,28 @@ def extract_assignments(measures: list[Measure], resolver: AgencyResolver, full_
                                       evidence=span, rule="lead_agency.prose.v1"))
             continue
         lead, responsible, rule = parse_clause(clause, resolver)
+        span = clause.span
+        # "推进…(A负责)。加强…(B负责)。": every sentence's own bracket assigns its part of the measure
+        for earlier in _earlier_brackets(measure, clause, resolver):
+            more_lead, more_responsible, _ = parse_clause(earlier, resolver)
+            lead, responsible = _union(more_lead, lead), _union(more_responsible, responsible)
+            start = earlier.span.start - measure.span.start
+            span = Span(earlier.span.start, clause.span.end, measure.span.text[start:clause.span.end - measure.span.start])
         if not responsible:
             continue
-        out.append(Assignment(measure=measure.number, lead=lead, responsible=responsible,
-                              evidence=clause.span, rule=rule))
+        out.append(Assignment(measure=measure.number, lead=lead, responsible=_union(lead, responsible),
+                              evidence=span, rule=rule))
     return out
+
+
+def _earlier_brackets(measure: Measure, clause: Clause, resolver: AgencyResolver) -> list[Clause]:
+    """Assignment brackets before the measure's clause, last first: each wholly bodies with role verbs."""
+    text = measure.span.text[: max(0, clause.span.start - measure.span.start)]
+    found = []
+    for m in reversed(list(_BRACKET.finditer(text))):
+        inner = re.sub(r"\s+", "", m.group("inner"))
+        phrases = parse_phrases(inner, resolver)
+        if (phrases and any(p.role for p in phrases)
+                and all(p.refs and _all_bodies("、".join(p.names), resolver) for p in phrases)):
+            found.append(Clause(inner, Span(measure.span.start + m.start(), measure.span.start + m.end(), m.group(0))))
+    return found
