@@ -228,3 +228,7 @@ def test_each_sentence_with_its_own_bracket():
     # a bracket that is no assignment adds nothing
     lead, responsible, _ = assign("1.推进修订(2031年)。加强执法(中央宣传部负责)", NATIONAL)
     assert (lead, responsible) == (["中共中央宣传部"], ["中共中央宣传部"])
+
+
+def test_a_line_of_enterprises_is_not_an_assignment():
+    assert assign("1.培育示范企业。遴选一批示范企业。\n示例甲科技有限公司、示例乙集团", CITY) is None

@@ -93,8 +93,10 @@ def _sentence_clause(measure: Measure, stripped: str, resolver: AgencyResolver) 
     on_own_line = stripped[cut] == "\n"
     if not phrases or not all(p.refs and _all_bodies("、".join(p.names), resolver) for p in phrases):
         return None
-    if not on_own_line and all(p.role is None for p in phrases):
-        return None  # a bare list ending a sentence is a list of examples, not an assignment
+    if all(p.role is None for p in phrases) and (
+            not on_own_line or any(re.search(r"(?:公司|集团|大学|学院|医院|学校)$", n) for p in phrases for n in p.names)):
+        # a bare list ending a sentence, or a line of enterprises and schools, lists examples, not an assignment
+        return None
     if any(p.role is None for p in phrases) and any(p.role for p in phrases):
         return None  # "X会同Y建设…中心": a list with no verb of its own runs into the work; prose reads it
     base = measure.span.start
