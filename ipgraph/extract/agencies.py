@@ -1,14 +1,20 @@
 """Who leads and who carries out each measure (rules named lead_agency.*.v1).
 
-Assignment clauses seen in Chinese plans, all handled here:
+Where an assignment stands, all handled here:
 
-* "[牵头单位:X;责任单位:Y]", "牵头单位:X 配合单位:Y" on lines of their own, "责任单位:Y" alone;
-* a trailing "(X牵头)", "(X、Y负责)", "(X会同Y负责)", "(X、Y按职责分工负责)", "(X牵头,Y配合)";
-* the last column of a task table ("… | X、Y").
+* labelled roles: "[牵头单位:X;责任单位:Y]", "【牵头单位】X", "牵头单位:X 配合单位:Y" on lines of their own;
+* a trailing bracket "(X牵头,Y配合)", "(X会同Y负责)", "(X、Y按职责分工负责)", "(由X负责)", or one wholly of
+  bodies; a bracket inside the item ("…(X负责)。2025年底前完成。"); one bracket per sentence;
+* an unbracketed last sentence or line made only of bodies and role verbs;
+* the role columns of a task table ("… | X | Y、Z | 2025年底");
+* sentences and articles whose subject is a body ("X会同Y…", "X负责…", "X应当…").
 
-Roles (GOLD_SPEC): 牵头 / 牵头单位 lead; in "X会同Y" X leads, since 会同 means "together
-with, X in charge"; a single body named with 负责 leads; several bodies with 负责 or
-按职责分工负责 share the work and none leads. Every assigned body is responsible.
+A clause is read as a grammar (parse_phrases): lists of bodies, each closed by the verb phrase that
+gives its role. Roles (GOLD_SPEC): 牵头 / 牵头单位 lead; in "X会同Y" X leads, since 会同 means "together
+with, X in charge"; a single body named with 负责 leads; several bodies with 负责, or any list with
+分别/按职责分工/各负其责 (distribution), share the work and none leads. Every assigned body is
+responsible. A list item counts as a body by its form (resolve.py), so an unknown body is counted,
+never silently dropped.
 """
 from __future__ import annotations
 
