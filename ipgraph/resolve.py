@@ -4,6 +4,10 @@ Chinese policy texts name bodies relative to the issuing government: "市知识�
 天津市 document is 天津市知识产权局, "区教体局" in a 滨海新区 document is 天津市滨海新区教育体育局.
 A list shares its first prefix ("市发展改革委、工业和信息化局、科技局" are three 市 bodies).
 Abbreviations are expanded from data/agency_names.csv; every form seen is kept as an alias.
+Central bodies, under the names they bore before and after each State Council reorganisation,
+come from data/national_bodies.csv. A name is a body by its form (ORG_SUFFIX, a collective of a
+named type), not because a data file lists it; a prefix whose place the document does not give
+keeps the printed name instead of an invented place.
 """
 from __future__ import annotations
 
