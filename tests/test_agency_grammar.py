@@ -232,3 +232,13 @@ def test_each_sentence_with_its_own_bracket():
 
 def test_a_line_of_enterprises_is_not_an_assignment():
     assert assign("1.培育示范企业。遴选一批示范企业。\n示例甲科技有限公司、示例乙集团", CITY) is None
+
+
+@pytest.mark.parametrize("text,lead", [
+    ("1.做好。(牵头责任单位:市知识产权局;配合责任单位:市财政局)", ["示例市知识产权局"]),
+    ("1.做好。\n主办单位:市知识产权局\n协办单位:市财政局", ["示例市知识产权局"]),
+    ("1.做好。(责任主体:市知识产权局、市财政局)", []),
+])
+def test_more_role_labels(text, lead):
+    got = assign(text, CITY)
+    assert got is not None and got[0] == lead and got[1] == ["示例市知识产权局", "示例市财政局"]
