@@ -320,7 +320,10 @@ def prose_assignment(measure: Measure, resolver: AgencyResolver) -> tuple[list[A
 
 
 _CELL_SPLIT = re.compile(r"\s*[|｜\t]\s*|\s+")
-_HEADER_ROLE = re.compile(r"^(?:牵头(?:单位|部门)?|主责单位|责任(?:单位|部门)|配合(?:单位|部门)|参与单位|协办单位)$")
+_HEADER_ROLE = re.compile(
+    r"^(?:牵头(?:责任)?(?:单位|部门)?|主责(?:单位|部门)|主办单位|责任(?:单位|部门|主体)|配合(?:责任)?(?:单位|部门)|"
+    r"参与(?:单位|部门)|协办单位)$"
+)
 
 
 # columns a task table may carry after its role columns: when, not who
@@ -335,7 +338,7 @@ def table_header(text: str) -> tuple[list[str], int] | None:
         role_at = [i for i, c in enumerate(cells) if _HEADER_ROLE.match(c)]
         if len(cells) < 3 or not role_at or not all(_AFTER_ROLES.match(c) for c in cells[role_at[-1] + 1:]):
             continue
-        roles = ["lead" if c.startswith(("牵头", "主责")) else "duty" if c.startswith("责任") else "other"
+        roles = ["lead" if c.startswith(("牵头", "主责", "主办")) else "duty" if c.startswith("责任") else "other"
                  for c in reversed(cells) if _HEADER_ROLE.match(c)]
         return roles, len(cells) - 1 - role_at[-1]
     return None
