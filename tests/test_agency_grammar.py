@@ -242,3 +242,8 @@ def test_a_line_of_enterprises_is_not_an_assignment():
 def test_more_role_labels(text, lead):
     got = assign(text, CITY)
     assert got is not None and got[0] == lead and got[1] == ["示例市知识产权局", "示例市财政局"]
+
+
+def test_the_coordinating_body_leads():
+    lead, responsible, _ = assign("1.做好。(市知识产权局统筹,各区县负责)", CITY)
+    assert (lead, responsible) == (["示例市知识产权局"], ["示例市知识产权局", "示例市各区县"])

@@ -176,7 +176,8 @@ _JOB = r"(?:负责|落实|实施|推进|承担)"
 _DUTY = r"(?:按照?|根据|依据?)职责(?:分工)?|分工"
 _VERB = re.compile(
     r"(?P<with>会同|联合)"
-    r"|(?:(?P<lead>牵头(?:负责|落实|实施|推进)?|负总责|为牵头(?:单位|部门))"
+    # 统筹 (coordinates the others) puts a body in charge as 牵头 does
+    r"|(?:(?P<lead>总?牵头(?:负责|落实|实施|推进)?|负总责|统筹(?:协调|推进)?|为牵头(?:单位|部门))"
     # distribution: the listed bodies share the work, none leads (GOLD_SPEC: "按职责分工负责")
     rf"|(?P<shared>(?:{_DUTY})?(?:分别|各自){_JOB}|各负其责|(?:{_DUTY}|共同){_JOB}|为责任(?:单位|部门))"
     rf"|(?P<job>(?:具体)?{_JOB}(?:落实|实施)?)"
