@@ -79,7 +79,7 @@ def find_clause(measure: Measure, resolver: AgencyResolver | None = None) -> Cla
                 if ch != opener and not any(ch in family and opener in family for family in ("(（", "[［【")):
                     return None
                 inner = re.sub(r"\s+", "", stripped[i + 1:-1])
-                if not re.search(r"(?:负责|牵头|配合|参与|单位|部门|会同|各负其责)", inner) and not _looks_like_list(inner, resolver):
+                if not re.search(r"(?:负责|牵头|配合|参与|单位|部门|会同|各负其责|统筹)", inner) and not _looks_like_list(inner, resolver):
                     return None
                 return Clause(inner, Span(base + i, base + len(stripped), stripped[i:]))
     return None
