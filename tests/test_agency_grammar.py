@@ -247,3 +247,9 @@ def test_more_role_labels(text, lead):
 def test_the_coordinating_body_leads():
     lead, responsible, _ = assign("1.做好。(市知识产权局统筹,各区县负责)", CITY)
     assert (lead, responsible) == (["示例市知识产权局"], ["示例市知识产权局", "示例市各区县"])
+
+
+def test_short_role_labels_with_a_colon():
+    lead, responsible, _ = assign("1.做好。\n牵头：市知识产权局\n配合：市财政局、各区县", CITY)
+    assert lead == ["示例市知识产权局"]
+    assert responsible == ["示例市知识产权局", "示例市财政局", "示例市各区县"]
