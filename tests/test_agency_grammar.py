@@ -253,3 +253,8 @@ def test_short_role_labels_with_a_colon():
     lead, responsible, _ = assign("1.做好。\n牵头：市知识产权局\n配合：市财政局、各区县", CITY)
     assert lead == ["示例市知识产权局"]
     assert responsible == ["示例市知识产权局", "示例市财政局", "示例市各区县"]
+
+
+def test_a_lead_marked_in_a_last_line():
+    lead, responsible, _ = assign("1.做好。\n市知识产权局(牵头)、市财政局", CITY)
+    assert (lead, responsible) == (["示例市知识产权局"], ["示例市知识产权局", "示例市财政局"])

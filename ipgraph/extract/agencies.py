@@ -96,11 +96,11 @@ def _sentence_clause(measure: Measure, stripped: str, resolver: AgencyResolver) 
     tail = stripped[cut + 1:]
     start = cut + 1 + (len(tail) - len(tail.lstrip(" \u3000")))
     tail = tail.strip(" \u3000")
-    phrases = parse_phrases(tail, resolver)
+    phrases = parse_phrases(_MARKED_LEAD.sub("", tail), resolver)  # "X(牵头)、Y": parse_clause reads the mark
     on_own_line = stripped[cut] == "\n"
     if not phrases or not all(p.refs and _all_bodies("、".join(p.names), resolver) for p in phrases):
         return None
-    if all(p.role is None for p in phrases) and (
+    if all(p.role is None for p in phrases) and not _MARKED_LEAD.search(tail) and (
             not on_own_line or any(re.search(r"(?:公司|集团|大学|学院|医院|学校)$", n) for p in phrases for n in p.names)):
         # a bare list ending a sentence, or a line of enterprises and schools, lists examples, not an assignment
         return None
