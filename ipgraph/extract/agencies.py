@@ -119,12 +119,17 @@ def _inner_bracket_clause(measure: Measure, stripped: str, resolver: AgencyResol
     Only a bracket that is wholly bodies with role verbs counts (the last such bracket)."""
     for m in reversed(list(_BRACKET.finditer(stripped))):
         inner = re.sub(r"\s+", "", m.group("inner"))
-        phrases = parse_phrases(inner, resolver)
-        if (phrases and any(p.role for p in phrases)
-                and all(p.refs and _all_bodies("、".join(p.names), resolver) for p in phrases)):
+        if _is_assignment(inner, resolver):
             base = measure.span.start
             return Clause(inner, Span(base + m.start(), base + m.end(), m.group(0)))
     return None
+
+
+def _is_assignment(inner: str, resolver: AgencyResolver) -> bool:
+    """Is a bracket's text wholly lists of bodies, at least one closed by a role verb?"""
+    phrases = parse_phrases(inner, resolver)
+    return bool(phrases) and any(p.role for p in phrases) and all(
+        p.refs and _all_bodies("、".join(p.names), resolver) for p in phrases)
 
 
 def _looks_like_list(inner: str, resolver: AgencyResolver | None = None) -> bool:
@@ -434,8 +439,6 @@ def _earlier_brackets(measure: Measure, clause: Clause, resolver: AgencyResolver
     found = []
     for m in reversed(list(_BRACKET.finditer(text))):
         inner = re.sub(r"\s+", "", m.group("inner"))
-        phrases = parse_phrases(inner, resolver)
-        if (phrases and any(p.role for p in phrases)
-                and all(p.refs and _all_bodies("、".join(p.names), resolver) for p in phrases)):
+        if _is_assignment(inner, resolver):
             found.append(Clause(inner, Span(measure.span.start + m.start(), measure.span.start + m.end(), m.group(0))))
     return found
