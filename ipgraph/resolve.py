@@ -156,7 +156,7 @@ def split_agency_list(text: str) -> list[str]:
             depth += 1
         elif ch in ")）":
             depth = max(0, depth - 1)
-        if depth == 0 and ch in "、,，;； \u3000":
+        if depth == 0 and ch in "、,，;； \u3000\n\t":
             parts.append(current)
             current = ""
         else:

@@ -258,3 +258,8 @@ def test_short_role_labels_with_a_colon():
 def test_a_lead_marked_in_a_last_line():
     lead, responsible, _ = assign("1.做好。\n市知识产权局(牵头)、市财政局", CITY)
     assert (lead, responsible) == (["示例市知识产权局"], ["示例市知识产权局", "示例市财政局"])
+
+
+def test_a_labelled_line_followed_by_other_fields():
+    lead, responsible, _ = assign("1.做好。\n责任单位：市知识产权局、市财政局\n完成时限：2032年底", CITY)
+    assert (lead, responsible) == ([], ["示例市知识产权局", "示例市财政局"])
