@@ -233,6 +233,11 @@ class AgencyResolver:
             place, level = ctx.jurisdiction, ctx.level
             full = self._expand_suffix(name)
             return self._ref(surface, place, name, full, level, collective=True, later=later_name)
+        branch = self._police_branch(name)
+        if branch is not None:
+            return AgencyRef(canonical=branch, surface=surface, with_jurisdiction=(ctx.jurisdiction or "") + name,
+                             aliases=[(ctx.jurisdiction or "") + name], jurisdiction=ctx.jurisdiction, level="district",
+                             later_name=later_name)
         prefix = PREFIX.match(name)
         if prefix:
             body = name[prefix.end():]
@@ -309,6 +314,19 @@ class AgencyResolver:
         )
 
     # ---- helpers
+
+    def _police_branch(self, name: str) -> str | None:
+        """公安通州分局 / 区公安分局 in a district's document: the city's public security bureau runs the
+        district's police as its branch, officially 南通市公安局通州分局."""
+        ctx = self.context
+        if ctx.level != "district" or not ctx.city or not ctx.jurisdiction or not ctx.jurisdiction.startswith(ctx.city):
+            return None
+        district = ctx.jurisdiction[len(ctx.city):]
+        short = re.sub(r"(?:新区|区|县)$", "", district) or district
+        m = re.fullmatch(r"(?:区|县)?公安(?P<d>[\u4e00-\u9fff]{0,4}?)分局", name)
+        if not m or m.group("d") not in ("", short):
+            return None
+        return f"{ctx.city}公安局{short}分局"
 
     def _segment_known(self, name: str) -> list[str]:
         """"国家知识产权局教育部科技部" (issuers printed without separators): the central bodies it is

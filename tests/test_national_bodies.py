@@ -166,3 +166,11 @@ def test_central_bodies_printed_without_separators_are_split():
     assert [r.canonical for r in refs] == ["国家知识产权局", "教育部", "科学技术部"]
     # a name that only starts with a central body is one body
     assert [r.canonical for r in AgencyResolver(None, "national").resolve_list("国家知识产权局办公室")] == ["国家知识产权局办公室"]
+
+
+def test_a_districts_police_is_a_branch_of_the_citys_bureau():
+    district = AgencyResolver("示例市示例区", "district")
+    assert district.resolve("公安示例分局").canonical == "示例市公安局示例分局"
+    assert district.resolve("区公安分局").canonical == "示例市公安局示例分局"
+    assert district.resolve("区公安局").canonical == "示例市示例区公安局"  # as printed: no branch named
+    assert AgencyResolver("示例市", "municipal").resolve("公安示例分局").canonical == "示例市公安示例分局"
