@@ -32,7 +32,7 @@ VAGUE = re.compile(
 # A collective of a named type of body: 各区县人民政府, 各开发区, 相关区、县(市)政府, 各街镇.
 COLLECTIVE = re.compile(r"^(?:各|相关|有关)(?=[\u4e00-\u9fff(（])")
 # …and ends with its type: a kind of body or of place (各街镇, 各县市区, 各镇(街道), 各高校), not a verb phrase
-COLLECTIVE_TYPE = re.compile(r"(?:[区县市镇乡街旗州]|街道|社区|园区|高校|院校|学校|企业|[)）])$")
+COLLECTIVE_TYPE = re.compile(r"(?:[区县市镇乡街旗州]|街道|社区|园区|高校|院校|[)）])$")
 # A bare prefix that stands for the issuing government's place.
 PREFIX = re.compile(r"^(?P<party>中共)?(?P<p>[省市区县])(?!场|域|属|直有关|级|民)")
 # Names that carry their own identity: companies, banks, bodies named with a place or the state.
