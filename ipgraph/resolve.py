@@ -374,7 +374,8 @@ class AgencyResolver:
     def _ref(self, surface: str, place: str | None, body: str, full_template: str, level: str | None,
              collective: bool = False, later: str | None = None, bare: bool = False,
              own_place: bool = False) -> AgencyRef:
-        for abbr in abbreviations().get(self._tier(place), []):
+        tier = self._tier(place)
+        for abbr in abbreviations().get(tier, []) if tier != "local" else []:
             if body == abbr.short:  # 省法院 is the province's 高级人民法院
                 full_template = abbr.full
         place_text = place or ""
