@@ -263,3 +263,11 @@ def test_a_lead_marked_in_a_last_line():
 def test_a_labelled_line_followed_by_other_fields():
     lead, responsible, _ = assign("1.做好。\n责任单位：市知识产权局、市财政局\n完成时限：2032年底", CITY)
     assert (lead, responsible) == ([], ["示例市知识产权局", "示例市财政局"])
+
+
+def test_task_table_cell_with_a_marked_lead():
+    header = "序号\t重点任务\t责任单位\n"
+    row = "2\t建设知识产权保护中心\t市财政局、市知识产权局(牵头)"
+    lead, responsible, _ = assign(row, CITY, full_text=header + row, printed="2")
+    assert lead == ["示例市知识产权局"]
+    assert responsible == ["示例市知识产权局", "示例市财政局"]

@@ -370,12 +370,16 @@ def table_assignment(measure: Measure, resolver: AgencyResolver, roles: list[str
     if len(cells) < 3:
         return None
     found: list[list[AgencyRef]] = []
+    marked: list[AgencyRef] = []  # "市知识产权局(牵头)、市财政局" in a cell: the marked body leads
     for cell in reversed(cells[1:]):
-        names = [n for n in re.split(r"[、,，;；]", cell) if n]
-        refs = resolver.resolve_list(cell)
+        plain = _MARKED_LEAD.sub("", cell)
+        names = [n for n in re.split(r"[、,，;；]", plain) if n]
+        refs = resolver.resolve_list(plain)
         if not refs or any(resolver.resolve(n, "市") is None and not VAGUE.match(n) for n in names):
             break
         found.append(refs)
+        marked += [r for n in re.split(r"[、,，;；]", cell) if _MARKED_LEAD.search(n)
+                   for r in resolver.resolve_list(_MARKED_LEAD.sub("", n))]
         if roles and len(found) == len(roles):
             break
     if not found:
@@ -386,9 +390,10 @@ def table_assignment(measure: Measure, resolver: AgencyResolver, roles: list[str
         roles = None  # a table whose one role column is 责任部门 reads like "(X负责)": one body leads, several share
     for i, refs in enumerate(found):
         role = roles[i] if roles and i < len(roles) else None
-        if role == "lead" or (role is None and len(found) == 1 and len(refs) == 1):
+        if not marked and (role == "lead" or (role is None and len(found) == 1 and len(refs) == 1)):
             lead = _union(lead, refs)
         responsible = _union(responsible, refs)
+    lead = _union(marked, lead)
     # the evidence runs from the first role cell to the end of the last one
     first_cell = max(0, line.rfind(cells[-len(found)]))
     last_cell = line.find(cells[-1], first_cell)
@@ -404,32 +409,37 @@ def extract_assignments(measures: list[Measure], resolver: AgencyResolver, full_
     roles, after = header if header else (None, 0)
     for measure in measures:
         clause = find_clause(measure, resolver)
-        if clause is None:
+        found = _clause_assignment(measure, clause, resolver) if clause is not None else None
+        if found is None:
+            # no clause, or one that names no body ("(牵头)" closing a table cell): the table's columns
             table = table_assignment(measure, resolver, roles, after)
             if table is not None:
                 lead, responsible, span = table
-                out.append(Assignment(measure=measure.number, lead=lead, responsible=responsible,
-                                      evidence=span, rule="lead_agency.table.v1"))
-                continue
+                found = Assignment(measure=measure.number, lead=lead, responsible=responsible,
+                                   evidence=span, rule="lead_agency.table.v1")
+        if found is None and clause is None:
             prose = prose_assignment(measure, resolver)
             if prose is not None:
                 lead, responsible, span = prose
-                out.append(Assignment(measure=measure.number, lead=lead, responsible=responsible,
-                                      evidence=span, rule="lead_agency.prose.v1"))
-            continue
-        lead, responsible, rule = parse_clause(clause, resolver)
-        span = clause.span
-        # "推进…(A负责)。加强…(B负责)。": every sentence's own bracket assigns its part of the measure
-        for earlier in _earlier_brackets(measure, clause, resolver):
-            more_lead, more_responsible, _ = parse_clause(earlier, resolver)
-            lead, responsible = _union(more_lead, lead), _union(more_responsible, responsible)
-            start = earlier.span.start - measure.span.start
-            span = Span(earlier.span.start, clause.span.end, measure.span.text[start:clause.span.end - measure.span.start])
-        if not responsible:
-            continue
-        out.append(Assignment(measure=measure.number, lead=lead, responsible=_union(lead, responsible),
-                              evidence=span, rule=rule))
+                found = Assignment(measure=measure.number, lead=lead, responsible=responsible,
+                                   evidence=span, rule="lead_agency.prose.v1")
+        if found is not None:
+            out.append(found)
     return out
+
+
+def _clause_assignment(measure: Measure, clause: Clause, resolver: AgencyResolver) -> Assignment | None:
+    lead, responsible, rule = parse_clause(clause, resolver)
+    span = clause.span
+    # "推进…(A负责)。加强…(B负责)。": every sentence's own bracket assigns its part of the measure
+    for earlier in _earlier_brackets(measure, clause, resolver):
+        more_lead, more_responsible, _ = parse_clause(earlier, resolver)
+        lead, responsible = _union(more_lead, lead), _union(more_responsible, responsible)
+        start = earlier.span.start - measure.span.start
+        span = Span(earlier.span.start, clause.span.end, measure.span.text[start:clause.span.end - measure.span.start])
+    if not responsible:
+        return None
+    return Assignment(measure=measure.number, lead=lead, responsible=_union(lead, responsible), evidence=span, rule=rule)
 
 
 def _earlier_brackets(measure: Measure, clause: Clause, resolver: AgencyResolver) -> list[Clause]:
