@@ -14,6 +14,7 @@ from urllib.parse import quote
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
+from ipgraph import knowledge
 from ipgraph.extract.programmes import scheme_aliases
 from ipgraph.model import AgencyRef, Citation, DocumentRecord, Measure, Span, Target
 from ipgraph.vocab import DATA, ELI, IPG, ORG
@@ -117,8 +118,22 @@ class GraphBuilder:
             other = self.agency(AgencyRef(canonical=ref.later_name, surface=ref.later_name,
                                           with_jurisdiction=ref.later_name, jurisdiction=ref.jurisdiction,
                                           level=ref.level))
-            # 市市场监管局(知识产权局): the bracketed body was merged into this one; two nodes, one relation
-            g.add((other, IPG.reorganisedAs, node))
+            former = knowledge.national_bodies().get(ref.canonical) if ref.level == "national" else None
+            if former and ref.later_name in former.plates:
+                # 新闻出版广电总局(版权局): one central body with two nameplates (data/national_bodies.csv)
+                g.add((node, IPG.alsoNamed, other))
+                g.add((other, IPG.alsoNamed, node))
+            else:
+                # 市市场监管局(知识产权局): the bracketed body was merged into this one; two nodes, one relation
+                g.add((other, IPG.reorganisedAs, node))
+        if ref.level == "national":
+            # a former central body (工商总局) points at the bodies that took over its work (data/national_bodies.csv)
+            former = knowledge.national_bodies().get(ref.canonical)
+            for name in former.successors if former else ():
+                body = knowledge.national_bodies()[name]
+                successor = self.agency(AgencyRef(canonical=name, surface=name, with_jurisdiction=name,
+                                                  aliases=list(body.aliases), level="national"))
+                g.add((node, IPG.reorganisedAs, successor))
         return node
 
     def programme(self, canonical: str, surface: str, aliases: Iterable[str] = (), discovered: bool = False) -> URIRef:

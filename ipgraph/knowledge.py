@@ -54,3 +54,63 @@ def full_place(name: str) -> str:
         chain.insert(0, place.within)
         place = places().get(place.within)
     return "".join(chain)
+
+
+@dataclass(frozen=True)
+class NationalBody:
+    """One central body under one of its names (data/national_bodies.csv)."""
+
+    name: str  # 国家工商行政管理总局
+    aliases: tuple[str, ...]  # 工商总局, 国家工商总局: name only this body, wherever printed
+    bare: tuple[str, ...]  # 知识产权局: a local government may have one too, so national only in national documents
+    since: int | None
+    until: int | None  # the year it was reorganised away
+    successors: tuple[str, ...]  # 国家市场监督管理总局
+    plates: tuple[str, ...]  # 国家版权局 for 国家新闻出版广电总局: one body, two nameplates
+    kind: str
+    source: str
+
+
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in cell.split("|") if part.strip())
+
+
+def _year(cell: str) -> int | None:
+    return int(cell) if cell.isdigit() else None
+
+
+@lru_cache(maxsize=1)
+def national_bodies() -> dict[str, NationalBody]:
+    """The central bodies by official name, current and former (successors name rows of the same file)."""
+    rows = {
+        r["name"]: NationalBody(r["name"], _split(r["aliases"]), _split(r["bare"]), _year(r["from"]), _year(r["until"]),
+                                _split(r["successor"]), _split(r["plates"]), r["kind"], r["source"])
+        for r in _csv_rows("national_bodies.csv")
+    }
+    for body in rows.values():
+        for successor in body.successors:
+            if successor not in rows:
+                raise ValueError(f"national_bodies.csv: successor {successor} of {body.name} has no row of its own")
+    return rows
+
+
+@lru_cache(maxsize=1)
+def _national_forms() -> tuple[dict[str, str], dict[str, str]]:
+    """(full name or unambiguous alias → name, bare short form → name)."""
+    exact: dict[str, str] = {}
+    bare: dict[str, str] = {}
+    for body in national_bodies().values():
+        exact[body.name] = body.name
+        for alias in body.aliases:
+            exact.setdefault(alias, body.name)
+        for form in body.bare:
+            bare.setdefault(form, body.name)
+    return exact, bare
+
+
+def national_body(form: str, bare: bool = False) -> NationalBody | None:
+    """The central body a printed form names: its full name or an unambiguous alias, and with
+    bare=True also a short form a local government could share (知识产权局, 林业局)."""
+    exact, bare_forms = _national_forms()
+    name = exact.get(form) or (bare_forms.get(form) if bare else None)
+    return national_bodies()[name] if name else None

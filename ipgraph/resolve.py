@@ -4,6 +4,10 @@ Chinese policy texts name bodies relative to the issuing government: "市知识�
 天津市 document is 天津市知识产权局, "区教体局" in a 滨海新区 document is 天津市滨海新区教育体育局.
 A list shares its first prefix ("市发展改革委、工业和信息化局、科技局" are three 市 bodies).
 Abbreviations are expanded from data/agency_names.csv; every form seen is kept as an alias.
+Central bodies, under the names they bore before and after each State Council reorganisation,
+come from data/national_bodies.csv. A name is a body by its form (ORG_SUFFIX, a collective of a
+named type), not because a data file lists it; a prefix whose place the document does not give
+keeps the printed name instead of an invented place.
 """
 from __future__ import annotations
 
@@ -20,16 +24,22 @@ VAGUE = re.compile(
     r"^(?:[省市区县]直?|[省市区县]级|[省市区县]政府)?(?:各|其他)?(?:有关|相关|其他|其它|各)?(?:职能)?(?:部门|单位|方面|机构|成员单位|责任单位)(?:和单位|等)?$"
     r"|^(?:[省市区县])?各(?:有关|相关)?(?:职能)?(?:部门|单位)$"
     r"|^(?:有关|相关)(?:部门|单位|方面)(?:和|及)?(?:单位|部门)?$"
+    # whoever the owner, "有关部门" names no type of body: 国务院有关部门, 省直有关单位, 市政府各部门, 区各委办局
+    r"|^.{0,12}?(?:有关|相关|其他|其它)(?:职能)?(?:部门|单位|方面|机构|委办局)(?:和单位|等)?$"
+    r"|^.{0,12}?各(?:职能)?(?:部门|单位|部委|委办局|直属单位|直属机构)$"
+    r"|^(?:各|有关|相关)?(?:地区|地方|各地)$"  # 各地区、各部门: places in general, no body
 )
 # A collective of a named type of body: 各区县人民政府, 各开发区, 相关区、县(市)政府, 各街镇.
 COLLECTIVE = re.compile(r"^(?:各|相关|有关)(?=[\u4e00-\u9fff(（])")
+# …and ends with its type: a kind of body or of place (各街镇, 各县市区, 各镇(街道), 各高校), not a verb phrase
+COLLECTIVE_TYPE = re.compile(r"(?:[区县市镇乡街旗州]|街道|社区|园区|高校|院校|[)）])$")
 # A bare prefix that stands for the issuing government's place.
 PREFIX = re.compile(r"^(?P<party>中共)?(?P<p>[省市区县])(?!场|域|属|直有关|级|民)")
 # Names that carry their own identity: companies, banks, bodies named with a place or the state.
 PROPER_MARKERS = re.compile(r"^(?:中国|中华人民共和国|国家|全国|中共|中央)|(?:公司|集团|银行|分行|支行|大学|学院|研究院|研究所)")
 ORG_SUFFIX = re.compile(
     r"(?:人民政府|政府|办公厅|办公室|委员会|管委会|委|局|厅|部|署|院|办|中心|会|所|队|处|室|站|公司|集团|银行|分行|支行|分局|"
-    r"海关|法院|检察院|大学|学院|联合会|协会|学会|小组|科|园区|开发区|新区|街镇|乡镇|街道|单位|机构|部门|区|县|市|联|协)$"
+    r"海关|法院|检察院|大学|学院|联合会|协会|学会|小组|工作组|专班|联席会议|联盟|科|园区|开发区|新区|街镇|乡镇|街道|单位|机构|部门|区|县|市|联|协)$"
 )
 
 
@@ -88,6 +98,10 @@ class Context:
                         province = place.within
             if level == "municipal" and not city:
                 city = jurisdiction
+            if level == "district" and not city:
+                # 示例市示例区: the city a district is named with stands for 市 in its documents
+                named_with = re.match(r"^(.{2,6}?市)(?=.{1,8}?(?:新区|区|县|旗)$)", jurisdiction)
+                city = named_with.group(1) if named_with else None
             if level == "provincial" and not province:
                 province = jurisdiction
         return cls(jurisdiction, level, city, province)
@@ -95,14 +109,37 @@ class Context:
     def place_for(self, prefix: str) -> tuple[str | None, str | None]:
         """The place and level a bare 市/区/县/省 prefix stands for in this document."""
         if prefix == "市":
-            return (self.city or self.jurisdiction), "municipal"
+            if self.city:
+                return self.city, "municipal"
+            # the document's own city (or county-level city); a county's or a province's 市 is a city the
+            # document does not name: no place rather than the county or the province
+            own = self.jurisdiction if self.jurisdiction and (
+                self.level in ("municipal", None) or (self.level == "district" and self.jurisdiction.endswith("市"))) else None
+            return own, "municipal"
         if prefix in "区县":
-            if self.level == "district":
+            # 区 in a district's document, 县 in a county's; a county never calls itself 区
+            if self.level == "district" and self.jurisdiction and not (
+                    self.jurisdiction.endswith(("区", "县")) and not self.jurisdiction.endswith(prefix)):
                 return self.jurisdiction, "district"
             return None, "district"
         if prefix == "省":
             return (self.province or (self.jurisdiction if self.level == "provincial" else None)), "provincial"
         return None, None
+
+
+# the kinds of place a collective lists before its type: 各省、自治区、直辖市人民政府; 各区、县(市)政府
+_UNIT = r"(?:[省区县市州盟旗乡镇街]|自治区|直辖市|自治州|自治县|计划单列市|副省级城市|设区市)"
+# 和/及/与 join two bodies only where both sides are whole names: 市知识产权局和市财政局, not 工业和信息化局
+_JOINED = re.compile(r"以及|和|及|与")
+
+
+def _split_joined(part: str) -> list[str]:
+    for m in _JOINED.finditer(part):
+        left, right = part[:m.start()], part[m.end():]
+        if (len(left) >= 3 and len(right) >= 3 and ORG_SUFFIX.search(left) and not re.search(r"[区县市]$", left)
+                and (ORG_SUFFIX.search(right) or COLLECTIVE.match(right))):
+            return [left, *_split_joined(right)]
+    return [part]
 
 
 def split_agency_list(text: str) -> list[str]:
@@ -119,7 +156,7 @@ def split_agency_list(text: str) -> list[str]:
             depth += 1
         elif ch in ")）":
             depth = max(0, depth - 1)
-        if depth == 0 and ch in "、,，;； \u3000":
+        if depth == 0 and ch in "、,，;； \u3000\n\t":
             parts.append(current)
             current = ""
         else:
@@ -129,8 +166,11 @@ def split_agency_list(text: str) -> list[str]:
     merged: list[str] = []
     for part in parts:
         # "各区" + "县(市)政府": a one-character place word joins the next item
-        if merged and re.fullmatch(r"(?:各|相关|有关)?[省区县市州盟旗乡镇街](?:、[省区县市州盟旗乡镇街])*", merged[-1]):
+        if (merged and re.fullmatch(rf"(?:各|相关|有关)?{_UNIT}(?:、{_UNIT})*", merged[-1])
+                and not COLLECTIVE.match(part)):  # 各区、各开发区 are two collectives
             merged[-1] = merged[-1] + "、" + part
+        elif _JOINED.search(part):
+            merged.extend(_split_joined(part))
         else:
             merged.append(part)
     return merged
@@ -140,14 +180,25 @@ class AgencyResolver:
     """Resolves agency mentions within one document."""
 
     def __init__(self, jurisdiction: str | None, level: str | None) -> None:
+        if jurisdiction and not level:  # a place given without its level: the level its name shows
+            known = knowledge.places().get(jurisdiction)
+            level = known.level if known else level_of_place(jurisdiction)
         self.context = Context.of(jurisdiction, level)
 
     def resolve_list(self, text: str) -> list[AgencyRef]:
         """Resolve every body in a list; a bare prefix carries over to the items after it."""
         refs: list[AgencyRef] = []
         carried: str | None = None
-        for name in split_agency_list(text):
+        group: str | None = None
+        for name in (part for item in split_agency_list(text) for part in self._segment_known(item)):
             name = re.sub(r"(?:等)?(?:单位|部门)?$", "", name) if name.endswith("等") else name
+            # "河北省知识产权局等八部门": the body named, not a body called "…等八部门"
+            name = re.sub(r"(?<=[\u4e00-\u9fff])等(?:[一二三四五六七八九十两\d]+个?)?(?:部门|单位|机构)$", "", name)
+            if group and re.fullmatch(r"各?成员单位", name):
+                # "领导小组办公室、各成员单位": the member units of the group just named, a collective of a named type
+                name = group + "各成员单位"
+            named_group = re.match(r"^(.+?(?:领导小组|联席会议|委员会))(?:办公室)?$", name)
+            group = named_group.group(1) if named_group else None
             prefix_match = PREFIX.match(name)
             if prefix_match and not VAGUE.match(name):
                 carried = prefix_match.group("p")
@@ -166,9 +217,14 @@ class AgencyResolver:
             name, later_name = m.group(1), m.group(2)
         if not name or VAGUE.match(name) or len(name) < 2:
             return None
-        if not ORG_SUFFIX.search(name) and not COLLECTIVE.match(name):
-            return None
         ctx = self.context
+        # a central body by its full name or an alias only it has (工商总局, 中宣部); a short form a local
+        # government shares (知识产权局) only where the document is national or names no place
+        national = knowledge.national_body(name, bare=carried_prefix is None and self._national_context())
+        if national is not None:
+            return self._national_ref(national, surface, name, later_name)
+        if not ORG_SUFFIX.search(name) and not (COLLECTIVE.match(name) and COLLECTIVE_TYPE.search(name)):
+            return None
         youth = re.fullmatch(r"团([省市区县])委", name)
         if youth:  # 团市委: the Communist Youth League committee of the place
             place, level = ctx.place_for(youth.group(1))
@@ -177,11 +233,18 @@ class AgencyResolver:
             place, level = ctx.jurisdiction, ctx.level
             full = self._expand_suffix(name)
             return self._ref(surface, place, name, full, level, collective=True, later=later_name)
+        branch = self._police_branch(name)
+        if branch is not None:
+            return AgencyRef(canonical=branch, surface=surface, with_jurisdiction=(ctx.jurisdiction or "") + name,
+                             aliases=[(ctx.jurisdiction or "") + name], jurisdiction=ctx.jurisdiction, level="district",
+                             later_name=later_name)
         prefix = PREFIX.match(name)
         if prefix:
             body = name[prefix.end():]
             place, level = ctx.place_for(prefix.group("p"))
             party = prefix.group("party") or ""
+            if place is None:  # 省/区 with no known place: keep the name as printed rather than invent one
+                return self._unplaced(surface, name, prefix.group("p"), body, level, later_name)
             return self._ref(surface, place, party + body, self._expand(body), level, later=later_name, bare=True)
         # a name that starts with a place of its own
         found = knowledge.find_places(name)
@@ -209,21 +272,24 @@ class AgencyResolver:
             # a place the gazetteer does not list: 宜都市市场监管局, 示例市人民政府办公室
             body = name[len(own):]
             return self._ref(surface, own, body, self._expand(body), level_of_place(own), later=later_name, own_place=True)
-        if ctx.level == "national" and self._expand_national(name) != name:
-            return AgencyRef(canonical=self._expand_national(name), surface=surface, with_jurisdiction=name,
-                             aliases=[name], level="national", later_name=self._later(later_name, None))
         named = self._expand_named(name)
         if named or PROPER_MARKERS.search(name) or any(p.short in name for p in knowledge.places().values()):
             return AgencyRef(canonical=named or name, surface=surface, with_jurisdiction=name,
                              aliases=[name], level="national" if ctx.level == "national" and not named else None,
                              later_name=self._later(later_name, None))
-        if ctx.level == "national" or (carried_prefix is None and ctx.jurisdiction is None):
-            full = self._expand_national(name)
-            return AgencyRef(canonical=full, surface=surface, with_jurisdiction=name, aliases=[name], level="national",
-                             later_name=self._later(later_name, None))
+        if ctx.level == "national" or (carried_prefix is None and ctx.jurisdiction is None and ctx.level is None):
+            # a central body the data does not list keeps its printed name
+            return AgencyRef(canonical=name, surface=surface, with_jurisdiction=name, aliases=[], level="national",
+                             later_name=self._national_later(later_name))
+        if carried_prefix is None and ctx.jurisdiction is None:
+            # a local document that does not say where it governs: the printed name, at the document's level
+            return AgencyRef(canonical=name, surface=surface, with_jurisdiction=name, aliases=[], level=ctx.level,
+                             later_name=later_name)
         # an unprefixed generic body: the carried prefix, else the document's own place
         if carried_prefix:
             place, level = ctx.place_for(carried_prefix)
+            if place is None:
+                return self._unplaced(surface, carried_prefix + name, carried_prefix, name, level, later_name)
         else:
             place, level = ctx.jurisdiction, ctx.level
         return self._ref(surface, place, name, self._expand(name), level, later=later_name, bare=True)
@@ -242,13 +308,76 @@ class AgencyResolver:
             or (knowledge.find_places(name) and knowledge.find_places(name)[0][0] == 0)
             or self._expand_named(name)
             or PROPER_MARKERS.match(name)
+            or knowledge.national_body(name, bare=self._national_context()) is not None
+            # a regulation's collective subject: the governments (or their departments) of a tier of the place
+            or (re.match(r"^(?:县级以上|设区的市|县级|乡镇)(?:地方)?(?:各级)?人民政府", name) and ORG_SUFFIX.search(name))
         )
 
     # ---- helpers
 
+    def _police_branch(self, name: str) -> str | None:
+        """公安通州分局 / 区公安分局 in a district's document: the city's public security bureau runs the
+        district's police as its branch, officially 南通市公安局通州分局."""
+        ctx = self.context
+        if ctx.level != "district" or not ctx.city or not ctx.jurisdiction or not ctx.jurisdiction.startswith(ctx.city):
+            return None
+        district = ctx.jurisdiction[len(ctx.city):]
+        short = re.sub(r"(?:新区|区|县)$", "", district) or district
+        m = re.fullmatch(r"(?:区|县)?公安(?P<d>[\u4e00-\u9fff]{0,4}?)分局", name)
+        if not m or m.group("d") not in ("", short):
+            return None
+        return f"{ctx.city}公安局{short}分局"
+
+    def _segment_known(self, name: str) -> list[str]:
+        """"国家知识产权局教育部科技部" (issuers printed without separators): the central bodies it is
+        made of, when it is wholly a run of two or more of their names; otherwise the name itself."""
+        bare = self._national_context()
+        if len(name) < 6 or knowledge.national_body(name, bare=bare) is not None:
+            return [name]
+        best: dict[int, list[str]] = {0: []}
+        for end in range(1, len(name) + 1):
+            for start in range(max(0, end - 20), end):
+                if start in best and knowledge.national_body(name[start:end], bare=bare) is not None:
+                    best[end] = best[start] + [name[start:end]]
+                    break
+        parts = best.get(len(name))
+        return parts if parts and len(parts) >= 2 else [name]
+
+    def _national_context(self) -> bool:
+        """A national document, or one that says neither its place nor its level."""
+        return self.context.level == "national" or (self.context.jurisdiction is None and self.context.level is None)
+
+    def _national_ref(self, body: knowledge.NationalBody, surface: str, name: str, later: str | None) -> AgencyRef:
+        aliases = [a for a in body.aliases if a != body.name]
+        if name != body.name and name not in body.bare and name not in aliases:
+            aliases.append(name)
+        return AgencyRef(canonical=body.name, surface=surface, with_jurisdiction=body.name, aliases=aliases,
+                         level="national", later_name=self._national_later(later))
+
+    @staticmethod
+    def _national_later(later: str | None) -> str | None:
+        """新闻出版广电总局(版权局): the bracketed name of a central body, by its full name where known."""
+        if not later:
+            return None
+        body = knowledge.national_body(later, bare=True)
+        return body.name if body else later
+
+    def _unplaced(self, surface: str, name: str, prefix: str, body: str, level: str | None,
+                  later: str | None) -> AgencyRef:
+        """A body whose 省/市/区 prefix names no place this document knows: the printed name, unresolved."""
+        template = self._expand(body)
+        expanded = prefix + template.replace("{place}", "")
+        aliases = [expanded] if template.startswith("{place}") and expanded != name else []
+        return AgencyRef(canonical=name, surface=surface, with_jurisdiction=name, aliases=aliases, level=level,
+                         later_name=later)
+
     def _ref(self, surface: str, place: str | None, body: str, full_template: str, level: str | None,
              collective: bool = False, later: str | None = None, bare: bool = False,
              own_place: bool = False) -> AgencyRef:
+        tier = self._tier(place)
+        for abbr in abbreviations().get(tier, []) if tier != "local" else []:
+            if body == abbr.short:  # 省法院 is the province's 高级人民法院
+                full_template = abbr.full
         place_text = place or ""
         canonical = full_template.replace("{place}", place_text) if "{place}" in full_template else place_text + full_template
         if body.startswith("中共") and "{place}" not in full_template:
@@ -267,6 +396,16 @@ class AgencyResolver:
                          jurisdiction=place, level=level, collective=collective,
                          later_name=self._later(later, place))
 
+    @staticmethod
+    def _tier(place: str | None) -> str:
+        """provincial for a province, prefecture for a city that has a province above it, else local."""
+        known = knowledge.places().get(place or "")
+        if (known and known.level == "provincial") or (not known and level_of_place(place) == "provincial"):
+            return "provincial"
+        if known and known.level == "municipal" and known.within:
+            return "prefecture"
+        return "local"
+
     def _later(self, later: str | None, place: str | None) -> str | None:
         if not later:
             return None
@@ -277,7 +416,9 @@ class AgencyResolver:
     def _expand(body: str) -> str:
         """The full form template of a local body ("发展改革委" → "{place}发展和改革委员会")."""
         for abbr in abbreviations().get("local", []):
+            # a one-character head is part of another abbreviation (科工信局), not a name before one
             if body == abbr.short or (body.endswith(abbr.short) and len(abbr.short) >= 2 and
+                                      len(body) - len(abbr.short) >= 2 and
                                       not body.endswith(abbr.full.replace("{place}", ""))):
                 head = body[: len(body) - len(abbr.short)]
                 if head.endswith("人民") and abbr.short == "政府":
@@ -293,13 +434,6 @@ class AgencyResolver:
         """Collective bodies keep their wording; only a trailing 政府 becomes 人民政府."""
         if name.endswith("政府") and not name.endswith("人民政府"):
             return name[:-2] + "人民政府"
-        return name
-
-    @staticmethod
-    def _expand_national(name: str) -> str:
-        for abbr in abbreviations().get("national", []):
-            if name == abbr.short:
-                return abbr.full
         return name
 
     @staticmethod
