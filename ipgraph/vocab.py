@@ -65,17 +65,13 @@ class IPG(DefinedNamespace):
     end: URIRef
     # extensions beyond the contract
     Evidence: URIRef
-    Assignment: URIRef
     ProgrammeScheme: URIRef
     docType: URIRef
     title: URIRef
     sectionTitle: URIRef
-    evidenceOf: URIRef
-    role: URIRef
     discovered: URIRef
     within: URIRef
     reorganisedAs: URIRef
-    alsoNamed: URIRef
     citedAs: URIRef
     order: URIRef
     measureCount: URIRef
