@@ -11,10 +11,19 @@ from pathlib import Path
 
 import click
 
-from ipgraph.errors import IpgraphError
+from ipgraph.errors import GraphNotFoundError, IpgraphError
 
 DEFAULT_CORPUS = Path("data/corpus")
 DEFAULT_BUILD = Path("build")
+# data/corpus exists only in a checkout; the package carries the same five documents
+SAMPLE_HINT = "outside a checkout, `ipgraph build --sample` builds the sample corpus shipped with ipgraph"
+
+
+def sample_corpus() -> Path:
+    """The sample corpus shipped as package data (ipgraph/data/sample: the five documents of data/corpus)."""
+    from importlib.resources import files
+
+    return Path(str(files("ipgraph") / "data" / "sample"))
 
 
 def graph_option(func):
@@ -31,6 +40,9 @@ def friendly_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except GraphNotFoundError as exc:
+            hint = f"; {SAMPLE_HINT}" if not DEFAULT_CORPUS.is_dir() else ""
+            raise click.ClickException(f"{exc}{hint}") from exc
         except IpgraphError as exc:
             raise click.ClickException(str(exc)) from exc
         except OSError as exc:
@@ -93,9 +105,14 @@ class BuildFailed(click.ClickException):
               help="Refuse files larger than this, or whose text is (e.g. 500K, 10M, 1G).")
 @click.option("--file-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
               help="Skip a file whose reading and extraction take longer (0: no limit, in this process).")
+@click.option("--sample", is_flag=True,
+              help="Also build the sample corpus shipped with ipgraph (the five documents of data/corpus); "
+                   "works outside a checkout.")
 @friendly_errors
-def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, file_timeout: float) -> None:
-    """Build the graph from PATHS (files or folders; default data/corpus).
+def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, file_timeout: float,
+          sample: bool) -> None:
+    """Build the graph from PATHS (files or folders; default data/corpus, or with --sample the
+    sample corpus shipped with ipgraph).
 
     Reads .txt (UTF-8, UTF-16, GB18030/GBK, Big5: detected from the content), .html pages,
     .docx and text-layer .pdf files. Writes OUT/ipgraph.ttl, OUT/ipgraph.nt (sorted
@@ -117,7 +134,11 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
     from ipgraph.pipeline import build_graph, write_outputs
     from ipgraph.read import describe_error, display_path, printable
 
-    sources = list(paths) or [DEFAULT_CORPUS]
+    sources = list(paths) + ([sample_corpus()] if sample else [])
+    if not sources:
+        if not DEFAULT_CORPUS.is_dir():
+            raise BuildFailed(f"{DEFAULT_CORPUS}: no such file or folder; {SAMPLE_HINT}")
+        sources = [DEFAULT_CORPUS]
     for source in sources:
         if not os.path.lexists(source):  # a dangling link or a loop is read, and named with its cause
             raise BuildFailed(f"{display_path(source)}: no such file or folder")

@@ -61,6 +61,16 @@ def place_iri(name: str) -> URIRef:
     return DATA[f"place/{slug(name)}"]
 
 
+def containing_place(name: str) -> str | None:
+    """天津市西青区 → 天津市: the gazetteer place that the name starts with and goes on from.
+
+    Jurisdictions below a city are named with the city in front (resolve.py writes 天津市 + 西青区),
+    so the longest known place at the start of the name, shorter than the name, contains it.
+    """
+    found = [place for start, place in knowledge.find_places(name) if start == 0 and len(place) < len(name)]
+    return found[0] if found else None
+
+
 def _zh(text: str) -> Literal:
     return Literal(text, lang="zh")
 
@@ -90,12 +100,15 @@ class GraphBuilder:
             g.add((node, RDF.type, IPG.AdministrativeLevel))
             g.add((node, RDFS.label, _zh(zh)))
 
-    def place(self, name: str, within: str | None = None) -> URIRef:
+    def place(self, name: str) -> URIRef:
         node = place_iri(name)
+        if (node, RDF.type, IPG.Jurisdiction) in self.graph:
+            return node
         self.graph.add((node, RDF.type, IPG.Jurisdiction))
         self.graph.set((node, RDFS.label, _zh(name)))
-        if within and within != name:
-            self.graph.add((node, IPG.within, self.place(within)))
+        container = containing_place(name)
+        if container:
+            self.graph.add((node, IPG.within, self.place(container)))
         return node
 
     def agency(self, ref: AgencyRef) -> URIRef:

@@ -65,13 +65,10 @@ class IPG(DefinedNamespace):
     end: URIRef
     # extensions beyond the contract
     Evidence: URIRef
-    Assignment: URIRef
     ProgrammeScheme: URIRef
     docType: URIRef
     title: URIRef
     sectionTitle: URIRef
-    evidenceOf: URIRef
-    role: URIRef
     discovered: URIRef
     within: URIRef
     reorganisedAs: URIRef

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   chromium              # the HTML graph page is tested in a real headless browser
   fonts-wqy-microhei    # without a CJK font Chromium draws Chinese labels as boxes
   virtuoso-opensource   # a real triple-store server for the remote-store tests
+  default-jre-headless  # the JVM that runs the OWL API profile check and HermiT (tests/test_owl_dl.py)
 )
 
 if command -v apt-get >/dev/null 2>&1; then

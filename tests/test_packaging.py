@@ -151,3 +151,54 @@ def test_unpacked_wheel_finds_its_resources(wheel: Path, tmp_path: Path) -> None
         )
         if names:
             assert f"{folder} {names}" in done.stdout
+
+
+# ---------------------------------------------------------------- the sample corpus (issue 11, item 4)
+
+
+def test_wheel_ships_the_sample_corpus_as_data_corpus(wheel: Path) -> None:
+    """ipgraph/data/sample is a link to data/corpus in the checkout and the files in the wheel."""
+    corpus = sorted((REPO / "data" / "corpus").glob("*.txt"))
+    assert len(corpus) == 5
+    with zipfile.ZipFile(wheel) as archive:
+        for path in corpus:
+            assert archive.read(f"ipgraph/data/sample/{path.name}") == path.read_bytes(), path.name
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv with the wheel installed; its dependencies come from this interpreter's site-packages."""
+    root = tmp_path_factory.mktemp("venv") / "v"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(root)], check=True, timeout=300)
+    done = subprocess.run([str(root / "bin" / "python"), "-m", "pip", "install", "--no-deps", "--no-index", "-q",
+                           "--disable-pip-version-check", str(wheel)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def run_installed(venv: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only what the venv installed
+    return subprocess.run([str(venv / "bin" / "ipgraph"), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_installed_ipgraph_builds_the_sample_outside_the_checkout(venv: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import ipgraph; print(ipgraph.__file__)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert Path(where.stdout.strip()).resolve().is_relative_to(venv.resolve()), where.stdout + where.stderr
+
+    # no checkout here: plain `ipgraph build` and a query say what to do instead
+    bare = run_installed(venv, tmp_path, "build")
+    assert bare.returncode == 3
+    assert "data/corpus: no such file or folder" in bare.stderr and "ipgraph build --sample" in bare.stderr
+    query = run_installed(venv, tmp_path, "query", "leads")
+    assert query.returncode == 1 and "ipgraph build --sample" in query.stderr
+
+    done = run_installed(venv, tmp_path, "build", "--sample", "-o", "out")
+    assert done.returncode == 0, done.stderr
+    assert "documents   5" in done.stdout and "measures    184" in done.stdout
+    assert (tmp_path / "out" / "ipgraph.ttl").is_file()
+    leads = run_installed(venv, tmp_path, "query", "--graph", "out", "leads", "--agency", "天津市知识产权局")
+    assert leads.returncode == 0, leads.stderr
+    assert "23 29 48 49 58 63" in leads.stdout

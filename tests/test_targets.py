@@ -1,6 +1,8 @@
 """Targets from sentences (comparators, counts, lists, years) and from indicator tables."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ipgraph.extract.targets import extract_targets, sentence_targets
@@ -89,3 +91,42 @@ def test_rates_and_more_than(text, expected):
 def test_a_clause_that_goes_on_about_the_last_indicator():
     found = targets("知识产权质押融资额年均增长20%,累计突破5亿元。")
     assert ("知识产权质押融资额累计", 5.0, "亿元", None, ">") in found
+
+
+# Issue 11, item 8: a 、-list of counts gave one target whose indicator ran on over the next counts
+# ("创建市级专利试点、500家区级专利试点、100家示范单位、10家"). Sentences as the corpus prints them.
+def test_a_list_of_counts_is_one_target_per_count():
+    text = ("完成创建300家市级专利试点、\n500家区级专利试点、100家示范单位、10家优势创建单位,建立\n"
+            "一批知识产权战略试点单位。")
+    found = sentence_targets(text, 0, len(text))
+    assert [(t.indicator, t.value, t.unit) for t in found] == [
+        ("创建市级专利试点", 300.0, "家"), ("区级专利试点", 500.0, "家"),
+        ("示范单位", 100.0, "家"), ("优势创建单位", 10.0, "家")]
+    # each quotes its own count and object, and no other count
+    assert [t.span.text.replace("\n", "") for t in found] == [
+        "创建300家市级专利试点", "500家区级专利试点", "100家示范单位", "10家优势创建单位"]
+
+
+def test_a_list_after_at_least_keeps_each_object_to_its_count():
+    text = ("培育至少2家专利信息分析服务机构、2家贯标辅导能力突出的咨询服务机构、1家知识产权运营机构、"
+            "1家专利诉讼维权能力突出的法律服务机构,建立至少1家示范城市知识产权培训基地。")
+    assert sorted(targets(text)) == sorted([
+        ("培育专利信息分析服务机构", 2.0, "家", None, ">="),
+        ("贯标辅导能力突出的咨询服务机构", 2.0, "家", None, ">="),
+        ("知识产权运营机构", 1.0, "家", None, ">="),
+        ("专利诉讼维权能力突出的法律服务机构", 1.0, "家", None, ">="),
+        ("建立示范城市知识产权培训基地", 1.0, "家", None, ">=")])
+
+
+def test_a_list_takes_its_year_from_the_sentence():
+    text = "到2025年,完成创建300家市级专利试点、500家区级专利试点。"
+    assert [(v, u, y) for _, v, u, y, _ in targets(text)] == [(300.0, "家", 2025), (500.0, "家", 2025)]
+
+
+def test_no_shipped_indicator_runs_into_another_count(corpus_dir):
+    from ipgraph.read import read_document
+
+    for path in sorted(corpus_dir.glob("*.txt")):
+        for t in extract_targets(parse_document(read_document(path))):
+            assert not re.search(r"、\d", t.indicator), (path.name, t.indicator)
+            assert str(int(t.value)) in t.span.text.replace(" ", ""), (path.name, t.span.text)

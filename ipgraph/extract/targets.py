@@ -65,7 +65,9 @@ VERB_COUNT = re.compile(
 )
 LIST_COUNT = re.compile(r"[、,，]\s*" + NUM + r"\s*(?P<unit>" + COUNT_UNIT + r")(?=[\u4e00-\u9fff“])")
 END_COUNT = re.compile(NUM_START + r"\s*(?P<unit>" + COUNT_UNIT + r")(?=[,，。;；、\t]|$)")
-_OBJECT = re.compile(r"(?:[^,，。;；、:：()（）\t\d]|、(?!\d))(?:[^,，。;；:：()（）\t]|、(?!\d)){1,29}")
+# "、" joins the words of one object ("转让、许可数量") but a "、" before a number starts the next
+# count of a list ("300家市级专利试点、500家区级专利试点"): neither character class may take it.
+_OBJECT = re.compile(r"(?:[^,，。;；、:：()（）\t\d]|、(?!\d))(?:[^,，。;；、:：()（）\t]|、(?!\d)){1,29}")
 YEAR = re.compile(r"(?:到|至|截至|截止到|力争到|预计到)?\s*(?P<year>20[2-9]\d)\s*年(?:底|末)?")
 # a tab separates the cells of a table row: a clause ends there too
 _CLAUSE_BOUNDARY = re.compile(r"[,，;；:：。!！?？()（）\t]")
@@ -155,6 +157,12 @@ def _object_after(sentence: _Sentence, start: int) -> str:
     return re.sub(r"^(以上|左右|以下|以内)", "", m.group(0)) if m else ""
 
 
+def _object_end(sentence: _Sentence, start: int) -> int:
+    """Where the object read by _object_after(start) ends (start if there is none)."""
+    m = _OBJECT.match(sentence.text, start)
+    return m.end() if m else start
+
+
 # full-width ASCII (２０２５, ％, ．) to ASCII, one character for one, so offsets stay valid
 _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
@@ -178,9 +186,11 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
         taken = bytearray(len(compact))
         first_taken = [len(compact)]
 
-        def add(m: re.Match[str], comparator: str, indicator: str, *, sentence: _Sentence = sentence,
-                taken: bytearray = taken, first_taken: list[int] = first_taken, s_start: int = s_start,
-                index: list[int] = index) -> None:
+        def add(m: re.Match[str], comparator: str, indicator: str, *, begin: int | None = None,
+                stop: int | None = None, sentence: _Sentence = sentence, taken: bytearray = taken,
+                first_taken: list[int] = first_taken, s_start: int = s_start, index: list[int] = index) -> None:
+            """One target; its evidence runs from `begin` to `stop` (default: the indicator read before
+            the number, up to the number), so that a count whose indicator follows it quotes both."""
             if any(taken[m.start():m.end()]):
                 return
             if sentence.text[m.end():m.end() + 1] == "的":
@@ -192,9 +202,10 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
                 comparator = ">"
             taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
             first_taken[0] = min(first_taken[0], m.start())
-            first = max(0, m.start() - len(indicator) - 2)
+            first = max(0, m.start() - len(indicator) - 2) if begin is None else begin
+            last = max(m.end(), stop or 0)
             span_start = s_start + index[first]
-            span_end = s_start + index[m.end() - 1] + 1
+            span_end = s_start + index[last - 1] + 1
             out.append(Target(indicator=indicator, value=_value(m), unit=m.group("unit").replace("％", "%"),
                               year=_year(sentence, m.start()) or year_hint, comparator=comparator,
                               span=Span(span_start, span_end, text[span_start:span_end])))
@@ -203,25 +214,31 @@ def sentence_targets(text: str, start: int, end: int, year_hint: int | None = No
             comparator = _AFTER.get(m.group("post") or "", _BEFORE[m.group("cmp")])
             indicator = _indicator_before(sentence, m.start())
             obj = _object_after(sentence, m.end())
+            begin = stop = None
             if obj and (m.group("cmp") in ("至少", "不少于") or len(indicator) < 3):
+                begin = max(0, m.start() - len(indicator))
                 indicator += obj  # "成立至少2家X": the thing counted follows the number
+                stop = _object_end(sentence, m.end())
             if len(indicator) < 2:
                 indicator = _indicator_around_bracket(sentence, m.start())
             elif len(indicator) <= 3 and len(out) > in_sentence and _CONTINUES.match(indicator):
                 # "质押融资额年均增长20%，累计突破5亿元": the clause goes on about the last indicator
                 indicator = out[-1].indicator + indicator
-            add(m, comparator, indicator)
+            add(m, comparator, indicator, begin=begin, stop=stop)
         for m in VERB_COUNT.finditer(compact):
             post = _POST.match(compact, m.end("unit"))
             comparator = _AFTER[post.group(0)] if post else (">=" if m.group("num2") else "=")
-            add(m, comparator, m.group("verb") + _object_after(sentence, m.end("unit")))
+            add(m, comparator, m.group("verb") + _object_after(sentence, m.end("unit")),
+                begin=m.start(), stop=_object_end(sentence, m.end("unit")))
         for m in CMP_AFTER.finditer(compact):
             add(m, _AFTER[m.group("post")], _indicator_before(sentence, m.start()))
         for m in LIST_COUNT.finditer(compact):
             if first_taken[0] < m.start():
                 obj = _object_after(sentence, m.end("unit"))
                 post = _LIST_POST.match(compact, m.end("unit"))
-                add(m, _AFTER[post.group(0)] if post else out[-1].comparator if out else "=", obj)
+                # one target per count of the list, quoted from its number to the end of its object
+                add(m, _AFTER[post.group(0)] if post else out[-1].comparator if out else "=", obj,
+                    begin=m.start("num"), stop=_object_end(sentence, m.end("unit")))
         for m in END_COUNT.finditer(compact):
             # "开展产业规划类专利导航6项": a planned count closing its clause
             add(m, ">=" if m.group("num2") else "=", _indicator_before(sentence, m.start()))
