@@ -681,7 +681,7 @@ def spread_labels(view: ViewGraph, positions: Mapping[str, tuple[float, float]],
         xs = [positions[n][0] for n in moving] or [0.0]
         ys = [positions[n][1] for n in moving] or [0.0]
         have = (max(xs) - min(xs) + 1.0) * (max(ys) - min(ys) + 1.0)
-        shrink = min(1.0, math.sqrt(2.0 * need / have))  # half the picture is labels: dense, yet room to move
+        shrink = min(1.0, math.sqrt(1.3 * need / have))  # most of the picture is labels: dense, yet room to move
     order = {n: i for i, n in enumerate(view.nodes)}
     ranked = sorted(boxes, key=lambda n: (n != view.root, _PRIORITY[view.nodes[n].cls], -leads.get(n, 0), order[n]))
     cell = 80.0
@@ -878,7 +878,7 @@ def node_look(node: ViewNode, leads: int = 0) -> tuple[str, float, float]:
         label += f"\n{node.count} 项措施"
     if node.cls == "agency" and leads:
         label += f"\n牵头 {leads}"
-        size = round(style.size * 0.7 + 5 * math.sqrt(leads), 1)
+        size = round(style.size * 0.8 + 5 * math.sqrt(leads), 1)
         font = round(style.font_size + 1.5 * math.sqrt(leads), 1)
     return label, size, font
 
@@ -1036,7 +1036,8 @@ def page_html(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool =
     lead_counts = _lead_counts(view)
     vis_nodes = [_vis_node(node, positions.get(node.id), lead_counts.get(node.id, 0)) for node in view.nodes.values()]
     vis_edges = [_vis_edge(i, edge, detailed) for i, edge in enumerate(view.edges)]
-    overview = overview_view(view) if _has_overview(view) else None
+    # the whole graph gets an overview; a chosen part is drawn as chosen (its documents may be left out)
+    overview = overview_view(view) if overview_first and _has_overview(view) else None
     if overview is not None:
         # the overview's positions and edges ride along: the page switches between the two views
         overview_positions = overview_layout(overview)
