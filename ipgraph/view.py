@@ -639,7 +639,8 @@ Box = tuple[float, float, float, float]  # left, top, right, bottom, relative to
 
 def _text_width(line: str, font: float) -> float:
     # a Chinese character is about one em wide, a Latin letter or digit about 0.6 em
-    return sum(font if ord(c) > 0x2E80 else 0.6 * font for c in line)
+    # (“”、… are full width in CJK fonts too)
+    return sum(font if ord(c) >= 0x2000 else 0.6 * font for c in line)
 
 
 def label_box(node: ViewNode, leads: int = 0) -> Box:
@@ -658,32 +659,66 @@ def label_box(node: ViewNode, leads: int = 0) -> Box:
 _PRIORITY = {"document": 0, "agency": 1, "programme": 2, "directive": 3, "section": 4, "measure": 5, "target": 6}
 
 
-def spread_labels(view: ViewGraph, positions: Mapping[str, tuple[float, float]], gap: float = 6.0,
+SCREEN_ASPECT = 1.1
+PULL_TRIES_LIMIT = 300
+"""Width / height of the page's canvas at the usual window size (the legend and panel take the sides)."""
+
+
+def spread_labels(view: ViewGraph, positions: Mapping[str, tuple[float, float]], gap: float = 8.0,
                   fixed: Mapping[str, tuple[float, float]] | None = None,
                   shrink: float | None = None) -> dict[str, tuple[float, float]]:
     """Move nodes so that no two label boxes overlap, each as near as free room allows to where the
-    layout wanted it (first pulled in, so the picture is compact enough for its labels to be readable
-    when the whole page is fitted to the screen).
+    layout wanted it, first pulled in towards the middle so the picture is compact enough for its
+    labels to be readable when the whole page is fitted to the screen. Without `shrink`, a few pulls
+    are tried and the picture that fits the canvas at the biggest zoom is kept.
 
     The focus node, documents and the agencies that lead most are placed first and so move least;
     the search spirals out from the wanted spot, starting away from the middle, with a grid of cells
     so that each try looks at its neighbours only. Nodes in `fixed` stay where they are (others avoid
-    them); `shrink` overrides the pull.
+    them).
     """
     fixed = fixed or {}
     leads = _lead_counts(view)
     boxes = {n: label_box(node, leads.get(n, 0)) for n, node in view.nodes.items() if n in positions or n in fixed}
     if not boxes:
         return dict(positions)
-    if shrink is None:
-        moving = [n for n in boxes if n not in fixed]
-        need = sum((boxes[n][2] - boxes[n][0] + gap) * (boxes[n][3] - boxes[n][1] + gap) for n in moving)
-        xs = [positions[n][0] for n in moving] or [0.0]
-        ys = [positions[n][1] for n in moving] or [0.0]
-        have = (max(xs) - min(xs) + 1.0) * (max(ys) - min(ys) + 1.0)
-        shrink = min(1.0, math.sqrt(1.3 * need / have))  # most of the picture is labels: dense, yet room to move
     order = {n: i for i, n in enumerate(view.nodes)}
     ranked = sorted(boxes, key=lambda n: (n != view.root, _PRIORITY[view.nodes[n].cls], -leads.get(n, 0), order[n]))
+    if shrink is not None:
+        return _place_boxes(ranked, positions, boxes, fixed, shrink, gap)
+    moving = [n for n in boxes if n not in fixed]
+    need = sum((boxes[n][2] - boxes[n][0] + gap) * (boxes[n][3] - boxes[n][1] + gap) for n in moving)
+    xs = [positions[n][0] for n in moving] or [0.0]
+    ys = [positions[n][1] for n in moving] or [0.0]
+    have = (max(xs) - min(xs) + 1.0) * (max(ys) - min(ys) + 1.0)
+    first = min(1.0, math.sqrt(1.3 * need / have))  # most of the picture is labels: dense, yet room to move
+
+    def extent(placed: Mapping[str, tuple[float, float]]) -> float:
+        # the size the fitted page must show: the wider of the picture's width and its height × aspect
+        lefts = [placed[n][0] + boxes[n][0] for n in boxes]
+        rights = [placed[n][0] + boxes[n][2] for n in boxes]
+        tops = [placed[n][1] + boxes[n][1] for n in boxes]
+        bottoms = [placed[n][1] + boxes[n][3] for n in boxes]
+        return max(max(rights) - min(lefts), (max(bottoms) - min(tops)) * SCREEN_ASPECT)
+
+    best: dict[str, tuple[float, float]] = {}
+    best_extent = math.inf
+    # a stronger pull packs tighter, until the spirals push back out; on big pages each try costs
+    # seconds for a few per cent, so they keep the first
+    factors = (1.0, 0.75, 0.55, 0.4) if len(moving) <= PULL_TRIES_LIMIT else (1.0,)
+    for factor in factors:
+        placed = _place_boxes(ranked, positions, boxes, fixed, first * factor, gap)
+        size = extent(placed)
+        if size >= best_extent - 1e-6:
+            break  # packed as tight as it gets: a stronger pull only makes the spirals (and the time) longer
+        best, best_extent = placed, size
+    return best
+
+
+def _place_boxes(ranked: Sequence[str], positions: Mapping[str, tuple[float, float]], boxes: Mapping[str, Box],
+                 fixed: Mapping[str, tuple[float, float]], shrink: float, gap: float) -> dict[str, tuple[float, float]]:
+    """One placement for spread_labels: fixed nodes first, then each node of `ranked` in the free
+    spot nearest to its wanted position × `shrink`."""
     cell = 80.0
     grid: dict[tuple[int, int], list[Box]] = defaultdict(list)
 
@@ -696,12 +731,11 @@ def spread_labels(view: ViewGraph, positions: Mapping[str, tuple[float, float]],
         return not any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
                        for c in cells(box) for o in grid.get(c, ()))
 
-    def claim(node_id: str, x: float, y: float) -> Box:
+    def claim(node_id: str, x: float, y: float) -> None:
         left, top, right, bottom = boxes[node_id]
         box = (x + left - gap / 2, y + top - gap / 2, x + right + gap / 2, y + bottom + gap / 2)
         for c in cells(box):
             grid[c].append(box)
-        return box
 
     placed: dict[str, tuple[float, float]] = {}
     for node_id, (x, y) in fixed.items():
@@ -717,23 +751,19 @@ def spread_labels(view: ViewGraph, positions: Mapping[str, tuple[float, float]],
         # steps of half the node's height: finer would only try more spots that touch the same neighbours
         step = max(10.0, (bottom - top) / 2)
         ring = 0
-        while True:
+        spot = None
+        while spot is None:
             radius = ring * step
             count = 1 if ring == 0 else max(8, int(2 * math.pi * radius / step))
-            spot = None
             for k in range(count):
                 angle = start + 2 * math.pi * k / count
                 x, y = wx + radius * math.cos(angle), wy + radius * math.sin(angle)
-                box = (x + left - gap / 2, y + top - gap / 2, x + right + gap / 2, y + bottom + gap / 2)
-                if free(box):
-                    spot = (x, y, box)
+                if free((x + left - gap / 2, y + top - gap / 2, x + right + gap / 2, y + bottom + gap / 2)):
+                    spot = (x, y)
                     break
-            if spot is not None:
-                break
             ring += 1
-        x, y, _ = spot
-        placed[node_id] = (x, y)
-        claim(node_id, x, y)
+        placed[node_id] = spot
+        claim(node_id, *spot)
     placed.update({n: xy for n, xy in positions.items() if n not in placed})
     return placed
 
