@@ -683,7 +683,16 @@ def spread_labels(view: ViewGraph, positions: Mapping[str, tuple[float, float]],
     if not boxes:
         return dict(positions)
     order = {n: i for i, n in enumerate(view.nodes)}
-    ranked = sorted(boxes, key=lambda n: (n != view.root, _PRIORITY[view.nodes[n].cls], -leads.get(n, 0), order[n]))
+    wanted = {**positions, **fixed}
+    if view.root is not None or sum(v.cls == "document" for v in view.nodes.values()) == 1:
+        # one radial tree: inner rings first, so the tree keeps its rings (the focus's own measures
+        # stay round it, the agencies of those measures outside)
+        def rank(n: str) -> tuple:
+            return (n != view.root, round(math.hypot(*wanted[n]), 1), order[n])
+    else:  # several clusters: documents, then the agencies that lead most, then the rest by class
+        def rank(n: str) -> tuple:
+            return (n != view.root, _PRIORITY[view.nodes[n].cls], -leads.get(n, 0), order[n])
+    ranked = sorted(boxes, key=rank)
     if shrink is not None:
         return _place_boxes(ranked, positions, boxes, fixed, shrink, gap)
     moving = [n for n in boxes if n not in fixed]
