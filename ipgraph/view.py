@@ -737,8 +737,13 @@ def _place_boxes(ranked: Sequence[str], positions: Mapping[str, tuple[float, flo
                 yield (i, j)
 
     def free(box: Box) -> bool:
-        return not any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
-                       for c in cells(box) for o in grid.get(c, ()))
+        x0, y0, x1, y1 = box
+        for i in range(math.floor(x0 / cell), math.floor(x1 / cell) + 1):
+            for j in range(math.floor(y0 / cell), math.floor(y1 / cell) + 1):
+                for o in grid.get((i, j), ()):
+                    if x0 < o[2] and o[0] < x1 and y0 < o[3] and o[1] < y1:
+                        return False
+        return True
 
     def claim(node_id: str, x: float, y: float) -> None:
         left, top, right, bottom = boxes[node_id]
@@ -757,13 +762,15 @@ def _place_boxes(ranked: Sequence[str], positions: Mapping[str, tuple[float, flo
         wx, wy = positions[node_id][0] * shrink, positions[node_id][1] * shrink
         left, top, right, bottom = boxes[node_id]
         start = math.atan2(wy, wx)
-        # steps of half the node's height: finer would only try more spots that touch the same neighbours
+        # rings half the node's height apart, spots on a ring a third of its width apart: finer would
+        # only try more spots that touch the same neighbours
         step = max(10.0, (bottom - top) / 2)
+        along = max(step, (right - left) / 3)
         ring = 0
         spot = None
         while spot is None:
             radius = ring * step
-            count = 1 if ring == 0 else max(8, int(2 * math.pi * radius / step))
+            count = 1 if ring == 0 else max(8, int(2 * math.pi * radius / along))
             for k in range(count):
                 angle = start + 2 * math.pi * k / count
                 x, y = wx + radius * math.cos(angle), wy + radius * math.sin(angle)
