@@ -700,7 +700,10 @@ def spread_labels(view: ViewGraph, positions: Mapping[str, tuple[float, float]],
     xs = [positions[n][0] for n in moving] or [0.0]
     ys = [positions[n][1] for n in moving] or [0.0]
     have = (max(xs) - min(xs) + 1.0) * (max(ys) - min(ys) + 1.0)
-    first = min(1.0, math.sqrt(1.3 * need / have))  # most of the picture is labels: dense, yet room to move
+    # most of the picture is labels: dense, yet room to move; on big pages a looser pull, since a crowd
+    # makes each node try many spots (0.3 s instead of 1 s for the corpus's 512 nodes)
+    small = len(moving) <= PULL_TRIES_LIMIT
+    first = min(1.0, math.sqrt((1.3 if small else 2.5) * need / have))
 
     def extent(placed: Mapping[str, tuple[float, float]]) -> float:
         # the size the fitted page must show: the wider of the picture's width and its height × aspect
@@ -714,7 +717,7 @@ def spread_labels(view: ViewGraph, positions: Mapping[str, tuple[float, float]],
     best_extent = math.inf
     # a stronger pull packs tighter, until the spirals push back out; on big pages each try costs
     # seconds for a few per cent, so they keep the first
-    factors = (1.0, 0.75, 0.55, 0.4) if len(moving) <= PULL_TRIES_LIMIT else (1.0,)
+    factors = (1.0, 0.75, 0.55, 0.4) if small else (1.0,)
     for factor in factors:
         placed = _place_boxes(ranked, positions, boxes, fixed, first * factor, gap)
         size = extent(placed)
