@@ -984,8 +984,9 @@ def _vis_edge(index: int, edge: ViewEdge, detailed: bool = True) -> dict:
                   "arrows": "to" if detailed and edge.relation != "partOf" else "",
                   "ipg": {"rel": edge.relation, "count": edge.count,
                           # shown joined; the verbatim sentences are in the graph (and on hover in the panel)
-                          "evidence": [display_text(e) for e in edge.evidence],
-                          "verbatim": [e for e in edge.evidence]}}
+                          "evidence": [display_text(e) for e in edge.evidence]}}
+    if any(display_text(e) != e for e in edge.evidence):  # only when joining changed one: pages stay small
+        item["ipg"]["verbatim"] = list(edge.evidence)
     if style.labelled and detailed:
         item["label"] = style.zh + (f"×{edge.count}" if edge.count > 1 else "")
         item["font"] = {"color": style.color}

@@ -129,8 +129,11 @@ def test_display_text_joins_hard_wrapped_chinese_only() -> None:
 
 def test_page_shows_joined_evidence_and_keeps_the_verbatim_sentence(view, corpus_graph) -> None:
     edges = page_data(page_html(view), "edges")
-    wrapped = [e for e in edges if any("\n" in v for v in e["ipg"]["verbatim"])]
+    wrapped = [e for e in edges if "verbatim" in e["ipg"]]
     assert wrapped, "the corpus has hard-wrapped evidence"
+    assert all(any("\n" in v or " " in v for v in e["ipg"]["verbatim"]) for e in wrapped)
+    assert all(e["ipg"]["evidence"] == [display_text(v) for v in e["ipg"]["evidence"]]
+               for e in edges if "verbatim" not in e["ipg"])  # nothing to join: no copy
     for e in wrapped:
         assert e["ipg"]["evidence"] == [display_text(v) for v in e["ipg"]["verbatim"]]
         assert not any(re.search(r"[\u4e00-\u9fff]\s+[\u4e00-\u9fff]", s) for s in e["ipg"]["evidence"])

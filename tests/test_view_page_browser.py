@@ -132,3 +132,12 @@ def test_the_measure_panel_names_its_document_and_says_each_sentence_once(page) 
     page.eval("id => ipgraph.focusNode(id)", with_target)
     assert page.page.text_content('#panel h3:has(+ ul[data-rel="hasTarget:out"])').startswith("设定的目标 targets")
     assert page.errors == []
+
+
+def test_hard_wrapped_evidence_is_shown_joined_with_the_verbatim_sentence_on_hover(page) -> None:
+    edge = page.eval("edges.get().find(e => !e.ipg.ov && e.ipg.verbatim && e.ipg.verbatim[0].includes('\\n'))")
+    assert edge, "the corpus has a hard-wrapped evidence sentence"
+    page.eval("id => ipgraph.showEdge(id)", edge["id"])
+    line = page.page.locator("#panel .evidence").first
+    assert line.text_content() == edge["ipg"]["evidence"][0] and "\n" not in line.text_content()
+    assert line.get_attribute("title") == "原文 verbatim: " + edge["ipg"]["verbatim"][0]

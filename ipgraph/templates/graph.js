@@ -233,6 +233,12 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
       el("p", { class: "help", text: OVERVIEW ? "总览：机构越大，牵头的措施越多；连线上的数字是措施数。“显示措施”看全部措施。 Overview: the bigger an agency, the more measures it leads; numbers on the links count measures. “Show measures” shows every measure." : "" }),
       el("p", { class: "help", text: "Search a name or alias and pick a result to jump to it; click a node or an edge for details; double-click a node to show only its neighbourhood; Reset shows everything again." }));
   }
+  // an evidence sentence as shown (hard wraps joined); the verbatim sentence on hover when it differs
+  function evidenceLine(e, shown, k) {
+    var line = el("div", { class: "evidence", text: shown });
+    if (e.ipg.verbatim && e.ipg.verbatim[k] !== shown) line.title = "原文 verbatim: " + e.ipg.verbatim[k];
+    return line;
+  }
   function nodeButton(id, extra) {
     var n = BY_ID.get(id);
     return el("button", { type: "button", "data-node": id, onclick: function () { focusNode(id); } },
@@ -295,7 +301,7 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
             e.ipg.evidence.slice(0, 2).forEach(function (s, k) {
               if (shownSentences.has(s)) return;
               shownSentences.add(s);
-              li.append(el("div", { class: "evidence", text: s, title: "原文 verbatim: " + e.ipg.verbatim[k] }));
+              li.append(evidenceLine(e, s, k));
             });
           }
           return li;
@@ -315,7 +321,7 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     if (e.ipg.evidence.length) {
       panel.append(el("h3", { text: "原文 source sentence" }));
       e.ipg.evidence.forEach(function (s, k) {
-        panel.append(el("div", { class: "evidence", text: s, title: "原文 verbatim: " + e.ipg.verbatim[k] }));
+        panel.append(evidenceLine(e, s, k));
       });
     } else if (e.ipg.count > 1) {
       panel.append(el("p", { class: "help", text: "聚合了 " + e.ipg.count + " 条措施层面的关系 (stands for " + e.ipg.count + " measure-level links)" }));
