@@ -1,4 +1,4 @@
-"""The interactive graph page: a pyvis (vis-network) HTML page for the whole graph or a part of it.
+"""The interactive graph page: a vis-network HTML page for the whole graph or a part of it.
 
     from ipgraph.view import render_page
     info = render_page(result.graph, "build/graph.html")                      # the whole graph
@@ -12,11 +12,14 @@ Pure steps on plain dataclasses, then the page:
 3. `aggregate_view(view, node_budget)` collapses measures, sections and targets into counts when the
    part is too big to draw (agencies ↔ documents ↔ programmes ↔ directives remain);
 4. `layout(view)` places the nodes in pure Python (no physics in the browser, which freezes
-   vis-network long before 2,000 nodes), and `page_html(view)` writes one self-contained HTML file:
-   vis-network is inlined (the page works opened from disk with no network), pyvis's global
-   `network`, `nodes` and `edges` objects are kept, and all text reaches the DOM through
-   `textContent` only (the graph data sits in `<script type="application/json">` with `<`, `>`, `&`
-   escaped), so a document cannot inject markup or script.
+   vis-network long before 2,000 nodes) and `spread_labels` moves them until no two labels overlap;
+   `overview_view` / `overview_layout` make the whole graph's first view (documents and agencies,
+   agencies sized by the measures they lead; measures counted on the edges);
+5. `page_html(view)` writes one self-contained HTML file with Jinja (no pyvis, which pulls IPython
+   into every install): vis-network is inlined (the page works opened from disk with no network),
+   pyvis's global `network`, `nodes` and `edges` objects are kept, and all text reaches the DOM
+   through `textContent` only (the graph data sits in `<script type="application/json">` with `<`,
+   `>`, `&` escaped), so a document cannot inject markup or script.
 
 `run_view_bench` (`ipgraph bench view`) and `take_screenshot` drive the system's headless Chromium
 through Playwright (the `test` extra); the page itself needs neither.
