@@ -617,6 +617,8 @@ def overview_layout(view: ViewGraph) -> dict[str, tuple[float, float]]:
     """Positions for the overview: documents and agencies first, as compact as their labels allow;
     programmes and directives then round their documents, outside, in the room left free (so that
     the picture answers "who leads what" first, and showing programmes moves no agency)."""
+    if len(view.nodes) > DETAILED_LIMIT:  # labels are not drawn at that size: the plain layout will do
+        return layout(view)
     core_nodes = {k: v for k, v in view.nodes.items() if v.cls in OVERVIEW_CORE}
     core = ViewGraph(nodes=core_nodes, edges=[e for e in view.edges if e.source in core_nodes and e.target in core_nodes],
                      root=view.root if view.root in core_nodes else None)
