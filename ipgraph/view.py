@@ -493,7 +493,6 @@ def _collapse(view: ViewGraph, source: ViewGraph | None = None) -> tuple[dict[st
     return nodes, edges
 
 
-
 def overview_view(view: ViewGraph, source: ViewGraph | None = None) -> ViewGraph:
     """The page's first view: documents, agencies, programmes and directives, measures counted on the edges.
 
