@@ -1,4 +1,4 @@
-"""The interactive graph page: a pyvis (vis-network) HTML page for the whole graph or a part of it.
+"""The interactive graph page: a vis-network HTML page for the whole graph or a part of it.
 
     from ipgraph.view import render_page
     info = render_page(result.graph, "build/graph.html")                      # the whole graph
@@ -12,11 +12,14 @@ Pure steps on plain dataclasses, then the page:
 3. `aggregate_view(view, node_budget)` collapses measures, sections and targets into counts when the
    part is too big to draw (agencies ↔ documents ↔ programmes ↔ directives remain);
 4. `layout(view)` places the nodes in pure Python (no physics in the browser, which freezes
-   vis-network long before 2,000 nodes), and `page_html(view)` writes one self-contained HTML file:
-   vis-network is inlined (the page works opened from disk with no network), pyvis's global
-   `network`, `nodes` and `edges` objects are kept, and all text reaches the DOM through
-   `textContent` only (the graph data sits in `<script type="application/json">` with `<`, `>`, `&`
-   escaped), so a document cannot inject markup or script.
+   vis-network long before 2,000 nodes) and `spread_labels` moves them until no two labels overlap;
+   `overview_view` / `overview_layout` make the whole graph's first view (documents and agencies,
+   agencies sized by the measures they lead; measures counted on the edges);
+5. `page_html(view)` writes one self-contained HTML file with Jinja (no pyvis, which pulls IPython
+   into every install): vis-network is inlined (the page works opened from disk with no network),
+   pyvis's global `network`, `nodes` and `edges` objects are kept, and all text reaches the DOM
+   through `textContent` only (the graph data sits in `<script type="application/json">` with `<`,
+   `>`, `&` escaped), so a document cannot inject markup or script.
 
 `run_view_bench` (`ipgraph bench view`) and `take_screenshot` drive the system's headless Chromium
 through Playwright (the `test` extra); the page itself needs neither.
@@ -124,7 +127,7 @@ RELATION_STYLES: dict[str, RelationStyle] = {s.key: s for s in (
     RelationStyle("partOf", "属于", "part of", "#c8c8c8", 1.0, False, False,
                   "属于", "part of", "包含", "contains"),
     RelationStyle("hasTarget", "目标", "target", "#c9a800", 1.2, False, False,
-                  "所属", "set by", "目标", "targets"),
+                  "设定的目标", "targets", "所属", "set by"),
     RelationStyle("reorganisedAs", "改组为", "reorganised as", "#e15759", 1.0, (2, 2), True,
                   "改组为", "reorganised as", "由其改组", "reorganised from"),
 )}
@@ -304,8 +307,11 @@ def read_view(graph: Graph) -> ViewGraph:
         label = _label_of(graph, subject)
         alias_preds = (SKOS.altLabel, IPG.citedAs) if cls == "directive" else (SKOS.altLabel,)
         aliases = sorted({str(a) for p in alias_preds for a in graph.objects(subject, p)} - {label})
-        nodes[str(subject)] = ViewNode(id=str(subject), cls=cls, label=label, aliases=tuple(aliases),
-                                       info=_info(graph, subject, cls),
+        info = _info(graph, subject, cls)
+        homes = sorted(documents.get(subject, ()), key=str)
+        if cls in COLLAPSED and len(homes) == 1:  # a measure's panel names its document
+            info = (("文件 document", _label_of(graph, homes[0])), *info)
+        nodes[str(subject)] = ViewNode(id=str(subject), cls=cls, label=label, aliases=tuple(aliases), info=info,
                                        documents=tuple(sorted(str(d) for d in documents.get(subject, ()))))
     edge_list = [ViewEdge(s, t, r, tuple(sorted(ev))) for (s, t, r), ev in edges.items()]
     return ViewGraph(nodes=nodes, edges=sorted(edge_list, key=_edge_key))
@@ -448,19 +454,8 @@ def _adjacency(edges: Iterable[ViewEdge], keep: set[str] | None = None) -> dict[
 COLLAPSED = ("section", "measure", "target")
 
 
-def aggregate_view(view: ViewGraph, node_budget: int = DEFAULT_NODE_BUDGET,
-                   source: ViewGraph | None = None) -> ViewGraph:
-    """`view` itself if it has at most `node_budget` nodes, else its aggregated form.
-
-    The aggregated form keeps documents, agencies, programmes and directives; measures, sections and
-    targets are collapsed into counts: an agency → document edge says how many of the document's
-    measures the agency leads (a separate edge: is responsible for), a programme edge how many
-    measures mention it, and each document how many measures it has. Documents that the collapsed
-    nodes belong to are taken from `source` (the whole graph) when the selection lacks them. If even
-    that is over budget, the least connected nodes are left out, and the note says how many.
-    """
-    if len(view.nodes) <= node_budget:
-        return view
+def _collapse(view: ViewGraph, source: ViewGraph | None = None) -> tuple[dict[str, ViewNode], list[ViewEdge]]:
+    """Documents, agencies, programmes and directives, with measure-level edges counted (see aggregate_view)."""
     lookup = source.nodes if source is not None else view.nodes
     nodes: dict[str, ViewNode] = {k: v for k, v in view.nodes.items() if v.cls not in COLLAPSED}
     measure_count: dict[str, int] = defaultdict(int)
@@ -495,7 +490,48 @@ def aggregate_view(view: ViewGraph, node_budget: int = DEFAULT_NODE_BUDGET,
                                  info=nodes[doc].info + (("措施 measures", f"{n} 项（已折叠 collapsed）"),))
     edges = [ViewEdge(s, t, r, tuple(sorted(sentences[(s, t, r)])), count=c)
              for (s, t, r), c in counts.items() if s in nodes and t in nodes]
+    return nodes, edges
 
+
+def overview_view(view: ViewGraph, source: ViewGraph | None = None) -> ViewGraph:
+    """The page's first view: documents, agencies, programmes and directives, measures counted on the edges.
+
+    It answers the first question (which agency leads what) at a glance; the measures are one click
+    away (the side panel, or the detailed view).
+    """
+    nodes, edges = _collapse(view, source)
+    nodes = dict(sorted(nodes.items(), key=lambda kv: (CLASS_ORDER[kv[1].cls], kv[0])))
+    return ViewGraph(nodes=nodes, edges=sorted(edges, key=_edge_key), selected_nodes=len(view.nodes))
+
+
+def _has_overview(view: ViewGraph) -> bool:
+    """Whether an overview differs from the view: it has measures and is not aggregated already."""
+    return not view.aggregated and any(n.cls == "measure" for n in view.nodes.values())
+
+
+def _lead_counts(view: ViewGraph) -> dict[str, int]:
+    """Per agency, how many measures it leads (aggregated edges count the measures they stand for)."""
+    counts: dict[str, int] = defaultdict(int)
+    for edge in view.edges:
+        if edge.relation == "lead":
+            counts[edge.source] += edge.count or 1
+    return counts
+
+
+def aggregate_view(view: ViewGraph, node_budget: int = DEFAULT_NODE_BUDGET,
+                   source: ViewGraph | None = None) -> ViewGraph:
+    """`view` itself if it has at most `node_budget` nodes, else its aggregated form.
+
+    The aggregated form keeps documents, agencies, programmes and directives; measures, sections and
+    targets are collapsed into counts: an agency → document edge says how many of the document's
+    measures the agency leads (a separate edge: is responsible for), a programme edge how many
+    measures mention it, and each document how many measures it has. Documents that the collapsed
+    nodes belong to are taken from `source` (the whole graph) when the selection lacks them. If even
+    that is over budget, the least connected nodes are left out, and the note says how many.
+    """
+    if len(view.nodes) <= node_budget:
+        return view
+    nodes, edges = _collapse(view, source)
     left_out = 0
     if len(nodes) > node_budget:
         weight: dict[str, int] = defaultdict(int)
@@ -568,7 +604,191 @@ def layout(view: ViewGraph, spacing: float = 60.0) -> dict[str, tuple[float, flo
             positions[node_id] = (cx + x, cy + y)
     if commons:
         positions.update(_place_commons(commons, nodes, centres, radius, spacing))
+    if len(nodes) <= DETAILED_LIMIT:  # pages whose labels are drawn: no label may cover another
+        positions = spread_labels(view, positions)
     return {n: (round(x, 1), round(y, 1)) for n, (x, y) in positions.items()}
+
+
+OVERVIEW_CORE = ("document", "agency")
+
+
+def overview_layout(view: ViewGraph) -> dict[str, tuple[float, float]]:
+    """Positions for the overview: documents and agencies first, as compact as their labels allow;
+    programmes and directives then round their documents, outside, in the room left free (so that
+    the picture answers "who leads what" first, and showing programmes moves no agency)."""
+    if len(view.nodes) > DETAILED_LIMIT:  # labels are not drawn at that size: the plain layout will do
+        return layout(view)
+    core_nodes = {k: v for k, v in view.nodes.items() if v.cls in OVERVIEW_CORE}
+    core = ViewGraph(nodes=core_nodes, edges=[e for e in view.edges if e.source in core_nodes and e.target in core_nodes],
+                     root=view.root if view.root in core_nodes else None)
+    first = layout(core)
+    if not first:
+        return layout(view)
+    cx = sum(x for x, _ in first.values()) / len(first)
+    cy = sum(y for _, y in first.values()) / len(first)
+    wanted = {}
+    for node_id, node in view.nodes.items():
+        if node_id in first:
+            continue
+        homes = [first[d] for d in node.documents if d in first]
+        mx = sum(x for x, _ in homes) / len(homes) if homes else cx
+        my = sum(y for _, y in homes) / len(homes) if homes else cy
+        wanted[node_id] = (cx + (mx - cx) * 1.3, cy + (my - cy) * 1.3)
+    placed = spread_labels(view, wanted, fixed=first, shrink=1.0)
+    return {n: (round(x, 1), round(y, 1)) for n, (x, y) in placed.items()}
+
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom, relative to the node's centre
+
+
+def _text_width(line: str, font: float) -> float:
+    # a Chinese character is about one em wide, a Latin letter or digit about 0.6 em
+    # (“”、… are full width in CJK fonts too)
+    return sum(font if ord(c) >= 0x2000 else 0.6 * font for c in line)
+
+
+def label_box(node: ViewNode, leads: int = 0) -> Box:
+    """The area a node and its label cover on the canvas, as vis-network draws them (box shapes hold
+    their label; the other shapes draw it below)."""
+    label, size, font = node_look(node, leads)
+    lines = label.split("\n")
+    width = max(_text_width(line, font) for line in lines)
+    height = font * 1.2 * len(lines)
+    if CLASS_STYLES[node.cls].shape == "box":
+        return (-width / 2 - 12, -height / 2 - 8, width / 2 + 12, height / 2 + 8)  # vis-network: margin 5 and the border
+    half = max(size, width / 2)
+    return (-half, -size, half, size + 4 + height)
+
+
+_PRIORITY = {"document": 0, "agency": 1, "programme": 2, "directive": 3, "section": 4, "measure": 5, "target": 6}
+
+
+SCREEN_ASPECT = 1.1
+PULL_TRIES_LIMIT = 300
+"""Width / height of the page's canvas at the usual window size (the legend and panel take the sides)."""
+
+
+def spread_labels(view: ViewGraph, positions: Mapping[str, tuple[float, float]], gap: float = 8.0,
+                  fixed: Mapping[str, tuple[float, float]] | None = None,
+                  shrink: float | None = None) -> dict[str, tuple[float, float]]:
+    """Move nodes so that no two label boxes overlap, each as near as free room allows to where the
+    layout wanted it, first pulled in towards the middle so the picture is compact enough for its
+    labels to be readable when the whole page is fitted to the screen. Without `shrink`, a few pulls
+    are tried and the picture that fits the canvas at the biggest zoom is kept.
+
+    The focus node, documents and the agencies that lead most are placed first and so move least;
+    the search spirals out from the wanted spot, starting away from the middle, with a grid of cells
+    so that each try looks at its neighbours only. Nodes in `fixed` stay where they are (others avoid
+    them).
+    """
+    fixed = fixed or {}
+    leads = _lead_counts(view)
+    boxes = {n: label_box(node, leads.get(n, 0)) for n, node in view.nodes.items() if n in positions or n in fixed}
+    if not boxes:
+        return dict(positions)
+    order = {n: i for i, n in enumerate(view.nodes)}
+    wanted = {**positions, **fixed}
+    if view.root is not None or sum(v.cls == "document" for v in view.nodes.values()) == 1:
+        # one radial tree: inner rings first, so the tree keeps its rings (the focus's own measures
+        # stay round it, the agencies of those measures outside)
+        def rank(n: str) -> tuple:
+            return (n != view.root, round(math.hypot(*wanted[n]), 1), order[n])
+    else:  # several clusters: documents, then the agencies that lead most, then the rest by class
+        def rank(n: str) -> tuple:
+            return (n != view.root, _PRIORITY[view.nodes[n].cls], -leads.get(n, 0), order[n])
+    ranked = sorted(boxes, key=rank)
+    if shrink is not None:
+        return _place_boxes(ranked, positions, boxes, fixed, shrink, gap)
+    moving = [n for n in boxes if n not in fixed]
+    need = sum((boxes[n][2] - boxes[n][0] + gap) * (boxes[n][3] - boxes[n][1] + gap) for n in moving)
+    xs = [positions[n][0] for n in moving] or [0.0]
+    ys = [positions[n][1] for n in moving] or [0.0]
+    have = (max(xs) - min(xs) + 1.0) * (max(ys) - min(ys) + 1.0)
+    # most of the picture is labels: dense, yet room to move; on big pages a looser pull, since a crowd
+    # makes each node try many spots (0.3 s instead of 1 s for the corpus's 512 nodes)
+    small = len(moving) <= PULL_TRIES_LIMIT
+    first = min(1.0, math.sqrt((1.3 if small else 2.5) * need / have))
+
+    def extent(placed: Mapping[str, tuple[float, float]]) -> float:
+        # the size the fitted page must show: the wider of the picture's width and its height × aspect
+        lefts = [placed[n][0] + boxes[n][0] for n in boxes]
+        rights = [placed[n][0] + boxes[n][2] for n in boxes]
+        tops = [placed[n][1] + boxes[n][1] for n in boxes]
+        bottoms = [placed[n][1] + boxes[n][3] for n in boxes]
+        return max(max(rights) - min(lefts), (max(bottoms) - min(tops)) * SCREEN_ASPECT)
+
+    best: dict[str, tuple[float, float]] = {}
+    best_extent = math.inf
+    # a stronger pull packs tighter, until the spirals push back out; on big pages each try costs
+    # seconds for a few per cent, so they keep the first
+    factors = (1.0, 0.75, 0.55, 0.4) if small else (1.0,)
+    for factor in factors:
+        placed = _place_boxes(ranked, positions, boxes, fixed, first * factor, gap)
+        size = extent(placed)
+        if size >= best_extent - 1e-6:
+            break  # packed as tight as it gets: a stronger pull only makes the spirals (and the time) longer
+        best, best_extent = placed, size
+    return best
+
+
+def _place_boxes(ranked: Sequence[str], positions: Mapping[str, tuple[float, float]], boxes: Mapping[str, Box],
+                 fixed: Mapping[str, tuple[float, float]], shrink: float, gap: float) -> dict[str, tuple[float, float]]:
+    """One placement for spread_labels: fixed nodes first, then each node of `ranked` in the free
+    spot nearest to its wanted position × `shrink`."""
+    cell = 80.0
+    grid: dict[tuple[int, int], list[Box]] = defaultdict(list)
+
+    def cells(box: Box) -> Iterator[tuple[int, int]]:
+        for i in range(math.floor(box[0] / cell), math.floor(box[2] / cell) + 1):
+            for j in range(math.floor(box[1] / cell), math.floor(box[3] / cell) + 1):
+                yield (i, j)
+
+    def free(box: Box) -> bool:
+        x0, y0, x1, y1 = box
+        for i in range(math.floor(x0 / cell), math.floor(x1 / cell) + 1):
+            for j in range(math.floor(y0 / cell), math.floor(y1 / cell) + 1):
+                for o in grid.get((i, j), ()):
+                    if x0 < o[2] and o[0] < x1 and y0 < o[3] and o[1] < y1:
+                        return False
+        return True
+
+    def claim(node_id: str, x: float, y: float) -> None:
+        left, top, right, bottom = boxes[node_id]
+        box = (x + left - gap / 2, y + top - gap / 2, x + right + gap / 2, y + bottom + gap / 2)
+        for c in cells(box):
+            grid[c].append(box)
+
+    placed: dict[str, tuple[float, float]] = {}
+    for node_id, (x, y) in fixed.items():
+        if node_id in boxes:
+            claim(node_id, x, y)
+            placed[node_id] = (x, y)
+    for node_id in ranked:
+        if node_id in placed:
+            continue
+        wx, wy = positions[node_id][0] * shrink, positions[node_id][1] * shrink
+        left, top, right, bottom = boxes[node_id]
+        start = math.atan2(wy, wx)
+        # rings half the node's height apart, spots on a ring a third of its width apart: finer would
+        # only try more spots that touch the same neighbours
+        step = max(10.0, (bottom - top) / 2)
+        along = max(step, (right - left) / 3)
+        ring = 0
+        spot = None
+        while spot is None:
+            radius = ring * step
+            count = 1 if ring == 0 else max(8, int(2 * math.pi * radius / along))
+            for k in range(count):
+                angle = start + 2 * math.pi * k / count
+                x, y = wx + radius * math.cos(angle), wy + radius * math.sin(angle)
+                if free((x + left - gap / 2, y + top - gap / 2, x + right + gap / 2, y + bottom + gap / 2)):
+                    spot = (x, y)
+                    break
+            ring += 1
+        placed[node_id] = spot
+        claim(node_id, *spot)
+    placed.update({n: xy for n, xy in positions.items() if n not in placed})
+    return placed
 
 
 def _radial_tree(root: str, members: list[str], adjacency: Mapping[str, list[str]], order: Mapping[str, int],
@@ -701,18 +921,54 @@ def short_label(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _vis_node(node: ViewNode, position: tuple[float, float] | None) -> dict:
+def node_look(node: ViewNode, leads: int = 0) -> tuple[str, float, float]:
+    """(canvas label, size, font size) of a node. An agency grows with the measures it leads, so the
+    page answers "which agency leads what" before anything is clicked."""
     style = CLASS_STYLES[node.cls]
     label = short_label(node.label, style.label_chars)
+    size, font = float(style.size), float(style.font_size)
     if node.count:
         label += f"\n{node.count} 项措施"
+    if node.cls == "agency" and leads:
+        label += f"\n牵头 {leads}"
+        size = round(style.size * 0.8 + 5 * math.sqrt(leads), 1)
+        font = round(style.font_size + 1.5 * math.sqrt(leads), 1)
+    return label, size, font
+
+
+def _vis_node(node: ViewNode, position: tuple[float, float] | None, leads: int = 0) -> dict:
+    label, size, font = node_look(node, leads)
     item: dict = {"id": node.id, "label": label, "group": node.cls,
                   "ipg": {"cls": node.cls, "name": node.label, "aliases": list(node.aliases),
-                          "info": [list(pair) for pair in node.info], "docs": list(node.documents),
-                          "count": node.count, "warnings": [list(w) for w in node.warnings]}}
+                          "info": [_display_pair(pair) for pair in node.info], "docs": list(node.documents),
+                          "count": node.count, "warnings": [list(w) for w in node.warnings], "leads": leads}}
+    style = CLASS_STYLES[node.cls]
+    if size != style.size:
+        item["size"] = size
+    if font != style.font_size:
+        item["font"] = {"size": font}
     if position is not None:
         item["x"], item["y"] = position
     return item
+
+
+_WRAP_GAP = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef0-9])\s+(?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])"
+                       r"|(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])\s+(?=[0-9])")
+
+
+def display_text(text: str) -> str:
+    """The joined form of hard-wrapped Chinese text ("市\n版权局" → "市版权局") for the page to show.
+
+    Only whitespace with Chinese (or full-width punctuation) on one side and Chinese or a digit on the
+    other goes: spaces between Latin words stay. The graph keeps the verbatim text.
+    """
+    return _WRAP_GAP.sub("", text)
+
+
+def _display_pair(pair: tuple[str, str]) -> list[str]:
+    """[field, shown text] plus the verbatim text when joining changed it (the page offers it on hover)."""
+    shown = display_text(pair[1])
+    return [pair[0], shown] if shown == pair[1] else [pair[0], shown, pair[1]]
 
 
 def _dashes(style: RelationStyle) -> bool | list[int]:
@@ -730,7 +986,11 @@ def _vis_edge(index: int, edge: ViewEdge, detailed: bool = True) -> dict:
                   "width": style.width if not edge.count else min(8.0, style.width + math.log2(edge.count)),
                   "dashes": _dashes(style) if detailed else False,
                   "arrows": "to" if detailed and edge.relation != "partOf" else "",
-                  "ipg": {"rel": edge.relation, "evidence": list(edge.evidence), "count": edge.count}}
+                  "ipg": {"rel": edge.relation, "count": edge.count,
+                          # shown joined; the verbatim sentences are in the graph (and on hover in the panel)
+                          "evidence": [display_text(e) for e in edge.evidence]}}
+    if any(display_text(e) != e for e in edge.evidence):  # only when joining changed one: pages stay small
+        item["ipg"]["verbatim"] = list(edge.evidence)
     if style.labelled and detailed:
         item["label"] = style.zh + (f"×{edge.count}" if edge.count > 1 else "")
         item["font"] = {"color": style.color}
@@ -756,7 +1016,7 @@ def vis_options(node_count: int) -> dict:
         "autoResize": True,
         "groups": groups,
         "nodes": {"font": {"face": font_face, "size": 14, "strokeWidth": 0, "multi": False},
-                  "scaling": {"label": {"drawThreshold": 5}}, "borderWidth": 1},
+                  "scaling": {"label": {"drawThreshold": 5}}, "borderWidth": 1, "borderWidthSelected": 5},
         "edges": {"smooth": False, "selectionWidth": 2, "hoverWidth": 0.5,
                   "font": {"face": font_face, "size": 11, "strokeWidth": 3, "strokeColor": "#ffffff",
                            "align": "middle", "multi": False},
@@ -781,9 +1041,14 @@ def attach_quality(view: ViewGraph, quality: Mapping[str, Sequence[tuple[str, st
     return replace(view, nodes=nodes)
 
 
-def _page_meta(view: ViewGraph, title: str) -> dict:
+def _page_meta(view: ViewGraph, title: str, overview: ViewGraph | None, overview_first: bool) -> dict:
     detailed = is_detailed(len(view.nodes))
     return {
+        # the overview's classes; "first": the page opens on it (the whole graph, not a chosen part)
+        "overview": ({"classes": sorted({n.cls for n in overview.nodes.values()}, key=CLASS_ORDER.__getitem__),
+                      # shown at first: documents and agencies; programmes and directives a tick away
+                      "start": [c for c in OVERVIEW_CORE if any(n.cls == c for n in overview.nodes.values())],
+                      "first": overview_first} if overview is not None else None),
         "legendNote": ("红色粗线=牵头，灰色虚线=负责。Thick red = leads; grey dashes = responsible." if detailed else
                        "红色粗线=牵头，灰色细线=负责；节点多，连线不画箭头和文字。Thick red = leads; thin grey = "
                        "responsible; a big page draws edges without arrows or labels."),
@@ -810,36 +1075,48 @@ def _inline(folder: str, name: str, closing: str) -> str:
     return text
 
 
-def page_html(view: ViewGraph, *, title: str = "ipgraph") -> str:
-    """The whole page as one HTML string (vis-network inlined; deterministic for the same view)."""
+def page_html(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool = False) -> str:
+    """The whole page as one HTML string (vis-network inlined; deterministic for the same view).
+
+    Rendered with Jinja directly: pyvis's Network.generate_html only filled this template, and pyvis
+    pulls IPython, jedi and prompt_toolkit into every install (+1.5 s to import). The page keeps
+    pyvis's globals (`network`, `nodes`, `edges` …) so scripts written for pyvis pages still work.
+    """
     from jinja2 import Environment, PackageLoader, select_autoescape
     from markupsafe import Markup
-    from pyvis.network import Network
 
     positions = layout(view)
-    net = Network(height="100%", width="100%", directed=True, heading=title, cdn_resources="in_line")
-    # Fill pyvis's lists directly: Network.add_edge checks for duplicates by scanning every edge
-    # (quadratic: minutes at 20k nodes); the page needs nothing else from add_node/add_edge.
-    net.nodes = [_vis_node(node, positions.get(node.id)) for node in view.nodes.values()]
-    net.node_ids = list(view.nodes)
-    net.node_map = {item["id"]: item for item in net.nodes}
     detailed = is_detailed(len(view.nodes))
-    net.edges = [_vis_edge(i, edge, detailed) for i, edge in enumerate(view.edges)]
-    net.options = vis_options(len(view.nodes))
+    lead_counts = _lead_counts(view)
+    vis_nodes = [_vis_node(node, positions.get(node.id), lead_counts.get(node.id, 0)) for node in view.nodes.values()]
+    vis_edges = [_vis_edge(i, edge, detailed) for i, edge in enumerate(view.edges)]
+    # the whole graph gets an overview; a chosen part is drawn as chosen (its documents may be left out)
+    overview = overview_view(view) if overview_first and _has_overview(view) else None
+    if overview is not None:
+        # the overview's positions and edges ride along: the page switches between the two views
+        overview_positions = overview_layout(overview)
+        by_id = {item["id"]: item for item in vis_nodes}
+        for node_id, (x, y) in overview_positions.items():
+            by_id[node_id]["ipg"]["ov"] = [x, y]
+        base = len(vis_edges)
+        for i, edge in enumerate(overview.edges):
+            item = _vis_edge(base + i, edge, True)
+            item["ipg"]["ov"] = True
+            vis_edges.append(item)
+    options = vis_options(len(view.nodes))
     env = Environment(loader=PackageLoader("ipgraph", "templates"), autoescape=select_autoescape(["j2", "html"]))
     # |tojson still escapes < > & ' (so no "</script>" can end the data block); UTF-8 halves the size
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
-    env.globals["ipgraph"] = {
-        "meta": _page_meta(view, title),
-        "options": net.options,
+    ipgraph = {
+        "meta": _page_meta(view, title, overview, overview_first),
+        "options": options,
         # package files, not graph data: inlined verbatim so the page needs no network and no other file
         "vis_js": Markup(_inline("static", VIS_JS, "</script")),
         "app_js": Markup(_inline("templates", "graph.js", "</script")),
         "css": Markup(_inline("templates", "graph.css", "</style")),
     }
-    net.templateEnv = env
-    net.path = TEMPLATE_NAME
-    return net.generate_html()
+    template = env.get_template(TEMPLATE_NAME)
+    return template.render(heading=title, nodes=vis_nodes, edges=vis_edges, ipgraph=ipgraph)
 
 
 def render_page(graph: Graph, out_path: Path | str, *, focus: str | None = None, document: str | None = None,
@@ -863,7 +1140,8 @@ def render_page(graph: Graph, out_path: Path | str, *, focus: str | None = None,
         parts = [f"焦点 {focus}" if focus else "", f"文件 {document}" if document else "",
                  f"类 {','.join(parse_types(types) or ())}" if types else ""]
         title = "ipgraph 知识产权政策图谱" + (" · " + " · ".join(p for p in parts if p) if any(parts) else "")
-    html = page_html(shown, title=title)
+    # the whole graph opens on its overview; a chosen part (focus, document, classes) opens on itself
+    html = page_html(shown, title=title, overview_first=not (focus or document or types))
     out = Path(out_path)
     atomic_write_text(out, html)
     return PageInfo(path=out, nodes=len(shown.nodes), edges=len(shown.edges), selected_nodes=shown.selected_nodes,

@@ -13,7 +13,7 @@ from rdflib.namespace import RDF
 from test_view import HOSTILE_TEXT, HOSTILE_TITLE, TJ, drawn_subjects, write_hostile
 
 from ipgraph.pipeline import build_graph
-from ipgraph.view import CHROMIUM_PATH, VIEWPORT, headless_chromium, render_page
+from ipgraph.view import CHROMIUM_PATH, VIEWPORT, display_text, headless_chromium, render_page
 from ipgraph.vocab import IPG
 
 pytestmark = [
@@ -115,16 +115,19 @@ def test_search_finds_the_agency_and_one_more_click_shows_a_measure_it_leads(cor
     assert leads.count() == len(set(corpus_graph.subjects(IPG.leadAgency, agency)))
     measure_id = leads.first.get_attribute("data-node")
     leads.first.click()  # click 2: that measure's full text
-    assert corpus.page.text_content("#panel .fulltext") == str(corpus_graph.value(URIRef(measure_id), IPG.text))
+    assert corpus.page.text_content("#panel .fulltext") == display_text(str(corpus_graph.value(URIRef(measure_id),
+                                                                                                 IPG.text)))
     assert corpus.eval("network.getSelectedNodes()") == [measure_id]
+    assert corpus.eval("ipgraph.state.mode") == "detail"  # the measure was hidden in the overview: now shown
     assert corpus.errors == []
 
 
 def test_clicking_a_measure_on_the_canvas_shows_its_text(corpus, corpus_graph) -> None:
     measure = sorted(corpus_graph.subjects(RDF.type, IPG.Measure))[7]
+    corpus.page.click("#mode")  # the page opens on the overview: measures are one click away
     corpus.click_node(str(measure))
     corpus.page.wait_for_selector("#panel .fulltext")
-    assert corpus.page.text_content("#panel .fulltext") == str(corpus_graph.value(measure, IPG.text))
+    assert corpus.page.text_content("#panel .fulltext") == display_text(str(corpus_graph.value(measure, IPG.text)))
 
 
 def test_clicking_a_lead_edge_shows_its_source_sentence(corpus, corpus_graph) -> None:
@@ -138,6 +141,8 @@ def test_clicking_a_lead_edge_shows_its_source_sentence(corpus, corpus_graph) ->
 def test_filters_ego_view_and_reset(corpus, corpus_graph) -> None:
     total = len(drawn_subjects(corpus_graph))
     measures = len(set(corpus_graph.subjects(RDF.type, IPG.Measure)))
+    corpus.page.click("#mode")  # from the overview to every node
+    assert len(corpus.eval("ipgraph.visibleIds()")) == total
     corpus.page.uncheck('#legend input[data-class="measure"]')
     assert len(corpus.eval("ipgraph.visibleIds()")) == total - measures
     doc = sorted(corpus_graph.subjects(RDF.type, IPG.PolicyDocument))[0]
@@ -145,15 +150,18 @@ def test_filters_ego_view_and_reset(corpus, corpus_graph) -> None:
     shown = corpus.eval("ipgraph.visibleIds()")
     assert str(doc) in shown and len(shown) < total - measures
     corpus.page.click("#reset")
+    assert corpus.eval("ipgraph.state.mode") == "overview"
+    corpus.page.click("#mode")
     assert len(corpus.eval("ipgraph.visibleIds()")) == total
     tj = corpus.eval("q => ipgraph.search(q, 1)[0]", TJ)
     corpus.eval("id => ipgraph.setEgo(id, 1)", tj)
     ego = set(corpus.eval("ipgraph.visibleIds()"))
-    neighbours = set(corpus.eval("id => network.getConnectedNodes(id)", tj))
+    neighbours = set(corpus.eval("id => edges.get().filter(e => !e.ipg.ov && (e.from === id || e.to === id))"
+                                 ".map(e => e.from === id ? e.to : e.from)", tj))  # the detailed view's edges
     assert ego == neighbours | {tj}
     corpus.page.check("#ego-on-click")
     corpus.page.click("#reset")
-    assert len(corpus.eval("ipgraph.visibleIds()")) == total
+    assert corpus.eval("ipgraph.state.mode") == "overview" and corpus.eval("ipgraph.state.ego") is None
     corpus.page.click("#physics")
     assert corpus.eval("network.physics.physicsEnabled") is True
     corpus.page.click("#physics")
@@ -177,6 +185,7 @@ def test_hostile_document_renders_as_text(browser, tmp_path) -> None:
         session.page.fill("#search", "工作方案")
         session.page.locator("#search-results li button").first.click()
         assert session.page.text_content("#panel h2") == HOSTILE_TITLE
+        session.page.click("#mode")
         session.click_node(str(measure))
         session.page.wait_for_selector("#panel .fulltext")
         assert session.page.text_content("#panel .fulltext") == HOSTILE_TEXT

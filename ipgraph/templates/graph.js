@@ -12,6 +12,8 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   var NODE_LIST = readJSON("ipgraph-nodes");
   var EDGE_LIST = readJSON("ipgraph-edges");
   options = readJSON("ipgraph-options");
+  // the selected node's edges stand out: drawn much wider than the others (a function, so not in the JSON)
+  options.edges.selectionWidth = function (width) { return width * 2 + 2; };
   performance.mark("ipgraph:data-parsed");
   var CLASS = {}, REL = {};
   META.classes.forEach(function (c) { CLASS[c.key] = c; });
@@ -19,14 +21,34 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   var BY_ID = new Map(NODE_LIST.map(function (n) { return [n.id, n]; }));
   var RANK = new Map(NODE_LIST.map(function (n, i) { return [n.id, i]; }));  // reading order, from Python
   var EDGE_BY_ID = new Map(EDGE_LIST.map(function (e) { return [e.id, e]; }));
+  // two views of one graph: the overview (documents, agencies, programmes, directives; measures counted
+  // on its own edges, marked ipg.ov) and the detailed view; the panel and the neighbourhood use the
+  // detailed edges, so an agency's measures are one click away in either view
+  var OVERVIEW = META.overview;
+  var OV_CLASSES = new Set(OVERVIEW ? OVERVIEW.classes : []);
+  var FIRST_MODE = OVERVIEW && OVERVIEW.first ? "overview" : "detail";
   var INCIDENT = new Map();
   EDGE_LIST.forEach(function (e) {
+    if (e.ipg.ov) return;
     [e.from, e.to].forEach(function (end) {
       if (!INCIDENT.has(end)) INCIDENT.set(end, []);
       INCIDENT.get(end).push(e);
     });
   });
-  var HOME = new Map(NODE_LIST.map(function (n) { return [n.id, { x: n.x, y: n.y }]; }));
+  var HOME = { detail: new Map(), overview: new Map() };
+  NODE_LIST.forEach(function (n) {
+    HOME.detail.set(n.id, { x: n.x, y: n.y });
+    if (n.ipg.ov) HOME.overview.set(n.id, { x: n.ipg.ov[0], y: n.ipg.ov[1] });
+  });
+  function shownIn(mode, n) { return mode === "detail" || OV_CLASSES.has(n.ipg.cls); }
+  function edgeIn(mode, e) { return mode === "overview" ? !!e.ipg.ov : !e.ipg.ov; }
+  // the first view's positions and visibility are set before the network is made: one drawing only
+  NODE_LIST.forEach(function (n) {
+    var home = HOME[FIRST_MODE].get(n.id);
+    if (home) { n.x = home.x; n.y = home.y; }
+    n.hidden = !shownIn(FIRST_MODE, n) || (FIRST_MODE === "overview" && OVERVIEW.start.indexOf(n.ipg.cls) < 0);
+  });
+  EDGE_LIST.forEach(function (e) { e.hidden = !edgeIn(FIRST_MODE, e); });
 
   // element builder: attributes are set as attributes, text only as text
   function el(tag, attrs) {
@@ -116,7 +138,10 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   network.fit({ animation: false });
 
   // ---- state: class filter, document filter, neighbourhood (ego) view
-  var state = { classes: new Set(META.classes.map(function (c) { return c.key; })), doc: "", ego: null, physics: false };
+  function classesFor(mode) {
+    return new Set(mode === "overview" ? OVERVIEW.start : META.classes.map(function (c) { return c.key; }));
+  }
+  var state = { classes: classesFor(FIRST_MODE), doc: "", ego: null, physics: false, mode: FIRST_MODE };
 
   function egoSet(id, depth) {
     var seen = new Set([id]);
@@ -138,25 +163,62 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     var ego = state.ego ? egoSet(state.ego.id, state.ego.depth) : null;
     var changes = [];
     NODE_LIST.forEach(function (n) {
-      var show = state.classes.has(n.ipg.cls) &&
+      var show = state.classes.has(n.ipg.cls) && shownIn(state.mode, n) &&
         (!state.doc || n.id === state.doc || n.ipg.docs.indexOf(state.doc) >= 0) &&
         (!ego || ego.has(n.id));
       if (!!n.hidden === show) { n.hidden = !show; changes.push({ id: n.id, hidden: !show }); }
     });
     if (changes.length) nodes.update(changes);
+    var edgeChanges = [];
+    EDGE_LIST.forEach(function (e) {
+      var show = edgeIn(state.mode, e);
+      if (!!e.hidden === show) { e.hidden = !show; edgeChanges.push({ id: e.id, hidden: !show }); }
+    });
+    if (edgeChanges.length) edges.update(edgeChanges);
     updateCounts();
     return changes.length;
   }
+  // switch between the overview and the detailed view; each has its own positions
+  function setMode(mode) {
+    if (!OVERVIEW || mode === state.mode) return false;
+    state.mode = mode;
+    state.classes = classesFor(mode);
+    syncClassBoxes();
+    if (mode === "overview") state.ego = null;
+    var home = HOME[mode];
+    nodes.update(NODE_LIST.filter(function (n) { return home.has(n.id); }).map(function (n) {
+      var h = home.get(n.id); return { id: n.id, x: h.x, y: h.y };
+    }));
+    applyVisibility();
+    syncModeButton();
+    return true;
+  }
+  function syncModeButton() {
+    var button = $("mode");
+    if (!OVERVIEW) { button.hidden = true; return; }
+    button.textContent = state.mode === "overview" ? "显示措施 show measures" : "总览 overview";
+    button.setAttribute("aria-pressed", String(state.mode === "detail"));
+  }
   function visibleIds() { return NODE_LIST.filter(function (n) { return !n.hidden; }).map(function (n) { return n.id; }); }
+  // an edge is drawn when it belongs to the current view and both its ends are shown
+  function visibleEdgeIds() {
+    return EDGE_LIST.filter(function (e) {
+      return !e.hidden && !BY_ID.get(e.from).hidden && !BY_ID.get(e.to).hidden;
+    }).map(function (e) { return e.id; });
+  }
+  var DETAIL_EDGES = EDGE_LIST.filter(function (e) { return !e.ipg.ov; }).length;
   function updateCounts() {
     var shown = visibleIds().length;
+    var shownEdges = visibleEdgeIds().length;
     var text = "节点 nodes " + (shown === NODE_LIST.length ? NODE_LIST.length : shown + " / " + NODE_LIST.length) +
-      " · 边 edges " + EDGE_LIST.length;
+      " · 边 edges " + (shownEdges === DETAIL_EDGES && state.mode === "detail" ? DETAIL_EDGES : shownEdges + " / " + DETAIL_EDGES);
+    if (state.mode === "overview") text += " · 总览 overview";
     if (META.aggregated) text += " · 聚合 aggregated (" + META.selectedNodes + ")";
     $("counts").textContent = text;
   }
 
   function setEgo(id, depth) {
+    setMode("detail");  // a neighbourhood is of measures too
     state.ego = { id: id, depth: depth || Number($("ego-depth").value) };
     applyVisibility();
     network.fit({ nodes: visibleIds(), animation: false });
@@ -168,7 +230,14 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     panel.replaceChildren(
       el("h3", { text: "使用 How to use" }),
       el("p", { class: "help", text: "搜索机构、项目或文件名称（含别名），点击结果即跳到该节点；点击节点或连线查看详情；双击节点只显示它的邻域；“重置”恢复全图。" }),
+      el("p", { class: "help", text: OVERVIEW ? "总览：机构越大，牵头的措施越多；连线上的数字是措施数。“显示措施”看全部措施。 Overview: the bigger an agency, the more measures it leads; numbers on the links count measures. “Show measures” shows every measure." : "" }),
       el("p", { class: "help", text: "Search a name or alias and pick a result to jump to it; click a node or an edge for details; double-click a node to show only its neighbourhood; Reset shows everything again." }));
+  }
+  // an evidence sentence as shown (hard wraps joined); the verbatim sentence on hover when it differs
+  function evidenceLine(e, shown, k) {
+    var line = el("div", { class: "evidence", text: shown });
+    if (e.ipg.verbatim && e.ipg.verbatim[k] !== shown) line.title = "原文 verbatim: " + e.ipg.verbatim[k];
+    return line;
   }
   function nodeButton(id, extra) {
     var n = BY_ID.get(id);
@@ -188,8 +257,9 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     if (ipg.info.length) {
       var dl = el("dl");
       ipg.info.forEach(function (pair) {
-        dl.append(el("dt", { text: pair[0] }),
-          el("dd", { text: pair[1], class: pair[0].indexOf("全文") === 0 ? "fulltext" : "" }));
+        var dd = el("dd", { text: pair[1], class: pair[0].indexOf("全文") === 0 ? "fulltext" : "" });
+        if (pair.length > 2) dd.title = "原文 verbatim: " + pair[2];  // the joined form is shown, the verbatim one kept
+        dl.append(el("dt", { text: pair[0] }), dd);
       });
       panel.append(dl);
     }
@@ -204,6 +274,7 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
       el("button", { type: "button", class: "link", text: "只看邻域 show neighbourhood", onclick: function () { setEgo(id); } })));
     // relations, grouped by kind and direction, in the order of the legend
     var groups = new Map();
+    var shownSentences = new Set();  // several agencies named in one sentence: the sentence once, under the first
     (INCIDENT.get(id) || []).forEach(function (e) {
       var key = e.ipg.rel + (e.from === id ? ":out" : ":in");
       if (!groups.has(key)) groups.set(key, []);
@@ -227,7 +298,11 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
             li.append(el("span", { class: "alias", text: clip(BY_ID.get(home[0]).ipg.name, 16) }));
           }
           if (list.length <= 10) {
-            e.ipg.evidence.slice(0, 2).forEach(function (s) { li.append(el("div", { class: "evidence", text: s })); });
+            e.ipg.evidence.slice(0, 2).forEach(function (s, k) {
+              if (shownSentences.has(s)) return;
+              shownSentences.add(s);
+              li.append(evidenceLine(e, s, k));
+            });
           }
           return li;
         });
@@ -245,7 +320,9 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     panel.append(el("ul", null, el("li", null, nodeButton(e.from)), el("li", null, nodeButton(e.to))));
     if (e.ipg.evidence.length) {
       panel.append(el("h3", { text: "原文 source sentence" }));
-      e.ipg.evidence.forEach(function (s) { panel.append(el("div", { class: "evidence", text: s })); });
+      e.ipg.evidence.forEach(function (s, k) {
+        panel.append(evidenceLine(e, s, k));
+      });
     } else if (e.ipg.count > 1) {
       panel.append(el("p", { class: "help", text: "聚合了 " + e.ipg.count + " 条措施层面的关系 (stands for " + e.ipg.count + " measure-level links)" }));
     }
@@ -256,6 +333,7 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     var n = BY_ID.get(id);
     if (!n) return false;
     if (n.hidden) {  // a filter hides it: show it again rather than jump to nothing
+      if (!shownIn(state.mode, n)) setMode("detail");
       state.classes.add(n.ipg.cls);
       syncClassBoxes();
       if (state.doc && n.ipg.docs.indexOf(state.doc) < 0 && n.id !== state.doc) { state.doc = ""; $("doc-filter").value = ""; }
@@ -322,9 +400,10 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   legend.append(el("h2", { text: "节点 nodes" }));
   META.classes.forEach(function (c) {
     var box = el("input", { type: "checkbox", "data-class": c.key });
-    box.checked = true;
+    box.checked = state.classes.has(c.key);
     box.addEventListener("change", function () {
       if (box.checked) state.classes.add(c.key); else state.classes.delete(c.key);
+      if (box.checked && !OV_CLASSES.has(c.key)) setMode("detail");  // asking for measures shows them
       applyVisibility();
     });
     legend.append(el("label", null, box, shapeIcon(c.shape, c.color),
@@ -360,7 +439,7 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     $("physics").setAttribute("aria-pressed", String(state.physics));
   });
   function reset() {
-    state.classes = new Set(META.classes.map(function (c) { return c.key; }));
+    state.classes = classesFor(FIRST_MODE);
     state.doc = "";
     state.ego = null;
     syncClassBoxes();
@@ -368,13 +447,22 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     $("search").value = "";
     results.hidden = true;
     if (state.physics) $("physics").click();
-    nodes.update(NODE_LIST.map(function (n) { var h = HOME.get(n.id); return { id: n.id, x: h.x, y: h.y }; }));
+    state.mode = FIRST_MODE;
+    var home = HOME[FIRST_MODE];
+    nodes.update(NODE_LIST.filter(function (n) { return home.has(n.id); }).map(function (n) {
+      var h = home.get(n.id); return { id: n.id, x: h.x, y: h.y };
+    }));
     applyVisibility();
+    syncModeButton();
     network.unselectAll();
     network.fit({ animation: false });
     help();
   }
   $("reset").addEventListener("click", reset);
+  $("mode").addEventListener("click", function () {
+    setMode(state.mode === "overview" ? "detail" : "overview");
+    network.fit({ nodes: visibleIds(), animation: false });
+  });
   network.on("click", function (params) {
     if (params.nodes.length) {
       showNode(params.nodes[0]);
@@ -387,11 +475,13 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
 
   help();
   updateCounts();
+  syncModeButton();
   if (META.root && BY_ID.has(META.root)) { network.selectNodes([META.root]); showNode(META.root); }
 
   // a small API for tests and users' scripts
   window.ipgraph = {
     meta: META, state: state, search: search, focusNode: focusNode, showNode: showNode, showEdge: showEdge,
     setEgo: setEgo, reset: reset, applyVisibility: applyVisibility, visibleIds: visibleIds,
+    visibleEdgeIds: visibleEdgeIds, setMode: setMode,
   };
 })();
