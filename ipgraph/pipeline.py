@@ -591,7 +591,7 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     reports = build_report(result.records)
     atomic_write_text(out / REPORT_NAME, report_json(reports))
     written["report"] = out / REPORT_NAME
-    from ipgraph.view import render_page  # imported here: pyvis is needed for the page only
+    from ipgraph.view import render_page  # imported here: only the page needs it
 
     page = out / GRAPH_PAGE_NAME
     render_page(result.graph, page, quality=page_lines(reports))  # written atomically, like the files above
