@@ -405,7 +405,8 @@ def _lead_expected(clause: str) -> bool | None:
     """Does the clause as printed give a lead (GOLD_SPEC rules)? None when it cannot be told.
 
     牵头 / 牵头单位 and "X会同Y" give one; a role label without 牵头 gives none; "X负责" gives X, "X、Y负责"
-    (按职责分工) none — counting the bodies before 负责 only ("X负责,Y配合" has one).
+    (按职责分工) none, and so does any 分别负责 or 按职责分工负责 — counting the bodies before 负责 only
+    ("X负责,Y配合" has one).
     """
     compact = re.sub(r"\s+", "", clause)
     if "牵头" in compact or "主责" in compact or "会同" in compact:
@@ -415,6 +416,8 @@ def _lead_expected(clause: str) -> bool | None:
     m = re.search(r"(?:按职责分工|按职责|分工|分别|共同|具体)*负责", compact)
     if not m:
         return None
+    if re.search(r"分别|各负其责|按职责分工", m.group(0)):
+        return False  # the work is distributed among the bodies: no lead, however many are named (GOLD_SPEC)
     names = [n for n in _clause_names(compact[:m.start()]) if _name_like(n) and not VAGUE.match(n)]
     return len(names) == 1 if names else None
 

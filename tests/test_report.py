@@ -442,3 +442,13 @@ def test_a_document_in_traditional_characters_is_checked_as_read_and_quoted_as_w
         pytest.skip("today's extractor reads this clause: nothing to report")
     quoted = weak.warnings[0].evidence[0].text
     assert "負責" in quoted and "负责" not in quoted  # as the document writes it
+
+
+def test_a_collective_that_shares_the_work_by_its_duties_expects_no_lead():
+    # "领导小组各成员单位按职责分工分别负责": one collective name, but the work is distributed (no lead)
+    lines = TASKS[:2] + ["(一)加强专利保护。建立快速维权机制。(市知识产权工作领导小组各成员单位按职责分工分别负责)"]
+    record = make_record(lines, {"1.1": "(一)加强"}, {"1.1": "市知识产权工作领导小组各成员单位"}, TASK_SECTIONS)
+    record.assignments[0].lead = []
+    assert report.LEAD_MISMATCH not in kinds(record)
+    record.assignments[0].lead = record.assignments[0].responsible[:1]  # a lead the clause does not give
+    assert report.LEAD_MISMATCH in kinds(record)
