@@ -256,6 +256,18 @@ def query(name_or_sparql, query_file, show_list, agency, name, year, document, f
 @click.option("--max-query-length", type=int, default=20_000, show_default=True,
               help="Most characters a query may have.")
 @click.option("--workers", type=int, default=None, help="Query worker processes (default: CPUs, at most 4).")
+@click.option("--max-memory", type=ByteSize(), default=None,
+              help="Memory (address space) each query worker may use, e.g. 2G; a query past it gets a 503 and "
+                   "its worker is replaced (default: half the RAM shared by the workers, at least 1G each).")
+@click.option("--max-bytes", type=ByteSize(), default="32M", show_default=True,
+              help="Largest response body; a bigger result gets a clear error.")
+@click.option("--max-connections", type=int, default=1000, show_default=True,
+              help="Open connections at most (256 from one address); more are closed at once.")
+@click.option("--header-timeout", type=float, default=10.0, show_default=True,
+              help="Seconds a connection may take to send a request's head.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Another name this server answers to in the Host header (besides --host and, on loopback, "
+                   "localhost); repeatable.")
 @click.option("--store", "store_mode", type=click.Choice(["memory", "disk"]), default="memory", show_default=True,
               help="memory: each worker loads the graph into memory (fastest answers); disk: workers read "
                    "build/store (instant start, less memory).")
@@ -266,17 +278,20 @@ def query(name_or_sparql, query_file, show_list, agency, name, year, document, f
 @click.option("--accept", metavar="TYPE", help="With --get: the Accept header to send.")
 @graph_option
 @friendly_errors
-def serve(host, port, timeout, max_rows, max_query_length, workers, store_mode, quiet, get_target, accept,
-          graph_dir) -> None:
+def serve(host, port, timeout, max_rows, max_query_length, workers, max_memory, max_bytes, max_connections,
+          header_timeout, allow_hosts, store_mode, quiet, get_target, accept, graph_dir) -> None:
     """Serve the graph: SPARQL 1.1 Protocol at /sparql, a query page at /, resources at /id/….
 
-    Read-only: updates, SERVICE and LOAD are refused; each query has a time limit and a
-    result-size limit. Ctrl-C stops the server.
+    Read-only: updates, SERVICE and LOAD are refused (from a parse of the query) and the query
+    workers have no network; each query has a time, memory, row and byte limit. Ctrl-C stops
+    the server and its workers.
     """
     from ipgraph.serve import ServeLimits, get
     from ipgraph.serve import serve as run_server
 
-    limits = ServeLimits(timeout=timeout, max_rows=max_rows, max_query_length=max_query_length)
+    limits = ServeLimits(timeout=timeout, max_rows=max_rows, max_query_length=max_query_length,
+                         max_bytes=max_bytes, max_memory=max_memory, max_connections=max_connections,
+                         header_timeout=header_timeout)
     if get_target:
         response = get(graph_dir, get_target, accept=accept, limits=limits)
         click.echo(f"{response.status} {response.content_type}", err=True)
@@ -286,6 +301,7 @@ def serve(host, port, timeout, max_rows, max_query_length, workers, store_mode, 
             sys.exit(1)
         return
     run_server(graph_dir, host=host, port=port, limits=limits, workers=workers, quiet=quiet, store=store_mode,
+               allow_hosts=allow_hosts,
                on_ready=lambda url: click.echo(f"serving {graph_dir} at {url}/  (SPARQL endpoint: {url}/sparql); "
                                                f"Ctrl-C stops", err=True))
 

@@ -426,7 +426,7 @@ class InlineExecutor:
         ensure_store(build_dir)
         self.store = open_store(build_dir)
 
-    def run(self, job: Job, client: str = "", cancel: threading.Event | None = None) -> Reply:
+    def run(self, job: Job, client: str = "", cancel: CancelToken | None = None) -> Reply:
         try:
             return execute_job(self.store, job)
         except MemoryError:
@@ -562,12 +562,38 @@ class Cancelled(Exception):
     """The client went away before its query was answered."""
 
 
+class CancelToken:
+    """Set when a request's client hangs up; wakes whoever waits for that request at once."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._wake: list[threading.Event] = []
+        self._lock = threading.Lock()
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            wake = list(self._wake)
+        for event in wake:
+            event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wakes(self, event: threading.Event) -> None:
+        with self._lock:
+            self._wake.append(event)
+            if self._event.is_set():
+                event.set()
+
+
 class _Ticket:
-    __slots__ = ("client", "worker")
+    __slots__ = ("client", "worker", "event")
 
     def __init__(self, client: str) -> None:
         self.client = client
         self.worker: _Worker | None = None
+        self.event = threading.Event()  # set when a worker is handed over (or the client went away)
 
 
 class FairPool:
@@ -583,7 +609,7 @@ class FairPool:
         self.size = size
         self.window = window
         self.max_waiting = max_waiting
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._idle: list[_Worker] = []
         self._waiting: dict[str, list[_Ticket]] = {}
         self._running: dict[str, int] = {}
@@ -591,15 +617,20 @@ class FairPool:
         self._served: dict[str, float] = {}
 
     def _dispatch(self) -> None:
+        if not self._idle:
+            return
         now = time.monotonic()
         active = [
             c
             for c, t in self._seen.items()
             if now - t < self.window or self._running.get(c) or self._waiting.get(c)
         ]
-        for c in [c for c, t in self._seen.items() if now - t > 60 and c not in active]:
-            self._seen.pop(c, None)
-            self._served.pop(c, None)
+        if len(self._seen) > 4 * len(active) + 64:  # forget clients not seen for a minute
+            for c in [c for c, t in self._seen.items() if now - t > 60 and c not in active]:
+                self._seen.pop(c, None)
+                self._served.pop(c, None)
+                self._waiting.pop(c, None)
+                self._running.pop(c, None)
         share = max(1, self.size // max(1, len(active)))
         while self._idle:
             ready = [c for c, q in self._waiting.items() if q and self._running.get(c, 0) < share]
@@ -610,47 +641,45 @@ class FairPool:
             ticket.worker = self._idle.pop()
             self._running[client] = self._running.get(client, 0) + 1
             self._served[client] = now
-            self._cond.notify_all()
+            ticket.event.set()
 
     def add(self, worker: _Worker) -> None:
-        with self._cond:
+        with self._lock:
             self._idle.append(worker)
             self._dispatch()
 
-    def acquire(self, client: str, timeout: float, cancel: threading.Event | None) -> _Worker | None:
+    def acquire(self, client: str, timeout: float, cancel: CancelToken | None) -> _Worker | None:
         """A worker for `client` (None after `timeout` s); raises Cancelled when `cancel` is set."""
-        deadline = time.monotonic() + timeout
         ticket = _Ticket(client)
-        with self._cond:
-            queue_ = self._waiting.setdefault(client, [])
-            if len(queue_) >= self.max_waiting:
-                raise Refused(503, f"{len(queue_)} queries from your address are waiting already; try again later")
-            queue_.append(ticket)
+        with self._lock:
+            waiting = self._waiting.setdefault(client, [])
+            if len(waiting) >= self.max_waiting:
+                raise Refused(
+                    503, f"{len(waiting)} queries from your address are waiting already; try again later"
+                )
+            waiting.append(ticket)
             self._seen[client] = time.monotonic()
             self._dispatch()
-            while ticket.worker is None:
-                left = deadline - time.monotonic()
-                if left <= 0 or (cancel is not None and cancel.is_set()):
-                    queue_.remove(ticket)
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled()
-                    return None
-                self._cond.wait(min(left, 0.05))
-            return ticket.worker
+        if cancel is not None:
+            cancel.wakes(ticket.event)
+        ticket.event.wait(timeout)
+        with self._lock:
+            if ticket.worker is not None:
+                return ticket.worker
+            if ticket in self._waiting.get(client, []):
+                self._waiting[client].remove(ticket)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        return None
 
     def release(self, client: str, worker: _Worker | None) -> None:
         """Give back a worker (None: it was stopped; its replacement comes through add())."""
-        with self._cond:
+        with self._lock:
             self._running[client] = max(0, self._running.get(client, 0) - 1)
             self._seen[client] = time.monotonic()
             if worker is not None:
                 self._idle.append(worker)
             self._dispatch()
-
-    def take_all_idle(self) -> list[_Worker]:
-        with self._cond:
-            idle, self._idle = self._idle, []
-            return idle
 
 
 class ProcessExecutor:
@@ -738,7 +767,7 @@ class ProcessExecutor:
             self.pool.add(worker)
         self._first = []
 
-    def run(self, job: Job, client: str = "", cancel: threading.Event | None = None) -> Reply:
+    def run(self, job: Job, client: str = "", cancel: CancelToken | None = None) -> Reply:
         try:
             worker = self.pool.acquire(client, max(job.timeout, 30.0), cancel)
         except Cancelled:
@@ -871,7 +900,7 @@ class App:
         headers: Mapping[str, str] | None = None,
         body: bytes = b"",
         client: str = "",
-        cancel: threading.Event | None = None,
+        cancel: CancelToken | None = None,
     ) -> Response:
         """Answer one request. `headers` keys are compared case-insensitively.
 
@@ -1343,7 +1372,7 @@ class AsgiApp:
         import asyncio
         import functools
 
-        cancel = threading.Event()
+        cancel = CancelToken()
 
         async def watch() -> None:  # the client hanging up stops its query
             while True:
@@ -1377,6 +1406,9 @@ class AsgiApp:
                 await send({"type": "http.response.body", "body": body[i : i + BODY_PIECE], "more_body": not last})
 
         try:
+            if len(body) <= BODY_PIECE:  # fits the transport's buffer: written at once, nothing waits
+                await pieces()
+                return
             # A client that does not read gets `timeout` seconds, then its connection is closed.
             await asyncio.wait_for(pieces(), max(self.app.limits.timeout, 10.0))
         except (asyncio.TimeoutError, OSError):
@@ -1444,6 +1476,7 @@ class Server:
             lifespan="off",
             log_config=None,
             access_log=False,
+            proxy_headers=False,  # X-Forwarded-For from a loopback client would choose its own address
             server_header=False,
             timeout_keep_alive=max(5, int(limits.header_timeout)),
             h11_max_incomplete_event_size=64 * 1024,  # a request head over 64 KiB is refused
