@@ -29,7 +29,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
@@ -282,9 +282,15 @@ def _select_lines(kind: str, variables: list[str], rows: Iterator[Row]) -> Itera
     """SELECT results in `kind` (json, xml, csv, tsv), piece by piece, as results_* write them whole."""
     if kind == "json":
         yield '{"head": {"vars": ' + json.dumps(variables, ensure_ascii=False) + '}, "results": {"bindings": ['
-        for i, row in enumerate(rows):
-            binding = {v: t.to_json() for v, t in zip(variables, row, strict=True) if t is not None}
-            yield (", " if i else "") + json.dumps(binding, ensure_ascii=False)
+        batch: list[dict[str, Any]] = []
+        first = True
+        for row in rows:
+            batch.append({v: t.to_json() for v, t in zip(variables, row, strict=True) if t is not None})
+            if len(batch) == 256:  # one json.dumps per batch: "[a, b]"[1:-1] is how a whole list joins
+                yield ("" if first else ", ") + json.dumps(batch, ensure_ascii=False)[1:-1]
+                batch, first = [], False
+        if batch:
+            yield ("" if first else ", ") + json.dumps(batch, ensure_ascii=False)[1:-1]
         yield "]}}"
         return
     if kind == "xml":
@@ -326,7 +332,9 @@ def serialize_answer(answer: Any, job: Job, deadline: float) -> Reply:
         if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG, pyoxigraph.RdfFormat.N3):
             kwargs["prefixes"] = {p: ns for p, ns in default_prefixes().items() if p != "id"}
         try:
-            pyoxigraph.serialize(_counted(answer, job.max_rows, deadline), out, format=fmt, **kwargs)
+            pyoxigraph.serialize(
+                _counted(answer, job.max_rows, deadline), out, format=fmt, **kwargs  # type: ignore[arg-type]
+            )
         except (ResultTooBig, OSError, ValueError):
             if out.over:
                 return _too_big(job.max_bytes)
@@ -562,6 +570,12 @@ class Cancelled(Exception):
     """The client went away before its query was answered."""
 
 
+def _settle(future: Any) -> None:
+    """Mark an asyncio future done (once)."""
+    if not future.done():
+        future.set_result(None)
+
+
 class CancelToken:
     """Set when a request's client hangs up; wakes whoever waits for that request at once."""
 
@@ -588,12 +602,15 @@ class CancelToken:
 
 
 class _Ticket:
-    __slots__ = ("client", "worker", "event")
+    __slots__ = ("client", "worker", "event", "notify", "job", "sent")
 
-    def __init__(self, client: str) -> None:
+    def __init__(self, client: str, job: Job | None = None, notify: Callable[[], None] | None = None) -> None:
         self.client = client
+        self.job = job  # sent to the worker the moment one is handed over: it starts at once
+        self.sent: bool | None = None  # True: sent; False: the worker's pipe was broken
         self.worker: _Worker | None = None
         self.event = threading.Event()  # set when a worker is handed over (or the client went away)
+        self.notify = notify  # or this is called (an event loop's waiter)
 
 
 class FairPool:
@@ -639,18 +656,33 @@ class FairPool:
             client = min(ready, key=lambda c: (self._running.get(c, 0), self._served.get(c, 0.0)))
             ticket = self._waiting[client].pop(0)
             ticket.worker = self._idle.pop()
+            if ticket.job is not None:
+                try:
+                    ticket.worker.conn.send(ticket.job)
+                    ticket.sent = True
+                except (OSError, ValueError):
+                    ticket.sent = False
             self._running[client] = self._running.get(client, 0) + 1
             self._served[client] = now
-            ticket.event.set()
+            if ticket.notify is not None:
+                ticket.notify()
+            else:
+                ticket.event.set()
 
     def add(self, worker: _Worker) -> None:
         with self._lock:
             self._idle.append(worker)
             self._dispatch()
 
-    def acquire(self, client: str, timeout: float, cancel: CancelToken | None) -> _Worker | None:
-        """A worker for `client` (None after `timeout` s); raises Cancelled when `cancel` is set."""
-        ticket = _Ticket(client)
+    def acquire(
+        self, client: str, timeout: float, cancel: CancelToken | None, job: Job | None = None
+    ) -> tuple[_Worker, bool | None] | None:
+        """A worker for `client` (None after `timeout` s); raises Cancelled when `cancel` is set.
+
+        With `job`, the job is sent to the worker as it is handed over; the second value says
+        whether that worked (False: the worker's pipe is broken).
+        """
+        ticket = _Ticket(client, job)
         with self._lock:
             waiting = self._waiting.setdefault(client, [])
             if len(waiting) >= self.max_waiting:
@@ -662,14 +694,50 @@ class FairPool:
             self._dispatch()
         if cancel is not None:
             cancel.wakes(ticket.event)
-        ticket.event.wait(timeout)
+        if ticket.worker is None:
+            ticket.event.wait(timeout)
         with self._lock:
             if ticket.worker is not None:
-                return ticket.worker
+                return ticket.worker, ticket.sent
             if ticket in self._waiting.get(client, []):
                 self._waiting[client].remove(ticket)
         if cancel is not None and cancel.is_set():
             raise Cancelled()
+        return None
+
+    async def acquire_async(
+        self, client: str, timeout: float, gone: Any, job: Job | None = None
+    ) -> tuple[_Worker, bool | None] | None:
+        """acquire() for an event loop: None after `timeout` s or once the future `gone` is done."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        handed = loop.create_future()
+        loop_thread = threading.get_ident()
+
+        def notify() -> None:
+            if threading.get_ident() == loop_thread:
+                _settle(handed)
+            else:
+                loop.call_soon_threadsafe(_settle, handed)
+
+        ticket = _Ticket(client, job, notify)
+        with self._lock:
+            waiting = self._waiting.setdefault(client, [])
+            if len(waiting) >= self.max_waiting:
+                raise Refused(
+                    503, f"{len(waiting)} queries from your address are waiting already; try again later"
+                )
+            waiting.append(ticket)
+            self._seen[client] = time.monotonic()
+            self._dispatch()
+        if ticket.worker is None:
+            await asyncio.wait({handed, gone}, timeout=timeout, return_when="FIRST_COMPLETED")
+        with self._lock:
+            if ticket.worker is not None:
+                return ticket.worker, ticket.sent
+            if ticket in self._waiting.get(client, []):
+                self._waiting[client].remove(ticket)
         return None
 
     def release(self, client: str, worker: _Worker | None) -> None:
@@ -689,6 +757,8 @@ class ProcessExecutor:
     its time limit, whose client hangs up, or whose worker runs out of memory has its worker
     ended (the only way to stop Oxigraph mid-query) and a fresh one started in its place, by
     one long-lived thread (PR_SET_PDEATHSIG follows the thread that started a process).
+
+    run() is for threads; run_async() for the HTTP server's event loop (no thread per query).
     """
 
     def __init__(
@@ -711,12 +781,12 @@ class ProcessExecutor:
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._spawn: queue.Queue[int | None] = queue.Queue()
+        self._orders: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._first: list[_Worker] = []
         self._started = threading.Event()
         self._spawner = threading.Thread(target=self._spawn_loop, name="ipgraph-spawner", daemon=True)
         self._spawner.start()
-        self._spawn.put(-self.size)  # the first workers, started by the spawner thread too
+        self._orders.put(("first", self.size))  # the first workers are started by that thread too
 
     def _new(self) -> _Worker:
         worker = _Worker(self._ctx, self.build_dir, self.mode, self.limits)
@@ -726,20 +796,23 @@ class ProcessExecutor:
 
     def _spawn_loop(self) -> None:
         while True:
-            order = self._spawn.get()
+            order = self._orders.get()
             if order is None or self._closed:
                 return
-            if order < 0:  # the first workers: started here, made ready by wait_ready()
-                self._first = [self._new() for _ in range(-order)]
+            what, arg = order
+            if what == "first":  # made ready by wait_ready()
+                self._first = [self._new() for _ in range(arg)]
                 self._started.set()
                 continue
+            if arg is not None:
+                arg.stop()  # kill and reap the old worker here, off the requests' threads
             try:
                 worker = self._new()
                 worker.wait_ready()
             except Refused as exc:
                 self.log(f"a replacement query worker failed: {exc.message}; retrying")
                 time.sleep(1.0)
-                self._spawn.put(1)
+                self._orders.put(("replace", None))
                 continue
             if self._closed:
                 worker.stop()
@@ -747,12 +820,13 @@ class ProcessExecutor:
             self.pool.add(worker)
 
     def _replace(self, worker: _Worker) -> None:
-        worker.stop()
+        if worker.process.is_alive():
+            worker.process.kill()  # at once; the spawner thread reaps it
         with self._lock:
             if worker in self._all:
                 self._all.remove(worker)
         if not self._closed:
-            self._spawn.put(1)
+            self._orders.put(("replace", worker))
 
     def wait_ready(self) -> None:
         """Block until every worker has opened the store (raises Refused when one could not)."""
@@ -767,16 +841,37 @@ class ProcessExecutor:
             self.pool.add(worker)
         self._first = []
 
+    def _failed(self, worker: _Worker) -> Reply:
+        """The reply when a worker's pipe broke: it died (out of memory, a crash)."""
+        worker.process.join(timeout=0.5)
+        code = worker.process.exitcode
+        self._replace(worker)
+        if code in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGBUS):
+            # Oxigraph aborts when an allocation fails under RLIMIT_AS (the OOM killer sends SIGKILL).
+            return memory_refusal(self.limits.max_memory)
+        return _text(500, f"the query worker stopped unexpectedly (exit {code}); it was replaced, try again")
+
+    def _after(self, worker: _Worker, reply: Reply) -> bool:
+        """Keep the worker after this reply? A worker that ran out of memory ends itself."""
+        if reply.status == 503:
+            worker.process.join(timeout=0.2)
+            if worker.process.exitcode is not None:
+                self._replace(worker)
+                return False
+        return True
+
     def run(self, job: Job, client: str = "", cancel: CancelToken | None = None) -> Reply:
         try:
-            worker = self.pool.acquire(client, max(job.timeout, 30.0), cancel)
+            got = self.pool.acquire(client, max(job.timeout, 30.0), cancel, job)
         except Cancelled:
             return _text(499, "the client went away")
-        if worker is None:
+        if got is None:
             return _text(503, "every query worker is busy; try again in a moment")
+        worker, sent = got
         kept: _Worker | None = worker
         try:
-            worker.conn.send(job)
+            if not sent:
+                raise EOFError
             # A little grace over the limit: the worker checks the deadline itself while rows stream.
             deadline = time.monotonic() + job.timeout + 0.5
             while not worker.conn.poll(0.05):
@@ -789,30 +884,61 @@ class ProcessExecutor:
                     self._replace(worker)
                     return _text(503, str(QueryTimeout(job.timeout)))
             reply: Reply = worker.conn.recv()
-            if reply.status == 503:
-                worker.process.join(timeout=0.2)
-                if worker.process.exitcode is not None:  # out of memory: the worker has ended itself
-                    kept = None
-                    self._replace(worker)
+            if not self._after(worker, reply):
+                kept = None
             return reply
         except (EOFError, OSError):
             kept = None
-            code = worker.death()
-            self._replace(worker)
-            if code in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGBUS):
-                # Oxigraph aborts when an allocation fails under RLIMIT_AS.
-                return memory_refusal(self.limits.max_memory)
-            return _text(500, f"the query worker stopped unexpectedly (exit {code}); it was replaced, try again")
+            return self._failed(worker)
+        finally:
+            self.pool.release(client, kept)
+
+    async def run_async(self, job: Job, client: str, gone: Any) -> Reply:
+        """run() on the event loop: `gone` is a future done when the client hangs up."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        got = await self.pool.acquire_async(client, max(job.timeout, 30.0), gone, job)
+        if got is None:
+            if gone.done():
+                return _text(499, "the client went away")
+            return _text(503, "every query worker is busy; try again in a moment")
+        worker, sent = got
+        kept: _Worker | None = worker
+        try:
+            if not sent:
+                raise EOFError
+            readable = loop.create_future()
+            fd = worker.conn.fileno()
+            loop.add_reader(fd, _settle, readable)
+            try:
+                await asyncio.wait({readable, gone}, timeout=job.timeout + 0.5, return_when="FIRST_COMPLETED")
+            finally:
+                loop.remove_reader(fd)
+            if not readable.done():
+                kept = None
+                self._replace(worker)
+                if gone.done():
+                    return _text(499, "the client went away; its query was stopped")
+                return _text(503, str(QueryTimeout(job.timeout)))
+            reply: Reply = worker.conn.recv()
+            if not self._after(worker, reply):
+                kept = None
+            return reply
+        except (EOFError, OSError):
+            kept = None
+            return self._failed(worker)
         finally:
             self.pool.release(client, kept)
 
     def pids(self) -> list[int]:
+        """The worker processes' ids (for the benchmark's memory figures)."""
         with self._lock:
             return [w.process.pid for w in self._all if w.process.pid]
 
     def close(self) -> None:
         self._closed = True
-        self._spawn.put(None)
+        self._orders.put(None)
         with self._lock:
             workers, self._all = self._all, []
         for worker in workers:
@@ -875,6 +1001,18 @@ def add_security_headers(response: Response, path: str) -> None:
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
 
 
+Steps = Generator[Job, Reply, Response]  # a request being answered: yields queries, returns the response
+
+
+def finish(response: Response, method: str, target: str) -> Response:
+    """The headers every response gets; HEAD: the length without the body."""
+    add_security_headers(response, urlsplit(target).path)
+    if method.upper() == "HEAD":
+        response.headers["Content-Length"] = str(len(response.body))
+        response.body = b""
+    return response
+
+
 class App:
     """Routes requests to the SPARQL endpoint, the query page, resource pages and static files."""
 
@@ -884,7 +1022,6 @@ class App:
         prefixes = default_prefixes()
         self.data_ns = prefixes["id"]
         self.prefixes = prefixes
-        self._local = threading.local()  # the client and cancel event of the request a thread answers
         self._static = {
             entry.name: entry
             for entry in (files("ipgraph") / "static" / "yasgui").iterdir()
@@ -907,26 +1044,38 @@ class App:
         client names who asks (its address: queries are shared fairly between clients);
         cancel, once set, stops the request's query (the client has hung up).
         """
-        headers = {k.lower(): v for k, v in (headers or {}).items()}
-        self._local.client, self._local.cancel = client, cancel
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        steps = self.steps(method.upper(), target, lowered, body)
         try:
-            response = self._route(method.upper(), target, headers, body)
+            job = next(steps)
+            while True:
+                job = steps.send(self.executor.run(job, client, cancel))
+        except StopIteration as done:
+            response = done.value
         except Refused as exc:
             response = _error(exc.status, exc.message)
-        finally:
-            self._local.client, self._local.cancel = "", None
-        add_security_headers(response, urlsplit(target).path)
-        if method.upper() == "HEAD":
-            response.headers["Content-Length"] = str(len(response.body))
-            response.body = b""
-        return response
+        return finish(response, method, target)
 
-    def _run(self, job: Job) -> Reply:
-        return self.executor.run(
-            job, getattr(self._local, "client", ""), getattr(self._local, "cancel", None)
-        )
+    async def handle_async(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, client: str, gone: Any
+    ) -> Response:
+        """handle() on an event loop (headers lower-cased): each query awaits its worker, no thread waits."""
+        steps = self.steps(method.upper(), target, headers, body)
+        try:
+            job = next(steps)
+            while True:
+                job = steps.send(await self.executor.run_async(job, client, gone))
+        except StopIteration as done:
+            response = done.value
+        except Refused as exc:
+            response = _error(exc.status, exc.message)
+        return finish(response, method, target)
 
-    def _route(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+    def steps(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Steps:
+        """Answer a request as a generator: it yields each query it needs run and is sent the
+        worker's reply; it returns the response (so threads and the event loop share one logic)."""
+        if False:  # makes this a generator even for the routes that run no query
+            yield Job("")
         parts = urlsplit(target)
         path = parts.path
         if method == "OPTIONS":
@@ -945,20 +1094,30 @@ class App:
         if path == "/sparql":
             if method not in ("GET", "HEAD", "POST"):
                 raise Refused(405, "the SPARQL endpoint takes GET and POST; this endpoint is read-only")
-            return self.sparql(method, parts.query, headers, body)
+            return (yield from self.sparql(method, parts.query, headers, body))
         if method not in ("GET", "HEAD"):
             raise Refused(405, f"{method} is not allowed here; this server is read-only")
         if path in ("/", "/index.html"):
             return Response(200, "text/html; charset=utf-8", self.query_page().encode("utf-8"))
         if path.startswith("/id/"):
-            return self.resource(path[len("/id/") :], parse_qs(parts.query), headers)
+            return (yield from self.resource(path[len("/id/") :], parse_qs(parts.query), headers))
         if path.startswith("/static/yasgui/"):
             return self.static(path[len("/static/yasgui/") :])
         raise Refused(404, f"nothing at {path}; try / (query page), /sparql or /id/…")
 
     # -- SPARQL 1.1 Protocol
 
-    def sparql(self, method: str, query_string: str, headers: dict[str, str], body: bytes) -> Response:
+    def sparql(self, method: str, query_string: str, headers: dict[str, str], body: bytes) -> Steps:
+        job = self.sparql_job(method, query_string, headers, body)
+        if isinstance(job, Response):
+            return job
+        reply = yield job
+        return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
+
+    def sparql_job(self, method: str, query_string: str, headers: dict[str, str], body: bytes) -> Job | Response:
+        """The query a SPARQL Protocol request asks for (or the page, when it asks for none)."""
+        if method not in ("GET", "HEAD", "POST"):
+            raise Refused(405, "the SPARQL endpoint takes GET and POST; this endpoint is read-only")
         params = parse_qs(query_string, keep_blank_values=True)
         if method == "POST":
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -1000,7 +1159,7 @@ class App:
             if fmt.lower() not in FORMAT_PARAM:
                 raise Refused(400, f"unknown format {fmt!r}; use one of {', '.join(FORMAT_PARAM)}")
             accept = FORMAT_PARAM[fmt.lower()]
-        job = Job(
+        return Job(
             query=query,
             accept=accept,
             default_graphs=tuple(params.get("default-graph-uri", [])),
@@ -1009,12 +1168,10 @@ class App:
             timeout=self.limits.timeout,
             max_bytes=self.limits.max_bytes,
         )
-        reply = self._run(job)
-        return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
 
-    def select(self, sparql: str) -> QueryResult:
+    def select(self, sparql: str) -> Generator[Job, Reply, QueryResult]:
         """Run a SELECT of our own through the executor (same limits) and read its JSON back."""
-        reply = self._run(
+        reply = yield (
             Job(
                 query=sparql,
                 accept="application/sparql-results+json",
@@ -1054,7 +1211,7 @@ class App:
             raise Refused(400, "not a valid resource path")
         return terms
 
-    def resource(self, rest: str, params: dict[str, list[str]], headers: dict[str, str]) -> Response:
+    def resource(self, rest: str, params: dict[str, list[str]], headers: dict[str, str]) -> Steps:
         from ipgraph.query import _all_queries
 
         queries = _all_queries()
@@ -1070,14 +1227,14 @@ class App:
         if media is None:
             raise Refused(406, f"resources are available as text/html, {', '.join(GRAPH_TYPES)}")
         if media in ("text/html", "application/xhtml+xml"):
-            out = self.select(bind(queries["_resource-out"].text, {"this": this}))
-            incoming = self.select(bind(queries["_resource-in"].text, {"this": this}))
+            out = yield from self.select(bind(queries["_resource-out"].text, {"this": this}))
+            incoming = yield from self.select(bind(queries["_resource-in"].text, {"this": this}))
             if not out.rows and not incoming.rows:
                 raise Refused(404, f"no resource {this[-1].value} in this graph")
-            evidence = self.select(bind(queries["_resource-evidence"].text, {"this": this}))
+            evidence = yield from self.select(bind(queries["_resource-evidence"].text, {"this": this}))
             page = self.resource_page(this[-1].value, out, incoming, evidence)
             return Response(200, "text/html; charset=utf-8", page.encode("utf-8"), {"Vary": "Accept"})
-        reply = self._run(
+        reply = yield (
             Job(
                 query=bind(queries["_resource-graph"].text, {"this": this}),
                 accept=media,
@@ -1262,7 +1419,7 @@ def _guarded_protocol(limits: ServeLimits) -> type:
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
             super().connection_made(transport)
             peer = self.client[0] if self.client else ""
-            same = sum(1 for c in self.connections if getattr(c, "client", None) and c.client[0] == peer)
+            same = sum(1 for c in self.connections if (getattr(c, "client", None) or ("",))[0] == peer)
             if len(self.connections) > limits.max_connections or same > limits.max_connections_per_client:
                 transport.abort()  # refused before a byte is read: the descriptor is freed at once
                 return
@@ -1295,16 +1452,10 @@ def _guarded_protocol(limits: ServeLimits) -> type:
 class AsgiApp:
     """The App as an ASGI application: Host check, body limit, disconnect → cancel, paced body."""
 
-    def __init__(
-        self, app: App, hosts: set[str] | None, threads: int = 256, quiet: bool = True
-    ) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
+    def __init__(self, app: App, hosts: set[str] | None, quiet: bool = True) -> None:
         self.app = app
         self.hosts = hosts
         self.quiet = quiet
-        # App.handle blocks (it waits for a worker): it runs in these threads, off the event loop.
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ipgraph-req")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -1370,22 +1521,17 @@ class AsgiApp:
         self, method: str, target: str, headers: dict[str, str], body: bytes, scope: dict[str, Any], receive: Any
     ) -> Response:
         import asyncio
-        import functools
 
-        cancel = CancelToken()
-
-        async def watch() -> None:  # the client hanging up stops its query
+        async def watch() -> None:  # done when the client hangs up: that stops its query
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    cancel.set()
                     return
 
         watcher = asyncio.ensure_future(watch())
         client = (scope.get("client") or ("", 0))[0]
         try:
-            call = functools.partial(self.app.handle, method, target, headers, body, client, cancel)
-            return await asyncio.get_running_loop().run_in_executor(self.pool, call)
+            return await self.app.handle_async(method, target, headers, body, client, watcher)
         finally:
             watcher.cancel()
 
@@ -1415,7 +1561,7 @@ class AsgiApp:
             raise ConnectionAbortedError("the client did not read its response in time") from None
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        pass
 
 
 def _raise_fd_limit() -> int:
