@@ -6,6 +6,7 @@ one-line message (click.ClickException); a traceback never reaches the user.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -213,17 +214,19 @@ def bench() -> None:
                    "memory; rdflib: rdflib's in-memory engine (slow; the baseline).")
 @click.option("--endpoint", metavar="URL", help="Ask this SPARQL 1.1 endpoint instead of the local graph.")
 @click.option("--default-graph", metavar="IRI", help="With --endpoint: the graph to query (default-graph-uri).")
+@click.option("--timeout", type=float, default=None, metavar="SECONDS",
+              help="Stop after this many seconds (default: no limit; Ctrl-C stops at any time).")
 @graph_option
 @friendly_errors
 def query(name_or_sparql, query_file, show_list, agency, name, year, document, fmt, engine, endpoint,
-          default_graph, graph_dir) -> None:
+          default_graph, timeout, graph_dir) -> None:
     """Answer a named query (`ipgraph query leads --agency 天津市知识产权局`) or SPARQL text.
 
     NAME is one of the named queries (see --list); SPARQL is a query string; -f FILE reads
     one from a file. The prefixes ipg:, id:, rdfs:, skos:, dcterms: … need no PREFIX line.
     Notes (a name that matches several agencies …) and the row count go to stderr.
     """
-    from ipgraph.query import describe_queries, format_result
+    from ipgraph.query import QueryTimeout, describe_queries, format_result
     from ipgraph.query import query as run_query
 
     if show_list:
@@ -236,8 +239,16 @@ def query(name_or_sparql, query_file, show_list, agency, name, year, document, f
     if not name_or_sparql:
         raise click.UsageError("give a query name (see `ipgraph query --list`), SPARQL text or -f FILE")
     params = {"agency": agency, "name": name, "year": year, "document": document}
-    result = run_query(name_or_sparql, params, build_dir=graph_dir, engine=engine, endpoint=endpoint,
-                       default_graph=default_graph)
+    try:
+        result = run_query(name_or_sparql, params, build_dir=graph_dir, engine=engine, endpoint=endpoint,
+                           default_graph=default_graph, timeout=timeout)
+    except (KeyboardInterrupt, QueryTimeout) as exc:
+        # The query still runs in its thread, inside Oxigraph: end the process now, not at its end.
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        click.echo("interrupted" if interrupted else f"Error: {exc} (--timeout)", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130 if interrupted else 1)
     for note in result.notes:
         click.echo(note, err=True)
     click.echo(format_result(result, fmt), nl=False)
