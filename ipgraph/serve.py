@@ -416,6 +416,14 @@ def serialize_reply(result: QueryResult, accept: str | None) -> Reply:
     return Reply(200, "text/tab-separated-values; charset=utf-8", results_tsv(result).encode("utf-8"))
 
 
+def _preempted(seconds: float) -> Reply:
+    return _text(
+        503,
+        f"this query was stopped after {seconds:.1f} s so that other clients get their share of the "
+        f"query workers; try again later or make it cheaper",
+    )
+
+
 def memory_refusal(max_memory: int | None) -> Reply:
     cap = f" ({max_memory // (1024 * 1024)} MiB, --max-memory)" if max_memory else ""
     return _text(
@@ -602,7 +610,9 @@ class CancelToken:
 
 
 class _Ticket:
-    __slots__ = ("client", "worker", "event", "notify", "job", "sent")
+    """One query waiting for, then holding, a worker."""
+
+    __slots__ = ("client", "job", "worker", "sent", "event", "notify", "started", "stop", "stopped")
 
     def __init__(self, client: str, job: Job | None = None, notify: Callable[[], None] | None = None) -> None:
         self.client = client
@@ -611,6 +621,9 @@ class _Ticket:
         self.worker: _Worker | None = None
         self.event = threading.Event()  # set when a worker is handed over (or the client went away)
         self.notify = notify  # or this is called (an event loop's waiter)
+        self.started = 0.0
+        self.stop: Callable[[], None] | None = None  # set by whoever runs the job: stops it
+        self.stopped = False
 
 
 class FairPool:
@@ -619,24 +632,25 @@ class FairPool:
     A client may hold at most its share of the workers (all of them when it is the only client
     seen in the last `window` seconds, else workers ÷ active clients, at least one); among the
     clients under their share, the one holding fewest goes first, then the one served longest
-    ago. So a client that sends expensive queries ties up its share, never every worker.
+    ago. When a client under its share waits and another holds more than its share, the
+    other's longest query that has run `preempt_after` seconds is stopped (its worker is
+    replaced from a warm spare): expensive queries never hold every worker against newcomers.
     """
 
-    def __init__(self, size: int, window: float = 2.0, max_waiting: int = 64) -> None:
+    def __init__(self, size: int, window: float = 2.0, max_waiting: int = 64, preempt_after: float = 1.0) -> None:
         self.size = size
         self.window = window
         self.max_waiting = max_waiting
+        self.preempt_after = preempt_after
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
         self._waiting: dict[str, list[_Ticket]] = {}
         self._running: dict[str, int] = {}
+        self._holding: set[_Ticket] = set()
         self._seen: dict[str, float] = {}
         self._served: dict[str, float] = {}
 
-    def _dispatch(self) -> None:
-        if not self._idle:
-            return
-        now = time.monotonic()
+    def _share(self, now: float) -> int:
         active = [
             c
             for c, t in self._seen.items()
@@ -644,24 +658,31 @@ class FairPool:
         ]
         if len(self._seen) > 4 * len(active) + 64:  # forget clients not seen for a minute
             for c in [c for c, t in self._seen.items() if now - t > 60 and c not in active]:
-                self._seen.pop(c, None)
-                self._served.pop(c, None)
-                self._waiting.pop(c, None)
-                self._running.pop(c, None)
-        share = max(1, self.size // max(1, len(active)))
-        while self._idle:
+                for table in (self._seen, self._served, self._waiting, self._running):
+                    table.pop(c, None)  # type: ignore[attr-defined]
+        return max(1, self.size // max(1, len(active)))
+
+    def _dispatch(self) -> None:
+        now = time.monotonic()
+        share = self._share(now)
+        while True:
             ready = [c for c, q in self._waiting.items() if q and self._running.get(c, 0) < share]
             if not ready:
                 return
+            if not self._idle:
+                self._preempt(share, now)
+                return
             client = min(ready, key=lambda c: (self._running.get(c, 0), self._served.get(c, 0.0)))
             ticket = self._waiting[client].pop(0)
-            ticket.worker = self._idle.pop()
+            worker = ticket.worker = self._idle.pop()
             if ticket.job is not None:
                 try:
-                    ticket.worker.conn.send(ticket.job)
+                    worker.conn.send(ticket.job)
                     ticket.sent = True
                 except (OSError, ValueError):
                     ticket.sent = False
+            ticket.started = now
+            self._holding.add(ticket)
             self._running[client] = self._running.get(client, 0) + 1
             self._served[client] = now
             if ticket.notify is not None:
@@ -669,85 +690,110 @@ class FairPool:
             else:
                 ticket.event.set()
 
+    def _preempt(self, share: int, now: float) -> None:
+        over = {c for c, n in self._running.items() if n > share}
+        if not over:
+            return
+        long_running = [
+            t
+            for t in self._holding
+            if t.client in over and not t.stopped and t.stop is not None and now - t.started >= self.preempt_after
+        ]
+        if long_running:
+            victim = min(long_running, key=lambda t: t.started)
+            victim.stopped = True
+            victim.stop()  # type: ignore[misc]
+
     def add(self, worker: _Worker) -> None:
         with self._lock:
             self._idle.append(worker)
             self._dispatch()
 
-    def acquire(
-        self, client: str, timeout: float, cancel: CancelToken | None, job: Job | None = None
-    ) -> tuple[_Worker, bool | None] | None:
-        """A worker for `client` (None after `timeout` s); raises Cancelled when `cancel` is set.
-
-        With `job`, the job is sent to the worker as it is handed over; the second value says
-        whether that worked (False: the worker's pipe is broken).
-        """
-        ticket = _Ticket(client, job)
+    def _enqueue(self, ticket: _Ticket) -> None:
         with self._lock:
-            waiting = self._waiting.setdefault(client, [])
+            waiting = self._waiting.setdefault(ticket.client, [])
             if len(waiting) >= self.max_waiting:
                 raise Refused(
                     503, f"{len(waiting)} queries from your address are waiting already; try again later"
                 )
             waiting.append(ticket)
-            self._seen[client] = time.monotonic()
+            self._seen[ticket.client] = time.monotonic()
             self._dispatch()
-        if cancel is not None:
-            cancel.wakes(ticket.event)
-        if ticket.worker is None:
-            ticket.event.wait(timeout)
+
+    def _settle_wait(self, ticket: _Ticket) -> _Ticket | None:
         with self._lock:
             if ticket.worker is not None:
-                return ticket.worker, ticket.sent
-            if ticket in self._waiting.get(client, []):
-                self._waiting[client].remove(ticket)
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
+                return ticket
+            if ticket in self._waiting.get(ticket.client, []):
+                self._waiting[ticket.client].remove(ticket)
         return None
+
+    def _recheck(self) -> None:
+        with self._lock:
+            self._dispatch()  # a holder may have become preemptible meanwhile
+
+    def acquire(
+        self, client: str, timeout: float, cancel: CancelToken | None = None, job: Job | None = None
+    ) -> _Ticket | None:
+        """A ticket holding a worker for `client` (None after `timeout` s); Cancelled when `cancel` is set.
+
+        With `job`, the job is sent to the worker as it is handed over (ticket.sent says whether
+        that worked). Give the ticket back with release().
+        """
+        ticket = _Ticket(client, job)
+        self._enqueue(ticket)
+        if cancel is not None:
+            cancel.wakes(ticket.event)
+        deadline = time.monotonic() + timeout
+        while ticket.worker is None and time.monotonic() < deadline:
+            if cancel is not None and cancel.is_set():
+                break
+            ticket.event.wait(min(0.25, max(0.0, deadline - time.monotonic())))
+            self._recheck()
+        got = self._settle_wait(ticket)
+        if got is None and cancel is not None and cancel.is_set():
+            raise Cancelled()
+        return got
 
     async def acquire_async(
         self, client: str, timeout: float, gone: Any, job: Job | None = None
-    ) -> tuple[_Worker, bool | None] | None:
+    ) -> _Ticket | None:
         """acquire() for an event loop: None after `timeout` s or once the future `gone` is done."""
         import asyncio
 
         loop = asyncio.get_running_loop()
         handed = loop.create_future()
-        loop_thread = threading.get_ident()
+        ticket = _Ticket(client, job, _notifier(loop, handed))
+        self._enqueue(ticket)
+        deadline = time.monotonic() + timeout
+        while ticket.worker is None and not gone.done() and time.monotonic() < deadline:
+            await asyncio.wait({handed, gone}, timeout=min(0.25, deadline - time.monotonic()), return_when="FIRST_COMPLETED")
+            if ticket.worker is None:
+                self._recheck()
+        return self._settle_wait(ticket)
 
-        def notify() -> None:
-            if threading.get_ident() == loop_thread:
-                _settle(handed)
-            else:
-                loop.call_soon_threadsafe(_settle, handed)
-
-        ticket = _Ticket(client, job, notify)
+    def release(self, ticket: _Ticket, keep: bool) -> None:
+        """Give back a ticket's worker (keep False: it was stopped; its replacement comes through add())."""
         with self._lock:
-            waiting = self._waiting.setdefault(client, [])
-            if len(waiting) >= self.max_waiting:
-                raise Refused(
-                    503, f"{len(waiting)} queries from your address are waiting already; try again later"
-                )
-            waiting.append(ticket)
-            self._seen[client] = time.monotonic()
+            self._holding.discard(ticket)
+            self._running[ticket.client] = max(0, self._running.get(ticket.client, 0) - 1)
+            self._seen[ticket.client] = time.monotonic()
+            if keep and ticket.worker is not None:
+                self._idle.append(ticket.worker)
             self._dispatch()
-        if ticket.worker is None:
-            await asyncio.wait({handed, gone}, timeout=timeout, return_when="FIRST_COMPLETED")
-        with self._lock:
-            if ticket.worker is not None:
-                return ticket.worker, ticket.sent
-            if ticket in self._waiting.get(client, []):
-                self._waiting[client].remove(ticket)
-        return None
 
-    def release(self, client: str, worker: _Worker | None) -> None:
-        """Give back a worker (None: it was stopped; its replacement comes through add())."""
-        with self._lock:
-            self._running[client] = max(0, self._running.get(client, 0) - 1)
-            self._seen[client] = time.monotonic()
-            if worker is not None:
-                self._idle.append(worker)
-            self._dispatch()
+
+def _notifier(loop: Any, future: Any) -> Callable[[], None]:
+    """A callable, safe from any thread, that marks `future` (of `loop`) done."""
+    loop_thread = threading.get_ident()
+
+    def notify() -> None:
+        if threading.get_ident() == loop_thread:
+            _settle(future)
+        else:
+            loop.call_soon_threadsafe(_settle, future)
+
+    return notify
 
 
 class ProcessExecutor:
@@ -783,6 +829,8 @@ class ProcessExecutor:
         self._closed = False
         self._orders: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._first: list[_Worker] = []
+        self._spare: _Worker | None = None
+        self._short = 0
         self._started = threading.Event()
         self._spawner = threading.Thread(target=self._spawn_loop, name="ipgraph-spawner", daemon=True)
         self._spawner.start()
@@ -810,21 +858,38 @@ class ProcessExecutor:
                 worker = self._new()
                 worker.wait_ready()
             except Refused as exc:
+                if self._closed:
+                    return
                 self.log(f"a replacement query worker failed: {exc.message}; retrying")
+                with self._lock:
+                    if worker in self._all:
+                        self._all.remove(worker)
                 time.sleep(1.0)
-                self._orders.put(("replace", None))
+                self._orders.put(("spare", None))
                 continue
             if self._closed:
                 worker.stop()
                 return
+            with self._lock:
+                if self._short:  # a worker was replaced while there was no spare: the pool is short
+                    self._short -= 1
+                elif self._spare is None:
+                    self._spare = worker  # kept warm: the next replacement is instant
+                    continue
             self.pool.add(worker)
 
     def _replace(self, worker: _Worker) -> None:
+        """Stop `worker` (its query too): the warm spare takes its place at once, a new spare is started."""
         if worker.process.is_alive():
             worker.process.kill()  # at once; the spawner thread reaps it
         with self._lock:
             if worker in self._all:
                 self._all.remove(worker)
+            spare, self._spare = self._spare, None
+            if spare is None:
+                self._short += 1
+        if spare is not None:
+            self.pool.add(spare)
         if not self._closed:
             self._orders.put(("replace", worker))
 
@@ -840,6 +905,7 @@ class ProcessExecutor:
         for worker in self._first:
             self.pool.add(worker)
         self._first = []
+        self._orders.put(("spare", None))
 
     def _failed(self, worker: _Worker) -> Reply:
         """The reply when a worker's pipe broke: it died (out of memory, a crash)."""
@@ -862,74 +928,78 @@ class ProcessExecutor:
 
     def run(self, job: Job, client: str = "", cancel: CancelToken | None = None) -> Reply:
         try:
-            got = self.pool.acquire(client, max(job.timeout, 30.0), cancel, job)
+            ticket = self.pool.acquire(client, max(job.timeout, 30.0), cancel, job)
         except Cancelled:
             return _text(499, "the client went away")
-        if got is None:
+        if ticket is None or ticket.worker is None:
             return _text(503, "every query worker is busy; try again in a moment")
-        worker, sent = got
-        kept: _Worker | None = worker
+        worker = ticket.worker
+        stop = threading.Event()
+        ticket.stop = stop.set
+        keep = False
         try:
-            if not sent:
+            if not ticket.sent:
                 raise EOFError
             # A little grace over the limit: the worker checks the deadline itself while rows stream.
             deadline = time.monotonic() + job.timeout + 0.5
             while not worker.conn.poll(0.05):
                 if cancel is not None and cancel.is_set():
-                    kept = None
                     self._replace(worker)
                     return _text(499, "the client went away; its query was stopped")
+                if stop.is_set():
+                    self._replace(worker)
+                    return _preempted(time.monotonic() - ticket.started)
                 if time.monotonic() > deadline:
-                    kept = None
                     self._replace(worker)
                     return _text(503, str(QueryTimeout(job.timeout)))
             reply: Reply = worker.conn.recv()
-            if not self._after(worker, reply):
-                kept = None
+            keep = self._after(worker, reply)
             return reply
         except (EOFError, OSError):
-            kept = None
             return self._failed(worker)
         finally:
-            self.pool.release(client, kept)
+            self.pool.release(ticket, keep)
 
     async def run_async(self, job: Job, client: str, gone: Any) -> Reply:
         """run() on the event loop: `gone` is a future done when the client hangs up."""
         import asyncio
 
         loop = asyncio.get_running_loop()
-        got = await self.pool.acquire_async(client, max(job.timeout, 30.0), gone, job)
-        if got is None:
+        ticket = await self.pool.acquire_async(client, max(job.timeout, 30.0), gone, job)
+        if ticket is None or ticket.worker is None:
             if gone.done():
                 return _text(499, "the client went away")
             return _text(503, "every query worker is busy; try again in a moment")
-        worker, sent = got
-        kept: _Worker | None = worker
+        worker = ticket.worker
+        stopped = loop.create_future()
+        ticket.stop = _notifier(loop, stopped)
+        keep = False
         try:
-            if not sent:
+            if not ticket.sent:
                 raise EOFError
             readable = loop.create_future()
             fd = worker.conn.fileno()
             loop.add_reader(fd, _settle, readable)
             try:
-                await asyncio.wait({readable, gone}, timeout=job.timeout + 0.5, return_when="FIRST_COMPLETED")
+                await asyncio.wait(
+                    {readable, gone, stopped}, timeout=job.timeout + 0.5, return_when="FIRST_COMPLETED"
+                )
             finally:
                 loop.remove_reader(fd)
             if not readable.done():
-                kept = None
                 self._replace(worker)
                 if gone.done():
                     return _text(499, "the client went away; its query was stopped")
+                if stopped.done():
+                    return _preempted(time.monotonic() - ticket.started)
                 return _text(503, str(QueryTimeout(job.timeout)))
             reply: Reply = worker.conn.recv()
-            if not self._after(worker, reply):
-                kept = None
+            keep = self._after(worker, reply)
             return reply
         except (EOFError, OSError):
-            kept = None
             return self._failed(worker)
         finally:
-            self.pool.release(client, kept)
+            self.pool.release(ticket, keep)
 
     def pids(self) -> list[int]:
         """The worker processes' ids (for the benchmark's memory figures)."""
