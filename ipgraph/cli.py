@@ -359,14 +359,22 @@ def bench_query(triples, repeat, rdflib_repeat, process_runs, json_out, graph_di
 @click.option("--store", "store_mode", type=click.Choice(["memory", "disk"]), default="memory", show_default=True,
               help="The server's --store.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures here.")
+@click.option("--hostile", is_flag=True,
+              help="Under attack: the clients run while 10 expensive and 200 slow clients do; peak RSS is reported.")
+@click.option("--max-memory", type=ByteSize(), default="1G", show_default=True,
+              help="With --hostile: the server's --max-memory (per worker).")
 @graph_option
 @friendly_errors
-def bench_serve(clients, seconds, workers, store_mode, json_out, graph_dir) -> None:
+def bench_serve(clients, seconds, workers, store_mode, json_out, hostile, max_memory, graph_dir) -> None:
     """Load test of `ipgraph serve` on loopback: requests, errors, p50/p95/p99 latency."""
-    from ipgraph.bench import run_serve_bench
+    from ipgraph.bench import run_hostile_bench, run_serve_bench
 
-    report = run_serve_bench(graph_dir, clients=clients, seconds=seconds, workers=workers, store=store_mode,
-                             json_out=json_out, echo=click.echo)
+    if hostile:
+        report = run_hostile_bench(graph_dir, clients=clients, seconds=seconds, workers=workers,
+                                   max_memory=max_memory, json_out=json_out, echo=click.echo)
+    else:
+        report = run_serve_bench(graph_dir, clients=clients, seconds=seconds, workers=workers, store=store_mode,
+                                 json_out=json_out, echo=click.echo)
     if report["errors"]:
         raise click.ClickException(f"{report['errors']} request(s) failed")
 

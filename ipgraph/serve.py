@@ -545,6 +545,7 @@ class _Worker:
         child.close()
         self.ready = False
         self.notes = ""
+        self.demoted = False
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         if self.ready:
@@ -568,10 +569,25 @@ class _Worker:
                 self.process.kill()
             self.process.join(timeout=5)
 
+    def set_priority(self, nice: int) -> bool:
+        """Renice the worker (False when the OS refuses, e.g. raising it back without privilege)."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid or 0, nice)
+        except OSError:
+            return False
+        self.demoted = nice > 0
+        return True
+
     def death(self) -> int | None:
         """The exit code once the process has ended (negative: the signal that ended it)."""
         self.process.join(timeout=2)
         return self.process.exitcode
+
+
+# A query still running after DEMOTE_AFTER seconds has its worker reniced: on a busy machine the
+# cheap queries of everyone else get the CPU first, the expensive one gets what is left.
+DEMOTE_AFTER = 0.5
+DEMOTED_NICE = 15
 
 
 class Cancelled(Exception):
@@ -709,14 +725,16 @@ class FairPool:
             self._idle.append(worker)
             self._dispatch()
 
-    def _enqueue(self, ticket: _Ticket) -> None:
+    def _enqueue(self, ticket: _Ticket, urgent: bool = False) -> None:
         with self._lock:
             waiting = self._waiting.setdefault(ticket.client, [])
             if len(waiting) >= self.max_waiting:
                 raise Refused(
                     503, f"{len(waiting)} queries from your address are waiting already; try again later"
                 )
-            waiting.append(ticket)
+            # urgent: the next query of a request already under way (a resource page runs three)
+            # goes before the client's new requests, so a page waits in the queue once, not thrice.
+            waiting.insert(0, ticket) if urgent else waiting.append(ticket)
             self._seen[ticket.client] = time.monotonic()
             self._dispatch()
 
@@ -733,7 +751,12 @@ class FairPool:
             self._dispatch()  # a holder may have become preemptible meanwhile
 
     def acquire(
-        self, client: str, timeout: float, cancel: CancelToken | None = None, job: Job | None = None
+        self,
+        client: str,
+        timeout: float,
+        cancel: CancelToken | None = None,
+        job: Job | None = None,
+        urgent: bool = False,
     ) -> _Ticket | None:
         """A ticket holding a worker for `client` (None after `timeout` s); Cancelled when `cancel` is set.
 
@@ -741,7 +764,7 @@ class FairPool:
         that worked). Give the ticket back with release().
         """
         ticket = _Ticket(client, job)
-        self._enqueue(ticket)
+        self._enqueue(ticket, urgent)
         if cancel is not None:
             cancel.wakes(ticket.event)
         deadline = time.monotonic() + timeout
@@ -756,7 +779,7 @@ class FairPool:
         return got
 
     async def acquire_async(
-        self, client: str, timeout: float, gone: Any, job: Job | None = None
+        self, client: str, timeout: float, gone: Any, job: Job | None = None, urgent: bool = False
     ) -> _Ticket | None:
         """acquire() for an event loop: None after `timeout` s or once the future `gone` is done."""
         import asyncio
@@ -764,7 +787,7 @@ class FairPool:
         loop = asyncio.get_running_loop()
         handed = loop.create_future()
         ticket = _Ticket(client, job, _notifier(loop, handed))
-        self._enqueue(ticket)
+        self._enqueue(ticket, urgent)
         deadline = time.monotonic() + timeout
         while ticket.worker is None and not gone.done() and time.monotonic() < deadline:
             await asyncio.wait({handed, gone}, timeout=min(0.25, deadline - time.monotonic()), return_when="FIRST_COMPLETED")
@@ -856,6 +879,7 @@ class ProcessExecutor:
                 arg.stop()  # kill and reap the old worker here, off the requests' threads
             try:
                 worker = self._new()
+                worker.set_priority(DEMOTED_NICE)  # starting up must not slow the queries being answered
                 worker.wait_ready()
             except Refused as exc:
                 if self._closed:
@@ -874,8 +898,9 @@ class ProcessExecutor:
                 if self._short:  # a worker was replaced while there was no spare: the pool is short
                     self._short -= 1
                 elif self._spare is None:
-                    self._spare = worker  # kept warm: the next replacement is instant
+                    self._spare = worker  # kept warm (and at low priority): the next replacement is instant
                     continue
+            worker.set_priority(0)
             self.pool.add(worker)
 
     def _replace(self, worker: _Worker) -> None:
@@ -889,6 +914,7 @@ class ProcessExecutor:
             if spare is None:
                 self._short += 1
         if spare is not None:
+            spare.set_priority(0)
             self.pool.add(spare)
         if not self._closed:
             self._orders.put(("replace", worker))
@@ -926,9 +952,11 @@ class ProcessExecutor:
                 return False
         return True
 
-    def run(self, job: Job, client: str = "", cancel: CancelToken | None = None) -> Reply:
+    def run(
+        self, job: Job, client: str = "", cancel: CancelToken | None = None, urgent: bool = False
+    ) -> Reply:
         try:
-            ticket = self.pool.acquire(client, max(job.timeout, 30.0), cancel, job)
+            ticket = self.pool.acquire(client, max(job.timeout, 30.0), cancel, job, urgent)
         except Cancelled:
             return _text(499, "the client went away")
         if ticket is None or ticket.worker is None:
@@ -942,7 +970,10 @@ class ProcessExecutor:
                 raise EOFError
             # A little grace over the limit: the worker checks the deadline itself while rows stream.
             deadline = time.monotonic() + job.timeout + 0.5
+            demote_at = time.monotonic() + DEMOTE_AFTER
             while not worker.conn.poll(0.05):
+                if not worker.demoted and time.monotonic() > demote_at:
+                    worker.set_priority(DEMOTED_NICE)
                 if cancel is not None and cancel.is_set():
                     self._replace(worker)
                     return _text(499, "the client went away; its query was stopped")
@@ -958,14 +989,17 @@ class ProcessExecutor:
         except (EOFError, OSError):
             return self._failed(worker)
         finally:
+            if keep and worker.demoted and not worker.set_priority(0):
+                keep = False  # its priority cannot be raised again (no privilege): retire it
+                self._replace(worker)
             self.pool.release(ticket, keep)
 
-    async def run_async(self, job: Job, client: str, gone: Any) -> Reply:
+    async def run_async(self, job: Job, client: str, gone: Any, urgent: bool = False) -> Reply:
         """run() on the event loop: `gone` is a future done when the client hangs up."""
         import asyncio
 
         loop = asyncio.get_running_loop()
-        ticket = await self.pool.acquire_async(client, max(job.timeout, 30.0), gone, job)
+        ticket = await self.pool.acquire_async(client, max(job.timeout, 30.0), gone, job, urgent)
         if ticket is None or ticket.worker is None:
             if gone.done():
                 return _text(499, "the client went away")
@@ -981,9 +1015,12 @@ class ProcessExecutor:
             fd = worker.conn.fileno()
             loop.add_reader(fd, _settle, readable)
             try:
-                await asyncio.wait(
-                    {readable, gone, stopped}, timeout=job.timeout + 0.5, return_when="FIRST_COMPLETED"
-                )
+                events = {readable, gone, stopped}
+                first = min(DEMOTE_AFTER, job.timeout + 0.5)
+                await asyncio.wait(events, timeout=first, return_when="FIRST_COMPLETED")
+                if not any(e.done() for e in events):
+                    worker.set_priority(DEMOTED_NICE)  # a long query: cheap ones get the CPU first
+                    await asyncio.wait(events, timeout=job.timeout + 0.5 - first, return_when="FIRST_COMPLETED")
             finally:
                 loop.remove_reader(fd)
             if not readable.done():
@@ -999,6 +1036,9 @@ class ProcessExecutor:
         except (EOFError, OSError):
             return self._failed(worker)
         finally:
+            if keep and worker.demoted and not worker.set_priority(0):
+                keep = False  # its priority cannot be raised again (no privilege): retire it
+                self._replace(worker)
             self.pool.release(ticket, keep)
 
     def pids(self) -> list[int]:
@@ -1133,8 +1173,9 @@ class App:
         steps = self.steps(method.upper(), target, headers, body)
         try:
             job = next(steps)
-            while True:
-                job = steps.send(await self.executor.run_async(job, client, gone))
+            job = steps.send(await self.executor.run_async(job, client, gone))
+            while True:  # the request's next queries go before new requests
+                job = steps.send(await self.executor.run_async(job, client, gone, urgent=True))
         except StopIteration as done:
             response = done.value
         except Refused as exc:
