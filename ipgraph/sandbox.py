@@ -56,6 +56,7 @@ def die_with_parent(parent_pid: int) -> None:
 
 def limit_memory(max_bytes: int | None) -> str:
     """Cap the address space at max_bytes (None or 0: no cap). Returns what was done, for the log."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a worker that aborts must not dump gigabytes
     if not max_bytes:
         return "memory: no cap"
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)

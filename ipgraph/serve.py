@@ -225,6 +225,7 @@ class Reply:
     status: int
     content_type: str
     body: bytes
+    retire: bool = False  # the worker that sent it has ended itself (it ran out of memory)
 
 
 def _text(status: int, message: str) -> Reply:
@@ -528,7 +529,7 @@ def _worker_main(
                 stamp = now
             reply = execute_job(store, job)
         except MemoryError:
-            conn.send(memory_refusal(limits.max_memory))
+            conn.send(replace(memory_refusal(limits.max_memory), retire=True))
             return  # a worker that ran out of memory is not trusted again: the server replaces it
         except Exception as exc:  # never let one query kill the worker silently
             reply = _text(500, f"the query failed: {exc}")
@@ -935,8 +936,7 @@ class ProcessExecutor:
 
     def _failed(self, worker: _Worker) -> Reply:
         """The reply when a worker's pipe broke: it died (out of memory, a crash)."""
-        worker.process.join(timeout=0.5)
-        code = worker.process.exitcode
+        code = worker.process.exitcode  # the caller has waited for it to end
         self._replace(worker)
         if code in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGBUS):
             # Oxigraph aborts when an allocation fails under RLIMIT_AS (the OOM killer sends SIGKILL).
@@ -945,11 +945,9 @@ class ProcessExecutor:
 
     def _after(self, worker: _Worker, reply: Reply) -> bool:
         """Keep the worker after this reply? A worker that ran out of memory ends itself."""
-        if reply.status == 503:
-            worker.process.join(timeout=0.2)
-            if worker.process.exitcode is not None:
-                self._replace(worker)
-                return False
+        if reply.retire:
+            self._replace(worker)
+            return False
         return True
 
     def run(
@@ -987,6 +985,7 @@ class ProcessExecutor:
             keep = self._after(worker, reply)
             return reply
         except (EOFError, OSError):
+            worker.process.join(timeout=0.5)
             return self._failed(worker)
         finally:
             if keep and worker.demoted and not worker.set_priority(0):
@@ -1034,6 +1033,10 @@ class ProcessExecutor:
             keep = self._after(worker, reply)
             return reply
         except (EOFError, OSError):
+            for _ in range(50):  # let it be reaped, without blocking the loop
+                if worker.process.exitcode is not None:
+                    break
+                await asyncio.sleep(0.01)
             return self._failed(worker)
         finally:
             if keep and worker.demoted and not worker.set_priority(0):
