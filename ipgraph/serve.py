@@ -570,6 +570,15 @@ class _Worker:
                 self.process.kill()
             self.process.join(timeout=5)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the worker has used (user + system), 0.0 when it cannot be read."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
     def set_priority(self, nice: int) -> bool:
         """Renice the worker (False when the OS refuses, e.g. raising it back without privilege)."""
         try:
@@ -585,9 +594,13 @@ class _Worker:
         return self.process.exitcode
 
 
-# A query still running after DEMOTE_AFTER seconds has its worker reniced: on a busy machine the
-# cheap queries of everyone else get the CPU first, the expensive one gets what is left.
+# A query still running after DEMOTE_AFTER seconds that burns the CPU (at least DEMOTE_CPU of it
+# over the next DEMOTE_WINDOW seconds) has its worker reniced: the cheap queries of everyone else
+# get the CPU first, the expensive one what is left. CPU time, not wall time: on a busy machine a
+# cheap query may wait for the CPU, and must not be demoted for it.
 DEMOTE_AFTER = 0.5
+DEMOTE_WINDOW = 0.25
+DEMOTE_CPU = 0.5
 DEMOTED_NICE = 15
 
 
@@ -855,6 +868,7 @@ class ProcessExecutor:
         self._first: list[_Worker] = []
         self._spare: _Worker | None = None
         self._short = 0
+        self.notes: list[str] = []
         self._started = threading.Event()
         self._spawner = threading.Thread(target=self._spawn_loop, name="ipgraph-spawner", daemon=True)
         self._spawner.start()
@@ -927,7 +941,8 @@ class ProcessExecutor:
         for worker in self._first:
             worker.wait_ready()
             notes.add(worker.notes)
-        for note in sorted(notes):
+        self.notes = sorted(notes)  # what the OS enforces on the workers (sandbox, memory cap)
+        for note in self.notes:
             self.log(f"query workers: {note}")
         for worker in self._first:
             self.pool.add(worker)
@@ -969,9 +984,15 @@ class ProcessExecutor:
             # A little grace over the limit: the worker checks the deadline itself while rows stream.
             deadline = time.monotonic() + job.timeout + 0.5
             demote_at = time.monotonic() + DEMOTE_AFTER
+            cpu_at: float | None = None
             while not worker.conn.poll(0.05):
                 if not worker.demoted and time.monotonic() > demote_at:
-                    worker.set_priority(DEMOTED_NICE)
+                    if cpu_at is None:
+                        cpu_at = worker.cpu_seconds()
+                    elif time.monotonic() > demote_at + DEMOTE_WINDOW:
+                        if worker.cpu_seconds() - cpu_at >= DEMOTE_CPU * DEMOTE_WINDOW:
+                            worker.set_priority(DEMOTED_NICE)
+                        demote_at = float("inf")
                 if cancel is not None and cancel.is_set():
                     self._replace(worker)
                     return _text(499, "the client went away; its query was stopped")
@@ -1018,8 +1039,13 @@ class ProcessExecutor:
                 first = min(DEMOTE_AFTER, job.timeout + 0.5)
                 await asyncio.wait(events, timeout=first, return_when="FIRST_COMPLETED")
                 if not any(e.done() for e in events):
-                    worker.set_priority(DEMOTED_NICE)  # a long query: cheap ones get the CPU first
-                    await asyncio.wait(events, timeout=job.timeout + 0.5 - first, return_when="FIRST_COMPLETED")
+                    cpu_at = worker.cpu_seconds()
+                    await asyncio.wait(events, timeout=DEMOTE_WINDOW, return_when="FIRST_COMPLETED")
+                    if not any(e.done() for e in events):
+                        if worker.cpu_seconds() - cpu_at >= DEMOTE_CPU * DEMOTE_WINDOW:
+                            worker.set_priority(DEMOTED_NICE)  # an expensive query: cheap ones go first
+                        rest = job.timeout + 0.5 - first - DEMOTE_WINDOW
+                        await asyncio.wait(events, timeout=max(0.0, rest), return_when="FIRST_COMPLETED")
             finally:
                 loop.remove_reader(fd)
             if not readable.done():
@@ -1501,6 +1527,9 @@ window.ipgraphYasgui = yasgui;
 
 
 SERVER_HEADER = ("server", "ipgraph")
+# Event loops (threads) answering HTTP, all on one socket: one loop descheduled on a busy machine
+# does not stall every connection (the work itself is small; the queries run in the workers).
+HTTP_LOOPS = 2
 BODY_PIECE = 64 * 1024  # the response body goes out in pieces, each waiting for the client to read
 
 
@@ -1524,7 +1553,11 @@ def allowed_hosts(host: str, port: int, extra: Sequence[str] = ()) -> set[str] |
 
 def _guarded_protocol(limits: ServeLimits) -> type:
     """uvicorn's h11 protocol with a connection cap (overall and per address) and a header deadline."""
+    import socket
+
     from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    live: set[Any] = set()  # every open connection, whichever event loop holds it
 
     class GuardedH11(H11Protocol):  # type: ignore[misc]
         _timer: Any = None
@@ -1532,9 +1565,14 @@ def _guarded_protocol(limits: ServeLimits) -> type:
 
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            live.add(self)
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                # No Nagle: a response's head and body go out at once, not 40 ms apart (delayed ACK).
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             peer = self.client[0] if self.client else ""
-            same = sum(1 for c in self.connections if (getattr(c, "client", None) or ("",))[0] == peer)
-            if len(self.connections) > limits.max_connections or same > limits.max_connections_per_client:
+            same = sum(1 for c in list(live) if (getattr(c, "client", None) or ("",))[0] == peer)
+            if len(live) > limits.max_connections or same > limits.max_connections_per_client:
                 transport.abort()  # refused before a byte is read: the descriptor is freed at once
                 return
             self._arm()
@@ -1556,6 +1594,7 @@ def _guarded_protocol(limits: ServeLimits) -> type:
                 self._arm()
 
         def connection_lost(self, exc: Exception | None) -> None:
+            live.discard(self)
             if self._timer is not None:
                 self._timer.cancel()
             super().connection_lost(exc)
@@ -1703,6 +1742,7 @@ class Server:
         quiet: bool = False,
         allow_hosts: Sequence[str] = (),
         log: Callable[[str], None] | None = None,
+        loops: int = HTTP_LOOPS,
     ) -> None:
         import logging
         import socket
@@ -1717,7 +1757,7 @@ class Server:
             if log:
                 log(f"the connection cap is lowered to {limits.max_connections} (open-file limit {fds})")
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        self.socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self.socket.bind(address)
@@ -1730,9 +1770,16 @@ class Server:
         self.quiet = quiet
         self.asgi = AsgiApp(app, allowed_hosts(address[0], self.server_address[1], allow_hosts), quiet=quiet)
         logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL if quiet else logging.WARNING)
-        config = uvicorn.Config(
+        protocol = _guarded_protocol(limits)  # one class: the connection caps count every loop's connections
+        self.uvicorns = [uvicorn.Server(self._config(protocol, limits)) for _ in range(max(1, loops))]
+        self.uvicorn = self.uvicorns[0]
+
+    def _config(self, protocol: type, limits: ServeLimits) -> Any:
+        import uvicorn
+
+        return uvicorn.Config(
             self.asgi,
-            http=_guarded_protocol(limits),
+            http=protocol,
             lifespan="off",
             log_config=None,
             access_log=False,
@@ -1743,7 +1790,6 @@ class Server:
             backlog=1024,
             timeout_graceful_shutdown=3,
         )
-        self.uvicorn = uvicorn.Server(config)
 
     @property
     def url(self) -> str:
@@ -1752,10 +1798,25 @@ class Server:
         return f"http://{shown}:{port}"
 
     def serve_forever(self) -> None:
-        self.uvicorn.run(sockets=[self.socket])
+        """Run the event loops (all accept on the one socket) until shutdown() or, in the main thread, a signal."""
+        # Each loop gets its own descriptor of the listening socket: each closes its own at the end.
+        others = [
+            threading.Thread(target=s.run, kwargs={"sockets": [self.socket.dup()]}, name=f"ipgraph-http-{i}", daemon=True)
+            for i, s in enumerate(self.uvicorns[1:], start=1)
+        ]
+        for thread in others:
+            thread.start()
+        try:
+            self.uvicorn.run(sockets=[self.socket])  # handles SIGINT/SIGTERM when in the main thread
+        finally:
+            for server in self.uvicorns:
+                server.should_exit = True
+            for thread in others:
+                thread.join(timeout=10)
 
     def shutdown(self) -> None:
-        self.uvicorn.should_exit = True
+        for server in self.uvicorns:
+            server.should_exit = True
 
     def server_close(self) -> None:
         self.asgi.close()
