@@ -8,7 +8,9 @@ ipgraph.synthetic), bulk-loaded into a temporary store and parsed by rdflib for 
 
 `run_serve_bench` starts `ipgraph serve` in its own process and sends it the named queries
 (and resource pages) from many concurrent clients on loopback, recording errors and latency
-percentiles.
+percentiles. `run_hostile_bench` (`ipgraph bench serve --hostile`) does the same while expensive
+clients (from 127.0.0.2) and slow clients (from 127.0.0.3) attack the server, and records the
+peak RSS of the server and its workers.
 """
 
 from __future__ import annotations

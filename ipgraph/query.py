@@ -780,6 +780,7 @@ def run_guarded(func: Callable[[], T], text_length: int, timeout: float | None =
     runs; the abandoned thread is a daemon: the caller exits the process.
     """
     import threading
+    import traceback
 
     stack = max(MIN_STACK, text_length * STACK_PER_CHAR)
     if stack > MAX_STACK:
@@ -793,6 +794,15 @@ def run_guarded(func: Callable[[], T], text_length: int, timeout: float | None =
         try:
             box["result"] = func()
         except BaseException as exc:  # handed to the caller's thread
+            # Without its frames: pyoxigraph's answers may only be dropped by the thread that made them.
+            seen: list[BaseException | None] = [exc]
+            while seen:
+                err = seen.pop()
+                if err is None or err.__traceback__ is None:
+                    continue
+                traceback.clear_frames(err.__traceback__)
+                err.__traceback__ = None
+                seen += [err.__cause__, err.__context__]
             box["error"] = exc
 
     previous = threading.stack_size(stack)

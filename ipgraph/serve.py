@@ -7,11 +7,15 @@
 - `/id/...` shows every `https://w3id.org/ipgraph/id/...` resource: HTML for browsers,
   Turtle (or JSON-LD, N-Triples) otherwise.
 
-Safety: binds 127.0.0.1 unless told otherwise; updates, SERVICE and LOAD are refused (and the
-store is opened read-only anyway); a query longer than `max_query_length` characters, a body
-larger than `max_request_bytes`, a result over `max_rows` or a query running past `timeout`
-seconds gets a clear error. Queries run in worker processes, so a query over its time is
-stopped for real (the worker is ended and replaced), not merely abandoned.
+Safety (issue 9): binds 127.0.0.1 unless told otherwise and answers only to its own Host names;
+HTTP is uvicorn on h11 (strict parsing: no request smuggling), with a connection cap and a
+deadline for each request's head. SERVICE, updates and LOAD are refused from a parse of the
+query (ipgraph.sparqlguard), run in the worker under the query's limits; the workers also have no
+network at all (ipgraph.sandbox: own network namespace + seccomp), a memory cap (RLIMIT_AS) and
+die with the server. A query past `timeout`, whose client hangs up, or that a fairer share of the
+workers calls back is stopped for real (its worker is ended and a warm spare takes its place);
+results are serialised row by row up to `max_rows` and `max_bytes`. Workers are shared fairly
+between client addresses (FairPool).
 
 `handle_request` (and `get`, behind `ipgraph serve --get PATH`) answer a request without a
 socket, which is how most tests drive the protocol.
