@@ -464,9 +464,9 @@ class OxigraphEngine:
         try:
             return result_from_oxigraph(self.store.query(sparql, prefixes=self._prefixes))
         except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {one_line(str(exc))}") from exc
+            raise QueryError(f"SPARQL syntax error: {one_line(str(exc))}") from drop_frames(exc)
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
-            raise QueryError(f"the query failed: {exc}") from exc
+            raise QueryError(f"the query failed: {exc}") from drop_frames(exc)
 
 
 def result_from_oxigraph(
@@ -772,6 +772,28 @@ MAX_STACK = 8 * 1024**3  # address space reserved, not memory used: pages are to
 MIN_STACK = 64 * 1024**2
 
 
+def drop_frames(exc: BaseException) -> BaseException:
+    """`exc` (and its causes) without tracebacks, their frames' locals cleared.
+
+    pyoxigraph's answers may only be dropped by the thread that made them: an exception that
+    kept one alive in a frame would let the garbage collector of another thread drop it.
+    """
+    import traceback
+
+    todo: list[BaseException | None] = [exc]
+    seen: set[int] = set()
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if err.__traceback__ is not None:
+            traceback.clear_frames(err.__traceback__)
+            err.__traceback__ = None
+        todo += [err.__cause__, err.__context__]
+    return exc
+
+
 def run_guarded(func: Callable[[], T], text_length: int, timeout: float | None = None) -> T:
     """func() in a thread with a stack sized for a query of text_length characters.
 
@@ -780,7 +802,6 @@ def run_guarded(func: Callable[[], T], text_length: int, timeout: float | None =
     runs; the abandoned thread is a daemon: the caller exits the process.
     """
     import threading
-    import traceback
 
     stack = max(MIN_STACK, text_length * STACK_PER_CHAR)
     if stack > MAX_STACK:
@@ -794,16 +815,7 @@ def run_guarded(func: Callable[[], T], text_length: int, timeout: float | None =
         try:
             box["result"] = func()
         except BaseException as exc:  # handed to the caller's thread
-            # Without its frames: pyoxigraph's answers may only be dropped by the thread that made them.
-            seen: list[BaseException | None] = [exc]
-            while seen:
-                err = seen.pop()
-                if err is None or err.__traceback__ is None:
-                    continue
-                traceback.clear_frames(err.__traceback__)
-                err.__traceback__ = None
-                seen += [err.__cause__, err.__context__]
-            box["error"] = exc
+            box["error"] = drop_frames(exc)
 
     previous = threading.stack_size(stack)
     try:

@@ -50,6 +50,7 @@ from ipgraph.query import (
     bind,
     compact,
     default_prefixes,
+    drop_frames,
     list_queries,
     one_line,
     results_csv,
@@ -383,17 +384,21 @@ def execute_job(store: Any, job: Job) -> Reply:
         if job.named_graphs:
             kwargs["named_graphs"] = [pyoxigraph.NamedNode(g) for g in job.named_graphs]
         answer = store.query(job.query, **kwargs)
-        reply = serialize_answer(answer, job, deadline)
+        try:
+            reply = serialize_answer(answer, job, deadline)
+        finally:
+            del answer  # dropped here, in the thread that made it (pyoxigraph requires it)
     except SyntaxError as exc:
-        return _text(400, f"SPARQL syntax error: {one_line(str(exc), 400)}")
-    except QueryTimeout:
+        return _text(400, f"SPARQL syntax error: {one_line(str(drop_frames(exc)), 400)}")
+    except QueryTimeout as exc:
+        drop_frames(exc)
         return _text(503, str(QueryTimeout(job.timeout)))
     except ResultTooLarge as exc:
-        return _text(400, str(exc))
+        return _text(400, str(drop_frames(exc)))
     except ValueError as exc:  # e.g. a bad default-graph-uri
-        return _text(400, f"bad request: {exc}")
+        return _text(400, f"bad request: {drop_frames(exc)}")
     except OSError as exc:
-        return _text(500, f"the store could not be read: {exc}")
+        return _text(500, f"the store could not be read: {drop_frames(exc)}")
     if time.monotonic() > deadline:
         return _text(503, str(QueryTimeout(job.timeout)))
     return reply
@@ -516,6 +521,9 @@ def _worker_main(
     try:
         store = open_for_serving(build_dir, mode)
         stamp = _store_stamp(build_dir)
+        from ipgraph.sparqlguard import inspect_query
+
+        inspect_query("ASK {}")  # loads the parser now, not within the first query's time limit
         conn.send(("ready", "; ".join(notes)))
     except Exception as exc:  # reported to the server, which gives it to the client
         conn.send(("failed", str(exc)))
