@@ -9,8 +9,8 @@ Each is enforced by the kernel, not by looking at queries:
   instead; where both are refused the caller is told, and logs it.
 - memory: RLIMIT_AS caps the worker's address space; an allocation past it fails, the worker
   ends and the server replaces it.
-- parent death: PR_SET_PDEATHSIG sends SIGKILL when the server goes, and a watchdog thread
-  catches the window before the call (and a parent that was not the thread's).
+- parent death: PR_SET_PDEATHSIG sends SIGKILL when the server goes (checked once after the
+  call, for a parent that went before it).
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ import platform
 import resource
 import signal
 import struct
-import threading
-import time
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
@@ -40,18 +38,15 @@ def _errno_text() -> str:
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """SIGKILL this process when its parent goes (and check it has not gone already)."""
+    """SIGKILL this process when its parent goes (and end now if it has gone already).
+
+    PR_SET_PDEATHSIG follows the parent *thread*: the server starts its workers from one
+    long-lived thread. (No watchdog thread here: a second Python thread in the worker could run
+    the garbage collector on the main thread's pyoxigraph objects, which pyoxigraph forbids.)
+    """
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-    def watch() -> None:  # PDEATHSIG follows the parent *thread*; this follows the process
-        while True:
-            if os.getppid() != parent_pid:
-                os._exit(1)
-            time.sleep(0.5)
-
-    if os.getppid() != parent_pid:
+    if os.getppid() != parent_pid:  # the parent went before the call: nobody will signal us
         os._exit(1)
-    threading.Thread(target=watch, name="ipgraph-parent-watch", daemon=True).start()
 
 
 def limit_memory(max_bytes: int | None) -> str:

@@ -893,42 +893,53 @@ class ProcessExecutor:
         return worker
 
     def _spawn_loop(self) -> None:
+        # This thread must outlive every worker it starts (PR_SET_PDEATHSIG): nothing may end it early.
         while True:
             order = self._orders.get()
             if order is None or self._closed:
                 return
-            what, arg = order
-            if what == "first":  # made ready by wait_ready()
-                self._first = [self._new() for _ in range(arg)]
-                self._started.set()
-                continue
-            if arg is not None:
-                arg.stop()  # kill and reap the old worker here, off the requests' threads
             try:
-                worker = self._new()
-                worker.set_priority(DEMOTED_NICE)  # starting up must not slow the queries being answered
-                worker.wait_ready()
-            except Refused as exc:
-                if self._closed:
-                    return
-                self.log(f"a replacement query worker failed: {exc.message}; retrying")
-                with self._lock:
-                    if worker in self._all:
-                        self._all.remove(worker)
+                self._carry_out(order)
+            except Exception as exc:  # e.g. no process could be started (out of descriptors)
+                self.log(f"starting a query worker failed: {exc}; retrying")
                 time.sleep(1.0)
                 self._orders.put(("spare", None))
-                continue
+
+    def _carry_out(self, order: tuple[str, Any]) -> None:
+        what, arg = order
+        if what == "first":  # made ready by wait_ready()
+            try:
+                self._first = [self._new() for _ in range(arg)]
+            finally:
+                self._started.set()
+            return
+        if arg is not None:
+            arg.stop()  # kill and reap the old worker here, off the requests' threads
+        try:
+            worker = self._new()
+            worker.set_priority(DEMOTED_NICE)  # starting up must not slow the queries being answered
+            worker.wait_ready()
+        except Refused as exc:
             if self._closed:
-                worker.stop()
                 return
+            self.log(f"a replacement query worker failed: {exc.message}; retrying")
             with self._lock:
-                if self._short:  # a worker was replaced while there was no spare: the pool is short
-                    self._short -= 1
-                elif self._spare is None:
-                    self._spare = worker  # kept warm (and at low priority): the next replacement is instant
-                    continue
-            worker.set_priority(0)
-            self.pool.add(worker)
+                if worker in self._all:
+                    self._all.remove(worker)
+            time.sleep(1.0)
+            self._orders.put(("spare", None))
+            return
+        if self._closed:
+            worker.stop()
+            return
+        with self._lock:
+            if self._short:  # a worker was replaced while there was no spare: the pool is short
+                self._short -= 1
+            elif self._spare is None:
+                self._spare = worker  # kept warm (and at low priority): the next replacement is instant
+                return
+        worker.set_priority(0)
+        self.pool.add(worker)
 
     def _replace(self, worker: _Worker) -> None:
         """Stop `worker` (its query too): the warm spare takes its place at once, a new spare is started."""
@@ -949,6 +960,8 @@ class ProcessExecutor:
     def wait_ready(self) -> None:
         """Block until every worker has opened the store (raises Refused when one could not)."""
         self._started.wait()
+        if len(self._first) < self.size:
+            raise ServeError("the query workers could not be started (see the message above)")
         notes = set()
         for worker in self._first:
             worker.wait_ready()
