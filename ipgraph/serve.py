@@ -1584,12 +1584,27 @@ def _guarded_protocol(limits: ServeLimits) -> type:
 
     live: set[Any] = set()  # every open connection, whichever event loop holds it
 
+    sweeping: set[Any] = set()  # the event loops whose sweep is scheduled
+    sweep_every = min(1.0, limits.header_timeout / 4)
+
+    def _sweep(loop: Any) -> None:
+        """Close the connections of `loop` that have not started a request within the header deadline."""
+        now = loop.time()
+        for conn in [c for c in list(live) if c.loop is loop]:
+            # No new request since the deadline was armed: the head did not arrive in time.
+            overdue = now - conn._armed_at > limits.header_timeout
+            if overdue and conn.cycle is conn._armed_cycle and not conn.transport.is_closing():
+                conn.transport.abort()
+        loop.call_later(sweep_every, _sweep, loop)
+
     class GuardedH11(H11Protocol):  # type: ignore[misc]
-        _timer: Any = None
         _armed_cycle: Any = None
+        _armed_at = float("inf")
+        _gone: Any = None
 
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self._gone = self.loop.create_future()
             live.add(self)
             sock = transport.get_extra_info("socket")
             if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -1602,16 +1617,19 @@ def _guarded_protocol(limits: ServeLimits) -> type:
                 return
             self._arm()
 
-        def _arm(self) -> None:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._armed_cycle = self.cycle
-            self._timer = self.loop.call_later(limits.header_timeout, self._head_overdue)
+        def handle_events(self) -> None:
+            super().handle_events()
+            if self.scope is not None and self._gone is not None:
+                # The app waits on this future to learn that the client hung up: no task per request.
+                self.scope["ipgraph.gone"] = self._gone  # type: ignore[typeddict-unknown-key]
 
-        def _head_overdue(self) -> None:
-            # No new request has started since the timer was armed: the head did not arrive in time.
-            if self.cycle is self._armed_cycle and not self.transport.is_closing():
-                self.transport.abort()
+        def _arm(self) -> None:
+            # The head deadline starts now; one sweep per loop checks every connection (no timer each).
+            self._armed_cycle = self.cycle
+            self._armed_at = self.loop.time()
+            if self.loop not in sweeping:
+                sweeping.add(self.loop)
+                self.loop.call_later(sweep_every, _sweep, self.loop)
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
@@ -1620,8 +1638,8 @@ def _guarded_protocol(limits: ServeLimits) -> type:
 
         def connection_lost(self, exc: Exception | None) -> None:
             live.discard(self)
-            if self._timer is not None:
-                self._timer.cancel()
+            if self._gone is not None:
+                _settle(self._gone)
             super().connection_lost(exc)
 
     return GuardedH11
@@ -1706,8 +1724,11 @@ class AsgiApp:
                 if message["type"] == "http.disconnect":
                     return
 
-        watcher = asyncio.ensure_future(watch())
         client = (scope.get("client") or ("", 0))[0]
+        gone = scope.get("ipgraph.gone")
+        if gone is not None:  # our protocol: done when the connection is lost
+            return await self.app.handle_async(method, target, headers, body, client, gone)
+        watcher = asyncio.ensure_future(watch())
         try:
             return await self.app.handle_async(method, target, headers, body, client, watcher)
         finally:
