@@ -676,7 +676,9 @@ def run_hostile_bench(
     port = free_port()
     cmd = [sys.executable, "-m", "ipgraph", "serve", "--graph", str(build_dir), "--port", str(port), "--quiet"]
     cmd += ["--max-memory", str(max_memory)] + (["--workers", str(workers)] if workers else [])
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe nobody reads: workers that hit the memory cap write to it.
+    err_file = tempfile.TemporaryFile()
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err_file)
     peaks: dict[str, int] = {"total": 0, "server": 0, "worker": 0}
     stop = threading.Event()
 
@@ -693,7 +695,9 @@ def run_hostile_bench(
             wait_for("127.0.0.1", port)
         except TimeoutError:
             server.kill()
-            _, err = server.communicate(timeout=10)
+            server.wait(timeout=10)
+            err_file.seek(0)
+            err = err_file.read()
             raise RuntimeError(f"the server did not start: {err.decode('utf-8', 'replace')[-500:]}") from None
         echo(
             f"hostile load test: {clients} well-behaved clients for {seconds:.0f} s on 127.0.0.1:{port}, while "
@@ -727,6 +731,7 @@ def run_hostile_bench(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        err_file.close()
     report.update(
         {
             "mode": "hostile",
