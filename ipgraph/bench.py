@@ -8,7 +8,9 @@ ipgraph.synthetic), bulk-loaded into a temporary store and parsed by rdflib for 
 
 `run_serve_bench` starts `ipgraph serve` in its own process and sends it the named queries
 (and resource pages) from many concurrent clients on loopback, recording errors and latency
-percentiles.
+percentiles. `run_hostile_bench` (`ipgraph bench serve --hostile`) does the same while expensive
+clients (from 127.0.0.2) and slow clients (from 127.0.0.3) attack the server, and records the
+peak RSS of the server and its workers.
 """
 
 from __future__ import annotations
@@ -549,3 +551,228 @@ def run_search_bench(build_dir: Path | str, **kwargs: Any) -> dict[str, Any]:
     from ipgraph.search.bench import run_search_bench as run
 
     return run(build_dir, **kwargs)
+# ---------------------------------------------------------------------------------------------
+# Load test under attack: well-behaved clients while expensive and slow clients run
+
+# Queries an attacker sends: a cartesian count (never ends), a cartesian sort (gigabytes), a
+# regular expression over every pair, a 19,000-character text (the old keyword scan was quadratic).
+EXPENSIVE = [
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1",
+    'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f FILTER(REGEX(CONCAT(STR(?c), STR(?f)), "(a|b)*c$")) }',
+    "SELECT * WHERE { ?s ?p ?o } LIMIT 1 " + "a" * 19_000,
+]
+EXPENSIVE_FROM = "127.0.0.2"  # the attacker's address (fairness is per client address)
+SLOW_FROM = "127.0.0.3"
+
+
+def _raw_get(source: str, port: int, query: str, timeout: float) -> int:
+    """One GET /sparql from `source` on a fresh connection; the status (0: no answer)."""
+    request = (
+        f"GET /sparql?query={quote(query)} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0)) as sock:
+            sock.sendall(request.encode())
+            head = sock.recv(64)
+            while sock.recv(65536):
+                pass
+        return int(head.split(b" ", 2)[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _expensive_client(port: int, deadline: float, seed: int, statuses: dict[int, int], lock: threading.Lock) -> None:
+    rng = random.Random(seed)
+    while time.monotonic() < deadline:
+        status = _raw_get(EXPENSIVE_FROM, port, rng.choice(EXPENSIVE), timeout=60)
+        with lock:
+            statuses[status] = statuses.get(status, 0) + 1
+
+
+def _slow_clients(port: int, count: int, deadline: float, stats: dict[str, int]) -> None:
+    """`count` connections that send a request head one byte a second; each dropped one is reopened."""
+    import selectors
+
+    sel = selectors.DefaultSelector()
+
+    def open_one() -> None:
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.bind((SLOW_FROM, 0))
+        try:
+            sock.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        except OSError:
+            sock.close()
+            stats["refused"] += 1
+            return
+        sel.register(sock, selectors.EVENT_READ, {"sent": 0})
+        stats["opened"] += 1
+
+    head = f"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Slow: ".encode()
+    for _ in range(count):
+        open_one()
+    next_byte = time.monotonic()
+    while time.monotonic() < deadline:
+        for key, _mask in sel.select(timeout=0.2):
+            sock = key.fileobj
+            try:
+                data = sock.recv(4096)  # type: ignore[union-attr]
+            except OSError:
+                data = b""
+            if not data:  # dropped by the server (header deadline, connection cap)
+                sel.unregister(sock)
+                sock.close()  # type: ignore[union-attr]
+                stats["dropped"] += 1
+                open_one()
+        if time.monotonic() >= next_byte:
+            next_byte += 1.0
+            for key in list(sel.get_map().values()):
+                state = key.data
+                piece = head[state["sent"] : state["sent"] + 1] or b"x"
+                try:
+                    key.fileobj.send(piece)  # type: ignore[union-attr]
+                    state["sent"] += 1
+                except OSError:
+                    pass
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()  # type: ignore[union-attr]
+    sel.close()
+
+
+def _tree_rss(pid: int) -> dict[int, int]:
+    """RSS in bytes of `pid` and every process below it."""
+    out: dict[int, int] = {}
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                out[p] = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS"))
+            for name in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{name}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+    return out
+
+
+def run_hostile_bench(
+    build_dir: Path | str = "build",
+    clients: int = 50,
+    seconds: float = 30.0,
+    expensive: int = 10,
+    slow: int = 200,
+    workers: int | None = None,
+    max_memory: int = 1024**3,
+    json_out: Path | str | None = None,
+    echo: Echo = print,
+) -> dict[str, Any]:
+    """`clients` well-behaved clients for `seconds` while `expensive` and `slow` hostile clients run.
+
+    Reports the well-behaved clients' errors and latency, what the hostile ones got, and the
+    peak RSS of the server and its workers (each worker capped at `max_memory`).
+    """
+    from ipgraph.store import ensure_store
+
+    build_dir = Path(build_dir)
+    ensure_store(build_dir)
+    mix = request_mix(build_dir)
+    port = free_port()
+    cmd = [sys.executable, "-m", "ipgraph", "serve", "--graph", str(build_dir), "--port", str(port), "--quiet"]
+    cmd += ["--max-memory", str(max_memory)] + (["--workers", str(workers)] if workers else [])
+    # stderr to a file, not a pipe nobody reads: workers that hit the memory cap write to it.
+    err_file = tempfile.TemporaryFile()
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err_file)
+    peaks: dict[str, int] = {"total": 0, "server": 0, "worker": 0}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            rss = _tree_rss(server.pid)
+            peaks["total"] = max(peaks["total"], sum(rss.values()))
+            peaks["server"] = max(peaks["server"], rss.get(server.pid, 0))
+            peaks["worker"] = max([peaks["worker"]] + [v for p, v in rss.items() if p != server.pid])
+            stop.wait(0.1)
+
+    try:
+        try:
+            wait_for("127.0.0.1", port)
+        except TimeoutError:
+            server.kill()
+            server.wait(timeout=10)
+            err_file.seek(0)
+            err = err_file.read()
+            raise RuntimeError(f"the server did not start: {err.decode('utf-8', 'replace')[-500:]}") from None
+        echo(
+            f"hostile load test: {clients} well-behaved clients for {seconds:.0f} s on 127.0.0.1:{port}, while "
+            f"{expensive} expensive clients (from {EXPENSIVE_FROM}) and {slow} slow clients (from {SLOW_FROM}) run; "
+            f"server workers: {workers or 'default'}, --max-memory {max_memory // 1024**2} MiB, CPUs: {os.cpu_count()}"
+        )
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        hostile_deadline = time.monotonic() + seconds + 3
+        statuses: dict[int, int] = {}
+        slow_stats = {"opened": 0, "dropped": 0, "refused": 0}
+        lock = threading.Lock()
+        attackers = [
+            threading.Thread(target=_expensive_client, args=(port, hostile_deadline, i, statuses, lock), daemon=True)
+            for i in range(expensive)
+        ]
+        attackers.append(threading.Thread(target=_slow_clients, args=(port, slow, hostile_deadline, slow_stats), daemon=True))
+        for thread in attackers:
+            thread.start()
+        time.sleep(2.0)  # the attack is under way before the first well-behaved request
+        report = load_test(port, mix, clients, seconds)
+        for thread in attackers:
+            thread.join(timeout=90)
+        stop.set()
+        sampler.join(timeout=5)
+    finally:
+        stop.set()
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        err_file.close()
+    report.update(
+        {
+            "mode": "hostile",
+            "expensive_clients": expensive,
+            "expensive_statuses": {str(k): v for k, v in sorted(statuses.items())},
+            "slow_clients": slow,
+            "slow_connections": slow_stats,
+            "max_memory_mb": max_memory // 1024**2,
+            "peak_rss_total_mb": round(peaks["total"] / 1024**2, 1),
+            "peak_rss_server_mb": round(peaks["server"] / 1024**2, 1),
+            "peak_rss_worker_mb": round(peaks["worker"] / 1024**2, 1),
+        }
+    )
+    echo(
+        f"  well-behaved: requests {report['requests']}  errors {report['errors']}  "
+        f"throughput {report['throughput_rps']}/s"
+    )
+    echo(
+        f"  well-behaved latency p50 {report['p50_ms']} ms  p95 {report['p95_ms']} ms  p99 {report['p99_ms']} ms  "
+        f"max {report['max_ms']} ms"
+    )
+    echo(f"  expensive requests by status: {report['expensive_statuses']}")
+    echo(
+        f"  slow connections: {slow_stats['opened']} opened, {slow_stats['dropped']} dropped by the server, "
+        f"{slow_stats['refused']} refused"
+    )
+    echo(
+        f"  peak RSS: server {report['peak_rss_server_mb']} MiB, largest worker {report['peak_rss_worker_mb']} MiB "
+        f"(cap {report['max_memory_mb']} MiB), all together {report['peak_rss_total_mb']} MiB"
+    )
+    for sample_error in report["error_samples"]:
+        echo(f"  error: {sample_error}")
+    if json_out:
+        from ipgraph.atomic import atomic_write_text
+
+        atomic_write_text(json_out, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    return report

@@ -6,6 +6,7 @@ one-line message (click.ClickException); a traceback never reaches the user.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -346,17 +347,19 @@ def bench() -> None:
                    "memory; rdflib: rdflib's in-memory engine (slow; the baseline).")
 @click.option("--endpoint", metavar="URL", help="Ask this SPARQL 1.1 endpoint instead of the local graph.")
 @click.option("--default-graph", metavar="IRI", help="With --endpoint: the graph to query (default-graph-uri).")
+@click.option("--timeout", type=float, default=None, metavar="SECONDS",
+              help="Stop after this many seconds (default: no limit; Ctrl-C stops at any time).")
 @graph_option
 @friendly_errors
 def query(name_or_sparql, query_file, show_list, agency, name, year, document, fmt, engine, endpoint,
-          default_graph, graph_dir) -> None:
+          default_graph, timeout, graph_dir) -> None:
     """Answer a named query (`ipgraph query leads --agency 天津市知识产权局`) or SPARQL text.
 
     NAME is one of the named queries (see --list); SPARQL is a query string; -f FILE reads
     one from a file. The prefixes ipg:, id:, rdfs:, skos:, dcterms: … need no PREFIX line.
     Notes (a name that matches several agencies …) and the row count go to stderr.
     """
-    from ipgraph.query import describe_queries, format_result
+    from ipgraph.query import QueryTimeout, describe_queries, format_result
     from ipgraph.query import query as run_query
 
     if show_list:
@@ -369,8 +372,16 @@ def query(name_or_sparql, query_file, show_list, agency, name, year, document, f
     if not name_or_sparql:
         raise click.UsageError("give a query name (see `ipgraph query --list`), SPARQL text or -f FILE")
     params = {"agency": agency, "name": name, "year": year, "document": document}
-    result = run_query(name_or_sparql, params, build_dir=graph_dir, engine=engine, endpoint=endpoint,
-                       default_graph=default_graph)
+    try:
+        result = run_query(name_or_sparql, params, build_dir=graph_dir, engine=engine, endpoint=endpoint,
+                           default_graph=default_graph, timeout=timeout)
+    except (KeyboardInterrupt, QueryTimeout) as exc:
+        # The query still runs in its thread, inside Oxigraph: end the process now, not at its end.
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        click.echo("interrupted" if interrupted else f"Error: {exc} (--timeout)", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130 if interrupted else 1)
     for note in result.notes:
         click.echo(note, err=True)
     click.echo(format_result(result, fmt), nl=False)
@@ -418,6 +429,18 @@ def search_command(query_text, document, level, agency, limit, fmt, graph_dir) -
 @click.option("--max-query-length", type=int, default=20_000, show_default=True,
               help="Most characters a query may have.")
 @click.option("--workers", type=int, default=None, help="Query worker processes (default: CPUs, at most 4).")
+@click.option("--max-memory", type=ByteSize(), default=None,
+              help="Memory (address space) each query worker may use, e.g. 2G; a query past it gets a 503 and "
+                   "its worker is replaced (default: half the RAM shared by the workers, at least 1G each).")
+@click.option("--max-bytes", type=ByteSize(), default="32M", show_default=True,
+              help="Largest response body; a bigger result gets a clear error.")
+@click.option("--max-connections", type=int, default=1000, show_default=True,
+              help="Open connections at most (256 from one address); more are closed at once.")
+@click.option("--header-timeout", type=float, default=10.0, show_default=True,
+              help="Seconds a connection may take to send a request's head.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Another name this server answers to in the Host header (besides --host and, on loopback, "
+                   "localhost); repeatable.")
 @click.option("--store", "store_mode", type=click.Choice(["memory", "disk"]), default="memory", show_default=True,
               help="memory: each worker loads the graph into memory (fastest answers); disk: workers read "
                    "build/store (instant start, less memory).")
@@ -428,17 +451,20 @@ def search_command(query_text, document, level, agency, limit, fmt, graph_dir) -
 @click.option("--accept", metavar="TYPE", help="With --get: the Accept header to send.")
 @graph_option
 @friendly_errors
-def serve(host, port, timeout, max_rows, max_query_length, workers, store_mode, quiet, get_target, accept,
-          graph_dir) -> None:
+def serve(host, port, timeout, max_rows, max_query_length, workers, max_memory, max_bytes, max_connections,
+          header_timeout, allow_hosts, store_mode, quiet, get_target, accept, graph_dir) -> None:
     """Serve the graph: SPARQL 1.1 Protocol at /sparql, a query page at /, resources at /id/….
 
-    Read-only: updates, SERVICE and LOAD are refused; each query has a time limit and a
-    result-size limit. Ctrl-C stops the server.
+    Read-only: updates, SERVICE and LOAD are refused (from a parse of the query) and the query
+    workers have no network; each query has a time, memory, row and byte limit. Ctrl-C stops
+    the server and its workers.
     """
     from ipgraph.serve import ServeLimits, get
     from ipgraph.serve import serve as run_server
 
-    limits = ServeLimits(timeout=timeout, max_rows=max_rows, max_query_length=max_query_length)
+    limits = ServeLimits(timeout=timeout, max_rows=max_rows, max_query_length=max_query_length,
+                         max_bytes=max_bytes, max_memory=max_memory, max_connections=max_connections,
+                         header_timeout=header_timeout)
     if get_target:
         response = get(graph_dir, get_target, accept=accept, limits=limits)
         click.echo(f"{response.status} {response.content_type}", err=True)
@@ -448,6 +474,7 @@ def serve(host, port, timeout, max_rows, max_query_length, workers, store_mode, 
             sys.exit(1)
         return
     run_server(graph_dir, host=host, port=port, limits=limits, workers=workers, quiet=quiet, store=store_mode,
+               allow_hosts=allow_hosts,
                on_ready=lambda url: click.echo(f"serving {graph_dir} at {url}/  (SPARQL endpoint: {url}/sparql); "
                                                f"Ctrl-C stops", err=True))
 
@@ -494,14 +521,22 @@ def bench_query(triples, repeat, rdflib_repeat, process_runs, json_out, graph_di
 @click.option("--store", "store_mode", type=click.Choice(["memory", "disk"]), default="memory", show_default=True,
               help="The server's --store.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures here.")
+@click.option("--hostile", is_flag=True,
+              help="Under attack: the clients run while 10 expensive and 200 slow clients do; peak RSS is reported.")
+@click.option("--max-memory", type=ByteSize(), default="1G", show_default=True,
+              help="With --hostile: the server's --max-memory (per worker).")
 @graph_option
 @friendly_errors
-def bench_serve(clients, seconds, workers, store_mode, json_out, graph_dir) -> None:
+def bench_serve(clients, seconds, workers, store_mode, json_out, hostile, max_memory, graph_dir) -> None:
     """Load test of `ipgraph serve` on loopback: requests, errors, p50/p95/p99 latency."""
-    from ipgraph.bench import run_serve_bench
+    from ipgraph.bench import run_hostile_bench, run_serve_bench
 
-    report = run_serve_bench(graph_dir, clients=clients, seconds=seconds, workers=workers, store=store_mode,
-                             json_out=json_out, echo=click.echo)
+    if hostile:
+        report = run_hostile_bench(graph_dir, clients=clients, seconds=seconds, workers=workers,
+                                   max_memory=max_memory, json_out=json_out, echo=click.echo)
+    else:
+        report = run_serve_bench(graph_dir, clients=clients, seconds=seconds, workers=workers, store=store_mode,
+                                 json_out=json_out, echo=click.echo)
     if report["errors"]:
         raise click.ClickException(f"{report['errors']} request(s) failed")
 

@@ -36,12 +36,12 @@ import json
 import re
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import unquote
 
 from ipgraph.errors import QueryError
@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
 ENGINES = ("oxigraph", "memory", "rdflib")
+T = TypeVar("T")
 FORMATS = ("table", "csv", "tsv", "json")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -536,9 +537,9 @@ class OxigraphEngine:
         try:
             return result_from_oxigraph(self.store.query(sparql, prefixes=self._prefixes))
         except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {one_line(str(exc))}") from exc
+            raise QueryError(f"SPARQL syntax error: {one_line(str(exc))}") from drop_frames(exc)
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
-            raise QueryError(f"the query failed: {exc}") from exc
+            raise QueryError(f"the query failed: {exc}") from drop_frames(exc)
 
 
 def result_from_oxigraph(
@@ -836,6 +837,76 @@ def format_result(result: QueryResult, fmt: str = "table") -> str:
 _NAME = re.compile(r"^[A-Za-z_][\w-]*$")
 
 
+# Oxigraph's parser recurses once per nesting level ({, (, [ …): a thread whose stack grows with
+# the query's length cannot overflow (4 KiB a character measured ample; the main thread's 8 MiB
+# overflowed at ~5,000 levels and the process died of SIGSEGV).
+STACK_PER_CHAR = 4096
+MAX_STACK = 8 * 1024**3  # address space reserved, not memory used: pages are touched as needed
+MIN_STACK = 64 * 1024**2
+
+
+def drop_frames(exc: BaseException) -> BaseException:
+    """`exc` (and its causes) without tracebacks, their frames' locals cleared.
+
+    pyoxigraph's answers may only be dropped by the thread that made them: an exception that
+    kept one alive in a frame would let the garbage collector of another thread drop it.
+    """
+    import traceback
+
+    todo: list[BaseException | None] = [exc]
+    seen: set[int] = set()
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if err.__traceback__ is not None:
+            traceback.clear_frames(err.__traceback__)
+            err.__traceback__ = None
+        todo += [err.__cause__, err.__context__]
+    return exc
+
+
+def run_guarded(func: Callable[[], T], text_length: int, timeout: float | None = None) -> T:
+    """func() in a thread with a stack sized for a query of text_length characters.
+
+    Waits at most `timeout` seconds (QueryTimeout after; None or 0: no limit). The calling
+    (main) thread stays free, so Ctrl-C raises KeyboardInterrupt at once even while Oxigraph
+    runs; the abandoned thread is a daemon: the caller exits the process.
+    """
+    import threading
+
+    stack = max(MIN_STACK, text_length * STACK_PER_CHAR)
+    if stack > MAX_STACK:
+        raise QueryError(
+            f"the query is {text_length} characters long; `ipgraph query` takes at most "
+            f"{MAX_STACK // STACK_PER_CHAR}"
+        )
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = func()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = drop_frames(exc)
+
+    previous = threading.stack_size(stack)
+    try:
+        thread = threading.Thread(target=work, name="ipgraph-query", daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    deadline = time.monotonic() + timeout if timeout else None
+    while thread.is_alive():
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise QueryTimeout(timeout)
+        thread.join(0.1 if left is None else min(0.1, left))  # short waits: Ctrl-C is seen at once
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
 def query(
     name_or_sparql: str,
     params: Mapping[str, str | None] | None = None,
@@ -843,13 +914,14 @@ def query(
     engine: str = "oxigraph",
     endpoint: str | None = None,
     default_graph: str | None = None,
+    timeout: float | None = None,
 ) -> QueryResult:
     """Answer a named query (when `name_or_sparql` is a name) or SPARQL text.
 
     The graph is build_dir's embedded store (engine "oxigraph"), rdflib's in-memory engine over
     build_dir/ipgraph.nt ("rdflib"), or the SPARQL endpoint at `endpoint` (optionally limited
-    to `default_graph`). Raises QueryError (bad query, unknown name, no match) or
-    GraphNotFoundError (nothing built).
+    to `default_graph`). Raises QueryError (bad query, unknown name, no match), QueryTimeout
+    (past `timeout` seconds) or GraphNotFoundError (nothing built).
     """
     given = {k: v for k, v in (params or {}).items() if v is not None}
     notes: list[str] = []
@@ -862,11 +934,11 @@ def query(
             raise QueryError("--default-graph goes with --endpoint")
         eng = open_engine(build_dir, engine, notes)
     if _NAME.match(name_or_sparql.strip()):
-        result = run_named(eng, name_or_sparql.strip(), given)
+        result = run_guarded(lambda: run_named(eng, name_or_sparql.strip(), given), 20_000, timeout)
     else:
         if given:
             raise QueryError(f"--{next(iter(given))} goes with a named query, not with SPARQL text")
-        result = run_sparql(eng, name_or_sparql)
+        result = run_guarded(lambda: run_sparql(eng, name_or_sparql), len(name_or_sparql), timeout)
     result.notes = notes + result.notes
     return result
 

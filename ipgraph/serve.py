@@ -7,11 +7,15 @@
 - `/id/...` shows every `https://w3id.org/ipgraph/id/...` resource: HTML for browsers,
   Turtle (or JSON-LD, N-Triples) otherwise.
 
-Safety: binds 127.0.0.1 unless told otherwise; updates, SERVICE and LOAD are refused (and the
-store is opened read-only anyway); a query longer than `max_query_length` characters, a body
-larger than `max_request_bytes`, a result over `max_rows` or a query running past `timeout`
-seconds gets a clear error. Queries run in worker processes, so a query over its time is
-stopped for real (the worker is ended and replaced), not merely abandoned.
+Safety (issue 9): binds 127.0.0.1 unless told otherwise and answers only to its own Host names;
+HTTP is uvicorn on h11 (strict parsing: no request smuggling), with a connection cap and a
+deadline for each request's head. SERVICE, updates and LOAD are refused from a parse of the
+query (ipgraph.sparqlguard), run in the worker under the query's limits; the workers also have no
+network at all (ipgraph.sandbox: own network namespace + seccomp), a memory cap (RLIMIT_AS) and
+die with the server. A query past `timeout`, whose client hangs up, or that a fairer share of the
+workers calls back is stopped for real (its worker is ended and a warm spare takes its place);
+results are serialised row by row up to `max_rows` and `max_bytes`. Workers are shared fairly
+between client addresses (FairPool).
 
 `handle_request` (and `get`, behind `ipgraph serve --get PATH`) answer a request without a
 socket, which is how most tests drive the protocol.
@@ -29,9 +33,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -42,13 +45,14 @@ from ipgraph.query import (
     QueryResult,
     QueryTimeout,
     ResultTooLarge,
+    Row,
     Term,
     bind,
     compact,
     default_prefixes,
+    drop_frames,
     list_queries,
     one_line,
-    result_from_oxigraph,
     results_csv,
     results_json,
     results_tsv,
@@ -68,6 +72,20 @@ class ServeLimits:
     max_rows: int = 100_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE) in one result
     max_query_length: int = 20_000  # characters of query text
     max_request_bytes: int = 1_000_000  # bytes of request body
+    max_bytes: int = 32 * 1024 * 1024  # bytes of one response body
+    max_memory: int | None = None  # bytes of address space per query worker (None: default_max_memory)
+    max_connections: int = 1000  # open connections (more are closed at once)
+    max_connections_per_client: int = 256  # open connections from one address
+    header_timeout: float = 10.0  # seconds a connection may take to send a request's head
+
+
+def default_max_memory(workers: int) -> int:
+    """Half of the machine's memory shared between the workers, at least 1 GiB each."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        total = 8 * 1024**3
+    return max(1024**3, total // 2 // max(1, workers))
 
 
 RESULT_TYPES = {  # SELECT and ASK; the first is the default
@@ -149,30 +167,6 @@ def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
 # Read-only checks
 
 
-_TOKEN = re.compile(
-    r'''
-    (?P<long>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\')
-  | (?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\s]*>)
-  | (?P<comment>\#[^\n]*)
-  | (?P<var>[?$]\w+)
-  | (?P<pname>[\w.-]*:[\w.:%-]*)
-  | (?P<word>[A-Za-z_]\w*)
-''',
-    re.VERBOSE | re.DOTALL,
-)
-UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD"}
-
-
-def keywords(sparql: str) -> set[str]:
-    """The bare words of a query (keywords and function names), upper-cased.
-
-    Strings, IRIs, comments, variables and prefixed names are skipped, so a literal
-    "SERVICE" or a variable ?load is not taken for the keyword.
-    """
-    return {m.group("word").upper() for m in _TOKEN.finditer(sparql) if m.group("word")}
-
-
 class ServeError(IpgraphError):
     """The server could not start (the port is taken, the store cannot be opened …)."""
 
@@ -186,22 +180,27 @@ class Refused(Exception):
         super().__init__(message)
 
 
-def check_query(sparql: str, limits: ServeLimits) -> None:
-    """Refuse over-long queries, updates, SERVICE (federation) and LOAD."""
+def check_length(sparql: str, limits: ServeLimits) -> None:
+    """Refuse an over-long query (the only check the HTTP process makes: it costs nothing)."""
     if len(sparql) > limits.max_query_length:
         raise Refused(
             413,
             f"the query is {len(sparql)} characters long; this endpoint takes at most "
             f"{limits.max_query_length}",
         )
-    words = keywords(sparql)
-    if "SERVICE" in words:
-        raise Refused(403, "SERVICE is refused: this endpoint only queries its own graph")
-    updates = words & UPDATE_WORDS
-    if updates:
-        raise Refused(
-            403, f"this endpoint is read-only: SPARQL Update ({', '.join(sorted(updates))}) is refused"
-        )
+
+
+def check_query(sparql: str, limits: ServeLimits) -> None:
+    """Refuse over-long queries, updates, SERVICE (federation) and LOAD, from a parse of the query.
+
+    The query workers call this under the query's time and memory limits (ipgraph.sparqlguard).
+    """
+    from ipgraph.sparqlguard import inspect_query
+
+    check_length(sparql, limits)
+    verdict = inspect_query(sparql, default_prefixes())
+    if not verdict.ok:
+        raise Refused(verdict.status, verdict.reason)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +209,11 @@ def check_query(sparql: str, limits: ServeLimits) -> None:
 
 @dataclass(frozen=True)
 class Job:
-    """One query to run, with how to answer it."""
+    """One query to run, with how to answer it.
+
+    trusted: the query is one of ipgraph's own (a named query with pyoxigraph-written values),
+    so the parse check is skipped.
+    """
 
     query: str
     accept: str | None = None
@@ -218,6 +221,8 @@ class Job:
     named_graphs: tuple[str, ...] = ()
     max_rows: int = 100_000
     timeout: float = 10.0
+    max_bytes: int = 32 * 1024 * 1024
+    trusted: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,38 +230,178 @@ class Reply:
     status: int
     content_type: str
     body: bytes
+    retire: bool = False  # the worker that sent it has ended itself (it ran out of memory)
 
 
 def _text(status: int, message: str) -> Reply:
     return Reply(status, "text/plain; charset=utf-8", (message.rstrip("\n") + "\n").encode("utf-8"))
 
 
+class ResultTooBig(Exception):
+    """The serialised result passed the byte cap."""
+
+
+class _CappedBuffer:
+    """A write-only file that keeps at most `cap` bytes and raises past it (pyoxigraph writes here)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.over = False
+
+    def write(self, data: bytes | str) -> int:
+        chunk = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self.size += len(chunk)
+        if self.cap and self.size > self.cap:
+            self.over = True
+            raise ResultTooBig()
+        self.parts.append(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _too_big(max_bytes: int) -> Reply:
+    return _text(
+        400,
+        f"the result is larger than {max_bytes} bytes, the limit of this endpoint; "
+        f"add a LIMIT or choose fewer variables",
+    )
+
+
+def _counted(answer: Any, max_rows: int, deadline: float) -> Iterator[Any]:
+    """The items of a pyoxigraph answer, stopping past max_rows or the deadline."""
+    for n, item in enumerate(answer, start=1):
+        if max_rows and n > max_rows:
+            raise ResultTooLarge(max_rows)
+        if n % 256 == 0 and time.monotonic() > deadline:
+            raise QueryTimeout()
+        yield item
+
+
+def _select_lines(kind: str, variables: list[str], rows: Iterator[Row]) -> Iterator[str]:
+    """SELECT results in `kind` (json, xml, csv, tsv), piece by piece, as results_* write them whole."""
+    if kind == "json":
+        yield '{"head": {"vars": ' + json.dumps(variables, ensure_ascii=False) + '}, "results": {"bindings": ['
+        batch: list[dict[str, Any]] = []
+        first = True
+        for row in rows:
+            batch.append({v: t.to_json() for v, t in zip(variables, row, strict=True) if t is not None})
+            if len(batch) == 256:  # one json.dumps per batch: "[a, b]"[1:-1] is how a whole list joins
+                yield ("" if first else ", ") + json.dumps(batch, ensure_ascii=False)[1:-1]
+                batch, first = [], False
+        if batch:
+            yield ("" if first else ", ") + json.dumps(batch, ensure_ascii=False)[1:-1]
+        yield "]}}"
+        return
+    if kind == "xml":
+        header = results_xml(QueryResult(kind="select", variables=variables))
+        head, tail = header.split("<results>\n", 1)
+        yield head + "<results>\n"
+        for row in rows:
+            one = results_xml(QueryResult(kind="select", variables=variables, rows=[row]))
+            yield one[one.index("<results>\n") + len("<results>\n") : one.index("</results>")]
+        yield tail
+        return
+    if kind == "csv":
+        yield results_csv(QueryResult(kind="select", variables=variables))
+        for row in rows:
+            yield results_csv(QueryResult(kind="select", variables=[""] * len(row), rows=[row])).split("\r\n", 1)[1]
+        return
+    yield "\t".join(f"?{v}" for v in variables) + "\n"
+    for row in rows:
+        yield "\t".join("" if t is None else t.n3() for t in row) + "\n"
+
+
+def serialize_answer(answer: Any, job: Job, deadline: float) -> Reply:
+    """A pyoxigraph answer serialised row by row as negotiated, within max_rows and max_bytes.
+
+    Nothing is held but the output, which stops at job.max_bytes (a client cannot make the
+    worker build a result of any size).
+    """
+    import pyoxigraph
+
+    if isinstance(answer, pyoxigraph.QueryBoolean):
+        return serialize_reply(QueryResult(kind="ask", boolean=bool(answer)), job.accept)
+    out = _CappedBuffer(job.max_bytes)
+    if isinstance(answer, pyoxigraph.QueryTriples):
+        media = negotiate(job.accept, GRAPH_TYPES)
+        if media is None:
+            return _text(406, f"CONSTRUCT/DESCRIBE results are available as {', '.join(GRAPH_TYPES)}")
+        fmt = pyoxigraph.RdfFormat.from_media_type(media)
+        kwargs: dict[str, Any] = {}
+        if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG, pyoxigraph.RdfFormat.N3):
+            kwargs["prefixes"] = {p: ns for p, ns in default_prefixes().items() if p != "id"}
+        try:
+            pyoxigraph.serialize(
+                _counted(answer, job.max_rows, deadline), out, format=fmt, **kwargs  # type: ignore[arg-type]
+            )
+        except (ResultTooBig, OSError, ValueError):
+            if out.over:
+                return _too_big(job.max_bytes)
+            raise
+        charset = "; charset=utf-8" if media.startswith("text/") else ""
+        return Reply(200, media + charset, out.getvalue())
+    media = negotiate(job.accept, list(RESULT_TYPES))
+    if media is None:
+        return _text(406, f"SELECT/ASK results are available as {', '.join(RESULT_TYPES)}")
+    kind = RESULT_TYPES[media]
+    variables = [v.value for v in answer.variables]
+    conv = Term.from_oxigraph
+    rows = (
+        tuple(conv(t) if t is not None else None for t in solution)
+        for solution in _counted(answer, job.max_rows, deadline)
+    )
+    try:
+        for piece in _select_lines(kind, variables, rows):
+            out.write(piece.encode("utf-8"))
+    except ResultTooBig:
+        return _too_big(job.max_bytes)
+    ctype = {"csv": "text/csv; charset=utf-8", "tsv": "text/tab-separated-values; charset=utf-8"}
+    return Reply(200, ctype.get(kind, media), out.getvalue())
+
+
 def execute_job(store: Any, job: Job) -> Reply:
     """Run `job` on a pyoxigraph store and serialise the answer as negotiated."""
     import pyoxigraph
 
+    from ipgraph.sparqlguard import inspect_query
+
     deadline = time.monotonic() + job.timeout
+    if not job.trusted:
+        verdict = inspect_query(job.query, default_prefixes())
+        if not verdict.ok:
+            return _text(verdict.status, verdict.reason)
     kwargs: dict[str, Any] = {"prefixes": default_prefixes()}
-    if job.default_graphs:
-        kwargs["default_graph"] = [pyoxigraph.NamedNode(g) for g in job.default_graphs]
-    if job.named_graphs:
-        kwargs["named_graphs"] = [pyoxigraph.NamedNode(g) for g in job.named_graphs]
     try:
+        if job.default_graphs:
+            kwargs["default_graph"] = [pyoxigraph.NamedNode(g) for g in job.default_graphs]
+        if job.named_graphs:
+            kwargs["named_graphs"] = [pyoxigraph.NamedNode(g) for g in job.named_graphs]
         answer = store.query(job.query, **kwargs)
-        result = result_from_oxigraph(answer, max_rows=job.max_rows, deadline=deadline)
+        try:
+            reply = serialize_answer(answer, job, deadline)
+        finally:
+            del answer  # dropped here, in the thread that made it (pyoxigraph requires it)
     except SyntaxError as exc:
-        return _text(400, f"SPARQL syntax error: {one_line(str(exc), 400)}")
-    except QueryTimeout:
+        return _text(400, f"SPARQL syntax error: {one_line(str(drop_frames(exc)), 400)}")
+    except QueryTimeout as exc:
+        drop_frames(exc)
         return _text(503, str(QueryTimeout(job.timeout)))
     except ResultTooLarge as exc:
-        return _text(400, str(exc))
+        return _text(400, str(drop_frames(exc)))
     except ValueError as exc:  # e.g. a bad default-graph-uri
-        return _text(400, f"bad request: {exc}")
+        return _text(400, f"bad request: {drop_frames(exc)}")
     except OSError as exc:
-        return _text(500, f"the store could not be read: {exc}")
+        return _text(500, f"the store could not be read: {drop_frames(exc)}")
     if time.monotonic() > deadline:
         return _text(503, str(QueryTimeout(job.timeout)))
-    return serialize_reply(result, job.accept)
+    return reply
 
 
 def serialize_reply(result: QueryResult, accept: str | None) -> Reply:
@@ -281,6 +426,23 @@ def serialize_reply(result: QueryResult, accept: str | None) -> Reply:
     return Reply(200, "text/tab-separated-values; charset=utf-8", results_tsv(result).encode("utf-8"))
 
 
+def _preempted(seconds: float) -> Reply:
+    return _text(
+        503,
+        f"this query was stopped after {seconds:.1f} s so that other clients get their share of the "
+        f"query workers; try again later or make it cheaper",
+    )
+
+
+def memory_refusal(max_memory: int | None) -> Reply:
+    cap = f" ({max_memory // (1024 * 1024)} MiB, --max-memory)" if max_memory else ""
+    return _text(
+        503,
+        f"the query needed more memory than this endpoint gives one query{cap}; "
+        f"it was stopped and its worker replaced: make it more selective or add a LIMIT",
+    )
+
+
 class InlineExecutor:
     """Runs queries in the calling thread (for `--get` and tests); the time limit is checked between rows."""
 
@@ -290,8 +452,11 @@ class InlineExecutor:
         ensure_store(build_dir)
         self.store = open_store(build_dir)
 
-    def run(self, job: Job) -> Reply:
-        return execute_job(self.store, job)
+    def run(self, job: Job, client: str = "", cancel: CancelToken | None = None) -> Reply:
+        try:
+            return execute_job(self.store, job)
+        except MemoryError:
+            return memory_refusal(None)
 
     def close(self) -> None:
         del self.store  # pyoxigraph closes the store when the object goes
@@ -322,16 +487,44 @@ def open_for_serving(build_dir: Path | str, mode: str = "memory") -> Any:
     raise ServeError(f"unknown store mode {mode!r}; choose one of {', '.join(STORE_MODES)}")
 
 
-def _worker_main(conn: Any, build_dir: str, mode: str = "memory") -> None:
+@dataclass(frozen=True)
+class WorkerLimits:
+    """What the OS enforces on a query worker (ipgraph.sandbox)."""
+
+    max_memory: int | None = None  # bytes of address space; None: no cap
+    sandbox: bool = True  # no network for the worker
+
+
+def _worker_main(
+    conn: Any, build_dir: str, mode: str = "memory", limits: WorkerLimits | None = None, parent: int = 0
+) -> None:
     """A query worker: opens the store (read-only, or a copy in memory), answers jobs until the pipe closes.
 
-    When `ipgraph build` replaces the graph while the server runs, the worker reopens it.
+    Before anything else it takes the network away from itself, caps its memory and arranges to
+    die with the server (ipgraph.sandbox). When `ipgraph build` replaces the graph while the
+    server runs, the worker reopens it.
     """
+    from ipgraph import sandbox
+
+    limits = limits or WorkerLimits()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops the workers
+    if parent:
+        sandbox.die_with_parent(parent)
+    notes = []
+    if limits.sandbox:
+        cut, note = sandbox.cut_network()
+        notes.append(note if cut else "WARNING: " + note + "; SERVICE is refused by the query parse only")
+    try:
+        notes.append(sandbox.limit_memory(limits.max_memory))
+    except (OSError, ValueError) as exc:
+        notes.append(f"WARNING: the memory cap could not be set: {exc}")
     try:
         store = open_for_serving(build_dir, mode)
         stamp = _store_stamp(build_dir)
-        conn.send(("ready", None))
+        from ipgraph.sparqlguard import inspect_query
+
+        inspect_query("ASK {}")  # loads the parser now, not within the first query's time limit
+        conn.send(("ready", "; ".join(notes)))
     except Exception as exc:  # reported to the server, which gives it to the client
         conn.send(("failed", str(exc)))
         return
@@ -340,25 +533,32 @@ def _worker_main(conn: Any, build_dir: str, mode: str = "memory") -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        now = _store_stamp(build_dir)
-        if now != stamp and now is not None:
-            del store
-            store = open_for_serving(build_dir, mode)
-            stamp = now
         try:
+            now = _store_stamp(build_dir)
+            if now != stamp and now is not None:
+                del store
+                store = open_for_serving(build_dir, mode)
+                stamp = now
             reply = execute_job(store, job)
+        except MemoryError:
+            conn.send(replace(memory_refusal(limits.max_memory), retire=True))
+            return  # a worker that ran out of memory is not trusted again: the server replaces it
         except Exception as exc:  # never let one query kill the worker silently
             reply = _text(500, f"the query failed: {exc}")
         conn.send(reply)
 
 
 class _Worker:
-    def __init__(self, ctx: Any, build_dir: str, mode: str) -> None:
+    def __init__(self, ctx: Any, build_dir: str, mode: str, limits: WorkerLimits) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, build_dir, mode), daemon=True)
+        self.process = ctx.Process(
+            target=_worker_main, args=(child, build_dir, mode, limits, os.getpid()), daemon=True
+        )
         self.process.start()
         child.close()
         self.ready = False
+        self.notes = ""
+        self.demoted = False
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         if self.ready:
@@ -372,6 +572,7 @@ class _Worker:
         if status != "ready":
             raise Refused(500, f"a query worker could not open the store: {detail}")
         self.ready = True
+        self.notes = detail or ""
 
     def stop(self) -> None:
         try:
@@ -381,73 +582,527 @@ class _Worker:
                 self.process.kill()
             self.process.join(timeout=5)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the worker has used (user + system), 0.0 when it cannot be read."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
 
-class ProcessExecutor:
-    """A pool of worker processes, each with the store open read-only.
+    def set_priority(self, nice: int) -> bool:
+        """Renice the worker (False when the OS refuses, e.g. raising it back without privilege)."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid or 0, nice)
+        except OSError:
+            return False
+        self.demoted = nice > 0
+        return True
 
-    A request waits for a free worker; a query that runs past its time limit has its worker
-    ended (the only way to stop Oxigraph mid-query) and a fresh one started in its place.
+    def death(self) -> int | None:
+        """The exit code once the process has ended (negative: the signal that ended it)."""
+        self.process.join(timeout=2)
+        return self.process.exitcode
+
+
+# A query still running after DEMOTE_AFTER seconds that burns the CPU (at least DEMOTE_CPU of it
+# over the next DEMOTE_WINDOW seconds) has its worker reniced: the cheap queries of everyone else
+# get the CPU first, the expensive one what is left. CPU time, not wall time: on a busy machine a
+# cheap query may wait for the CPU, and must not be demoted for it.
+DEMOTE_AFTER = 0.5
+DEMOTE_WINDOW = 0.25
+DEMOTE_CPU = 0.5
+DEMOTED_NICE = 15
+
+
+class Cancelled(Exception):
+    """The client went away before its query was answered."""
+
+
+def _settle(future: Any) -> None:
+    """Mark an asyncio future done (once)."""
+    if not future.done():
+        future.set_result(None)
+
+
+class CancelToken:
+    """Set when a request's client hangs up; wakes whoever waits for that request at once."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._wake: list[threading.Event] = []
+        self._lock = threading.Lock()
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            wake = list(self._wake)
+        for event in wake:
+            event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wakes(self, event: threading.Event) -> None:
+        with self._lock:
+            self._wake.append(event)
+            if self._event.is_set():
+                event.set()
+
+
+class _Ticket:
+    """One query waiting for, then holding, a worker."""
+
+    __slots__ = ("client", "job", "worker", "sent", "event", "notify", "started", "stop", "stopped")
+
+    def __init__(self, client: str, job: Job | None = None, notify: Callable[[], None] | None = None) -> None:
+        self.client = client
+        self.job = job  # sent to the worker the moment one is handed over: it starts at once
+        self.sent: bool | None = None  # True: sent; False: the worker's pipe was broken
+        self.worker: _Worker | None = None
+        self.event = threading.Event()  # set when a worker is handed over (or the client went away)
+        self.notify = notify  # or this is called (an event loop's waiter)
+        self.started = 0.0
+        self.stop: Callable[[], None] | None = None  # set by whoever runs the job: stops it
+        self.stopped = False
+
+
+class FairPool:
+    """Idle workers handed out fairly between clients (one client: its remote address).
+
+    A client may hold at most its share of the workers (all of them when it is the only client
+    seen in the last `window` seconds, else workers ÷ active clients, at least one); among the
+    clients under their share, the one holding fewest goes first, then the one served longest
+    ago. When a client under its share waits and another holds more than its share, the
+    other's longest query that has run `preempt_after` seconds is stopped (its worker is
+    replaced from a warm spare): expensive queries never hold every worker against newcomers.
     """
 
-    def __init__(self, build_dir: Path | str, workers: int | None = None, mode: str = "memory") -> None:
+    def __init__(self, size: int, window: float = 2.0, max_waiting: int = 64, preempt_after: float = 1.0) -> None:
+        self.size = size
+        self.window = window
+        self.max_waiting = max_waiting
+        self.preempt_after = preempt_after
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._waiting: dict[str, list[_Ticket]] = {}
+        self._running: dict[str, int] = {}
+        self._holding: set[_Ticket] = set()
+        self._seen: dict[str, float] = {}
+        self._served: dict[str, float] = {}
+
+    def _share(self, now: float) -> int:
+        active = [
+            c
+            for c, t in self._seen.items()
+            if now - t < self.window or self._running.get(c) or self._waiting.get(c)
+        ]
+        if len(self._seen) > 4 * len(active) + 64:  # forget clients not seen for a minute
+            for c in [c for c, t in self._seen.items() if now - t > 60 and c not in active]:
+                for table in (self._seen, self._served, self._waiting, self._running):
+                    table.pop(c, None)  # type: ignore[attr-defined]
+        return max(1, self.size // max(1, len(active)))
+
+    def _dispatch(self) -> None:
+        now = time.monotonic()
+        share = self._share(now)
+        while True:
+            ready = [c for c, q in self._waiting.items() if q and self._running.get(c, 0) < share]
+            if not ready:
+                return
+            if not self._idle:
+                self._preempt(share, now)
+                return
+            client = min(ready, key=lambda c: (self._running.get(c, 0), self._served.get(c, 0.0)))
+            ticket = self._waiting[client].pop(0)
+            worker = ticket.worker = self._idle.pop()
+            if ticket.job is not None:
+                try:
+                    worker.conn.send(ticket.job)
+                    ticket.sent = True
+                except (OSError, ValueError):
+                    ticket.sent = False
+            ticket.started = now
+            self._holding.add(ticket)
+            self._running[client] = self._running.get(client, 0) + 1
+            self._served[client] = now
+            if ticket.notify is not None:
+                ticket.notify()
+            else:
+                ticket.event.set()
+
+    def _preempt(self, share: int, now: float) -> None:
+        over = {c for c, n in self._running.items() if n > share}
+        if not over:
+            return
+        long_running = [
+            t
+            for t in self._holding
+            if t.client in over and not t.stopped and t.stop is not None and now - t.started >= self.preempt_after
+        ]
+        if long_running:
+            victim = min(long_running, key=lambda t: t.started)
+            victim.stopped = True
+            victim.stop()  # type: ignore[misc]
+
+    def add(self, worker: _Worker) -> None:
+        with self._lock:
+            self._idle.append(worker)
+            self._dispatch()
+
+    def _enqueue(self, ticket: _Ticket, urgent: bool = False) -> None:
+        with self._lock:
+            waiting = self._waiting.setdefault(ticket.client, [])
+            if len(waiting) >= self.max_waiting:
+                raise Refused(
+                    503, f"{len(waiting)} queries from your address are waiting already; try again later"
+                )
+            # urgent: the next query of a request already under way (a resource page runs three)
+            # goes before the client's new requests, so a page waits in the queue once, not thrice.
+            waiting.insert(0, ticket) if urgent else waiting.append(ticket)
+            self._seen[ticket.client] = time.monotonic()
+            self._dispatch()
+
+    def _settle_wait(self, ticket: _Ticket) -> _Ticket | None:
+        with self._lock:
+            if ticket.worker is not None:
+                return ticket
+            if ticket in self._waiting.get(ticket.client, []):
+                self._waiting[ticket.client].remove(ticket)
+        return None
+
+    def _recheck(self) -> None:
+        with self._lock:
+            self._dispatch()  # a holder may have become preemptible meanwhile
+
+    def acquire(
+        self,
+        client: str,
+        timeout: float,
+        cancel: CancelToken | None = None,
+        job: Job | None = None,
+        urgent: bool = False,
+    ) -> _Ticket | None:
+        """A ticket holding a worker for `client` (None after `timeout` s); Cancelled when `cancel` is set.
+
+        With `job`, the job is sent to the worker as it is handed over (ticket.sent says whether
+        that worked). Give the ticket back with release().
+        """
+        ticket = _Ticket(client, job)
+        self._enqueue(ticket, urgent)
+        if cancel is not None:
+            cancel.wakes(ticket.event)
+        deadline = time.monotonic() + timeout
+        while ticket.worker is None and time.monotonic() < deadline:
+            if cancel is not None and cancel.is_set():
+                break
+            ticket.event.wait(min(0.25, max(0.0, deadline - time.monotonic())))
+            self._recheck()
+        got = self._settle_wait(ticket)
+        if got is None and cancel is not None and cancel.is_set():
+            raise Cancelled()
+        return got
+
+    async def acquire_async(
+        self, client: str, timeout: float, gone: Any, job: Job | None = None, urgent: bool = False
+    ) -> _Ticket | None:
+        """acquire() for an event loop: None after `timeout` s or once the future `gone` is done."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        handed = loop.create_future()
+        ticket = _Ticket(client, job, _notifier(loop, handed))
+        self._enqueue(ticket, urgent)
+        deadline = time.monotonic() + timeout
+        while ticket.worker is None and not gone.done() and time.monotonic() < deadline:
+            await asyncio.wait({handed, gone}, timeout=min(0.25, deadline - time.monotonic()), return_when="FIRST_COMPLETED")
+            if ticket.worker is None:
+                self._recheck()
+        return self._settle_wait(ticket)
+
+    def release(self, ticket: _Ticket, keep: bool) -> None:
+        """Give back a ticket's worker (keep False: it was stopped; its replacement comes through add())."""
+        with self._lock:
+            self._holding.discard(ticket)
+            self._running[ticket.client] = max(0, self._running.get(ticket.client, 0) - 1)
+            self._seen[ticket.client] = time.monotonic()
+            if keep and ticket.worker is not None:
+                self._idle.append(ticket.worker)
+            self._dispatch()
+
+
+def _notifier(loop: Any, future: Any) -> Callable[[], None]:
+    """A callable, safe from any thread, that marks `future` (of `loop`) done."""
+    loop_thread = threading.get_ident()
+
+    def notify() -> None:
+        if threading.get_ident() == loop_thread:
+            _settle(future)
+        else:
+            loop.call_soon_threadsafe(_settle, future)
+
+    return notify
+
+
+class ProcessExecutor:
+    """A pool of worker processes, each with the store open read-only, without a network.
+
+    A request waits for a free worker (FairPool: fair between clients); a query that runs past
+    its time limit, whose client hangs up, or whose worker runs out of memory has its worker
+    ended (the only way to stop Oxigraph mid-query) and a fresh one started in its place, by
+    one long-lived thread (PR_SET_PDEATHSIG follows the thread that started a process).
+
+    run() is for threads; run_async() for the HTTP server's event loop (no thread per query).
+    """
+
+    def __init__(
+        self,
+        build_dir: Path | str,
+        workers: int | None = None,
+        mode: str = "memory",
+        limits: WorkerLimits | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         if mode not in STORE_MODES:
             raise ServeError(f"unknown store mode {mode!r}; choose one of {', '.join(STORE_MODES)}")
         self.build_dir = str(build_dir)
         self.mode = mode
+        self.limits = limits or WorkerLimits()
         self.size = workers or max(1, min(4, os.cpu_count() or 1))
+        self.log = log or (lambda line: None)
         self._ctx = multiprocessing.get_context("spawn")  # fork is unsafe in a threaded server
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self.pool = FairPool(self.size)
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
-        for _ in range(self.size):
-            self._idle.put(self._start())
+        self._closed = False
+        self._orders: queue.Queue[tuple[str, Any] | None] = queue.Queue()
+        self._first: list[_Worker] = []
+        self._spare: _Worker | None = None
+        self._short = 0
+        self.notes: list[str] = []
+        self._started = threading.Event()
+        self._spawner = threading.Thread(target=self._spawn_loop, name="ipgraph-spawner", daemon=True)
+        self._spawner.start()
+        self._orders.put(("first", self.size))  # the first workers are started by that thread too
 
-    def _start(self) -> _Worker:
-        worker = _Worker(self._ctx, self.build_dir, self.mode)
+    def _new(self) -> _Worker:
+        worker = _Worker(self._ctx, self.build_dir, self.mode, self.limits)
         with self._lock:
             self._all.append(worker)
         return worker
 
-    def _replace(self, worker: _Worker) -> _Worker:
-        worker.stop()
+    def _spawn_loop(self) -> None:
+        # This thread must outlive every worker it starts (PR_SET_PDEATHSIG): nothing may end it early.
+        while True:
+            order = self._orders.get()
+            if order is None or self._closed:
+                return
+            try:
+                self._carry_out(order)
+            except Exception as exc:  # e.g. no process could be started (out of descriptors)
+                self.log(f"starting a query worker failed: {exc}; retrying")
+                time.sleep(1.0)
+                self._orders.put(("spare", None))
+
+    def _carry_out(self, order: tuple[str, Any]) -> None:
+        what, arg = order
+        if what == "first":  # made ready by wait_ready()
+            try:
+                self._first = [self._new() for _ in range(arg)]
+            finally:
+                self._started.set()
+            return
+        if arg is not None:
+            arg.stop()  # kill and reap the old worker here, off the requests' threads
+        try:
+            worker = self._new()
+            worker.set_priority(DEMOTED_NICE)  # starting up must not slow the queries being answered
+            worker.wait_ready()
+        except Refused as exc:
+            if self._closed:
+                return
+            self.log(f"a replacement query worker failed: {exc.message}; retrying")
+            with self._lock:
+                if worker in self._all:
+                    self._all.remove(worker)
+            time.sleep(1.0)
+            self._orders.put(("spare", None))
+            return
+        if self._closed:
+            worker.stop()
+            return
+        with self._lock:
+            if self._short:  # a worker was replaced while there was no spare: the pool is short
+                self._short -= 1
+            elif self._spare is None:
+                self._spare = worker  # kept warm (and at low priority): the next replacement is instant
+                return
+        worker.set_priority(0)
+        self.pool.add(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Stop `worker` (its query too): the warm spare takes its place at once, a new spare is started."""
+        if worker.process.is_alive():
+            worker.process.kill()  # at once; the spawner thread reaps it
         with self._lock:
             if worker in self._all:
                 self._all.remove(worker)
-        return self._start()
+            spare, self._spare = self._spare, None
+            if spare is None:
+                self._short += 1
+        if spare is not None:
+            spare.set_priority(0)
+            self.pool.add(spare)
+        if not self._closed:
+            self._orders.put(("replace", worker))
 
     def wait_ready(self) -> None:
         """Block until every worker has opened the store (raises Refused when one could not)."""
-        workers = [self._idle.get() for _ in range(self.size)]
-        try:
-            for worker in workers:
-                worker.wait_ready()
-        finally:
-            for worker in workers:
-                self._idle.put(worker)
-
-    def run(self, job: Job) -> Reply:
-        try:
-            worker = self._idle.get(timeout=max(job.timeout, 30.0))
-        except queue.Empty:
-            return _text(503, "every query worker is busy; try again in a moment")
-        try:
+        self._started.wait()
+        if len(self._first) < self.size:
+            raise ServeError("the query workers could not be started (see the message above)")
+        notes = set()
+        for worker in self._first:
             worker.wait_ready()
-            worker.conn.send(job)
+            notes.add(worker.notes)
+        self.notes = sorted(notes)  # what the OS enforces on the workers (sandbox, memory cap)
+        for note in self.notes:
+            self.log(f"query workers: {note}")
+        for worker in self._first:
+            self.pool.add(worker)
+        self._first = []
+        self._orders.put(("spare", None))
+
+    def _failed(self, worker: _Worker) -> Reply:
+        """The reply when a worker's pipe broke: it died (out of memory, a crash)."""
+        code = worker.process.exitcode  # the caller has waited for it to end
+        self._replace(worker)
+        if code in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGBUS):
+            # Oxigraph aborts when an allocation fails under RLIMIT_AS (the OOM killer sends SIGKILL).
+            return memory_refusal(self.limits.max_memory)
+        return _text(500, f"the query worker stopped unexpectedly (exit {code}); it was replaced, try again")
+
+    def _after(self, worker: _Worker, reply: Reply) -> bool:
+        """Keep the worker after this reply? A worker that ran out of memory ends itself."""
+        if reply.retire:
+            self._replace(worker)
+            return False
+        return True
+
+    def run(
+        self, job: Job, client: str = "", cancel: CancelToken | None = None, urgent: bool = False
+    ) -> Reply:
+        try:
+            ticket = self.pool.acquire(client, max(job.timeout, 30.0), cancel, job, urgent)
+        except Cancelled:
+            return _text(499, "the client went away")
+        if ticket is None or ticket.worker is None:
+            return _text(503, "every query worker is busy; try again in a moment")
+        worker = ticket.worker
+        stop = threading.Event()
+        ticket.stop = stop.set
+        keep = False
+        try:
+            if not ticket.sent:
+                raise EOFError
             # A little grace over the limit: the worker checks the deadline itself while rows stream.
-            if not worker.conn.poll(job.timeout + 0.5):
-                worker = self._replace(worker)
-                return _text(503, str(QueryTimeout(job.timeout)))
-            return worker.conn.recv()
-        except Refused as exc:
-            worker = self._replace(worker)
-            return _text(exc.status, exc.message)
+            deadline = time.monotonic() + job.timeout + 0.5
+            demote_at = time.monotonic() + DEMOTE_AFTER
+            cpu_at: float | None = None
+            while not worker.conn.poll(0.05):
+                if not worker.demoted and time.monotonic() > demote_at:
+                    if cpu_at is None:
+                        cpu_at = worker.cpu_seconds()
+                    elif time.monotonic() > demote_at + DEMOTE_WINDOW:
+                        if worker.cpu_seconds() - cpu_at >= DEMOTE_CPU * DEMOTE_WINDOW:
+                            worker.set_priority(DEMOTED_NICE)
+                        demote_at = float("inf")
+                if cancel is not None and cancel.is_set():
+                    self._replace(worker)
+                    return _text(499, "the client went away; its query was stopped")
+                if stop.is_set():
+                    self._replace(worker)
+                    return _preempted(time.monotonic() - ticket.started)
+                if time.monotonic() > deadline:
+                    self._replace(worker)
+                    return _text(503, str(QueryTimeout(job.timeout)))
+            reply: Reply = worker.conn.recv()
+            keep = self._after(worker, reply)
+            return reply
         except (EOFError, OSError):
-            worker = self._replace(worker)
-            return _text(500, "the query worker stopped unexpectedly; try again")
+            worker.process.join(timeout=0.5)
+            return self._failed(worker)
         finally:
-            self._idle.put(worker)
+            if keep and worker.demoted and not worker.set_priority(0):
+                keep = False  # its priority cannot be raised again (no privilege): retire it
+                self._replace(worker)
+            self.pool.release(ticket, keep)
+
+    async def run_async(self, job: Job, client: str, gone: Any, urgent: bool = False) -> Reply:
+        """run() on the event loop: `gone` is a future done when the client hangs up."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        ticket = await self.pool.acquire_async(client, max(job.timeout, 30.0), gone, job, urgent)
+        if ticket is None or ticket.worker is None:
+            if gone.done():
+                return _text(499, "the client went away")
+            return _text(503, "every query worker is busy; try again in a moment")
+        worker = ticket.worker
+        stopped = loop.create_future()
+        ticket.stop = _notifier(loop, stopped)
+        keep = False
+        try:
+            if not ticket.sent:
+                raise EOFError
+            readable = loop.create_future()
+            fd = worker.conn.fileno()
+            loop.add_reader(fd, _settle, readable)
+            try:
+                events = {readable, gone, stopped}
+                first = min(DEMOTE_AFTER, job.timeout + 0.5)
+                await asyncio.wait(events, timeout=first, return_when="FIRST_COMPLETED")
+                if not any(e.done() for e in events):
+                    cpu_at = worker.cpu_seconds()
+                    await asyncio.wait(events, timeout=DEMOTE_WINDOW, return_when="FIRST_COMPLETED")
+                    if not any(e.done() for e in events):
+                        if worker.cpu_seconds() - cpu_at >= DEMOTE_CPU * DEMOTE_WINDOW:
+                            worker.set_priority(DEMOTED_NICE)  # an expensive query: cheap ones go first
+                        rest = job.timeout + 0.5 - first - DEMOTE_WINDOW
+                        await asyncio.wait(events, timeout=max(0.0, rest), return_when="FIRST_COMPLETED")
+            finally:
+                loop.remove_reader(fd)
+            if not readable.done():
+                self._replace(worker)
+                if gone.done():
+                    return _text(499, "the client went away; its query was stopped")
+                if stopped.done():
+                    return _preempted(time.monotonic() - ticket.started)
+                return _text(503, str(QueryTimeout(job.timeout)))
+            reply: Reply = worker.conn.recv()
+            keep = self._after(worker, reply)
+            return reply
+        except (EOFError, OSError):
+            for _ in range(50):  # let it be reaped, without blocking the loop
+                if worker.process.exitcode is not None:
+                    break
+                await asyncio.sleep(0.01)
+            return self._failed(worker)
+        finally:
+            if keep and worker.demoted and not worker.set_priority(0):
+                keep = False  # its priority cannot be raised again (no privilege): retire it
+                self._replace(worker)
+            self.pool.release(ticket, keep)
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (for the benchmark's memory figures)."""
+        with self._lock:
+            return [w.process.pid for w in self._all if w.process.pid]
 
     def close(self) -> None:
+        self._closed = True
+        self._orders.put(None)
         with self._lock:
             workers, self._all = self._all, []
         for worker in workers:
@@ -474,6 +1129,54 @@ def _error(status: int, message: str) -> Response:
     return Response(status, "text/plain; charset=utf-8", (message + "\n").encode("utf-8"))
 
 
+DATA_ROUTES = ("/sparql", "/id/")  # the routes other sites' scripts may read (CORS)
+
+
+def is_data_route(path: str) -> bool:
+    return path == "/sparql" or path.startswith("/id/")
+
+
+def _inline_script_hashes(page: str) -> str:
+    """CSP source expressions for the inline scripts of `page` (so no 'unsafe-inline' is needed)."""
+    import base64
+    import hashlib
+
+    found = re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL)
+    return " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode("ascii") + "'"
+        for s in found
+    )
+
+
+def add_security_headers(response: Response, path: str) -> None:
+    """nosniff everywhere; CSP and no framing on HTML; CORS only on the SPARQL and data routes."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.content_type.startswith("text/html"):
+        scripts = _inline_script_hashes(response.body.decode("utf-8", "replace"))
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'none'; script-src 'self' {scripts}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    elif is_data_route(path):
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+
+
+Steps = Generator[Job, Reply, Response]  # a request being answered: yields queries, returns the response
+
+
+def finish(response: Response, method: str, target: str) -> Response:
+    """The headers every response gets; HEAD: the length without the body."""
+    add_security_headers(response, urlsplit(target).path)
+    if method.upper() == "HEAD":
+        response.headers["Content-Length"] = str(len(response.body))
+        response.body = b""
+    return response
+
+
 class App:
     """Routes requests to the SPARQL endpoint, the query page, resource pages and static files."""
 
@@ -492,24 +1195,57 @@ class App:
     # -- entry point
 
     def handle(
-        self, method: str, target: str, headers: Mapping[str, str] | None = None, body: bytes = b""
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        client: str = "",
+        cancel: CancelToken | None = None,
     ) -> Response:
-        """Answer one request. `headers` keys are compared case-insensitively."""
-        headers = {k.lower(): v for k, v in (headers or {}).items()}
+        """Answer one request. `headers` keys are compared case-insensitively.
+
+        client names who asks (its address: queries are shared fairly between clients);
+        cancel, once set, stops the request's query (the client has hung up).
+        """
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        steps = self.steps(method.upper(), target, lowered, body)
         try:
-            response = self._route(method.upper(), target, headers, body)
+            job = next(steps)
+            while True:
+                job = steps.send(self.executor.run(job, client, cancel))
+        except StopIteration as done:
+            response = done.value
         except Refused as exc:
             response = _error(exc.status, exc.message)
-        response.headers.setdefault("Access-Control-Allow-Origin", "*")
-        if method.upper() == "HEAD":
-            response.headers["Content-Length"] = str(len(response.body))
-            response.body = b""
-        return response
+        return finish(response, method, target)
 
-    def _route(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+    async def handle_async(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, client: str, gone: Any
+    ) -> Response:
+        """handle() on an event loop (headers lower-cased): each query awaits its worker, no thread waits."""
+        steps = self.steps(method.upper(), target, headers, body)
+        try:
+            job = next(steps)
+            job = steps.send(await self.executor.run_async(job, client, gone))
+            while True:  # the request's next queries go before new requests
+                job = steps.send(await self.executor.run_async(job, client, gone, urgent=True))
+        except StopIteration as done:
+            response = done.value
+        except Refused as exc:
+            response = _error(exc.status, exc.message)
+        return finish(response, method, target)
+
+    def steps(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Steps:
+        """Answer a request as a generator: it yields each query it needs run and is sent the
+        worker's reply; it returns the response (so threads and the event loop share one logic)."""
+        if False:  # makes this a generator even for the routes that run no query
+            yield Job("")
         parts = urlsplit(target)
         path = parts.path
         if method == "OPTIONS":
+            if not is_data_route(path):
+                return Response(204, "text/plain", b"", {"Allow": "GET, HEAD, OPTIONS"})
             return Response(
                 204,
                 "text/plain",
@@ -523,20 +1259,30 @@ class App:
         if path == "/sparql":
             if method not in ("GET", "HEAD", "POST"):
                 raise Refused(405, "the SPARQL endpoint takes GET and POST; this endpoint is read-only")
-            return self.sparql(method, parts.query, headers, body)
+            return (yield from self.sparql(method, parts.query, headers, body))
         if method not in ("GET", "HEAD"):
             raise Refused(405, f"{method} is not allowed here; this server is read-only")
         if path in ("/", "/index.html"):
             return Response(200, "text/html; charset=utf-8", self.query_page().encode("utf-8"))
         if path.startswith("/id/"):
-            return self.resource(path[len("/id/") :], parse_qs(parts.query), headers)
+            return (yield from self.resource(path[len("/id/") :], parse_qs(parts.query), headers))
         if path.startswith("/static/yasgui/"):
             return self.static(path[len("/static/yasgui/") :])
         raise Refused(404, f"nothing at {path}; try / (query page), /sparql or /id/…")
 
     # -- SPARQL 1.1 Protocol
 
-    def sparql(self, method: str, query_string: str, headers: dict[str, str], body: bytes) -> Response:
+    def sparql(self, method: str, query_string: str, headers: dict[str, str], body: bytes) -> Steps:
+        job = self.sparql_job(method, query_string, headers, body)
+        if isinstance(job, Response):
+            return job
+        reply = yield job
+        return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
+
+    def sparql_job(self, method: str, query_string: str, headers: dict[str, str], body: bytes) -> Job | Response:
+        """The query a SPARQL Protocol request asks for (or the page, when it asks for none)."""
+        if method not in ("GET", "HEAD", "POST"):
+            raise Refused(405, "the SPARQL endpoint takes GET and POST; this endpoint is read-only")
         params = parse_qs(query_string, keep_blank_values=True)
         if method == "POST":
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -571,32 +1317,33 @@ class App:
         if len(queries) > 1:
             raise Refused(400, "give exactly one query parameter")
         query = queries[0]
-        check_query(query, self.limits)
+        check_length(query, self.limits)  # the parse check runs in the worker, under the time limit
         accept = headers.get("accept")
         fmt = next(iter(params.get("format") or params.get("output") or []), None)
         if fmt:
             if fmt.lower() not in FORMAT_PARAM:
                 raise Refused(400, f"unknown format {fmt!r}; use one of {', '.join(FORMAT_PARAM)}")
             accept = FORMAT_PARAM[fmt.lower()]
-        job = Job(
+        return Job(
             query=query,
             accept=accept,
             default_graphs=tuple(params.get("default-graph-uri", [])),
             named_graphs=tuple(params.get("named-graph-uri", [])),
             max_rows=self.limits.max_rows,
             timeout=self.limits.timeout,
+            max_bytes=self.limits.max_bytes,
         )
-        reply = self.executor.run(job)
-        return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
 
-    def select(self, sparql: str) -> QueryResult:
+    def select(self, sparql: str) -> Generator[Job, Reply, QueryResult]:
         """Run a SELECT of our own through the executor (same limits) and read its JSON back."""
-        reply = self.executor.run(
+        reply = yield (
             Job(
                 query=sparql,
                 accept="application/sparql-results+json",
                 max_rows=self.limits.max_rows,
                 timeout=self.limits.timeout,
+                max_bytes=self.limits.max_bytes,
+                trusted=True,  # one of our own queries, values written by pyoxigraph
             )
         )
         if reply.status != 200:
@@ -629,7 +1376,7 @@ class App:
             raise Refused(400, "not a valid resource path")
         return terms
 
-    def resource(self, rest: str, params: dict[str, list[str]], headers: dict[str, str]) -> Response:
+    def resource(self, rest: str, params: dict[str, list[str]], headers: dict[str, str]) -> Steps:
         from ipgraph.query import _all_queries
 
         queries = _all_queries()
@@ -645,19 +1392,21 @@ class App:
         if media is None:
             raise Refused(406, f"resources are available as text/html, {', '.join(GRAPH_TYPES)}")
         if media in ("text/html", "application/xhtml+xml"):
-            out = self.select(bind(queries["_resource-out"].text, {"this": this}))
-            incoming = self.select(bind(queries["_resource-in"].text, {"this": this}))
+            out = yield from self.select(bind(queries["_resource-out"].text, {"this": this}))
+            incoming = yield from self.select(bind(queries["_resource-in"].text, {"this": this}))
             if not out.rows and not incoming.rows:
                 raise Refused(404, f"no resource {this[-1].value} in this graph")
-            evidence = self.select(bind(queries["_resource-evidence"].text, {"this": this}))
+            evidence = yield from self.select(bind(queries["_resource-evidence"].text, {"this": this}))
             page = self.resource_page(this[-1].value, out, incoming, evidence)
             return Response(200, "text/html; charset=utf-8", page.encode("utf-8"), {"Vary": "Accept"})
-        reply = self.executor.run(
+        reply = yield (
             Job(
                 query=bind(queries["_resource-graph"].text, {"this": this}),
                 accept=media,
                 max_rows=self.limits.max_rows,
                 timeout=self.limits.timeout,
+                max_bytes=self.limits.max_bytes,
+                trusted=True,
             )
         )
         if reply.status == 200 and not self._has_triples(reply, media):
@@ -798,101 +1547,326 @@ window.ipgraphYasgui = yasgui;
 
 
 # ---------------------------------------------------------------------------------------------
-# HTTP server
+# HTTP server: the App behind uvicorn (h11's strict HTTP/1.1 parser), a connection cap and a
+# deadline for each request's head
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "ipgraph"
-    timeout = 60  # a client that sends nothing for a minute is dropped
+SERVER_HEADER = ("server", "ipgraph")
+# Event loops (threads) answering HTTP, all on one socket: one loop descheduled on a busy machine
+# does not stall every connection (the work itself is small; the queries run in the workers).
+HTTP_LOOPS = 2
+BODY_PIECE = 64 * 1024  # the response body goes out in pieces, each waiting for the client to read
 
-    def _dispatch(self, method: str) -> None:
-        app: App = self.server.app  # type: ignore[attr-defined]
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            self._send(_error(411, "send the body with a Content-Length"), close=True)
+
+def allowed_hosts(host: str, port: int, extra: Sequence[str] = ()) -> set[str] | None:
+    """The Host header values this server answers (None: any, when it listens on every address).
+
+    A loopback server answers only to its own names, so a page on another site cannot reach
+    it through a DNS name that resolves to 127.0.0.1 (DNS rebinding).
+    """
+    if host in ("0.0.0.0", "::", "") and not extra:
+        return None
+    names = {host.lower(), *(e.lower() for e in extra)}
+    if host in ("127.0.0.1", "localhost", "::1"):
+        names |= {"127.0.0.1", "localhost", "::1"}
+    hosts = set()
+    for name in names:
+        shown = f"[{name}]" if ":" in name else name
+        hosts |= {f"{shown}:{port}"} | ({shown} if port == 80 else set())
+    return hosts
+
+
+def _guarded_protocol(limits: ServeLimits) -> type:
+    """uvicorn's h11 protocol with a connection cap (overall and per address) and a header deadline."""
+    import socket
+
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    live: set[Any] = set()  # every open connection, whichever event loop holds it
+
+    sweeping: set[Any] = set()  # the event loops whose sweep is scheduled
+    sweep_every = min(1.0, limits.header_timeout / 4)
+
+    def _sweep(loop: Any) -> None:
+        """Close the connections of `loop` that have not started a request within the header deadline."""
+        now = loop.time()
+        for conn in [c for c in list(live) if c.loop is loop]:
+            # No new request since the deadline was armed: the head did not arrive in time.
+            overdue = now - conn._armed_at > limits.header_timeout
+            if overdue and conn.cycle is conn._armed_cycle and not conn.transport.is_closing():
+                conn.transport.abort()
+        loop.call_later(sweep_every, _sweep, loop)
+
+    class GuardedH11(H11Protocol):  # type: ignore[misc]
+        _armed_cycle: Any = None
+        _armed_at = float("inf")
+        _gone: Any = None
+
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._gone = self.loop.create_future()
+            live.add(self)
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                # No Nagle: a response's head and body go out at once, not 40 ms apart (delayed ACK).
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            peer = self.client[0] if self.client else ""
+            same = sum(1 for c in list(live) if (getattr(c, "client", None) or ("",))[0] == peer)
+            if len(live) > limits.max_connections or same > limits.max_connections_per_client:
+                transport.abort()  # refused before a byte is read: the descriptor is freed at once
+                return
+            self._arm()
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            if self.scope is not None and self._gone is not None:
+                # The app waits on this future to learn that the client hung up: no task per request.
+                self.scope["ipgraph.gone"] = self._gone  # type: ignore[typeddict-unknown-key]
+
+        def _arm(self) -> None:
+            # The head deadline starts now; one sweep per loop checks every connection (no timer each).
+            self._armed_cycle = self.cycle
+            self._armed_at = self.loop.time()
+            if self.loop not in sweeping:
+                sweeping.add(self.loop)
+                self.loop.call_later(sweep_every, _sweep, self.loop)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            live.discard(self)
+            if self._gone is not None:
+                _settle(self._gone)
+            super().connection_lost(exc)
+
+    return GuardedH11
+
+
+class AsgiApp:
+    """The App as an ASGI application: Host check, body limit, disconnect → cancel, paced body."""
+
+    def __init__(self, app: App, hosts: set[str] | None, quiet: bool = True) -> None:
+        self.app = app
+        self.hosts = hosts
+        self.quiet = quiet
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
             return
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            self._send(_error(400, "bad Content-Length"), close=True)
-            return
-        if length > app.limits.max_request_bytes:
-            self._send(
-                _error(
-                    413,
-                    f"the request body is {length} bytes; this endpoint takes at most "
-                    f"{app.limits.max_request_bytes}",
-                ),
-                close=True,
-            )
-            return
-        body = self.rfile.read(length) if length > 0 else b""
         started = time.perf_counter()
-        response = app.handle(method, self.path, dict(self.headers.items()), body)
-        self._send(response, head=(method == "HEAD"))
-        if not self.server.quiet:  # type: ignore[attr-defined]
+        headers: dict[str, str] = {}
+        for key, value in scope["headers"]:
+            name = key.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {text}" if name in headers else text
+        target = scope["raw_path"].decode("latin-1")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        method = scope["method"].upper()
+        path = urlsplit(target).path
+        response = self._precheck(headers)
+        body = b""
+        if response is None:
+            body, response = await self._read_body(receive)
+        if response is None:
+            response = await self._answer(method, target, headers, body, scope, receive)
+        await self._send(send, response, head=(method == "HEAD"), path=path)
+        if not self.quiet:
             ms = (time.perf_counter() - started) * 1000
-            sys.stderr.write(
-                f'{self.address_string()} "{method} {self.path[:120]}" {response.status} {ms:.0f}ms\n'
-            )
+            client = scope.get("client") or ("-", 0)
+            sys.stderr.write(f'{client[0]} "{method} {target[:120]}" {response.status} {ms:.0f}ms\n')
 
-    def _send(self, response: Response, close: bool = False, head: bool = False) -> None:
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
+    def _precheck(self, headers: dict[str, str]) -> Response | None:
+        host = headers.get("host", "").strip().lower()
+        if self.hosts is not None and host not in self.hosts:
+            return _error(421, f"this server does not answer for the host {host[:100]!r}")
+        limit = self.app.limits.max_request_bytes
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return _error(413, f"the request body is {int(length)} bytes; this endpoint takes at most {limit}")
+        return None
+
+    async def _read_body(self, receive: Any) -> tuple[bytes, Response | None]:
+        limit = self.app.limits.max_request_bytes
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"", _error(499, "the client went away")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:  # a chunked body: its size is known only while it comes
+                return b"", _error(413, f"the request body is over {limit} bytes; this endpoint takes at most {limit}")
+            parts.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(parts), None
+
+    async def _answer(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, scope: dict[str, Any], receive: Any
+    ) -> Response:
+        import asyncio
+
+        async def watch() -> None:  # done when the client hangs up: that stops its query
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+
+        client = (scope.get("client") or ("", 0))[0]
+        gone = scope.get("ipgraph.gone")
+        if gone is not None:  # our protocol: done when the connection is lost
+            return await self.app.handle_async(method, target, headers, body, client, gone)
+        watcher = asyncio.ensure_future(watch())
+        try:
+            return await self.app.handle_async(method, target, headers, body, client, watcher)
+        finally:
+            watcher.cancel()
+
+    async def _send(self, send: Any, response: Response, head: bool, path: str) -> None:
+        import asyncio
+
         length = response.headers.pop("Content-Length", None)
-        for key, value in response.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", length if head and length else str(len(response.body)))
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        if response.body:
-            self.wfile.write(response.body)
+        raw = [(b"content-type", response.content_type.encode("latin-1"))]
+        raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+        raw.append((b"content-length", (length if head and length else str(len(response.body))).encode()))
+        raw.append((SERVER_HEADER[0].encode(), SERVER_HEADER[1].encode()))
+        body = b"" if head else response.body
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self._dispatch("GET")
+        async def pieces() -> None:
+            await send({"type": "http.response.start", "status": response.status, "headers": raw})
+            for i in range(0, max(len(body), 1), BODY_PIECE):
+                last = i + BODY_PIECE >= len(body)
+                await send({"type": "http.response.body", "body": body[i : i + BODY_PIECE], "more_body": not last})
 
-    def do_HEAD(self) -> None:  # noqa: N802
-        self._dispatch("HEAD")
+        try:
+            if len(body) <= BODY_PIECE:  # fits the transport's buffer: written at once, nothing waits
+                await pieces()
+                return
+            # A client that does not read gets `timeout` seconds, then its connection is closed.
+            await asyncio.wait_for(pieces(), max(self.app.limits.timeout, 10.0))
+        except (asyncio.TimeoutError, OSError):
+            raise ConnectionAbortedError("the client did not read its response in time") from None
 
-    def do_POST(self) -> None:  # noqa: N802
-        self._dispatch("POST")
-
-    def do_OPTIONS(self) -> None:  # noqa: N802
-        self._dispatch("OPTIONS")
-
-    def do_PUT(self) -> None:  # noqa: N802
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._dispatch("DELETE")
-
-    def do_PATCH(self) -> None:  # noqa: N802
-        self._dispatch("PATCH")
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass  # _dispatch logs each request once, with its time
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        if not self.server.quiet:  # type: ignore[attr-defined]
-            super().log_message(format, *args)
+    def close(self) -> None:
+        pass
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256  # 50 clients connecting at once must not be refused
+def _raise_fd_limit() -> int:
+    """Raise the soft limit of open files to the hard one; returns the limit in force."""
+    import resource
 
-    def __init__(self, address: tuple[str, int], app: App, quiet: bool = False) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        try:
+            target = 65536 if hard == resource.RLIM_INFINITY else hard
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+class Server:
+    """uvicorn serving the App on a socket bound at construction (so the port is known at once)."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: App,
+        quiet: bool = False,
+        allow_hosts: Sequence[str] = (),
+        log: Callable[[str], None] | None = None,
+        loops: int = HTTP_LOOPS,
+    ) -> None:
+        import logging
+        import socket
+
+        import uvicorn
+
+        fds = _raise_fd_limit()
+        limits = app.limits
+        if limits.max_connections > fds - 64:  # room for workers' pipes, the store, logs
+            limits = replace(limits, max_connections=max(16, fds - 64))
+            app.limits = limits
+            if log:
+                log(f"the connection cap is lowered to {limits.max_connections} (open-file limit {fds})")
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.socket.bind(address)
+        except OSError:
+            self.socket.close()
+            raise
+        self.socket.listen(1024)  # 50 clients connecting at once must not be refused
+        self.server_address = self.socket.getsockname()[:2]
         self.app = app
         self.quiet = quiet
-        super().__init__(address, _Handler)
+        self.asgi = AsgiApp(app, allowed_hosts(address[0], self.server_address[1], allow_hosts), quiet=quiet)
+        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL if quiet else logging.WARNING)
+        protocol = _guarded_protocol(limits)  # one class: the connection caps count every loop's connections
+        self.uvicorns = [uvicorn.Server(self._config(protocol, limits)) for _ in range(max(1, loops))]
+        self.uvicorn = self.uvicorns[0]
+
+    def _config(self, protocol: type, limits: ServeLimits) -> Any:
+        import uvicorn
+
+        return uvicorn.Config(
+            self.asgi,
+            http=protocol,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,  # X-Forwarded-For from a loopback client would choose its own address
+            server_header=False,
+            timeout_keep_alive=max(5, int(limits.header_timeout)),
+            h11_max_incomplete_event_size=64 * 1024,  # a request head over 64 KiB is refused
+            backlog=1024,
+            timeout_graceful_shutdown=3,
+        )
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+        host, port = self.server_address
+        shown = f"[{host}]" if ":" in str(host) else host
+        return f"http://{shown}:{port}"
+
+    def serve_forever(self) -> None:
+        """Run the event loops (all accept on the one socket) until shutdown() or, in the main thread, a signal."""
+        # Each loop gets its own descriptor of the listening socket: each closes its own at the end.
+        others = [
+            threading.Thread(target=s.run, kwargs={"sockets": [self.socket.dup()]}, name=f"ipgraph-http-{i}", daemon=True)
+            for i, s in enumerate(self.uvicorns[1:], start=1)
+        ]
+        for thread in others:
+            thread.start()
+        try:
+            self.uvicorn.run(sockets=[self.socket])  # handles SIGINT/SIGTERM when in the main thread
+        finally:
+            for server in self.uvicorns:
+                server.should_exit = True
+            for thread in others:
+                thread.join(timeout=10)
+
+    def shutdown(self) -> None:
+        for server in self.uvicorns:
+            server.should_exit = True
+
+    def server_close(self) -> None:
+        self.asgi.close()
+        self.socket.close()
 
 
 @dataclass
@@ -909,9 +1883,9 @@ class RunningServer:
 
     def close(self) -> None:
         self.server.shutdown()
+        self.thread.join(timeout=10)
         self.server.server_close()
         self.executor.close()
-        self.thread.join(timeout=10)
 
     def __enter__(self) -> RunningServer:
         return self
@@ -928,6 +1902,8 @@ def make_server(
     workers: int | None = None,
     quiet: bool = False,
     store: str = "memory",
+    allow_hosts: Sequence[str] = (),
+    sandbox: bool = True,
 ) -> tuple[Server, ProcessExecutor]:
     """A server over build_dir's graph with its pool of query workers (started, ready).
 
@@ -936,11 +1912,21 @@ def make_server(
     """
     from ipgraph.store import ensure_store
 
+    limits = limits or ServeLimits()
+    size = workers or max(1, min(4, os.cpu_count() or 1))
+    if limits.max_memory is None:
+        limits = replace(limits, max_memory=default_max_memory(size))
+
+    def log(line: str) -> None:
+        sys.stderr.write(line + "\n")
+
     ensure_store(build_dir)
-    executor = ProcessExecutor(build_dir, workers, mode=store)
+    executor = ProcessExecutor(
+        build_dir, size, mode=store, limits=WorkerLimits(max_memory=limits.max_memory, sandbox=sandbox), log=log
+    )
     try:
         executor.wait_ready()
-        server = Server((host, port), App(executor, limits), quiet=quiet)
+        server = Server((host, port), App(executor, limits), quiet=quiet, allow_hosts=allow_hosts, log=log)
     except BaseException:
         executor.close()
         raise
@@ -955,11 +1941,15 @@ def start_server(
     workers: int | None = None,
     quiet: bool = True,
     store: str = "memory",
+    allow_hosts: Sequence[str] = (),
 ) -> RunningServer:
     """Start a server in a background thread (port 0: any free port)."""
-    server, executor = make_server(build_dir, host, port, limits, workers, quiet, store)
+    server, executor = make_server(build_dir, host, port, limits, workers, quiet, store, allow_hosts)
     thread = threading.Thread(target=server.serve_forever, name="ipgraph-serve", daemon=True)
     thread.start()
+    deadline = time.monotonic() + 30
+    while not server.uvicorn.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
     return RunningServer(server, executor, thread)
 
 
@@ -972,16 +1962,17 @@ def serve(
     quiet: bool = False,
     store: str = "memory",
     on_ready: Callable[[str], None] | None = None,
+    allow_hosts: Sequence[str] = (),
 ) -> None:
-    """Serve the graph of build_dir until interrupted (Ctrl-C)."""
+    """Serve the graph of build_dir until interrupted (Ctrl-C or SIGTERM)."""
     try:
-        server, executor = make_server(build_dir, host, port, limits, workers, quiet, store)
+        server, executor = make_server(build_dir, host, port, limits, workers, quiet, store, allow_hosts)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     try:
         if on_ready:
             on_ready(server.url)
-        server.serve_forever()
+        server.serve_forever()  # uvicorn stops on SIGINT and SIGTERM
     except KeyboardInterrupt:
         pass
     finally:
