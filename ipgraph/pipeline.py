@@ -189,7 +189,8 @@ class _Worker:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True, name="ipgraph-build-worker")
+        self.process = context.Process(target=_serve, args=(child, os.getpid()), daemon=True,
+                                       name="ipgraph-build-worker")
         self.process.start()
         child.close()
 
@@ -271,7 +272,7 @@ def _address_space() -> int | None:
         return None
 
 
-def _serve(conn: Any) -> None:
+def _serve(conn: Any, parent: int | None = None) -> None:
     """The worker's loop: read and extract each file it is given until the build closes the pipe.
 
     Replies (source, record, error): a file that cannot be read comes back without a source; one
@@ -281,6 +282,12 @@ def _serve(conn: Any) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops the worker
+    if parent:
+        # a forked worker holds both ends of its pipe, so it would never see EOF: a build killed with
+        # SIGKILL must take its worker along (it would otherwise hold the build's stdout open forever)
+        from ipgraph.sandbox import die_with_parent
+
+        die_with_parent(parent)
     base = _address_space()
     while True:
         try:
