@@ -193,6 +193,7 @@ class _Cover:
 
 def _clause_names(clause: str) -> list[str]:
     """The names in an assignment clause, role words and labels removed."""
+    clause = re.sub(r"\s+", "", clause)  # a hard-wrapped clause ("市\n知识产权局") is read joined, as the extractor reads it
     clause = _ROLE_LABEL.sub("、", clause)
     clause = _ROLE_WORDS.sub("、", clause)
     return [n for n in split_agency_list(clause) if n.strip(" 、,，;；。")]
