@@ -707,6 +707,13 @@ class RdflibEngine:
         try:
             answer = self.graph.query(sparql, initNs=self._prefixes)
         except Exception as exc:  # pyparsing and evaluation errors have no common base class
+            from pyparsing import ParseBaseException
+
+            from ipgraph.sparqlerrors import explain_sparql_error
+
+            if isinstance(exc, ParseBaseException) or "Unknown namespace prefix" in str(exc):
+                problem = explain_sparql_error(sparql, str(exc), self._prefixes, check_update=False)
+                raise QueryError(problem.text()) from exc
             raise QueryError(f"SPARQL error (rdflib): {one_line(str(exc))}") from exc
         if answer.type == "ASK":
             return QueryResult(kind="ask", boolean=bool(answer.askAnswer))

@@ -149,6 +149,15 @@ def explain_sparql_error(
                              "(SAMPLE(?x), COUNT(?x) …)", line, column, token, source)
     if not line:
         return SparqlProblem(" ".join(message.split())[:300])
+    if not token and _PYPARSING_AT.search(second):
+        # Oxigraph went on to the end before failing; rdflib's parse points at the start of the
+        # group it could not read, which is nearer to the slip (when it is not the end as well)
+        at_line, at_column = _place(sparql, second)
+        at_source = lines[at_line - 1] if 0 < at_line <= len(lines) else ""
+        if _token_at(at_source, at_column):
+            return SparqlProblem("this part cannot be read: the parser reached the end of the query without "
+                                 "making sense of what starts here", at_line, at_column,
+                                 _token_at(at_source, at_column), at_source)
     what = f"unexpected `{token}`" if token else "the query is incomplete where it ends"
     expected = _expected(message)
     return SparqlProblem(f"{what}{'; the parser expected ' + expected if expected else ''}",

@@ -55,6 +55,9 @@ def test_closest_names_compares_characters_and_aliases() -> None:
         ("INSERT DATA { <a:a> <a:b> <a:c> }", 1, 1, "updates (INSERT) are not supported here"),
         ("SELECT * WHERE { ?s ?p ?o } LIMIT x", 1, 35, "unexpected `x`"),
         ("SELECT ?x WHERE { ?s ?p ?o } GROUP BY ?s", 1, 41, "GROUP BY does not group"),
+        # Oxigraph fails at the end; the caret goes where the unreadable group starts
+        ("SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER(?o = 1 +)\n}", 3, 3, "near `FILTER`: this part cannot be read"),
+        ("SELECT ?x WHERE {", 1, 18, "at the end of the query: the query is incomplete where it ends"),
     ],
 )
 def test_sparql_errors_say_where_and_why(built_dir, sparql, line, column, reason) -> None:
@@ -86,3 +89,11 @@ def test_rdflib_messages_are_explained_too() -> None:
                                 "Expected SelectQuery, found '?'  (at char 18), (line:1, col:19)",
                                 check_update=False)
     assert (text.line, text.column, text.token) == (1, 19, "?x")
+
+
+def test_the_rdflib_engine_explains_the_same_way(built_dir) -> None:
+    result = run(built_dir, "SELECT * WHERE { ?s foo:bar ?o }", "--engine", "rdflib")
+    assert result.exit_code == 1
+    head, shown, caret = result.stderr.rstrip("\n").split("\n")
+    assert head.startswith("Error: SPARQL syntax error at line 1, column 21 near `foo:bar`: unknown prefix `foo:`")
+    assert caret.index("^") == shown.index("foo:bar")
