@@ -65,6 +65,12 @@ def main() -> None:
 
     Build the graph from the shipped corpus with `ipgraph build`, then query it
     (`ipgraph query leads`), browse it (build/graph.html) or export it.
+
+    \b
+    Shell completion of commands, options and query names (add the line to the shell's startup file):
+      bash (~/.bashrc):  eval "$(_IPGRAPH_COMPLETE=bash_source ipgraph)"
+      zsh (~/.zshrc):    eval "$(_IPGRAPH_COMPLETE=zsh_source ipgraph)"
+      fish (~/.config/fish/completions/ipgraph.fish):  _IPGRAPH_COMPLETE=fish_source ipgraph | source
     """
 
 
@@ -96,10 +102,10 @@ class BuildFailed(click.ClickException):
     exit_code = 3
 
 
-@main.command()
+@main.command(short_help="Build the graph from files or folders (default data/corpus).")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_BUILD,
-              show_default=True, help="Folder to write ipgraph.ttl, ipgraph.nt, the store and graph.html into.")
+              show_default=True, help="Folder to write ipgraph.ttl, ipgraph.nt, store/, summary.json, report.json and graph.html into.")
 @click.option("--strict", is_flag=True,
               help="Fail (exit 2) when any file is skipped; OUT is then left as it was.")
 @click.option("--max-size", type=ByteSize(), default="10M", show_default=True,
@@ -116,9 +122,10 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
     sample corpus shipped with ipgraph).
 
     Reads .txt (UTF-8, UTF-16, GB18030/GBK, Big5: detected from the content), .html pages,
-    .docx and text-layer .pdf files. Writes OUT/ipgraph.ttl, OUT/ipgraph.nt (sorted
-    N-Triples), OUT/store, OUT/graph.html and OUT/summary.json, publishing them all at once
-    only when everything is written, and prints what was found. Each file that cannot be used (empty, binary,
+    .docx and text-layer .pdf files. Writes OUT/ipgraph.ttl (Turtle), OUT/ipgraph.nt (sorted
+    N-Triples), OUT/store (the Oxigraph store), OUT/summary.json (the counts), OUT/report.json
+    (what each document may be missing) and OUT/graph.html (the graph page), publishing them
+    all at once only when everything is written, and prints what was found and each output. Each file that cannot be used (empty, binary,
     undecodable, too large, not a policy document, a duplicate) is named on stderr with
     the cause; the others still build.
 
@@ -161,7 +168,8 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
     summary = result.summary()
     for key in ("documents", "measures", "agencies", "programmes", "directives", "targets", "triples"):
         click.echo(f"{key:11s} {summary[key]}")
-    click.echo(f"wrote {written['turtle']}")
+    for i, path in enumerate(written.values()):  # every output, one a line, not only the Turtle file
+        click.echo(f"{'wrote' if i == 0 else '':11s} {path}")
     import shutil
 
     from ipgraph.report import build_report, format_table
@@ -175,7 +183,7 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Export the graph: Turtle, N-Triples, JSON-LD, GraphML, GEXF, CSV.")
 @click.option("--format", "fmt", type=click.Choice(["turtle", "nt", "jsonld", "graphml", "gexf", "csv"]),
               default="turtle", show_default=True,
               help="Output format: RDF (turtle, nt, jsonld) or the entity network (graphml, gexf for Gephi and "
@@ -204,7 +212,7 @@ def export(fmt: str, output: Path | None, graph_dir: Path) -> None:
         click.echo(f"wrote {output}", err=True)
 
 
-@main.command()
+@main.command(short_help="Policy analyses: workload, network, chains, diffusion, targets.")
 @click.argument("analyses", nargs=-1, type=click.Choice(["workload", "network", "chains", "diffusion", "targets"]))
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="table: aligned tables in the terminal; csv: one table per file in -o (or all on stdout, "
@@ -259,7 +267,7 @@ def analyze(analyses, fmt, output, plots_dir, top, graph_dir) -> None:
         click.echo(f"wrote {len(written)} pictures into {plots_dir}", err=True)
 
 
-@main.command()
+@main.command(short_help="What changed between two documents, editions or builds.")
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
@@ -290,7 +298,7 @@ def diff(a, b, fmt, html_out, build_dir) -> None:
         click.echo(f"wrote {html_out}", err=True)
 
 
-@main.command()
+@main.command(short_help="Check the graph against the SHACL shapes.")
 @graph_option
 @friendly_errors
 def validate(graph_dir: Path) -> None:
@@ -306,7 +314,7 @@ def validate(graph_dir: Path) -> None:
     raise click.ClickException(f"{count} violation(s)")
 
 
-@main.command(name="eval")
+@main.command(name="eval", short_help="Score the graph against gold annotations.")
 @click.argument("gold_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 @graph_option
@@ -315,13 +323,45 @@ def eval_command(gold_dir: Path, as_json: bool, graph_dir: Path) -> None:
     """Score the built graph against gold annotations in GOLD_DIR (docs/GOLD_SPEC.md)."""
     import json
 
-    from ipgraph.evaluate import format_scores, score
+    from ipgraph.evaluate import score
 
     result = score(load_built_graph(graph_dir), gold_dir)
-    click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_scores(result))
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        print_scores(result)
 
 
-@main.group()
+def print_scores(result: dict) -> None:
+    """The scores as a table (rich), then metadata accuracy and agency identity in words."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("metric", "P", "R", "F1", "tp", "fp", "fn"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for key, value in result.items():
+        if isinstance(value, dict) and "f1" in value:
+            table.add_row(key, f"{value['p']:.3f}", f"{value['r']:.3f}", f"{value['f1']:.3f}",
+                          str(value["tp"]), str(value["fp"]), str(value["fn"]))
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(table)
+    metadata = ", ".join(f"{field} {accuracy:.3f}" for field, accuracy in sorted(result["metadata"].items()))
+    click.echo(f"metadata (share of documents right): {metadata}")
+    identity = result["agency_identity"]
+    split, merged = identity.get("split", {}), identity.get("merged", {})
+    click.echo(f"agency identity: {len(split)} gold agency(ies) split over several nodes, "
+               f"{len(merged)} node(s) merging several gold agencies")
+    for kind, cases in (("split", split), ("merged", merged)):
+        for name, parts in sorted(cases.items()):
+            shown = "、".join(map(str, parts)) if isinstance(parts, (list, tuple, set)) else str(parts)
+            click.echo(f"  {kind} {name}: {shown}")
+    if result.get("missing_documents"):
+        click.echo(f"missing documents (in the gold, not in the graph): {', '.join(result['missing_documents'])}")
+
+
+@main.group(short_help="Speed and memory benchmarks (figures quoted in the README).")
 def bench() -> None:
     """Benchmarks that print speed and memory figures (results are quoted in the README)."""
 
@@ -329,8 +369,17 @@ def bench() -> None:
 # ---- SPARQL for users: query, serve, push (and bench query / bench serve)
 
 
-@main.command()
-@click.argument("name_or_sparql", required=False, metavar="NAME|SPARQL")
+def complete_query_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Shell completion of NAME: the named queries starting with what was typed, with their descriptions."""
+    from click.shell_completion import CompletionItem
+
+    from ipgraph.query import list_queries
+
+    return [CompletionItem(q.name, help=q.description) for q in list_queries() if q.name.startswith(incomplete)]
+
+
+@main.command(short_help="Answer a named query or SPARQL text.")
+@click.argument("name_or_sparql", required=False, metavar="NAME|SPARQL", shell_complete=complete_query_name)
 @click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"),
               help="Run the SPARQL query in FILE ('-' for standard input).")
 @click.option("--list", "show_list", is_flag=True, help="List the named queries with their parameters and exit.")
@@ -391,7 +440,7 @@ def query(name_or_sparql, query_file, show_list, agency, name, year, document, f
 
 
 
-@main.command(name="search")
+@main.command(name="search", short_help="Measures ranked by what they say (full text).")
 @click.argument("query_text", metavar="QUERY")
 @click.option("--document", metavar="TEXT", help="Only measures of documents whose title, file name or 文号 contains TEXT.")
 @click.option("--level", type=click.Choice(["international", "national", "provincial", "municipal", "district"]),
@@ -419,7 +468,7 @@ def search_command(query_text, document, level, agency, limit, fmt, graph_dir) -
     if fmt == "table":
         click.echo(f"{len(hits)} measure(s)", err=True)
 
-@main.command()
+@main.command(short_help="Serve the graph over the SPARQL 1.1 Protocol.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every network).")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
@@ -479,24 +528,51 @@ def serve(host, port, timeout, max_rows, max_query_length, workers, max_memory, 
                                                f"Ctrl-C stops", err=True))
 
 
-@main.command()
+def _looks_like_iri(value: str) -> bool:
+    """An absolute IRI (scheme:…), the value the old `push --graph` took; a folder name has no scheme."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    return len(parts.scheme) > 1 and (bool(parts.netloc) or parts.scheme in ("urn", "tag"))
+
+
+@main.command(short_help="Load the graph into a SPARQL 1.1 Graph Store.")
 @click.option("--endpoint", required=True, metavar="URL",
               help="Graph Store Protocol URL (Virtuoso: http://HOST:8890/sparql-graph-crud-auth).")
-@click.option("--graph", "graph_iri", metavar="IRI", help="Named graph to replace (default: the default graph).")
+@click.option("--graph-iri", "graph_iri", metavar="IRI", help="Named graph to replace (default: the default graph).")
 @click.option("--user", help="User name, when the server asks for one (Virtuoso: a user with SPARQL_UPDATE).")
 @click.option("--password", envvar="IPGRAPH_ENDPOINT_PASSWORD", help="Password (or set IPGRAPH_ENDPOINT_PASSWORD).")
-@click.option("--from", "build_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_BUILD,
-              show_default=True, help="Build folder whose graph is pushed.")
+@click.option("--graph", "graph_dir", metavar="DIR", default=None,
+              help="Build folder whose graph is pushed (default build/). An IRI here is read as --graph-iri "
+                   "(the old spelling; deprecated).")
+@click.option("--from", "from_dir", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True,
+              help="Deprecated spelling of --graph DIR.")
 @friendly_errors
-def push(endpoint, graph_iri, user, password, build_dir) -> None:
-    """Load the built graph into a SPARQL 1.1 Graph Store (replacing that graph there)."""
+def push(endpoint, graph_iri, user, password, graph_dir, from_dir) -> None:
+    """Load the built graph into a SPARQL 1.1 Graph Store (replacing that graph there).
+
+    `--graph DIR` names the build folder, as in every other command; the named graph to
+    replace is `--graph-iri IRI`. The old spellings (`--from DIR`, `--graph IRI`) still work
+    and print a deprecation note.
+    """
     from ipgraph.remote import push_graph
 
+    if graph_dir is not None and _looks_like_iri(graph_dir) and not Path(graph_dir).is_dir():
+        if graph_iri:
+            raise click.UsageError("--graph takes the build folder; give the named graph once, with --graph-iri")
+        click.echo("note: `push --graph IRI` is deprecated: write --graph-iri IRI (--graph names the build "
+                   "folder, as elsewhere)", err=True)
+        graph_iri, graph_dir = graph_dir, None
+    if from_dir is not None:
+        if graph_dir is not None:
+            raise click.UsageError("--from is the old spelling of --graph DIR: give one of them")
+        click.echo("note: `push --from DIR` is deprecated: write --graph DIR", err=True)
+    build_dir = Path(graph_dir) if graph_dir is not None else from_dir or DEFAULT_BUILD
     count = push_graph(build_dir, endpoint, graph=graph_iri, user=user, password=password)
     click.echo(f"pushed {count} triples to {endpoint} ({'graph ' + graph_iri if graph_iri else 'default graph'})")
 
 
-@bench.command(name="query")
+@bench.command(name="query", short_help="Query latency: embedded store vs rdflib.")
 @click.option("--triples", type=int, default=1_000_000, show_default=True,
               help="Size of the scaled synthetic graph (0: the corpus only).")
 @click.option("--repeat", type=int, default=7, show_default=True, help="Runs per query on the embedded store.")
@@ -514,7 +590,7 @@ def bench_query(triples, repeat, rdflib_repeat, process_runs, json_out, graph_di
                     process_runs=process_runs, json_out=json_out, echo=click.echo)
 
 
-@bench.command(name="serve")
+@bench.command(name="serve", short_help="Load test of `ipgraph serve` on loopback.")
 @click.option("--clients", type=int, default=50, show_default=True, help="Concurrent clients.")
 @click.option("--seconds", type=float, default=30.0, show_default=True, help="How long the load lasts.")
 @click.option("--workers", type=int, default=None, help="Query worker processes of the server.")
@@ -541,7 +617,7 @@ def bench_serve(clients, seconds, workers, store_mode, json_out, hostile, max_me
         raise click.ClickException(f"{report['errors']} request(s) failed")
 
 
-@bench.command(name="search")
+@bench.command(name="search", short_help="Search index build time and query latency.")
 @click.option("--documents", "sizes", default="1000,10000", show_default=True,
               help="Comma-separated corpus sizes (documents) to time queries at.")
 @click.option("--rounds", type=click.IntRange(1, 100), default=5, show_default=True,
@@ -563,7 +639,7 @@ def bench_search(sizes, rounds, json_out, graph_dir) -> None:
 # ---- the graph page: view (and bench view)
 
 
-@main.command(name="view")
+@main.command(name="view", short_help="Write an HTML page for a part of the graph.")
 @click.option("--focus", metavar="NAME",
               help="Centre the page on this node (name or alias of an agency, programme, directive, document …).")
 @click.option("--document", metavar="FILE", help="Keep one document: its file name (with or without .txt) or title.")
@@ -593,7 +669,7 @@ def view_command(focus, document, types, depth, budget, output, graph_dir) -> No
     click.echo(f"wrote {info.path}: {info.nodes} nodes, {info.edges} edges{note}")
 
 
-@bench.command(name="view")
+@bench.command(name="view", short_help="Graph page render and load times.")
 @click.option("--nodes", type=click.IntRange(min=1), default=5000, show_default=True,
               help="Size of the scaled page (the corpus graph copied until it has this many nodes).")
 @click.option("--repeat", type=click.IntRange(min=1), default=5, show_default=True, help="Runs per page.")
@@ -609,6 +685,28 @@ def bench_view(nodes, repeat, chromium, keep, json_out, graph_dir) -> None:
 
     run_view_bench(graph_dir, nodes=nodes, repeat=repeat, chromium=chromium, keep=keep, json_out=json_out,
                    echo=click.echo)
+
+
+# ---- the command reference (docs/CLI.md), made from the --help texts
+
+
+def cli_reference(width: int = 100) -> str:
+    """Every command's --help, as Markdown: docs/CLI.md is this text (tests/test_cli_reference.py)."""
+    parts = ["# ipgraph command reference", "",
+             "Generated from `ipgraph COMMAND --help` by `python scripts/cli_reference.py`; do not edit by hand.", ""]
+
+    def walk(command: click.Command, path: list[str], parent: click.Context | None) -> None:
+        settings = {} if parent else dict(command.context_settings)  # -h/--help, as the real command line
+        ctx = click.Context(command, info_name=path[-1], parent=parent, terminal_width=width, max_content_width=width,
+                            **settings)
+        parts.extend([f"## `{' '.join(path)}`", "", "```", command.get_help(ctx).rstrip(), "```", ""])
+        if isinstance(command, click.Group):
+            for name in sorted(command.commands):
+                if not command.commands[name].hidden:
+                    walk(command.commands[name], [*path, name], ctx)
+
+    walk(main, ["ipgraph"], None)
+    return "\n".join(parts)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -359,9 +359,17 @@ def get_query(name: str) -> NamedQuery:
     """The named query `name`; QueryError lists the known names when there is none."""
     queries = _all_queries()
     if name not in queries or name.startswith("_"):
-        known = ", ".join(q.name for q in list_queries())
+        names = [q.name for q in list_queries()]
+        close = closest_names(name, {n: [n] for n in names})
+        if close:
+            guess = close[0]
+            others = f" (or {', '.join(c.label for c in close[1:])})" if len(close) > 1 else ""
+            raise QueryError(
+                f"no named query '{name}'; did you mean '{guess.label}'{others}? "
+                f"({guess.why}; see `ipgraph query --list`)"
+            )
         raise QueryError(
-            f"no named query '{name}'; the named queries are: {known} (see `ipgraph query --list`)"
+            f"no named query '{name}'; the named queries are: {', '.join(names)} (see `ipgraph query --list`)"
         )
     return queries[name]
 
@@ -414,9 +422,16 @@ def resolve_name(engine: Engine, kind: str, name: str) -> tuple[list[Term], list
         how = "is part of the name of"
     plural = "agencies" if kind == "agency" else f"{kind}s"
     if not matched:
-        raise QueryError(
-            f"no {kind} is named or has a name containing “{name}”; list them with `ipgraph query {plural}`"
-        )
+        missing = f"no {kind} is named or has a name containing “{name}”"
+        close = closest_names(name, _names_by_node(engine, kind)) if f"_names-{kind}" in queries else []
+        if close:
+            guess = close[0]
+            others = f"; or {'、'.join(c.label for c in close[1:])}" if len(close) > 1 else ""
+            raise QueryError(
+                f"{missing}; did you mean {guess.label}? ({guess.why}{others}; "
+                f"list them with `ipgraph query {plural}`)"
+            )
+        raise QueryError(f"{missing}; list them with `ipgraph query {plural}`")
     nodes = [node for node, _ in matched]
     notes = []
     if len(matched) > 1:
@@ -428,6 +443,73 @@ def resolve_name(engine: Engine, kind: str, name: str) -> tuple[list[Term], list
     elif how != "is named":
         notes.append(f"note: “{name}” matched {matched[0][1]} by part of its name")
     return nodes, notes
+
+
+@dataclass(frozen=True)
+class CloseName:
+    """A name close to what the user typed: the node's label, the name that came closest, and why."""
+
+    label: str
+    name: str
+    score: float
+    why: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# Below this similarity a suggestion is noise: two unrelated 4-character agency names share a
+# character or two (知识产权局 / 财政局 ≈ 0.5), a one-character slip in 5+ characters stays above.
+CLOSE_ENOUGH = 0.6
+
+
+def closest_names(typed: str, names: Mapping[str, Sequence[str]], limit: int = 3) -> list[CloseName]:
+    """The labels whose names come closest to `typed`, best first (at most `limit`).
+
+    `names` maps each label to all its names (the label, aliases, 文号 …). Names are compared
+    character by character (difflib's ratio over the sequence of characters: 2 × characters
+    in common, in order, over both lengths), which suits Chinese, where a word is not spaced:
+    天津知识产权局 against 天津市知识产权局 keeps 7 of 8 characters in order (0.93). The ratio,
+    unlike a raw edit distance, is relative to the length, so one slip costs a short name
+    more than a long title. Case and width forms are folded (NFKC, casefold) first.
+    """
+    import difflib
+
+    want = unicodedata.normalize("NFKC", typed).casefold().strip()
+    scored: list[CloseName] = []
+    for label, forms in names.items():
+        best: tuple[float, str] | None = None
+        for form in forms:
+            folded = unicodedata.normalize("NFKC", form).casefold()
+            ratio = difflib.SequenceMatcher(None, want, folded, autojunk=False).ratio()
+            if best is None or ratio > best[0]:
+                best = (ratio, form)
+        if best is not None and best[0] >= CLOSE_ENOUGH:
+            scored.append(CloseName(label, best[1], best[0], _why(want, label, best[1])))
+    scored.sort(key=lambda c: (-c.score, c.label))
+    return scored[:limit]
+
+
+def _why(want: str, label: str, name: str) -> str:
+    import difflib
+
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    common = sum(b.size for b in difflib.SequenceMatcher(None, want, folded, autojunk=False).get_matching_blocks())
+    where = "it" if name == label else f"its name {name}"
+    return f"the closest: {common} of the {len(want)} characters you typed are in {where}, in order, of {len(folded)}"
+
+
+def _names_by_node(engine: Engine, kind: str) -> dict[str, list[str]]:
+    """Each node's label → all its names (_names-KIND.rq)."""
+    result = engine.execute(_all_queries()[f"_names-{kind}"].text)
+    forms: dict[str, list[str]] = {}
+    for _node, label, form in result.rows:
+        if label is None:
+            continue
+        forms.setdefault(label.value, [label.value])
+        if form is not None and form.value not in forms[label.value]:
+            forms[label.value].append(form.value)
+    return forms
 
 
 def _nodes(result: QueryResult) -> list[tuple[Term, str]]:
@@ -537,7 +619,10 @@ class OxigraphEngine:
         try:
             return result_from_oxigraph(self.store.query(sparql, prefixes=self._prefixes))
         except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {one_line(str(exc))}") from drop_frames(exc)
+            from ipgraph.sparqlerrors import explain_sparql_error  # only once the parser has refused
+
+            problem = explain_sparql_error(sparql, str(exc), self._prefixes)
+            raise QueryError(problem.text()) from drop_frames(exc)
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
             raise QueryError(f"the query failed: {exc}") from drop_frames(exc)
 
@@ -622,6 +707,13 @@ class RdflibEngine:
         try:
             answer = self.graph.query(sparql, initNs=self._prefixes)
         except Exception as exc:  # pyparsing and evaluation errors have no common base class
+            from pyparsing import ParseBaseException
+
+            from ipgraph.sparqlerrors import explain_sparql_error
+
+            if isinstance(exc, ParseBaseException) or "Unknown namespace prefix" in str(exc):
+                problem = explain_sparql_error(sparql, str(exc), self._prefixes, check_update=False)
+                raise QueryError(problem.text()) from exc
             raise QueryError(f"SPARQL error (rdflib): {one_line(str(exc))}") from exc
         if answer.type == "ASK":
             return QueryResult(kind="ask", boolean=bool(answer.askAnswer))

@@ -21,8 +21,17 @@ if command -v apt-get >/dev/null 2>&1; then
   if [ ${#missing[@]} -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" != 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    # apt and dpkg talk a lot (~50 lines even with -qq): their output goes to a log, shown only on failure
+    log="$(mktemp "${TMPDIR:-/tmp}/ipgraph-apt.XXXXXX")"
+    echo "installing Debian packages: ${missing[*]} (log: $log)"
+    if ! { $SUDO apt-get update -qq &&
+           DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; \
+         } >"$log" 2>&1; then
+      echo "scripts/test.sh: installing ${missing[*]} failed; the end of $log:" >&2
+      tail -n 25 "$log" >&2
+      exit 1
+    fi
+    rm -f "$log"
   fi
 fi
 

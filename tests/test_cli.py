@@ -65,7 +65,9 @@ def test_eval_prints_scores(built, gold_dir):
     out, _ = built
     result = CliRunner().invoke(main, ["eval", str(gold_dir), "--graph", str(out)])
     assert result.exit_code == 0, result.output
-    assert re.search(r"^measures\s+P=1\.000 R=1\.000 F1=1\.000", result.stdout, re.M)
+    assert re.search(r"^measures\s+1\.000\s+1\.000\s+1\.000\s+184\s+0\s+0$", result.stdout, re.M)
+    assert "{" not in result.stdout  # words, not a Python dict
+    assert re.search(r"^metadata \(share of documents right\): date_published 1\.000, ", result.stdout, re.M)
 
 
 def test_validate_conforms(built):
