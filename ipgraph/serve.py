@@ -96,6 +96,7 @@ RESULT_TYPES = {  # SELECT and ASK; the first is the default
     "application/json": "json",
     "application/xml": "xml",
 }
+BOOLEAN_TYPES = [t for t, kind in RESULT_TYPES.items() if kind in ("json", "xml")]
 GRAPH_TYPES = [
     "text/turtle",
     "application/ld+json",
@@ -117,12 +118,43 @@ FORMAT_PARAM = {  # ?format= shortcuts (handy in a browser's address bar)
     "rdfxml": "application/rdf+xml",
     "html": "text/html",
 }
+SERVICE_TYPES = ["text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples"]
+# The Service Description (SPARQL 1.1 SD) and the dataset's VoID, computed by the store (the
+# triple, subject and class counts are those of the graph being served).
+SERVICE_DESCRIPTION = """PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
+PREFIX void: <http://rdfs.org/ns/void#>
+PREFIX fmt: <http://www.w3.org/ns/formats/>
+CONSTRUCT {
+  <{{ENDPOINT}}> a sd:Service ; sd:endpoint <{{ENDPOINT}}> ;
+    sd:supportedLanguage sd:SPARQL11Query ;
+    sd:resultFormat fmt:SPARQL_Results_JSON, fmt:SPARQL_Results_XML, fmt:SPARQL_Results_CSV,
+      fmt:SPARQL_Results_TSV, fmt:Turtle, fmt:JSON-LD, fmt:N-Triples, fmt:RDF_XML, fmt:TriG, fmt:N-Quads ;
+    sd:defaultDataset <{{ENDPOINT}}#dataset> .
+  <{{ENDPOINT}}#dataset> a sd:Dataset ; sd:defaultGraph <{{ENDPOINT}}#default-graph> .
+  <{{ENDPOINT}}#default-graph> a sd:Graph, void:Dataset ;
+    void:sparqlEndpoint <{{ENDPOINT}}> ; void:uriSpace "{{SPACE}}" ;
+    void:triples ?triples ; void:distinctSubjects ?subjects ; void:classes ?classes .
+} WHERE {
+  { SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) WHERE { ?s ?p ?o } }
+  { SELECT (COUNT(DISTINCT ?c) AS ?classes) WHERE { ?x a ?c } }
+}"""
 STATIC_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".md": "text/markdown; charset=utf-8",
     ".map": "application/json",
 }
+
+
+def valid_iri(iri: str) -> bool:
+    """An absolute IRI, by Oxigraph's own parser (graph names are checked before any query runs)."""
+    import pyoxigraph
+
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
 
 
 def _accept_list(accept: str | None) -> list[tuple[str, float]]:
@@ -223,6 +255,8 @@ class Job:
     timeout: float = 10.0
     max_bytes: int = 32 * 1024 * 1024
     trusted: bool = False
+    base_iri: str | None = None  # resolves the query's relative IRIs (the endpoint's own URL)
+    search: dict[str, str] | None = None  # not SPARQL: the parameters of a /search request
 
 
 @dataclass(frozen=True)
@@ -327,7 +361,11 @@ def serialize_answer(answer: Any, job: Job, deadline: float) -> Reply:
     import pyoxigraph
 
     if isinstance(answer, pyoxigraph.QueryBoolean):
-        return serialize_reply(QueryResult(kind="ask", boolean=bool(answer)), job.accept)
+        # CSV and TSV are defined for SELECT only: an ASK is served as JSON or XML, or refused.
+        media = negotiate(job.accept, BOOLEAN_TYPES)
+        if media is None:
+            return _text(406, f"ASK results are available as {', '.join(BOOLEAN_TYPES)}")
+        return serialize_reply(QueryResult(kind="ask", boolean=bool(answer)), media)
     out = _CappedBuffer(job.max_bytes)
     if isinstance(answer, pyoxigraph.QueryTriples):
         media = negotiate(job.accept, GRAPH_TYPES)
@@ -377,7 +415,7 @@ def execute_job(store: Any, job: Job) -> Reply:
         verdict = inspect_query(job.query, default_prefixes())
         if not verdict.ok:
             return _text(verdict.status, verdict.reason)
-    kwargs: dict[str, Any] = {"prefixes": default_prefixes()}
+    kwargs: dict[str, Any] = {"prefixes": default_prefixes(), "base_iri": job.base_iri}
     try:
         if job.default_graphs:
             kwargs["default_graph"] = [pyoxigraph.NamedNode(g) for g in job.default_graphs]
@@ -1276,16 +1314,23 @@ class App:
         job = self.sparql_job(method, query_string, headers, body)
         if isinstance(job, Response):
             return job
+        if not isinstance(job, Job):  # the service description: a query of its own
+            return (yield from job)
         reply = yield job
         return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
 
-    def sparql_job(self, method: str, query_string: str, headers: dict[str, str], body: bytes) -> Job | Response:
+    def sparql_job(
+        self, method: str, query_string: str, headers: dict[str, str], body: bytes
+    ) -> Job | Response | Steps:
         """The query a SPARQL Protocol request asks for (or the page, when it asks for none)."""
         if method not in ("GET", "HEAD", "POST"):
             raise Refused(405, "the SPARQL endpoint takes GET and POST; this endpoint is read-only")
         params = parse_qs(query_string, keep_blank_values=True)
         if method == "POST":
-            ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+            ctype, *ctype_params = [p.strip().lower() for p in headers.get("content-type", "").split(";")]
+            charset = next((p[len("charset="):].strip('"') for p in ctype_params if p.startswith("charset=")), "utf-8")
+            if charset not in ("utf-8", "utf8"):  # the Protocol requires UTF-8
+                raise Refused(415, f"the body must be UTF-8, not {charset}")
             if ctype == "application/x-www-form-urlencoded":
                 try:
                     form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
@@ -1310,29 +1355,64 @@ class App:
             raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
         queries = params.get("query", [])
         if not queries:
+            if method == "POST":  # a POST is a request for an answer, never for the page
+                raise Refused(400, "no query: POST one as query=… (form) or as application/sparql-query")
             accept = headers.get("accept")
-            if negotiate(accept, ["text/html", "application/sparql-results+json"]) == "text/html":
+            described = negotiate(accept, ["text/html", *SERVICE_TYPES])
+            if described == "text/html":
                 return Response(200, "text/html; charset=utf-8", self.query_page().encode("utf-8"))
-            raise Refused(400, "no query: give one as ?query=… (GET) or in the body (POST)")
+            if described is None:
+                raise Refused(400, "no query: give one as ?query=… (GET) or in the body (POST)")
+            # No query: the SPARQL Service Description (with the dataset's VoID), as the Protocol suggests.
+            return self.description_job(headers, described)
         if len(queries) > 1:
             raise Refused(400, "give exactly one query parameter")
         query = queries[0]
         check_length(query, self.limits)  # the parse check runs in the worker, under the time limit
         accept = headers.get("accept")
         fmt = next(iter(params.get("format") or params.get("output") or []), None)
-        if fmt:
-            if fmt.lower() not in FORMAT_PARAM:
-                raise Refused(400, f"unknown format {fmt!r}; use one of {', '.join(FORMAT_PARAM)}")
+        # A format= we do not know (SPARQLWrapper sends its own names, or full media types) leaves
+        # the choice to the Accept header, as other endpoints do.
+        if fmt and fmt.lower() in FORMAT_PARAM:
             accept = FORMAT_PARAM[fmt.lower()]
+        elif fmt and "/" in fmt:
+            accept = fmt
+        graphs = {}
+        for key in ("default-graph-uri", "named-graph-uri"):
+            for iri in params.get(key, []):
+                if not valid_iri(iri):
+                    raise Refused(400, f"{key} {iri!r} is not an absolute IRI")
+            graphs[key] = tuple(params.get(key, []))
         return Job(
             query=query,
             accept=accept,
-            default_graphs=tuple(params.get("default-graph-uri", [])),
-            named_graphs=tuple(params.get("named-graph-uri", [])),
+            default_graphs=graphs["default-graph-uri"],
+            named_graphs=graphs["named-graph-uri"],
             max_rows=self.limits.max_rows,
             timeout=self.limits.timeout,
             max_bytes=self.limits.max_bytes,
+            base_iri=self.endpoint_url(headers),
         )
+
+    def endpoint_url(self, headers: dict[str, str]) -> str:
+        """This endpoint's URL as the client names it (the Host header was checked against our names)."""
+        host = headers.get("host") or "localhost"
+        return f"http://{host}/sparql"
+
+    def description_job(self, headers: dict[str, str], media: str) -> Steps:
+        """The Service Description of /sparql with a VoID description of its default graph."""
+        reply = yield (
+            Job(
+                query=SERVICE_DESCRIPTION.replace("{{ENDPOINT}}", self.endpoint_url(headers))
+                .replace("{{SPACE}}", self.data_ns),
+                accept=media,
+                max_rows=self.limits.max_rows,
+                timeout=self.limits.timeout,
+                max_bytes=self.limits.max_bytes,
+                trusted=True,
+            )
+        )
+        return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
 
     def select(self, sparql: str) -> Generator[Job, Reply, QueryResult]:
         """Run a SELECT of our own through the executor (same limits) and read its JSON back."""
