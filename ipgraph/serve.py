@@ -1354,6 +1354,8 @@ class App:
         if "update" in params:
             raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
         queries = params.get("query", [])
+        if queries and not any(q.strip() for q in queries):
+            queries = []  # an empty text is no query (the parser would take it for an empty update)
         if not queries:
             if method == "POST":  # a POST is a request for an answer, never for the page
                 raise Refused(400, "no query: POST one as query=… (form) or as application/sparql-query")
