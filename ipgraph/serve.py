@@ -1341,6 +1341,11 @@ class App:
             return Response(200, "text/html; charset=utf-8", self.query_page().encode("utf-8"))
         if path.startswith("/id/"):
             return (yield from self.resource(path[len("/id/") :], parse_qs(parts.query), headers))
+        if path == "/.well-known/void":  # where VoID says to look for a site's dataset description
+            media = negotiate(headers.get("accept"), SERVICE_TYPES)
+            if media is None:
+                raise Refused(406, f"the description is available as {', '.join(SERVICE_TYPES)}")
+            return (yield from self.description_job(headers, media))
         if path == "/search":
             return (yield from self.search(parse_qs(parts.query)))
         if path.startswith("/named/"):

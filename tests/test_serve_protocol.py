@@ -3,8 +3,9 @@ without a query, ASK formats, the Service Description with the dataset's VoID.""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 import pyoxigraph
@@ -85,6 +86,9 @@ def test_the_service_description_counts_the_graph(app: App, built_dir: Path) -> 
     assert bool(g.query(f"ASK {{ <{endpoint.value}> a <{SD}Service> ; <{SD}endpoint> <{endpoint.value}> }}"))
     (row,) = list(g.query(f"SELECT ?n WHERE {{ ?d <{VOID}sparqlEndpoint> ?e ; <{VOID}triples> ?n }}"))
     assert int(row[0].value) == len(load_memory_store(built_dir))
+    # The same description where VoID says to look for it.
+    void = app.handle("GET", "/.well-known/void", {"Accept": "text/turtle", "Host": "localhost:9"})
+    assert void.status == 200 and void.body == r.body
     # A browser still gets the query page.
     page = app.handle("GET", "/sparql", {"Accept": "text/html,*/*;q=0.8"})
     assert page.content_type.startswith("text/html")
@@ -96,3 +100,15 @@ def test_the_service_description_over_http(built_dir: Path) -> None:
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/rdf+xml")
         triples = list(pyoxigraph.parse(r.content, format=pyoxigraph.RdfFormat.RDF_XML))
         assert pyoxigraph.NamedNode(server.url.rstrip("/") + "/sparql") in {t.subject for t in triples}
+
+
+def test_named_binds_a_named_query_in_the_worker(app: App) -> None:
+    r = app.handle("GET", "/named/leads?agency=" + quote("天津市知识产权局"), {})
+    assert r.status == 200, r.text
+    text = json.loads(r.body)["query"]
+    assert "VALUES ?agency" in text and "%E5%A4%A9%E6%B4%A5" in text.upper()  # the agency's IRI
+    bad = app.handle("GET", "/named/leads?agency=" + quote("没有这个机关"), {})
+    assert bad.status == 400 and "没有这个机关" in json.loads(bad.body)["error"]
+    assert app.handle("GET", "/named/leads?bogus=1", {}).status == 400
+    assert app.handle("GET", "/named/_find-agency", {}).status == 404
+    assert app.handle("GET", "/named/nothing", {}).status == 404
