@@ -96,6 +96,7 @@ RESULT_TYPES = {  # SELECT and ASK; the first is the default
     "application/json": "json",
     "application/xml": "xml",
 }
+BOOLEAN_TYPES = [t for t, kind in RESULT_TYPES.items() if kind in ("json", "xml")]
 GRAPH_TYPES = [
     "text/turtle",
     "application/ld+json",
@@ -117,12 +118,43 @@ FORMAT_PARAM = {  # ?format= shortcuts (handy in a browser's address bar)
     "rdfxml": "application/rdf+xml",
     "html": "text/html",
 }
+SERVICE_TYPES = ["text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples"]
+# The Service Description (SPARQL 1.1 SD) and the dataset's VoID, computed by the store (the
+# triple, subject and class counts are those of the graph being served).
+SERVICE_DESCRIPTION = """PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
+PREFIX void: <http://rdfs.org/ns/void#>
+PREFIX fmt: <http://www.w3.org/ns/formats/>
+CONSTRUCT {
+  <{{ENDPOINT}}> a sd:Service ; sd:endpoint <{{ENDPOINT}}> ;
+    sd:supportedLanguage sd:SPARQL11Query ;
+    sd:resultFormat fmt:SPARQL_Results_JSON, fmt:SPARQL_Results_XML, fmt:SPARQL_Results_CSV,
+      fmt:SPARQL_Results_TSV, fmt:Turtle, fmt:JSON-LD, fmt:N-Triples, fmt:RDF_XML, fmt:TriG, fmt:N-Quads ;
+    sd:defaultDataset <{{ENDPOINT}}#dataset> .
+  <{{ENDPOINT}}#dataset> a sd:Dataset ; sd:defaultGraph <{{ENDPOINT}}#default-graph> .
+  <{{ENDPOINT}}#default-graph> a sd:Graph, void:Dataset ;
+    void:sparqlEndpoint <{{ENDPOINT}}> ; void:uriSpace "{{SPACE}}" ;
+    void:triples ?triples ; void:distinctSubjects ?subjects ; void:classes ?classes .
+} WHERE {
+  { SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) WHERE { ?s ?p ?o } }
+  { SELECT (COUNT(DISTINCT ?c) AS ?classes) WHERE { ?x a ?c } }
+}"""
 STATIC_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".md": "text/markdown; charset=utf-8",
     ".map": "application/json",
 }
+
+
+def valid_iri(iri: str) -> bool:
+    """An absolute IRI, by Oxigraph's own parser (graph names are checked before any query runs)."""
+    import pyoxigraph
+
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
 
 
 def _accept_list(accept: str | None) -> list[tuple[str, float]]:
@@ -223,6 +255,9 @@ class Job:
     timeout: float = 10.0
     max_bytes: int = 32 * 1024 * 1024
     trusted: bool = False
+    base_iri: str | None = None  # resolves the query's relative IRIs (the endpoint's own URL)
+    search: dict[str, str] | None = None  # not SPARQL: the parameters of a /search request
+    named: tuple[str, tuple[tuple[str, str], ...]] | None = None  # not run: a named query to bind
 
 
 @dataclass(frozen=True)
@@ -327,7 +362,11 @@ def serialize_answer(answer: Any, job: Job, deadline: float) -> Reply:
     import pyoxigraph
 
     if isinstance(answer, pyoxigraph.QueryBoolean):
-        return serialize_reply(QueryResult(kind="ask", boolean=bool(answer)), job.accept)
+        # CSV and TSV are defined for SELECT only: an ASK is served as JSON or XML, or refused.
+        media = negotiate(job.accept, BOOLEAN_TYPES)
+        if media is None:
+            return _text(406, f"ASK results are available as {', '.join(BOOLEAN_TYPES)}")
+        return serialize_reply(QueryResult(kind="ask", boolean=bool(answer)), media)
     out = _CappedBuffer(job.max_bytes)
     if isinstance(answer, pyoxigraph.QueryTriples):
         media = negotiate(job.accept, GRAPH_TYPES)
@@ -377,7 +416,7 @@ def execute_job(store: Any, job: Job) -> Reply:
         verdict = inspect_query(job.query, default_prefixes())
         if not verdict.ok:
             return _text(verdict.status, verdict.reason)
-    kwargs: dict[str, Any] = {"prefixes": default_prefixes()}
+    kwargs: dict[str, Any] = {"prefixes": default_prefixes(), "base_iri": job.base_iri}
     try:
         if job.default_graphs:
             kwargs["default_graph"] = [pyoxigraph.NamedNode(g) for g in job.default_graphs]
@@ -402,6 +441,41 @@ def execute_job(store: Any, job: Job) -> Reply:
     if time.monotonic() > deadline:
         return _text(503, str(QueryTimeout(job.timeout)))
     return reply
+
+
+def run_search(build_dir: Path | str, job: Job) -> Reply:
+    """A /search request, answered by ipgraph.search in the worker (it loads jieba and the index
+    once per worker, never in the HTTP process)."""
+    from ipgraph.search import search_response
+
+    status, body = search_response(build_dir, job.search or {})
+    return Reply(status, "application/json; charset=utf-8", body)
+
+
+def prepare_job(store: Any, job: Job) -> Reply:
+    """A named query's text with its parameters bound (names resolved on the store, as
+    `ipgraph query NAME --option VALUE` does), as JSON {"query", "notes"}: the query page's form
+    puts it in the editor and runs it."""
+    from ipgraph.errors import QueryError
+    from ipgraph.query import OxigraphEngine, prepare_named
+
+    assert job.named is not None
+    name, params = job.named
+    try:
+        text, notes = prepare_named(OxigraphEngine(store), name, dict(params))
+    except QueryError as exc:
+        return Reply(400, "application/json", json.dumps({"error": str(exc)}, ensure_ascii=False).encode("utf-8"))
+    body = json.dumps({"query": text, "notes": notes}, ensure_ascii=False).encode("utf-8")
+    return Reply(200, "application/json", body)
+
+
+def run_job(build_dir: Path | str, store: Any, job: Job) -> Reply:
+    """Any job a worker is given: a SPARQL query, a search, or a named query to bind."""
+    if job.search is not None:
+        return run_search(build_dir, job)
+    if job.named is not None:
+        return prepare_job(store, job)
+    return execute_job(store, job)
 
 
 def serialize_reply(result: QueryResult, accept: str | None) -> Reply:
@@ -450,11 +524,12 @@ class InlineExecutor:
         from ipgraph.store import ensure_store, open_store
 
         ensure_store(build_dir)
+        self.build_dir = build_dir
         self.store = open_store(build_dir)
 
     def run(self, job: Job, client: str = "", cancel: CancelToken | None = None) -> Reply:
         try:
-            return execute_job(self.store, job)
+            return run_job(self.build_dir, self.store, job)
         except MemoryError:
             return memory_refusal(None)
 
@@ -539,7 +614,7 @@ def _worker_main(
                 del store
                 store = open_for_serving(build_dir, mode)
                 stamp = now
-            reply = execute_job(store, job)
+            reply = run_job(build_dir, store, job)
         except MemoryError:
             conn.send(replace(memory_refusal(limits.max_memory), retire=True))
             return  # a worker that ran out of memory is not trusted again: the server replaces it
@@ -1129,11 +1204,11 @@ def _error(status: int, message: str) -> Response:
     return Response(status, "text/plain; charset=utf-8", (message + "\n").encode("utf-8"))
 
 
-DATA_ROUTES = ("/sparql", "/id/")  # the routes other sites' scripts may read (CORS)
+DATA_ROUTES = ("/sparql", "/search", "/id/")  # the routes other sites' scripts may read (CORS)
 
 
 def is_data_route(path: str) -> bool:
-    return path == "/sparql" or path.startswith("/id/")
+    return path in ("/sparql", "/search") or path.startswith("/id/")
 
 
 def _inline_script_hashes(page: str) -> str:
@@ -1266,6 +1341,15 @@ class App:
             return Response(200, "text/html; charset=utf-8", self.query_page().encode("utf-8"))
         if path.startswith("/id/"):
             return (yield from self.resource(path[len("/id/") :], parse_qs(parts.query), headers))
+        if path == "/.well-known/void":  # where VoID says to look for a site's dataset description
+            media = negotiate(headers.get("accept"), SERVICE_TYPES)
+            if media is None:
+                raise Refused(406, f"the description is available as {', '.join(SERVICE_TYPES)}")
+            return (yield from self.description_job(headers, media))
+        if path == "/search":
+            return (yield from self.search(parse_qs(parts.query)))
+        if path.startswith("/named/"):
+            return (yield from self.named(unquote(path[len("/named/") :]), parse_qs(parts.query)))
         if path.startswith("/static/yasgui/"):
             return self.static(path[len("/static/yasgui/") :])
         raise Refused(404, f"nothing at {path}; try / (query page), /sparql or /id/…")
@@ -1276,16 +1360,23 @@ class App:
         job = self.sparql_job(method, query_string, headers, body)
         if isinstance(job, Response):
             return job
+        if not isinstance(job, Job):  # the service description: a query of its own
+            return (yield from job)
         reply = yield job
         return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
 
-    def sparql_job(self, method: str, query_string: str, headers: dict[str, str], body: bytes) -> Job | Response:
+    def sparql_job(
+        self, method: str, query_string: str, headers: dict[str, str], body: bytes
+    ) -> Job | Response | Steps:
         """The query a SPARQL Protocol request asks for (or the page, when it asks for none)."""
         if method not in ("GET", "HEAD", "POST"):
             raise Refused(405, "the SPARQL endpoint takes GET and POST; this endpoint is read-only")
         params = parse_qs(query_string, keep_blank_values=True)
         if method == "POST":
-            ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+            ctype, *ctype_params = [p.strip().lower() for p in headers.get("content-type", "").split(";")]
+            charset = next((p[len("charset="):].strip('"') for p in ctype_params if p.startswith("charset=")), "utf-8")
+            if charset not in ("utf-8", "utf8"):  # the Protocol requires UTF-8
+                raise Refused(415, f"the body must be UTF-8, not {charset}")
             if ctype == "application/x-www-form-urlencoded":
                 try:
                     form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
@@ -1309,30 +1400,67 @@ class App:
         if "update" in params:
             raise Refused(403, "this endpoint is read-only: SPARQL Update is refused")
         queries = params.get("query", [])
+        if queries and not any(q.strip() for q in queries):
+            queries = []  # an empty text is no query (the parser would take it for an empty update)
         if not queries:
+            if method == "POST":  # a POST is a request for an answer, never for the page
+                raise Refused(400, "no query: POST one as query=… (form) or as application/sparql-query")
             accept = headers.get("accept")
-            if negotiate(accept, ["text/html", "application/sparql-results+json"]) == "text/html":
+            described = negotiate(accept, ["text/html", *SERVICE_TYPES])
+            if described == "text/html":
                 return Response(200, "text/html; charset=utf-8", self.query_page().encode("utf-8"))
-            raise Refused(400, "no query: give one as ?query=… (GET) or in the body (POST)")
+            if described is None:
+                raise Refused(400, "no query: give one as ?query=… (GET) or in the body (POST)")
+            # No query: the SPARQL Service Description (with the dataset's VoID), as the Protocol suggests.
+            return self.description_job(headers, described)
         if len(queries) > 1:
             raise Refused(400, "give exactly one query parameter")
         query = queries[0]
         check_length(query, self.limits)  # the parse check runs in the worker, under the time limit
         accept = headers.get("accept")
         fmt = next(iter(params.get("format") or params.get("output") or []), None)
-        if fmt:
-            if fmt.lower() not in FORMAT_PARAM:
-                raise Refused(400, f"unknown format {fmt!r}; use one of {', '.join(FORMAT_PARAM)}")
+        # A format= we do not know (SPARQLWrapper sends its own names, or full media types) leaves
+        # the choice to the Accept header, as other endpoints do.
+        if fmt and fmt.lower() in FORMAT_PARAM:
             accept = FORMAT_PARAM[fmt.lower()]
+        elif fmt and "/" in fmt:
+            accept = fmt
+        graphs = {}
+        for key in ("default-graph-uri", "named-graph-uri"):
+            for iri in params.get(key, []):
+                if not valid_iri(iri):
+                    raise Refused(400, f"{key} {iri!r} is not an absolute IRI")
+            graphs[key] = tuple(params.get(key, []))
         return Job(
             query=query,
             accept=accept,
-            default_graphs=tuple(params.get("default-graph-uri", [])),
-            named_graphs=tuple(params.get("named-graph-uri", [])),
+            default_graphs=graphs["default-graph-uri"],
+            named_graphs=graphs["named-graph-uri"],
             max_rows=self.limits.max_rows,
             timeout=self.limits.timeout,
             max_bytes=self.limits.max_bytes,
+            base_iri=self.endpoint_url(headers),
         )
+
+    def endpoint_url(self, headers: dict[str, str]) -> str:
+        """This endpoint's URL as the client names it (the Host header was checked against our names)."""
+        host = headers.get("host") or "localhost"
+        return f"http://{host}/sparql"
+
+    def description_job(self, headers: dict[str, str], media: str) -> Steps:
+        """The Service Description of /sparql with a VoID description of its default graph."""
+        reply = yield (
+            Job(
+                query=SERVICE_DESCRIPTION.replace("{{ENDPOINT}}", self.endpoint_url(headers))
+                .replace("{{SPACE}}", self.data_ns),
+                accept=media,
+                max_rows=self.limits.max_rows,
+                timeout=self.limits.timeout,
+                max_bytes=self.limits.max_bytes,
+                trusted=True,
+            )
+        )
+        return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
 
     def select(self, sparql: str) -> Generator[Job, Reply, QueryResult]:
         """Run a SELECT of our own through the executor (same limits) and read its JSON back."""
@@ -1355,6 +1483,30 @@ class App:
             for b in data["results"]["bindings"]
         ]
         return QueryResult(kind="select", variables=variables, rows=rows)
+
+    # -- /search?q=… (issue 13): ranked measures, as JSON
+
+    def search(self, params: dict[str, list[str]]) -> Steps:
+        query = {key: values[0] for key, values in params.items() if values}
+        check_length(query.get("q", ""), self.limits)
+        reply = yield Job(
+            query="", search=query, timeout=self.limits.timeout, max_bytes=self.limits.max_bytes
+        )
+        return Response(reply.status, reply.content_type, reply.body)
+
+    def named(self, name: str, params: dict[str, list[str]]) -> Steps:
+        """/named/NAME?option=value: the named query's text with the values bound (JSON)."""
+        from ipgraph.query import _all_queries
+
+        if name.startswith("_") or name not in _all_queries():
+            raise Refused(404, f"no named query {name!r}")
+        given = tuple(sorted((k, v[0]) for k, v in params.items() if v and v[0].strip()))
+        for _option, value in given:
+            check_length(value, self.limits)
+        reply = yield Job(
+            query="", named=(name, given), timeout=self.limits.timeout, max_bytes=self.limits.max_bytes
+        )
+        return Response(reply.status, reply.content_type, reply.body)
 
     # -- resources under /id/
 
@@ -1480,12 +1632,21 @@ class App:
     # -- the query page and its files
 
     def query_page(self) -> str:
-        tabs = [{"name": q.name, "description": q.description, "query": q.text} for q in list_queries()]
+        tabs = [
+            {
+                "name": q.name,
+                "description": q.description,
+                "query": q.text,
+                "params": [{"option": p.option, "kind": p.kind, "description": p.description} for p in q.params],
+            }
+            for q in list_queries()
+        ]
         data = json.dumps(tabs, ensure_ascii=False).replace("</", "<\\/")
         items = " · ".join(
             f'<span title="{html.escape(q.description)}">{html.escape(q.name)}</span>' for q in list_queries()
         )
-        return QUERY_PAGE.replace("{{QUERIES}}", data).replace("{{NAMES}}", items)
+        ns = json.dumps(self.data_ns).replace("</", "<\\/")
+        return QUERY_PAGE.replace("{{QUERIES}}", data).replace("{{DATA_NS}}", ns).replace("{{NAMES}}", items)
 
     def static(self, name: str) -> Response:
         entry = self._static.get(name)
@@ -1518,15 +1679,63 @@ QUERY_PAGE = """<!doctype html>
 body { margin: 0; font-family: system-ui, "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; }
 header { padding: .6em 1em; background: #f4f4f4; border-bottom: 1px solid #ddd; font-size: .9em; }
 header code { background: #fff; padding: 0 .3em; }
+#tools { display: flex; flex-wrap: wrap; gap: 1.5em; padding: .5em 1em; border-bottom: 1px solid #eee; font-size: .9em; }
+#tools input[type=text] { width: 16em; }
+#search-hits { margin: 0; padding: 0 1em .5em 2.5em; font-size: .9em; }
+#search-hits li { margin: .3em 0; } #search-hits .doc { color: #777; }
+#params-note { color: #a33; }
+/* Labels keep room to be read; long IRIs give way (issue 11, item 5). */
+.yasr td.ipg-label, .yasr th.ipg-label { min-width: 12em; }
+.yasr td.ipg-iri { max-width: 22em; overflow: hidden; text-overflow: ellipsis; }
 </style></head>
 <body>
 <header><b>ipgraph</b> SPARQL endpoint <code>/sparql</code> (read-only) · named queries: {{NAMES}} ·
-resources under <code>/id/…</code></header>
+resources under <code>/id/…</code> · search: <code>/search?q=…</code></header>
+<div id="tools">
+<form id="search"><label>Search measures <input type="text" name="q" placeholder="质押融资"></label>
+<button type="submit">Search</button></form>
+<form id="params" hidden><span id="params-title"></span> <span id="params-fields"></span>
+<button type="submit">Run</button> <span id="params-note"></span></form>
+</div>
+<ol id="search-hits"></ol>
 <div id="yasgui"></div>
 <script src="/static/yasgui/yasgui.min.js"></script>
 <script>
 const QUERIES = {{QUERIES}};
+const DATA_NS = {{DATA_NS}};
 const endpoint = new URL("/sparql", window.location.href).toString();
+const byName = Object.fromEntries(QUERIES.map(q => [q.name, q]));
+// IRIs of this graph open their local /id/ page, not w3id.org (which may point elsewhere).
+function localHref(iri) {
+  return iri.startsWith(DATA_NS) ? "/id/" + iri.slice(DATA_NS.length) : iri;
+}
+// The result table: simple view (no ^^datatypes) unless unticked, local links, label columns first.
+const BaseTable = Yasgui.Yasr.plugins.table;
+class Table extends BaseTable {
+  constructor(yasr) {
+    super(yasr);
+    if (this.persistentConfig.compact === undefined) this.persistentConfig.compact = true;
+  }
+  getUriLinkFromBinding(binding, prefixes) {
+    const link = super.getUriLinkFromBinding(binding, prefixes);
+    if (!binding.value.startsWith(DATA_NS)) return link;
+    const a = document.createElement("div");
+    a.innerHTML = link;
+    a.querySelectorAll("a").forEach(el => el.setAttribute("href", localHref(binding.value)));
+    return a.innerHTML;
+  }
+  getColumns() {
+    const columns = super.getColumns();
+    const rows = this.yasr.results ? this.yasr.results.getBindings() : [];
+    const isIri = name => rows.length > 0 && rows.every(r => !r[name] || r[name].type === "uri");
+    const [number, ...vars] = columns;
+    vars.forEach(c => { c.className = isIri(c.name) ? "ipg-iri" : "ipg-label"; });
+    const labels = vars.filter(c => c.className === "ipg-label");
+    const iris = vars.filter(c => c.className === "ipg-iri");
+    return [number, ...labels, ...iris];
+  }
+}
+Yasgui.Yasr.registerPlugin("table", Table);
 // Offline: no autocompletion from remote vocabularies (LOV), no endpoint list from elsewhere.
 Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
 const yasgui = new Yasgui(document.getElementById("yasgui"), {
@@ -1540,6 +1749,64 @@ const yasgui = new Yasgui(document.getElementById("yasgui"), {
 QUERIES.forEach((q, i) => yasgui.addTab(i === 0, {
   name: q.name, yasqe: { value: q.query }, requestConfig: { endpoint: endpoint, method: "POST" },
 }));
+// A form for the parameters of the named query in the current tab: the server binds the values
+// (names resolved as `ipgraph query NAME --option VALUE` does) and the tab runs the bound query.
+const form = document.getElementById("params");
+function showParams() {
+  const tab = yasgui.getTab();
+  const q = tab && byName[tab.getName()];
+  const fields = document.getElementById("params-fields");
+  fields.replaceChildren();
+  document.getElementById("params-note").textContent = "";
+  form.hidden = !q || q.params.length === 0;
+  if (form.hidden) return;
+  document.getElementById("params-title").textContent = q.name + ":";
+  q.params.forEach(p => {
+    const label = document.createElement("label");
+    label.title = p.description;
+    const input = document.createElement("input");
+    input.type = "text"; input.name = p.option; input.placeholder = p.kind;
+    label.append(p.option + " ", input);
+    fields.append(label, " ");
+  });
+}
+form.addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const tab = yasgui.getTab();
+  const name = tab.getName();
+  const params = new URLSearchParams(new FormData(form));
+  const note = document.getElementById("params-note");
+  const reply = await fetch("/named/" + encodeURIComponent(name) + "?" + params);
+  const data = await reply.json();
+  note.textContent = data.error || (data.notes || []).join(" ");
+  if (!reply.ok) return;
+  tab.getYasqe().setValue(data.query);
+  tab.getYasqe().query();
+});
+yasgui.on("tabSelect", () => setTimeout(showParams, 0));
+showParams();
+// The search box: ranked measures from /search, each linking to its /id/ page.
+document.getElementById("search").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const q = new FormData(ev.target).get("q");
+  const list = document.getElementById("search-hits");
+  list.replaceChildren();
+  const reply = await fetch("/search?" + new URLSearchParams({ q: q, limit: "10" }));
+  const data = await reply.json();
+  if (!reply.ok) { list.textContent = data.error; return; }
+  if (data.hits.length === 0) { list.textContent = "no measure matches"; return; }
+  data.hits.forEach(h => {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = localHref(h.measure);
+    a.textContent = h.snippet;
+    const doc = document.createElement("span");
+    doc.className = "doc";
+    doc.textContent = " · " + h.document + " (" + h.score + ")";
+    li.append(a, doc);
+    list.append(li);
+  });
+});
 window.ipgraphYasgui = yasgui;
 </script>
 </body></html>
