@@ -93,8 +93,11 @@ class BuildFailed(click.ClickException):
               help="Refuse files larger than this, or whose text is (e.g. 500K, 10M, 1G).")
 @click.option("--file-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
               help="Skip a file whose reading and extraction take longer (0: no limit, in this process).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes reading and extracting files  [default: all cores].")
 @friendly_errors
-def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, file_timeout: float) -> None:
+def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, file_timeout: float,
+          jobs: int | None) -> None:
     """Build the graph from PATHS (files or folders; default data/corpus).
 
     Reads .txt (UTF-8, UTF-16, GB18030/GBK, Big5: detected from the content), .html pages,
@@ -114,7 +117,7 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
     import os
 
     from ipgraph.errors import OutputError
-    from ipgraph.pipeline import build_graph, write_outputs
+    from ipgraph.pipeline import build_graph, default_jobs, write_outputs
     from ipgraph.read import describe_error, display_path, printable
 
     sources = list(paths) or [DEFAULT_CORPUS]
@@ -122,7 +125,7 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
         if not os.path.lexists(source):  # a dangling link or a loop is read, and named with its cause
             raise BuildFailed(f"{display_path(source)}: no such file or folder")
     result = build_graph(sources, on_skip=lambda exc: click.echo(f"skipped {describe_error(exc)}", err=True),
-                         max_bytes=max_size, file_timeout=file_timeout or None)
+                         max_bytes=max_size, file_timeout=file_timeout or None, jobs=jobs or default_jobs())
     tried = len(result.records) + len(result.skipped)
     if not result.records:
         reason = f"none of the {tried} file(s) could be used" if tried else "no .txt/.html/.htm/.docx/.pdf files found"
