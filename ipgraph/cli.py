@@ -145,10 +145,10 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
     click.echo(f"wrote {written['turtle']}")
     import shutil
 
-    from ipgraph.report import build_report, format_table
+    from ipgraph.report import format_table
 
     width = max(80, min(160, shutil.get_terminal_size((120, 24)).columns))  # one screen wide
-    table = format_table(build_report(result.records), width=width, report_path=written.get("report"))
+    table = format_table(result.quality(), width=width, report_path=written.get("report"))
     if table:  # only when some document needs a look; stdout keeps the counts
         click.echo(table, err=True, nl=False)
     if result.skipped:

@@ -60,6 +60,7 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
     # what the build read (the paths given and the files found, absolute): write_outputs never removes them
     inputs: list[Path] = field(default_factory=list)
+    reports: list[Any] = field(default_factory=list)  # per record (same order), ipgraph.report.DocumentReport
     work_dir: Path | None = None  # the build's scratch folder (runs, the merged file); removed with the result
     _graph: Graph | None = field(default=None, repr=False)
 
@@ -76,6 +77,14 @@ class BuildResult:
                 graph.parse(self.ntriples, format="nt")
             self._graph = graph
         return self._graph
+
+    def quality(self) -> list[Any]:
+        """The quality report of every record, sorted by file name (ipgraph.report.build_report)."""
+        from ipgraph.report import build_report
+
+        if len(self.reports) != len(self.records) or any(r is None for r in self.reports):
+            return build_report(self.records)
+        return sorted(self.reports, key=lambda r: r.document)
 
     def summary(self) -> dict[str, int]:
         from ipgraph.vocab import IPG
@@ -156,6 +165,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
     paths = list(paths)
     records: list[DocumentRecord] = []
+    reports: list[Any] = []
     skipped: list[InputError] = []
     finder = DuplicateFinder()
     names: dict[str, Path] = {}
@@ -209,6 +219,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
             table.add(triples)
             runs.add(triples.lines)
             records.append(record)
+            reports.append(triples.report)
         runs.add(table.lines())
         runs.flush()
         merged = work / NTRIPLES_NAME
@@ -217,7 +228,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
         if pool:
             pool.stop()
     result = BuildResult(records=records, ntriples=merged, counts={**classes, "triples": total},
-                         skipped=skipped, inputs=inputs, work_dir=work)
+                         skipped=skipped, inputs=inputs, reports=reports, work_dir=work)
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
@@ -699,9 +710,9 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
         "skipped": [describe_error(e) for e in result.skipped],
     }, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     written["summary"] = summary
-    from ipgraph.report import build_report, page_lines, report_json  # where the build is thin
+    from ipgraph.report import page_lines, report_json  # where the build is thin
 
-    reports = build_report(result.records)
+    reports = result.quality()
     atomic_write_text(out / REPORT_NAME, report_json(reports))
     written["report"] = out / REPORT_NAME
     from ipgraph.view import render_page  # imported here: pyvis is needed for the page only

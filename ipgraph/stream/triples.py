@@ -18,6 +18,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from ipgraph import knowledge
 from ipgraph.extract.programmes import scheme_aliases
@@ -111,6 +112,7 @@ class DocumentTriples:
     lines: set[str] = field(default_factory=set)
     claims: list[Claim] = field(default_factory=list)
     programmes: bool = False  # whether the scheme node is needed
+    report: Any = None  # the document's quality report (ipgraph.report.DocumentReport), made beside the triples
 
     def add(self, s: str, p: str, o: str) -> None:
         self.lines.add(line(s, p, o))
@@ -203,8 +205,17 @@ class DocumentTriples:
         add(node, ipg("end"), integer(span.end))
 
 
-def document_triples(record: DocumentRecord) -> DocumentTriples:
-    """The triples of one document (see the module docstring)."""
+def document_triples(record: DocumentRecord, report: bool = True) -> DocumentTriples:
+    """The triples of one document (see the module docstring), and its quality report (`report`)."""
+    from ipgraph.report import build_report
+
+    out = _document_triples(record)
+    if report:
+        out.report = build_report([record])[0]
+    return out
+
+
+def _document_triples(record: DocumentRecord) -> DocumentTriples:
     parsed = record.parsed
     meta = parsed.meta
     name = parsed.source.name
