@@ -62,6 +62,9 @@ class BuildResult:
     inputs: list[Path] = field(default_factory=list)
     reports: list[Any] = field(default_factory=list)  # per record (same order), ipgraph.report.DocumentReport
     work_dir: Path | None = None  # the build's scratch folder (runs, the merged file); removed with the result
+    given: list[Path] = field(default_factory=list)  # the paths given to build_graph, absolute
+    reused: int = 0  # documents taken from the cache instead of extracted
+    cache: Path | None = None  # the cache entries this build used (installed by write_outputs)
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -136,7 +139,9 @@ def default_jobs() -> int:
 def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], None] | None = None,
                 max_bytes: int = DEFAULT_MAX_BYTES,
                 file_timeout: float | None = DEFAULT_FILE_TIMEOUT, jobs: int = 1,
-                work_dir: Path | str | None = None) -> BuildResult:
+                work_dir: Path | str | None = None, cache: bool = False, cache_dir: Path | str | None = None,
+                progress: Callable[[int, int, int, int], None] | None = None,
+                scheduler: str | None = None) -> BuildResult:
     """Build the graph of every document under `paths` (files or folders).
 
     Files are taken in sorted-name order. A file that cannot be used is skipped with an
@@ -152,6 +157,13 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     process takes the results in document order (so the output does not depend on `jobs`),
     keeps the table of shared nodes and writes the lines into sorted runs, merged at the end
     into one sorted file (result.ntriples, in `work_dir` or a temporary folder).
+
+    `cache`: keep every built file's result; `cache_dir` (ipgraph build: OUT/.ipgraph/cache) holds each built file's result under the hash
+    of its content (ipgraph.stream.cache): only new or changed files are extracted; the entries
+    used are gathered in work_dir/cache, which write_outputs installs as the next cache. `progress`
+    is called after every file with (files done, files in all, bytes done, files skipped).
+    `scheduler` ("local" or a Dask scheduler address) runs the per-document work on Dask
+    (ipgraph.stream.dask), `jobs` worker processes for "local".
     """
     import tempfile
     import weakref
@@ -175,7 +187,14 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     work.mkdir(parents=True, exist_ok=True)
     runs = RunWriter(work / "runs")
     table = ClaimTable()
-    pool = _Pool(file_timeout, max(1, jobs)) if file_timeout else None
+    pool: Any = _Pool(file_timeout, max(1, jobs)) if file_timeout and not scheduler else None
+    if scheduler:
+        from ipgraph.stream.dask import DaskPool
+
+        pool = DaskPool(scheduler, max(1, jobs), work / "shards")
+    from ipgraph.stream.cache import RecordCache, content_key
+
+    records_cache = RecordCache(work / "cache", cache_dir) if cache else None
 
     def skip(exc: InputError) -> None:
         skipped.append(exc)
@@ -183,16 +202,26 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
             on_skip(exc)
 
     order = sorted(found, key=lambda p: (p.name, str(p)))
+    keys = [content_key(p, max_bytes) for p in order] if records_cache else [None] * len(order)
+    cached: list[Any] = [records_cache.get(k) for k in keys] if records_cache else [None] * len(order)
+    todo = [p for p, hit in zip(order, cached, strict=True) if hit is None]  # what the workers read, in order
+    done_bytes = 0
     try:
         for problem in problems:
             skip(problem)
         if pool:
-            pool.prime(order, max_bytes)
+            pool.prime(todo, max_bytes)
+        slot = -1  # the position in `todo` of the file being taken
         for i, path in enumerate(order):
             triples: DocumentTriples | None = None
+            fresh = cached[i] is None
+            slot += fresh
             try:
-                if pool:  # read and extracted by a worker (handed over ahead)
-                    source, record, triples, failure = pool.result(i, path, max_bytes)
+                if not fresh:
+                    source, record, triples = cached[i]
+                    failure = None
+                elif pool:  # read and extracted by a worker (handed over ahead)
+                    source, record, triples, failure = pool.result(slot, path, max_bytes)
                 else:
                     source, record, failure = read_document(path, max_bytes=max_bytes), None, None
                 duplicate = finder.match(source.text)
@@ -212,12 +241,26 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 skip(exc)
                 continue
             finally:
-                if pool:
-                    pool.next(i, order, max_bytes)  # the worker freed by this file takes the next one
+                if pool and fresh:
+                    pool.next(slot, todo, max_bytes)  # the worker freed by this file takes the next one
+                if progress:
+                    done_bytes += _size(path)
+                    progress(i + 1, len(order), done_bytes, len(skipped))
+            if records_cache and fresh:
+                entry = triples
+                if triples.shard:  # the cache outlives the shards: it keeps the lines themselves
+                    import dataclasses
+
+                    text = Path(triples.shard).read_text(encoding="utf-8")
+                    entry = dataclasses.replace(triples, lines=set(text.split("\n")[:-1]), shard=None)
+                records_cache.put(keys[i], (source, record, entry))
             finder.add(source.name, source.text)
             names[iri] = path
             table.add(triples)
-            runs.add(triples.lines)
+            if triples.shard:
+                runs.add_run(triples.shard)
+            else:
+                runs.add(triples.lines)
             records.append(record)
             reports.append(triples.report)
         runs.add(table.lines())
@@ -228,10 +271,20 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
         if pool:
             pool.stop()
     result = BuildResult(records=records, ntriples=merged, counts={**classes, "triples": total},
-                         skipped=skipped, inputs=inputs, reports=reports, work_dir=work)
+                         skipped=skipped, inputs=inputs, reports=reports, work_dir=work,
+                         given=[Path(p).absolute() for p in paths],
+                         reused=records_cache.hits if records_cache else 0,
+                         cache=records_cache.root if records_cache else None)
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 class _Pool:
@@ -462,6 +515,25 @@ def serialize_turtle(graph: Graph) -> bytes:
 
 PUBLIC_NAMES = (TURTLE_NAME, NTRIPLES_NAME, STORE_NAME, SUMMARY_NAME, GRAPH_PAGE_NAME, REPORT_NAME)
 BUILD_MARKER_NAME = "ipgraph-build.json"  # in OUT/.ipgraph: the folder is ipgraph's
+INPUTS_NAME = "inputs.json"  # in OUT/.ipgraph: the paths the published build was made from
+
+
+def previous_inputs(out_dir: Path | str) -> list[Path] | None:
+    """The paths the build published in out_dir was made from, or None (no ipgraph build there)."""
+    meta = Path(out_dir) / ".ipgraph"
+    if not (meta / BUILD_MARKER_NAME).is_file():
+        return None
+    try:
+        data = json.loads((meta / INPUTS_NAME).read_text(encoding="utf-8"))
+        return [Path(p) for p in data["paths"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def cache_folder(out_dir: Path | str) -> Path | None:
+    """out_dir's record cache when out_dir holds an ipgraph build (never one of a foreign folder)."""
+    meta = Path(out_dir) / ".ipgraph"
+    return meta / "cache" if (meta / BUILD_MARKER_NAME).is_file() else None
 _GENERATION = re.compile(r"^gen-(\d+)-[0-9a-f]+$")
 
 
@@ -517,6 +589,12 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
             if created:
                 shutil.rmtree(final, ignore_errors=True)
         raise
+    # what was built, for `ipgraph add` (the paths given, absolute)
+    atomic_write_text(meta / INPUTS_NAME, json.dumps({"paths": [str(p) for p in result.given]}, ensure_ascii=False) + "\n")
+    if result.cache is not None and result.cache.is_dir():
+        from ipgraph.stream.cache import install_cache
+
+        install_cache(result.cache, meta)
     _clean_leftovers(final, protect)
     return {key: target / path.relative_to(generation) if path.is_relative_to(generation) else path
             for key, path in written.items()}

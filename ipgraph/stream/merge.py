@@ -36,6 +36,10 @@ class RunWriter:
         if len(self.buffer) >= self.run_lines:
             self.flush()
 
+    def add_run(self, path: Path | str) -> None:
+        """A file already sorted (a Dask worker's shard)."""
+        self.runs.append(Path(path))
+
     def flush(self) -> None:
         if not self.buffer:
             return

@@ -112,6 +112,7 @@ class DocumentTriples:
     lines: set[str] = field(default_factory=set)
     claims: list[Claim] = field(default_factory=list)
     programmes: bool = False  # whether the scheme node is needed
+    shard: str | None = None  # on Dask: the sorted file holding `lines` (written by the worker)
     report: Any = None  # the document's quality report (ipgraph.report.DocumentReport), made beside the triples
 
     def add(self, s: str, p: str, o: str) -> None:
