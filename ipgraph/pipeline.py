@@ -515,7 +515,10 @@ def serialize_turtle(graph: Graph) -> bytes:
 
 PUBLIC_NAMES = (TURTLE_NAME, NTRIPLES_NAME, STORE_NAME, SUMMARY_NAME, GRAPH_PAGE_NAME, REPORT_NAME)
 BUILD_MARKER_NAME = "ipgraph-build.json"  # in OUT/.ipgraph: the folder is ipgraph's
-INPUTS_NAME = "inputs.json"  # in OUT/.ipgraph: the paths the published build was made from
+INPUTS_NAME = "inputs.json"  # in a generation: the paths the build was made from
+
+
+CACHE_NAME = "cache"  # in a generation: the record cache (ipgraph.stream.cache)
 
 
 def previous_inputs(out_dir: Path | str) -> list[Path] | None:
@@ -524,7 +527,7 @@ def previous_inputs(out_dir: Path | str) -> list[Path] | None:
     if not (meta / BUILD_MARKER_NAME).is_file():
         return None
     try:
-        data = json.loads((meta / INPUTS_NAME).read_text(encoding="utf-8"))
+        data = json.loads((meta / "current" / INPUTS_NAME).read_text(encoding="utf-8"))
         return [Path(p) for p in data["paths"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -533,7 +536,7 @@ def previous_inputs(out_dir: Path | str) -> list[Path] | None:
 def cache_folder(out_dir: Path | str) -> Path | None:
     """out_dir's record cache when out_dir holds an ipgraph build (never one of a foreign folder)."""
     meta = Path(out_dir) / ".ipgraph"
-    return meta / "cache" if (meta / BUILD_MARKER_NAME).is_file() else None
+    return meta / "current" / CACHE_NAME if (meta / BUILD_MARKER_NAME).is_file() else None
 _GENERATION = re.compile(r"^gen-(\d+)-[0-9a-f]+$")
 
 
@@ -578,6 +581,7 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     (generation / GENERATION_MARKER).write_text(json.dumps({"pid": os.getpid()}) + "\n", encoding="utf-8")
     try:
         written = _write_files(result, generation)
+        _keep_build_state(result, generation)
         _fsync_dir(generation)
         _kill_point("staged")
         _publish(meta, generation.name)
@@ -589,15 +593,21 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
             if created:
                 shutil.rmtree(final, ignore_errors=True)
         raise
-    # what was built, for `ipgraph add` (the paths given, absolute)
-    atomic_write_text(meta / INPUTS_NAME, json.dumps({"paths": [str(p) for p in result.given]}, ensure_ascii=False) + "\n")
-    if result.cache is not None and result.cache.is_dir():
-        from ipgraph.stream.cache import install_cache
-
-        install_cache(result.cache, meta)
     _clean_leftovers(final, protect)
     return {key: target / path.relative_to(generation) if path.is_relative_to(generation) else path
             for key, path in written.items()}
+
+
+def _keep_build_state(result: BuildResult, generation: Path) -> None:
+    """What the next build and `ipgraph add` start from, inside the generation (published with it):
+    the paths given (inputs.json) and the record cache this build used (cache/)."""
+    atomic_write_text(generation / INPUTS_NAME,
+                      json.dumps({"paths": [str(p) for p in result.given]}, ensure_ascii=False) + "\n")
+    if result.cache is not None and result.cache.is_dir():
+        try:
+            shutil.move(str(result.cache), str(generation / CACHE_NAME))  # a rename on the same file system
+        except OSError:
+            shutil.rmtree(generation / CACHE_NAME, ignore_errors=True)  # the cache is an optimisation only
 
 
 def _kill_point(name: str) -> None:

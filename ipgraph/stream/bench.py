@@ -61,17 +61,17 @@ def run_build_bench(sizes: list[int], corpus: Path, dask: bool = True, json_out:
                 row = {"docs": size, "mb": round(megabytes, 2), "config": label, **_timed(command)}
                 rows.append(row)
                 echo(_line(row))
+            same = (work / "b1" / "ipgraph.nt").read_bytes() == (work / "b2" / "ipgraph.nt").read_bytes()
+            if dask:
+                same = same and (work / "b1" / "ipgraph.nt").read_bytes() == (work / "bd" / "ipgraph.nt").read_bytes()
+            echo(f"{'':>6} sorted N-Triples byte-identical across -j 1, -j 2{', Dask' if dask else ''}: {same}")
+            rows.append({"docs": size, "config": "identical", "identical": same})
             extra = generate_corpus(work / "extra", size + 1, corpus)[-1]  # one more plan, not in the corpus
             added = extra.rename(work / f"added-{extra.name}")
             row = {"docs": size, "mb": round(added.stat().st_size / 1e6, 3), "config": "add 1 to -j 2",
                    **_timed(ipgraph + ["add", str(added), "-o", str(work / "b2"), "-j", "2", "-q"])}
             rows.append(row)
             echo(_line(row, docs=1))
-            same = (work / "b1" / "ipgraph.nt").read_bytes() == (work / "b2" / "ipgraph.nt").read_bytes()
-            if dask:
-                same = same and (work / "b1" / "ipgraph.nt").read_bytes() == (work / "bd" / "ipgraph.nt").read_bytes()
-            echo(f"{'':>6} sorted N-Triples byte-identical across -j 1, -j 2{', Dask' if dask else ''}: {same}")
-            rows.append({"docs": size, "config": "identical", "identical": same})
         finally:
             shutil.rmtree(work, ignore_errors=True)
     if json_out:

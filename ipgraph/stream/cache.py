@@ -1,8 +1,8 @@
-"""The build's cache of per-document results: OUT/.ipgraph/cache/<code>/<content hash>.pickle.
+"""The build's cache of per-document results: OUT/.ipgraph/current/cache/<code>/<content hash>.pickle.
 
-A build reads the entries of the previous build (OUT/.ipgraph/cache) and writes the entries it
-uses into its scratch folder; write_outputs puts that folder in place once the build is published
-(install_cache), so the cache always matches the published build. A file's entry is keyed by the SHA-256 of its bytes (and the --max-size it was read under), in
+A build reads the entries of the published build (its generation's cache/) and writes the entries
+it uses into its scratch folder (reused ones as hard links); write_outputs moves that folder into
+the new generation, so the cache is published, and removed, with the build it belongs to. A file's entry is keyed by the SHA-256 of its bytes (and the --max-size it was read under), in
 a folder named after the code that made it (a hash of ipgraph's modules and data files): a
 changed file, or a changed ipgraph, is extracted again; an unchanged one is loaded. Only files
 that built are cached (a skip is decided afresh). Entries the build did not use (removed or
@@ -16,12 +16,9 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import shutil
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-CACHE_NAME = "cache"
 
 
 @lru_cache(maxsize=1)
@@ -87,18 +84,3 @@ class RecordCache:
             os.replace(tmp, self.folder / f"{key}.pickle")
         except OSError:
             tmp.unlink(missing_ok=True)  # a full disk costs the cache, not the build
-
-
-def install_cache(new: Path, meta: Path) -> None:
-    """Make `new` (a build's scratch cache) meta/cache, replacing the previous one."""
-    target = meta / CACHE_NAME
-    aside = meta / f".old-{CACHE_NAME}-{os.getpid()}-{os.urandom(4).hex()}"
-    if target.is_dir() and not target.is_symlink():
-        os.rename(target, aside)
-    try:
-        shutil.move(str(new), str(target))  # a rename on the same file system
-    except OSError:
-        if aside.exists() and not target.exists():
-            os.rename(aside, target)
-        return  # the cache is an optimisation: a failure here never fails the build
-    shutil.rmtree(aside, ignore_errors=True)
