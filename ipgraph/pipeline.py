@@ -430,8 +430,14 @@ def _serve(conn: Any) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops the worker
     base = _address_space()
+    parent = os.getppid()
     while True:
         try:
+            # a killed build cannot close the pipe while its other workers (forked later) hold copies
+            # of this end: a worker also stops when its parent is gone
+            while not conn.poll(1.0):
+                if os.getppid() != parent:
+                    return
             path, max_bytes = conn.recv()
         except (EOFError, OSError):
             return
