@@ -112,11 +112,20 @@ class BuildFailed(click.ClickException):
               help="Refuse files larger than this, or whose text is (e.g. 500K, 10M, 1G).")
 @click.option("--file-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
               help="Skip a file whose reading and extraction take longer (0: no limit, in this process).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes reading and extracting files  [default: 1].")
+@click.option("--no-cache", is_flag=True, help="Extract every file again (ignore and replace OUT/.ipgraph/cache).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+              help="Run the per-document work on this Dask cluster (shards in a folder its workers share).")
+@click.option("--dask", "dask_local", type=click.Choice(["local"]), default=None,
+              help="local: a Dask LocalCluster of -j worker processes on loopback.")
 @click.option("--sample", is_flag=True,
               help="Also build the sample corpus shipped with ipgraph (the five documents of data/corpus); "
                    "works outside a checkout.")
 @friendly_errors
 def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, file_timeout: float,
+          jobs: int | None, no_cache: bool, quiet: bool, scheduler: str | None, dask_local: str | None,
           sample: bool) -> None:
     """Build the graph from PATHS (files or folders; default data/corpus, or with --sample the
     sample corpus shipped with ipgraph).
@@ -136,22 +145,57 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
     Exit status: 0 all built; 1 built, some files skipped; 2 --strict and some files
     skipped (nothing written); 3 nothing built (no usable document, OUT not writable).
     """
-    import os
-
-    from ipgraph.errors import OutputError
-    from ipgraph.pipeline import build_graph, write_outputs
-    from ipgraph.read import describe_error, display_path, printable
-
     sources = list(paths) + ([sample_corpus()] if sample else [])
     if not sources:
         if not DEFAULT_CORPUS.is_dir():
             raise BuildFailed(f"{DEFAULT_CORPUS}: no such file or folder; {SAMPLE_HINT}")
         sources = [DEFAULT_CORPUS]
+    _run_build(sources, out_dir, strict=strict, max_size=max_size,
+               file_timeout=file_timeout, jobs=jobs, cache=not no_cache, quiet=quiet,
+               scheduler=scheduler or dask_local)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_BUILD,
+              show_default=True, help="The build folder to add to (made by ipgraph build).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes  [default: 1].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@friendly_errors
+def add(files: tuple[Path, ...], out_dir: Path, jobs: int | None, quiet: bool) -> None:
+    """Add FILES (or folders) to the build in OUT: the earlier inputs come from its cache, only FILES are extracted.
+
+    Same outputs and exit status as `ipgraph build` over the earlier inputs and FILES.
+    """
+    from ipgraph.pipeline import previous_inputs
+
+    earlier = previous_inputs(out_dir)
+    if earlier is None:
+        raise BuildFailed(f"{out_dir}: no ipgraph build here to add to (run `ipgraph build -o {out_dir}` first)")
+    known = set(earlier)
+    sources = earlier + [f for f in files if f.absolute() not in known]
+    _run_build(sources, out_dir, strict=False, max_size=10 * 1024 ** 2, file_timeout=30.0, jobs=jobs,
+               cache=True, quiet=quiet)
+
+
+def _run_build(sources: list[Path], out_dir: Path, *, strict: bool, max_size: int, file_timeout: float,
+               jobs: int | None, cache: bool, quiet: bool, scheduler: str | None = None) -> None:
+    import os
+
+    from ipgraph.errors import OutputError
+    from ipgraph.pipeline import build_graph, cache_folder, write_outputs
+    from ipgraph.read import describe_error, display_path, printable
+    from ipgraph.stream.progress import Progress
+
     for source in sources:
         if not os.path.lexists(source):  # a dangling link or a loop is read, and named with its cause
             raise BuildFailed(f"{display_path(source)}: no such file or folder")
-    result = build_graph(sources, on_skip=lambda exc: click.echo(f"skipped {describe_error(exc)}", err=True),
-                         max_bytes=max_size, file_timeout=file_timeout or None)
+    with Progress(enabled=not quiet) as progress:
+        result = build_graph(sources, on_skip=lambda exc: progress.echo(f"skipped {describe_error(exc)}"),
+                             max_bytes=max_size, file_timeout=file_timeout or None, jobs=jobs or 1,
+                             cache=cache, cache_dir=cache_folder(out_dir) if cache else None, progress=progress.update,
+                             scheduler=scheduler)
     tried = len(result.records) + len(result.skipped)
     if not result.records:
         reason = f"none of the {tried} file(s) could be used" if tried else "no .txt/.html/.htm/.docx/.pdf files found"
@@ -172,10 +216,10 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
         click.echo(f"{'wrote' if i == 0 else '':11s} {path}")
     import shutil
 
-    from ipgraph.report import build_report, format_table
+    from ipgraph.report import format_table
 
     width = max(80, min(160, shutil.get_terminal_size((120, 24)).columns))  # one screen wide
-    table = format_table(build_report(result.records), width=width, report_path=written.get("report"))
+    table = format_table(result.quality(), width=width, report_path=written.get("report"))
     if table:  # only when some document needs a look; stdout keeps the counts
         click.echo(table, err=True, nl=False)
     if result.skipped:
@@ -570,6 +614,30 @@ def push(endpoint, graph_iri, user, password, graph_dir, from_dir) -> None:
     build_dir = Path(graph_dir) if graph_dir is not None else from_dir or DEFAULT_BUILD
     count = push_graph(build_dir, endpoint, graph=graph_iri, user=user, password=password)
     click.echo(f"pushed {count} triples to {endpoint} ({'graph ' + graph_iri if graph_iri else 'default graph'})")
+
+
+@bench.command(name="corpus")
+@click.option("--docs", type=click.IntRange(min=1), required=True, help="How many plans to generate.")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--seed", type=int, default=14, show_default=True)
+def bench_corpus(docs: int, out_dir: Path, seed: int) -> None:
+    """Generate a synthetic corpus: the shipped plans' frames, measures recombined, other places and figures."""
+    from ipgraph.stream.corpus import generate_corpus
+
+    files = generate_corpus(out_dir, docs, DEFAULT_CORPUS, seed=seed)
+    click.echo(f"wrote {len(files)} documents into {out_dir}")
+
+
+@bench.command(name="build")
+@click.option("--docs", "sizes", default="100,1000,10000", show_default=True, help="Corpus sizes, comma-separated.")
+@click.option("--no-dask", is_flag=True, help="Leave out the --dask local configuration.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def bench_build(sizes: str, no_dask: bool, json_out: Path | None) -> None:
+    """Time ipgraph build (-j 1, -j 2, Dask) and ipgraph add beside a bare jieba.lcut pass over the same files."""
+    from ipgraph.stream.bench import run_build_bench
+
+    run_build_bench([int(s) for s in sizes.split(",") if s.strip()], DEFAULT_CORPUS, dask=not no_dask,
+                    json_out=json_out, echo=click.echo)
 
 
 @bench.command(name="query", short_help="Query latency: embedded store vs rdflib.")

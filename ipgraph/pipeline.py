@@ -14,17 +14,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rdflib import Graph
-
-from ipgraph.atomic import atomic_write_bytes, atomic_write_text
+from ipgraph.atomic import atomic_write_text
 from ipgraph.errors import InputError, OutputError
 from ipgraph.extract.agencies import extract_assignments
 from ipgraph.extract.citations import extract_citations
 from ipgraph.extract.programmes import extract_programmes
 from ipgraph.extract.targets import extract_targets
-from ipgraph.graph import GraphBuilder
 from ipgraph.model import AgencyRef, DocumentRecord, ParsedDocument, SourceDocument
 from ipgraph.read import (
     DEFAULT_MAX_BYTES,
@@ -38,6 +35,11 @@ from ipgraph.report import REPORT_NAME
 from ipgraph.resolve import AgencyResolver
 from ipgraph.structure import parse_document
 
+if TYPE_CHECKING:  # pragma: no cover
+    from rdflib import Graph
+
+    from ipgraph.stream.triples import DocumentTriples
+
 TURTLE_NAME = "ipgraph.ttl"
 NTRIPLES_NAME = "ipgraph.nt"
 STORE_NAME = "store"
@@ -47,20 +49,51 @@ GRAPH_PAGE_NAME = "graph.html"
 
 @dataclass
 class BuildResult:
-    graph: Graph
+    """What build_graph found. The graph itself is the sorted N-Triples file `ntriples` (written as
+    documents finished, no rdflib Graph); `graph` parses it into rdflib on first use, for callers
+    that want a Graph (off the build's hot path)."""
+
     records: list[DocumentRecord]
+    ntriples: Path | None = None  # sorted, unique N-Triples lines of the whole graph
+    counts: dict[str, int] = field(default_factory=dict)  # class IRI → instances, and "triples"
     skipped: list[InputError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # what the build read (the paths given and the files found, absolute): write_outputs never removes them
     inputs: list[Path] = field(default_factory=list)
+    reports: list[Any] = field(default_factory=list)  # per record (same order), ipgraph.report.DocumentReport
+    work_dir: Path | None = None  # the build's scratch folder (runs, the merged file); removed with the result
+    given: list[Path] = field(default_factory=list)  # the paths given to build_graph, absolute
+    reused: int = 0  # documents taken from the cache instead of extracted
+    cache: Path | None = None  # the cache entries this build used (installed by write_outputs)
+    _graph: Graph | None = field(default=None, repr=False)
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            from rdflib import Graph
+
+            from ipgraph.graph import bind_prefixes
+
+            graph = Graph()
+            bind_prefixes(graph)
+            if self.ntriples is not None:
+                graph.parse(self.ntriples, format="nt")
+            self._graph = graph
+        return self._graph
+
+    def quality(self) -> list[Any]:
+        """The quality report of every record, sorted by file name (ipgraph.report.build_report)."""
+        from ipgraph.report import build_report
+
+        if len(self.reports) != len(self.records) or any(r is None for r in self.reports):
+            return build_report(self.records)
+        return sorted(self.reports, key=lambda r: r.document)
 
     def summary(self) -> dict[str, int]:
-        from rdflib.namespace import RDF
-
         from ipgraph.vocab import IPG
 
         def count(cls) -> int:
-            return len(set(self.graph.subjects(RDF.type, cls)))
+            return self.counts.get(str(cls), 0)
 
         return {
             "documents": count(IPG.PolicyDocument),
@@ -69,7 +102,7 @@ class BuildResult:
             "programmes": count(IPG.Programme),
             "directives": count(IPG.Directive),
             "targets": count(IPG.Target),
-            "triples": len(self.graph),
+            "triples": self.counts.get("triples", 0),
             "skipped": len(self.skipped),
         }
 
@@ -95,34 +128,73 @@ def extract_document(source: SourceDocument) -> DocumentRecord:
 DEFAULT_FILE_TIMEOUT = 30.0  # seconds per file (read + extract); a corpus document takes well under one
 
 
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], None] | None = None,
                 max_bytes: int = DEFAULT_MAX_BYTES,
-                file_timeout: float | None = DEFAULT_FILE_TIMEOUT) -> BuildResult:
+                file_timeout: float | None = DEFAULT_FILE_TIMEOUT, jobs: int = 1,
+                work_dir: Path | str | None = None, cache: bool = False, cache_dir: Path | str | None = None,
+                progress: Callable[[int, int, int, int], None] | None = None,
+                scheduler: str | None = None) -> BuildResult:
     """Build the graph of every document under `paths` (files or folders).
 
     Files are taken in sorted-name order. A file that cannot be used is skipped with an
     InputError (reported through `on_skip`); the other documents still build. Skipped too: a
     file larger than `max_bytes`, a repeat of an earlier document (DuplicateError: the first by
     name is kept), a file whose name gives an earlier document's IRI, and a file whose reading
-    and extraction take longer than `file_timeout` seconds: files are read and extracted in a
-    worker process (forked once, and again only after one was stopped), which is killed when a
-    file overruns, since C-level regular-expression or parser work cannot be interrupted
-    otherwise. `file_timeout=None` works in this process, without a budget.
+    and extraction take longer than `file_timeout` seconds: files are read and extracted in
+    `jobs` worker processes (forked once, and again only after one was stopped), which are killed
+    when a file overruns, since C-level regular-expression or parser work cannot be interrupted
+    otherwise. `file_timeout=None` works in this process, without a budget (and without workers).
+
+    Each worker also turns its record into N-Triples lines (ipgraph.stream.triples); this
+    process takes the results in document order (so the output does not depend on `jobs`),
+    keeps the table of shared nodes and writes the lines into sorted runs, merged at the end
+    into one sorted file (result.ntriples, in `work_dir` or a temporary folder).
+
+    `cache`: keep every built file's result; `cache_dir` (ipgraph build: OUT/.ipgraph/cache) holds each built file's result under the hash
+    of its content (ipgraph.stream.cache): only new or changed files are extracted; the entries
+    used are gathered in work_dir/cache, which write_outputs installs as the next cache. `progress`
+    is called after every file with (files done, files in all, bytes done, files skipped).
+    `scheduler` ("local" or a Dask scheduler address) runs the per-document work on Dask
+    (ipgraph.stream.dask), `jobs` worker processes for "local".
     """
+    import tempfile
+    import weakref
+
     from ipgraph.dedupe import DuplicateFinder
     from ipgraph.errors import DuplicateError
     from ipgraph.graph import document_iri
     from ipgraph.read import scan_paths
+    from ipgraph.stream.merge import RunWriter, merge_runs
+    from ipgraph.stream.triples import ClaimTable, document_triples
 
     paths = list(paths)
     records: list[DocumentRecord] = []
+    reports: list[Any] = []
     skipped: list[InputError] = []
-    builder = GraphBuilder()
     finder = DuplicateFinder()
     names: dict[str, Path] = {}
     found, problems = scan_paths(paths)
     inputs = [Path(p).absolute() for p in paths] + [p.absolute() for p in found]
-    worker = _Worker(file_timeout) if file_timeout else None
+    work = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="ipgraph-build-"))
+    work.mkdir(parents=True, exist_ok=True)
+    runs = RunWriter(work / "runs")
+    table = ClaimTable()
+    pool: Any = _Pool(file_timeout, max(1, jobs)) if file_timeout and not scheduler else None
+    if scheduler:
+        from ipgraph.stream.dask import DaskPool
+
+        pool = DaskPool(scheduler, max(1, jobs), work / "shards")
+    from ipgraph.stream.cache import RecordCache, content_key
+
+    records_cache = RecordCache(work / "cache", cache_dir) if cache else None
 
     def skip(exc: InputError) -> None:
         skipped.append(exc)
@@ -130,13 +202,26 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
             on_skip(exc)
 
     order = sorted(found, key=lambda p: (p.name, str(p)))
+    keys = [content_key(p, max_bytes) for p in order] if records_cache else [None] * len(order)
+    cached: list[Any] = [records_cache.get(k) for k in keys] if records_cache else [None] * len(order)
+    todo = [p for p, hit in zip(order, cached, strict=True) if hit is None]  # what the workers read, in order
+    done_bytes = 0
     try:
         for problem in problems:
             skip(problem)
+        if pool:
+            pool.prime(todo, max_bytes)
+        slot = -1  # the position in `todo` of the file being taken
         for i, path in enumerate(order):
+            triples: DocumentTriples | None = None
+            fresh = cached[i] is None
+            slot += fresh
             try:
-                if worker:  # read and extracted by the worker (started for this file, or ahead)
-                    source, record, failure = worker.result(path, max_bytes)
+                if not fresh:
+                    source, record, triples = cached[i]
+                    failure = None
+                elif pool:  # read and extracted by a worker (handed over ahead)
+                    source, record, triples, failure = pool.result(slot, path, max_bytes)
                 else:
                     source, record, failure = read_document(path, max_bytes=max_bytes), None, None
                 duplicate = finder.match(source.text)
@@ -150,20 +235,80 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                     raise failure
                 if record is None:
                     record = _extract_verbatim(path, source)
+                if triples is None:
+                    triples = _triples(path, record, document_triples)
             except InputError as exc:
                 skip(exc)
                 continue
             finally:
-                if worker and i + 1 < len(order):
-                    worker.start(order[i + 1], max_bytes)  # works while this one goes into the graph
+                if pool and fresh:
+                    pool.next(slot, todo, max_bytes)  # the worker freed by this file takes the next one
+                if progress:
+                    done_bytes += _size(path)
+                    progress(i + 1, len(order), done_bytes, len(skipped))
+            if records_cache and fresh:
+                entry = triples
+                if triples.shard:  # the cache outlives the shards: it keeps the lines themselves
+                    import dataclasses
+
+                    text = Path(triples.shard).read_text(encoding="utf-8")
+                    entry = dataclasses.replace(triples, lines=set(text.split("\n")[:-1]), shard=None)
+                records_cache.put(keys[i], (source, record, entry))
             finder.add(source.name, source.text)
             names[iri] = path
-            builder.add_document(record)
+            table.add(triples)
+            if triples.shard:
+                runs.add_run(triples.shard)
+            else:
+                runs.add(triples.lines)
             records.append(record)
+            reports.append(triples.report)
+        runs.add(table.lines())
+        runs.flush()
+        merged = work / NTRIPLES_NAME
+        total, classes = merge_runs(runs.runs, merged, work / "runs")
     finally:
-        if worker:
+        if pool:
+            pool.stop()
+    result = BuildResult(records=records, ntriples=merged, counts={**classes, "triples": total},
+                         skipped=skipped, inputs=inputs, reports=reports, work_dir=work,
+                         given=[Path(p).absolute() for p in paths],
+                         reused=records_cache.hits if records_cache else 0,
+                         cache=records_cache.root if records_cache else None)
+    if work_dir is None:
+        weakref.finalize(result, shutil.rmtree, str(work), True)
+    return result
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+class _Pool:
+    """`jobs` workers; file i goes to worker i % jobs, handed over `jobs` files ahead of the reader,
+    so every worker is busy while this process merges the results in document order."""
+
+    def __init__(self, timeout: float, jobs: int) -> None:
+        self.workers = [_Worker(timeout) for _ in range(jobs)]
+
+    def prime(self, order: list[Path], max_bytes: int) -> None:
+        for i, path in enumerate(order[:len(self.workers)]):
+            self.workers[i].start(path, max_bytes)
+
+    def result(self, i: int, path: Path, max_bytes: int) -> tuple:
+        return self.workers[i % len(self.workers)].result(path, max_bytes)
+
+    def next(self, i: int, order: list[Path], max_bytes: int) -> None:
+        ahead = i + len(self.workers)
+        if ahead < len(order):
+            self.workers[i % len(self.workers)].start(order[ahead], max_bytes)
+
+    def stop(self) -> None:
+        for worker in self.workers:
             worker.stop()
-    return BuildResult(graph=builder.finish(), records=records, skipped=skipped, inputs=inputs)
 
 
 class _Worker:
@@ -204,8 +349,9 @@ class _Worker:
         except OSError:
             pass  # the worker died: result() says so
 
-    def result(self, path: Path, max_bytes: int) -> tuple[SourceDocument, DocumentRecord | None, InputError | None]:
-        """(source, record, extraction error) of `path`; raises the InputError that skips it."""
+    def result(self, path: Path, max_bytes: int) -> tuple[SourceDocument, DocumentRecord | None,
+                                                          DocumentTriples | None, InputError | None]:
+        """(source, record, its triples, extraction error) of `path`; raises the InputError that skips it."""
         if self.pending is None or self.pending[0] != path:
             self.start(path, max_bytes)
         assert self.pending is not None
@@ -224,12 +370,12 @@ class _Worker:
             self.stop()
             raise InputError(path, f"took longer than {self.timeout:g} s to read and extract "
                                    f"(--file-timeout); stopped and skipped")
-        source, record, error = reply
+        source, record, triples, error = reply
         failure = error[0](*error[1:]) if error else None
         if source is None:
             assert failure is not None
             raise failure
-        return source, record, failure
+        return source, record, triples, failure
 
     def stop(self) -> None:
         if self.process is None:
@@ -275,11 +421,13 @@ def _address_space() -> int | None:
 def _serve(conn: Any, parent: int | None = None) -> None:
     """The worker's loop: read and extract each file it is given until the build closes the pipe.
 
-    Replies (source, record, error): a file that cannot be read comes back without a source; one
+    Replies (source, record, triples, error): a file that cannot be read comes back without a source; one
     whose extraction fails with its source, so that the build still names it as a duplicate first.
     """
     import errno
     import signal
+
+    from ipgraph.stream.triples import document_triples
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops the worker
     if parent:
@@ -289,8 +437,14 @@ def _serve(conn: Any, parent: int | None = None) -> None:
 
         die_with_parent(parent)
     base = _address_space()
+    parent = os.getppid()
     while True:
         try:
+            # a killed build cannot close the pipe while its other workers (forked later) hold copies
+            # of this end: a worker also stops when its parent is gone
+            while not conn.poll(1.0):
+                if os.getppid() != parent:
+                    return
             path, max_bytes = conn.recv()
         except (EOFError, OSError):
             return
@@ -300,18 +454,29 @@ def _serve(conn: Any, parent: int | None = None) -> None:
         try:
             _limit_memory(base, max_bytes)
             source = read_document(path, max_bytes=max_bytes)
-            reply: tuple = (source, _extract_verbatim(path, source), None)
+            record = _extract_verbatim(path, source)
+            reply: tuple = (source, record, _triples(path, record, document_triples), None)
         except InputError as exc:
-            reply = (source, None, (type(exc), exc.path, exc.cause, exc.line))
+            reply = (source, None, None, (type(exc), exc.path, exc.cause, exc.line))
         except MemoryError:
-            reply = (source, None, out_of_memory)
+            reply = (source, None, None, out_of_memory)
         except OSError as exc:
-            reply = (source, None, out_of_memory if exc.errno == errno.ENOMEM else (
+            reply = (source, None, None, out_of_memory if exc.errno == errno.ENOMEM else (
                 InputError, path, f"cannot read: {exc.strerror or exc}", None))
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the build
-            reply = (source, None, (InputError, path, f"internal error while reading ({type(exc).__name__}: "
+            reply = (source, None, None, (InputError, path, f"internal error while reading ({type(exc).__name__}: "
                                                       f"{exc}); this is an ipgraph bug, please report it", None))
         conn.send(reply)
+
+
+def _triples(path: Path, record: DocumentRecord, make: Callable[[DocumentRecord], DocumentTriples]) -> DocumentTriples:
+    try:
+        return make(record)
+    except (InputError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - as in _extract_verbatim
+        raise InputError(path, f"internal error while making its triples ({type(exc).__name__}: {exc}); "
+                               f"this is an ipgraph bug, please report it with the file") from exc
 
 
 def _extract_verbatim(path: Path, source: SourceDocument) -> DocumentRecord:
@@ -340,8 +505,20 @@ def _extract_verbatim(path: Path, source: SourceDocument) -> DocumentRecord:
 def sorted_ntriples(graph: Graph) -> str:
     """N-Triples, one line per triple, sorted: byte-identical for the same graph."""
     data = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
-    lines = sorted(line for line in data.splitlines() if line.strip())
+    lines = sorted(line for line in data.split("\n") if line.strip())  # "\n" only: a literal may hold U+2028
     return "\n".join(lines) + "\n"
+
+
+# the prefixes of the build's Turtle; data IRIs are written in full (their %-escapes would need
+# backslashes in a prefixed name)
+TURTLE_PREFIXES = {
+    "ipg": "https://w3id.org/ipgraph/ontology#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
 
 
 def serialize_turtle(graph: Graph) -> bytes:
@@ -351,6 +528,28 @@ def serialize_turtle(graph: Graph) -> bytes:
 
 PUBLIC_NAMES = (TURTLE_NAME, NTRIPLES_NAME, STORE_NAME, SUMMARY_NAME, GRAPH_PAGE_NAME, REPORT_NAME)
 BUILD_MARKER_NAME = "ipgraph-build.json"  # in OUT/.ipgraph: the folder is ipgraph's
+INPUTS_NAME = "inputs.json"  # in a generation: the paths the build was made from
+
+
+CACHE_NAME = "cache"  # in a generation: the record cache (ipgraph.stream.cache)
+
+
+def previous_inputs(out_dir: Path | str) -> list[Path] | None:
+    """The paths the build published in out_dir was made from, or None (no ipgraph build there)."""
+    meta = Path(out_dir) / ".ipgraph"
+    if not (meta / BUILD_MARKER_NAME).is_file():
+        return None
+    try:
+        data = json.loads((meta / "current" / INPUTS_NAME).read_text(encoding="utf-8"))
+        return [Path(p) for p in data["paths"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def cache_folder(out_dir: Path | str) -> Path | None:
+    """out_dir's record cache when out_dir holds an ipgraph build (never one of a foreign folder)."""
+    meta = Path(out_dir) / ".ipgraph"
+    return meta / "current" / CACHE_NAME if (meta / BUILD_MARKER_NAME).is_file() else None
 _GENERATION = re.compile(r"^gen-(\d+)-[0-9a-f]+$")
 
 
@@ -395,6 +594,7 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     (generation / GENERATION_MARKER).write_text(json.dumps({"pid": os.getpid()}) + "\n", encoding="utf-8")
     try:
         written = _write_files(result, generation)
+        _keep_build_state(result, generation)
         _fsync_dir(generation)
         _kill_point("staged")
         _publish(meta, generation.name)
@@ -409,6 +609,18 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     _clean_leftovers(final, protect)
     return {key: target / path.relative_to(generation) if path.is_relative_to(generation) else path
             for key, path in written.items()}
+
+
+def _keep_build_state(result: BuildResult, generation: Path) -> None:
+    """What the next build and `ipgraph add` start from, inside the generation (published with it):
+    the paths given (inputs.json) and the record cache this build used (cache/)."""
+    atomic_write_text(generation / INPUTS_NAME,
+                      json.dumps({"paths": [str(p) for p in result.given]}, ensure_ascii=False) + "\n")
+    if result.cache is not None and result.cache.is_dir():
+        try:
+            shutil.move(str(result.cache), str(generation / CACHE_NAME))  # a rename on the same file system
+        except OSError:
+            shutil.rmtree(generation / CACHE_NAME, ignore_errors=True)  # the cache is an optimisation only
 
 
 def _kill_point(name: str) -> None:
@@ -573,19 +785,25 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
-    """Write the Turtle, sorted N-Triples, a summary and the quality report into out_dir (write_outputs passes its new generation folder)."""
+    """Write the sorted N-Triples, the store, Turtle, a summary, the quality report and the page into
+    out_dir (write_outputs passes its new generation folder), all from result.ntriples: no rdflib Graph
+    unless the caller already made one (result.graph)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
-    turtle = out / TURTLE_NAME
-    atomic_write_bytes(turtle, serialize_turtle(result.graph))
-    written["turtle"] = turtle
     nt = out / NTRIPLES_NAME
-    atomic_write_text(nt, sorted_ntriples(result.graph))
+    if result.ntriples is None:
+        raise OutputError("the build has no graph to write")
+    _place_file(result.ntriples, nt)
     written["ntriples"] = nt
     from ipgraph.store import write_store  # the embedded SPARQL store that `ipgraph query` and `serve` open
 
     written["store"] = write_store(nt, out)
+    turtle = out / TURTLE_NAME
+    from ipgraph.stream.merge import turtle_from_ntriples
+
+    turtle_from_ntriples(nt, turtle, TURTLE_PREFIXES)
+    written["turtle"] = turtle
     summary = out / SUMMARY_NAME
     atomic_write_text(summary, json.dumps({
         "summary": result.summary(),
@@ -593,14 +811,30 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
         "skipped": [describe_error(e) for e in result.skipped],
     }, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     written["summary"] = summary
-    from ipgraph.report import build_report, page_lines, report_json  # where the build is thin
+    from ipgraph.report import page_lines, report_json  # where the build is thin
 
-    reports = build_report(result.records)
+    reports = result.quality()
     atomic_write_text(out / REPORT_NAME, report_json(reports))
     written["report"] = out / REPORT_NAME
     from ipgraph.view import render_page  # imported here: only the page needs it
 
     page = out / GRAPH_PAGE_NAME
-    render_page(result.graph, page, quality=page_lines(reports))  # written atomically, like the files above
+    # the page reads the new store through rdflib's API (oxrdflib): no Graph parsed in memory
+    from ipgraph.store import rdflib_view
+
+    graph = result._graph if result._graph is not None else rdflib_view(out)
+    render_page(graph, page, quality=page_lines(reports))  # written atomically, like the files above
     written["page"] = page
     return written
+
+
+def _place_file(source: Path, target: Path) -> None:
+    """Put the merged N-Triples at target: a second name for it on the same file system, else a copy."""
+    try:
+        os.link(source, target)
+        return
+    except OSError:
+        pass
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)

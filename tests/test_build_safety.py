@@ -183,7 +183,7 @@ def test_an_interrupted_write_removes_its_staging_folder(builds, tmp_path, monke
     def fail(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "sorted_ntriples", fail)
+    monkeypatch.setattr(pipeline, "_place_file", fail)  # the first file written into the generation
     result = CliRunner().invoke(main, ["build", str(builds["input"]), "-o", str(out)])
     assert result.exit_code != 0
     assert snapshot(out, builds["stable"]) == builds["old"]

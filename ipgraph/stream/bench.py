@@ -1,0 +1,85 @@
+"""`ipgraph bench build`: the build's throughput on synthetic corpora, beside a bare jieba pass.
+
+For each size, a corpus is generated (ipgraph.stream.corpus) and built by `ipgraph build` in a
+fresh process per configuration (-j 1, -j 2, --dask local); each is timed with wait4(2): wall,
+CPU (user + system, the build's worker processes included) and the peak RSS of its largest
+process. The same files are then read and cut by `jieba.lcut` in one process, in the same run,
+as the yardstick. `add` times `ipgraph add` of one new document to the -j 2 build.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ipgraph.stream.corpus import generate_corpus
+
+_JIEBA = """
+import sys, pathlib, jieba
+jieba.initialize()
+for path in sorted(pathlib.Path(sys.argv[1]).glob('*.txt')):
+    jieba.lcut(path.read_text(encoding='utf-8'))
+"""
+
+
+def _timed(command: list[str]) -> dict[str, float]:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} failed: {stderr.decode('utf-8', 'replace')[-400:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+
+
+def run_build_bench(sizes: list[int], corpus: Path, dask: bool = True, json_out: Path | None = None,
+                    echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    ipgraph = [sys.executable, "-m", "ipgraph"]
+    echo(f"{'docs':>6} {'MB':>6}  {'config':<12} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'docs/s':>8} {'MB/s':>6}")
+    for size in sizes:
+        work = Path(tempfile.mkdtemp(prefix=f"ipgraph-bench-{size}-"))
+        try:
+            files = generate_corpus(work / "corpus", size, corpus)
+            megabytes = sum(p.stat().st_size for p in files) / 1e6
+            configs = [("jieba.lcut", [sys.executable, "-c", _JIEBA, str(work / "corpus")]),
+                       ("-j 1", ipgraph + ["build", str(work / "corpus"), "-o", str(work / "b1"), "-j", "1", "-q"]),
+                       ("-j 2", ipgraph + ["build", str(work / "corpus"), "-o", str(work / "b2"), "-j", "2", "-q"])]
+            if dask:
+                configs.append(("--dask local", ipgraph + ["build", str(work / "corpus"), "-o", str(work / "bd"),
+                                                           "-j", "2", "-q", "--dask", "local", "--no-cache"]))
+            for label, command in configs:
+                row = {"docs": size, "mb": round(megabytes, 2), "config": label, **_timed(command)}
+                rows.append(row)
+                echo(_line(row))
+            same = (work / "b1" / "ipgraph.nt").read_bytes() == (work / "b2" / "ipgraph.nt").read_bytes()
+            if dask:
+                same = same and (work / "b1" / "ipgraph.nt").read_bytes() == (work / "bd" / "ipgraph.nt").read_bytes()
+            echo(f"{'':>6} sorted N-Triples byte-identical across -j 1, -j 2{', Dask' if dask else ''}: {same}")
+            rows.append({"docs": size, "config": "identical", "identical": same})
+            extra = generate_corpus(work / "extra", size + 1, corpus)[-1]  # one more plan, not in the corpus
+            added = extra.rename(work / f"added-{extra.name}")
+            row = {"docs": size, "mb": round(added.stat().st_size / 1e6, 3), "config": "add 1 to -j 2",
+                   **_timed(ipgraph + ["add", str(added), "-o", str(work / "b2"), "-j", "2", "-q"])}
+            rows.append(row)
+            echo(_line(row, docs=1))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if json_out:
+        json_out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    return rows
+
+
+def _line(row: dict[str, Any], docs: int | None = None) -> str:
+    n = docs if docs is not None else row["docs"]
+    return (f"{row['docs']:>6} {row['mb']:>6}  {row['config']:<12} {row['wall']:>8.1f} {row['cpu']:>8.1f} "
+            f"{row['rss_mb']:>8.0f} {n / row['wall']:>8.2f} {row['mb'] / row['wall']:>6.2f}")

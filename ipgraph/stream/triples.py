@@ -1,0 +1,368 @@
+"""Records → N-Triples lines, without rdflib: the graph stage of the streaming build.
+
+`document_triples(record)` gives what ipgraph.graph.GraphBuilder.add_document adds to its graph
+for one document, as N-Triples lines written exactly as rdflib's "nt" serializer writes them
+(so the sorted output is byte-identical to the rdflib path; tests/test_pipeline_stream.py):
+
+* `lines`: the triples only this document makes (its document, sections, measures, targets,
+  evidence) and those that hold whatever order documents come in (an agency's altLabels …);
+* `claims`: triples on shared nodes (agencies, programmes, directives) that GraphBuilder adds
+  only the first time it meets the node, keyed by (node, slot). The merge keeps, per key, the
+  claim of the first document in build order: cross-document state is this small table.
+
+Plain data (strings and tuples), so a record's triples pickle cheaply from a worker process.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from ipgraph import knowledge
+from ipgraph.extract.programmes import scheme_aliases
+from ipgraph.graph import LEVEL_LABELS, LEVELS, PROGRAMME_SCHEME, _decimal, _short, document_iri
+from ipgraph.graph import agency_iri as _agency_iri
+from ipgraph.graph import directive_iri as _directive_iri
+from ipgraph.graph import place_iri as _place_iri
+from ipgraph.graph import programme_iri as _programme_iri
+from ipgraph.model import AgencyRef, Citation, DocumentRecord, Measure, Span, Target
+from ipgraph.vocab import DATA, IPG
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_DCT = "http://purl.org/dc/terms/"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_IPG = str(IPG._NS)
+
+TYPE = f"<{_RDF}type>"
+LABEL = f"<{_RDFS}label>"
+ALT = f"<{_SKOS}altLabel>"
+
+
+def iri(value: str) -> str:
+    return f"<{value}>"
+
+
+def ipg(name: str) -> str:
+    return f"<{_IPG}{name}>"
+
+
+def _quote(text: str) -> str:
+    # rdflib's nt serializer escapes these four and nothing else (rdflib.plugins.serializers.nt)
+    return '"' + text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace("\r", "\\r") + '"'
+
+
+def zh(text: str) -> str:
+    return _quote(text) + "@zh"
+
+
+def plain(text: str) -> str:
+    return _quote(text)
+
+
+def integer(value: int) -> str:
+    return f'"{int(value)}"^^<{_XSD}integer>'
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def date(text: str) -> str:
+    if not _ISO_DATE.match(text):  # rdflib would keep (or normalise) an odd form: ask it, off the hot path
+        from rdflib import Literal
+        from rdflib.namespace import XSD
+        from rdflib.plugins.serializers.nt import _quoteLiteral
+
+        return _quoteLiteral(Literal(text, datatype=XSD.date))
+    return f'{_quote(text)}^^<{_XSD}date>'
+
+
+def line(s: str, p: str, o: str) -> str:
+    return f"{s} {p} {o} ."
+
+
+LEVEL_NODES = {key: iri(str(node)) for key, node in LEVELS.items()}
+SCHEME = iri(str(PROGRAMME_SCHEME))
+
+
+def constant_lines() -> list[str]:
+    """The triples every build has (GraphBuilder's administrative levels)."""
+    out = []
+    for key, node in LEVEL_NODES.items():
+        out.append(line(node, TYPE, ipg("AdministrativeLevel")))
+        out.append(line(node, LABEL, zh(LEVEL_LABELS[key][0])))
+    return out
+
+
+def scheme_lines() -> list[str]:
+    """The programme scheme node, present when any programme is (GraphBuilder.finish)."""
+    return [line(SCHEME, TYPE, f"<{_SKOS}ConceptScheme>"), line(SCHEME, TYPE, ipg("ProgrammeScheme")),
+            line(SCHEME, LABEL, zh("知识产权政策项目"))]
+
+
+Claim = tuple[str, str, tuple[str, ...], str | None]  # (node, slot, lines, dropped when this slot is claimed)
+
+
+@dataclass
+class DocumentTriples:
+    name: str  # the source file name
+    lines: set[str] = field(default_factory=set)
+    claims: list[Claim] = field(default_factory=list)
+    programmes: bool = False  # whether the scheme node is needed
+    shard: str | None = None  # on Dask: the sorted file holding `lines` (written by the worker)
+    report: Any = None  # the document's quality report (ipgraph.report.DocumentReport), made beside the triples
+
+    def add(self, s: str, p: str, o: str) -> None:
+        self.lines.add(line(s, p, o))
+
+    def claim(self, node: str, slot: str, lines: list[str], unless: str | None = None) -> None:
+        self.claims.append((node, slot, tuple(lines), unless))
+
+    # ---- shared nodes (GraphBuilder.place / agency / programme / directive)
+
+    def place(self, name: str) -> tuple[str, list[str]]:
+        node = iri(str(_place_iri(name)))
+        return node, [line(node, TYPE, ipg("Jurisdiction")), line(node, LABEL, zh(name))]
+
+    def agency(self, ref: AgencyRef) -> str:
+        node = iri(str(_agency_iri(ref.canonical)))
+        first = [line(node, TYPE, ipg("Agency")), line(node, LABEL, zh(ref.canonical))]
+        if ref.level in LEVEL_NODES:
+            first.append(line(node, ipg("level"), LEVEL_NODES[ref.level]))  # type: ignore[index]
+        if ref.jurisdiction:
+            place, place_lines = self.place(ref.jurisdiction)
+            first.append(line(node, ipg("jurisdiction"), place))
+            first.extend(place_lines)
+        self.claim(node, "agency", first)
+        for form in [ref.with_jurisdiction, *ref.aliases]:
+            if form and form != ref.canonical:  # the node's canonical name is its label, never an altLabel
+                self.add(node, ALT, zh(form))
+        if ref.later_name:
+            other = self.agency(AgencyRef(canonical=ref.later_name, surface=ref.later_name,
+                                          with_jurisdiction=ref.later_name, jurisdiction=ref.jurisdiction,
+                                          level=ref.level))
+            former = knowledge.national_bodies().get(ref.canonical) if ref.level == "national" else None
+            if former and ref.later_name in former.plates:
+                self.add(node, ipg("alsoNamed"), other)
+                self.add(other, ipg("alsoNamed"), node)
+            else:
+                self.add(other, ipg("reorganisedAs"), node)
+        if ref.level == "national":
+            former = knowledge.national_bodies().get(ref.canonical)
+            for name in former.successors if former else ():
+                body = knowledge.national_bodies()[name]
+                successor = self.agency(AgencyRef(canonical=name, surface=name, with_jurisdiction=name,
+                                                  aliases=list(body.aliases), level="national"))
+                self.add(node, ipg("reorganisedAs"), successor)
+        return node
+
+    def programme(self, canonical: str, surface: str, aliases: list[str], discovered: bool) -> str:
+        node = iri(str(_programme_iri(canonical)))
+        first = [line(node, TYPE, ipg("Programme")), line(node, TYPE, f"<{_SKOS}Concept>"),
+                 line(node, LABEL, zh(canonical)), line(node, f"<{_SKOS}prefLabel>", zh(canonical)),
+                 line(node, f"<{_SKOS}inScheme>", SCHEME)]
+        if discovered:
+            first.append(line(node, ipg("discovered"), f'"true"^^<{_XSD}boolean>'))
+        first.extend(line(node, ALT, zh(alias)) for alias in aliases if alias != canonical)
+        self.claim(node, "programme", first)
+        self.programmes = True
+        if surface != canonical:
+            self.add(node, ALT, zh(surface))
+        return node
+
+    def directive(self, citation: Citation) -> str:
+        node = iri(str(_directive_iri(citation.key)))
+        first = [line(node, TYPE, ipg("Directive"))]
+        if citation.level in LEVEL_NODES:
+            first.append(line(node, ipg("level"), LEVEL_NODES[citation.level]))  # type: ignore[index]
+        self.claim(node, "directive", first)
+        if citation.title:  # the first title seen is the title and the label
+            self.claim(node, "title", [line(node, f"<{_DCT}title>", zh(citation.title)),
+                                       line(node, LABEL, zh(citation.title))])
+        else:  # a label from the 文号 or key, until some document gives a title
+            self.claim(node, "label", [line(node, LABEL, zh(citation.doc_number or citation.key))], unless="title")
+        if citation.doc_number:
+            self.claim(node, "docNumber", [line(node, ipg("docNumber"), plain(citation.doc_number))])
+        for surface in citation.surfaces:
+            self.add(node, ipg("citedAs"), zh(surface))
+        return node
+
+    def evidence(self, subject: str, predicate: str, obj: str, span: Span) -> None:
+        # the digest of GraphBuilder.evidence: over the bare IRIs
+        digest = hashlib.sha1(f"{subject[1:-1]}|{predicate[1:-1]}|{obj[1:-1]}|{span.start}".encode()).hexdigest()[:16]
+        node = iri(f"{DATA}evidence/{digest}")
+        add = self.add
+        add(node, TYPE, f"<{_RDF}Statement>")
+        add(node, TYPE, ipg("Evidence"))
+        add(node, f"<{_RDF}subject>", subject)
+        add(node, f"<{_RDF}predicate>", predicate)
+        add(node, f"<{_RDF}object>", obj)
+        add(node, ipg("evidence"), zh(span.text))
+        add(node, ipg("sourceFile"), plain(self.name))
+        add(node, ipg("start"), integer(span.start))
+        add(node, ipg("end"), integer(span.end))
+
+
+def document_triples(record: DocumentRecord, report: bool = True) -> DocumentTriples:
+    """The triples of one document (see the module docstring), and its quality report (`report`)."""
+    from ipgraph.report import build_report
+
+    out = _document_triples(record)
+    if report:
+        out.report = build_report([record])[0]
+    return out
+
+
+def _document_triples(record: DocumentRecord) -> DocumentTriples:
+    parsed = record.parsed
+    meta = parsed.meta
+    name = parsed.source.name
+    out = DocumentTriples(name)
+    add = out.add
+    doc_iri = str(document_iri(name))
+    doc = iri(doc_iri)
+    add(doc, TYPE, ipg("PolicyDocument"))
+    add(doc, ipg("sourceFile"), plain(name))
+    add(doc, LABEL, zh(meta.title or PurePath(name).stem))
+    if meta.title:
+        add(doc, f"<{_DCT}title>", zh(meta.title))
+    if meta.notice_title:
+        add(doc, ipg("noticeTitle"), zh(meta.notice_title))
+    if meta.doc_number:
+        add(doc, ipg("docNumber"), plain(meta.doc_number))
+    if meta.date_signed:
+        add(doc, ipg("dateSigned"), date(meta.date_signed))
+    if meta.date_published:
+        add(doc, ipg("datePublished"), date(meta.date_published))
+    if meta.doc_type:
+        add(doc, ipg("docType"), zh(meta.doc_type))
+    if meta.level in LEVEL_NODES:
+        add(doc, ipg("level"), LEVEL_NODES[meta.level])  # type: ignore[index]
+    if meta.jurisdiction:
+        place, place_lines = out.place(meta.jurisdiction)
+        add(doc, ipg("jurisdiction"), place)
+        out.lines.update(place_lines)
+    for issuer in record.issuers:
+        add(doc, ipg("issuedBy"), out.agency(issuer))
+
+    sections: dict[str, str] = {}
+    for order, section in enumerate(parsed.sections, start=1):
+        node = iri(f"{doc_iri}/section/{section.number}")
+        sections[section.number] = node
+        add(node, TYPE, ipg("Section"))
+        add(node, LABEL, zh(f"{section.printed}{_short(section.title, 30)}"))
+        add(node, ipg("number"), plain(section.number))
+        add(node, ipg("sectionTitle"), zh(section.title))
+        add(node, ipg("partOf"), doc)
+        add(node, ipg("order"), integer(order))
+    for section in parsed.sections:
+        if section.parent and section.parent in sections:
+            add(sections[section.number], f"<{_DCT}isPartOf>", sections[section.parent])
+
+    measures: dict[str, str] = {}
+    for order, measure in enumerate(parsed.measures, start=1):
+        measures[measure.number] = _measure(out, doc_iri, measure, order, sections)
+    add(doc, ipg("measureCount"), integer(len(parsed.measures)))
+
+    for assignment in record.assignments:
+        m_node = measures.get(assignment.measure)
+        if m_node is None:
+            continue
+        for role, refs in (("leadAgency", assignment.lead), ("responsibleAgency", assignment.responsible)):
+            for ref in refs:
+                a_node = out.agency(ref)
+                add(m_node, ipg(role), a_node)
+                out.evidence(m_node, ipg(role), a_node, assignment.evidence)
+
+    for mention in record.programmes:
+        p_node = out.programme(mention.canonical, mention.surface, list(scheme_aliases(mention.canonical)),
+                               mention.discovered)
+        subject = measures.get(mention.measure) if mention.measure else None
+        if subject is not None:
+            add(subject, ipg("mentions"), p_node)
+            out.evidence(subject, ipg("mentions"), p_node, mention.span)
+
+    for citation in record.citations:
+        d_node = out.directive(citation)
+        predicate = ipg("drafts" if citation.kind == "drafts" else "cites")
+        add(doc, predicate, d_node)
+        out.evidence(doc, predicate, d_node, citation.span)
+
+    for target in record.targets:
+        _target(out, doc_iri, target, measures)
+    return out
+
+
+def _measure(out: DocumentTriples, doc_iri: str, measure: Measure, order: int, sections: dict[str, str]) -> str:
+    add = out.add
+    node = iri(f"{doc_iri}/measure/{measure.number}")
+    add(node, TYPE, ipg("Measure"))
+    add(node, LABEL, zh(f"{measure.printed} {measure.title or _short(measure.text)}".strip()))
+    add(node, ipg("number"), plain(measure.number))
+    add(node, ipg("text"), zh(measure.text))
+    add(node, ipg("partOf"), iri(doc_iri))
+    add(node, ipg("order"), integer(order))
+    add(node, ipg("start"), integer(measure.span.start))
+    add(node, ipg("end"), integer(measure.span.end))
+    if measure.title:
+        add(node, ipg("title"), zh(measure.title))
+    if measure.section and measure.section in sections:
+        add(node, ipg("section"), sections[measure.section])
+    return node
+
+
+def _target(out: DocumentTriples, doc_iri: str, target: Target, measures: dict[str, str]) -> None:
+    add = out.add
+    node = iri(f"{doc_iri}/target/{target.span.start}-{target.span.end}")
+    add(node, TYPE, ipg("Target"))
+    value = _decimal(target.value)
+    label = f"{target.indicator} {target.comparator} {value.removesuffix('.0')}{target.unit or ''}"
+    if target.year:
+        label += f" ({target.year})"
+    add(node, LABEL, zh(label))
+    add(node, ipg("indicator"), zh(target.indicator))
+    add(node, ipg("value"), f'{_quote(value)}^^<{_XSD}decimal>')
+    if target.unit:
+        add(node, ipg("unit"), zh(target.unit))
+    if target.year:
+        add(node, ipg("year"), integer(target.year))
+    add(node, ipg("comparator"), plain(target.comparator))
+    add(node, ipg("evidence"), zh(target.span.text))
+    add(node, ipg("sourceFile"), plain(out.name))
+    add(node, ipg("start"), integer(target.span.start))
+    add(node, ipg("end"), integer(target.span.end))
+    owner = measures.get(target.measure) if target.measure else None
+    add(owner if owner is not None else iri(doc_iri), ipg("hasTarget"), node)
+
+
+def merge_claims(documents: list[DocumentTriples]) -> set[str]:
+    """The shared-node lines of documents in build order (first claim per (node, slot) wins)."""
+    table = ClaimTable()
+    for doc in documents:
+        table.add(doc)
+    return table.lines()
+
+
+class ClaimTable:
+    """The build's cross-document state: per (node, slot) the first document's claim."""
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[str, str], tuple[tuple[str, ...], str | None]] = {}
+        self.programmes = False
+
+    def add(self, doc: DocumentTriples) -> None:
+        for node, slot, lines, unless in doc.claims:
+            self.first.setdefault((node, slot), (lines, unless))
+        self.programmes |= doc.programmes
+
+    def lines(self) -> set[str]:
+        out = set(constant_lines())
+        for (node, _slot), (lines, unless) in self.first.items():
+            if unless is None or (node, unless) not in self.first:
+                out.update(lines)
+        if self.programmes:
+            out.update(scheme_lines())
+        return out
