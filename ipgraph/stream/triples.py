@@ -22,7 +22,15 @@ from typing import Any
 
 from ipgraph import knowledge
 from ipgraph.extract.programmes import scheme_aliases
-from ipgraph.graph import LEVEL_LABELS, LEVELS, PROGRAMME_SCHEME, _decimal, _short, document_iri
+from ipgraph.graph import (
+    LEVEL_LABELS,
+    LEVELS,
+    PROGRAMME_SCHEME,
+    _decimal,
+    _short,
+    containing_place,
+    document_iri,
+)
 from ipgraph.graph import agency_iri as _agency_iri
 from ipgraph.graph import directive_iri as _directive_iri
 from ipgraph.graph import place_iri as _place_iri
@@ -125,7 +133,13 @@ class DocumentTriples:
 
     def place(self, name: str) -> tuple[str, list[str]]:
         node = iri(str(_place_iri(name)))
-        return node, [line(node, TYPE, ipg("Jurisdiction")), line(node, LABEL, zh(name))]
+        lines = [line(node, TYPE, ipg("Jurisdiction")), line(node, LABEL, zh(name))]
+        container = containing_place(name)  # 天津市西青区 ipg:within 天津市 (GraphBuilder.place)
+        if container:
+            outer, outer_lines = self.place(container)
+            lines.append(line(node, ipg("within"), outer))
+            lines.extend(outer_lines)
+        return node, lines
 
     def agency(self, ref: AgencyRef) -> str:
         node = iri(str(_agency_iri(ref.canonical)))
