@@ -155,7 +155,7 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
                scheduler=scheduler or dask_local)
 
 
-@main.command()
+@main.command(short_help="Add files to a build; only they are extracted again.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_BUILD,
               show_default=True, help="The build folder to add to (made by ipgraph build).")
@@ -616,7 +616,7 @@ def push(endpoint, graph_iri, user, password, graph_dir, from_dir) -> None:
     click.echo(f"pushed {count} triples to {endpoint} ({'graph ' + graph_iri if graph_iri else 'default graph'})")
 
 
-@bench.command(name="corpus")
+@bench.command(name="corpus", short_help="Generate a synthetic corpus of recombined plans.")
 @click.option("--docs", type=click.IntRange(min=1), required=True, help="How many plans to generate.")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--seed", type=int, default=14, show_default=True)
@@ -628,7 +628,7 @@ def bench_corpus(docs: int, out_dir: Path, seed: int) -> None:
     click.echo(f"wrote {len(files)} documents into {out_dir}")
 
 
-@bench.command(name="build")
+@bench.command(name="build", short_help="Build speed: -j 1, -j 2, Dask and add, beside bare jieba.")
 @click.option("--docs", "sizes", default="100,1000,10000", show_default=True, help="Corpus sizes, comma-separated.")
 @click.option("--no-dask", is_flag=True, help="Leave out the --dask local configuration.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
