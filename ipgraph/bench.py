@@ -356,11 +356,7 @@ def run_query_bench(
             report["graphs"].append(scaled)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    if json_out:
-        from ipgraph.atomic import atomic_write_text
-
-        atomic_write_text(json_out, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
-    return report
+    return _saved(report, json_out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,11 +535,7 @@ def run_serve_bench(
     )
     for sample in report["error_samples"]:
         echo(f"  error: {sample}")
-    if json_out:
-        from ipgraph.atomic import atomic_write_text
-
-        atomic_write_text(json_out, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
-    return report
+    return _saved(report, json_out)
 
 
 def run_search_bench(build_dir: Path | str, **kwargs: Any) -> dict[str, Any]:
@@ -771,6 +763,11 @@ def run_hostile_bench(
     )
     for sample_error in report["error_samples"]:
         echo(f"  error: {sample_error}")
+    return _saved(report, json_out)
+
+
+def _saved(report: dict[str, Any], json_out: Path | str | None) -> dict[str, Any]:
+    """The benchmark's figures, also written to json_out (atomically) when given."""
     if json_out:
         from ipgraph.atomic import atomic_write_text
 
