@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ipgraph.analysis.source import Source, as_engine, select
-from ipgraph.analysis.targets import indicator_key
+from ipgraph.analysis.targets import TARGETS, indicator_key
 from ipgraph.errors import IpgraphError
 from ipgraph.query import Term, bind, resolve_name
 
@@ -37,18 +37,6 @@ SELECT ?measure ?number ?text ?document ?lead ?agency ?programme ?name ?place WH
   OPTIONAL { ?measure ipg:leadAgency|ipg:responsibleAgency ?body . ?body rdfs:label|skos:altLabel ?name .
              OPTIONAL { ?body ipg:jurisdiction/rdfs:label ?place } }
   OPTIONAL { ?measure ipg:mentions/rdfs:label ?programme }
-}
-"""
-TARGETS = """
-SELECT DISTINCT ?target ?indicator ?comparator ?value ?unit ?year WHERE {
-  # @bind ?document
-  { ?document ipg:hasTarget ?target } UNION { ?m ipg:hasTarget ?target ; ipg:partOf ?document }
-  ?document a ipg:PolicyDocument .
-  ?target ipg:indicator ?indicator .
-  OPTIONAL { ?target ipg:value ?value }
-  OPTIONAL { ?target ipg:unit ?unit }
-  OPTIONAL { ?target ipg:year ?year }
-  OPTIONAL { ?target ipg:comparator ?comparator }
 }
 """
 

@@ -114,3 +114,36 @@ def national_body(form: str, bare: bool = False) -> NationalBody | None:
     exact, bare_forms = _national_forms()
     name = exact.get(form) or (bare_forms.get(form) if bare else None)
     return national_bodies()[name] if name else None
+
+
+@lru_cache(maxsize=1)
+def _leading_place_pattern() -> re.Pattern[str]:
+    forms = {form for p in places().values() for form in (p.name, p.short) if form}
+    return re.compile("(?:" + "|".join(map(re.escape, sorted(forms, key=len, reverse=True))) + ")")
+
+
+@lru_cache(maxsize=1)
+def _place_by_form() -> dict[str, str]:
+    by_form: dict[str, str] = {}
+    for p in places().values():
+        if p.short:
+            by_form.setdefault(p.short, p.name)  # two places with one short form: the first listed
+    by_form.update({name: name for name in places()})
+    return by_form
+
+
+def leading_place(name: str) -> str | None:
+    """The place a name begins with, in full and innermost: 天津市滨海新区知识产权局 → 天津市滨海新区,
+    天津知识产权局 → 天津市; None for a name that does not begin with a known place (国家知识产权局)."""
+    pattern, by_form = _leading_place_pattern(), _place_by_form()
+    pos, inner = 0, None
+    while (m := pattern.match(name, pos)) is not None and m.end() < len(name):
+        inner, pos = by_form[m.group(0)], m.end()
+    return full_place(inner) if inner else None
+
+
+def same_place(first: str | None, second: str | None) -> bool:
+    """Whether two full place names are one place or one lies within the other (天津市 / 天津市滨海新区)."""
+    if first is None or second is None:
+        return True  # a name without a place (a national body) is not somewhere else
+    return first.startswith(second) or second.startswith(first)

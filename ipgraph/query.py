@@ -424,6 +424,15 @@ def resolve_name(engine: Engine, kind: str, name: str) -> tuple[list[Term], list
     if not matched:
         missing = f"no {kind} is named or has a name containing “{name}”"
         close = closest_names(name, _names_by_node(engine, kind)) if f"_names-{kind}" in queries else []
+        if close and close[0].elsewhere:  # only bodies of other places come close: say so, do not guess
+            from ipgraph.knowledge import leading_place
+
+            raise QueryError(
+                f"{missing}; the graph has no {kind} of {leading_place(name)} named like it "
+                f"(names like it elsewhere: {'、'.join(c.label for c in close)}; "
+                f"list them with `ipgraph query {plural}`)"
+            )
+        close = [c for c in close if not c.elsewhere]
         if close:
             guess = close[0]
             others = f"; or {'、'.join(c.label for c in close[1:])}" if len(close) > 1 else ""
@@ -453,6 +462,8 @@ class CloseName:
     name: str
     score: float
     why: str
+    elsewhere: str | None = None  # the place the name belongs to, when it is not the place typed
+
 
     def __str__(self) -> str:
         return self.label
@@ -472,10 +483,17 @@ def closest_names(typed: str, names: Mapping[str, Sequence[str]], limit: int = 3
     天津知识产权局 against 天津市知识产权局 keeps 7 of 8 characters in order (0.93). The ratio,
     unlike a raw edit distance, is relative to the length, so one slip costs a short name
     more than a long title. Case and width forms are folded (NFKC, casefold) first.
+
+    A place is not a typo: when the typed name begins with a place (北京市知识产权局), names of
+    bodies of another place (天津市知识产权局, similar as the characters are) come after every name of
+    the same place, marked with `elsewhere`, so that "did you mean" never swaps one city for another.
     """
     import difflib
 
+    from ipgraph.knowledge import leading_place, same_place
+
     want = unicodedata.normalize("NFKC", typed).casefold().strip()
+    typed_place = leading_place(typed.strip())
     scored: list[CloseName] = []
     for label, forms in names.items():
         best: tuple[float, str] | None = None
@@ -485,8 +503,10 @@ def closest_names(typed: str, names: Mapping[str, Sequence[str]], limit: int = 3
             if best is None or ratio > best[0]:
                 best = (ratio, form)
         if best is not None and best[0] >= CLOSE_ENOUGH:
-            scored.append(CloseName(label, best[1], best[0], _why(want, label, best[1])))
-    scored.sort(key=lambda c: (-c.score, c.label))
+            place = leading_place(best[1]) if typed_place else None
+            elsewhere = place if not same_place(typed_place, place) else None
+            scored.append(CloseName(label, best[1], best[0], _why(want, label, best[1]), elsewhere))
+    scored.sort(key=lambda c: (c.elsewhere is not None, -c.score, c.label))
     return scored[:limit]
 
 

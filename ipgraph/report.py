@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ipgraph import knowledge
+from ipgraph.extract.agencies import BARE_LIST_RULE, Clause, parse_clause
 from ipgraph.model import AgencyRef, DocumentRecord, Measure, Span
 from ipgraph.resolve import COLLECTIVE, ORG_SUFFIX, VAGUE, AgencyResolver, split_agency_list
 from ipgraph.structure import NON_TASK_TITLE, match_marker, split_paragraphs
@@ -402,25 +403,18 @@ def _prose_cue(measure: Measure, resolver: AgencyResolver) -> str | None:
     return None
 
 
-def _lead_expected(clause: str) -> bool | None:
-    """Does the clause as printed give a lead (GOLD_SPEC rules)? None when it cannot be told.
+def _lead_expected(clause: str, resolver: AgencyResolver) -> bool | None:
+    """Does the clause as printed give a lead? None when it names bodies with no verb or label at all.
 
-    牵头 / 牵头单位 and "X会同Y" give one; a role label without 牵头 gives none; "X负责" gives X, "X、Y负责"
-    (按职责分工) none, and so does any 分别负责 or 按职责分工负责 — counting the bodies before 负责 only
-    ("X负责,Y配合" has one).
+    Read with the extractor's own grammar (ipgraph.extract.agencies.parse_clause), so the report and
+    the extraction cannot drift apart on what a clause means: a mismatch says the lead was read from
+    somewhere else (another bracket, a table row, the prose) than the clause the measure ends with.
     """
     compact = re.sub(r"\s+", "", clause)
-    if "牵头" in compact or "主责" in compact or "会同" in compact:
-        return True
-    if _ROLE_LABEL.search(compact):
-        return False
-    m = re.search(r"(?:按职责分工|按职责|分工|分别|共同|具体)*负责", compact)
-    if not m:
+    lead, _, rule = parse_clause(Clause(compact, Span(0, len(compact), compact)), resolver)
+    if rule == BARE_LIST_RULE:
         return None
-    if re.search(r"分别|各负其责|按职责分工", m.group(0)):
-        return False  # the work is distributed among the bodies: no lead, however many are named (GOLD_SPEC)
-    names = [n for n in _clause_names(compact[:m.start()]) if _name_like(n) and not VAGUE.match(n)]
-    return len(names) == 1 if names else None
+    return bool(lead)
 
 
 def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list[QualityWarning]:
@@ -447,7 +441,7 @@ def _assignment_checks(record: DocumentRecord, resolver: AgencyResolver) -> list
         evidence = assignment.evidence.text
         clause = cue if cue is not None else (evidence if not re.search(r"[。:：]", evidence) else "")
         refs = assignment.responsible + assignment.lead
-        expected = _lead_expected(cue) if cue is not None else None
+        expected = _lead_expected(cue, resolver) if cue is not None else None
         if expected is not None and expected != bool(assignment.lead):
             mismatched.append(_clause_evidence(text, measure, cue or ""))
         for name in _clause_names(clause):

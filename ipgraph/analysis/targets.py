@@ -9,8 +9,10 @@ import pandas as pd
 
 from ipgraph.analysis.source import Source, as_engine, documents, select
 
+# Every target with its document; ipgraph.diff binds ?document at the marker to take one document's.
 TARGETS = """
 SELECT DISTINCT ?target ?document ?indicator ?comparator ?value ?unit ?year WHERE {
+  # @bind ?document
   { ?document ipg:hasTarget ?target } UNION { ?measure ipg:hasTarget ?target ; ipg:partOf ?document }
   ?document a ipg:PolicyDocument .
   ?target ipg:indicator ?indicator .

@@ -189,6 +189,7 @@ _VERB = re.compile(
     r"(?=$|[,，;；、。])"  # a verb closes its list: 协同创新中心 is a name, not 协同
 )
 _LIST_SEPARATORS = " ,，;；、。\n"
+BARE_LIST_RULE = "lead_agency.bare_list.v1"  # a list of bodies with no verb that gives it a role
 
 
 @dataclass
@@ -246,7 +247,7 @@ def _parse_phrases(text: str, resolver: AgencyResolver) -> tuple[list[AgencyRef]
     roles = {p.role for p in phrases}
     rule = ("lead_agency.huitong.v1" if "with" in roles else "lead_agency.qiantou.v1" if "lead" in roles
             else "lead_agency.single_fuze.v1" if lead else "lead_agency.shared_fuze.v1" if roles - {None}
-            else "lead_agency.bare_list.v1")
+            else BARE_LIST_RULE)
     return lead, _union(lead, responsible), rule
 
 
