@@ -170,7 +170,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
     from ipgraph.dedupe import DuplicateFinder
     from ipgraph.errors import DuplicateError
-    from ipgraph.graph import document_iri
+    from ipgraph.iri import document_iri
     from ipgraph.read import scan_paths
     from ipgraph.stream.merge import RunWriter, merge_runs
     from ipgraph.stream.triples import ClaimTable, document_triples

@@ -701,12 +701,13 @@ def test_containing_place_comes_from_the_gazetteer() -> None:
 
 def test_every_term_is_used(corpus_graph: Graph) -> None:
     """No declared-and-unused terms: each ipg: term is in a built graph, in the shipped programme
-    scheme, or written by the code (IPG.<term>) — the echo terms come from ipgraph.search."""
+    scheme, or written by the code (IPG.<term>, or ipg("<term>") in the writer ipgraph.stream.triples)
+    — the echo terms come from ipgraph.search."""
     scheme = Graph().parse(REPO / "ipgraph" / "data" / "programmes.ttl", format="turtle")
     in_graphs = {str(t) for g in (corpus_graph, scheme) for triple in g for t in triple if isinstance(t, URIRef)}
     code = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "ipgraph").rglob("*.py") if p.name != "vocab.py")
     unused = [name for name in vocab_names()
-              if NS + name not in in_graphs and not re.search(rf"\bIPG\.{name}\b", code)]
+              if NS + name not in in_graphs and not re.search(rf'\bIPG\.{name}\b|\bipg\("{name}"\)', code)]
     assert unused == []
 
 
