@@ -11,7 +11,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS, XSD
 
 from ipgraph import iri
-from ipgraph.iri import slug
+from ipgraph.iri import KIND_PREFIXES, slug
 from ipgraph.store import load_graph
 from ipgraph.stream.triples import containing_place
 from ipgraph.vocab import DATA, ELI, IPG, ORG
@@ -43,8 +43,11 @@ def place_iri(name: str) -> URIRef:
 
 
 def bind_prefixes(graph: Graph) -> None:
+    """The prefixes of ipgraph/queries/_prefixes.rq: agency:天津市知识产权局 in Turtle and JSON-LD too."""
     graph.bind("ipg", IPG._NS)
     graph.bind("id", DATA)
+    for kind, ns in KIND_PREFIXES.items():
+        graph.bind(kind, ns)
     graph.bind("dcterms", DCTERMS)
     graph.bind("skos", SKOS)
     graph.bind("prov", PROV)

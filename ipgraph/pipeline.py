@@ -22,6 +22,7 @@ from ipgraph.extract.agencies import extract_assignments
 from ipgraph.extract.citations import extract_citations
 from ipgraph.extract.programmes import extract_programmes
 from ipgraph.extract.targets import extract_targets
+from ipgraph.iri import DATA, KIND_PREFIXES
 from ipgraph.model import AgencyRef, DocumentRecord, ParsedDocument, SourceDocument
 from ipgraph.read import (
     DEFAULT_MAX_BYTES,
@@ -513,6 +514,8 @@ def sorted_ntriples(graph: Graph) -> str:
 # backslashes in a prefixed name)
 TURTLE_PREFIXES = {
     "ipg": "https://w3id.org/ipgraph/ontology#",
+    "id": DATA,
+    **KIND_PREFIXES,  # one per kind of node: agency:天津市知识产权局 (ipgraph.iri)
     "dcterms": "http://purl.org/dc/terms/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",

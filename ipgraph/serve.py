@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ipgraph.errors import IpgraphError
 from ipgraph.query import (
@@ -48,6 +48,7 @@ from ipgraph.query import (
     Row,
     Term,
     bind,
+    canonical_query,
     compact,
     default_prefixes,
     drop_frames,
@@ -375,7 +376,7 @@ def serialize_answer(answer: Any, job: Job, deadline: float) -> Reply:
         fmt = pyoxigraph.RdfFormat.from_media_type(media)
         kwargs: dict[str, Any] = {}
         if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG, pyoxigraph.RdfFormat.N3):
-            kwargs["prefixes"] = {p: ns for p, ns in default_prefixes().items() if p != "id"}
+            kwargs["prefixes"] = default_prefixes()  # agency:天津市知识产权局, as `ipgraph query` prints it
         try:
             pyoxigraph.serialize(
                 _counted(answer, job.max_rows, deadline), out, format=fmt, **kwargs  # type: ignore[arg-type]
@@ -422,7 +423,7 @@ def execute_job(store: Any, job: Job) -> Reply:
             kwargs["default_graph"] = [pyoxigraph.NamedNode(g) for g in job.default_graphs]
         if job.named_graphs:
             kwargs["named_graphs"] = [pyoxigraph.NamedNode(g) for g in job.named_graphs]
-        answer = store.query(job.query, **kwargs)
+        answer = store.query(canonical_query(job.query), **kwargs)  # a percent-encoded IRI of ours is not empty
         try:
             reply = serialize_answer(answer, job, deadline)
         finally:
@@ -1511,11 +1512,11 @@ class App:
     # -- resources under /id/
 
     def resource_iris(self, rest: str) -> list[Term]:
-        """The IRI a /id/ path names, as sent and in the percent-encoding the graph uses."""
-        candidates = [
-            self.data_ns + rest,
-            self.data_ns + "/".join(quote(unquote(seg), safe="") for seg in rest.split("/")),
-        ]
+        """The IRI a /id/ path names: as sent, and in the graph's form (ipgraph.iri.canonical_iri) —
+        browsers send /id/agency/%E5%A4%A9…, a pasted link may be /id/agency/天津市知识产权局."""
+        from ipgraph.iri import canonical_iri
+
+        candidates = [self.data_ns + rest, canonical_iri(self.data_ns + rest)]
         terms = []
         for iri in dict.fromkeys(candidates):
             term = Term.iri(iri)

@@ -23,7 +23,7 @@ from typing import Any
 
 from ipgraph import knowledge
 from ipgraph.extract.programmes import scheme_aliases
-from ipgraph.iri import DATA, PROGRAMME_SCHEME, document_iri
+from ipgraph.iri import DATA, PROGRAMME_SCHEME, document_iri, slug
 from ipgraph.iri import agency_iri as _agency_iri
 from ipgraph.iri import directive_iri as _directive_iri
 from ipgraph.iri import place_iri as _place_iri
@@ -287,7 +287,7 @@ def _document_triples(record: DocumentRecord) -> DocumentTriples:
 
     sections: dict[str, str] = {}
     for order, section in enumerate(parsed.sections, start=1):
-        node = iri(f"{doc_iri}/section/{section.number}")
+        node = iri(f"{doc_iri}/section/{slug(section.number)}")
         sections[section.number] = node
         add(node, TYPE, ipg("Section"))
         add(node, LABEL, zh(f"{section.printed}{_short(section.title, 30)}"))
@@ -335,7 +335,7 @@ def _document_triples(record: DocumentRecord) -> DocumentTriples:
 
 def _measure(out: DocumentTriples, doc_iri: str, measure: Measure, order: int, sections: dict[str, str]) -> str:
     add = out.add
-    node = iri(f"{doc_iri}/measure/{measure.number}")
+    node = iri(f"{doc_iri}/measure/{slug(measure.number)}")
     add(node, TYPE, ipg("Measure"))
     add(node, LABEL, zh(f"{measure.printed} {measure.title or _short(measure.text)}".strip()))
     add(node, ipg("number"), plain(measure.number))
