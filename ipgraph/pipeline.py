@@ -510,8 +510,7 @@ def sorted_ntriples(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
-# the prefixes of the build's Turtle; data IRIs are written in full (their %-escapes would need
-# backslashes in a prefixed name)
+# the prefixes of the build's Turtle (and of serialize_turtle): data IRIs as agency:天津市知识产权局 …
 TURTLE_PREFIXES = {
     "ipg": "https://w3id.org/ipgraph/ontology#",
     "id": DATA,
@@ -525,8 +524,12 @@ TURTLE_PREFIXES = {
 
 
 def serialize_turtle(graph: Graph) -> bytes:
-    """Deterministic Turtle: rdflib's longturtle sorts subjects and predicates; no blank nodes are made."""
-    return graph.serialize(format="longturtle", encoding="utf-8")
+    """Deterministic, lossless Turtle: pyoxigraph's serializer (the one ipgraph.ttl is written with)
+    over the sorted N-Triples. Not rdflib's longturtle: it writes the decimal "8" as 8.0, another term."""
+    import pyoxigraph
+
+    triples = pyoxigraph.parse(sorted_ntriples(graph).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    return pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.TURTLE, prefixes=TURTLE_PREFIXES) or b""
 
 
 PUBLIC_NAMES = (TURTLE_NAME, NTRIPLES_NAME, STORE_NAME, SUMMARY_NAME, GRAPH_PAGE_NAME, REPORT_NAME)

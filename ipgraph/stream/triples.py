@@ -64,9 +64,13 @@ def _short(text: str, limit: int = 24) -> str:
 
 
 def _decimal(value: float) -> str:
-    """Canonical xsd:decimal lexical form ("3000.0", "7.5"), the form Turtle writes back."""
-    text = f"{value:.6f}".rstrip("0")
-    return text + "0" if text.endswith(".") else text
+    """The canonical xsd:decimal lexical form of XSD 1.1 ("3000", "7.5", "0.35"), rounded to 6 places.
+
+    It is the form the store gives back (Oxigraph keeps decimals as values and writes them so),
+    so a CONSTRUCT dump of the store is term-identical to ipgraph.nt; "8.0" was XSD 1.0's form.
+    """
+    text = f"{value:.6f}".rstrip("0").removesuffix(".")
+    return "0" if text in ("-0", "") else text
 
 TYPE = f"<{_RDF}type>"
 LABEL = f"<{_RDFS}label>"
@@ -356,7 +360,7 @@ def _target(out: DocumentTriples, doc_iri: str, target: Target, measures: dict[s
     node = iri(f"{doc_iri}/target/{target.span.start}-{target.span.end}")
     add(node, TYPE, ipg("Target"))
     value = _decimal(target.value)
-    label = f"{target.indicator} {target.comparator} {value.removesuffix('.0')}{target.unit or ''}"
+    label = f"{target.indicator} {target.comparator} {value}{target.unit or ''}"
     if target.year:
         label += f" ({target.year})"
     add(node, LABEL, zh(label))
