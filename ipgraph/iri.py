@@ -134,6 +134,19 @@ def local_name(text: str) -> str | None:
     return text
 
 
+def pn_local_pattern() -> str:
+    """`local_name`'s test as a JavaScript regular expression (flag u), for the query page's table."""
+
+    def cls(ranges: tuple[tuple[int, int], ...], extra: str) -> str:
+        return "[" + extra + "".join(f"\\u{{{lo:X}}}-\\u{{{hi:X}}}" for lo, hi in ranges) + "]"
+
+    first = cls(_PN_BASE, "A-Za-z_:0-9")
+    last = cls(_PN_BASE + _PN_EXTRA, "A-Za-z_:0-9\\-")
+    middle = cls(_PN_BASE + _PN_EXTRA, "A-Za-z_:0-9\\-.")
+    pct = "%[0-9A-Fa-f]{2}"
+    return f"^(?:{first}|{pct})(?:(?:{middle}|{pct})*(?:{last}|{pct}))?$"
+
+
 def prefixed_name(iri: str, prefixes: Mapping[str, str]) -> str | None:
     """`iri` as prefix:local with the longest matching namespace, or None when none fits."""
     for prefix, ns in sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0])):

@@ -1647,7 +1647,14 @@ class App:
             f'<span title="{html.escape(q.description)}">{html.escape(q.name)}</span>' for q in list_queries()
         )
         ns = json.dumps(self.data_ns).replace("</", "<\\/")
-        return QUERY_PAGE.replace("{{QUERIES}}", data).replace("{{DATA_NS}}", ns).replace("{{NAMES}}", items)
+        from ipgraph.iri import pn_local_pattern
+
+        # ipgraph's prefixes, longest namespace first, and the test of a prefixed name's local part:
+        # the table shows agency:天津市知识产权局 as `ipgraph query` prints it (ipgraph.iri.compact_iri)
+        ordered = sorted(self.prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        prefixes = json.dumps(ordered, ensure_ascii=False).replace("</", "<\\/")
+        return (QUERY_PAGE.replace("{{QUERIES}}", data).replace("{{DATA_NS}}", ns).replace("{{NAMES}}", items)
+                .replace("{{PREFIXES}}", prefixes).replace("{{PN_LOCAL}}", json.dumps(pn_local_pattern())))
 
     def static(self, name: str) -> Response:
         entry = self._static.get(name)
@@ -1704,6 +1711,16 @@ resources under <code>/id/…</code> · search: <code>/search?q=…</code></head
 <script>
 const QUERIES = {{QUERIES}};
 const DATA_NS = {{DATA_NS}};
+const PREFIXES = {{PREFIXES}};
+const PN_LOCAL = new RegExp({{PN_LOCAL}}, "u");
+// An IRI as ipgraph prints it: a prefixed name where its local part is one (agency:天津市知识产权局), else null.
+function ipgraphPrefixed(iri) {
+  for (const [prefix, ns] of PREFIXES) {
+    if (iri.startsWith(ns) && iri.length > ns.length && PN_LOCAL.test(iri.slice(ns.length))) return [prefix, ns];
+  }
+  return null;
+}
+window.ipgraphPrefixed = ipgraphPrefixed;
 const endpoint = new URL("/sparql", window.location.href).toString();
 const byName = Object.fromEntries(QUERIES.map(q => [q.name, q]));
 // IRIs of this graph open their local /id/ page, not w3id.org (which may point elsewhere).
@@ -1718,7 +1735,11 @@ class Table extends BaseTable {
     if (this.persistentConfig.compact === undefined) this.persistentConfig.compact = true;
   }
   getUriLinkFromBinding(binding, prefixes) {
-    const link = super.getUriLinkFromBinding(binding, prefixes);
+    // ipgraph's prefixes, where the result pastes back; an IRI of ours that cannot be a prefixed
+    // name is shown whole (never id:document/…/measure/3, which no parser reads)
+    const own = ipgraphPrefixed(binding.value);
+    const usable = own ? { [own[0]]: own[1] } : binding.value.startsWith(DATA_NS) ? {} : prefixes;
+    const link = super.getUriLinkFromBinding(binding, usable);
     if (!binding.value.startsWith(DATA_NS)) return link;
     const a = document.createElement("div");
     a.innerHTML = link;
