@@ -22,6 +22,7 @@ from ipgraph.extract.agencies import extract_assignments
 from ipgraph.extract.citations import extract_citations
 from ipgraph.extract.programmes import extract_programmes
 from ipgraph.extract.targets import extract_targets
+from ipgraph.iri import DATA, KIND_PREFIXES
 from ipgraph.model import AgencyRef, DocumentRecord, ParsedDocument, SourceDocument
 from ipgraph.read import (
     DEFAULT_MAX_BYTES,
@@ -170,7 +171,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
     from ipgraph.dedupe import DuplicateFinder
     from ipgraph.errors import DuplicateError
-    from ipgraph.graph import document_iri
+    from ipgraph.iri import document_iri
     from ipgraph.read import scan_paths
     from ipgraph.stream.merge import RunWriter, merge_runs
     from ipgraph.stream.triples import ClaimTable, document_triples
@@ -509,10 +510,11 @@ def sorted_ntriples(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
-# the prefixes of the build's Turtle; data IRIs are written in full (their %-escapes would need
-# backslashes in a prefixed name)
+# the prefixes of the build's Turtle (and of serialize_turtle): data IRIs as agency:天津市知识产权局 …
 TURTLE_PREFIXES = {
     "ipg": "https://w3id.org/ipgraph/ontology#",
+    "id": DATA,
+    **KIND_PREFIXES,  # one per kind of node: agency:天津市知识产权局 (ipgraph.iri)
     "dcterms": "http://purl.org/dc/terms/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -522,8 +524,12 @@ TURTLE_PREFIXES = {
 
 
 def serialize_turtle(graph: Graph) -> bytes:
-    """Deterministic Turtle: rdflib's longturtle sorts subjects and predicates; no blank nodes are made."""
-    return graph.serialize(format="longturtle", encoding="utf-8")
+    """Deterministic, lossless Turtle: pyoxigraph's serializer (the one ipgraph.ttl is written with)
+    over the sorted N-Triples. Not rdflib's longturtle: it writes the decimal "8" as 8.0, another term."""
+    import pyoxigraph
+
+    triples = pyoxigraph.parse(sorted_ntriples(graph).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    return pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.TURTLE, prefixes=TURTLE_PREFIXES) or b""
 
 
 PUBLIC_NAMES = (TURTLE_NAME, NTRIPLES_NAME, STORE_NAME, SUMMARY_NAME, GRAPH_PAGE_NAME, REPORT_NAME)

@@ -42,7 +42,6 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-from urllib.parse import unquote
 
 from ipgraph.errors import QueryError
 
@@ -613,6 +612,57 @@ def with_prefixes(sparql: str) -> str:
     return "\n".join(missing + [sparql]) if missing else sparql
 
 
+# The tokens of a query that can name an IRI, and those inside which nothing does (strings,
+# comments), matched left to right so that an IRI inside a string or a comment is never touched.
+_STRING = "|".join((
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''",
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""',
+    r"'(?:[^'\\\n\r]|\\.)*'",
+    r'"(?:[^"\\\n\r]|\\.)*"',
+))
+_TOKENS = re.compile(
+    rf"(?P<skip>{_STRING}|\#[^\n\r]*|[?$]\w+)"  # strings, comments, variables: left alone
+    r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
+    r"|(?P<pname>(?P<prefix>(?:[^\W\d_][\w.\-]*)?):"
+    r"(?P<local>(?:[\w:%\-]|\\[_~.\-!$&'()*+,;=/?#@%]|\.(?=[\w:%\\\-]))*))"
+)
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
+
+
+def canonical_query(sparql: str, prefixes: Mapping[str, str] | None = None) -> str:
+    """`sparql` with every IRI of this graph written in the graph's own form (ipgraph.iri).
+
+    A query may name one of our IRIs percent-encoded (`<…/agency/%E5%A4%A9…>`, `agency:%E5…`: what
+    a browser or another tool copies) where the graph stores it readable (`agency:天津市…`): such
+    an IRIREF or prefixed name is rewritten, so that the other spelling gives the same answer
+    instead of none. Only those tokens change; strings, comments and every other IRI stay as they
+    are. `prefixes`: the ones the engine predeclares (default: _prefixes.rq); the query's own
+    PREFIX lines take precedence.
+    """
+    from ipgraph.iri import DATA, canonical_iri, compact_iri
+
+    if DATA not in sparql and "%" not in sparql and "\\" not in sparql:
+        return sparql  # nothing to rewrite (the common case: no scan)
+    known = {**(default_prefixes() if prefixes is None else prefixes), **parse_prefixes(sparql)}
+
+    def rewrite(m: re.Match[str]) -> str:
+        if m.group("iri"):
+            canonical = canonical_iri(m.group("iri")[1:-1])
+            return f"<{canonical}>" if canonical != m.group("iri")[1:-1] else m.group(0)
+        local = m.group("local")
+        if m.group("pname") and ("%" in local or "\\" in local) and m.group("prefix") in known:
+            ns = known[m.group("prefix")]
+            written = ns + _LOCAL_ESCAPE.sub(r"\1", local)
+            canonical = canonical_iri(written)
+            if "\\" in local and canonical.startswith(DATA):
+                return f"<{canonical}>"  # not every engine reads PN_LOCAL escapes (rdflib keeps the backslash)
+            if canonical != written:
+                return compact_iri(canonical, {m.group("prefix"): ns})
+        return m.group(0)
+
+    return _TOKENS.sub(rewrite, sparql)
+
+
 # ---------------------------------------------------------------------------------------------
 # Engines
 
@@ -637,7 +687,7 @@ class OxigraphEngine:
 
     def execute(self, sparql: str) -> QueryResult:
         try:
-            return result_from_oxigraph(self.store.query(sparql, prefixes=self._prefixes))
+            return result_from_oxigraph(self.store.query(canonical_query(sparql, self._prefixes), prefixes=self._prefixes))
         except SyntaxError as exc:
             from ipgraph.sparqlerrors import explain_sparql_error  # only once the parser has refused
 
@@ -725,7 +775,7 @@ class RdflibEngine:
 
     def execute(self, sparql: str) -> QueryResult:
         try:
-            answer = self.graph.query(sparql, initNs=self._prefixes)
+            answer = self.graph.query(canonical_query(sparql, self._prefixes), initNs=self._prefixes)
         except Exception as exc:  # pyparsing and evaluation errors have no common base class
             from pyparsing import ParseBaseException
 
@@ -857,8 +907,7 @@ def serialize_triples(triples: Iterable[tuple[Term, Term, Term]], media_type: st
     data = [pyoxigraph.Triple(s.to_oxigraph(), p.to_oxigraph(), o.to_oxigraph()) for s, p, o in triples]
     kwargs: dict[str, Any] = {}
     if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG, pyoxigraph.RdfFormat.N3):
-        # Not id:, whose percent-encoded local names would need a backslash before every %.
-        kwargs["prefixes"] = {p: ns for p, ns in default_prefixes().items() if p != "id"}
+        kwargs["prefixes"] = default_prefixes()  # agency:天津市知识产权局, as tables print it
     return pyoxigraph.serialize(data, format=fmt, **kwargs) or b""
 
 
@@ -890,17 +939,23 @@ def _pad(text: str, width: int) -> str:
 
 
 def compact(term: Term | None, prefixes: Mapping[str, str] | None = None) -> str:
-    """A short readable form for tables: prefixed IRIs with percent-escapes decoded, literal values."""
+    """A short readable form for tables: IRIs as prefixed names (agency:天津市知识产权局) or <IRI>,
+    both of which paste back into a query (the default prefixes predeclared); literal values."""
     if term is None:
         return ""
     if term.kind == "uri":
-        for prefix, ns in sorted((prefixes or default_prefixes()).items(), key=lambda kv: -len(kv[1])):
-            if term.value.startswith(ns) and len(term.value) > len(ns):
-                return f"{prefix}:{unquote(term.value[len(ns) :])}"
-        return f"<{term.value}>"
+        from ipgraph.iri import compact_iri
+
+        return compact_iri(term.value, prefixes or default_prefixes())
     if term.kind == "bnode":
         return f"_:{term.value}"
     return " ".join(term.value.split())  # newlines inside a cell would break the table
+
+
+def _cell(term: Term | None, max_width: int) -> str:
+    # IRIs are never clipped: a clipped IRI could not be pasted back into a query
+    text = compact(term)
+    return text if term is not None and term.kind == "uri" else _clip(text, max_width)
 
 
 def results_table(result: QueryResult, max_width: int = 60) -> str:
@@ -909,7 +964,7 @@ def results_table(result: QueryResult, max_width: int = 60) -> str:
         return ("true" if result.boolean else "false") + "\n"
     shown = [i for i, v in enumerate(result.variables) if v not in result.hidden]
     headers = [result.variables[i] for i in shown]
-    cells = [[_clip(compact(row[i]), max_width) for i in shown] for row in result.rows]
+    cells = [[_cell(row[i], max_width) for i in shown] for row in result.rows]
     widths = [display_width(h) for h in headers]
     for row in cells:
         for i, cell in enumerate(row):

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ipgraph.errors import IpgraphError
 from ipgraph.query import (
@@ -48,6 +48,7 @@ from ipgraph.query import (
     Row,
     Term,
     bind,
+    canonical_query,
     compact,
     default_prefixes,
     drop_frames,
@@ -375,7 +376,7 @@ def serialize_answer(answer: Any, job: Job, deadline: float) -> Reply:
         fmt = pyoxigraph.RdfFormat.from_media_type(media)
         kwargs: dict[str, Any] = {}
         if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG, pyoxigraph.RdfFormat.N3):
-            kwargs["prefixes"] = {p: ns for p, ns in default_prefixes().items() if p != "id"}
+            kwargs["prefixes"] = default_prefixes()  # agency:天津市知识产权局, as `ipgraph query` prints it
         try:
             pyoxigraph.serialize(
                 _counted(answer, job.max_rows, deadline), out, format=fmt, **kwargs  # type: ignore[arg-type]
@@ -422,7 +423,7 @@ def execute_job(store: Any, job: Job) -> Reply:
             kwargs["default_graph"] = [pyoxigraph.NamedNode(g) for g in job.default_graphs]
         if job.named_graphs:
             kwargs["named_graphs"] = [pyoxigraph.NamedNode(g) for g in job.named_graphs]
-        answer = store.query(job.query, **kwargs)
+        answer = store.query(canonical_query(job.query), **kwargs)  # a percent-encoded IRI of ours is not empty
         try:
             reply = serialize_answer(answer, job, deadline)
         finally:
@@ -1511,11 +1512,11 @@ class App:
     # -- resources under /id/
 
     def resource_iris(self, rest: str) -> list[Term]:
-        """The IRI a /id/ path names, as sent and in the percent-encoding the graph uses."""
-        candidates = [
-            self.data_ns + rest,
-            self.data_ns + "/".join(quote(unquote(seg), safe="") for seg in rest.split("/")),
-        ]
+        """The IRI a /id/ path names: as sent, and in the graph's form (ipgraph.iri.canonical_iri) —
+        browsers send /id/agency/%E5%A4%A9…, a pasted link may be /id/agency/天津市知识产权局."""
+        from ipgraph.iri import canonical_iri
+
+        candidates = [self.data_ns + rest, canonical_iri(self.data_ns + rest)]
         terms = []
         for iri in dict.fromkeys(candidates):
             term = Term.iri(iri)
@@ -1646,7 +1647,14 @@ class App:
             f'<span title="{html.escape(q.description)}">{html.escape(q.name)}</span>' for q in list_queries()
         )
         ns = json.dumps(self.data_ns).replace("</", "<\\/")
-        return QUERY_PAGE.replace("{{QUERIES}}", data).replace("{{DATA_NS}}", ns).replace("{{NAMES}}", items)
+        from ipgraph.iri import pn_local_pattern
+
+        # ipgraph's prefixes, longest namespace first, and the test of a prefixed name's local part:
+        # the table shows agency:天津市知识产权局 as `ipgraph query` prints it (ipgraph.iri.compact_iri)
+        ordered = sorted(self.prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        prefixes = json.dumps(ordered, ensure_ascii=False).replace("</", "<\\/")
+        return (QUERY_PAGE.replace("{{QUERIES}}", data).replace("{{DATA_NS}}", ns).replace("{{NAMES}}", items)
+                .replace("{{PREFIXES}}", prefixes).replace("{{PN_LOCAL}}", json.dumps(pn_local_pattern())))
 
     def static(self, name: str) -> Response:
         entry = self._static.get(name)
@@ -1703,6 +1711,16 @@ resources under <code>/id/…</code> · search: <code>/search?q=…</code></head
 <script>
 const QUERIES = {{QUERIES}};
 const DATA_NS = {{DATA_NS}};
+const PREFIXES = {{PREFIXES}};
+const PN_LOCAL = new RegExp({{PN_LOCAL}}, "u");
+// An IRI as ipgraph prints it: a prefixed name where its local part is one (agency:天津市知识产权局), else null.
+function ipgraphPrefixed(iri) {
+  for (const [prefix, ns] of PREFIXES) {
+    if (iri.startsWith(ns) && iri.length > ns.length && PN_LOCAL.test(iri.slice(ns.length))) return [prefix, ns];
+  }
+  return null;
+}
+window.ipgraphPrefixed = ipgraphPrefixed;
 const endpoint = new URL("/sparql", window.location.href).toString();
 const byName = Object.fromEntries(QUERIES.map(q => [q.name, q]));
 // IRIs of this graph open their local /id/ page, not w3id.org (which may point elsewhere).
@@ -1717,7 +1735,11 @@ class Table extends BaseTable {
     if (this.persistentConfig.compact === undefined) this.persistentConfig.compact = true;
   }
   getUriLinkFromBinding(binding, prefixes) {
-    const link = super.getUriLinkFromBinding(binding, prefixes);
+    // ipgraph's prefixes, where the result pastes back; an IRI of ours that cannot be a prefixed
+    // name is shown whole (never id:document/…/measure/3, which no parser reads)
+    const own = ipgraphPrefixed(binding.value);
+    const usable = own ? { [own[0]]: own[1] } : binding.value.startsWith(DATA_NS) ? {} : prefixes;
+    const link = super.getUriLinkFromBinding(binding, usable);
     if (!binding.value.startsWith(DATA_NS)) return link;
     const a = document.createElement("div");
     a.innerHTML = link;

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
 from ipgraph import knowledge
-from ipgraph.graph import GraphBuilder
 from ipgraph.model import AgencyRef
 from ipgraph.resolve import AgencyResolver
 from ipgraph.vocab import IPG
@@ -92,25 +92,34 @@ def _label(graph, node):
     return str(graph.value(node, RDFS.label))
 
 
+def _agencies(*refs: AgencyRef) -> tuple[Graph, list[URIRef]]:
+    """The graph the writer (ipgraph.stream.triples) makes for these agencies, and their nodes."""
+    from ipgraph.stream.triples import ClaimTable, DocumentTriples
+
+    out = DocumentTriples("test.txt")
+    nodes = [URIRef(out.agency(ref)[1:-1]) for ref in refs]
+    table = ClaimTable()
+    table.add(out)
+    return Graph().parse(data="\n".join(sorted(out.lines | table.lines())), format="nt"), nodes
+
+
 def test_former_bodies_point_at_their_successors_in_the_graph():
-    builder = GraphBuilder()
-    ref = AgencyResolver(None, "national").resolve("银监会")
-    node = builder.agency(ref)
-    g = builder.graph
+    g, (node, other) = _agencies(AgencyResolver(None, "national").resolve("银监会"),
+                                 AgencyResolver(None, None).resolve("质检总局"))
     chain = []
     while (nxt := g.value(node, IPG.reorganisedAs)) is not None:
         chain.append(_label(g, nxt))
         node = nxt
     assert chain == ["中国银行保险监督管理委员会", "国家金融监督管理总局"]
-    both = {_label(g, o) for o in g.objects(builder.agency(AgencyResolver(None, None).resolve("质检总局")), IPG.reorganisedAs)}
+    both = {_label(g, o) for o in g.objects(other, IPG.reorganisedAs)}
     assert both == {"国家市场监督管理总局", "海关总署"}
 
 
 def test_a_current_body_points_nowhere():
-    builder = GraphBuilder()
-    node = builder.agency(AgencyRef(canonical="国家知识产权局", surface="国家知识产权局", with_jurisdiction="国家知识产权局",
-                                    level="national"))
-    assert builder.graph.value(node, IPG.reorganisedAs) is None
+    g, (node,) = _agencies(AgencyRef(canonical="国家知识产权局", surface="国家知识产权局",
+                                     with_jurisdiction="国家知识产权局", level="national"))
+    assert (node, RDFS.label, None) in g
+    assert g.value(node, IPG.reorganisedAs) is None
 
 
 def test_a_local_document_without_its_place_keeps_printed_local_names():
@@ -136,15 +145,13 @@ def test_a_place_without_its_level_gets_the_level_its_name_shows():
 
 
 def test_a_second_nameplate_is_also_named_not_reorganised():
-    builder = GraphBuilder()
-    node = builder.agency(AgencyResolver(None, "national").resolve("新闻出版广电总局(版权局)"))
-    g = builder.graph
+    g, (node, local) = _agencies(AgencyResolver(None, "national").resolve("新闻出版广电总局(版权局)"),
+                                 AgencyResolver("示例市", "municipal").resolve("市市场监管局(知识产权局)"))
     plate = next(g.objects(node, IPG.alsoNamed))
     assert _label(g, plate) == "国家版权局"
     assert (plate, IPG.alsoNamed, node) in g
     assert (plate, IPG.reorganisedAs, node) not in g
     # a local bracketed name stays a reorganisation
-    local = builder.agency(AgencyResolver("示例市", "municipal").resolve("市市场监管局(知识产权局)"))
     assert {_label(g, s) for s in g.subjects(IPG.reorganisedAs, local)} == {"示例市知识产权局"}
 
 

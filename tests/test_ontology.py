@@ -19,6 +19,7 @@ from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS, XSD
 
+from ipgraph.graph import place_iri
 from ipgraph.validate import INFERENCE, ValidationReport, load_ontology, load_shapes, validate
 from ipgraph.vocab import DATA, ELI, IPG, ONTOLOGY_IRI, ORG
 
@@ -687,7 +688,8 @@ def test_districts_are_within_their_city(corpus_graph: Graph) -> None:
         assert place.startswith(city) and place != city
         assert (None, RDFS.label, Literal(city, lang="zh")) in corpus_graph
     # a city named on its own is inside nothing that the graph names
-    tianjin = URIRef(str(DATA) + "place/%E5%A4%A9%E6%B4%A5%E5%B8%82")
+    tianjin = place_iri("天津市")
+    assert (tianjin, RDF.type, IPG.Jurisdiction) in corpus_graph
     assert (tianjin, IPG.within, None) not in corpus_graph
 
 
@@ -701,12 +703,13 @@ def test_containing_place_comes_from_the_gazetteer() -> None:
 
 def test_every_term_is_used(corpus_graph: Graph) -> None:
     """No declared-and-unused terms: each ipg: term is in a built graph, in the shipped programme
-    scheme, or written by the code (IPG.<term>) — the echo terms come from ipgraph.search."""
+    scheme, or written by the code (IPG.<term>, or ipg("<term>") in the writer ipgraph.stream.triples)
+    — the echo terms come from ipgraph.search."""
     scheme = Graph().parse(REPO / "ipgraph" / "data" / "programmes.ttl", format="turtle")
     in_graphs = {str(t) for g in (corpus_graph, scheme) for triple in g for t in triple if isinstance(t, URIRef)}
     code = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "ipgraph").rglob("*.py") if p.name != "vocab.py")
     unused = [name for name in vocab_names()
-              if NS + name not in in_graphs and not re.search(rf"\bIPG\.{name}\b", code)]
+              if NS + name not in in_graphs and not re.search(rf'\bIPG\.{name}\b|\bipg\("{name}"\)', code)]
     assert unused == []
 
 

@@ -18,6 +18,7 @@ from rdflib import Graph, URIRef
 
 from ipgraph.bench import load_test, request_mix
 from ipgraph.cli import main
+from ipgraph.graph import agency_iri
 from ipgraph.query import list_queries
 from ipgraph.serve import (
     App,
@@ -29,7 +30,7 @@ from ipgraph.serve import (
     start_server,
 )
 
-TJ_IP = "https://w3id.org/ipgraph/id/agency/" + quote("天津市知识产权局", safe="")
+TJ_IP = agency_iri("天津市知识产权局")
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?m ipg:leadAgency ?a }"
 CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # 10^12 rows: never ends
 

@@ -1,14 +1,15 @@
-"""Records → N-Triples lines, without rdflib: the graph stage of the streaming build.
+"""Records → N-Triples lines, without rdflib: the graph stage, and the graph's one writer.
 
-`document_triples(record)` gives what ipgraph.graph.GraphBuilder.add_document adds to its graph
-for one document, as N-Triples lines written exactly as rdflib's "nt" serializer writes them
-(so the sorted output is byte-identical to the rdflib path; tests/test_pipeline_stream.py):
+Stage 5: DocumentRecords in the contract vocabulary (docs/ONTOLOGY_CONTRACT.md). IRIs come from
+ipgraph.iri (content only, never processing order); no blank nodes are made, so the sorted
+N-Triples of a build are byte-identical from run to run. `document_triples(record)` gives the
+triples of one document as N-Triples lines (literals escaped as rdflib's "nt" serializer does):
 
 * `lines`: the triples only this document makes (its document, sections, measures, targets,
   evidence) and those that hold whatever order documents come in (an agency's altLabels …);
-* `claims`: triples on shared nodes (agencies, programmes, directives) that GraphBuilder adds
-  only the first time it meets the node, keyed by (node, slot). The merge keeps, per key, the
-  claim of the first document in build order: cross-document state is this small table.
+* `claims`: triples on shared nodes (agencies, programmes, directives) made only by the first
+  document that meets the node, keyed by (node, slot). The merge keeps, per key, the claim of
+  the first document in build order: cross-document state is this small table.
 
 Plain data (strings and tuples), so a record's triples pickle cheaply from a worker process.
 """
@@ -22,28 +23,54 @@ from typing import Any
 
 from ipgraph import knowledge
 from ipgraph.extract.programmes import scheme_aliases
-from ipgraph.graph import (
-    LEVEL_LABELS,
-    LEVELS,
-    PROGRAMME_SCHEME,
-    _decimal,
-    _short,
-    containing_place,
-    document_iri,
-)
-from ipgraph.graph import agency_iri as _agency_iri
-from ipgraph.graph import directive_iri as _directive_iri
-from ipgraph.graph import place_iri as _place_iri
-from ipgraph.graph import programme_iri as _programme_iri
+from ipgraph.iri import DATA, PROGRAMME_SCHEME, document_iri, slug
+from ipgraph.iri import agency_iri as _agency_iri
+from ipgraph.iri import directive_iri as _directive_iri
+from ipgraph.iri import place_iri as _place_iri
+from ipgraph.iri import programme_iri as _programme_iri
 from ipgraph.model import AgencyRef, Citation, DocumentRecord, Measure, Span, Target
-from ipgraph.vocab import DATA, IPG
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
 _DCT = "http://purl.org/dc/terms/"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
-_IPG = str(IPG._NS)
+_IPG = "https://w3id.org/ipgraph/ontology#"
+
+LEVELS = {key: f"{_IPG}{key.capitalize()}" for key in ("international", "national", "provincial", "municipal",
+                                                        "district")}
+LEVEL_LABELS = {
+    "international": ("国际", "international"),
+    "national": ("国家级", "national"),
+    "provincial": ("省级", "provincial"),
+    "municipal": ("市级", "municipal"),
+    "district": ("区县级", "district"),
+}
+
+
+def containing_place(name: str) -> str | None:
+    """天津市西青区 → 天津市: the gazetteer place that the name starts with and goes on from.
+
+    Jurisdictions below a city are named with the city in front (resolve.py writes 天津市 + 西青区),
+    so the longest known place at the start of the name, shorter than the name, contains it.
+    """
+    found = [place for start, place in knowledge.find_places(name) if start == 0 and len(place) < len(name)]
+    return found[0] if found else None
+
+
+def _short(text: str, limit: int = 24) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _decimal(value: float) -> str:
+    """The canonical xsd:decimal lexical form of XSD 1.1 ("3000", "7.5", "0.35"), rounded to 6 places.
+
+    It is the form the store gives back (Oxigraph keeps decimals as values and writes them so),
+    so a CONSTRUCT dump of the store is term-identical to ipgraph.nt; "8.0" was XSD 1.0's form.
+    """
+    text = f"{value:.6f}".rstrip("0").removesuffix(".")
+    return "0" if text in ("-0", "") else text
 
 TYPE = f"<{_RDF}type>"
 LABEL = f"<{_RDFS}label>"
@@ -92,12 +119,12 @@ def line(s: str, p: str, o: str) -> str:
     return f"{s} {p} {o} ."
 
 
-LEVEL_NODES = {key: iri(str(node)) for key, node in LEVELS.items()}
-SCHEME = iri(str(PROGRAMME_SCHEME))
+LEVEL_NODES = {key: iri(node) for key, node in LEVELS.items()}
+SCHEME = iri(PROGRAMME_SCHEME)
 
 
 def constant_lines() -> list[str]:
-    """The triples every build has (GraphBuilder's administrative levels)."""
+    """The triples every build has (the administrative levels)."""
     out = []
     for key, node in LEVEL_NODES.items():
         out.append(line(node, TYPE, ipg("AdministrativeLevel")))
@@ -106,7 +133,7 @@ def constant_lines() -> list[str]:
 
 
 def scheme_lines() -> list[str]:
-    """The programme scheme node, present when any programme is (GraphBuilder.finish)."""
+    """The programme scheme node, present when any programme is."""
     return [line(SCHEME, TYPE, f"<{_SKOS}ConceptScheme>"), line(SCHEME, TYPE, ipg("ProgrammeScheme")),
             line(SCHEME, LABEL, zh("知识产权政策项目"))]
 
@@ -129,12 +156,12 @@ class DocumentTriples:
     def claim(self, node: str, slot: str, lines: list[str], unless: str | None = None) -> None:
         self.claims.append((node, slot, tuple(lines), unless))
 
-    # ---- shared nodes (GraphBuilder.place / agency / programme / directive)
+    # ---- shared nodes: places, agencies, programmes, directives
 
     def place(self, name: str) -> tuple[str, list[str]]:
-        node = iri(str(_place_iri(name)))
+        node = iri(_place_iri(name))
         lines = [line(node, TYPE, ipg("Jurisdiction")), line(node, LABEL, zh(name))]
-        container = containing_place(name)  # 天津市西青区 ipg:within 天津市 (GraphBuilder.place)
+        container = containing_place(name)  # 天津市西青区 ipg:within 天津市
         if container:
             outer, outer_lines = self.place(container)
             lines.append(line(node, ipg("within"), outer))
@@ -142,7 +169,7 @@ class DocumentTriples:
         return node, lines
 
     def agency(self, ref: AgencyRef) -> str:
-        node = iri(str(_agency_iri(ref.canonical)))
+        node = iri(_agency_iri(ref.canonical))
         first = [line(node, TYPE, ipg("Agency")), line(node, LABEL, zh(ref.canonical))]
         if ref.level in LEVEL_NODES:
             first.append(line(node, ipg("level"), LEVEL_NODES[ref.level]))  # type: ignore[index]
@@ -174,7 +201,7 @@ class DocumentTriples:
         return node
 
     def programme(self, canonical: str, surface: str, aliases: list[str], discovered: bool) -> str:
-        node = iri(str(_programme_iri(canonical)))
+        node = iri(_programme_iri(canonical))
         first = [line(node, TYPE, ipg("Programme")), line(node, TYPE, f"<{_SKOS}Concept>"),
                  line(node, LABEL, zh(canonical)), line(node, f"<{_SKOS}prefLabel>", zh(canonical)),
                  line(node, f"<{_SKOS}inScheme>", SCHEME)]
@@ -188,7 +215,7 @@ class DocumentTriples:
         return node
 
     def directive(self, citation: Citation) -> str:
-        node = iri(str(_directive_iri(citation.key)))
+        node = iri(_directive_iri(citation.key))
         first = [line(node, TYPE, ipg("Directive"))]
         if citation.level in LEVEL_NODES:
             first.append(line(node, ipg("level"), LEVEL_NODES[citation.level]))  # type: ignore[index]
@@ -205,7 +232,7 @@ class DocumentTriples:
         return node
 
     def evidence(self, subject: str, predicate: str, obj: str, span: Span) -> None:
-        # the digest of GraphBuilder.evidence: over the bare IRIs
+        # a reified statement carrying the sentence it was read from; named by a digest over the bare IRIs
         digest = hashlib.sha1(f"{subject[1:-1]}|{predicate[1:-1]}|{obj[1:-1]}|{span.start}".encode()).hexdigest()[:16]
         node = iri(f"{DATA}evidence/{digest}")
         add = self.add
@@ -236,7 +263,7 @@ def _document_triples(record: DocumentRecord) -> DocumentTriples:
     name = parsed.source.name
     out = DocumentTriples(name)
     add = out.add
-    doc_iri = str(document_iri(name))
+    doc_iri = document_iri(name)
     doc = iri(doc_iri)
     add(doc, TYPE, ipg("PolicyDocument"))
     add(doc, ipg("sourceFile"), plain(name))
@@ -264,7 +291,7 @@ def _document_triples(record: DocumentRecord) -> DocumentTriples:
 
     sections: dict[str, str] = {}
     for order, section in enumerate(parsed.sections, start=1):
-        node = iri(f"{doc_iri}/section/{section.number}")
+        node = iri(f"{doc_iri}/section/{slug(section.number)}")
         sections[section.number] = node
         add(node, TYPE, ipg("Section"))
         add(node, LABEL, zh(f"{section.printed}{_short(section.title, 30)}"))
@@ -312,7 +339,7 @@ def _document_triples(record: DocumentRecord) -> DocumentTriples:
 
 def _measure(out: DocumentTriples, doc_iri: str, measure: Measure, order: int, sections: dict[str, str]) -> str:
     add = out.add
-    node = iri(f"{doc_iri}/measure/{measure.number}")
+    node = iri(f"{doc_iri}/measure/{slug(measure.number)}")
     add(node, TYPE, ipg("Measure"))
     add(node, LABEL, zh(f"{measure.printed} {measure.title or _short(measure.text)}".strip()))
     add(node, ipg("number"), plain(measure.number))
@@ -333,7 +360,7 @@ def _target(out: DocumentTriples, doc_iri: str, target: Target, measures: dict[s
     node = iri(f"{doc_iri}/target/{target.span.start}-{target.span.end}")
     add(node, TYPE, ipg("Target"))
     value = _decimal(target.value)
-    label = f"{target.indicator} {target.comparator} {value.removesuffix('.0')}{target.unit or ''}"
+    label = f"{target.indicator} {target.comparator} {value}{target.unit or ''}"
     if target.year:
         label += f" ({target.year})"
     add(node, LABEL, zh(label))
