@@ -350,8 +350,14 @@ def validate(graph_dir: Path) -> None:
     from ipgraph.validate import validate as run_validation
 
     report = run_validation(load_built_graph(graph_dir))
+    warnings = [v for v in report.violations if v.severity != "Violation"]
+    for warning in warnings[:20]:  # they do not fail the graph, but a user should see them
+        click.echo(f"warning: <{warning.focus}>: {warning.message}", err=True)
+    if len(warnings) > 20:
+        click.echo(f"… and {len(warnings) - 20} more warning(s)", err=True)
     if report.conforms:
-        click.echo("conforms: the graph satisfies every shape")
+        tail = f" ({len(warnings)} warning(s) above)" if warnings else ""
+        click.echo(f"conforms: the graph satisfies every shape{tail}")
         return
     click.echo(report.text, err=True)
     count = sum(1 for v in report.violations if v.severity == "Violation")

@@ -30,6 +30,10 @@ class Place:
     within: str | None  # 天津市 for 滨海新区
 
 
+# The place a national document governs: the whole country, named as GB/T 2260 names it (code 100000).
+COUNTRY = "中华人民共和国"
+
+
 @lru_cache(maxsize=1)
 def places() -> dict[str, Place]:
     return {r["name"]: Place(r["name"], r["short"], r["level"], r["within"] or None) for r in _csv_rows("places.csv")}

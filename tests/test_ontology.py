@@ -501,7 +501,7 @@ BROKEN: dict[str, tuple[Callable[[Graph], None], URIRef, URIRef | None, str]] = 
         _add((DOC, DCTERMS.title, Literal("又一个标题", lang="zh"))),
         DOC,
         DCTERMS.title,
-        "exactly one dcterms:title",
+        "at most one dcterms:title",
     ),
     "document date not xsd:date": (
         _both(_remove((DOC, IPG.dateSigned, None)), _add((DOC, IPG.dateSigned, Literal("2020年9月28日")))),

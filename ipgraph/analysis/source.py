@@ -5,13 +5,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ipgraph.knowledge import COUNTRY
 from ipgraph.query import Engine, OxigraphEngine, RdflibEngine, open_engine, with_prefixes
 
 IPG = "https://w3id.org/ipgraph/ontology#"
 # Administrative levels from the top down: a chain goes down this list.
 LEVELS = ("international", "national", "provincial", "municipal", "district")
 LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
-NATIONAL_PLACE = "中华人民共和国"  # the place of a national document that names none (as the gold has it)
+NATIONAL_PLACE = COUNTRY  # for builds made before national documents stated their place
 
 Source = Any  # a build folder (str/Path), an Engine, an rdflib Graph or a pyoxigraph Store
 

@@ -282,8 +282,10 @@ def _document_triples(record: DocumentRecord) -> DocumentTriples:
         add(doc, ipg("docType"), zh(meta.doc_type))
     if meta.level in LEVEL_NODES:
         add(doc, ipg("level"), LEVEL_NODES[meta.level])  # type: ignore[index]
-    if meta.jurisdiction:
-        place, place_lines = out.place(meta.jurisdiction)
+    # a national document governs the whole country though its text names no place (as the gold has it)
+    governed = meta.jurisdiction or (knowledge.COUNTRY if meta.level == "national" else None)
+    if governed:
+        place, place_lines = out.place(governed)
         add(doc, ipg("jurisdiction"), place)
         out.lines.update(place_lines)
     for issuer in record.issuers:
