@@ -355,7 +355,7 @@ def _t2s_keys() -> tuple[frozenset[str] | None, tuple[str, ...]]:
                     if value.split(" ")[0] != key:
                         if len(key) == 1:
                             singles.add(key)
-                        elif all(a < b for a, b in zip(key, key[1:])):
+                        elif all(a < b for a, b in zip(key, key[1:], strict=False)):
                             phrases.append(key)
     except (AttributeError, TypeError, ValueError):
         return None, ()
