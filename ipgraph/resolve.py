@@ -12,6 +12,7 @@ keeps the printed name instead of an invented place.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -67,6 +68,22 @@ def _named_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
         (re.compile("^" + re.escape(abbr.short).replace(r"\{p\}", r"(?P<p>[\u4e00-\u9fff]{2,3})") + "$"), abbr.full)
         for abbr in abbreviations().get("named", [])
     )
+
+
+@lru_cache(maxsize=1)
+def _local_shorts() -> tuple[list[int], dict[str, list[Abbreviation]]]:
+    """The local abbreviations by short form, and the lengths of the short forms, longest first."""
+    by_short: dict[str, list[Abbreviation]] = {}
+    for abbr in abbreviations().get("local", []):
+        by_short.setdefault(abbr.short, []).append(abbr)
+    return sorted({len(k) for k in by_short}, reverse=True), by_short
+
+
+def _local_by_suffix(body: str) -> list[Abbreviation]:
+    """The local abbreviations whose short form ends `body`, in the table's order (longest first):
+    the only ones _expand can use, found by the body's suffixes instead of a pass over the table."""
+    lengths, by_short = _local_shorts()
+    return [abbr for n in lengths if n <= len(body) for abbr in by_short.get(body[len(body) - n:], ())]
 
 
 def _short_forms(full_template: str) -> list[str]:
@@ -142,6 +159,12 @@ def _split_joined(part: str) -> list[str]:
     return [part]
 
 
+_SEPARATORS = "、,，;； \u3000\n\t"
+_SEPARATOR = re.compile(f"[{_SEPARATORS}]")
+_BRACKETS = re.compile(r"[(（)）]")
+_PLACE_WORDS = re.compile(rf"(?:各|相关|有关)?{_UNIT}(?:、{_UNIT})*")
+
+
 def split_agency_list(text: str) -> list[str]:
     """Split "市发展改革委、工业和信息化局,各区、县(市)政府" into names.
 
@@ -149,24 +172,27 @@ def split_agency_list(text: str) -> list[str]:
     (工业和信息化局, 创新与转化中心). "各区、县(市)政府" is one collective body, not two.
     """
     parts: list[str] = []
-    depth = 0
-    current = ""
-    for ch in text:
-        if ch in "(（":
-            depth += 1
-        elif ch in ")）":
-            depth = max(0, depth - 1)
-        if depth == 0 and ch in "、,，;； \u3000\n\t":
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
+    if not _BRACKETS.search(text):  # no bracket: every separator splits (the loop below, in C)
+        parts = _SEPARATOR.split(text)
+    else:
+        depth = 0
+        current = ""
+        for ch in text:
+            if ch in "(（":
+                depth += 1
+            elif ch in ")）":
+                depth = max(0, depth - 1)
+            if depth == 0 and ch in _SEPARATORS:
+                parts.append(current)
+                current = ""
+            else:
+                current += ch
+        parts.append(current)
     parts = [p.strip() for p in parts if p.strip()]
     merged: list[str] = []
     for part in parts:
         # "各区" + "县(市)政府": a one-character place word joins the next item
-        if (merged and re.fullmatch(rf"(?:各|相关|有关)?{_UNIT}(?:、{_UNIT})*", merged[-1])
+        if (merged and _PLACE_WORDS.fullmatch(merged[-1])
                 and not COLLECTIVE.match(part)):  # 各区、各开发区 are two collectives
             merged[-1] = merged[-1] + "、" + part
         elif _JOINED.search(part):
@@ -174,6 +200,15 @@ def split_agency_list(text: str) -> list[str]:
         else:
             merged.append(part)
     return merged
+
+
+_MEMO_SIZE = 20000  # answers kept per place
+
+
+@lru_cache(maxsize=8)
+def _memo(context: tuple) -> tuple[dict[str, tuple[AgencyRef, ...]], dict[tuple[str, str | None], AgencyRef | None]]:
+    """The answers of the resolvers of one place: (list text → refs, (name, prefix) → ref)."""
+    return {}, {}
 
 
 class AgencyResolver:
@@ -184,9 +219,31 @@ class AgencyResolver:
             known = knowledge.places().get(jurisdiction)
             level = known.level if known else level_of_place(jurisdiction)
         self.context = Context.of(jurisdiction, level)
+        ctx = self.context
+        # the extractors and the quality report ask again about the same names: each answer is kept,
+        # shared by the resolvers of one place (it depends on nothing else)
+        self._lists, self._names = _memo((ctx.jurisdiction, ctx.level, ctx.city, ctx.province))
 
     def resolve_list(self, text: str) -> list[AgencyRef]:
         """Resolve every body in a list; a bare prefix carries over to the items after it."""
+        found = self._lists.get(text)
+        if found is None:
+            if len(self._lists) >= _MEMO_SIZE:
+                self._lists.clear()  # bounded: a long build of one place starts afresh
+            found = self._lists[text] = tuple(self._resolve_list(text))
+        return list(found)
+
+    def resolve(self, surface: str, carried_prefix: str | None = None) -> AgencyRef | None:
+        """One name → AgencyRef, or None for vague references and non-names."""
+        key = (surface, carried_prefix)
+        if key in self._names:
+            return self._names[key]
+        if len(self._names) >= _MEMO_SIZE:
+            self._names.clear()
+        ref = self._names[key] = self._resolve(surface, carried_prefix)
+        return ref
+
+    def _resolve_list(self, text: str) -> list[AgencyRef]:
         refs: list[AgencyRef] = []
         carried: str | None = None
         group: str | None = None
@@ -207,8 +264,7 @@ class AgencyResolver:
                 refs.append(ref)
         return refs
 
-    def resolve(self, surface: str, carried_prefix: str | None = None) -> AgencyRef | None:
-        """One name → AgencyRef, or None for vague references and non-names."""
+    def _resolve(self, surface: str, carried_prefix: str | None = None) -> AgencyRef | None:
         surface = surface.strip(" \u3000。.;；:：")
         name = re.sub(r"\s+", "", surface)
         later_name = None
@@ -335,10 +391,12 @@ class AgencyResolver:
         if len(name) < 6 or knowledge.national_body(name, bare=bare) is not None:
             return [name]
         best: dict[int, list[str]] = {0: []}
+        reached = [0]  # the keys of best, ascending: only they can start the next name
         for end in range(1, len(name) + 1):
-            for start in range(max(0, end - 20), end):
-                if start in best and knowledge.national_body(name[start:end], bare=bare) is not None:
+            for start in reached[bisect_left(reached, end - 20):]:
+                if knowledge.national_body(name[start:end], bare=bare) is not None:
                     best[end] = best[start] + [name[start:end]]
+                    reached.append(end)
                     break
         parts = best.get(len(name))
         return parts if parts and len(parts) >= 2 else [name]
@@ -415,7 +473,7 @@ class AgencyResolver:
     @staticmethod
     def _expand(body: str) -> str:
         """The full form template of a local body ("发展改革委" → "{place}发展和改革委员会")."""
-        for abbr in abbreviations().get("local", []):
+        for abbr in _local_by_suffix(body):
             # a one-character head is part of another abbreviation (科工信局), not a name before one
             if body == abbr.short or (body.endswith(abbr.short) and len(abbr.short) >= 2 and
                                       len(body) - len(abbr.short) >= 2 and
