@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
+from ipgraph.textutil import longest_first
+
 
 def data_text(name: str) -> str:
     return (files("ipgraph") / "data" / name).read_text(encoding="utf-8")
@@ -37,8 +39,7 @@ def places() -> dict[str, Place]:
 
 @lru_cache(maxsize=1)
 def _place_pattern() -> re.Pattern[str]:
-    names = sorted(places(), key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, names)))
+    return re.compile(longest_first(places()))  # the longest name where one starts
 
 
 def find_places(text: str) -> list[tuple[int, str]]:

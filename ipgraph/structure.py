@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from ipgraph import knowledge
 from ipgraph.model import DocumentMeta, Measure, ParsedDocument, Section, SourceDocument, Span
-from ipgraph.textutil import CN_NUMERAL, DATE_ONLY, cn_to_int, is_cjk, parse_date
+from ipgraph.textutil import CN_NUMERAL, DATE_ONLY, cn_to_int, is_cjk, longest_first, parse_date
 
 # ---------------------------------------------------------------- paragraphs
 
@@ -1043,7 +1043,7 @@ def _district_names() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _district_pattern() -> re.Pattern[str]:
-    return re.compile("|".join(map(re.escape, sorted(_district_names(), key=len, reverse=True))))
+    return re.compile(longest_first(_district_names()))  # the longest name where one starts
 
 
 def _known_district_at_start(name: str) -> str | None:

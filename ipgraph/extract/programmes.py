@@ -28,7 +28,7 @@ from rdflib.namespace import SKOS
 
 from ipgraph import knowledge
 from ipgraph.model import Measure, ProgrammeMention, Span
-from ipgraph.textutil import sentence_around
+from ipgraph.textutil import longest_first, sentence_around
 
 IPG_NS = Namespace("https://w3id.org/ipgraph/ontology#")
 _IGNORED = "“”\"'‘’「」『』 \u3000\n\t"
@@ -79,22 +79,27 @@ def known_programmes() -> tuple[KnownProgramme, ...]:
 
 
 @lru_cache(maxsize=1)
-def _matcher() -> tuple[re.Pattern[str], dict[str, str]]:
+def _matcher() -> tuple[tuple[tuple[re.Pattern[str], str | None], ...], dict[str, str]]:
+    """The scheme's patterns, each compiled alone with its programme, then all its forms in one pattern
+    (programme None: the form says which), and the programme of each form.
+
+    Matching is that of one alternation of them all (patterns first, then the longest form): compiled
+    as one, the patterns that open with a character class were tried at every position before the forms."""
     by_form: dict[str, str] = {}
-    alternatives: list[tuple[str, str, str]] = []
+    alternatives: list[tuple[re.Pattern[str], str | None]] = []
     for programme in known_programmes():
         for form in programme.forms:
             key, _ = normalise(form)
             if len(key) >= 2:
                 by_form.setdefault(key, programme.canonical)
         for pattern in programme.patterns:
-            group = f"p{len(alternatives)}"
-            alternatives.append((group, pattern, programme.canonical))
-    forms = sorted(by_form, key=len, reverse=True)
-    regex = "|".join([f"(?P<{g}>{p})" for g, p, _ in alternatives] + [f"(?P<form>{'|'.join(map(re.escape, forms))})"])
-    groups = {g: c for g, _, c in alternatives}
-    groups.update({f"form:{k}": v for k, v in by_form.items()})
-    return re.compile(regex), groups
+            compiled = re.compile(pattern)
+            if compiled.fullmatch(""):
+                raise ValueError(f"programmes.ttl: the pattern {pattern!r} of {programme.canonical} matches nothing")
+            alternatives.append((compiled, programme.canonical))
+    if by_form:
+        alternatives.append((re.compile(longest_first(by_form)), None))
+    return tuple(alternatives), by_form
 
 
 @lru_cache(maxsize=1)
@@ -103,18 +108,41 @@ def _known_keys() -> dict[str, str]:
     return {key_of(f): p.canonical for p in known_programmes() for f in p.forms}
 
 
+def _leftmost(normal: str, alternatives: tuple[tuple[re.Pattern[str], str | None], ...]
+              ) -> list[tuple[re.Match[str], str | None]]:
+    """What finditer of the alternation of `alternatives` finds, from their own searches: at each step the
+    leftmost match, the earliest alternative among those that start there. A match found ahead of the
+    current position is kept until the scan reaches it (the same match: a search is told where to start)."""
+    ahead: list[re.Match[str] | None | bool] = [None] * len(alternatives)  # None: search again; False: no more
+    found = []
+    pos = 0
+    while True:
+        best = -1
+        for k, (regex, _) in enumerate(alternatives):
+            m = ahead[k]
+            if m is False:
+                continue
+            if m is None or m.start() < pos:  # type: ignore[union-attr]
+                m = regex.search(normal, pos)
+                ahead[k] = m if m else False
+                if not m:
+                    continue
+            if best < 0 or m.start() < ahead[best].start():  # type: ignore[union-attr]
+                best = k
+        if best < 0:
+            return found
+        m = ahead[best]
+        found.append((m, alternatives[best][1]))  # type: ignore[arg-type]
+        pos = m.end()  # type: ignore[union-attr]
+
+
 def match_known(text: str) -> list[tuple[str, int, int]]:
     """(canonical, start, end) of every known programme form in the text (offsets into `text`)."""
     normal, index = normalise(text)
-    regex, groups = _matcher()
+    alternatives, by_form = _matcher()
     found = []
-    for m in regex.finditer(normal):
-        # one alternative matched: the outermost group closes last (reading groupdict() cost a look at
-        # every pattern's group for each match)
-        name = m.lastgroup
-        if name is None:
-            continue
-        canonical = groups[f"form:{m.group(name)}"] if name == "form" else groups[name]
+    for m, programme in _leftmost(normal, alternatives):
+        canonical = programme or by_form[m.group(0)]
         start, end = index[m.start()], index[m.end() - 1] + 1
         if start > 0 and text[start - 1] in "“\"「" and any(q in text[start:end] for q in "”\"」"):
             start -= 1  # keep the opening quote of “铁拳”行动 with its closing one
