@@ -20,6 +20,8 @@ from ipgraph import knowledge
 from ipgraph.model import AgencyRef
 from ipgraph.structure import is_zone, level_of_place, place_of
 
+_WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
+
 # References with no type of body: "有关部门", "市直有关部门", "各有关单位" (GOLD_SPEC: not agencies).
 VAGUE = re.compile(
     r"^(?:[省市区县]直?|[省市区县]级|[省市区县]政府)?(?:各|其他)?(?:有关|相关|其他|其它|各)?(?:职能)?(?:部门|单位|方面|机构|成员单位|责任单位)(?:和单位|等)?$"
@@ -266,7 +268,7 @@ class AgencyResolver:
 
     def _resolve(self, surface: str, carried_prefix: str | None = None) -> AgencyRef | None:
         surface = surface.strip(" \u3000。.;；:：")
-        name = re.sub(r"\s+", "", surface)
+        name = _WS.sub("", surface)
         later_name = None
         m = re.match(r"^(.+?)[(（]([^()（）]*(?:局|委|办|院|厅|部))[)）]$", name)
         if m:  # 市市场监管局(知识产权局): one body that also carries another name
@@ -356,7 +358,7 @@ class AgencyResolver:
         Used where a name must stand on its own, e.g. as the subject of a sentence, to tell
         "市知识产权局…" from "指导各街镇…".
         """
-        name = re.sub(r"\s+", "", name)
+        name = _WS.sub("", name)
         return bool(
             (PREFIX.match(name) and not VAGUE.match(name))
             or COLLECTIVE.match(name)
@@ -443,7 +445,7 @@ class AgencyResolver:
         with_jurisdiction = (("中共" + place_text + body[2:]) if body.startswith("中共") else place_text + body)
         aliases = [with_jurisdiction]
         if not bare and not collective:
-            aliases.append(re.sub(r"\s+", "", surface))
+            aliases.append(_WS.sub("", surface))
         if "{place}" in full_template:
             for short in _short_forms(full_template):
                 aliases.append(place_text + short)

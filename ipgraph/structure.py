@@ -32,6 +32,8 @@ from ipgraph import knowledge
 from ipgraph.model import DocumentMeta, Measure, ParsedDocument, Section, SourceDocument, Span
 from ipgraph.textutil import CN_NUMERAL, DATE_ONLY, cn_to_int, is_cjk, longest_first, parse_date
 
+_WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
+
 # ---------------------------------------------------------------- paragraphs
 
 _SPACE = " \t\u3000\xa0\u2002\u2003\u2009\ufeff"
@@ -81,6 +83,17 @@ def _row_cells(line: str, line_start: int) -> list[tuple[int, int]] | None:
 
 def split_paragraphs(text: str) -> list[Paragraph]:
     """Cut the text into paragraphs with their offsets (leading and trailing spaces dropped)."""
+    return list(_paragraphs(text))
+
+
+@lru_cache(maxsize=2)
+def _paragraphs(text: str) -> tuple[Paragraph, ...]:
+    """split_paragraphs, kept for the last texts: the structure and the quality report both cut the same
+    document (nothing changes a Paragraph once made)."""
+    return tuple(_split_paragraphs(text))
+
+
+def _split_paragraphs(text: str) -> list[Paragraph]:
     out: list[Paragraph] = []
     lines = text.split("\n")
     starts = [0]
@@ -215,6 +228,8 @@ MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("circled", re.compile(r"^([①-⑳])\s*")),
 ]
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+# the first characters MARKERS can start with (第, a numeral, a bracket, a digit, a circled number)
+_MARKER_START = re.compile(rf"[第{CN_NUMERAL}(（\d①-⑳]")
 _FOOTNOTE = re.compile(r"^[①-⑳][^。:：,，]{1,20}[:：]")
 _BOX = re.compile(r"^专栏\s*[\d一二三四五六七八九十]+")
 _TABLE = re.compile(r"^(?:附)?表\s*\d+")
@@ -273,11 +288,13 @@ class Item:
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return _WS.sub("", text)
 
 
 def match_marker(text: str) -> tuple[str, int, str] | None:
     """(kind, value, printed marker) when the paragraph starts with a numbering marker."""
+    if not _MARKER_START.match(text):  # most lines: no marker can start with their first character
+        return None
     if _FOOTNOTE.match(text):
         return None
     for kind, pattern in MARKERS:
@@ -741,7 +758,7 @@ def real_date(value: str) -> str | None:
 
 
 def _header_key(label: str) -> str | None:
-    return next((k for k, v in _HEADER_KEYS.items() if re.fullmatch(v, re.sub(r"\s+", "", label))), None)
+    return next((k for k, v in _HEADER_KEYS.items() if re.fullmatch(v, _WS.sub("", label))), None)
 
 
 def _header_fields(paragraphs: list[Paragraph]) -> dict[str, str]:
@@ -851,7 +868,7 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
     found = [m for m in [p.search(head) for p in _HANDED_ON] + [find_repost(head, paragraphs)] if m]
     if found:
         m = min(found, key=lambda x: x.start("title"))
-        title = re.sub(r"\s+", "", m.group("title"))
+        title = _WS.sub("", m.group("title"))
         inner = _unwrap(title)
         if inner != title:
             return inner, None

@@ -5,6 +5,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+_WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
+
 CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
              "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -35,7 +37,7 @@ def cn_to_int(numeral: str) -> int | None:
 def compare_form(text: str) -> str:
     """The form two strings are compared in: NFKC, no whitespace, one kind of bracket, dash and quote."""
     text = unicodedata.normalize("NFKC", text)
-    text = re.sub(r"\s+", "", text)
+    text = _WS.sub("", text)
     text = text.replace("〔", "[").replace("〕", "]").replace("【", "[").replace("】", "]")
     text = re.sub(r"[—–―−-]+", "-", text)
     text = re.sub(r"[“”\"「」『』‘’']", "", text)

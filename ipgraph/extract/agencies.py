@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from ipgraph.model import AgencyRef, Assignment, Measure, Span
 from ipgraph.resolve import VAGUE, AgencyResolver, split_agency_list
 
+_WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
+
 _OPEN = {")": "(", "）": "（", "]": "[", "］": "［", "】": "【"}
 _ROLE_LABEL = re.compile(
     r"(?P<label>牵头责任单位|配合责任单位|牵头单位|牵头部门|主责单位|主责部门|主办单位|责任单位|责任部门|责任主体|"
@@ -77,7 +79,7 @@ def find_clause(measure: Measure, resolver: AgencyResolver | None = None) -> Cla
                 # half- and full-width brackets of one shape pair up: (…）, ［…]
                 if ch != opener and not any(ch in family and opener in family for family in ("(（", "[［【")):
                     return None
-                inner = re.sub(r"\s+", "", stripped[i + 1:-1])
+                inner = _WS.sub("", stripped[i + 1:-1])
                 if not re.search(r"(?:负责|牵头|配合|参与|单位|部门|会同|各负其责|统筹)", inner) and not _looks_like_list(inner, resolver):
                     return None
                 return Clause(inner, Span(base + i, base + len(stripped), stripped[i:]))
@@ -106,7 +108,7 @@ def _sentence_clause(measure: Measure, stripped: str, resolver: AgencyResolver) 
     if any(p.role is None for p in phrases) and any(p.role for p in phrases):
         return None  # "X会同Y建设…中心": a list with no verb of its own runs into the work; prose reads it
     base = measure.span.start
-    return Clause(re.sub(r"\s+", "", tail), Span(base + start, base + start + len(tail), tail))
+    return Clause(_WS.sub("", tail), Span(base + start, base + start + len(tail), tail))
 
 
 _BRACKET = re.compile(r"[(（\[［【](?P<inner>[^()（）\[\]［］【】]{2,160})[)）\]］】]")
@@ -117,7 +119,7 @@ def _inner_bracket_clause(measure: Measure, stripped: str, resolver: AgencyResol
 
     Only a bracket that is wholly bodies with role verbs counts (the last such bracket)."""
     for m in reversed(list(_BRACKET.finditer(stripped))):
-        inner = re.sub(r"\s+", "", m.group("inner"))
+        inner = _WS.sub("", m.group("inner"))
         if _is_assignment(inner, resolver):
             base = measure.span.start
             return Clause(inner, Span(base + m.start(), base + m.end(), m.group(0)))
@@ -447,7 +449,7 @@ def _earlier_brackets(measure: Measure, clause: Clause, resolver: AgencyResolver
     text = measure.span.text[: max(0, clause.span.start - measure.span.start)]
     found = []
     for m in reversed(list(_BRACKET.finditer(text))):
-        inner = re.sub(r"\s+", "", m.group("inner"))
+        inner = _WS.sub("", m.group("inner"))
         if _is_assignment(inner, resolver):
             found.append(Clause(inner, Span(measure.span.start + m.start(), measure.span.start + m.end(), m.group(0))))
     return found
