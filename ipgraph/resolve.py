@@ -213,6 +213,14 @@ def _memo(context: tuple) -> tuple[dict[str, tuple[AgencyRef, ...]], dict[tuple[
     return {}, {}
 
 
+@lru_cache(maxsize=2)
+def _national_names(bare: bool) -> tuple[frozenset[str], frozenset[int]]:
+    """Every form knowledge.national_body(form, bare) knows, and their lengths."""
+    exact, bare_forms = knowledge._national_forms()
+    forms = frozenset(exact) | (frozenset(bare_forms) if bare else frozenset())
+    return forms, frozenset(len(f) for f in forms)
+
+
 class AgencyResolver:
     """Resolves agency mentions within one document."""
 
@@ -331,7 +339,7 @@ class AgencyResolver:
             body = name[len(own):]
             return self._ref(surface, own, body, self._expand(body), level_of_place(own), later=later_name, own_place=True)
         named = self._expand_named(name)
-        if named or PROPER_MARKERS.search(name) or any(p.short in name for p in knowledge.places().values()):
+        if named or PROPER_MARKERS.search(name) or knowledge.names_a_place_short(name):
             return AgencyRef(canonical=named or name, surface=surface, with_jurisdiction=name,
                              aliases=[name], level="national" if ctx.level == "national" and not named else None,
                              later_name=self._later(later_name, None))
@@ -392,11 +400,12 @@ class AgencyResolver:
         bare = self._national_context()
         if len(name) < 6 or knowledge.national_body(name, bare=bare) is not None:
             return [name]
+        forms, lengths = _national_names(bare)  # national_body(x, bare) is not None: x in forms
         best: dict[int, list[str]] = {0: []}
         reached = [0]  # the keys of best, ascending: only they can start the next name
         for end in range(1, len(name) + 1):
             for start in reached[bisect_left(reached, end - 20):]:
-                if knowledge.national_body(name[start:end], bare=bare) is not None:
+                if end - start in lengths and name[start:end] in forms:
                     best[end] = best[start] + [name[start:end]]
                     reached.append(end)
                     break
