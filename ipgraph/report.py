@@ -353,12 +353,15 @@ def _has_body(rest: str) -> bool:
     return len(compact) >= ITEM_MIN_CHARS and (bool(re.search(r"[。;；!！?？]", compact)) or len(compact) >= 50)
 
 
+_HEADING_END = re.compile(r"[。;；\n]")
+
+
 def _non_task_heading(heading: str) -> bool:
     """A heading that names a part holding no measures (序言, 总体思路 …): it starts with such a word, as
     structure.NON_TASK_TITLE does ("(一)明确工作目标" inside a task part is not one)."""
-    first = re.split(r"[。;；\n]", heading.strip(), maxsplit=1)[0]
+    first = _HEADING_END.split(heading.strip(), maxsplit=1)[0]
     first = _WS.sub("", first)
-    return any(first.startswith(word) for word in non_task_words())
+    return first.startswith(non_task_words())  # a tuple: one call tests every word
 
 
 def _measures_in_non_task_parts(record: DocumentRecord) -> list[QualityWarning]:

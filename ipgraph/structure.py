@@ -295,6 +295,20 @@ def match_marker(text: str) -> tuple[str, int, str] | None:
     """(kind, value, printed marker) when the paragraph starts with a numbering marker."""
     if not _MARKER_START.match(text):  # most lines: no marker can start with their first character
         return None
+    # the structure, the run-on split and the quality report ask about the same lines again; only
+    # short ones are kept, so the cache holds at most 8192 × _CACHED_LINE characters
+    return _cached_marker(text) if len(text) <= _CACHED_LINE else _match_marker(text)
+
+
+_CACHED_LINE = 240
+
+
+@lru_cache(maxsize=8192)
+def _cached_marker(text: str) -> tuple[str, int, str] | None:
+    return _match_marker(text)
+
+
+def _match_marker(text: str) -> tuple[str, int, str] | None:
     if _FOOTNOTE.match(text):
         return None
     for kind, pattern in MARKERS:
@@ -305,8 +319,8 @@ def match_marker(text: str) -> tuple[str, int, str] | None:
         value = _CIRCLED.index(raw) + 1 if kind == "circled" else cn_to_int(raw)
         if value is None or value == 0:
             continue
-        rest = text[m.end():]
-        if not rest or not (is_cjk(rest[0]) or rest[0] in "“\"《〈(（【[" or rest[0].isalpha()):
+        after = text[m.end():m.end() + 1]  # the character after the marker (not a copy of the rest)
+        if not after or not (is_cjk(after) or after in "“\"《〈(（【[" or after.isalpha()):
             continue  # "2. 5%" or a bare number is no marker
         if kind == "arabic" and value > 300:
             continue
