@@ -333,6 +333,8 @@ _HEADER_ROLE = re.compile(
 )
 
 
+# a word every _HEADER_ROLE name holds
+_HEADER_WORD = re.compile(r"牵头|主责|主办单位|责任|配合|参与|协办单位")
 # columns a task table may carry after its role columns: when, not who
 _AFTER_ROLES = re.compile(r"^(?:完成时限|完成时间|完成期限|时间节点|时间安排|进度安排|时限|时间|备注)$")
 
@@ -341,6 +343,8 @@ def table_header(text: str) -> tuple[list[str], int] | None:
     """The role columns of a task table's header row ("序号 任务 牵头单位 配合单位 完成时限"), last
     first, and how many columns (完成时限, 备注) follow the last of them."""
     for line in text.splitlines():
+        if not _HEADER_WORD.search(line):
+            continue  # no cell of it can be a role column: the line need not be cut into cells
         cells = [c for c in _CELL_SPLIT.split(line.strip()) if c]
         role_at = [i for i, c in enumerate(cells) if _HEADER_ROLE.match(c)]
         if len(cells) < 3 or not role_at or not all(_AFTER_ROLES.match(c) for c in cells[role_at[-1] + 1:]):

@@ -351,6 +351,9 @@ def _in_spans(starts: list[int], spans: list[tuple[int, int]], pos: int) -> bool
     return i >= 0 and pos < spans[i][1]
 
 
+_OPEN_TITLE, _CLOSE_TITLE = re.compile("《"), re.compile("》")  # found in C, not by a Python step per character
+
+
 @dataclass
 class _Brackets:
     """Offsets of every 《 and 》, to tell in O(log n) whether a position stands inside a title."""
@@ -360,7 +363,7 @@ class _Brackets:
 
     @classmethod
     def of(cls, text: str) -> _Brackets:
-        return cls([i for i, ch in enumerate(text) if ch == "《"], [i for i, ch in enumerate(text) if ch == "》"])
+        return cls([m.start() for m in _OPEN_TITLE.finditer(text)], [m.start() for m in _CLOSE_TITLE.finditer(text)])
 
     def inside_title(self, pos: int) -> bool:
         """Is there a 《 before pos that no 》 closes before pos, and a 》 after it?"""
