@@ -362,6 +362,7 @@ def _t2s_keys() -> tuple[frozenset[str] | None, tuple[str, ...]]:
     return frozenset(singles), tuple(sorted(phrases))
 
 
+@functools.lru_cache(maxsize=4)  # extraction and the quality report ask for the same document's form
 def matching_form(text: str) -> str:
     """`text` with traditional characters made simplified (opencc t2s), of the same length.
 

@@ -54,7 +54,8 @@ _KEPT_RUN = re.compile(f"[^{re.escape(_IGNORED)}]+")
 
 def normalise(text: str) -> tuple[str, list[int]]:
     """Drop quotes and spaces; return the text and, for each kept character, its original offset."""
-    out, index = [], []
+    out: list[str] = []
+    index: list[int] = []
     for m in _KEPT_RUN.finditer(text):  # runs of kept characters, not a Python step per character
         out.append(m.group(0))
         index.extend(range(m.start(), m.end()))
@@ -113,27 +114,28 @@ def _leftmost(normal: str, alternatives: tuple[tuple[re.Pattern[str], str | None
     """What finditer of the alternation of `alternatives` finds, from their own searches: at each step the
     leftmost match, the earliest alternative among those that start there. A match found ahead of the
     current position is kept until the scan reaches it (the same match: a search is told where to start)."""
-    ahead: list[re.Match[str] | None | bool] = [None] * len(alternatives)  # None: search again; False: no more
-    found = []
+    ahead: list[re.Match[str] | None] = [None] * len(alternatives)  # each one's next match (None: search again)
+    spent = [False] * len(alternatives)  # no match of its own after the position
+    found: list[tuple[re.Match[str], str | None]] = []
     pos = 0
     while True:
-        best = -1
-        for k, (regex, _) in enumerate(alternatives):
-            m = ahead[k]
-            if m is False:
+        best: re.Match[str] | None = None
+        programme: str | None = None
+        for k, (regex, canonical) in enumerate(alternatives):
+            if spent[k]:
                 continue
-            if m is None or m.start() < pos:  # type: ignore[union-attr]
-                m = regex.search(normal, pos)
-                ahead[k] = m if m else False
-                if not m:
+            m = ahead[k]
+            if m is None or m.start() < pos:
+                m = ahead[k] = regex.search(normal, pos)
+                if m is None:
+                    spent[k] = True
                     continue
-            if best < 0 or m.start() < ahead[best].start():  # type: ignore[union-attr]
-                best = k
-        if best < 0:
+            if best is None or m.start() < best.start():
+                best, programme = m, canonical
+        if best is None:
             return found
-        m = ahead[best]
-        found.append((m, alternatives[best][1]))  # type: ignore[arg-type]
-        pos = m.end()  # type: ignore[union-attr]
+        found.append((best, programme))
+        pos = best.end()
 
 
 def match_known(text: str) -> list[tuple[str, int, int]]:

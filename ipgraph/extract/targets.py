@@ -175,7 +175,8 @@ _DIGIT = re.compile(r"\d")
 
 
 def _compact(text: str) -> tuple[str, list[int]]:
-    pieces, index = [], []
+    pieces: list[str] = []
+    index: list[int] = []
     for m in _KEPT.finditer(text):  # a run at a time, not a Python step per character
         pieces.append(m.group(0))
         index.extend(range(m.start(), m.end()))
