@@ -57,6 +57,8 @@ class Paragraph:
 
 def _row_cells(line: str, line_start: int) -> list[tuple[int, int]] | None:
     """The cells of a line written as a table row (two or more tabs, or bars), else None."""
+    if line.count("\t") < 2 and line.count("|") + line.count("｜") < 2:
+        return None  # most lines: no row (counted in C before any separator is looked for)
     seps = list(re.finditer("\t", line))
     if len(seps) < 2:
         seps = list(re.finditer("[|｜]", line))
@@ -1199,8 +1201,29 @@ def _enumerated_issuers(text: str) -> list[str]:
 
 def _spaced_bodies(issuer: str, text: str) -> list[str]:
     """The bodies of a notice's issuer as printed, when spaces stand between them."""
-    m = re.search(f"[{_SPACE}]*".join(map(re.escape, issuer)), text)
-    return _bodies_line(m.group(0)) if m else []
+    found = _find_spaced(issuer, text)
+    return _bodies_line(text[found[0]:found[1]]) if found else []
+
+
+def _find_spaced(word: str, text: str) -> tuple[int, int] | None:
+    """Where `word` first stands in `text` with any spaces between its characters: what searching for
+    its characters joined by [_SPACE]* finds, without compiling a pattern for each document's word."""
+    if not word or any(ch in _SPACE for ch in word):
+        m = re.search(f"[{_SPACE}]*".join(map(re.escape, word)), text)
+        return (m.start(), m.end()) if m else None
+    start = text.find(word[0])
+    while start != -1:
+        pos = start + 1
+        for ch in word[1:]:
+            while pos < len(text) and text[pos] in _SPACE:  # a space run: the pattern's [_SPACE]*
+                pos += 1
+            if pos == len(text) or text[pos] != ch:
+                break
+            pos += 1
+        else:
+            return start, pos
+        start = text.find(word[0], start + 1)
+    return None
 
 
 def _body_kind(name: str) -> str:
