@@ -204,6 +204,13 @@ def split_agency_list(text: str) -> list[str]:
     return merged
 
 
+# the patterns resolve_list and resolve try on every name, compiled once
+_TRAILING_DENG = re.compile(r"(?:等)?(?:单位|部门)?$")
+_DENG_COUNT = re.compile(r"(?<=[\u4e00-\u9fff])等(?:[一二三四五六七八九十两\d]+个?)?(?:部门|单位|机构)$")
+_MEMBER_UNITS = re.compile(r"各?成员单位")
+_NAMED_GROUP = re.compile(r"^(.+?(?:领导小组|联席会议|委员会))(?:办公室)?$")
+_SECOND_NAME = re.compile(r"^(.+?)[(（]([^()（）]*(?:局|委|办|院|厅|部))[)）]$")
+
 _MEMO_SIZE = 20000  # answers kept per place
 
 
@@ -258,13 +265,13 @@ class AgencyResolver:
         carried: str | None = None
         group: str | None = None
         for name in (part for item in split_agency_list(text) for part in self._segment_known(item)):
-            name = re.sub(r"(?:等)?(?:单位|部门)?$", "", name) if name.endswith("等") else name
+            name = _TRAILING_DENG.sub("", name) if name.endswith("等") else name
             # "河北省知识产权局等八部门": the body named, not a body called "…等八部门"
-            name = re.sub(r"(?<=[\u4e00-\u9fff])等(?:[一二三四五六七八九十两\d]+个?)?(?:部门|单位|机构)$", "", name)
-            if group and re.fullmatch(r"各?成员单位", name):
+            name = _DENG_COUNT.sub("", name)
+            if group and _MEMBER_UNITS.fullmatch(name):
                 # "领导小组办公室、各成员单位": the member units of the group just named, a collective of a named type
                 name = group + "各成员单位"
-            named_group = re.match(r"^(.+?(?:领导小组|联席会议|委员会))(?:办公室)?$", name)
+            named_group = _NAMED_GROUP.match(name)
             group = named_group.group(1) if named_group else None
             prefix_match = PREFIX.match(name)
             if prefix_match and not VAGUE.match(name):
@@ -278,7 +285,7 @@ class AgencyResolver:
         surface = surface.strip(" \u3000。.;；:：")
         name = _WS.sub("", surface)
         later_name = None
-        m = re.match(r"^(.+?)[(（]([^()（）]*(?:局|委|办|院|厅|部))[)）]$", name)
+        m = _SECOND_NAME.match(name)
         if m:  # 市市场监管局(知识产权局): one body that also carries another name
             name, later_name = m.group(1), m.group(2)
         if not name or VAGUE.match(name) or len(name) < 2:
@@ -401,6 +408,9 @@ class AgencyResolver:
         if len(name) < 6 or knowledge.national_body(name, bare=bare) is not None:
             return [name]
         forms, lengths = _national_names(bare)  # national_body(x, bare) is not None: x in forms
+        fits = [n for n in lengths if n < len(name)]
+        if not any(name[:n] in forms for n in fits) or not any(name[-n:] in forms for n in fits):
+            return [name]  # a run of names opens with one and closes with one (most names do neither)
         best: dict[int, list[str]] = {0: []}
         reached = [0]  # the keys of best, ascending: only they can start the next name
         for end in range(1, len(name) + 1):

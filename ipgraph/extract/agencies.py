@@ -212,10 +212,13 @@ def parse_phrases(text: str, resolver: AgencyResolver) -> list[Phrase]:
     return [p for p in phrases if p.names or p.role == "with"]
 
 
+_BY, _EACH, _AND_OTHERS = re.compile(r"^由"), re.compile(r"(?:分别|各自|共同)$"), re.compile(r"等(?:单位|部门)?$")
+
+
 def _phrase(chunk: str, role: str | None, resolver: AgencyResolver) -> Phrase:
-    chunk = re.sub(r"^由", "", chunk.strip(_LIST_SEPARATORS))
-    chunk = re.sub(r"(?:分别|各自|共同)$", "", chunk)  # X、Y分别牵头: each leads its part
-    chunk = re.sub(r"等(?:单位|部门)?$", "", chunk)
+    chunk = _BY.sub("", chunk.strip(_LIST_SEPARATORS))
+    chunk = _EACH.sub("", chunk)  # X、Y分别牵头: each leads its part
+    chunk = _AND_OTHERS.sub("", chunk)
     names = [n for n in split_agency_list(chunk) if not VAGUE.match(n)]
     return Phrase(names, resolver.resolve_list(chunk), role)
 
