@@ -64,13 +64,14 @@ def shingles(norm: str, k: int = SHINGLE) -> set[int]:
     return {zlib.crc32(data[i:i + width]) for i in range(0, len(data) - width + 4, 4)}
 
 
-def band_keys(found: set[int]) -> list[tuple[int, bytes]]:
-    """The LSH keys of a shingle set: (band, its 4 MinHash values) for each of the 16 bands."""
+def band_keys(found: Any) -> list[tuple[int, bytes]]:
+    """The LSH keys of a shingle set (or its _sorted_array): (band, its 4 MinHash values) for each of the 16 bands."""
     import numpy as np
 
-    if not found:
+    if not len(found):
         return []
-    values = np.fromiter(found, dtype=np.uint64, count=len(found))
+    values = found.astype(np.uint64) if isinstance(found, np.ndarray) else np.fromiter(found, dtype=np.uint64,
+                                                                                       count=len(found))
     a = np.array(_SEEDS[0::2], dtype=np.uint64)[:, None]
     b = np.array(_SEEDS[1::2], dtype=np.uint64)[:, None]
     # (a·x + b) mod 2^64 per seed: a universal-enough family for CRC-32 inputs; the minimum per row,
@@ -149,9 +150,10 @@ class DuplicateFinder:
     def _prepare(self, text: str) -> tuple[str, Any, set[int], list]:
         if self._last is None or self._last[0] is not text:
             norm = normalise(text)
-            found = shingles(norm, self.k)
-            self._last = (text, hashlib.sha256(norm.encode("utf-8")).hexdigest(), _sorted_array(found), _bottom(found),
-                          band_keys(found))
+            values = _sorted_array(shingles(norm, self.k))
+            # the bottom-k sketch is the sorted array's head: the k smallest hashes
+            self._last = (text, hashlib.sha256(norm.encode("utf-8")).hexdigest(), values,
+                          set(values[:_SKETCH].tolist()), band_keys(values))
         return self._last[1:]
 
     def match(self, text: str) -> Duplicate | None:

@@ -173,3 +173,13 @@ def test_paragraphs_are_cut_once_per_text(path: Path) -> None:
     assert _paragraphs.cache_info().hits >= 1  # the structure's cut, reused
     first.clear()  # a fresh list each time: a caller's change is its own
     assert split_paragraphs(source.text)
+
+
+def test_dedupe_keys_from_the_sorted_array_are_the_set_keys() -> None:
+    from ipgraph.dedupe import _SKETCH, _bottom, band_keys, normalise, shingles
+
+    for text in _corpus_texts() + ["知识产", ""]:
+        found = shingles(normalise(text))
+        values = _sorted_array(found)
+        assert band_keys(values) == band_keys(found)
+        assert set(values[:_SKETCH].tolist()) == _bottom(found)
