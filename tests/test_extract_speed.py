@@ -183,3 +183,20 @@ def test_dedupe_keys_from_the_sorted_array_are_the_set_keys() -> None:
         values = _sorted_array(found)
         assert band_keys(values) == band_keys(found)
         assert set(values[:_SKETCH].tolist()) == _bottom(found)
+
+
+def test_required_literal_is_in_every_match() -> None:
+    from ipgraph.extract.programmes import required_literal
+
+    assert required_literal("a(?:b|c)de") == "de"
+    assert required_literal("ab|cd") == ""  # either side: nothing is sure
+    assert required_literal("x?yz") == "yz"
+    assert required_literal("(?i)abc") == ""  # a case-blind pattern spells no literal exactly
+    assert required_literal("[") == ""  # not a pattern
+    alternatives, _ = _matcher()
+    texts = [normalise(t)[0] for t in _corpus_texts()]
+    for regex, programme in alternatives:
+        literal = required_literal(regex.pattern) if programme else ""
+        for text in texts:
+            for m in regex.finditer(text):
+                assert literal in m.group(0)

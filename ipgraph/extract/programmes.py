@@ -138,12 +138,43 @@ def _leftmost(normal: str, alternatives: tuple[tuple[re.Pattern[str], str | None
         pos = best.end()
 
 
+def required_literal(pattern: str) -> str:
+    """The longest run of plain characters every match of `pattern` holds ("" when none is sure): the
+    literals of its top level, which a match spells out in order (知识产权保护中心 in "(?:…){2,5}知识产权保护中心")."""
+    try:
+        import re._parser as parser  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python 3.10
+        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
+    try:
+        parsed = parser.parse(pattern)
+    except re.error:
+        return ""
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return ""
+    best = run = ""
+    for op, value in parsed:
+        if op is parser.LITERAL:
+            run += chr(value)
+        else:
+            best, run = max(best, run, key=len), ""
+    return max(best, run, key=len)
+
+
+@lru_cache(maxsize=1)
+def _literals() -> tuple[str, ...]:
+    """required_literal of each of _matcher()'s alternatives."""
+    return tuple(required_literal(regex.pattern) if programme else "" for regex, programme in _matcher()[0])
+
+
 def match_known(text: str) -> list[tuple[str, int, int]]:
     """(canonical, start, end) of every known programme form in the text (offsets into `text`)."""
     normal, index = normalise(text)
     alternatives, by_form = _matcher()
+    # a pattern whose literal the text lacks finds nothing: leaving it out keeps the others' order,
+    # so the leftmost-first answer is the same
+    present = tuple(a for a, literal in zip(alternatives, _literals(), strict=True) if literal in normal)
     found = []
-    for m, programme in _leftmost(normal, alternatives):
+    for m, programme in _leftmost(normal, present):
         canonical = programme or by_form[m.group(0)]
         start, end = index[m.start()], index[m.end() - 1] + 1
         if start > 0 and text[start - 1] in "“\"「" and any(q in text[start:end] for q in "”\"」"):
