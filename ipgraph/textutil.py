@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 _WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
 
@@ -36,12 +37,26 @@ def cn_to_int(numeral: str) -> int | None:
 
 def compare_form(text: str) -> str:
     """The form two strings are compared in: NFKC, no whitespace, one kind of bracket, dash and quote."""
+    # a citation's title is compared several times: short strings are kept (bounded: 4096 × 200 characters)
+    return _short_compare_form(text) if len(text) <= 200 else _compare_form(text)
+
+
+_DASHES = re.compile(r"[—–―−-]+")
+_QUOTES = re.compile(r"[“”\"「」『』‘’']")
+
+
+def _compare_form(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _WS.sub("", text)
     text = text.replace("〔", "[").replace("〕", "]").replace("【", "[").replace("】", "]")
-    text = re.sub(r"[—–―−-]+", "-", text)
-    text = re.sub(r"[“”\"「」『』‘’']", "", text)
+    text = _DASHES.sub("-", text)
+    text = _QUOTES.sub("", text)
     return text.replace("《", "").replace("》", "").replace("〈", "<").replace("〉", ">")
+
+
+@lru_cache(maxsize=4096)
+def _short_compare_form(text: str) -> str:
+    return _compare_form(text)
 
 
 _DATE_ARABIC = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
