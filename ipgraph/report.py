@@ -201,11 +201,22 @@ def _clause_names(clause: str) -> list[str]:
     return [n for n in split_agency_list(clause) if n.strip(" 、,，;；。")]
 
 
+def _squeezed(name: str) -> str:
+    """A body's name without whitespace: each name comes up for every printed name it is checked against,
+    so short ones are kept (bounded: 4096 × 200 characters)."""
+    return _short_squeezed(name) if len(name) <= 200 else _WS.sub("", name)
+
+
+@lru_cache(maxsize=4096)
+def _short_squeezed(name: str) -> str:
+    return _WS.sub("", name)
+
+
 def _covered(name: str, refs: list[AgencyRef]) -> bool:
     """Does some resolved body stand for this printed name?"""
     compact = _WS.sub("", name).strip("、,，;；。")
     for ref in refs:
-        forms = {_WS.sub("", f) for f in [ref.surface, ref.with_jurisdiction, ref.canonical, *ref.aliases]}
+        forms = {_squeezed(f) for f in [ref.surface, ref.with_jurisdiction, ref.canonical, *ref.aliases]}
         if any(compact == f or (len(f) >= 2 and f in compact) or (len(compact) >= 2 and compact in f) for f in forms):
             return True
     return False
