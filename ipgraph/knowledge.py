@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
+from ipgraph.textutil import longest_first
+
 
 def data_text(name: str) -> str:
     return (files("ipgraph") / "data" / name).read_text(encoding="utf-8")
@@ -41,8 +43,20 @@ def places() -> dict[str, Place]:
 
 @lru_cache(maxsize=1)
 def _place_pattern() -> re.Pattern[str]:
-    names = sorted(places(), key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, names)))
+    return re.compile(longest_first(places()))  # the longest name where one starts
+
+
+@lru_cache(maxsize=1)
+def _short_pattern() -> re.Pattern[str] | None:
+    """Any place's short form (天津, 滨海); None when one is empty (it stands in every text)."""
+    shorts = [p.short for p in places().values()]
+    return None if any(not s for s in shorts) else re.compile(longest_first(shorts))
+
+
+def names_a_place_short(text: str) -> bool:
+    """Does a place's short form stand in the text (one search instead of a test per place)?"""
+    pattern = _short_pattern()
+    return pattern is None or pattern.search(text) is not None
 
 
 def find_places(text: str) -> list[tuple[int, str]]:

@@ -341,6 +341,28 @@ def _t2s() -> Any:
     return opencc.OpenCC("t2s")
 
 
+@functools.lru_cache(maxsize=1)
+def _t2s_keys() -> tuple[frozenset[str] | None, tuple[str, ...]]:
+    """The keys of opencc's t2s dictionaries that change the text (first reading differs): one-character
+    keys as a set, and the longer ones that can stand in a text's sorted distinct characters (each
+    character after the one before); (None, ()) when the converter's tables are not as expected."""
+    singles: set[str] = set()
+    phrases: list[str] = []
+    try:
+        for group in _t2s()._dict_chain_data:
+            for _, _, table in group:
+                for key, value in table.items():
+                    if value.split(" ")[0] != key:
+                        if len(key) == 1:
+                            singles.add(key)
+                        elif all(a < b for a, b in zip(key, key[1:], strict=False)):
+                            phrases.append(key)
+    except (AttributeError, TypeError, ValueError):
+        return None, ()
+    return frozenset(singles), tuple(sorted(phrases))
+
+
+@functools.lru_cache(maxsize=4)  # extraction and the quality report ask for the same document's form
 def matching_form(text: str) -> str:
     """`text` with traditional characters made simplified (opencc t2s), of the same length.
 
@@ -352,7 +374,13 @@ def matching_form(text: str) -> str:
     converter = _t2s()
     # opencc is pure Python and slow on long texts: look at each distinct character once first,
     # and leave a text without traditional characters (nearly every document) as it is
-    distinct = "".join(sorted(set(_CJK.findall(text))))
+    chars = set(text)
+    singles, phrases = _t2s_keys()
+    # converting the distinct characters changes them only where one of the dictionaries' changing keys
+    # stands in them; without any, opencc's own (slow) pass is not needed: the answer is "unchanged"
+    distinct = "".join(sorted(ch for ch in chars if _CJK.match(ch)))
+    if singles is not None and singles.isdisjoint(chars) and not any(p in distinct for p in phrases):
+        return text
     if converter.convert(distinct) == distinct:
         return text
     whole = converter.convert(text)

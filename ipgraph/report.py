@@ -27,6 +27,8 @@ from ipgraph.model import AgencyRef, DocumentRecord, Measure, Span
 from ipgraph.resolve import COLLECTIVE, ORG_SUFFIX, VAGUE, AgencyResolver, split_agency_list
 from ipgraph.structure import NON_TASK_TITLE, match_marker, split_paragraphs
 
+_WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
+
 REPORT_NAME = "report.json"
 REPORT_VERSION = 1
 MAX_EVIDENCE = 5  # evidence lines kept per warning; `count` says how many there are
@@ -166,7 +168,7 @@ def _evidence(text: str, start: int, end: int, limit: int = 80) -> Evidence:
 def _clause_evidence(text: str, measure: Measure, clause: str) -> Evidence:
     """A measure's line with the clause that matters: "(一)加强立法顶层设计… → (X按职责分工分别负责)"."""
     head = _evidence(text, measure.span.start, measure.span.end, limit=24)
-    shown = re.sub(r"\s+", "", clause)
+    shown = _WS.sub("", clause)
     shown = shown if len(shown) <= 60 else shown[:59] + "…"
     return Evidence(head.line, measure.span.start, measure.span.end, f"{head.text.rstrip('…')}… {shown}")
 
@@ -194,17 +196,28 @@ class _Cover:
 
 def _clause_names(clause: str) -> list[str]:
     """The names in an assignment clause, role words and labels removed."""
-    clause = re.sub(r"\s+", "", clause)  # a hard-wrapped clause ("市\n知识产权局") is read joined, as the extractor reads it
+    clause = _WS.sub("", clause)  # a hard-wrapped clause ("市\n知识产权局") is read joined, as the extractor reads it
     clause = _ROLE_LABEL.sub("、", clause)
     clause = _ROLE_WORDS.sub("、", clause)
     return [n for n in split_agency_list(clause) if n.strip(" 、,，;；。")]
 
 
+def _squeezed(name: str) -> str:
+    """A body's name without whitespace: each name comes up for every printed name it is checked against,
+    so short ones are kept (bounded: 4096 × 200 characters)."""
+    return _short_squeezed(name) if len(name) <= 200 else _WS.sub("", name)
+
+
+@lru_cache(maxsize=4096)
+def _short_squeezed(name: str) -> str:
+    return _WS.sub("", name)
+
+
 def _covered(name: str, refs: list[AgencyRef]) -> bool:
     """Does some resolved body stand for this printed name?"""
-    compact = re.sub(r"\s+", "", name).strip("、,，;；。")
+    compact = _WS.sub("", name).strip("、,，;；。")
     for ref in refs:
-        forms = {re.sub(r"\s+", "", f) for f in [ref.surface, ref.with_jurisdiction, ref.canonical, *ref.aliases]}
+        forms = {_squeezed(f) for f in [ref.surface, ref.with_jurisdiction, ref.canonical, *ref.aliases]}
         if any(compact == f or (len(f) >= 2 and f in compact) or (len(compact) >= 2 and compact in f) for f in forms):
             return True
     return False
@@ -212,7 +225,7 @@ def _covered(name: str, refs: list[AgencyRef]) -> bool:
 
 def _name_like(name: str) -> bool:
     """A printed body name: short, one phrase, ending like a body (局, 委, 政府 …) or a collective (各区县 …)."""
-    compact = re.sub(r"\s+", "", name)
+    compact = _WS.sub("", name)
     return (2 <= len(compact) <= 30 and not re.search(r"[。:：!！?？]", compact)
             and bool(ORG_SUFFIX.search(compact) or COLLECTIVE.match(compact)))
 
@@ -246,7 +259,7 @@ def _bracket_cue(line: str, resolver: AgencyResolver) -> str | None:
     names = _clause_names(re.sub(r"^由", "", inner))
     if _CUE_WORDS.search(inner):  # 负责/牵头 …, and some name in it ends like a body ("(企业参与)" is none)
         return inner if any(_name_like(n) and not VAGUE.match(n) for n in names) else None
-    first = re.sub(r"\s+", "", names[0]) if names else ""
+    first = _WS.sub("", names[0]) if names else ""
     for k in range(len(first), 1, -1):  # the body's name ends where its verb starts: 市知识产权局|按照职责承担
         name = first[:k]
         if _name_like(name) and resolver.is_anchored(name) and resolver.resolve(name) is not None:
@@ -293,7 +306,7 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
     paragraphs = split_paragraphs(text)
     seen: dict[str, int] = {}
     for para in paragraphs:  # a line printed twice is a table of contents entry or a running head
-        key = re.sub(r"\s+", "", para.text)
+        key = _WS.sub("", para.text)
         seen[key] = seen.get(key, 0) + 1
     non_task_kind: str | None = None  # the marker kind of the non-task part we are in (二、基本原则 …)
     in_box = False  # a 专栏 box: programmes, not measures (GOLD_SPEC), up to the next measure or heading
@@ -311,7 +324,7 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
             rest = para.text[len(marker[2]):]
             if non_task_kind == marker[0]:
                 non_task_kind = None  # a sibling heading ends the part
-            if non_task_kind is None and (_non_task_heading(rest) or NON_TASK_TITLE.match(re.sub(r"\s+", "", rest))):
+            if non_task_kind is None and (_non_task_heading(rest) or NON_TASK_TITLE.match(_WS.sub("", rest))):
                 non_task_kind = marker[0]
                 continue
         if para.start < begin or in_box or para.start in skip:
@@ -327,7 +340,7 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
         if _names_work(para.text, resolver, rows):
             work.append(_evidence(text, para.start, para.end))
         elif (marker and non_task_kind is None and para.start not in headings
-              and seen[re.sub(r"\s+", "", para.text)] == 1 and _has_body(para.text[len(marker[2]):])):
+              and seen[_WS.sub("", para.text)] == 1 and _has_body(para.text[len(marker[2]):])):
             numbered.append(_evidence(text, para.start, para.end))
     out = []
     if work:
@@ -347,17 +360,20 @@ def _lines_outside_measures(record: DocumentRecord, resolver: AgencyResolver) ->
 
 def _has_body(rest: str) -> bool:
     """An item's own text, not a bare heading: long enough and with a sentence's punctuation."""
-    compact = re.sub(r"\s+", "", rest)
+    compact = _WS.sub("", rest)
     # a sentence's end: headings may carry a comma ("提高存量专利盘活水平,优化增量专利供给质量"), items a full stop
     return len(compact) >= ITEM_MIN_CHARS and (bool(re.search(r"[。;；!！?？]", compact)) or len(compact) >= 50)
+
+
+_HEADING_END = re.compile(r"[。;；\n]")
 
 
 def _non_task_heading(heading: str) -> bool:
     """A heading that names a part holding no measures (序言, 总体思路 …): it starts with such a word, as
     structure.NON_TASK_TITLE does ("(一)明确工作目标" inside a task part is not one)."""
-    first = re.split(r"[。;；\n]", heading.strip(), maxsplit=1)[0]
-    first = re.sub(r"\s+", "", first)
-    return any(first.startswith(word) for word in non_task_words())
+    first = _HEADING_END.split(heading.strip(), maxsplit=1)[0]
+    first = _WS.sub("", first)
+    return first.startswith(non_task_words())  # a tuple: one call tests every word
 
 
 def _measures_in_non_task_parts(record: DocumentRecord) -> list[QualityWarning]:
@@ -410,7 +426,7 @@ def _lead_expected(clause: str, resolver: AgencyResolver) -> bool | None:
     the extraction cannot drift apart on what a clause means: a mismatch says the lead was read from
     somewhere else (another bracket, a table row, the prose) than the clause the measure ends with.
     """
-    compact = re.sub(r"\s+", "", clause)
+    compact = _WS.sub("", clause)
     lead, _, rule = parse_clause(Clause(compact, Span(0, len(compact), compact)), resolver)
     if rule == BARE_LIST_RULE:
         return None
@@ -489,7 +505,7 @@ def _name_problems(refs: list[tuple[AgencyRef, Span]], level: str | None) -> tup
     short: dict[str, Span] = {}
     placeless: dict[str, Span] = {}
     for ref, span in refs:
-        surface = re.sub(r"\s+", "", ref.surface)
+        surface = _WS.sub("", ref.surface)
         if ref.collective:
             continue
         if re.match(r"^(?:中共)?[省市区县](?!场|域|属|直|级|民)", surface) and not ref.jurisdiction:

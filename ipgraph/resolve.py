@@ -12,12 +12,15 @@ keeps the printed name instead of an invented place.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ipgraph import knowledge
 from ipgraph.model import AgencyRef
 from ipgraph.structure import is_zone, level_of_place, place_of
+
+_WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
 
 # References with no type of body: "有关部门", "市直有关部门", "各有关单位" (GOLD_SPEC: not agencies).
 VAGUE = re.compile(
@@ -67,6 +70,22 @@ def _named_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
         (re.compile("^" + re.escape(abbr.short).replace(r"\{p\}", r"(?P<p>[\u4e00-\u9fff]{2,3})") + "$"), abbr.full)
         for abbr in abbreviations().get("named", [])
     )
+
+
+@lru_cache(maxsize=1)
+def _local_shorts() -> tuple[list[int], dict[str, list[Abbreviation]]]:
+    """The local abbreviations by short form, and the lengths of the short forms, longest first."""
+    by_short: dict[str, list[Abbreviation]] = {}
+    for abbr in abbreviations().get("local", []):
+        by_short.setdefault(abbr.short, []).append(abbr)
+    return sorted({len(k) for k in by_short}, reverse=True), by_short
+
+
+def _local_by_suffix(body: str) -> list[Abbreviation]:
+    """The local abbreviations whose short form ends `body`, in the table's order (longest first):
+    the only ones _expand can use, found by the body's suffixes instead of a pass over the table."""
+    lengths, by_short = _local_shorts()
+    return [abbr for n in lengths if n <= len(body) for abbr in by_short.get(body[len(body) - n:], ())]
 
 
 def _short_forms(full_template: str) -> list[str]:
@@ -142,6 +161,12 @@ def _split_joined(part: str) -> list[str]:
     return [part]
 
 
+_SEPARATORS = "、,，;； \u3000\n\t"
+_SEPARATOR = re.compile(f"[{_SEPARATORS}]")
+_BRACKETS = re.compile(r"[(（)）]")
+_PLACE_WORDS = re.compile(rf"(?:各|相关|有关)?{_UNIT}(?:、{_UNIT})*")
+
+
 def split_agency_list(text: str) -> list[str]:
     """Split "市发展改革委、工业和信息化局,各区、县(市)政府" into names.
 
@@ -149,24 +174,27 @@ def split_agency_list(text: str) -> list[str]:
     (工业和信息化局, 创新与转化中心). "各区、县(市)政府" is one collective body, not two.
     """
     parts: list[str] = []
-    depth = 0
-    current = ""
-    for ch in text:
-        if ch in "(（":
-            depth += 1
-        elif ch in ")）":
-            depth = max(0, depth - 1)
-        if depth == 0 and ch in "、,，;； \u3000\n\t":
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
+    if not _BRACKETS.search(text):  # no bracket: every separator splits (the loop below, in C)
+        parts = _SEPARATOR.split(text)
+    else:
+        depth = 0
+        current = ""
+        for ch in text:
+            if ch in "(（":
+                depth += 1
+            elif ch in ")）":
+                depth = max(0, depth - 1)
+            if depth == 0 and ch in _SEPARATORS:
+                parts.append(current)
+                current = ""
+            else:
+                current += ch
+        parts.append(current)
     parts = [p.strip() for p in parts if p.strip()]
     merged: list[str] = []
     for part in parts:
         # "各区" + "县(市)政府": a one-character place word joins the next item
-        if (merged and re.fullmatch(rf"(?:各|相关|有关)?{_UNIT}(?:、{_UNIT})*", merged[-1])
+        if (merged and _PLACE_WORDS.fullmatch(merged[-1])
                 and not COLLECTIVE.match(part)):  # 各区、各开发区 are two collectives
             merged[-1] = merged[-1] + "、" + part
         elif _JOINED.search(part):
@@ -174,6 +202,30 @@ def split_agency_list(text: str) -> list[str]:
         else:
             merged.append(part)
     return merged
+
+
+# the patterns resolve_list and resolve try on every name, compiled once
+_TRAILING_DENG = re.compile(r"(?:等)?(?:单位|部门)?$")
+_DENG_COUNT = re.compile(r"(?<=[\u4e00-\u9fff])等(?:[一二三四五六七八九十两\d]+个?)?(?:部门|单位|机构)$")
+_MEMBER_UNITS = re.compile(r"各?成员单位")
+_NAMED_GROUP = re.compile(r"^(.+?(?:领导小组|联席会议|委员会))(?:办公室)?$")
+_SECOND_NAME = re.compile(r"^(.+?)[(（]([^()（）]*(?:局|委|办|院|厅|部))[)）]$")
+
+_MEMO_SIZE = 20000  # answers kept per place
+
+
+@lru_cache(maxsize=8)
+def _memo(context: tuple) -> tuple[dict[str, tuple[AgencyRef, ...]], dict[tuple[str, str | None], AgencyRef | None]]:
+    """The answers of the resolvers of one place: (list text → refs, (name, prefix) → ref)."""
+    return {}, {}
+
+
+@lru_cache(maxsize=2)
+def _national_names(bare: bool) -> tuple[frozenset[str], frozenset[int]]:
+    """Every form knowledge.national_body(form, bare) knows, and their lengths."""
+    exact, bare_forms = knowledge._national_forms()
+    forms = frozenset(exact) | (frozenset(bare_forms) if bare else frozenset())
+    return forms, frozenset(len(f) for f in forms)
 
 
 class AgencyResolver:
@@ -184,20 +236,42 @@ class AgencyResolver:
             known = knowledge.places().get(jurisdiction)
             level = known.level if known else level_of_place(jurisdiction)
         self.context = Context.of(jurisdiction, level)
+        ctx = self.context
+        # the extractors and the quality report ask again about the same names: each answer is kept,
+        # shared by the resolvers of one place (it depends on nothing else)
+        self._lists, self._names = _memo((ctx.jurisdiction, ctx.level, ctx.city, ctx.province))
 
     def resolve_list(self, text: str) -> list[AgencyRef]:
         """Resolve every body in a list; a bare prefix carries over to the items after it."""
+        found = self._lists.get(text)
+        if found is None:
+            if len(self._lists) >= _MEMO_SIZE:
+                self._lists.clear()  # bounded: a long build of one place starts afresh
+            found = self._lists[text] = tuple(self._resolve_list(text))
+        return list(found)
+
+    def resolve(self, surface: str, carried_prefix: str | None = None) -> AgencyRef | None:
+        """One name → AgencyRef, or None for vague references and non-names."""
+        key = (surface, carried_prefix)
+        if key in self._names:
+            return self._names[key]
+        if len(self._names) >= _MEMO_SIZE:
+            self._names.clear()
+        ref = self._names[key] = self._resolve(surface, carried_prefix)
+        return ref
+
+    def _resolve_list(self, text: str) -> list[AgencyRef]:
         refs: list[AgencyRef] = []
         carried: str | None = None
         group: str | None = None
         for name in (part for item in split_agency_list(text) for part in self._segment_known(item)):
-            name = re.sub(r"(?:等)?(?:单位|部门)?$", "", name) if name.endswith("等") else name
+            name = _TRAILING_DENG.sub("", name) if name.endswith("等") else name
             # "河北省知识产权局等八部门": the body named, not a body called "…等八部门"
-            name = re.sub(r"(?<=[\u4e00-\u9fff])等(?:[一二三四五六七八九十两\d]+个?)?(?:部门|单位|机构)$", "", name)
-            if group and re.fullmatch(r"各?成员单位", name):
+            name = _DENG_COUNT.sub("", name)
+            if group and _MEMBER_UNITS.fullmatch(name):
                 # "领导小组办公室、各成员单位": the member units of the group just named, a collective of a named type
                 name = group + "各成员单位"
-            named_group = re.match(r"^(.+?(?:领导小组|联席会议|委员会))(?:办公室)?$", name)
+            named_group = _NAMED_GROUP.match(name)
             group = named_group.group(1) if named_group else None
             prefix_match = PREFIX.match(name)
             if prefix_match and not VAGUE.match(name):
@@ -207,12 +281,11 @@ class AgencyResolver:
                 refs.append(ref)
         return refs
 
-    def resolve(self, surface: str, carried_prefix: str | None = None) -> AgencyRef | None:
-        """One name → AgencyRef, or None for vague references and non-names."""
+    def _resolve(self, surface: str, carried_prefix: str | None = None) -> AgencyRef | None:
         surface = surface.strip(" \u3000。.;；:：")
-        name = re.sub(r"\s+", "", surface)
+        name = _WS.sub("", surface)
         later_name = None
-        m = re.match(r"^(.+?)[(（]([^()（）]*(?:局|委|办|院|厅|部))[)）]$", name)
+        m = _SECOND_NAME.match(name)
         if m:  # 市市场监管局(知识产权局): one body that also carries another name
             name, later_name = m.group(1), m.group(2)
         if not name or VAGUE.match(name) or len(name) < 2:
@@ -273,7 +346,7 @@ class AgencyResolver:
             body = name[len(own):]
             return self._ref(surface, own, body, self._expand(body), level_of_place(own), later=later_name, own_place=True)
         named = self._expand_named(name)
-        if named or PROPER_MARKERS.search(name) or any(p.short in name for p in knowledge.places().values()):
+        if named or PROPER_MARKERS.search(name) or knowledge.names_a_place_short(name):
             return AgencyRef(canonical=named or name, surface=surface, with_jurisdiction=name,
                              aliases=[name], level="national" if ctx.level == "national" and not named else None,
                              later_name=self._later(later_name, None))
@@ -300,7 +373,7 @@ class AgencyResolver:
         Used where a name must stand on its own, e.g. as the subject of a sentence, to tell
         "市知识产权局…" from "指导各街镇…".
         """
-        name = re.sub(r"\s+", "", name)
+        name = _WS.sub("", name)
         return bool(
             (PREFIX.match(name) and not VAGUE.match(name))
             or COLLECTIVE.match(name)
@@ -334,11 +407,17 @@ class AgencyResolver:
         bare = self._national_context()
         if len(name) < 6 or knowledge.national_body(name, bare=bare) is not None:
             return [name]
+        forms, lengths = _national_names(bare)  # national_body(x, bare) is not None: x in forms
+        fits = [n for n in lengths if n < len(name)]
+        if not any(name[:n] in forms for n in fits) or not any(name[-n:] in forms for n in fits):
+            return [name]  # a run of names opens with one and closes with one (most names do neither)
         best: dict[int, list[str]] = {0: []}
+        reached = [0]  # the keys of best, ascending: only they can start the next name
         for end in range(1, len(name) + 1):
-            for start in range(max(0, end - 20), end):
-                if start in best and knowledge.national_body(name[start:end], bare=bare) is not None:
+            for start in reached[bisect_left(reached, end - 20):]:
+                if end - start in lengths and name[start:end] in forms:
                     best[end] = best[start] + [name[start:end]]
+                    reached.append(end)
                     break
         parts = best.get(len(name))
         return parts if parts and len(parts) >= 2 else [name]
@@ -385,7 +464,7 @@ class AgencyResolver:
         with_jurisdiction = (("中共" + place_text + body[2:]) if body.startswith("中共") else place_text + body)
         aliases = [with_jurisdiction]
         if not bare and not collective:
-            aliases.append(re.sub(r"\s+", "", surface))
+            aliases.append(_WS.sub("", surface))
         if "{place}" in full_template:
             for short in _short_forms(full_template):
                 aliases.append(place_text + short)
@@ -415,7 +494,7 @@ class AgencyResolver:
     @staticmethod
     def _expand(body: str) -> str:
         """The full form template of a local body ("发展改革委" → "{place}发展和改革委员会")."""
-        for abbr in abbreviations().get("local", []):
+        for abbr in _local_by_suffix(body):
             # a one-character head is part of another abbreviation (科工信局), not a name before one
             if body == abbr.short or (body.endswith(abbr.short) and len(abbr.short) >= 2 and
                                       len(body) - len(abbr.short) >= 2 and

@@ -30,7 +30,9 @@ from functools import lru_cache
 
 from ipgraph import knowledge
 from ipgraph.model import DocumentMeta, Measure, ParsedDocument, Section, SourceDocument, Span
-from ipgraph.textutil import CN_NUMERAL, DATE_ONLY, cn_to_int, is_cjk, parse_date
+from ipgraph.textutil import CN_NUMERAL, DATE_ONLY, cn_to_int, is_cjk, longest_first, parse_date
+
+_WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
 
 # ---------------------------------------------------------------- paragraphs
 
@@ -55,6 +57,8 @@ class Paragraph:
 
 def _row_cells(line: str, line_start: int) -> list[tuple[int, int]] | None:
     """The cells of a line written as a table row (two or more tabs, or bars), else None."""
+    if line.count("\t") < 2 and line.count("|") + line.count("｜") < 2:
+        return None  # most lines: no row (counted in C before any separator is looked for)
     seps = list(re.finditer("\t", line))
     if len(seps) < 2:
         seps = list(re.finditer("[|｜]", line))
@@ -81,6 +85,17 @@ def _row_cells(line: str, line_start: int) -> list[tuple[int, int]] | None:
 
 def split_paragraphs(text: str) -> list[Paragraph]:
     """Cut the text into paragraphs with their offsets (leading and trailing spaces dropped)."""
+    return list(_paragraphs(text))
+
+
+@lru_cache(maxsize=2)
+def _paragraphs(text: str) -> tuple[Paragraph, ...]:
+    """split_paragraphs, kept for the last texts: the structure and the quality report both cut the same
+    document (nothing changes a Paragraph once made)."""
+    return tuple(_split_paragraphs(text))
+
+
+def _split_paragraphs(text: str) -> list[Paragraph]:
     out: list[Paragraph] = []
     lines = text.split("\n")
     starts = [0]
@@ -215,6 +230,8 @@ MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("circled", re.compile(r"^([①-⑳])\s*")),
 ]
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+# the first characters MARKERS can start with (第, a numeral, a bracket, a digit, a circled number)
+_MARKER_START = re.compile(rf"[第{CN_NUMERAL}(（\d①-⑳]")
 _FOOTNOTE = re.compile(r"^[①-⑳][^。:：,，]{1,20}[:：]")
 _BOX = re.compile(r"^专栏\s*[\d一二三四五六七八九十]+")
 _TABLE = re.compile(r"^(?:附)?表\s*\d+")
@@ -273,11 +290,27 @@ class Item:
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return _WS.sub("", text)
 
 
 def match_marker(text: str) -> tuple[str, int, str] | None:
     """(kind, value, printed marker) when the paragraph starts with a numbering marker."""
+    if not _MARKER_START.match(text):  # most lines: no marker can start with their first character
+        return None
+    # the structure, the run-on split and the quality report ask about the same lines again; only
+    # short ones are kept, so the cache holds at most 8192 × _CACHED_LINE characters
+    return _cached_marker(text) if len(text) <= _CACHED_LINE else _match_marker(text)
+
+
+_CACHED_LINE = 240
+
+
+@lru_cache(maxsize=8192)
+def _cached_marker(text: str) -> tuple[str, int, str] | None:
+    return _match_marker(text)
+
+
+def _match_marker(text: str) -> tuple[str, int, str] | None:
     if _FOOTNOTE.match(text):
         return None
     for kind, pattern in MARKERS:
@@ -288,8 +321,8 @@ def match_marker(text: str) -> tuple[str, int, str] | None:
         value = _CIRCLED.index(raw) + 1 if kind == "circled" else cn_to_int(raw)
         if value is None or value == 0:
             continue
-        rest = text[m.end():]
-        if not rest or not (is_cjk(rest[0]) or rest[0] in "“\"《〈(（【[" or rest[0].isalpha()):
+        after = text[m.end():m.end() + 1]  # the character after the marker (not a copy of the rest)
+        if not after or not (is_cjk(after) or after in "“\"《〈(（【[" or after.isalpha()):
             continue  # "2. 5%" or a bare number is no marker
         if kind == "arabic" and value > 300:
             continue
@@ -741,7 +774,7 @@ def real_date(value: str) -> str | None:
 
 
 def _header_key(label: str) -> str | None:
-    return next((k for k, v in _HEADER_KEYS.items() if re.fullmatch(v, re.sub(r"\s+", "", label))), None)
+    return next((k for k, v in _HEADER_KEYS.items() if re.fullmatch(v, _WS.sub("", label))), None)
 
 
 def _header_fields(paragraphs: list[Paragraph]) -> dict[str, str]:
@@ -851,7 +884,7 @@ def _title(paragraphs: list[Paragraph], text: str, notice: str | None, first_ite
     found = [m for m in [p.search(head) for p in _HANDED_ON] + [find_repost(head, paragraphs)] if m]
     if found:
         m = min(found, key=lambda x: x.start("title"))
-        title = re.sub(r"\s+", "", m.group("title"))
+        title = _WS.sub("", m.group("title"))
         inner = _unwrap(title)
         if inner != title:
             return inner, None
@@ -1043,7 +1076,7 @@ def _district_names() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _district_pattern() -> re.Pattern[str]:
-    return re.compile("|".join(map(re.escape, sorted(_district_names(), key=len, reverse=True))))
+    return re.compile(longest_first(_district_names()))  # the longest name where one starts
 
 
 def _known_district_at_start(name: str) -> str | None:
@@ -1168,8 +1201,29 @@ def _enumerated_issuers(text: str) -> list[str]:
 
 def _spaced_bodies(issuer: str, text: str) -> list[str]:
     """The bodies of a notice's issuer as printed, when spaces stand between them."""
-    m = re.search(f"[{_SPACE}]*".join(map(re.escape, issuer)), text)
-    return _bodies_line(m.group(0)) if m else []
+    found = _find_spaced(issuer, text)
+    return _bodies_line(text[found[0]:found[1]]) if found else []
+
+
+def _find_spaced(word: str, text: str) -> tuple[int, int] | None:
+    """Where `word` first stands in `text` with any spaces between its characters: what searching for
+    its characters joined by [_SPACE]* finds, without compiling a pattern for each document's word."""
+    if not word or any(ch in _SPACE for ch in word):
+        m = re.search(f"[{_SPACE}]*".join(map(re.escape, word)), text)
+        return (m.start(), m.end()) if m else None
+    start = text.find(word[0])
+    while start != -1:
+        pos = start + 1
+        for ch in word[1:]:
+            while pos < len(text) and text[pos] in _SPACE:  # a space run: the pattern's [_SPACE]*
+                pos += 1
+            if pos == len(text) or text[pos] != ch:
+                break
+            pos += 1
+        else:
+            return start, pos
+        start = text.find(word[0], start + 1)
+    return None
 
 
 def _body_kind(name: str) -> str:

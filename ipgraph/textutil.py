@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+_WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
 
 CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
              "六": 6, "七": 7, "八": 8, "九": 9}
@@ -33,12 +37,26 @@ def cn_to_int(numeral: str) -> int | None:
 
 def compare_form(text: str) -> str:
     """The form two strings are compared in: NFKC, no whitespace, one kind of bracket, dash and quote."""
+    # a citation's title is compared several times: short strings are kept (bounded: 4096 × 200 characters)
+    return _short_compare_form(text) if len(text) <= 200 else _compare_form(text)
+
+
+_DASHES = re.compile(r"[—–―−-]+")
+_QUOTES = re.compile(r"[“”\"「」『』‘’']")
+
+
+def _compare_form(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
-    text = re.sub(r"\s+", "", text)
+    text = _WS.sub("", text)
     text = text.replace("〔", "[").replace("〕", "]").replace("【", "[").replace("】", "]")
-    text = re.sub(r"[—–―−-]+", "-", text)
-    text = re.sub(r"[“”\"「」『』‘’']", "", text)
+    text = _DASHES.sub("-", text)
+    text = _QUOTES.sub("", text)
     return text.replace("《", "").replace("》", "").replace("〈", "<").replace("〉", ">")
+
+
+@lru_cache(maxsize=4096)
+def _short_compare_form(text: str) -> str:
+    return _compare_form(text)
 
 
 _DATE_ARABIC = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
@@ -97,3 +115,24 @@ def sentence_around(text: str, start: int, end: int, limit: int = 400) -> tuple[
 def inside(pos: int, spans) -> bool:
     """Does offset `pos` fall in any of the spans (objects with .start and .end)?"""
     return any(s.start <= pos < s.end for s in spans)
+
+
+def longest_first(words: Iterable[str]) -> str:
+    """A pattern that matches, where any of `words` starts, the longest of them there: the same as
+    their alternation sorted longest first, but as a trie ("知识产权(?:示范(?:企业)?|局)"), which the regex
+    engine tries with one character test per position instead of one per word."""
+    trie: dict[str, dict] = {}
+    for word in filter(None, words):  # an empty word would match everywhere
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def emit(node: dict[str, dict]) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body  # greedy: the longer word first, then the one ending here
+
+    return emit(trie)

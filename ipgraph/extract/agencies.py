@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from ipgraph.model import AgencyRef, Assignment, Measure, Span
 from ipgraph.resolve import VAGUE, AgencyResolver, split_agency_list
 
+_WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
+
 _OPEN = {")": "(", "）": "（", "]": "[", "］": "［", "】": "【"}
 _ROLE_LABEL = re.compile(
     r"(?P<label>牵头责任单位|配合责任单位|牵头单位|牵头部门|主责单位|主责部门|主办单位|责任单位|责任部门|责任主体|"
@@ -77,7 +79,7 @@ def find_clause(measure: Measure, resolver: AgencyResolver | None = None) -> Cla
                 # half- and full-width brackets of one shape pair up: (…）, ［…]
                 if ch != opener and not any(ch in family and opener in family for family in ("(（", "[［【")):
                     return None
-                inner = re.sub(r"\s+", "", stripped[i + 1:-1])
+                inner = _WS.sub("", stripped[i + 1:-1])
                 if not re.search(r"(?:负责|牵头|配合|参与|单位|部门|会同|各负其责|统筹)", inner) and not _looks_like_list(inner, resolver):
                     return None
                 return Clause(inner, Span(base + i, base + len(stripped), stripped[i:]))
@@ -106,7 +108,7 @@ def _sentence_clause(measure: Measure, stripped: str, resolver: AgencyResolver) 
     if any(p.role is None for p in phrases) and any(p.role for p in phrases):
         return None  # "X会同Y建设…中心": a list with no verb of its own runs into the work; prose reads it
     base = measure.span.start
-    return Clause(re.sub(r"\s+", "", tail), Span(base + start, base + start + len(tail), tail))
+    return Clause(_WS.sub("", tail), Span(base + start, base + start + len(tail), tail))
 
 
 _BRACKET = re.compile(r"[(（\[［【](?P<inner>[^()（）\[\]［］【】]{2,160})[)）\]］】]")
@@ -117,7 +119,7 @@ def _inner_bracket_clause(measure: Measure, stripped: str, resolver: AgencyResol
 
     Only a bracket that is wholly bodies with role verbs counts (the last such bracket)."""
     for m in reversed(list(_BRACKET.finditer(stripped))):
-        inner = re.sub(r"\s+", "", m.group("inner"))
+        inner = _WS.sub("", m.group("inner"))
         if _is_assignment(inner, resolver):
             base = measure.span.start
             return Clause(inner, Span(base + m.start(), base + m.end(), m.group(0)))
@@ -211,10 +213,13 @@ def parse_phrases(text: str, resolver: AgencyResolver) -> list[Phrase]:
     return [p for p in phrases if p.names or p.role == "with"]
 
 
+_BY, _EACH, _AND_OTHERS = re.compile(r"^由"), re.compile(r"(?:分别|各自|共同)$"), re.compile(r"等(?:单位|部门)?$")
+
+
 def _phrase(chunk: str, role: str | None, resolver: AgencyResolver) -> Phrase:
-    chunk = re.sub(r"^由", "", chunk.strip(_LIST_SEPARATORS))
-    chunk = re.sub(r"(?:分别|各自|共同)$", "", chunk)  # X、Y分别牵头: each leads its part
-    chunk = re.sub(r"等(?:单位|部门)?$", "", chunk)
+    chunk = _BY.sub("", chunk.strip(_LIST_SEPARATORS))
+    chunk = _EACH.sub("", chunk)  # X、Y分别牵头: each leads its part
+    chunk = _AND_OTHERS.sub("", chunk)
     names = [n for n in split_agency_list(chunk) if not VAGUE.match(n)]
     return Phrase(names, resolver.resolve_list(chunk), role)
 
@@ -332,6 +337,8 @@ _HEADER_ROLE = re.compile(
 )
 
 
+# a word every _HEADER_ROLE name holds
+_HEADER_WORD = re.compile(r"牵头|主责|主办单位|责任|配合|参与|协办单位")
 # columns a task table may carry after its role columns: when, not who
 _AFTER_ROLES = re.compile(r"^(?:完成时限|完成时间|完成期限|时间节点|时间安排|进度安排|时限|时间|备注)$")
 
@@ -340,6 +347,8 @@ def table_header(text: str) -> tuple[list[str], int] | None:
     """The role columns of a task table's header row ("序号 任务 牵头单位 配合单位 完成时限"), last
     first, and how many columns (完成时限, 备注) follow the last of them."""
     for line in text.splitlines():
+        if not _HEADER_WORD.search(line):
+            continue  # no cell of it can be a role column: the line need not be cut into cells
         cells = [c for c in _CELL_SPLIT.split(line.strip()) if c]
         role_at = [i for i, c in enumerate(cells) if _HEADER_ROLE.match(c)]
         if len(cells) < 3 or not role_at or not all(_AFTER_ROLES.match(c) for c in cells[role_at[-1] + 1:]):
@@ -448,7 +457,7 @@ def _earlier_brackets(measure: Measure, clause: Clause, resolver: AgencyResolver
     text = measure.span.text[: max(0, clause.span.start - measure.span.start)]
     found = []
     for m in reversed(list(_BRACKET.finditer(text))):
-        inner = re.sub(r"\s+", "", m.group("inner"))
+        inner = _WS.sub("", m.group("inner"))
         if _is_assignment(inner, resolver):
             found.append(Clause(inner, Span(measure.span.start + m.start(), measure.span.start + m.end(), m.group(0))))
     return found

@@ -22,6 +22,8 @@ from ipgraph.model import Citation, ParsedDocument, Span
 from ipgraph.structure import level_of_place, place_of
 from ipgraph.textutil import compare_form, inside, sentence_around
 
+_WS = re.compile(r"\s+")  # compiled once: the module-level re functions look it up on every call
+
 TITLE = re.compile(r"《((?:[^《》\n]|\n(?!\n)|《[^《》]*》)+?)》")
 DOC_NUMBER = re.compile(
     r"(?P<num>[\u4e00-\u9fff]{1,10}[〔\[【(（]\s*(?:19|20)\d{2}\s*[〕\]】)）]\s*第?\s*\d{1,4}\s*号)"
@@ -68,7 +70,7 @@ def directive_key(title: str | None, number: str | None) -> str:
 
 
 def _clean_title(raw: str) -> str:
-    title = re.sub(r"\s+", "", raw)
+    title = _WS.sub("", raw)
     # an inner 《》 is written 〈〉 (GOLD_SPEC: inner 〈〉 kept as printed)
     return title.replace("《", "〈").replace("》", "〉")
 
@@ -190,7 +192,7 @@ def issuer_level_before(text: str, start: int) -> str | None:
     省知识产权局), so words before it never pass for a name; its first character tells the level
     (省 provincial, 市 municipal, 区/县 district: 南京市知识产权局 → 市知识产权局), else the body is national.
     """
-    window = re.sub(r"\s+", "", text[max(0, start - 40):start])
+    window = _WS.sub("", text[max(0, start - 40):start])
     for i in range(len(window) - 2, -1, -1):
         m = _ISSUER_BEFORE.fullmatch(window, i)
         if m:
@@ -259,7 +261,7 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
             inner = nm.group("inner")
             dm = DOC_NUMBER.fullmatch(inner.strip()) or STANDARD.fullmatch(inner.strip())
             if dm:
-                number = re.sub(r"\s+", "", dm.group("num"))
+                number = _WS.sub("", dm.group("num"))
                 taken.append((m.end() + nm.start("inner"), m.end() + nm.end("inner")))
         kind = "drafts" if _is_draft(text, m.start()) and not _DRAFTS_SOMETHING_ELSE.match(text, m.end()) \
             and not inside(m.start(), background) else "cites"
@@ -279,7 +281,7 @@ def extract_citations(parsed: ParsedDocument, background: list[Span] | None = No
         for m in pattern.finditer(text):
             if _in_spans(taken_starts, taken, m.start()) or brackets.inside_title(m.start()):
                 continue
-            number = _LEADING_WORDS.sub("", re.sub(r"\s+", "", m.group("num")))
+            number = _LEADING_WORDS.sub("", _WS.sub("", m.group("num")))
             if meta.doc_number and compare_form(number) == compare_form(meta.doc_number):
                 continue
             if m.start() < parsed.body_start and pattern is DOC_NUMBER:
@@ -335,7 +337,7 @@ def _merge(found: dict[str, Citation], by_number: dict[str, Citation], citation:
 def _is_draft(text: str, start: int) -> bool:
     """Is the 《 at `start` governed by a drafting verb (制定《A》、《B》及 …)?"""
     window = text[max(0, start - 80):start]
-    window = re.sub(r"\s+", "", window)
+    window = _WS.sub("", window)
     # step back over earlier titles of the same list: 制定《A》、《B》
     window = re.sub(r"(?:《[^《》]*》[、,，和及与]?)+$", "", window)
     clause = re.split(r"[。;；!！?？]", window)[-1]
@@ -349,6 +351,9 @@ def _in_spans(starts: list[int], spans: list[tuple[int, int]], pos: int) -> bool
     return i >= 0 and pos < spans[i][1]
 
 
+_OPEN_TITLE, _CLOSE_TITLE = re.compile("《"), re.compile("》")  # found in C, not by a Python step per character
+
+
 @dataclass
 class _Brackets:
     """Offsets of every 《 and 》, to tell in O(log n) whether a position stands inside a title."""
@@ -358,7 +363,7 @@ class _Brackets:
 
     @classmethod
     def of(cls, text: str) -> _Brackets:
-        return cls([i for i, ch in enumerate(text) if ch == "《"], [i for i, ch in enumerate(text) if ch == "》"])
+        return cls([m.start() for m in _OPEN_TITLE.finditer(text)], [m.start() for m in _CLOSE_TITLE.finditer(text)])
 
     def inside_title(self, pos: int) -> bool:
         """Is there a 《 before pos that no 》 closes before pos, and a 》 after it?"""

@@ -28,7 +28,7 @@ from rdflib.namespace import SKOS
 
 from ipgraph import knowledge
 from ipgraph.model import Measure, ProgrammeMention, Span
-from ipgraph.textutil import sentence_around
+from ipgraph.textutil import longest_first, sentence_around
 
 IPG_NS = Namespace("https://w3id.org/ipgraph/ontology#")
 _IGNORED = "“”\"'‘’「」『』 \u3000\n\t"
@@ -48,15 +48,23 @@ class KnownProgramme:
     patterns: tuple[str, ...]
 
 
+_IGNORED_TABLE = str.maketrans("", "", _IGNORED)
+_KEPT_RUN = re.compile(f"[^{re.escape(_IGNORED)}]+")
+
+
 def normalise(text: str) -> tuple[str, list[int]]:
     """Drop quotes and spaces; return the text and, for each kept character, its original offset."""
-    out, index = [], []
-    for i, ch in enumerate(text):
-        if ch in _IGNORED:
-            continue
-        out.append(ch)
-        index.append(i)
+    out: list[str] = []
+    index: list[int] = []
+    for m in _KEPT_RUN.finditer(text):  # runs of kept characters, not a Python step per character
+        out.append(m.group(0))
+        index.extend(range(m.start(), m.end()))
     return "".join(out), index
+
+
+def key_of(text: str) -> str:
+    """normalise(text)[0]: the form a name is compared in, without the offsets."""
+    return text.translate(_IGNORED_TABLE)
 
 
 @lru_cache(maxsize=1)
@@ -72,38 +80,102 @@ def known_programmes() -> tuple[KnownProgramme, ...]:
 
 
 @lru_cache(maxsize=1)
-def _matcher() -> tuple[re.Pattern[str], dict[str, str]]:
+def _matcher() -> tuple[tuple[tuple[re.Pattern[str], str | None], ...], dict[str, str]]:
+    """The scheme's patterns, each compiled alone with its programme, then all its forms in one pattern
+    (programme None: the form says which), and the programme of each form.
+
+    Matching is that of one alternation of them all (patterns first, then the longest form): compiled
+    as one, the patterns that open with a character class were tried at every position before the forms."""
     by_form: dict[str, str] = {}
-    alternatives: list[tuple[str, str, str]] = []
+    alternatives: list[tuple[re.Pattern[str], str | None]] = []
     for programme in known_programmes():
         for form in programme.forms:
             key, _ = normalise(form)
             if len(key) >= 2:
                 by_form.setdefault(key, programme.canonical)
         for pattern in programme.patterns:
-            group = f"p{len(alternatives)}"
-            alternatives.append((group, pattern, programme.canonical))
-    forms = sorted(by_form, key=len, reverse=True)
-    regex = "|".join([f"(?P<{g}>{p})" for g, p, _ in alternatives] + [f"(?P<form>{'|'.join(map(re.escape, forms))})"])
-    groups = {g: c for g, _, c in alternatives}
-    groups.update({f"form:{k}": v for k, v in by_form.items()})
-    return re.compile(regex), groups
+            compiled = re.compile(pattern)
+            if compiled.fullmatch(""):
+                raise ValueError(f"programmes.ttl: the pattern {pattern!r} of {programme.canonical} matches nothing")
+            alternatives.append((compiled, programme.canonical))
+    if by_form:
+        alternatives.append((re.compile(longest_first(by_form)), None))
+    return tuple(alternatives), by_form
+
+
+@lru_cache(maxsize=1)
+def _known_keys() -> dict[str, str]:
+    """The compared form of every form of the scheme → its programme (the last programme for a shared form)."""
+    return {key_of(f): p.canonical for p in known_programmes() for f in p.forms}
+
+
+def _leftmost(normal: str, alternatives: tuple[tuple[re.Pattern[str], str | None], ...]
+              ) -> list[tuple[re.Match[str], str | None]]:
+    """What finditer of the alternation of `alternatives` finds, from their own searches: at each step the
+    leftmost match, the earliest alternative among those that start there. A match found ahead of the
+    current position is kept until the scan reaches it (the same match: a search is told where to start)."""
+    ahead: list[re.Match[str] | None] = [None] * len(alternatives)  # each one's next match (None: search again)
+    spent = [False] * len(alternatives)  # no match of its own after the position
+    found: list[tuple[re.Match[str], str | None]] = []
+    pos = 0
+    while True:
+        best: re.Match[str] | None = None
+        programme: str | None = None
+        for k, (regex, canonical) in enumerate(alternatives):
+            if spent[k]:
+                continue
+            m = ahead[k]
+            if m is None or m.start() < pos:
+                m = ahead[k] = regex.search(normal, pos)
+                if m is None:
+                    spent[k] = True
+                    continue
+            if best is None or m.start() < best.start():
+                best, programme = m, canonical
+        if best is None:
+            return found
+        found.append((best, programme))
+        pos = best.end()
+
+
+def required_literal(pattern: str) -> str:
+    """The longest run of plain characters every match of `pattern` holds ("" when none is sure): the
+    literals of its top level, which a match spells out in order (知识产权保护中心 in "(?:…){2,5}知识产权保护中心")."""
+    try:
+        import re._parser as parser  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python 3.10
+        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
+    try:
+        parsed = parser.parse(pattern)
+    except re.error:
+        return ""
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return ""
+    best = run = ""
+    for op, value in parsed:
+        if op is parser.LITERAL:
+            run += chr(value)
+        else:
+            best, run = max(best, run, key=len), ""
+    return max(best, run, key=len)
+
+
+@lru_cache(maxsize=1)
+def _literals() -> tuple[str, ...]:
+    """required_literal of each of _matcher()'s alternatives."""
+    return tuple(required_literal(regex.pattern) if programme else "" for regex, programme in _matcher()[0])
 
 
 def match_known(text: str) -> list[tuple[str, int, int]]:
     """(canonical, start, end) of every known programme form in the text (offsets into `text`)."""
     normal, index = normalise(text)
-    regex, groups = _matcher()
+    alternatives, by_form = _matcher()
+    # a pattern whose literal the text lacks finds nothing: leaving it out keeps the others' order,
+    # so the leftmost-first answer is the same
+    present = tuple(a for a, literal in zip(alternatives, _literals(), strict=True) if literal in normal)
     found = []
-    for m in regex.finditer(normal):
-        canonical = None
-        for name, value in m.groupdict().items():
-            if value is None:
-                continue
-            canonical = groups[f"form:{value}"] if name == "form" else groups[name]
-            break
-        if canonical is None:
-            continue
+    for m, programme in _leftmost(normal, present):
+        canonical = programme or by_form[m.group(0)]
         start, end = index[m.start()], index[m.end() - 1] + 1
         if start > 0 and text[start - 1] in "“\"「" and any(q in text[start:end] for q in "”\"」"):
             start -= 1  # keep the opening quote of “铁拳”行动 with its closing one
@@ -229,7 +301,7 @@ def _list_words() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 def _resolve(name: str, known_keys: dict[str, str]) -> str | None:
     """The known programme a built name is: a form of the scheme, or one after a level word
     (国家知识产权示范企业 is 知识产权示范企业)."""
-    listed = known_keys.get(normalise(name)[0])
+    listed = known_keys.get(key_of(name))
     if listed:
         return listed
     for canonical, start, end in match_known(name):
@@ -245,7 +317,7 @@ _MODIFIER_ITEM = re.compile(r"[ \t]*(?:、|和|及|与)[ \t]*(?P<item>[\u4e00-\u
 def shared_modifier_list(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
     """"知识产权质押、保险、证券化": after a programme name that opens with a modifier (知识产权), the
     items of the list that follows, each with the modifier: (name, start, end)."""
-    m = _MODIFIER.match(normalise(text[start:end])[0])
+    m = _MODIFIER.match(key_of(text[start:end]))
     if not m:
         return []
     out: list[tuple[str, int, int]] = []
@@ -263,7 +335,7 @@ def shared_head_list(text: str, start: int, end: int) -> list[tuple[str, int, in
     """"省级知识产权示范县、园区、企业": after a programme name ending in a head noun (县), the
     items of the list that follows, each with the name's modifier: (name, start, end)."""
     head, item, qualifier = _list_words()
-    name = normalise(text[start:end])[0]
+    name = key_of(text[start:end])
     m = head.search(name)
     if not m or m.start() < 2:
         return []
@@ -288,8 +360,8 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
     part of that name, not a mention of its own: "地理标志运用促进工程" names the 工程, not 地理标志运用促进.
     """
     boxes = box_titles(full_text)
-    box_keys = {normalise(t)[0] for t in boxes.values()}
-    known_keys = {normalise(f)[0]: p.canonical for p in known_programmes() for f in p.forms}
+    box_keys = {key_of(t) for t in boxes.values()}
+    known_keys = _known_keys()
     mentions: list[ProgrammeMention] = []
     for measure in measures:
         text = measure.span.text
@@ -299,8 +371,8 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
         known_spans = _SpanIndex.of([(a, b) for _, a, b in known])
         strong: list[tuple[str, int, int]] = []
         for name, start, end, is_strong in discover(text):
-            key = normalise(name)[0]
-            if key in known_keys or normalise(_quoted_core(name))[0] in known_keys:
+            key = key_of(name)
+            if key in known_keys or key_of(_quoted_core(name)) in known_keys:
                 continue  # a known programme: matched by the scheme
             if is_strong or key in box_keys:
                 strong.append((name, start, end))
@@ -314,7 +386,7 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
             where = text.rfind(title, max(0, m.start() - _LONGEST_NAME - len(title)), m.start())
             start = where if where != -1 else m.start()
             end = where + len(title) if where != -1 else m.end()
-            canonical = known_keys.get(normalise(title)[0])
+            canonical = known_keys.get(key_of(title))
             strong.append((canonical or title, start, end))
         named: dict[tuple[int, int], str] = {}  # list items: the name they stand for
         for _, start, end in list(known):
@@ -326,7 +398,7 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
                 else:
                     strong.append((name, a, b))  # a new programme of the same family
             for name, a, b in shared_modifier_list(text, start, end):
-                listed = known_keys.get(normalise(name)[0])
+                listed = known_keys.get(key_of(name))
                 if listed:  # only what the scheme knows: a bare word after 、 is no name of its own
                     named[(a, b)] = name
                     known.append((listed, a, b))
@@ -339,7 +411,7 @@ def extract_programmes(measures: list[Measure], full_text: str) -> list[Programm
             surface = named.get((start, end), text[start:end])
             seen[canonical] = ProgrammeMention(canonical, surface, Span(base + a, base + b, text[a:b]), measure.number)
         for name, start, end in strong:
-            key = normalise(name)[0]
+            key = key_of(name)
             canonical = known_keys.get(key, name)
             if canonical in seen:
                 continue

@@ -74,11 +74,14 @@ _CLAUSE_BOUNDARY = re.compile(r"[,，;；:：。!！?？()（）\t]")
 _LEAD_NOISE = re.compile(r"^(?:到20\d\d年(?:底|末)?|力争|全区|全市|全省|实现|推动|其中|并且|同时|以|使|确保|争取)+")
 
 
+_SENTENCE_END = re.compile(r"[。;；!！?？]|\n\s*\n")
+
+
 def _sentences(text: str, start: int, end: int):
     """Sentences of text[start:end] with their offsets; a single line break does not end one
     (text copied from PDFs breaks lines inside sentences), a blank line does."""
     pos = start
-    for m in re.finditer(r"[。;；!！?？]|\n\s*\n", text[start:end]):
+    for m in _SENTENCE_END.finditer(text[start:end]):
         stop = start + m.end()
         if stop - pos > 1:
             yield pos, stop
@@ -167,14 +170,24 @@ def _object_end(sentence: _Sentence, start: int) -> int:
 _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
+_KEPT = re.compile(r"[\S\t]+")  # runs of what _compact keeps: all but whitespace; tabs part table cells
+_DIGIT = re.compile(r"\d")
+
+
 def _compact(text: str) -> tuple[str, list[int]]:
-    keep = [(i, ch) for i, ch in enumerate(text) if not ch.isspace() or ch == "\t"]  # tabs part table cells
-    return "".join(ch for _, ch in keep).translate(_HALF_WIDTH), [i for i, _ in keep]
+    pieces: list[str] = []
+    index: list[int] = []
+    for m in _KEPT.finditer(text):  # a run at a time, not a Python step per character
+        pieces.append(m.group(0))
+        index.extend(range(m.start(), m.end()))
+    return "".join(pieces).translate(_HALF_WIDTH), index
 
 
 def sentence_targets(text: str, start: int, end: int, year_hint: int | None = None) -> list[Target]:
     out: list[Target] = []
     for s_start, s_end in _sentences(text, start, end):
+        if not _DIGIT.search(text, s_start, s_end):
+            continue  # every pattern below reads a number (a full-width digit is one too, before and after)
         # match on the sentence without spaces and line breaks; map offsets back for the evidence
         compact, index = _compact(text[s_start:s_end])
         if not compact:
