@@ -20,7 +20,14 @@ DEV = ROOT.parent / "shared" / "dev"
 
 
 def _rdflib_path(result) -> str:
-    return sorted_ntriples(build_graph_from_records(result.records))
+    import tempfile
+
+    from ipgraph.search.wiring import add_search_to_build
+
+    graph = build_graph_from_records(result.records)
+    with tempfile.TemporaryDirectory() as folder:  # the echoes, by the SPARQL-read index (ipgraph.search.records)
+        add_search_to_build(graph, folder)
+    return sorted_ntriples(graph)
 
 
 def test_streaming_ntriples_equal_the_rdflib_path_on_the_corpus():

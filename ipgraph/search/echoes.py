@@ -22,6 +22,8 @@ from ipgraph.search.index import SearchIndex
 THRESHOLD = 0.25  # calibrated: the lowest cut at which the 30 judged pairs keep precision >= 0.8
 PER_MEASURE = 3
 _BLOCK = 2048  # rows of the similarity product computed at once (bounds memory on big graphs)
+CANDIDATE_DF = 100  # a word in more measures than this makes no candidate pair (see sparse_pairs)
+_PAIRS = 200_000  # candidate pairs whose common part is computed at once
 
 
 @dataclass(frozen=True, order=True)
@@ -76,16 +78,77 @@ def hash_doc(doc_iri: str) -> int:
     return int.from_bytes(hashlib.sha1(doc_iri.encode("utf-8")).digest()[:7], "big")
 
 
-def echo_links(index: SearchIndex, threshold: float = THRESHOLD, per_measure: int = PER_MEASURE) -> list[Echo]:
+def echo_links(index: SearchIndex, threshold: float = THRESHOLD, per_measure: int = PER_MEASURE,
+               max_df: int = CANDIDATE_DF) -> list[Echo]:
     """The echoes: pairs at or above `threshold`, each measure keeping its `per_measure` best
-    (a pair stays when it is among the best of either of its two measures). Sorted by IRIs."""
-    pairs = [e for e in similar_pairs(index, floor=threshold - 1e-9) if e.score >= threshold]
+    (a pair stays when it is among the best of either of its two measures). Sorted by IRIs.
+
+    Pairs are found from shared rare words (sparse_pairs), so the cost grows with the corpus, not
+    with its square; their cosines are exact (the same as similar_pairs')."""
+    pairs = sparse_pairs(index, threshold, max_df)
     best: dict[str, list[Echo]] = {}
     for e in pairs:  # already best first
         best.setdefault(e.a, []).append(e)
         best.setdefault(e.b, []).append(e)
     kept = {e for lst in best.values() for e in lst[:per_measure]}
     return sorted(kept, key=lambda e: (e.a, e.b))
+
+
+def sparse_pairs(index: SearchIndex, threshold: float = THRESHOLD, max_df: int = CANDIDATE_DF) -> list[Echo]:
+    """The pairs of measures of different documents whose cosine reaches `threshold`, best first.
+
+    Why it is sub-quadratic: the cosine is split into the part from rare words (in at most `max_df`
+    measures) and the part from common ones. Candidates are the pairs sharing a rare word: the
+    product of the rare columns costs at most max_df x (non-zeros), linear in the corpus. A pair's
+    common part is bounded by the product of the two rows' common norms (Cauchy-Schwarz), so only
+    candidates whose bound can reach the threshold get their common part computed, exactly. A pair
+    that shares no rare word is missed: its cosine rests on words in more than max_df measures
+    (each with an idf near the floor), which the judged echoes never do (tests/test_echoes_build.py
+    checks equality with similar_pairs on the corpus)."""
+    from scipy.sparse import diags
+
+    matrix = tfidf(index.tokens)
+    n = matrix.shape[0]
+    if n == 0:
+        return []
+    doc_of = np.asarray([hash_doc(d.doc_iri) for d in index.docs], dtype=np.int64)
+    iris = [d.iri for d in index.docs]
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    rare_cols = (df <= max_df).astype(np.float64)
+    rare = (matrix @ diags(rare_cols)).tocsr()
+    common = (matrix @ diags(1.0 - rare_cols)).tocsr()
+    rare.eliminate_zeros()
+    common.eliminate_zeros()
+    common_norm = np.sqrt(np.asarray(common.multiply(common).sum(axis=1)).ravel())
+    rare_t = rare.T.tocsr()
+    floor = threshold - 1e-9
+    found_i: list[np.ndarray] = []
+    found_j: list[np.ndarray] = []
+    found_v: list[np.ndarray] = []
+    step = max(1, _BLOCK // 4)
+    for start in range(0, n, step):
+        block = (rare[start:start + step] @ rare_t).tocoo()
+        i = block.row.astype(np.int64) + start
+        j = block.col.astype(np.int64)
+        v = block.data
+        keep = (i < j) & (doc_of[i] != doc_of[j]) & (v + common_norm[i] * common_norm[j] >= floor)
+        i, j, v = i[keep], j[keep], v[keep]
+        for k in range(0, i.size, _PAIRS):  # the common part, exactly, in bounded batches
+            ii, jj = i[k:k + _PAIRS], j[k:k + _PAIRS]
+            extra = np.asarray(common[ii].multiply(common[jj]).sum(axis=1)).ravel()
+            total = v[k:k + _PAIRS] + extra
+            hit = total >= floor
+            found_i.append(ii[hit])
+            found_j.append(jj[hit])
+            found_v.append(total[hit])
+    out = []
+    if found_i:
+        for a, b, s in zip(np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_v), strict=True):
+            score = round(float(s), 4)
+            if score >= threshold:
+                x, y = sorted((iris[int(a)], iris[int(b)]))
+                out.append(Echo(x, y, score))
+    return sorted(out, key=lambda e: (-e.score, e.a, e.b))
 
 
 def echo_iri(echo: Echo) -> str:
@@ -111,3 +174,17 @@ def echo_triples(links: list[Echo]) -> list[tuple[Any, Any, Any]]:
             (node, IPG.score, Literal(Decimal(f"{e.score:.4f}"), datatype=XSD.decimal)),
         ]
     return triples
+
+
+def echo_lines(links: list[Echo]) -> list[str]:
+    """The N-Triples lines stating `links`, spelled as the stream writer spells (ipgraph.stream.triples);
+    the same triples as echo_triples."""
+    from ipgraph.stream.triples import TYPE, _XSD, iri, ipg, line
+
+    out = []
+    for e in links:
+        a, b, node = iri(e.a), iri(e.b), iri(echo_iri(e))
+        out += [line(a, ipg("echoes"), b), line(b, ipg("echoes"), a), line(node, TYPE, ipg("Echo")),
+                line(node, ipg("between"), a), line(node, ipg("between"), b),
+                line(node, ipg("score"), f'"{e.score:.4f}"^^<{_XSD}decimal>')]
+    return out
