@@ -95,7 +95,8 @@ def _bm25(tokens: list[list[str]]) -> Any:
 
     retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
     # an empty document would get no row: index a placeholder that no query produces
-    retriever.index([t if t else ["\x00"] for t in tokens], show_progress=False)
+    # (and an empty build one placeholder row, which no query reaches either)
+    retriever.index([t if t else ["\x00"] for t in tokens] or [["\x00"]], show_progress=False)
     return retriever
 
 
