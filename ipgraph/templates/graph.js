@@ -229,9 +229,9 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   function help() {
     panel.replaceChildren(
       el("h3", { text: "使用 How to use" }),
-      el("p", { class: "help", text: "搜索机构、项目或文件名称（含别名），点击结果即跳到该节点；点击节点或连线查看详情；双击节点只显示它的邻域；“重置”恢复全图。" }),
+      el("p", { class: "help", text: "搜索机构、项目或文件名称（含别名）或条文内容，点击结果即跳到该节点；措施面板列出其他文件中相似的措施（呼应）；点击节点或连线查看详情；双击节点只显示它的邻域；“重置”恢复全图。" }),
       el("p", { class: "help", text: OVERVIEW ? "总览：机构越大，牵头的措施越多；连线上的数字是措施数。“显示措施”看全部措施。 Overview: the bigger an agency, the more measures it leads; numbers on the links count measures. “Show measures” shows every measure." : "" }),
-      el("p", { class: "help", text: "Search a name or alias and pick a result to jump to it; click a node or an edge for details; double-click a node to show only its neighbourhood; Reset shows everything again." }));
+      el("p", { class: "help", text: "Search a name, an alias or words of a measure's text and pick a result to jump to it (a measure's panel lists similar measures of other documents: its echoes); click a node or an edge for details; double-click a node to show only its neighbourhood; Reset shows everything again." }));
   }
   // an evidence sentence as shown (hard wraps joined); the verbatim sentence on hover when it differs
   function evidenceLine(e, shown, k) {
