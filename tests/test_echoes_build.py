@@ -75,6 +75,21 @@ def test_sparse_candidates_give_the_exact_pairs(built):
     assert sparse_pairs(index, max_df=20) == exact
 
 
+def test_echo_links_keep_each_measures_best_of_the_exact_pairs(built):
+    from ipgraph.search.echoes import PER_MEASURE
+
+    index = load_index(built / "search")
+    exact = [e for e in similar_pairs(index, floor=THRESHOLD - 1e-9) if e.score >= THRESHOLD]
+    for per in (1, PER_MEASURE):
+        best: dict[str, list] = {}
+        for e in exact:  # best first
+            best.setdefault(e.a, []).append(e)
+            best.setdefault(e.b, []).append(e)
+        expected = sorted({e for lst in best.values() for e in lst[:per]}, key=lambda e: (e.a, e.b))
+        assert echo_links(index, per_measure=per) == expected
+    assert len(echo_links(index, per_measure=1)) < len(echo_links(index))
+
+
 def test_a_rebuild_segments_no_text_again(tmp_path):
     from ipgraph.pipeline import cache_folder
 

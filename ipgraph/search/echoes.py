@@ -35,22 +35,20 @@ class Echo:
 
 def tfidf(tokens: list[list[str]]) -> Any:
     """The L2-normalised TF-IDF matrix (scipy CSR, one row per document) of token lists."""
+    from itertools import chain
+
     from scipy.sparse import csr_matrix
 
-    vocab: dict[str, int] = {}
-    rows, cols, vals = [], [], []
-    for i, toks in enumerate(tokens):
-        counts: dict[int, int] = {}
-        for t in toks:
-            j = vocab.setdefault(t, len(vocab))
-            counts[j] = counts.get(j, 0) + 1
-        for j, c in sorted(counts.items()):
-            rows.append(i)
-            cols.append(j)
-            vals.append(1.0 + np.log(c))
+    # columns in order of first occurrence; counting left to scipy (duplicates summed): no Python loop per token
+    flat = list(chain.from_iterable(tokens))
+    vocab = {t: j for j, t in enumerate(dict.fromkeys(flat))}
+    cols = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
+    rows = np.repeat(np.arange(len(tokens), dtype=np.int64), [len(t) for t in tokens])
     n = len(tokens)
-    matrix = csr_matrix((np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(n, max(1, len(vocab))))
-    df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=matrix.shape[1])
+    matrix = csr_matrix((np.ones(len(flat), dtype=np.float64), (rows, cols)), shape=(n, max(1, len(vocab))))
+    matrix.sum_duplicates()
+    matrix.data = 1.0 + np.log(matrix.data)
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
     idf = np.log((1 + n) / (1 + df)) + 1.0
     matrix = matrix.multiply(idf).tocsr()
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
@@ -85,7 +83,10 @@ def echo_links(index: SearchIndex, threshold: float = THRESHOLD, per_measure: in
 
     Pairs are found from shared rare words (sparse_pairs), so the cost grows with the corpus, not
     with its square; their cosines are exact (the same as similar_pairs')."""
-    pairs = sparse_pairs(index, threshold, max_df)
+    # each block of pairs is cut to the best 2 x per_measure of each of its measures first (a pair that
+    # is not among a measure's best in its block cannot be among its best at all): the pairs above
+    # the threshold grow with the square of a corpus of copied texts, what is kept does not
+    pairs = sparse_pairs(index, threshold, max_df, keep=2 * per_measure)
     best: dict[str, list[Echo]] = {}
     for e in pairs:  # already best first
         best.setdefault(e.a, []).append(e)
@@ -94,8 +95,10 @@ def echo_links(index: SearchIndex, threshold: float = THRESHOLD, per_measure: in
     return sorted(kept, key=lambda e: (e.a, e.b))
 
 
-def sparse_pairs(index: SearchIndex, threshold: float = THRESHOLD, max_df: int = CANDIDATE_DF) -> list[Echo]:
-    """The pairs of measures of different documents whose cosine reaches `threshold`, best first.
+def sparse_pairs(index: SearchIndex, threshold: float = THRESHOLD, max_df: int = CANDIDATE_DF,
+                 keep: int | None = None) -> list[Echo]:
+    """The pairs of measures of different documents whose cosine reaches `threshold`, best first
+    (with `keep`, only the pairs among the `keep` best of one of their measures).
 
     Why it is sub-quadratic: the cosine is split into the part from rare words (in at most `max_df`
     measures) and the part from common ones. Candidates are the pairs sharing a rare word: the
@@ -113,8 +116,13 @@ def sparse_pairs(index: SearchIndex, threshold: float = THRESHOLD, max_df: int =
         return []
     doc_of = np.asarray([hash_doc(d.doc_iri) for d in index.docs], dtype=np.int64)
     iris = [d.iri for d in index.docs]
+    rank = np.empty(n, dtype=np.int64)  # each measure's place in IRI order: ties are broken by IRIs, as below
+    rank[sorted(range(n), key=iris.__getitem__)] = np.arange(n)
     df = np.bincount(matrix.indices, minlength=matrix.shape[1])
-    rare_cols = (df <= max_df).astype(np.float64)
+    # the cap grows as the square root of the corpus: still sub-quadratic (candidates <= cap x non-zeros),
+    # and a text repeated in up to 2 sqrt(n) measures (a template copied across plans) still pairs up
+    cap = max(max_df, int(2 * np.sqrt(n)))
+    rare_cols = (df <= cap).astype(np.float64)
     rare = (matrix @ diags(rare_cols)).tocsr()
     common = (matrix @ diags(1.0 - rare_cols)).tocsr()
     rare.eliminate_zeros()
@@ -131,8 +139,8 @@ def sparse_pairs(index: SearchIndex, threshold: float = THRESHOLD, max_df: int =
         i = block.row.astype(np.int64) + start
         j = block.col.astype(np.int64)
         v = block.data
-        keep = (i < j) & (doc_of[i] != doc_of[j]) & (v + common_norm[i] * common_norm[j] >= floor)
-        i, j, v = i[keep], j[keep], v[keep]
+        may = (i < j) & (doc_of[i] != doc_of[j]) & (v + common_norm[i] * common_norm[j] >= floor)
+        i, j, v = i[may], j[may], v[may]
         for k in range(0, i.size, _PAIRS):  # the common part, exactly, in bounded batches
             ii, jj = i[k:k + _PAIRS], j[k:k + _PAIRS]
             extra = np.asarray(common[ii].multiply(common[jj]).sum(axis=1)).ravel()
@@ -141,6 +149,8 @@ def sparse_pairs(index: SearchIndex, threshold: float = THRESHOLD, max_df: int =
             found_i.append(ii[hit])
             found_j.append(jj[hit])
             found_v.append(total[hit])
+        if keep is not None and found_i:
+            found_i, found_j, found_v = (list(x) for x in _best_pairs(found_i, found_j, found_v, rank, keep))
     out = []
     if found_i:
         for a, b, s in zip(np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_v), strict=True):
@@ -149,6 +159,22 @@ def sparse_pairs(index: SearchIndex, threshold: float = THRESHOLD, max_df: int =
                 x, y = sorted((iris[int(a)], iris[int(b)]))
                 out.append(Echo(x, y, score))
     return sorted(out, key=lambda e: (-e.score, e.a, e.b))
+
+
+def _best_pairs(found_i: list[np.ndarray], found_j: list[np.ndarray], found_v: list[np.ndarray],
+                rank: np.ndarray, keep: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """The pairs among the `keep` best (score rounded, then IRIs) of either of their two measures."""
+    i, j, v = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_v)
+    score = np.round(v, 4)
+    lo, hi = np.minimum(rank[i], rank[j]), np.maximum(rank[i], rank[j])
+    chosen = np.zeros(i.size, dtype=bool)
+    for end in (i, j):
+        order = np.lexsort((hi, lo, -score, end))  # by measure, then best first
+        ends = end[order]
+        first = np.searchsorted(ends, ends, side="left")  # where each measure's run starts
+        place = np.arange(ends.size) - first
+        chosen[order[place < keep]] = True
+    return [i[chosen]], [j[chosen]], [v[chosen]]
 
 
 def echo_iri(echo: Echo) -> str:
