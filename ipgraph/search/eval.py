@@ -7,6 +7,12 @@ relevant items, its short query is run by three methods and scored with recall@1
   words      jieba words alone (cut_for_search), BM25
   bigram     character bigrams, BM25 (the dictionary-free baseline)
   substring  plain substring matching of the query's parts, ranked by how often they occur
+A second query set, "names", is made by a rule (written down here before it was first scored, and
+reported separately; nothing in it is chosen by hand): for the same programmes, every name the
+programme scheme knows for it (its canonical label and each form of ipgraph/data's programme list,
+ipgraph.extract.programmes.scheme_aliases), each name one query. These are the whole compounds an
+analyst who knows the programme types (知识产权质押融资, 专利导航, 贯标 …): the case the fragment
+queries above leave out.
 Relevant items come from gold files only:
   measures   (a build with gold, e.g. data/corpus + data/gold): the built measures whose gold
              measure (matched by its anchor) lists the programme
@@ -49,6 +55,17 @@ def _rows(name: str) -> list[dict[str, str]]:
 def eval_queries() -> dict[str, str]:
     """programme → its evaluation query."""
     return {r["programme"]: r["query"] for r in _rows("search_eval_queries.csv")}
+
+
+def name_queries(programmes: list[str]) -> list[tuple[str, str]]:
+    """The "names" query set: (programme, name) for every name the scheme knows for each programme."""
+    from ipgraph.extract.programmes import scheme_aliases
+
+    out = []
+    for programme in programmes:
+        for name in dict.fromkeys((programme, *scheme_aliases(programme))):
+            out.append((programme, name))
+    return out
 
 
 def _squash(text: str) -> str:
