@@ -14,7 +14,6 @@ from test_view_browser import Session
 from ipgraph.search import load_index
 from ipgraph.search.eval import eval_queries
 from ipgraph.search.page import page_index, page_search
-from ipgraph.search.stage import page_data
 from ipgraph.view import CHROMIUM_PATH, VIEWPORT, headless_chromium, render_page
 
 pytestmark = [

@@ -205,7 +205,7 @@ def echo_triples(links: list[Echo]) -> list[tuple[Any, Any, Any]]:
 def echo_lines(links: list[Echo]) -> list[str]:
     """The N-Triples lines stating `links`, spelled as the stream writer spells (ipgraph.stream.triples);
     the same triples as echo_triples."""
-    from ipgraph.stream.triples import TYPE, _XSD, iri, ipg, line
+    from ipgraph.stream.triples import _XSD, TYPE, ipg, iri, line
 
     out = []
     for e in links:

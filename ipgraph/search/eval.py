@@ -156,13 +156,16 @@ class QueryScore:
     scores: dict[str, tuple[float, float]]  # method → (recall@K, reciprocal rank)
 
 
-def evaluate_search(docs: list[SearchDoc], relevance: dict[str, set[str]], names: list[str]) -> dict[str, Any]:
-    """recall@K and MRR of each method over the queries whose programme has ≥ MIN_RELEVANT items."""
-    queries = eval_queries()
+def evaluate_search(docs: list[SearchDoc], relevance: dict[str, set[str]], names: list[str],
+                    query_set: str = "fragments") -> dict[str, Any]:
+    """recall@K and MRR of each method over the queries whose programme has ≥ MIN_RELEVANT items;
+    query_set "fragments" (search_eval_queries.csv) or "names" (name_queries, the rule above)."""
+    fragments = list(eval_queries().items())
+    queries = fragments if query_set == "fragments" else name_queries([p for p, _ in fragments])
     rank = rankers(docs, names)
     iris = [d.iri for d in docs]
     rows: list[QueryScore] = []
-    for programme, query in queries.items():
+    for programme, query in queries:
         relevant = relevance.get(programme, set())
         if len(relevant) < MIN_RELEVANT:
             continue
@@ -269,12 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passages", help="a folder of .txt files with gold .json beside them (shared/dev)")
     args = parser.parse_args(argv)
     index = open_index(args.graph)
-    report = evaluate_search(index.docs, measure_relevance(index.docs, args.gold), read_names(args.graph))
-    print(format_search_table(f"measures of {args.graph} (gold {args.gold})", report))
+    relevance = measure_relevance(index.docs, args.gold)
+    for query_set in ("fragments", "names"):
+        report = evaluate_search(index.docs, relevance, read_names(args.graph), query_set)
+        print(format_search_table(f"{query_set}: measures of {args.graph} (gold {args.gold})", report))
     if args.passages:
         docs = passage_docs(args.passages)
-        dev = evaluate_search(docs, passage_relevance(docs, args.passages), [])
-        print(format_search_table(f"sentences of {args.passages}", dev))
+        for query_set in ("fragments", "names"):
+            dev = evaluate_search(docs, passage_relevance(docs, args.passages), [], query_set)
+            print(format_search_table(f"{query_set}: sentences of {args.passages}", dev))
     echoes = echo_precision(index, THRESHOLD)
     print(f"echoes: {echoes['echoes']} of {echoes['at_or_above']} judged pairs at cosine >= {THRESHOLD} are echoes "
           f"(precision {echoes['precision']}); lowest cut keeping 0.8: {echoes['calibrated']}")

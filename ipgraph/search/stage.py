@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ipgraph.search.echoes import Echo, echo_links, echo_lines
+from ipgraph.search.echoes import Echo, echo_lines, echo_links
 from ipgraph.search.index import SearchIndex, _read_cache, index_docs, save_index
 from ipgraph.search.page import MAX_MEASURES, page_index
 from ipgraph.search.records import SearchDoc, _level
