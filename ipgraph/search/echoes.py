@@ -134,6 +134,7 @@ def sparse_pairs(index: SearchIndex, threshold: float = THRESHOLD, max_df: int =
     found_j: list[np.ndarray] = []
     found_v: list[np.ndarray] = []
     step = max(1, _BLOCK // 4)
+    fresh = 0  # found_*[fresh:] are the pairs of the current block
     for start in range(0, n, step):
         block = (rare[start:start + step] @ rare_t).tocoo()
         i = block.row.astype(np.int64) + start
@@ -149,8 +150,16 @@ def sparse_pairs(index: SearchIndex, threshold: float = THRESHOLD, max_df: int =
             found_i.append(ii[hit])
             found_j.append(jj[hit])
             found_v.append(total[hit])
-        if keep is not None and found_i:
-            found_i, found_j, found_v = (list(x) for x in _best_pairs(found_i, found_j, found_v, rank, keep))
+        if keep is not None and found_i:  # this block's best; the blocks' best are cut again now and then
+            block_best = _best_pairs(found_i[fresh:], found_j[fresh:], found_v[fresh:], rank, keep)
+            del found_i[fresh:], found_j[fresh:], found_v[fresh:]
+            for found, best in zip((found_i, found_j, found_v), block_best, strict=True):
+                found.extend(best)
+            if sum(x.size for x in found_i) > 16 * keep * n:
+                found_i, found_j, found_v = _best_pairs(found_i, found_j, found_v, rank, keep)
+            fresh = len(found_i)
+    if keep is not None and found_i:
+        found_i, found_j, found_v = _best_pairs(found_i, found_j, found_v, rank, keep)
     out = []
     if found_i:
         for a, b, s in zip(np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_v), strict=True):
