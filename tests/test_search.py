@@ -271,7 +271,7 @@ def test_add_search_to_build_writes_the_index_and_the_echoes(corpus_build, tmp_p
     index = add_search_to_build(graph, tmp_path, previous=tmp_path / "none")
     assert (tmp_path / "search" / "meta.json").is_file() and len(index.docs) == 184
     echoes = len(set(graph.subjects(object=IPG.Echo)))
-    assert echoes >= 20 and len(graph) == before + 6 * echoes
+    assert echoes >= 20 and len(graph) == before + 7 * echoes  # 2 echoes, type, 2 between, score, label
     built = corpus_build.graph  # the streaming build states the same echoes
     assert set(built.subjects(object=IPG.Echo)) == set(graph.subjects(object=IPG.Echo))
 

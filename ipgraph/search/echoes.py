@@ -6,7 +6,7 @@ on hand-judged pairs (ipgraph/data/echo_judgements.csv, see ipgraph.search.eval)
 keeps at most PER_MEASURE echoes. In the graph (echo_triples):
 
     m1 ipg:echoes m2 .  m2 ipg:echoes m1 .          (symmetric)
-    id:echo/<hash> a ipg:Echo ; ipg:between m1, m2 ; ipg:score 0.4321 .
+    id:echo/<hash> a ipg:Echo ; ipg:between m1, m2 ; ipg:score 0.4321 ; rdfs:label "呼应 0.4321"@zh .
 """
 from __future__ import annotations
 
@@ -193,10 +193,15 @@ def echo_iri(echo: Echo) -> str:
     return f"{DATA}echo/{digest}"
 
 
+def echo_label(echo: Echo) -> str:
+    """The Echo node's name (every typed node has one label): 呼应 and its score."""
+    return f"呼应 {echo.score:.4f}"
+
+
 def echo_triples(links: list[Echo]) -> list[tuple[Any, Any, Any]]:
     """The rdflib triples stating `links` (add them to the graph: graph.addN or a loop of add)."""
     from rdflib import Literal, URIRef
-    from rdflib.namespace import RDF, XSD
+    from rdflib.namespace import RDF, RDFS, XSD
 
     from ipgraph.vocab import IPG
 
@@ -207,6 +212,7 @@ def echo_triples(links: list[Echo]) -> list[tuple[Any, Any, Any]]:
             (a, IPG.echoes, b), (b, IPG.echoes, a), (node, RDF.type, IPG.Echo),
             (node, IPG.between, a), (node, IPG.between, b),
             (node, IPG.score, Literal(Decimal(f"{e.score:.4f}"), datatype=XSD.decimal)),
+            (node, RDFS.label, Literal(echo_label(e), lang="zh")),
         ]
     return triples
 
@@ -214,12 +220,12 @@ def echo_triples(links: list[Echo]) -> list[tuple[Any, Any, Any]]:
 def echo_lines(links: list[Echo]) -> list[str]:
     """The N-Triples lines stating `links`, spelled as the stream writer spells (ipgraph.stream.triples);
     the same triples as echo_triples."""
-    from ipgraph.stream.triples import _XSD, TYPE, ipg, iri, line
+    from ipgraph.stream.triples import _XSD, LABEL, TYPE, ipg, iri, line, zh
 
     out = []
     for e in links:
         a, b, node = iri(e.a), iri(e.b), iri(echo_iri(e))
         out += [line(a, ipg("echoes"), b), line(b, ipg("echoes"), a), line(node, TYPE, ipg("Echo")),
                 line(node, ipg("between"), a), line(node, ipg("between"), b),
-                line(node, ipg("score"), f'"{e.score:.4f}"^^<{_XSD}decimal>')]
+                line(node, ipg("score"), f'"{e.score:.4f}"^^<{_XSD}decimal>'), line(node, LABEL, zh(echo_label(e)))]
     return out
