@@ -830,8 +830,9 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     from ipgraph.store import rdflib_view
 
     graph = result._graph if result._graph is not None else rdflib_view(out)
+    # written atomically, like the files above; the search data: the page's measure search and echoes
     render_page(graph, page, quality=page_lines(reports),
-                search_data=result.search.page_data if result.search is not None else None)  # written atomically, like the files above
+                search_data=result.search.page_data if result.search is not None else None)
     written["page"] = page
     return written
 
