@@ -46,6 +46,7 @@ NTRIPLES_NAME = "ipgraph.nt"
 STORE_NAME = "store"
 SUMMARY_NAME = "summary.json"
 GRAPH_PAGE_NAME = "graph.html"
+SEARCH_NAME = "search"  # the search index (ipgraph.search), written by the build
 
 
 @dataclass
@@ -66,6 +67,7 @@ class BuildResult:
     given: list[Path] = field(default_factory=list)  # the paths given to build_graph, absolute
     reused: int = 0  # documents taken from the cache instead of extracted
     cache: Path | None = None  # the cache entries this build used (installed by write_outputs)
+    search: Any = None  # ipgraph.search.stage.SearchStage: the index (in work_dir), the echoes, the page's data
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -276,6 +278,9 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                          given=[Path(p).absolute() for p in paths],
                          reused=records_cache.hits if records_cache else 0,
                          cache=records_cache.root if records_cache else None)
+    from ipgraph.search.stage import search_stage  # the index, and the echoes merged into result.ntriples
+
+    result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None)
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
@@ -532,7 +537,7 @@ def serialize_turtle(graph: Graph) -> bytes:
     return pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.TURTLE, prefixes=TURTLE_PREFIXES) or b""
 
 
-PUBLIC_NAMES = (TURTLE_NAME, NTRIPLES_NAME, STORE_NAME, SUMMARY_NAME, GRAPH_PAGE_NAME, REPORT_NAME)
+PUBLIC_NAMES = (TURTLE_NAME, NTRIPLES_NAME, STORE_NAME, SUMMARY_NAME, GRAPH_PAGE_NAME, REPORT_NAME, SEARCH_NAME)
 BUILD_MARKER_NAME = "ipgraph-build.json"  # in OUT/.ipgraph: the folder is ipgraph's
 INPUTS_NAME = "inputs.json"  # in a generation: the paths the build was made from
 
@@ -802,6 +807,8 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
         raise OutputError("the build has no graph to write")
     _place_file(result.ntriples, nt)
     written["ntriples"] = nt
+    if result.search is not None:  # the index made by build_graph, published with the rest
+        written["search"] = _place_tree(result.search.folder, out / SEARCH_NAME)
     from ipgraph.store import write_store  # the embedded SPARQL store that `ipgraph query` and `serve` open
 
     written["store"] = write_store(nt, out)
@@ -829,7 +836,9 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     from ipgraph.store import rdflib_view
 
     graph = result._graph if result._graph is not None else rdflib_view(out)
-    render_page(graph, page, quality=page_lines(reports))  # written atomically, like the files above
+    # written atomically, like the files above; the search data: the page's measure search and echoes
+    render_page(graph, page, quality=page_lines(reports),
+                search_data=result.search.page_data if result.search is not None else None)
     written["page"] = page
     return written
 
@@ -844,3 +853,13 @@ def _place_file(source: Path, target: Path) -> None:
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     shutil.copyfile(source, tmp)
     os.replace(tmp, target)
+
+
+def _place_tree(source: Path, target: Path) -> Path:
+    """A copy of the folder `source` at target, by hard links where the file system allows."""
+    try:
+        shutil.copytree(source, target, copy_function=os.link)
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target)
+    return target

@@ -1075,7 +1075,8 @@ def _inline(folder: str, name: str, closing: str) -> str:
     return text
 
 
-def page_html(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool = False) -> str:
+def page_html(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool = False,
+              search_data: Mapping[str, Any] | None = None) -> str:
     """The whole page as one HTML string (vis-network inlined; deterministic for the same view).
 
     Rendered with Jinja directly: pyvis's Network.generate_html only filled this template, and pyvis
@@ -1116,17 +1117,20 @@ def page_html(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool =
         "css": Markup(_inline("templates", "graph.css", "</style")),
     }
     template = env.get_template(TEMPLATE_NAME)
-    return template.render(heading=title, nodes=vis_nodes, edges=vis_edges, ipgraph=ipgraph)
+    # search_data (ipgraph.search.stage.page_data): the measure-text index and the echoes, read by graph.js
+    return template.render(heading=title, nodes=vis_nodes, edges=vis_edges, ipgraph=ipgraph, search=search_data)
 
 
 def render_page(graph: Graph, out_path: Path | str, *, focus: str | None = None, document: str | None = None,
                 types: str | Iterable[str] | None = None, depth: int = 1,
                 node_budget: int = DEFAULT_NODE_BUDGET, title: str | None = None,
-                quality: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> PageInfo:
+                quality: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+                search_data: Mapping[str, Any] | None = None) -> PageInfo:
     """Write the page for `graph` (or the part chosen by focus/document/types/depth) to `out_path`.
 
     `quality` (ipgraph.report.page_lines): per source file, the (severity, text) lines of its
-    quality report, shown in the document's panel.
+    quality report, shown in the document's panel. `search_data` (ipgraph.search.stage.page_data): the
+    search box ranks measure texts with it, and a measure's panel lists its echoes.
 
     Raises ViewError for an unknown focus name, document or class. The file is written atomically.
     """
@@ -1141,7 +1145,7 @@ def render_page(graph: Graph, out_path: Path | str, *, focus: str | None = None,
                  f"类 {','.join(parse_types(types) or ())}" if types else ""]
         title = "ipgraph 知识产权政策图谱" + (" · " + " · ".join(p for p in parts if p) if any(parts) else "")
     # the whole graph opens on its overview; a chosen part (focus, document, classes) opens on itself
-    html = page_html(shown, title=title, overview_first=not (focus or document or types))
+    html = page_html(shown, title=title, overview_first=not (focus or document or types), search_data=search_data)
     out = Path(out_path)
     atomic_write_text(out, html)
     return PageInfo(path=out, nodes=len(shown.nodes), edges=len(shown.edges), selected_nodes=shown.selected_nodes,

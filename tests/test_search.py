@@ -158,6 +158,7 @@ def test_broken_index_is_one_clear_error_and_open_index_rebuilds(built_dir, tmp_
     build = tmp_path / "b"
     shutil.copytree(built_dir, build)
     folder = build / "search"
+    shutil.rmtree(folder, ignore_errors=True)  # the build's index (copied): replaced by a broken one
     folder.mkdir()
     (folder / "meta.json").write_text(json.dumps({"format": FORMAT}), encoding="utf-8")
     with pytest.raises(SearchIndexError, match="no search index here"):  # docs.json is missing
@@ -259,20 +260,26 @@ def test_page_index_ranks_like_search_for_typed_fragments(index, relevance):
 # ------------------------------------------------------------------ entry points for the build and the server
 
 
-def test_add_search_to_build_writes_the_index_and_the_echoes(corpus_graph, built_dir, tmp_path):
+def test_add_search_to_build_writes_the_index_and_the_echoes(corpus_build, tmp_path):
     from rdflib import Graph
 
     from ipgraph.search.wiring import add_search_to_build
     from ipgraph.vocab import IPG
 
-    graph = Graph()
-    for triple in corpus_graph:
-        graph.add(triple)
+    built = corpus_build.graph
+    echo_nodes = set(built.subjects(object=IPG.Echo))
+    graph = Graph()  # the built graph without its echoes, as a user's rdflib Graph
+    for s, p, o in built:
+        if s not in echo_nodes and p != IPG.echoes:
+            graph.add((s, p, o))
     before = len(graph)
+    assert not set(graph.subjects(object=IPG.Echo))
     index = add_search_to_build(graph, tmp_path, previous=tmp_path / "none")
     assert (tmp_path / "search" / "meta.json").is_file() and len(index.docs) == 184
     echoes = len(set(graph.subjects(object=IPG.Echo)))
-    assert echoes >= 20 and len(graph) == before + 6 * echoes
+    assert echoes >= 20 and len(graph) == before + 7 * echoes  # 2 echoes, type, 2 between, score, label
+    # the streaming build states the same echoes
+    assert set(built.subjects(object=IPG.Echo)) == set(graph.subjects(object=IPG.Echo))
 
 
 def test_search_response_for_the_endpoint(built_dir, index_dir):

@@ -95,7 +95,8 @@ def _bm25(tokens: list[list[str]]) -> Any:
 
     retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
     # an empty document would get no row: index a placeholder that no query produces
-    retriever.index([t if t else ["\x00"] for t in tokens], show_progress=False)
+    # (and an empty build one placeholder row, which no query reaches either)
+    retriever.index([t if t else ["\x00"] for t in tokens] or [["\x00"]], show_progress=False)
     return retriever
 
 
@@ -237,15 +238,18 @@ def index_folder(build_dir: Path | str) -> Path:
 
 
 def open_index(build_dir: Path | str, notes: list[str] | None = None) -> SearchIndex:
-    """The index of a build folder: BUILD/search, (re)built from the built graph when it is missing
-    or older than the graph (a note says so)."""
+    """The index of a build folder: BUILD/search (written by the build), (re)built from the built graph
+    when it is missing, unreadable or (outside a build's generation) older than the graph (a note says so)."""
     build_dir = Path(build_dir)
     nt = build_dir / "ipgraph.nt"
     if not nt.is_file():
         raise GraphNotFoundError(f"{build_dir}: no built graph here (run `ipgraph build -o {build_dir}` first)")
-    folder = index_folder(build_dir)
+    # a build's index lives in its generation, beside the graph it was made from (OUT/search and
+    # OUT/ipgraph.nt are links into it); a build folder without one gets one there too
+    generation = nt.resolve().parent if nt.is_symlink() else build_dir
+    folder = generation / INDEX_DIR
     meta = folder / "meta.json"
-    if meta.is_file() and meta.stat().st_mtime_ns >= nt.stat().st_mtime_ns:
+    if meta.is_file() and (generation != build_dir or meta.stat().st_mtime_ns >= nt.stat().st_mtime_ns):
         try:
             return load_index(folder)
         except SearchIndexError as exc:

@@ -1,9 +1,9 @@
-"""What the build and the server call: small entry points so that wiring search in is one line each.
+"""What the server calls, and the rdflib form of the build's search stage.
 
-    # pipeline.write_outputs, before the graph is serialised (the echoes go into it):
-    index = add_search_to_build(result.graph, stage_dir, previous=out_dir)
     # serve.py, for GET /search?q=…&document=&level=&agency=&limit=:
     status, body = search_response(build_dir, request_params)
+    # a user's rdflib Graph (the build itself uses ipgraph.search.stage):
+    index = add_search_to_build(graph, build_dir, previous=last_build)
 """
 from __future__ import annotations
 

@@ -229,9 +229,9 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   function help() {
     panel.replaceChildren(
       el("h3", { text: "使用 How to use" }),
-      el("p", { class: "help", text: "搜索机构、项目或文件名称（含别名），点击结果即跳到该节点；点击节点或连线查看详情；双击节点只显示它的邻域；“重置”恢复全图。" }),
+      el("p", { class: "help", text: "搜索机构、项目或文件名称（含别名）或条文内容，点击结果即跳到该节点；措施面板列出其他文件中相似的措施（呼应）；点击节点或连线查看详情；双击节点只显示它的邻域；“重置”恢复全图。" }),
       el("p", { class: "help", text: OVERVIEW ? "总览：机构越大，牵头的措施越多；连线上的数字是措施数。“显示措施”看全部措施。 Overview: the bigger an agency, the more measures it leads; numbers on the links count measures. “Show measures” shows every measure." : "" }),
-      el("p", { class: "help", text: "Search a name or alias and pick a result to jump to it; click a node or an edge for details; double-click a node to show only its neighbourhood; Reset shows everything again." }));
+      el("p", { class: "help", text: "Search a name, an alias or words of a measure's text and pick a result to jump to it (a measure's panel lists similar measures of other documents: its echoes); click a node or an edge for details; double-click a node to show only its neighbourhood; Reset shows everything again." }));
   }
   // an evidence sentence as shown (hard wraps joined); the verbatim sentence on hover when it differs
   function evidenceLine(e, shown, k) {
@@ -272,6 +272,7 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     }
     panel.append(el("div", { class: "actions" },
       el("button", { type: "button", class: "link", text: "只看邻域 show neighbourhood", onclick: function () { setEgo(id); } })));
+    echoList(id);
     // relations, grouped by kind and direction, in the order of the legend
     var groups = new Map();
     var shownSentences = new Set();  // several agencies named in one sentence: the sentence once, under the first
@@ -309,6 +310,32 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
         panel.append(h, el("ul", { "data-rel": r.key + ":" + dir }, ...items));
       });
     });
+    return true;
+  }
+  // ---- echoes (ipg:echoes, from the build's search stage): similar measures of other documents
+  var SEARCH = $("ipgraph-search") ? readJSON("ipgraph-search") : null;
+  function measureLabel(iri) {
+    var info = SEARCH && SEARCH.measures[iri];
+    return info ? clip(info[0], 24) + " · " + info[1] : iri;
+  }
+  function echoList(id) {
+    var echoes = SEARCH && SEARCH.echoes[id];
+    if (!echoes || !echoes.length) return;
+    panel.append(el("h3", { text: "呼应 echoes (" + echoes.length + ")" }),
+      el("ul", { "data-rel": "echoes" }, ...echoes.map(function (pair) {
+        return el("li", null, el("button", {
+          type: "button", "data-measure": pair[0], title: pair[0],
+          onclick: function () { openMeasure(pair[0]); },
+        }, measureLabel(pair[0])), el("span", { class: "alias", text: "相似度 score " + pair[1].toFixed(4) }));
+      })));
+  }
+  // a measure: its node when the page draws it, else a panel of what the search data knows
+  function openMeasure(iri) {
+    if (BY_ID.has(iri)) return focusNode(iri);
+    var info = SEARCH && SEARCH.measures[iri];
+    panel.replaceChildren(el("h2", { text: info ? info[0] + " · " + info[1] : iri }));
+    panel.setAttribute("data-node", iri);
+    echoList(iri);
     return true;
   }
   function showEdge(id) {
@@ -363,13 +390,73 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     scored.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1] || a[2] - b[2]; });
     return scored.slice(0, limit || 50).map(function (s) { return NODE_LIST[s[2]].id; });
   }
+  // ---- search in measure texts: the page cannot run jieba, so it ranks as ipgraph.search.page.page_search
+  // does (the query's character bigrams and its parts as typed, summed BM25 weights precomputed per
+  // token and measure); a page too big to carry the index asks the server's /search endpoint
+  var WORD = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[0-9a-z]+(?:[.\-][0-9a-z]+)*/g;
+  var HAN = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
+  function queryTokens(query) {
+    var q = query.normalize("NFKC").toLowerCase();
+    var out = [];
+    (q.match(WORD) || []).forEach(function (run) {
+      if (HAN.test(run) && run.length > 1) {
+        for (var i = 0; i + 2 <= run.length; i++) out.push(run.slice(i, i + 2));
+      } else out.push(run);
+    });
+    q.split(/[\s,、;]+/).forEach(function (part) { if (part) out.push(part); });
+    return out.filter(function (t, i) { return out.indexOf(t) === i; });
+  }
+  function searchMeasures(query, limit) {
+    var data = SEARCH && SEARCH.index;
+    if (!data || !query.trim()) return [];
+    var values = new Float64Array(data.measures.length);
+    queryTokens(query).forEach(function (token) {
+      var posting = Object.prototype.hasOwnProperty.call(data.postings, token) ? data.postings[token] : null;
+      if (!posting) return;
+      for (var k = 0; k < posting[0].length; k++) values[posting[0][k]] += posting[1][k];
+    });
+    var hits = [];
+    for (var i = 0; i < values.length; i++) {
+      if (values[i] > 0) hits.push([Math.round(values[i] * 1e4) / 1e4, i]);
+    }
+    hits.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });  // score, then index order (as top())
+    return hits.slice(0, limit || 10).map(function (h) { return data.measures[h[1]]; });
+  }
+  var asked = 0;  // the latest endpoint request: an older answer arriving late is dropped
+  function measureResults(q) {
+    if (!SEARCH) return;
+    if (SEARCH.index) { appendMeasures(searchMeasures(q, 10), null); return; }
+    var mine = ++asked;
+    fetch(SEARCH.endpoint + "?" + new URLSearchParams({ q: q.trim(), limit: "10" })).then(function (reply) {
+      return reply.ok ? reply.json() : Promise.reject(new Error("HTTP " + reply.status));
+    }).then(function (body) {
+      if (mine !== asked) return;
+      appendMeasures(body.hits.map(function (h) { return h.measure; }), body.hits);
+    }).catch(function () {
+      if (mine !== asked) return;
+      results.append(el("li", { class: "none", text: "条文搜索需要 ipgraph serve (measure search asks the server's /search)" }));
+    });
+  }
+  function appendMeasures(iris, hits) {
+    if (!iris.length) return;
+    results.append(el("li", { class: "none", text: "条文 measures (" + iris.length + ")" }));
+    iris.forEach(function (iri, k) {
+      if (hits && !SEARCH.measures[iri]) SEARCH.measures[iri] = [hits[k].document, hits[k].number];
+      var n = BY_ID.get(iri);
+      results.append(el("li", { role: "option" }, el("button", {
+        type: "button", "data-measure": iri,
+        onclick: function () { results.hidden = true; openMeasure(iri); },
+      }, classBadge("measure"), measureLabel(iri), n ? el("span", { class: "alias", text: clip(n.ipg.name, 30) }) : null)));
+    });
+    results.hidden = false;
+  }
   var results = $("search-results");
   function showResults() {
     var q = $("search").value;
     var found = search(q);
     results.replaceChildren();
     if (!q.trim()) { results.hidden = true; return; }
-    if (!found.length) results.append(el("li", { class: "none", text: "没有匹配 no match" }));
+    if (!found.length) results.append(el("li", { class: "none", text: "没有匹配名称 no name matches" }));
     found.forEach(function (id) {
       var n = BY_ID.get(id);
       var lower = q.trim().toLowerCase();
@@ -381,12 +468,15 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
       }, classBadge(n.ipg.cls), n.ipg.name, alias ? el("span", { class: "alias", text: "别名 " + alias }) : null)));
     });
     results.hidden = false;
+    measureResults(q);
   }
   $("search").addEventListener("input", showResults);
   $("search").addEventListener("keydown", function (ev) {
     if (ev.key === "Enter") {
       var found = search($("search").value, 1);
+      var measures = found.length ? [] : searchMeasures($("search").value, 1);
       if (found.length) { results.hidden = true; focusNode(found[0]); }
+      else if (measures.length) { results.hidden = true; openMeasure(measures[0]); }
     } else if (ev.key === "Escape") { results.hidden = true; }
   });
   document.addEventListener("click", function (ev) {
@@ -482,6 +572,7 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
   window.ipgraph = {
     meta: META, state: state, search: search, focusNode: focusNode, showNode: showNode, showEdge: showEdge,
     setEgo: setEgo, reset: reset, applyVisibility: applyVisibility, visibleIds: visibleIds,
-    visibleEdgeIds: visibleEdgeIds, setMode: setMode,
+    visibleEdgeIds: visibleEdgeIds, setMode: setMode, searchMeasures: searchMeasures, queryTokens: queryTokens,
+    openMeasure: openMeasure,
   };
 })();
