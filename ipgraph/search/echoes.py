@@ -211,10 +211,18 @@ def echo_triples(links: list[Echo]) -> list[tuple[Any, Any, Any]]:
         triples += [
             (a, IPG.echoes, b), (b, IPG.echoes, a), (node, RDF.type, IPG.Echo),
             (node, IPG.between, a), (node, IPG.between, b),
-            (node, IPG.score, Literal(Decimal(f"{e.score:.4f}"), datatype=XSD.decimal)),
+            (node, IPG.score, Literal(Decimal(score_text(e)), datatype=XSD.decimal)),
             (node, RDFS.label, Literal(echo_label(e), lang="zh")),
         ]
     return triples
+
+
+def score_text(echo: Echo) -> str:
+    """The score to 4 places in xsd:decimal's canonical form ("0.37", not "0.3700"): the form the
+    store gives back, so the files and the store agree term for term."""
+    from ipgraph.stream.triples import _decimal
+
+    return _decimal(round(echo.score, 4))
 
 
 def echo_lines(links: list[Echo]) -> list[str]:
@@ -227,5 +235,5 @@ def echo_lines(links: list[Echo]) -> list[str]:
         a, b, node = iri(e.a), iri(e.b), iri(echo_iri(e))
         out += [line(a, ipg("echoes"), b), line(b, ipg("echoes"), a), line(node, TYPE, ipg("Echo")),
                 line(node, ipg("between"), a), line(node, ipg("between"), b),
-                line(node, ipg("score"), f'"{e.score:.4f}"^^<{_XSD}decimal>'), line(node, LABEL, zh(echo_label(e)))]
+                line(node, ipg("score"), f'"{score_text(e)}"^^<{_XSD}decimal>'), line(node, LABEL, zh(echo_label(e)))]
     return out
