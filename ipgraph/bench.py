@@ -482,7 +482,9 @@ def _start_serve(
     env = dict(os.environ)
     if checkout is not None:
         env["PYTHONPATH"] = str(checkout)  # its package shadows the installed one
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    # `python -m` puts its working folder first on sys.path: the build folder has no modules that
+    # could shadow the server's (a stray queue.py or lead.py in the caller's folder would).
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=build_dir)
     try:
         wait_for("127.0.0.1", port)
     except TimeoutError:
@@ -570,7 +572,7 @@ def run_serve_bench(
     """
     from ipgraph.store import ensure_store
 
-    build_dir = Path(build_dir)
+    build_dir = Path(build_dir).resolve()
     ensure_store(build_dir)
     mix = request_mix(build_dir)
     echo(
