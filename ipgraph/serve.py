@@ -1127,13 +1127,34 @@ class ProcessExecutor:
         worker = ticket.worker
         stopped = loop.create_future()
         ticket.stop = _notifier(loop, stopped)
-        keep = False
+        released = False
         try:
             if not ticket.sent:
                 raise EOFError
             readable = loop.create_future()
             fd = worker.conn.fileno()
-            loop.add_reader(fd, _settle, readable)
+
+            def on_reply() -> None:
+                # Called in the loop's I/O phase the moment the worker answers: the reply is read and
+                # the worker goes to the next waiting query at once, not after this task has resumed
+                # (with two workers, a worker idle while the loop turns is throughput lost).
+                nonlocal released
+                loop.remove_reader(fd)
+                os.set_blocking(fd, True)  # uvloop leaves a watched descriptor non-blocking; recv() reads whole
+                try:
+                    reply: Reply = worker.conn.recv()
+                except (EOFError, OSError) as exc:
+                    readable.set_exception(exc)
+                    return
+                keep = self._after(worker, reply)
+                if keep and worker.demoted and not worker.set_priority(0):
+                    keep = False  # its priority cannot be raised again (no privilege): retire it
+                    self._replace(worker)
+                released = True
+                self.pool.release(ticket, keep)
+                readable.set_result(reply)
+
+            loop.add_reader(fd, on_reply)
             try:
                 events = {readable, gone, stopped}
                 first = min(DEMOTE_AFTER, job.timeout + 0.5)
@@ -1147,8 +1168,9 @@ class ProcessExecutor:
                         rest = job.timeout + 0.5 - first - DEMOTE_WINDOW
                         await asyncio.wait(events, timeout=max(0.0, rest), return_when="FIRST_COMPLETED")
             finally:
-                loop.remove_reader(fd)
-                os.set_blocking(fd, True)  # uvloop leaves a watched descriptor non-blocking; recv() reads whole
+                if not readable.done():  # else on_reply has already stopped watching
+                    loop.remove_reader(fd)
+                    os.set_blocking(fd, True)
             if not readable.done():
                 self._replace(worker)
                 if gone.done():
@@ -1156,9 +1178,7 @@ class ProcessExecutor:
                 if stopped.done():
                     return _preempted(time.monotonic() - ticket.started)
                 return _text(503, str(QueryTimeout(job.timeout)))
-            reply: Reply = worker.conn.recv()
-            keep = self._after(worker, reply)
-            return reply
+            return readable.result()  # raises what reading the reply raised
         except (EOFError, OSError):
             for _ in range(50):  # let it be reaped, without blocking the loop
                 if worker.process.exitcode is not None:
@@ -1166,10 +1186,8 @@ class ProcessExecutor:
                 await asyncio.sleep(0.01)
             return self._failed(worker)
         finally:
-            if keep and worker.demoted and not worker.set_priority(0):
-                keep = False  # its priority cannot be raised again (no privilege): retire it
-                self._replace(worker)
-            self.pool.release(ticket, keep)
+            if not released:  # stopped, failed or replaced: the worker is not given back
+                self.pool.release(ticket, False)
 
     def pids(self) -> list[int]:
         """The worker processes' ids (for the benchmark's memory figures)."""
