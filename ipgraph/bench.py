@@ -473,6 +473,86 @@ def load_test(port: int, mix: list[tuple[str, str, str]], clients: int, seconds:
     }
 
 
+def _start_serve(
+    build_dir: Path, port: int, store: str, workers: int | None, checkout: Path | None
+) -> subprocess.Popen[bytes]:
+    """`ipgraph serve` in its own process; checkout: run that source tree's ipgraph instead of this one."""
+    cmd = [sys.executable, "-m", "ipgraph", "serve", "--graph", str(build_dir), "--port", str(port), "--quiet"]
+    cmd += ["--store", store] + (["--workers", str(workers)] if workers else [])
+    env = dict(os.environ)
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)  # its package shadows the installed one
+    # `python -m` puts its working folder first on sys.path: the build folder has no modules that
+    # could shadow the server's (a stray queue.py or lead.py in the caller's folder would).
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=build_dir)
+    try:
+        wait_for("127.0.0.1", port)
+    except TimeoutError:
+        server.kill()
+        _, err = server.communicate(timeout=10)
+        raise RuntimeError(f"the server did not start: {err.decode('utf-8', 'replace')[-500:]}") from None
+    return server
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _one_serve_run(
+    build_dir: Path,
+    mix: list[tuple[str, str, str]],
+    clients: int,
+    seconds: float,
+    workers: int | None,
+    store: str,
+    checkout: Path | None = None,
+) -> dict[str, Any]:
+    port = free_port()
+    server = _start_serve(build_dir, port, store, workers, checkout)
+    try:
+        report = load_test(port, mix, clients, seconds)
+    finally:
+        _stop(server)
+    report["store"] = store
+    report["load_average"] = round(os.getloadavg()[0], 1)  # the machine is shared: say how busy it was
+    return report
+
+
+def _this_checkout() -> Path:
+    """The source tree this ipgraph is imported from (its parent folder goes on PYTHONPATH)."""
+    return Path(__file__).resolve().parent.parent
+
+
+COMPARED = ("requests", "errors", "throughput_rps", "p50_ms", "p95_ms", "p99_ms", "max_ms")
+
+
+def serve_table(runs: list[dict[str, Any]]) -> list[str]:
+    """The runs as a Markdown table (as in the README), then the median of each server's runs."""
+    lines = [
+        "| run [load average] | requests | errors | req/s | p50 | p95 | p99 | max |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+
+    def row(label: str, r: dict[str, Any]) -> str:
+        return (
+            f"| {label} | {r['requests']:,} | {r['errors']} | {r['throughput_rps']:.0f} | {r['p50_ms']:.0f} ms "
+            f"| {r['p95_ms']:.0f} ms | {r['p99_ms']:.0f} ms | {r['max_ms']:.0f} ms |"
+        )
+
+    for r in runs:
+        lines.append(row(f"{r['server']} [{r['load_average']}]", r))
+    for name in dict.fromkeys(r["server"] for r in runs):
+        mine = [r for r in runs if r["server"] == name]
+        median = {k: statistics.median(r[k] for r in mine) for k in COMPARED}
+        lines.append(row(f"{name}, median of {len(mine)}", median))
+    return lines
+
+
 def run_serve_bench(
     build_dir: Path | str = "build",
     clients: int = 50,
@@ -481,60 +561,60 @@ def run_serve_bench(
     store: str = "memory",
     json_out: Path | str | None = None,
     echo: Echo = print,
+    compare: Path | str | None = None,
+    rounds: int = 2,
 ) -> dict[str, Any]:
-    """Start `ipgraph serve` in a subprocess and load it from `clients` concurrent clients."""
+    """Start `ipgraph serve` in a subprocess and load it from `clients` concurrent clients.
+
+    compare: another checkout of ipgraph (e.g. a git worktree of an older commit); its server and
+    this one then run alternately, `rounds` times each, under the same load, and the report has
+    every run and each server's medians (alternating runs share the machine's load fairly).
+    """
     from ipgraph.store import ensure_store
 
-    build_dir = Path(build_dir)
+    build_dir = Path(build_dir).resolve()
     ensure_store(build_dir)
     mix = request_mix(build_dir)
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "ipgraph",
-        "serve",
-        "--graph",
-        str(build_dir),
-        "--port",
-        str(port),
-        "--quiet",
-        "--store",
-        store,
-    ]
-    if workers:
-        cmd += ["--workers", str(workers)]
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        try:
-            wait_for("127.0.0.1", port)
-        except TimeoutError:
-            server.kill()
-            _, err = server.communicate(timeout=10)
-            raise RuntimeError(f"the server did not start: {err.decode('utf-8', 'replace')[-500:]}") from None
+    echo(
+        f"load test: {clients} clients for {seconds:.0f} s on 127.0.0.1 "
+        f"({len(mix)} kinds of request: every named query, resource pages), "
+        f"server workers: {workers or 'default'} ({store} store), CPUs: {os.cpu_count()}"
+    )
+    if compare is None:
+        report = _one_serve_run(build_dir, mix, clients, seconds, workers, store)
         echo(
-            f"load test: {clients} clients for {seconds:.0f} s on 127.0.0.1:{port} "
-            f"({len(mix)} kinds of request: every named query, resource pages), "
-            f"server workers: {workers or 'default'} ({store} store), CPUs: {os.cpu_count()}"
+            f"  requests {report['requests']}  errors {report['errors']}  throughput {report['throughput_rps']}/s"
+            f"  [load average {report['load_average']}]"
         )
-        report = load_test(port, mix, clients, seconds)
-        report["store"] = store
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    echo(
-        f"  requests {report['requests']}  errors {report['errors']}  throughput {report['throughput_rps']}/s"
-    )
-    echo(
-        f"  latency p50 {report['p50_ms']} ms  p95 {report['p95_ms']} ms  p99 {report['p99_ms']} ms  "
-        f"max {report['max_ms']} ms"
-    )
-    for sample in report["error_samples"]:
-        echo(f"  error: {sample}")
+        echo(
+            f"  latency p50 {report['p50_ms']} ms  p95 {report['p95_ms']} ms  p99 {report['p99_ms']} ms  "
+            f"max {report['max_ms']} ms"
+        )
+        for sample in report["error_samples"]:
+            echo(f"  error: {sample}")
+        return _saved(report, json_out)
+    other = Path(compare).resolve()
+    if not (other / "ipgraph" / "__init__.py").is_file():
+        from ipgraph.errors import InputError
+
+        raise InputError(other, "not a checkout of ipgraph (no ipgraph/__init__.py)")
+    servers = [(f"other ({other.name})", other), ("this", _this_checkout())]
+    runs = []
+    for round_no in range(1, rounds + 1):
+        for name, checkout in servers:
+            run = _one_serve_run(build_dir, mix, clients, seconds, workers, store, checkout)
+            run["server"], run["round"] = name, round_no
+            echo(
+                f"  round {round_no} {name}: {run['throughput_rps']}/s p99 {run['p99_ms']} ms "
+                f"errors {run['errors']} [load average {run['load_average']}]"
+            )
+            for sample in run["error_samples"]:
+                echo(f"    error: {sample}")
+            runs.append(run)
+    for line in serve_table(runs):
+        echo(line)
+    report = {"clients": clients, "seconds": seconds, "store": store, "runs": runs,
+              "errors": sum(r["errors"] for r in runs)}
     return _saved(report, json_out)
 
 

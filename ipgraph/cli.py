@@ -675,9 +675,14 @@ def bench_query(triples, repeat, rdflib_repeat, process_runs, json_out, graph_di
               help="Under attack: the clients run while 10 expensive and 200 slow clients do; peak RSS is reported.")
 @click.option("--max-memory", type=ByteSize(), default="1G", show_default=True,
               help="With --hostile: the server's --max-memory (per worker).")
+@click.option("--compare", type=click.Path(file_okay=False, path_type=Path), metavar="CHECKOUT",
+              help="Another checkout of ipgraph (e.g. a git worktree of an older commit): its server and this "
+                   "one run alternately under the same load, --rounds times each; prints a table with medians.")
+@click.option("--rounds", type=click.IntRange(1, 10), default=2, show_default=True, help="With --compare: runs of each.")
 @graph_option
 @friendly_errors
-def bench_serve(clients, seconds, workers, store_mode, json_out, hostile, max_memory, graph_dir) -> None:
+def bench_serve(clients, seconds, workers, store_mode, json_out, hostile, max_memory, compare, rounds,
+                graph_dir) -> None:
     """Load test of `ipgraph serve` on loopback: requests, errors, p50/p95/p99 latency."""
     from ipgraph.bench import run_hostile_bench, run_serve_bench
 
@@ -686,7 +691,7 @@ def bench_serve(clients, seconds, workers, store_mode, json_out, hostile, max_me
                                    max_memory=max_memory, json_out=json_out, echo=click.echo)
     else:
         report = run_serve_bench(graph_dir, clients=clients, seconds=seconds, workers=workers, store=store_mode,
-                                 json_out=json_out, echo=click.echo)
+                                 json_out=json_out, echo=click.echo, compare=compare, rounds=rounds)
     if report["errors"]:
         raise click.ClickException(f"{report['errors']} request(s) failed")
 
