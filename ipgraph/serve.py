@@ -1017,6 +1017,17 @@ class ProcessExecutor:
         worker.set_priority(0)
         self.pool.add(worker)
 
+    def warm(self, timeout: float = 30.0) -> bool:
+        """Wait until every worker and the warm spare are up (False after `timeout` s): a server on a
+        busy machine starts its spare at low priority, and a replacement is instant only once it is up."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._spare is not None:
+                    return True
+            time.sleep(0.05)
+        return False
+
     def _replace(self, worker: _Worker) -> None:
         """Stop `worker` (its query too): the warm spare takes its place at once, a new spare is started."""
         if worker.process.is_alive():

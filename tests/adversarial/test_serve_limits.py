@@ -109,6 +109,9 @@ def test_a_client_that_hangs_up_stops_its_query(built_dir) -> None:
 def test_one_client_with_expensive_queries_cannot_starve_another(built_dir) -> None:
     with start_server(built_dir, limits=ServeLimits(timeout=8.0), workers=2) as server:
         port = server.server.server_address[1]
+        # fairness, not start-up, is under test: on a loaded machine the low-priority spare that makes a
+        # preempted worker's replacement instant can take seconds to come up
+        assert server.executor.warm(60)
         hostile = [threading.Thread(target=get_quietly, args=("127.0.0.2", port, CROSS), daemon=True) for _ in range(4)]
         for thread in hostile:
             thread.start()
