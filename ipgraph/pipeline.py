@@ -53,7 +53,7 @@ class BuildResult:
     documents finished, no rdflib Graph); `graph` parses it into rdflib on first use, for callers
     that want a Graph (off the build's hot path)."""
 
-    records: list[DocumentRecord]
+    records: list[DocumentRecord]  # empty when build_graph(keep_records=False): see `names`
     ntriples: Path | None = None  # sorted, unique N-Triples lines of the whole graph
     counts: dict[str, int] = field(default_factory=dict)  # class IRI → instances, and "triples"
     skipped: list[InputError] = field(default_factory=list)
@@ -65,6 +65,10 @@ class BuildResult:
     given: list[Path] = field(default_factory=list)  # the paths given to build_graph, absolute
     reused: int = 0  # documents taken from the cache instead of extracted
     cache: Path | None = None  # the cache entries this build used (installed by write_outputs)
+    # seconds per stage (build_graph's and write_outputs'): `ipgraph bench build` and the scale notes read them
+    timings: dict[str, float] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)  # the source name of each document built, in order
+    jobs: int = 1  # the build's worker processes: above 1, write_outputs runs its stages concurrently
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -85,9 +89,9 @@ class BuildResult:
         """The quality report of every record, sorted by file name (ipgraph.report.build_report)."""
         from ipgraph.report import build_report
 
-        if len(self.reports) != len(self.records) or any(r is None for r in self.reports):
+        if self.records and (len(self.reports) != len(self.records) or any(r is None for r in self.reports)):
             return build_report(self.records)
-        return sorted(self.reports, key=lambda r: r.document)
+        return sorted((r for r in self.reports if r is not None), key=lambda r: r.document)
 
     def summary(self) -> dict[str, int]:
         from ipgraph.vocab import IPG
@@ -141,7 +145,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 file_timeout: float | None = DEFAULT_FILE_TIMEOUT, jobs: int = 1,
                 work_dir: Path | str | None = None, cache: bool = False, cache_dir: Path | str | None = None,
                 progress: Callable[[int, int, int, int], None] | None = None,
-                scheduler: str | None = None) -> BuildResult:
+                scheduler: str | None = None, keep_records: bool = True) -> BuildResult:
     """Build the graph of every document under `paths` (files or folders).
 
     Files are taken in sorted-name order. A file that cannot be used is skipped with an
@@ -164,6 +168,9 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     is called after every file with (files done, files in all, bytes done, files skipped).
     `scheduler` ("local" or a Dask scheduler address) runs the per-document work on Dask
     (ipgraph.stream.dask), `jobs` worker processes for "local".
+
+    `keep_records=False` (ipgraph build) keeps no DocumentRecord once its lines and quality report
+    are taken: memory stays flat at 10,000 documents; result.names still lists the documents.
     """
     import tempfile
     import weakref
@@ -177,6 +184,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
     paths = list(paths)
     records: list[DocumentRecord] = []
+    built: list[str] = []  # the documents built, in order (kept when the records are not)
     reports: list[Any] = []
     skipped: list[InputError] = []
     finder = DuplicateFinder()
@@ -203,9 +211,11 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
     order = sorted(found, key=lambda p: (p.name, str(p)))
     keys = [content_key(p, max_bytes) for p in order] if records_cache else [None] * len(order)
-    cached: list[Any] = [records_cache.get(k) for k in keys] if records_cache else [None] * len(order)
-    todo = [p for p, hit in zip(order, cached, strict=True) if hit is None]  # what the workers read, in order
+    # which files the cache holds; each entry is loaded when its turn comes (not all of them up front)
+    cached = [records_cache.has(k) for k in keys] if records_cache else [False] * len(order)
+    todo = [p for p, hit in zip(order, cached, strict=True) if not hit]  # what the workers read, in order
     done_bytes = 0
+    started = time.perf_counter()
     try:
         for problem in problems:
             skip(problem)
@@ -214,12 +224,17 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
         slot = -1  # the position in `todo` of the file being taken
         for i, path in enumerate(order):
             triples: DocumentTriples | None = None
-            fresh = cached[i] is None
+            fresh = not cached[i]  # handed to a worker
             slot += fresh
+            store = fresh  # its result goes into the cache
             try:
-                if not fresh:
-                    source, record, triples = cached[i]
+                entry = records_cache.get(keys[i]) if records_cache and not fresh else None
+                if entry is not None:
+                    source, record, triples = entry
                     failure = None
+                elif not fresh:  # listed but unreadable now: extracted here, and cached again
+                    source, record, failure = read_document(path, max_bytes=max_bytes), None, None
+                    store = True
                 elif pool:  # read and extracted by a worker (handed over ahead)
                     source, record, triples, failure = pool.result(slot, path, max_bytes)
                 else:
@@ -246,7 +261,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 if progress:
                     done_bytes += _size(path)
                     progress(i + 1, len(order), done_bytes, len(skipped))
-            if records_cache and fresh:
+            if records_cache and store:
                 entry = triples
                 if triples.shard:  # the cache outlives the shards: it keeps the lines themselves
                     import dataclasses
@@ -261,20 +276,26 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 runs.add_run(triples.shard)
             else:
                 runs.add(triples.lines)
-            records.append(record)
+            if keep_records:
+                records.append(record)
+            built.append(source.name)
             reports.append(triples.report)
         runs.add(table.lines())
         runs.flush()
+        read_done = time.perf_counter()
         merged = work / NTRIPLES_NAME
         total, classes = merge_runs(runs.runs, merged, work / "runs")
+        timings = {"documents": read_done - started, "merge": time.perf_counter() - read_done,
+                   "waiting for workers": getattr(pool, "waited", 0.0)}
     finally:
         if pool:
             pool.stop()
-    result = BuildResult(records=records, ntriples=merged, counts={**classes, "triples": total},
+    result = BuildResult(records=records, names=built, ntriples=merged, counts={**classes, "triples": total},
                          skipped=skipped, inputs=inputs, reports=reports, work_dir=work,
                          given=[Path(p).absolute() for p in paths],
                          reused=records_cache.hits if records_cache else 0,
-                         cache=records_cache.root if records_cache else None)
+                         cache=records_cache.root if records_cache else None, timings=timings,
+                         jobs=max(1, jobs))
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
@@ -293,13 +314,18 @@ class _Pool:
 
     def __init__(self, timeout: float, jobs: int) -> None:
         self.workers = [_Worker(timeout) for _ in range(jobs)]
+        self.waited = 0.0  # seconds this process waited for a worker's answer (the rest is its own work)
 
     def prime(self, order: list[Path], max_bytes: int) -> None:
         for i, path in enumerate(order[:len(self.workers)]):
             self.workers[i].start(path, max_bytes)
 
     def result(self, i: int, path: Path, max_bytes: int) -> tuple:
-        return self.workers[i % len(self.workers)].result(path, max_bytes)
+        started = time.perf_counter()
+        try:
+            return self.workers[i % len(self.workers)].result(path, max_bytes)
+        finally:
+            self.waited += time.perf_counter() - started
 
     def next(self, i: int, order: list[Path], max_bytes: int) -> None:
         ahead = i + len(self.workers)
@@ -791,39 +817,51 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
+    timings = result.timings
     nt = out / NTRIPLES_NAME
     if result.ntriples is None:
         raise OutputError("the build has no graph to write")
     _place_file(result.ntriples, nt)
     written["ntriples"] = nt
     from ipgraph.store import write_store  # the embedded SPARQL store that `ipgraph query` and `serve` open
-
-    written["store"] = write_store(nt, out)
-    turtle = out / TURTLE_NAME
     from ipgraph.stream.merge import turtle_from_ntriples
+    from ipgraph.stream.tail import Tail
 
-    turtle_from_ntriples(nt, turtle, TURTLE_PREFIXES)
+    # the store and Turtle need only the merged file: with -j > 1 they run in child processes while
+    # this one writes the summary, the report and the page
+    tail = Tail(result.jobs > 1, timings)
+    turtle = out / TURTLE_NAME
+    try:
+        tail.run("store", write_store, nt, out)
+        tail.run("turtle", turtle_from_ntriples, nt, turtle, TURTLE_PREFIXES)
+        started = time.perf_counter()
+        summary = out / SUMMARY_NAME
+        atomic_write_text(summary, json.dumps({
+            "summary": result.summary(),
+            "documents": list(result.names),
+            "skipped": [describe_error(e) for e in result.skipped],
+        }, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+        from ipgraph.report import page_lines, report_json  # where the build is thin
+
+        reports = result.quality()
+        atomic_write_text(out / REPORT_NAME, report_json(reports))
+        timings["summary and report"] = time.perf_counter() - started
+        from ipgraph.view import TripleIndex, render_page  # imported here: only the page needs it
+
+        started = time.perf_counter()
+        page = out / GRAPH_PAGE_NAME
+        # the page's triples straight from the merged file (pyoxigraph's parser), not back through the store
+        graph: Any = result._graph if result._graph is not None else TripleIndex.for_page(nt)
+        render_page(graph, page, quality=page_lines(reports))  # written atomically, like the files above
+        del graph
+        timings["page"] = time.perf_counter() - started
+        tail.wait()
+    finally:
+        tail.stop()
+    written["store"] = out / STORE_NAME
     written["turtle"] = turtle
-    summary = out / SUMMARY_NAME
-    atomic_write_text(summary, json.dumps({
-        "summary": result.summary(),
-        "documents": [r.parsed.source.name for r in result.records],
-        "skipped": [describe_error(e) for e in result.skipped],
-    }, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     written["summary"] = summary
-    from ipgraph.report import page_lines, report_json  # where the build is thin
-
-    reports = result.quality()
-    atomic_write_text(out / REPORT_NAME, report_json(reports))
     written["report"] = out / REPORT_NAME
-    from ipgraph.view import render_page  # imported here: only the page needs it
-
-    page = out / GRAPH_PAGE_NAME
-    # the page reads the new store through rdflib's API (oxrdflib): no Graph parsed in memory
-    from ipgraph.store import rdflib_view
-
-    graph = result._graph if result._graph is not None else rdflib_view(out)
-    render_page(graph, page, quality=page_lines(reports))  # written atomically, like the files above
     written["page"] = page
     return written
 
