@@ -618,8 +618,9 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     generation = meta / f"gen-{os.getpid()}-{os.urandom(4).hex()}"
     generation.mkdir()
     (generation / GENERATION_MARKER).write_text(json.dumps({"pid": os.getpid()}) + "\n", encoding="utf-8")
+    previous = meta / _current(meta) if _current(meta) else None
     try:
-        written = _write_files(result, generation)
+        written = _write_files(result, generation, previous)
         _keep_build_state(result, generation)
         _fsync_dir(generation)
         _kill_point("staged")
@@ -810,10 +811,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
+def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None = None) -> dict[str, Path]:
     """Write the sorted N-Triples, the store, Turtle, a summary, the quality report and the page into
     out_dir (write_outputs passes its new generation folder), all from result.ntriples: no rdflib Graph
-    unless the caller already made one (result.graph)."""
+    unless the caller already made one (result.graph). `previous`: the generation being replaced, whose
+    store the new one is made from when little changed (ipgraph.store.update_store)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -823,7 +825,7 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
         raise OutputError("the build has no graph to write")
     _place_file(result.ntriples, nt)
     written["ntriples"] = nt
-    from ipgraph.store import write_store  # the embedded SPARQL store that `ipgraph query` and `serve` open
+    from ipgraph.store import update_store, write_store  # the store that `ipgraph query` and `serve` open
     from ipgraph.stream.merge import turtle_from_ntriples
     from ipgraph.stream.tail import Tail
 
@@ -832,7 +834,10 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     tail = Tail(result.jobs > 1, timings)
     turtle = out / TURTLE_NAME
     try:
-        tail.run("store", write_store, nt, out)
+        if previous is not None and (previous / STORE_NAME).is_dir():
+            tail.run("store", update_store, previous, nt, out)
+        else:
+            tail.run("store", write_store, nt, out)
         tail.run("turtle", turtle_from_ntriples, nt, turtle, TURTLE_PREFIXES)
         started = time.perf_counter()
         summary = out / SUMMARY_NAME
