@@ -618,7 +618,8 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     generation = meta / f"gen-{os.getpid()}-{os.urandom(4).hex()}"
     generation.mkdir()
     (generation / GENERATION_MARKER).write_text(json.dumps({"pid": os.getpid()}) + "\n", encoding="utf-8")
-    previous = meta / _current(meta) if _current(meta) else None
+    published = _current(meta)
+    previous = meta / published if published else None  # the build being replaced: its store is reused
     try:
         written = _write_files(result, generation, previous)
         _keep_build_state(result, generation)

@@ -280,7 +280,8 @@ def update_store(previous: Path | str, new_nt: Path | str, build_dir: Path | str
     old_nt = previous / NTRIPLES_NAME
     info = store_info(previous)
     try:
-        lines = sum(1 for _ in open(new_nt, "rb"))
+        with open(new_nt, "rb") as handle:
+            lines = sum(1 for _ in handle)
     except OSError:
         lines = 0
     if info is None or not old_nt.is_file() or info.triples == 0 or not lines:
