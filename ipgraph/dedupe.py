@@ -142,17 +142,21 @@ class DuplicateFinder:
         self._index: dict[tuple[int, bytes], list[int]] = {}  # LSH band key → kept entries
         self._last: tuple[str, str, set[int], set[int], list] | None = None  # match() then add() of one text
 
-    def _prepare(self, text: str) -> tuple[str, set[int], set[int], list]:
+    def _prepare(self, text: str, prepared: tuple | None = None) -> tuple[str, set[int], set[int], list]:
         if self._last is None or self._last[0] is not text:
-            norm = normalise(text)
-            found = shingles(norm, self.k)
-            self._last = (text, hashlib.sha256(norm.encode("utf-8")).hexdigest(), found, _bottom(found),
-                          band_keys(found))
+            if prepared is None or self.k != SHINGLE:
+                prepared = fingerprint(text, self.k)
+            self._last = (text, *prepared)
         return self._last[1:]
 
-    def match(self, text: str) -> Duplicate | None:
-        """The kept document `text` repeats (the most similar one), or None."""
-        digest, new, sketch, keys = self._prepare(text)
+    def prepared(self, text: str) -> tuple:
+        """fingerprint(text), computed once for match() and add() of the same text."""
+        return self._prepare(text)
+
+    def match(self, text: str, prepared: tuple | None = None) -> Duplicate | None:
+        """The kept document `text` repeats (the most similar one), or None. `prepared`: fingerprint(text),
+        computed elsewhere (a build worker) or kept (the build's cache)."""
+        digest, new, sketch, keys = self._prepare(text, prepared)
         if digest in self._exact:
             return Duplicate(self._exact[digest], 1.0)
         best: Duplicate | None = None
@@ -176,13 +180,21 @@ class DuplicateFinder:
                 best = Duplicate(entry.name, min(similarity, 0.999))
         return best
 
-    def add(self, name: str, text: str) -> None:
+    def add(self, name: str, text: str, prepared: tuple | None = None) -> None:
         """Remember a kept document."""
-        digest, found, sketch, keys = self._prepare(text)
+        digest, found, sketch, keys = self._prepare(text, prepared)
         self._exact.setdefault(digest, name)
         for key in keys:
             self._index.setdefault(key, []).append(len(self._entries))
         self._entries.append(_Entry(name, _packed(found), sketch))
+
+
+def fingerprint(text: str, k: int = SHINGLE) -> tuple[str, set[int], set[int], list]:
+    """What the finder compares a text by: (SHA-256 of its normalised form, shingles, bottom-k sketch,
+    LSH band keys). A build's workers compute it beside the extraction, off the main process."""
+    norm = normalise(text)
+    found = shingles(norm, k)
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest(), found, _bottom(found), band_keys(found)
 
 
 def _bottom(values: set[int]) -> set[int]:

@@ -229,17 +229,18 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
             store = fresh  # its result goes into the cache
             try:
                 entry = records_cache.get(keys[i]) if records_cache and not fresh else None
-                if entry is not None:
-                    source, record, triples = entry
+                prepared = None  # the dedupe fingerprint, when a worker or the cache has it
+                if entry is not None and len(entry) == 4:
+                    source, record, triples, prepared = entry
                     failure = None
-                elif not fresh:  # listed but unreadable now: extracted here, and cached again
+                elif not fresh:  # listed but unreadable (or of another layout) now: extracted here, cached again
                     source, record, failure = read_document(path, max_bytes=max_bytes), None, None
                     store = True
                 elif pool:  # read and extracted by a worker (handed over ahead)
-                    source, record, triples, failure = pool.result(slot, path, max_bytes)
+                    source, record, triples, failure, prepared = pool.result(slot, path, max_bytes)
                 else:
                     source, record, failure = read_document(path, max_bytes=max_bytes), None, None
-                duplicate = finder.match(source.text)
+                duplicate = finder.match(source.text, prepared)
                 if duplicate:
                     raise DuplicateError(path, duplicate.describe())
                 iri = str(document_iri(source.name))
@@ -268,8 +269,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
                     text = Path(triples.shard).read_text(encoding="utf-8")
                     entry = dataclasses.replace(triples, lines=set(text.split("\n")[:-1]), shard=None)
-                records_cache.put(keys[i], (source, record, entry))
-            finder.add(source.name, source.text)
+                records_cache.put(keys[i], (source, record, entry, finder.prepared(source.text)))
+            finder.add(source.name, source.text, prepared)
             names[iri] = path
             table.add(triples)
             if triples.shard:
@@ -376,8 +377,9 @@ class _Worker:
             pass  # the worker died: result() says so
 
     def result(self, path: Path, max_bytes: int) -> tuple[SourceDocument, DocumentRecord | None,
-                                                          DocumentTriples | None, InputError | None]:
-        """(source, record, its triples, extraction error) of `path`; raises the InputError that skips it."""
+                                                          DocumentTriples | None, InputError | None, tuple | None]:
+        """(source, record, its triples, extraction error, dedupe fingerprint) of `path`; raises the
+        InputError that skips it."""
         if self.pending is None or self.pending[0] != path:
             self.start(path, max_bytes)
         assert self.pending is not None
@@ -396,12 +398,12 @@ class _Worker:
             self.stop()
             raise InputError(path, f"took longer than {self.timeout:g} s to read and extract "
                                    f"(--file-timeout); stopped and skipped")
-        source, record, triples, error = reply
+        source, record, triples, error, prepared = reply
         failure = error[0](*error[1:]) if error else None
         if source is None:
             assert failure is not None
             raise failure
-        return source, record, triples, failure
+        return source, record, triples, failure, prepared
 
     def stop(self) -> None:
         if self.process is None:
@@ -447,12 +449,13 @@ def _address_space() -> int | None:
 def _serve(conn: Any, parent: int | None = None) -> None:
     """The worker's loop: read and extract each file it is given until the build closes the pipe.
 
-    Replies (source, record, triples, error): a file that cannot be read comes back without a source; one
+    Replies (source, record, triples, error, dedupe fingerprint): a file that cannot be read comes back without a source; one
     whose extraction fails with its source, so that the build still names it as a duplicate first.
     """
     import errno
     import signal
 
+    from ipgraph.dedupe import fingerprint
     from ipgraph.stream.triples import document_triples
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops the worker
@@ -481,17 +484,18 @@ def _serve(conn: Any, parent: int | None = None) -> None:
             _limit_memory(base, max_bytes)
             source = read_document(path, max_bytes=max_bytes)
             record = _extract_verbatim(path, source)
-            reply: tuple = (source, record, _triples(path, record, document_triples), None)
+            # the duplicate check's fingerprint too: hashing the text is per-document work, done here in parallel
+            reply: tuple = (source, record, _triples(path, record, document_triples), None, fingerprint(source.text))
         except InputError as exc:
-            reply = (source, None, None, (type(exc), exc.path, exc.cause, exc.line))
+            reply = (source, None, None, (type(exc), exc.path, exc.cause, exc.line), None)
         except MemoryError:
-            reply = (source, None, None, out_of_memory)
+            reply = (source, None, None, out_of_memory, None)
         except OSError as exc:
             reply = (source, None, None, out_of_memory if exc.errno == errno.ENOMEM else (
-                InputError, path, f"cannot read: {exc.strerror or exc}", None))
+                InputError, path, f"cannot read: {exc.strerror or exc}", None), None)
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the build
             reply = (source, None, None, (InputError, path, f"internal error while reading ({type(exc).__name__}: "
-                                                      f"{exc}); this is an ipgraph bug, please report it", None))
+                                                      f"{exc}); this is an ipgraph bug, please report it", None), None)
         conn.send(reply)
 
 
