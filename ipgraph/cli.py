@@ -620,6 +620,7 @@ def push(endpoint, graph_iri, user, password, graph_dir, from_dir) -> None:
 @click.option("--docs", type=click.IntRange(min=1), required=True, help="How many plans to generate.")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--seed", type=int, default=14, show_default=True)
+@friendly_errors
 def bench_corpus(docs: int, out_dir: Path, seed: int) -> None:
     """Generate a synthetic corpus: the shipped plans' frames, measures recombined, other places and figures."""
     from ipgraph.stream.corpus import generate_corpus
@@ -632,6 +633,7 @@ def bench_corpus(docs: int, out_dir: Path, seed: int) -> None:
 @click.option("--docs", "sizes", default="100,1000,10000", show_default=True, help="Corpus sizes, comma-separated.")
 @click.option("--no-dask", is_flag=True, help="Leave out the --dask local configuration.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@friendly_errors
 def bench_build(sizes: str, no_dask: bool, json_out: Path | None) -> None:
     """Time ipgraph build (-j 1, -j 2, Dask) and ipgraph add beside a bare jieba.lcut pass over the same files."""
     from ipgraph.stream.bench import run_build_bench
