@@ -113,7 +113,7 @@ class BuildFailed(click.ClickException):
 @click.option("--file-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
               help="Skip a file whose reading and extraction take longer (0: no limit, in this process).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Worker processes reading and extracting files  [default: 1].")
+              help="Worker processes reading and extracting files  [default: all cores].")
 @click.option("--no-cache", is_flag=True, help="Extract every file again (ignore and replace OUT/.ipgraph/cache).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
@@ -160,7 +160,7 @@ def build(paths: tuple[Path, ...], out_dir: Path, strict: bool, max_size: int, f
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_BUILD,
               show_default=True, help="The build folder to add to (made by ipgraph build).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Worker processes  [default: 1].")
+              help="Worker processes  [default: all cores].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @friendly_errors
 def add(files: tuple[Path, ...], out_dir: Path, jobs: int | None, quiet: bool) -> None:
@@ -184,7 +184,7 @@ def _run_build(sources: list[Path], out_dir: Path, *, strict: bool, max_size: in
     import os
 
     from ipgraph.errors import OutputError
-    from ipgraph.pipeline import build_graph, cache_folder, write_outputs
+    from ipgraph.pipeline import build_graph, cache_folder, default_jobs, write_outputs
     from ipgraph.read import describe_error, display_path, printable
     from ipgraph.stream.progress import Progress
 
@@ -193,11 +193,11 @@ def _run_build(sources: list[Path], out_dir: Path, *, strict: bool, max_size: in
             raise BuildFailed(f"{display_path(source)}: no such file or folder")
     with Progress(enabled=not quiet) as progress:
         result = build_graph(sources, on_skip=lambda exc: progress.echo(f"skipped {describe_error(exc)}"),
-                             max_bytes=max_size, file_timeout=file_timeout or None, jobs=jobs or 1,
+                             max_bytes=max_size, file_timeout=file_timeout or None, jobs=jobs or default_jobs(),
                              cache=cache, cache_dir=cache_folder(out_dir) if cache else None, progress=progress.update,
-                             scheduler=scheduler)
-    tried = len(result.records) + len(result.skipped)
-    if not result.records:
+                             scheduler=scheduler, keep_records=False)
+    tried = len(result.names) + len(result.skipped)
+    if not result.names:
         reason = f"none of the {tried} file(s) could be used" if tried else "no .txt/.html/.htm/.docx/.pdf files found"
         raise BuildFailed(f"nothing built: {reason}; {out_dir} left as it was")
     if strict and result.skipped:
@@ -626,6 +626,7 @@ def push(endpoint, graph_iri, user, password, graph_dir, from_dir) -> None:
 @click.option("--docs", type=click.IntRange(min=1), required=True, help="How many plans to generate.")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--seed", type=int, default=14, show_default=True)
+@friendly_errors
 def bench_corpus(docs: int, out_dir: Path, seed: int) -> None:
     """Generate a synthetic corpus: the shipped plans' frames, measures recombined, other places and figures."""
     from ipgraph.stream.corpus import generate_corpus
@@ -638,6 +639,7 @@ def bench_corpus(docs: int, out_dir: Path, seed: int) -> None:
 @click.option("--docs", "sizes", default="100,1000,10000", show_default=True, help="Corpus sizes, comma-separated.")
 @click.option("--no-dask", is_flag=True, help="Leave out the --dask local configuration.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@friendly_errors
 def bench_build(sizes: str, no_dask: bool, json_out: Path | None) -> None:
     """Time ipgraph build (-j 1, -j 2, Dask) and ipgraph add beside a bare jieba.lcut pass over the same files."""
     from ipgraph.stream.bench import run_build_bench

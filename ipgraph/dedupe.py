@@ -65,7 +65,7 @@ def shingles(norm: str, k: int = SHINGLE) -> set[int]:
 
 
 def band_keys(found: Any) -> list[tuple[int, bytes]]:
-    """The LSH keys of a shingle set (or its _sorted_array): (band, its 4 MinHash values) for each of the 16 bands."""
+    """The LSH keys of a shingle set (or its _packed array): (band, its 4 MinHash values) for each of the 16 bands."""
     import numpy as np
 
     if not len(found):
@@ -109,8 +109,9 @@ class Duplicate:
                 f"left out of the graph")
 
 
-def _sorted_array(found: set[int]) -> Any:
-    """A shingle set as a sorted array of CRC-32s (a quarter of a set's memory, and intersected in C)."""
+def _packed(found: set[int]) -> Any:
+    """A shingle set as a sorted uint32 array: 4 bytes a shingle instead of ~60 in a set (the finder
+    keeps one per kept document: 10,000 documents would hold gigabytes of sets)."""
     import numpy as np
 
     values = np.fromiter(found, dtype=np.uint32, count=len(found))
@@ -118,21 +119,20 @@ def _sorted_array(found: set[int]) -> Any:
     return values
 
 
-def _jaccard_sorted(a: Any, b: Any) -> float:
-    """jaccard() of two shingle sets given as sorted arrays (_sorted_array): the same value, four times faster
-    than intersecting the sets, whose lookups miss the cache on long texts."""
+def _jaccard_packed(a: Any, b: Any) -> float:
+    """jaccard() of two _packed shingle sets."""
     import numpy as np
 
     if not len(a) and not len(b):
         return 1.0
-    shared = len(np.intersect1d(a, b, assume_unique=True))
-    return shared / (len(a) + len(b) - shared)
+    common = len(np.intersect1d(a, b, assume_unique=True))
+    return common / (len(a) + len(b) - common)
 
 
 @dataclass
 class _Entry:
     name: str
-    shingles: Any  # sorted array (_sorted_array)
+    shingles: Any  # _packed
     sketch: set[int]
 
 
@@ -147,21 +147,25 @@ class DuplicateFinder:
         self._index: dict[tuple[int, bytes], list[int]] = {}  # LSH band key → kept entries
         self._last: tuple[str, str, Any, set[int], list] | None = None  # match() then add() of one text
 
-    def _prepare(self, text: str) -> tuple[str, Any, set[int], list]:
+    def _prepare(self, text: str, prepared: tuple | None = None) -> tuple[str, set[int], set[int], list]:
         if self._last is None or self._last[0] is not text:
-            norm = normalise(text)
-            values = _sorted_array(shingles(norm, self.k))
-            # the bottom-k sketch is the sorted array's head: the k smallest hashes
-            self._last = (text, hashlib.sha256(norm.encode("utf-8")).hexdigest(), values,
-                          set(values[:_SKETCH].tolist()), band_keys(values))
+            if prepared is None or self.k != SHINGLE:
+                prepared = fingerprint(text, self.k)
+            self._last = (text, *prepared)
         return self._last[1:]
 
-    def match(self, text: str) -> Duplicate | None:
-        """The kept document `text` repeats (the most similar one), or None."""
-        digest, new, sketch, keys = self._prepare(text)
+    def prepared(self, text: str) -> tuple:
+        """fingerprint(text), computed once for match() and add() of the same text."""
+        return self._prepare(text)
+
+    def match(self, text: str, prepared: tuple | None = None) -> Duplicate | None:
+        """The kept document `text` repeats (the most similar one), or None. `prepared`: fingerprint(text),
+        computed elsewhere (a build worker) or kept (the build's cache)."""
+        digest, new, sketch, keys = self._prepare(text, prepared)
         if digest in self._exact:
             return Duplicate(self._exact[digest], 1.0)
         best: Duplicate | None = None
+        packed = None  # the new text's shingles packed, once a candidate needs the exact comparison
         candidates = sorted({i for key in keys for i in self._index.get(key, ())})
         for entry in (self._entries[i] for i in candidates):
             # Jaccard ≥ t needs the smaller set to be at least t times the larger one
@@ -175,18 +179,27 @@ class DuplicateFinder:
             union = _bottom(sketch | entry.sketch)
             if union and len(union & sketch & entry.sketch) < (self.threshold - 0.25) * len(union):
                 continue
-            similarity = _jaccard_sorted(new, entry.shingles)
+            packed = _packed(new) if packed is None else packed
+            similarity = _jaccard_packed(packed, entry.shingles)
             if similarity >= self.threshold and (best is None or similarity > best.similarity):
                 best = Duplicate(entry.name, min(similarity, 0.999))
         return best
 
-    def add(self, name: str, text: str) -> None:
+    def add(self, name: str, text: str, prepared: tuple | None = None) -> None:
         """Remember a kept document."""
-        digest, found, sketch, keys = self._prepare(text)
+        digest, found, sketch, keys = self._prepare(text, prepared)
         self._exact.setdefault(digest, name)
         for key in keys:
             self._index.setdefault(key, []).append(len(self._entries))
-        self._entries.append(_Entry(name, found, sketch))
+        self._entries.append(_Entry(name, _packed(found), sketch))
+
+
+def fingerprint(text: str, k: int = SHINGLE) -> tuple[str, set[int], set[int], list]:
+    """What the finder compares a text by: (SHA-256 of its normalised form, shingles, bottom-k sketch,
+    LSH band keys). A build's workers compute it beside the extraction, off the main process."""
+    norm = normalise(text)
+    found = shingles(norm, k)
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest(), found, _bottom(found), band_keys(found)
 
 
 def _bottom(values: set[int]) -> set[int]:

@@ -55,7 +55,7 @@ class BuildResult:
     documents finished, no rdflib Graph); `graph` parses it into rdflib on first use, for callers
     that want a Graph (off the build's hot path)."""
 
-    records: list[DocumentRecord]
+    records: list[DocumentRecord]  # empty when build_graph(keep_records=False): see `names`
     ntriples: Path | None = None  # sorted, unique N-Triples lines of the whole graph
     counts: dict[str, int] = field(default_factory=dict)  # class IRI → instances, and "triples"
     skipped: list[InputError] = field(default_factory=list)
@@ -68,6 +68,10 @@ class BuildResult:
     reused: int = 0  # documents taken from the cache instead of extracted
     cache: Path | None = None  # the cache entries this build used (installed by write_outputs)
     search: Any = None  # ipgraph.search.stage.SearchStage: the index (in work_dir), the echoes, the page's data
+    # seconds per stage (build_graph's and write_outputs'): `ipgraph bench build` and the scale notes read them
+    timings: dict[str, float] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)  # the source name of each document built, in order
+    jobs: int = 1  # the build's worker processes: above 1, write_outputs runs its stages concurrently
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -88,9 +92,9 @@ class BuildResult:
         """The quality report of every record, sorted by file name (ipgraph.report.build_report)."""
         from ipgraph.report import build_report
 
-        if len(self.reports) != len(self.records) or any(r is None for r in self.reports):
+        if self.records and (len(self.reports) != len(self.records) or any(r is None for r in self.reports)):
             return build_report(self.records)
-        return sorted(self.reports, key=lambda r: r.document)
+        return sorted((r for r in self.reports if r is not None), key=lambda r: r.document)
 
     def summary(self) -> dict[str, int]:
         from ipgraph.vocab import IPG
@@ -144,7 +148,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 file_timeout: float | None = DEFAULT_FILE_TIMEOUT, jobs: int = 1,
                 work_dir: Path | str | None = None, cache: bool = False, cache_dir: Path | str | None = None,
                 progress: Callable[[int, int, int, int], None] | None = None,
-                scheduler: str | None = None) -> BuildResult:
+                scheduler: str | None = None, keep_records: bool = True) -> BuildResult:
     """Build the graph of every document under `paths` (files or folders).
 
     Files are taken in sorted-name order. A file that cannot be used is skipped with an
@@ -167,6 +171,9 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     is called after every file with (files done, files in all, bytes done, files skipped).
     `scheduler` ("local" or a Dask scheduler address) runs the per-document work on Dask
     (ipgraph.stream.dask), `jobs` worker processes for "local".
+
+    `keep_records=False` (ipgraph build) keeps no DocumentRecord once its lines and quality report
+    are taken: memory stays flat at 10,000 documents; result.names still lists the documents.
     """
     import tempfile
     import weakref
@@ -180,6 +187,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
     paths = list(paths)
     records: list[DocumentRecord] = []
+    built: list[str] = []  # the documents built, in order (kept when the records are not)
     reports: list[Any] = []
     skipped: list[InputError] = []
     finder = DuplicateFinder()
@@ -206,9 +214,11 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
     order = sorted(found, key=lambda p: (p.name, str(p)))
     keys = [content_key(p, max_bytes) for p in order] if records_cache else [None] * len(order)
-    cached: list[Any] = [records_cache.get(k) for k in keys] if records_cache else [None] * len(order)
-    todo = [p for p, hit in zip(order, cached, strict=True) if hit is None]  # what the workers read, in order
+    # which files the cache holds; each entry is loaded when its turn comes (not all of them up front)
+    cached = [records_cache.has(k) for k in keys] if records_cache else [False] * len(order)
+    todo = [p for p, hit in zip(order, cached, strict=True) if not hit]  # what the workers read, in order
     done_bytes = 0
+    started = time.perf_counter()
     try:
         for problem in problems:
             skip(problem)
@@ -217,17 +227,23 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
         slot = -1  # the position in `todo` of the file being taken
         for i, path in enumerate(order):
             triples: DocumentTriples | None = None
-            fresh = cached[i] is None
+            fresh = not cached[i]  # handed to a worker
             slot += fresh
+            store = fresh  # its result goes into the cache
             try:
-                if not fresh:
-                    source, record, triples = cached[i]
+                entry = records_cache.get(keys[i]) if records_cache and not fresh else None
+                prepared = None  # the dedupe fingerprint, when a worker or the cache has it
+                if entry is not None and len(entry) == 4:
+                    source, record, triples, prepared = entry
                     failure = None
+                elif not fresh:  # listed but unreadable (or of another layout) now: extracted here, cached again
+                    source, record, failure = read_document(path, max_bytes=max_bytes), None, None
+                    store = True
                 elif pool:  # read and extracted by a worker (handed over ahead)
-                    source, record, triples, failure = pool.result(slot, path, max_bytes)
+                    source, record, triples, failure, prepared = pool.result(slot, path, max_bytes)
                 else:
                     source, record, failure = read_document(path, max_bytes=max_bytes), None, None
-                duplicate = finder.match(source.text)
+                duplicate = finder.match(source.text, prepared)
                 if duplicate:
                     raise DuplicateError(path, duplicate.describe())
                 iri = str(document_iri(source.name))
@@ -249,38 +265,46 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 if progress:
                     done_bytes += _size(path)
                     progress(i + 1, len(order), done_bytes, len(skipped))
-            if records_cache and fresh:
+            if records_cache and store:
                 entry = triples
                 if triples.shard:  # the cache outlives the shards: it keeps the lines themselves
                     import dataclasses
 
                     text = Path(triples.shard).read_text(encoding="utf-8")
                     entry = dataclasses.replace(triples, lines=set(text.split("\n")[:-1]), shard=None)
-                records_cache.put(keys[i], (source, record, entry))
-            finder.add(source.name, source.text)
+                records_cache.put(keys[i], (source, record, entry, finder.prepared(source.text)))
+            finder.add(source.name, source.text, prepared)
             names[iri] = path
             table.add(triples)
             if triples.shard:
                 runs.add_run(triples.shard)
             else:
                 runs.add(triples.lines)
-            records.append(record)
+            if keep_records:
+                records.append(record)
+            built.append(source.name)
             reports.append(triples.report)
         runs.add(table.lines())
         runs.flush()
+        read_done = time.perf_counter()
         merged = work / NTRIPLES_NAME
         total, classes = merge_runs(runs.runs, merged, work / "runs")
+        timings = {"documents": read_done - started, "merge": time.perf_counter() - read_done,
+                   "waiting for workers": getattr(pool, "waited", 0.0)}
     finally:
         if pool:
             pool.stop()
-    result = BuildResult(records=records, ntriples=merged, counts={**classes, "triples": total},
+    result = BuildResult(records=records, names=built, ntriples=merged, counts={**classes, "triples": total},
                          skipped=skipped, inputs=inputs, reports=reports, work_dir=work,
                          given=[Path(p).absolute() for p in paths],
                          reused=records_cache.hits if records_cache else 0,
-                         cache=records_cache.root if records_cache else None)
+                         cache=records_cache.root if records_cache else None, timings=timings,
+                         jobs=max(1, jobs))
     from ipgraph.search.stage import search_stage  # the index, and the echoes merged into result.ntriples
 
+    started = time.perf_counter()
     result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None)
+    timings["search and echoes"] = time.perf_counter() - started
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
@@ -299,13 +323,18 @@ class _Pool:
 
     def __init__(self, timeout: float, jobs: int) -> None:
         self.workers = [_Worker(timeout) for _ in range(jobs)]
+        self.waited = 0.0  # seconds this process waited for a worker's answer (the rest is its own work)
 
     def prime(self, order: list[Path], max_bytes: int) -> None:
         for i, path in enumerate(order[:len(self.workers)]):
             self.workers[i].start(path, max_bytes)
 
     def result(self, i: int, path: Path, max_bytes: int) -> tuple:
-        return self.workers[i % len(self.workers)].result(path, max_bytes)
+        started = time.perf_counter()
+        try:
+            return self.workers[i % len(self.workers)].result(path, max_bytes)
+        finally:
+            self.waited += time.perf_counter() - started
 
     def next(self, i: int, order: list[Path], max_bytes: int) -> None:
         ahead = i + len(self.workers)
@@ -356,8 +385,9 @@ class _Worker:
             pass  # the worker died: result() says so
 
     def result(self, path: Path, max_bytes: int) -> tuple[SourceDocument, DocumentRecord | None,
-                                                          DocumentTriples | None, InputError | None]:
-        """(source, record, its triples, extraction error) of `path`; raises the InputError that skips it."""
+                                                          DocumentTriples | None, InputError | None, tuple | None]:
+        """(source, record, its triples, extraction error, dedupe fingerprint) of `path`; raises the
+        InputError that skips it."""
         if self.pending is None or self.pending[0] != path:
             self.start(path, max_bytes)
         assert self.pending is not None
@@ -376,12 +406,12 @@ class _Worker:
             self.stop()
             raise InputError(path, f"took longer than {self.timeout:g} s to read and extract "
                                    f"(--file-timeout); stopped and skipped")
-        source, record, triples, error = reply
+        source, record, triples, error, prepared = reply
         failure = error[0](*error[1:]) if error else None
         if source is None:
             assert failure is not None
             raise failure
-        return source, record, triples, failure
+        return source, record, triples, failure, prepared
 
     def stop(self) -> None:
         if self.process is None:
@@ -427,12 +457,13 @@ def _address_space() -> int | None:
 def _serve(conn: Any, parent: int | None = None) -> None:
     """The worker's loop: read and extract each file it is given until the build closes the pipe.
 
-    Replies (source, record, triples, error): a file that cannot be read comes back without a source; one
+    Replies (source, record, triples, error, dedupe fingerprint): a file that cannot be read comes back without a source; one
     whose extraction fails with its source, so that the build still names it as a duplicate first.
     """
     import errno
     import signal
 
+    from ipgraph.dedupe import fingerprint
     from ipgraph.stream.triples import document_triples
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops the worker
@@ -461,17 +492,18 @@ def _serve(conn: Any, parent: int | None = None) -> None:
             _limit_memory(base, max_bytes)
             source = read_document(path, max_bytes=max_bytes)
             record = _extract_verbatim(path, source)
-            reply: tuple = (source, record, _triples(path, record, document_triples), None)
+            # the duplicate check's fingerprint too: hashing the text is per-document work, done here in parallel
+            reply: tuple = (source, record, _triples(path, record, document_triples), None, fingerprint(source.text))
         except InputError as exc:
-            reply = (source, None, None, (type(exc), exc.path, exc.cause, exc.line))
+            reply = (source, None, None, (type(exc), exc.path, exc.cause, exc.line), None)
         except MemoryError:
-            reply = (source, None, None, out_of_memory)
+            reply = (source, None, None, out_of_memory, None)
         except OSError as exc:
             reply = (source, None, None, out_of_memory if exc.errno == errno.ENOMEM else (
-                InputError, path, f"cannot read: {exc.strerror or exc}", None))
+                InputError, path, f"cannot read: {exc.strerror or exc}", None), None)
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the build
             reply = (source, None, None, (InputError, path, f"internal error while reading ({type(exc).__name__}: "
-                                                      f"{exc}); this is an ipgraph bug, please report it", None))
+                                                      f"{exc}); this is an ipgraph bug, please report it", None), None)
         conn.send(reply)
 
 
@@ -603,8 +635,10 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     generation = meta / f"gen-{os.getpid()}-{os.urandom(4).hex()}"
     generation.mkdir()
     (generation / GENERATION_MARKER).write_text(json.dumps({"pid": os.getpid()}) + "\n", encoding="utf-8")
+    published = _current(meta)
+    previous = meta / published if published else None  # the build being replaced: its store is reused
     try:
-        written = _write_files(result, generation)
+        written = _write_files(result, generation, previous)
         _keep_build_state(result, generation)
         _fsync_dir(generation)
         _kill_point("staged")
@@ -795,13 +829,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
+def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None = None) -> dict[str, Path]:
     """Write the sorted N-Triples, the store, Turtle, a summary, the quality report and the page into
     out_dir (write_outputs passes its new generation folder), all from result.ntriples: no rdflib Graph
-    unless the caller already made one (result.graph)."""
+    unless the caller already made one (result.graph). `previous`: the generation being replaced, whose
+    store the new one is made from when little changed (ipgraph.store.update_store)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {}
+    timings = result.timings
     nt = out / NTRIPLES_NAME
     if result.ntriples is None:
         raise OutputError("the build has no graph to write")
@@ -809,36 +845,50 @@ def _write_files(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     written["ntriples"] = nt
     if result.search is not None:  # the index made by build_graph, published with the rest
         written["search"] = _place_tree(result.search.folder, out / SEARCH_NAME)
-    from ipgraph.store import write_store  # the embedded SPARQL store that `ipgraph query` and `serve` open
-
-    written["store"] = write_store(nt, out)
-    turtle = out / TURTLE_NAME
+    from ipgraph.store import update_store, write_store  # the store that `ipgraph query` and `serve` open
     from ipgraph.stream.merge import turtle_from_ntriples
+    from ipgraph.stream.tail import Tail
 
-    turtle_from_ntriples(nt, turtle, TURTLE_PREFIXES)
+    # the store and Turtle need only the merged file: with -j > 1 they run in child processes while
+    # this one writes the summary, the report and the page
+    tail = Tail(result.jobs > 1, timings)
+    turtle = out / TURTLE_NAME
+    try:
+        if previous is not None and (previous / STORE_NAME).is_dir():
+            tail.run("store", update_store, previous, nt, out)
+        else:
+            tail.run("store", write_store, nt, out)
+        tail.run("turtle", turtle_from_ntriples, nt, turtle, TURTLE_PREFIXES)
+        started = time.perf_counter()
+        summary = out / SUMMARY_NAME
+        atomic_write_text(summary, json.dumps({
+            "summary": result.summary(),
+            "documents": list(result.names),
+            "skipped": [describe_error(e) for e in result.skipped],
+        }, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+        from ipgraph.report import page_lines, report_json  # where the build is thin
+
+        reports = result.quality()
+        atomic_write_text(out / REPORT_NAME, report_json(reports))
+        timings["summary and report"] = time.perf_counter() - started
+        from ipgraph.view import TripleIndex, render_page  # imported here: only the page needs it
+
+        started = time.perf_counter()
+        page = out / GRAPH_PAGE_NAME
+        # the page's triples straight from the merged file (pyoxigraph's parser), not back through the store
+        graph: Any = result._graph if result._graph is not None else TripleIndex.for_page(nt)
+        # written atomically, like the files above; the search data: the page's measure search and echoes
+        render_page(graph, page, quality=page_lines(reports),
+                    search_data=result.search.page_data if result.search is not None else None)
+        del graph
+        timings["page"] = time.perf_counter() - started
+        tail.wait()
+    finally:
+        tail.stop()
+    written["store"] = out / STORE_NAME
     written["turtle"] = turtle
-    summary = out / SUMMARY_NAME
-    atomic_write_text(summary, json.dumps({
-        "summary": result.summary(),
-        "documents": [r.parsed.source.name for r in result.records],
-        "skipped": [describe_error(e) for e in result.skipped],
-    }, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     written["summary"] = summary
-    from ipgraph.report import page_lines, report_json  # where the build is thin
-
-    reports = result.quality()
-    atomic_write_text(out / REPORT_NAME, report_json(reports))
     written["report"] = out / REPORT_NAME
-    from ipgraph.view import render_page  # imported here: only the page needs it
-
-    page = out / GRAPH_PAGE_NAME
-    # the page reads the new store through rdflib's API (oxrdflib): no Graph parsed in memory
-    from ipgraph.store import rdflib_view
-
-    graph = result._graph if result._graph is not None else rdflib_view(out)
-    # written atomically, like the files above; the search data: the page's measure search and echoes
-    render_page(graph, page, quality=page_lines(reports),
-                search_data=result.search.page_data if result.search is not None else None)
     written["page"] = page
     return written
 

@@ -191,6 +191,121 @@ class PageInfo:
 
 # ---------------------------------------------------------------- 1. read the RDF graph
 
+# the predicates read_view reads (tests/test_build_page.py checks the page equals one read through rdflib)
+_VIEW_PREDICATES = frozenset(str(p) for p in (
+    RDF.type, RDF.subject, RDF.predicate, RDF.object, RDFS.label, SKOS.prefLabel, SKOS.altLabel,
+    DCTERMS.title, DCTERMS.isPartOf, IPG.evidence, IPG.leadAgency, IPG.responsibleAgency, IPG.mentions,
+    IPG.cites, IPG.drafts, IPG.issuedBy, IPG.hasTarget, IPG.reorganisedAs, IPG.partOf, IPG.section, IPG.order,
+    IPG.citedAs, IPG.noticeTitle, IPG.docNumber, IPG.dateSigned, IPG.datePublished, IPG.docType, IPG.level,
+    IPG.jurisdiction, IPG.sourceFile, IPG.number, IPG.sectionTitle, IPG.title, IPG.text, IPG.comparator,
+    IPG.value, IPG.unit, IPG.indicator, IPG.year))
+
+_RDF_PREDICATE = str(RDF.predicate)
+_MEASURE_RELATIONS = frozenset(str(p) for p in (IPG.leadAgency, IPG.responsibleAgency, IPG.mentions, IPG.hasTarget))
+_COLLAPSED_CLASSES = frozenset(str(c) for c in (IPG.Measure, IPG.Section, IPG.Target))
+# what a collapsed node keeps in a lean index: its classes and the relations that are counted or place it
+_LEAN_PREDICATES = frozenset(str(p) for p in (
+    RDF.type, IPG.leadAgency, IPG.responsibleAgency, IPG.mentions, IPG.cites, IPG.drafts, IPG.hasTarget,
+    IPG.partOf, IPG.section, DCTERMS.isPartOf))
+
+
+class TripleIndex:
+    """The triples read_view reads, from a build's N-Triples file, answering the three rdflib calls it makes.
+
+    Why: the build already has the merged file; the page used to be read back from the new store through
+    rdflib/oxrdflib (~4.8 s per 100 documents). pyoxigraph parses the file (Rust), only the page's
+    predicates are kept, IRIs become URIRef (interned) and literals their lexical form, which is all the
+    page takes from them (str()).
+    """
+
+    def __init__(self) -> None:
+        self.by_predicate: dict[str, dict[Node, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        self.typed: dict[Node, list[Node]] = defaultdict(list)  # class → subjects
+
+    @classmethod
+    def from_ntriples(cls, path: Path | str, lean: bool = False) -> TripleIndex:
+        """The page's triples of the N-Triples file at `path` (sorted by subject, as a build writes it).
+
+        `lean`: only what an aggregated page shows (aggregate_view): measures, sections and targets
+        keep their types and relations, not their texts, and the reified statements of their
+        relations are left out; `lean_nodes` counts the drawn nodes, to tell whether the page is
+        aggregated at all (for_page).
+        """
+        import pyoxigraph
+
+        index = cls()
+        iris: dict[str, URIRef] = {}
+
+        def term(node: Any) -> Any:
+            if isinstance(node, pyoxigraph.NamedNode):
+                value = node.value
+                found = iris.get(value)
+                if found is None:
+                    found = iris[value] = URIRef(value)
+                return found
+            if isinstance(node, pyoxigraph.BlankNode):
+                from rdflib import BNode
+
+                return BNode(node.value)
+            return node.value  # a literal: its lexical form
+
+        rdf_type = str(RDF.type)
+        group: list[tuple[str, Any, Any]] = []  # one subject's triples (the file is sorted by subject)
+
+        def keep(triples: list[tuple[str, Any, Any]]) -> None:
+            if lean and triples:
+                types = {str(o) for p, _s, o in triples if p == rdf_type}
+                relation = next((str(o) for p, _s, o in triples if p == _RDF_PREDICATE), None)
+                if relation in _MEASURE_RELATIONS:
+                    return  # a statement on a measure-level relation: its evidence is folded into counts
+                if types & _COLLAPSED_CLASSES:
+                    triples = [t for t in triples if t[0] in _LEAN_PREDICATES]
+            for predicate, subject, obj in triples:
+                if predicate == rdf_type:
+                    index.typed[obj].append(subject)
+                index.by_predicate[predicate][subject].append(obj)
+
+        for triple in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES):
+            predicate = triple.predicate.value
+            if predicate not in _VIEW_PREDICATES:
+                continue
+            subject = term(triple.subject)
+            if group and group[0][1] != subject:
+                keep(group)
+                group = []
+            group.append((predicate, subject, term(triple.object)))
+        keep(group)
+        return index
+
+    @classmethod
+    def for_page(cls, path: Path | str, node_budget: int = DEFAULT_NODE_BUDGET) -> TripleIndex:
+        """What render_page of the whole graph needs: the lean index when the page will be aggregated
+        (more drawn nodes than node_budget; memory stays bounded at 10,000 documents), else all of it."""
+        lean = cls.from_ntriples(path, lean=True)
+        drawn = {s for style in CLASS_STYLES.values() for s in lean.typed.get(style.rdf_class, ())
+                 if isinstance(s, URIRef)}
+        if len(drawn) > node_budget:
+            return lean
+        del lean
+        return cls.from_ntriples(path)
+
+    def subjects(self, predicate: Node, obj: Node) -> Iterator[Node]:
+        if str(predicate) == str(RDF.type):
+            yield from self.typed.get(obj, ())
+            return
+        for subject, objects in self.by_predicate.get(str(predicate), {}).items():
+            if obj in objects:
+                yield subject
+
+    def objects(self, subject: Node, predicate: Node) -> Iterator[Any]:
+        yield from self.by_predicate.get(str(predicate), {}).get(subject, ())
+
+    def subject_objects(self, predicate: Node) -> Iterator[tuple[Node, Any]]:
+        for subject, objects in self.by_predicate.get(str(predicate), {}).items():
+            for obj in objects:
+                yield subject, obj
+
+
 def _first(graph: Graph, subject: Node, predicate: URIRef) -> str:
     """The smallest value (deterministic when there are several)."""
     values = sorted(str(v) for v in graph.objects(subject, predicate))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ipgraph.dedupe import _jaccard_sorted, _sorted_array, jaccard
+from ipgraph.dedupe import _jaccard_packed, _packed, jaccard
 from ipgraph.extract.programmes import _leftmost, _matcher, match_known, normalise
 from ipgraph.read import _t2s, _t2s_keys, matching_form, read_document
 from ipgraph.resolve import AgencyResolver, split_agency_list
@@ -115,7 +115,7 @@ def test_sorted_jaccard_equals_the_set_jaccard() -> None:
     for _ in range(200):
         a = {rng.randrange(1 << 32) for _ in range(rng.randint(0, 300))}
         b = set(rng.sample(sorted(a), len(a) // 2)) | {rng.randrange(1 << 32) for _ in range(rng.randint(0, 300))}
-        assert _jaccard_sorted(_sorted_array(a), _sorted_array(b)) == jaccard(a, b)
+        assert _jaccard_packed(_packed(a), _packed(b)) == jaccard(a, b)
 
 
 def test_find_spaced_is_the_spaced_pattern() -> None:
@@ -180,7 +180,7 @@ def test_dedupe_keys_from_the_sorted_array_are_the_set_keys() -> None:
 
     for text in _corpus_texts() + ["知识产", ""]:
         found = shingles(normalise(text))
-        values = _sorted_array(found)
+        values = _packed(found)
         assert band_keys(values) == band_keys(found)
         assert set(values[:_SKETCH].tolist()) == _bottom(found)
 

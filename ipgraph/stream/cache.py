@@ -56,6 +56,10 @@ class RecordCache:
         self.previous = Path(previous) / code_stamp() if previous is not None else None
         self.hits = 0
 
+    def has(self, key: str | None) -> bool:
+        """Whether the published cache holds an entry for `key` (get() may still find it unreadable)."""
+        return key is not None and self.previous is not None and (self.previous / f"{key}.pickle").is_file()
+
     def get(self, key: str | None) -> Any:
         if key is None or self.previous is None:
             return None

@@ -59,6 +59,11 @@ def generate_corpus(out_dir: Path | str, docs: int, corpus: Path | str, seed: in
     rng = random.Random(seed)
     frames, pool = _frames(Path(corpus))
     frames = [f for f in frames if f.slots]
+    if not frames:  # e.g. run outside a checkout: data/corpus is relative to the working folder
+        from ipgraph.errors import InputError
+
+        raise InputError(corpus, "no plan with numbered measures here to recombine (the corpus is data/corpus "
+                                 "of an ipgraph checkout: run from there)")
     places = _places()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -78,7 +78,7 @@ class DaskPool:
             raise failure
         if triples is not None:
             triples.shard = shard
-        return source, record, triples, failure
+        return source, record, triples, failure, None  # the dedupe fingerprint is made by the client
 
     def next(self, i: int, order: list[Path], max_bytes: int) -> None:
         pass  # everything was submitted by prime()

@@ -1,0 +1,92 @@
+"""The build's tail (issue 14): the page from the merged N-Triples, the stages after the merge run concurrently."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ipgraph.pipeline import build_graph, write_outputs
+from ipgraph.store import load_graph
+from ipgraph.stream.tail import Tail
+from ipgraph.view import TripleIndex, read_view, render_page
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
+OUTPUTS = ("ipgraph.nt", "ipgraph.ttl", "summary.json", "report.json", "graph.html")
+
+
+@pytest.fixture(scope="module")
+def corpus_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tail") / "build"
+    write_outputs(build_graph([CORPUS]), out)
+    return out
+
+
+def test_the_index_reads_the_same_view_as_rdflib(corpus_build):
+    # every predicate the page reads must be kept by the index: the views are equal field by field
+    index = TripleIndex.from_ntriples(corpus_build / "ipgraph.nt")
+    by_index, by_rdflib = read_view(index), read_view(load_graph(corpus_build))
+    assert list(by_index.nodes) == list(by_rdflib.nodes)
+    assert by_index.nodes == by_rdflib.nodes
+    assert by_index.edges == by_rdflib.edges
+    assert any(n.cls == "measure" and n.info for n in by_index.nodes.values())
+
+
+def test_the_build_page_equals_the_page_of_the_parsed_graph(corpus_build, tmp_path):
+    page = render_page(load_graph(corpus_build), tmp_path / "rdflib.html")
+    assert page.path.read_bytes() == (corpus_build / "graph.html").read_bytes()
+
+
+def test_outputs_do_not_depend_on_the_concurrent_tail(corpus_build, tmp_path):
+    result = build_graph([CORPUS], jobs=2)
+    assert result.jobs == 2
+    write_outputs(result, tmp_path / "j2")
+    for name in OUTPUTS:
+        assert (tmp_path / "j2" / name).read_bytes() == (corpus_build / name).read_bytes(), name
+    assert {"store", "turtle", "page", "merge", "documents"} <= set(result.timings)
+    assert (tmp_path / "j2" / "store" / "ipgraph-store.json").is_file()
+
+
+def test_a_failing_child_stage_is_raised_and_the_others_finish(tmp_path):
+    timings: dict[str, float] = {}
+    (tmp_path / "src").write_text("done", encoding="utf-8")
+    tail = Tail(True, timings)
+    tail.run("store", shutil.copyfile, str(tmp_path / "missing"), str(tmp_path / "x"))  # raises in the child
+    tail.run("turtle", shutil.copyfile, str(tmp_path / "src"), str(tmp_path / "t"))
+    with pytest.raises(OSError, match="store: FileNotFoundError: .*missing"):
+        tail.wait()
+    assert (tmp_path / "t").read_text(encoding="utf-8") == "done"
+    assert set(timings) == {"turtle"}
+
+
+def test_a_build_that_opened_a_store_still_loads_one_concurrently(corpus_build, tmp_path):
+    # a fork of this process (it has RocksDB open) would hang in the bulk load: the tail spawns
+    from ipgraph.store import open_store
+
+    store = open_store(corpus_build)
+    assert len(store) > 0
+    result = build_graph([CORPUS], jobs=2)
+    write_outputs(result, tmp_path / "after")
+    assert len(open_store(tmp_path / "after")) == len(store)
+
+
+def test_the_serial_tail_runs_in_this_process(tmp_path):
+    pids: list[int] = []
+    tail = Tail(False, {})
+    tail.run("one", lambda: pids.append(os.getpid()))
+    tail.wait()
+    assert pids == [os.getpid()]
+
+
+def test_an_aggregated_page_from_the_lean_index_equals_the_full_one(corpus_build, tmp_path):
+    nt = corpus_build / "ipgraph.nt"
+    lean, full = TripleIndex.from_ntriples(nt, lean=True), TripleIndex.from_ntriples(nt)
+    assert sum(len(v) for v in lean.by_predicate.values()) < sum(len(v) for v in full.by_predicate.values()) / 2
+    a = render_page(lean, tmp_path / "lean.html", node_budget=60)
+    b = render_page(full, tmp_path / "full.html", node_budget=60)
+    assert a.aggregated and a.path.read_bytes() == b.path.read_bytes()
+    # under the budget the page draws the measures: for_page reads everything then
+    whole = TripleIndex.for_page(nt, node_budget=100_000)
+    assert sum(len(v) for v in whole.by_predicate.values()) == sum(len(v) for v in full.by_predicate.values())
+    assert TripleIndex.for_page(nt, node_budget=60).by_predicate.keys() == lean.by_predicate.keys()

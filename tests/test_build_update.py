@@ -1,0 +1,90 @@
+"""The incremental generation (issue 14): the store of a rebuild or `ipgraph add` made from the previous one."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+
+from ipgraph import store as store_module
+from ipgraph.pipeline import build_graph, cache_folder, write_outputs
+from ipgraph.store import generation_dir, open_store, update_store
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
+OUTPUTS = ("ipgraph.nt", "ipgraph.ttl", "summary.json", "report.json", "graph.html")
+
+
+def _triples(build: Path) -> set[str]:
+    return {str(q.triple) for q in open_store(build)}
+
+
+def _build(sources: list[Path], out: Path, jobs: int = 1) -> None:
+    result = build_graph(sources, jobs=jobs, cache=True, cache_dir=cache_folder(out), keep_records=False)
+    write_outputs(result, out)
+
+
+@pytest.fixture
+def four_then_five(tmp_path):
+    names = sorted(p.name for p in CORPUS.glob("*.txt"))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in names[:4]:
+        shutil.copy(CORPUS / name, folder / name)
+    full = tmp_path / "full"
+    _build([CORPUS], full)
+    return folder, CORPUS / names[4], full
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_adding_a_document_updates_the_store_and_equals_a_full_build(four_then_five, tmp_path, monkeypatch, jobs):
+    folder, fifth, full = four_then_five
+    out = tmp_path / "out"
+    _build([folder], out, jobs)
+    before = _triples(out)
+    monkeypatch.setattr(store_module, "UPDATE_LIMIT", 0.9)  # one of five documents is a large share
+    loads: list[str] = []
+    original = store_module.write_store
+    monkeypatch.setattr(store_module, "write_store", lambda *a: loads.append("bulk") or original(*a))
+    _build([folder, fifth], out, jobs)
+    if jobs == 1:  # in this process: the spy sees every bulk load (with -j 2 the store is made in a child)
+        assert loads == []
+    for name in OUTPUTS:
+        assert (out / name).read_bytes() == (full / name).read_bytes(), name
+    after = _triples(out)
+    assert after == _triples(full) and after != before
+    assert len(open_store(out)) == (out / "ipgraph.nt").read_bytes().count(b"\n")
+
+
+def test_too_many_changes_load_the_store_afresh(four_then_five, tmp_path, monkeypatch):
+    folder, fifth, full = four_then_five
+    out = tmp_path / "out"
+    _build([folder], out)
+    monkeypatch.setattr(store_module, "UPDATE_LIMIT", 0.0)
+    loads: list[str] = []
+    original = store_module.write_store
+    monkeypatch.setattr(store_module, "write_store", lambda *a: loads.append("bulk") or original(*a))
+    _build([folder, fifth], out)
+    assert loads == ["bulk"]
+    assert _triples(out) == _triples(full)
+
+
+def test_the_previous_store_is_left_whole(four_then_five, tmp_path):
+    folder, fifth, full = four_then_five
+    out = tmp_path / "out"
+    _build([folder], out)
+    previous = generation_dir(out)
+    count = len(open_store(out))
+    update_store(previous, full / "ipgraph.nt", tmp_path / "next")
+    assert len(pyoxigraph.Store.read_only(str(previous / "store"))) == count
+    updated = {str(q.triple) for q in pyoxigraph.Store.read_only(str(tmp_path / "next" / "store"))}
+    assert updated == _triples(full)
+    assert not list((tmp_path / "next").glob(".store-*"))  # no scratch folder left
+
+
+def test_a_previous_build_without_a_store_is_loaded_afresh(four_then_five, tmp_path):
+    _folder, _fifth, full = four_then_five
+    empty = tmp_path / "old"
+    empty.mkdir()
+    update_store(empty, full / "ipgraph.nt", tmp_path / "next")
+    assert len(pyoxigraph.Store.read_only(str(tmp_path / "next" / "store"))) == len(open_store(full))
