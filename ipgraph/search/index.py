@@ -128,10 +128,11 @@ def build_index(
 
 def index_docs(
     docs: list[SearchDoc], method: str = "jieba", names: list[str] | None = None,
-    cache: dict[str, list[str]] | None = None,
+    cache: dict[str, list[str]] | None = None, jobs: int = 1,
 ) -> SearchIndex:
     """Index `docs` (any SearchDocs: measures, or passages for an evaluation); `names` feed the
-    jieba user dictionary; `cache` (text sha256 → tokens) spares segmenting texts seen before."""
+    jieba user dictionary; `cache` (text sha256 → tokens) spares segmenting texts seen before;
+    `jobs` > 1 segments the new texts in that many processes (the build passes its -j)."""
     started = time.perf_counter()
     words = user_words(names or []) if method in ("jieba", "words") else []
     cache = dict(cache or {})
@@ -144,6 +145,8 @@ def index_docs(
     tokens: list[list[str]] = []
     indexed: list[list[str]] = []
     fresh = 0
+    if segment is not None and jobs > 1:
+        fresh = _segment_in_processes(docs, words, cache, jobs)
     for d in docs:
         text = d.indexed_text()
         key = _sha(text)
@@ -163,6 +166,49 @@ def index_docs(
         "seconds_bm25": round(done - segmented, 3),
     }
     return SearchIndex(docs=docs, method=method, words=words, _tokens=tokens, bm25=bm25, stats=stats)
+
+
+# Below this many new texts, loading jieba's dictionary in other processes (~1–2 s each) costs more
+# than segmenting here.
+PARALLEL_MIN_TEXTS = 400
+_WORKER_WORDS: tuple[str, ...] = ()
+
+
+def _init_segmenter(words: tuple[str, ...]) -> None:
+    global _WORKER_WORDS
+    _WORKER_WORDS = words
+
+
+def _segment_texts(texts: list[str]) -> list[list[str]]:
+    segment = jieba_tokeniser(_WORKER_WORDS, grams=False)  # loaded once per process and dictionary
+    return [segment(text) for text in texts]
+
+
+def _segment_in_processes(docs: list[SearchDoc], words: list[str], cache: dict[str, list[str]], jobs: int) -> int:
+    """Segment the texts of `docs` not in `cache` in `jobs` processes, into `cache`; how many were.
+    Segmentation is a pure function of the text and the dictionary: the result does not depend on
+    `jobs` or on how the texts are cut into chunks."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    todo: dict[str, str] = {}
+    for d in docs:
+        text = d.indexed_text()
+        key = _sha(text)
+        if key not in cache and key not in todo:
+            todo[key] = text
+    if len(todo) < PARALLEL_MIN_TEXTS:
+        return 0
+    keys, texts = list(todo), list(todo.values())
+    size = max(16, len(texts) // (jobs * 8))
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    # fork: the children start at once with the code already imported (no store is open here)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_segmenter,
+                             initargs=(tuple(words),)) as pool:
+        segmented = [tokens for part in pool.map(_segment_texts, chunks) for tokens in part]
+    cache.update(zip(keys, segmented, strict=True))
+    return len(keys)
 
 
 def _read_cache(folder: Path, method: str, fingerprint: str) -> dict[str, list[str]]:

@@ -150,7 +150,7 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
     docs, names = docs_from_ntriples(result.ntriples)
     read = time.perf_counter()
     cache = _read_cache(lender, "jieba", dictionary_fingerprint(user_words(names))) if lender.is_dir() else {}
-    index = index_docs(docs, "jieba", names, cache)
+    index = index_docs(docs, "jieba", names, cache, jobs=max(1, int(getattr(result, "jobs", 1) or 1)))
     save_index(index, folder)
     indexed = time.perf_counter()
     echoes = echo_links(index)
