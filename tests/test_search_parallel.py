@@ -22,4 +22,6 @@ def test_parallel_segmentation_equals_one_process(corpus_build, monkeypatch) -> 
 def test_few_new_texts_are_segmented_here(corpus_build) -> None:
     docs, names = docs_from_ntriples(corpus_build.ntriples)
     cache: dict[str, list[str]] = {}
-    assert search_index._segment_in_processes(docs, names, cache, 2) == 0 and cache == {}  # under the floor
+    texts = [d.indexed_text() for d in docs]
+    keys = [search_index._sha(text) for text in texts]
+    assert search_index._segment_in_processes(texts, keys, names, cache, 2) == 0 and cache == {}  # under the floor

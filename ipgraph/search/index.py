@@ -145,11 +145,11 @@ def index_docs(
     tokens: list[list[str]] = []
     indexed: list[list[str]] = []
     fresh = 0
+    texts = [d.indexed_text() for d in docs]
+    keys = [_sha(text) for text in texts]
     if segment is not None and jobs > 1:
-        fresh = _segment_in_processes(docs, words, cache, jobs)
-    for d in docs:
-        text = d.indexed_text()
-        key = _sha(text)
+        fresh = _segment_in_processes(texts, keys, words, cache, jobs)
+    for text, key in zip(texts, keys, strict=True):
         if segment is not None and key not in cache:
             cache[key] = segment(text)
             fresh += 1
@@ -161,7 +161,7 @@ def index_docs(
     done = time.perf_counter()
     stats = {
         "measures": len(docs), "segmented": fresh, "reused": len(docs) - fresh,
-        "characters": sum(len(d.indexed_text()) for d in docs),
+        "characters": sum(len(text) for text in texts),
         "seconds_dictionary": round(loaded - started, 3), "seconds_segment": round(segmented - loaded, 3),
         "seconds_bm25": round(done - segmented, 3),
     }
@@ -184,31 +184,30 @@ def _segment_texts(texts: list[str]) -> list[list[str]]:
     return [segment(text) for text in texts]
 
 
-def _segment_in_processes(docs: list[SearchDoc], words: list[str], cache: dict[str, list[str]], jobs: int) -> int:
-    """Segment the texts of `docs` not in `cache` in `jobs` processes, into `cache`; how many were.
-    Segmentation is a pure function of the text and the dictionary: the result does not depend on
-    `jobs` or on how the texts are cut into chunks."""
+def _segment_in_processes(texts: list[str], keys: list[str], words: list[str], cache: dict[str, list[str]],
+                          jobs: int) -> int:
+    """Segment the `texts` (with their sha256 `keys`) not in `cache` in `jobs` processes, into `cache`;
+    how many were. Segmentation is a pure function of the text and the dictionary: the result does not
+    depend on `jobs` or on how the texts are cut into chunks."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     todo: dict[str, str] = {}
-    for d in docs:
-        text = d.indexed_text()
-        key = _sha(text)
+    for text, key in zip(texts, keys, strict=True):
         if key not in cache and key not in todo:
             todo[key] = text
     if len(todo) < PARALLEL_MIN_TEXTS:
         return 0
-    keys, texts = list(todo), list(todo.values())
-    size = max(16, len(texts) // (jobs * 8))
-    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    new_keys, new_texts = list(todo), list(todo.values())
+    size = max(16, len(new_texts) // (jobs * 8))
+    chunks = [new_texts[i:i + size] for i in range(0, len(new_texts), size)]
     # fork: the children start at once with the code already imported (no store is open here)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_segmenter,
                              initargs=(tuple(words),)) as pool:
         segmented = [tokens for part in pool.map(_segment_texts, chunks) for tokens in part]
-    cache.update(zip(keys, segmented, strict=True))
-    return len(keys)
+    cache.update(zip(new_keys, segmented, strict=True))
+    return len(new_keys)
 
 
 def _read_cache(folder: Path, method: str, fingerprint: str) -> dict[str, list[str]]:
