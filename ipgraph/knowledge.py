@@ -136,8 +136,7 @@ def national_body(form: str, bare: bool = False) -> NationalBody | None:
 
 @lru_cache(maxsize=1)
 def _leading_place_pattern() -> re.Pattern[str]:
-    forms = {form for p in places().values() for form in (p.name, p.short) if form}
-    return re.compile("(?:" + "|".join(map(re.escape, sorted(forms, key=len, reverse=True))) + ")")
+    return re.compile(longest_first({form for p in places().values() for form in (p.name, p.short)}))
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
-from ipgraph.stream.triples import _decimal
+from ipgraph.stream.triples import decimal_text
 
 XSD_DECIMAL = pyoxigraph.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
 
@@ -24,7 +24,7 @@ def test_a_construct_dump_of_the_store_is_term_identical_to_the_ntriples(built_d
 
 @pytest.mark.parametrize("value", [8.0, 7.5, 0.35, 100.0, 3000.0, 0.0, -0.0, -2.5, 0.1 + 0.2, 12345678.9, 1e-7, 2e9])
 def test_decimals_are_written_as_the_store_gives_them_back(value: float) -> None:
-    text = _decimal(value)
+    text = decimal_text(value)
     store = pyoxigraph.Store()
     node = pyoxigraph.NamedNode("https://example.org/t")
     store.add(pyoxigraph.Quad(node, node, pyoxigraph.Literal(text, datatype=XSD_DECIMAL)))

@@ -220,9 +220,9 @@ def echo_triples(links: list[Echo]) -> list[tuple[Any, Any, Any]]:
 def score_text(echo: Echo) -> str:
     """The score to 4 places in xsd:decimal's canonical form ("0.37", not "0.3700"): the form the
     store gives back, so the files and the store agree term for term."""
-    from ipgraph.stream.triples import _decimal
+    from ipgraph.stream.triples import decimal_text
 
-    return _decimal(round(echo.score, 4))
+    return decimal_text(round(echo.score, 4))
 
 
 def echo_lines(links: list[Echo]) -> list[str]:

@@ -63,7 +63,7 @@ def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _decimal(value: float) -> str:
+def decimal_text(value: float) -> str:
     """The canonical xsd:decimal lexical form of XSD 1.1 ("3000", "7.5", "0.35"), rounded to 6 places.
 
     It is the form the store gives back (Oxigraph keeps decimals as values and writes them so),
@@ -361,7 +361,7 @@ def _target(out: DocumentTriples, doc_iri: str, target: Target, measures: dict[s
     add = out.add
     node = iri(f"{doc_iri}/target/{target.span.start}-{target.span.end}")
     add(node, TYPE, ipg("Target"))
-    value = _decimal(target.value)
+    value = decimal_text(target.value)
     label = f"{target.indicator} {target.comparator} {value}{target.unit or ''}"
     if target.year:
         label += f" ({target.year})"
