@@ -1,12 +1,15 @@
 """Measured, not assumed: search quality from gold files, echo precision from hand judgements.
 
 Search. For each programme of ipgraph/data/search_eval_queries.csv with at least MIN_RELEVANT
-relevant items, its short query is run by three methods and scored with recall@10 and MRR:
+relevant items, its short query is run by four methods and scored with recall@10 and MRR:
   jieba      the product: jieba words (user dictionary from the graph + domain terms) and the
-             character bigrams inside them, BM25
+             texts' character bigrams, two BM25 fields, each query token scored once
+             (ipgraph.search.rank.query_fields)
   words      jieba words alone (cut_for_search), BM25
   bigram     character bigrams, BM25 (the dictionary-free baseline)
   substring  plain substring matching of the query's parts, ranked by how often they occur
+recall@10 is hits in the top 10 / |relevant|, which caps below 1 where |relevant| > 10; beside it,
+the normalised form hits / min(10, |relevant|) ("nrecall@10"), never instead of it.
 A second query set, "names", is made by a rule (written down here before it was first scored, and
 reported separately; nothing in it is chosen by hand): for the same programmes, every name the
 programme scheme knows for it (its canonical label and each form of ipgraph/data's programme list,
@@ -153,7 +156,7 @@ class QueryScore:
     programme: str
     query: str
     relevant: int
-    scores: dict[str, tuple[float, float]]  # method → (recall@K, reciprocal rank)
+    scores: dict[str, tuple[float, float, float]]  # method → (recall@K, reciprocal rank, normalised recall@K)
 
 
 def evaluate_search(docs: list[SearchDoc], relevance: dict[str, set[str]], names: list[str],
@@ -169,21 +172,23 @@ def evaluate_search(docs: list[SearchDoc], relevance: dict[str, set[str]], names
         relevant = relevance.get(programme, set())
         if len(relevant) < MIN_RELEVANT:
             continue
-        per: dict[str, tuple[float, float]] = {}
+        per: dict[str, tuple[float, float, float]] = {}
         for method, ranker in rank.items():
             ranked = [iris[i] for i in ranker(query, max(K, 100))]
-            recall = len(relevant & set(ranked[:K])) / len(relevant)
+            hits = len(relevant & set(ranked[:K]))
             first = next((n for n, iri in enumerate(ranked, 1) if iri in relevant), None)
-            per[method] = (recall, 1.0 / first if first else 0.0)
+            per[method] = (hits / len(relevant), 1.0 / first if first else 0.0, hits / min(K, len(relevant)))
         rows.append(QueryScore(programme, query, len(relevant), per))
     summary = {
         m: {"recall@10": round(float(np.mean([r.scores[m][0] for r in rows])), 3) if rows else 0.0,
-            "mrr": round(float(np.mean([r.scores[m][1] for r in rows])), 3) if rows else 0.0}
+            "mrr": round(float(np.mean([r.scores[m][1] for r in rows])), 3) if rows else 0.0,
+            "nrecall@10": round(float(np.mean([r.scores[m][2] for r in rows])), 3) if rows else 0.0}
         for m in METHODS
     }
     return {"queries": len(rows), "items": len(docs), "methods": summary,
+            "largest_relevant": max((r.relevant for r in rows), default=0),
             "rows": [{"programme": r.programme, "query": r.query, "relevant": r.relevant,
-                      **{f"{m}": [round(v, 3) for v in r.scores[m]] for m in METHODS}} for r in rows]}
+                      **{f"{m}": [round(v, 3) for v in r.scores[m][:2]] for m in METHODS}} for r in rows]}
 
 
 # ------------------------------------------------------------------------------------- echoes
@@ -250,11 +255,12 @@ def calibrate(scored: list[tuple[float, Judgement]], floor: float = 0.8) -> floa
 
 
 def format_search_table(label: str, report: dict[str, Any]) -> str:
-    lines = [f"{label}: {report['queries']} queries over {report['items']} items",
-             "method     recall@10  MRR"]
+    lines = [f"{label}: {report['queries']} queries over {report['items']} items "
+             f"(largest relevant set {report.get('largest_relevant', 0)})",
+             "method     recall@10  MRR    nrecall@10"]
     for m in METHODS:
         v = report["methods"][m]
-        lines.append(f"{m:10s} {v['recall@10']:.3f}      {v['mrr']:.3f}")
+        lines.append(f"{m:10s} {v['recall@10']:.3f}      {v['mrr']:.3f}  {v['nrecall@10']:.3f}")
     return "\n".join(lines) + "\n"
 
 

@@ -5,7 +5,10 @@ Layout of FOLDER (default BUILD/search/):
   docs.json     the SearchDocs, in index order
   tokens.json   text sha256 → jieba words: the cache that makes a rebuild incremental (only new or
                 changed texts are segmented again; a changed user dictionary empties it)
-  bm25/         the bm25s index (sparse score matrix and vocabulary)
+  bm25/         the bm25s index (sparse score matrix and vocabulary): of the jieba words (method jieba
+                and words), of the character bigrams (method bigram)
+  grams/        method jieba: the bm25s index of the texts' character bigrams, a field of its own
+                (ipgraph.search.rank.query_fields says which query token is scored in which field)
 
 Files are written into a staging folder and swapped in, so a reader never sees half an index.
 """
@@ -33,7 +36,7 @@ from ipgraph.search.tokenise import (
     user_words,
 )
 
-FORMAT = 4
+FORMAT = 5  # 5: the jieba index keeps words and bigrams in two fields (bm25/, grams/)
 INDEX_DIR = "search"
 METHODS = ("jieba", "words", "bigram")
 # BM25 parameters: Lucene's defaults. Measures are short (160 characters on average), so the length
@@ -55,10 +58,15 @@ class SearchIndex:
     # them from tokens.json on first use only: searching never needs them, and millions of small
     # lists would slow every garbage collection of a serving process.
     _tokens: list[list[str]] | None
-    bm25: Any  # bm25s.BM25
+    bm25: Any  # bm25s.BM25: the words field (jieba, words) or the only field (bigram)
     stats: dict[str, Any] = field(default_factory=dict)
     _tokeniser: Tokeniser | None = None
     folder: Path | None = None
+    # method jieba: the character bigrams' own BM25 field. Why two fields, not one vocabulary: in one,
+    # a two-character word (质押) and the bigram 质押 are one token counted twice, and a longer word
+    # competes with its own bigrams; apart, each query token is scored once (rank.query_fields).
+    grams: Any = None
+    _word_tokeniser: Tokeniser | None = None
 
     @property
     def tokens(self) -> list[list[str]]:
@@ -74,6 +82,13 @@ class SearchIndex:
         if self._tokeniser is None:
             self._tokeniser = make_tokeniser(self.method, self.words)
         return self._tokeniser
+
+    @property
+    def word_tokeniser(self) -> Tokeniser:
+        """The tokens of the bm25 field: jieba's words (jieba, words), bigrams (bigram)."""
+        if self._word_tokeniser is None:
+            self._word_tokeniser = make_tokeniser("words" if self.method == "jieba" else self.method, self.words)
+        return self._word_tokeniser
 
 
 def make_tokeniser(method: str, words: list[str]) -> Tokeniser:
@@ -143,7 +158,8 @@ def index_docs(
         raise SearchIndexError(f"unknown tokeniser {method!r}; choose one of {', '.join(METHODS)}")
     loaded = time.perf_counter()
     tokens: list[list[str]] = []
-    indexed: list[list[str]] = []
+    indexed: list[list[str]] = []  # the bm25 field: words (jieba, words) or bigrams (bigram)
+    bigrams: list[list[str]] = []  # method jieba: the grams field
     fresh = 0
     texts = [d.indexed_text() for d in docs]
     keys = [_sha(text) for text in texts]
@@ -155,9 +171,15 @@ def index_docs(
             fresh += 1
         mine = cache.get(key, []) if segment is not None else []
         tokens.append(mine)
-        indexed.append(mine + grams(text) if grams is not None else mine)
+        if segment is None and grams is not None:
+            indexed.append(grams(text))
+        else:
+            indexed.append(mine)
+            if grams is not None:
+                bigrams.append(grams(text))
     segmented = time.perf_counter()
     bm25 = _bm25(indexed)
+    grams_field = _bm25(bigrams) if method == "jieba" else None
     done = time.perf_counter()
     stats = {
         "measures": len(docs), "segmented": fresh, "reused": len(docs) - fresh,
@@ -165,7 +187,8 @@ def index_docs(
         "seconds_dictionary": round(loaded - started, 3), "seconds_segment": round(segmented - loaded, 3),
         "seconds_bm25": round(done - segmented, 3),
     }
-    return SearchIndex(docs=docs, method=method, words=words, _tokens=tokens, bm25=bm25, stats=stats)
+    return SearchIndex(docs=docs, method=method, words=words, _tokens=tokens, bm25=bm25, stats=stats,
+                       grams=grams_field)
 
 
 # Below this many new texts, loading jieba's dictionary in other processes (~1–2 s each) costs more
@@ -242,6 +265,8 @@ def save_index(index: SearchIndex, folder: Path | str, cache: dict[str, list[str
         (stage / "tokens.json").write_text(json.dumps(cache, ensure_ascii=False, sort_keys=True,
                                                       separators=(",", ":")), encoding="utf-8")
         index.bm25.save(str(stage / "bm25"))
+        if index.grams is not None:
+            index.grams.save(str(stage / "grams"))
         old = None
         if folder.exists():
             old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
@@ -269,13 +294,18 @@ def load_index(folder: Path | str) -> SearchIndex:
         if not (folder / "tokens.json").is_file():
             raise FileNotFoundError(2, "missing", str(folder / "tokens.json"))
         bm25 = bm25s.BM25.load(str(folder / "bm25"))
+        grams = None
+        if meta["method"] == "jieba":
+            if not (folder / "grams").is_dir():
+                raise FileNotFoundError(2, "missing", str(folder / "grams"))
+            grams = bm25s.BM25.load(str(folder / "grams"))
     except FileNotFoundError as exc:
         raise SearchIndexError(f"{folder}: no search index here ({Path(exc.filename or '').name} missing)") from exc
     except (OSError, ValueError, KeyError) as exc:
         raise SearchIndexError(f"{folder}: unreadable search index ({exc})") from exc
     docs = [SearchDoc(**d) for d in payload["docs"]]
     return SearchIndex(docs=docs, method=meta["method"], words=payload["words"], _tokens=None, bm25=bm25,
-                       folder=folder)
+                       folder=folder, grams=grams)
 
 
 def index_folder(build_dir: Path | str) -> Path:

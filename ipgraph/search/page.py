@@ -1,10 +1,11 @@
 """Search inside the graph page: the BM25 index precomputed for the page to inline (corpus-sized pages).
 
-The page cannot run jieba, so it scores with tokens it can make itself: the character bigrams of the
-query and the query's parts as typed (a part that is a dictionary word, 专利导航, matches the jieba word).
-Both kinds are in the index, so the page ranks like `search` for such queries. BM25 weights are
-precomputed per (token, measure), as bm25s stores them: a query's score is a sum of lookups.
-For pages over MAX_MEASURES measures the page should ask the server's /search endpoint instead.
+The page cannot run jieba, so it scores with tokens it can make itself: the query's parts as typed and
+its character bigrams. Of these, the ones the words field holds (a part that is a dictionary word,
+专利导航; a bigram that is one, 质押) are scored as words, the other bigrams in the bigram field, each
+once: the rule of ipgraph.search.rank.query_fields, so the page ranks like `search` for such queries.
+BM25 weights are precomputed per (token, measure) and field, as bm25s stores them: a query's score is a
+sum of lookups. For pages over MAX_MEASURES measures the page asks the server's /search endpoint instead.
 """
 from __future__ import annotations
 
@@ -13,22 +14,17 @@ from typing import Any
 import numpy as np
 
 from ipgraph.search.index import SearchIndex
-from ipgraph.search.rank import top
+from ipgraph.search.rank import split_fields, top
 from ipgraph.search.tokenise import gram_tokens, query_terms
 
 MAX_MEASURES = 5000  # ~25k measures make a page index of tens of MB: ask the endpoint instead
 
 
-def page_index(index: SearchIndex, iris: list[str] | None = None) -> dict[str, Any]:
-    """{"measures": [IRI …], "postings": {token: [[row …], [weight …]]}} for the measures `iris`
-    (default all), weights rounded to 3 decimals; JSON-ready, deterministic (tokens sorted)."""
-    rows = {d.iri: i for i, d in enumerate(index.docs)}
-    chosen = [rows[i] for i in (iris if iris is not None else [d.iri for d in index.docs]) if i in rows]
-    new_row = {old: new for new, old in enumerate(chosen)}
-    scores = index.bm25.scores
+def _postings(bm25: Any, new_row: dict[int, int]) -> dict[str, list[list[float]]]:
+    scores = bm25.scores
     data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
     postings: dict[str, list[list[float]]] = {}
-    for token, tid in sorted(index.bm25.vocab_dict.items()):
+    for token, tid in sorted(bm25.vocab_dict.items()):
         if not token or token == "\x00":
             continue
         start, end = int(indptr[tid]), int(indptr[tid + 1])
@@ -37,18 +33,33 @@ def page_index(index: SearchIndex, iris: list[str] | None = None) -> dict[str, A
         if pairs:
             pairs.sort()
             postings[token] = [[r for r, _ in pairs], [w for _, w in pairs]]
-    return {"measures": [index.docs[i].iri for i in chosen], "postings": postings}
+    return postings
 
 
-def page_query_tokens(query: str) -> list[str]:
-    """What the page's script makes of a query: its bigrams and its parts as typed, each once."""
-    return list(dict.fromkeys(gram_tokens(query) + query_terms(query)))
+def page_index(index: SearchIndex, iris: list[str] | None = None) -> dict[str, Any]:
+    """{"measures": [IRI …], "postings": {token: [[row …], [weight …]]}, "grams": {bigram: …}} for the
+    measures `iris` (default all): the words field and the bigram field (empty for a one-field index),
+    weights rounded to 3 decimals; JSON-ready, deterministic (tokens sorted)."""
+    rows = {d.iri: i for i, d in enumerate(index.docs)}
+    chosen = [rows[i] for i in (iris if iris is not None else [d.iri for d in index.docs]) if i in rows]
+    new_row = {old: new for new, old in enumerate(chosen)}
+    return {"measures": [index.docs[i].iri for i in chosen], "postings": _postings(index.bm25, new_row),
+            "grams": _postings(index.grams, new_row) if index.grams is not None else {}}
+
+
+def page_query_fields(data: dict[str, Any], query: str) -> tuple[list[str], list[str]]:
+    """What the page's script makes of a query: (words-field tokens, bigram-field tokens). Its words are
+    the parts as typed and the bigrams that the words field holds; the other bigrams go to the bigram field."""
+    grams = gram_tokens(query)
+    return split_fields(query_terms(query) + grams, grams, data["postings"], data.get("grams") or {})
 
 
 def page_search(data: dict[str, Any], query: str, limit: int = 10) -> list[str]:
     """The page's ranking, in Python (the reference the page's script must follow, and its test)."""
     values = np.zeros(len(data["measures"]), dtype=np.float64)
-    for token in page_query_tokens(query):
-        rows, weights = data["postings"].get(token, ([], []))
-        values[np.asarray(rows, dtype=np.int64)] += np.asarray(weights, dtype=np.float64)
+    words, grams = page_query_fields(data, query)
+    for field, tokens in (("postings", words), ("grams", grams)):
+        for token in tokens:
+            rows, weights = data[field][token]
+            values[np.asarray(rows, dtype=np.int64)] += np.asarray(weights, dtype=np.float64)
     return [data["measures"][i] for i in top(values, limit)]
