@@ -1259,13 +1259,13 @@ def add_security_headers(response: Response, path: str) -> None:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     if response.content_type.startswith("text/html"):
-        scripts = _inline_script_hashes(response.body.decode("utf-8", "replace"))
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            f"default-src 'none'; script-src 'self' {scripts}; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; "
-            "form-action 'self'; frame-ancestors 'none'",
-        )
+        if "Content-Security-Policy" not in response.headers:  # /graph brings its own, hashed once
+            scripts = _inline_script_hashes(response.body.decode("utf-8", "replace"))
+            response.headers["Content-Security-Policy"] = (
+                f"default-src 'none'; script-src 'self' {scripts}; style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+                "form-action 'self'; frame-ancestors 'none'"
+            )
         response.headers.setdefault("X-Frame-Options", "DENY")
     elif is_data_route(path):
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
@@ -1379,6 +1379,8 @@ class App:
             return (yield from self.description_job(headers, media))
         if path == "/search":
             return (yield from self.search(parse_qs(parts.query)))
+        if path in ("/graph", "/graph.html"):
+            return self.graph_page()
         if path.startswith("/named/"):
             return (yield from self.named(unquote(path[len("/named/") :]), parse_qs(parts.query)))
         if path.startswith("/static/yasgui/"):
@@ -1524,6 +1526,29 @@ class App:
             query="", search=query, timeout=self.limits.timeout, max_bytes=self.limits.max_bytes
         )
         return Response(reply.status, reply.content_type, reply.body)
+
+    # -- /graph: the build's graph page (issue 13), so that a big build's page, which asks /search for
+    # measure texts, asks it on its own origin (no CORS is needed, none is sent: it is an HTML route)
+
+    _graph_cache: tuple[tuple[str, int, int], bytes, str] | None = None
+
+    def graph_page(self) -> Response:
+        build_dir = getattr(self.executor, "build_dir", None)
+        path = Path(build_dir or ".") / "graph.html"
+        try:
+            real = path.resolve(strict=True)  # a build's graph.html links into its current generation
+            st = real.stat()
+            stamp = (str(real), st.st_mtime_ns, st.st_size)
+            cached = self._graph_cache
+            if cached is None or cached[0] != stamp:
+                body = real.read_bytes()
+                csp = (f"default-src 'none'; script-src {_inline_script_hashes(body.decode('utf-8', 'replace'))}; "
+                       "style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'self'; "
+                       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+                cached = self._graph_cache = (stamp, body, csp)  # hashed once per build, not per request
+        except OSError:
+            raise Refused(404, "this build has no graph page (graph.html); `ipgraph build` writes one") from None
+        return Response(200, "text/html; charset=utf-8", cached[1], {"Content-Security-Policy": cached[2]})
 
     def named(self, name: str, params: dict[str, list[str]]) -> Steps:
         """/named/NAME?option=value: the named query's text with the values bound (JSON)."""
