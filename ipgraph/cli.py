@@ -741,11 +741,18 @@ def view_command(focus, document, types, depth, budget, output, graph_dir) -> No
     `ipgraph view --focus 天津市知识产权局 --depth 2 -o tj.html`.
     """
     from ipgraph.report import read_page_lines
+    from ipgraph.search.page import view_page_data
     from ipgraph.view import DEFAULT_NODE_BUDGET, render_page
 
-    info = render_page(load_built_graph(graph_dir), output, focus=focus, document=document, types=types,
+    graph = load_built_graph(graph_dir)
+    notes: list[str] = []
+    search_data = view_page_data(graph, graph_dir, notes)  # the build page's measure search and echoes
+    for note in notes:
+        click.echo(note, err=True)
+    info = render_page(graph, output, focus=focus, document=document, types=types,
                        depth=depth, node_budget=budget or DEFAULT_NODE_BUDGET,
-                       quality=read_page_lines(graph_dir))  # each document's report.json lines in its panel
+                       quality=read_page_lines(graph_dir),  # each document's report.json lines in its panel
+                       search_data=search_data)
     note = f" (aggregated view of {info.selected_nodes} nodes)" if info.aggregated else ""
     click.echo(f"wrote {info.path}: {info.nodes} nodes, {info.edges} edges{note}")
 

@@ -9,6 +9,7 @@ sum of lookups. For pages over MAX_MEASURES measures the page asks the server's 
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,3 +64,49 @@ def page_search(data: dict[str, Any], query: str, limit: int = 10) -> list[str]:
             rows, weights = data[field][token]
             values[np.asarray(rows, dtype=np.int64)] += np.asarray(weights, dtype=np.float64)
     return [data["measures"][i] for i in top(values, limit)]
+
+
+def graph_echoes(graph: Any) -> list[Any]:
+    """The echoes a graph states (ipg:Echo nodes: ipg:between two measures, ipg:score), as Echo records."""
+    from rdflib.namespace import RDF
+
+    from ipgraph.search.echoes import Echo
+    from ipgraph.vocab import IPG
+
+    out = []
+    for node in graph.subjects(RDF.type, IPG.Echo):
+        ends = sorted(str(m) for m in graph.objects(node, IPG.between))
+        score = graph.value(node, IPG.score)
+        if len(ends) == 2 and score is not None:
+            out.append(Echo(ends[0], ends[1], float(score)))
+    return sorted(out, key=lambda e: (e.a, e.b))
+
+
+def view_page_data(graph: Any, build_dir: Path | str, notes: list[str] | None = None) -> dict[str, Any]:
+    """The search data of a page `ipgraph view` draws from the build in build_dir: what the build's
+    own page carries (ipgraph.search.stage.page_data): the inline index of the build's search index
+    (BUILD/search) — every measure, so the search box finds the measures the page does not draw —
+    and the echoes the graph states. A build without a readable index gets the endpoint mode (the
+    page asks `ipgraph serve`'s /search) and a note in `notes`; jieba is never run here."""
+    from ipgraph.search.index import SearchIndexError, index_folder, load_index
+    from ipgraph.search.stage import page_data
+
+    echoes = graph_echoes(graph)
+    try:
+        return page_data(load_index(index_folder(build_dir)), echoes)
+    except SearchIndexError as exc:
+        if notes is not None:
+            notes.append(f"note: {exc}; the page's measure search asks `ipgraph serve`'s /search")
+    from ipgraph.search.records import read_docs
+
+    # the endpoint mode of page_data (as above MAX_MEASURES): the measures' labels and the echoes
+    by_measure: dict[str, list[tuple[str, float]]] = {}
+    for e in echoes:
+        by_measure.setdefault(e.a, []).append((e.b, e.score))
+        by_measure.setdefault(e.b, []).append((e.a, e.score))
+    return {
+        "index": None, "endpoint": "/search",
+        "measures": {d.iri: [d.document, d.number] for d in read_docs(graph)},
+        "echoes": {m: [[o, sc] for o, sc in sorted(lst, key=lambda x: (-x[1], x[0]))]
+                   for m, lst in sorted(by_measure.items())},
+    }
