@@ -574,8 +574,8 @@ def serve(host, port, timeout, max_rows, max_query_length, workers, max_memory, 
         return
     run_server(graph_dir, host=host, port=port, limits=limits, workers=workers, quiet=quiet, store=store_mode,
                allow_hosts=allow_hosts,
-               on_ready=lambda url: click.echo(f"serving {graph_dir} at {url}/  (SPARQL endpoint: {url}/sparql); "
-                                               f"Ctrl-C stops", err=True))
+               on_ready=lambda url: click.echo(f"serving {graph_dir} at {url}/  (SPARQL endpoint: {url}/sparql; "
+                                               f"graph page: {url}/graph); Ctrl-C stops", err=True))
 
 
 def _looks_like_iri(value: str) -> bool:
