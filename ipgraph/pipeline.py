@@ -198,6 +198,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     work.mkdir(parents=True, exist_ok=True)
     runs = RunWriter(work / "runs")
     table = ClaimTable()
+    made: dict[str, tuple[str, str, list[str]]] = {}  # measure IRI → its token key, text sha256 and jieba words
+    made_fresh = 0  # how many of them were segmented for this build (the rest came from the cache)
     pool: Any = _Pool(file_timeout, max(1, jobs)) if file_timeout and not scheduler else None
     if scheduler:
         from ipgraph.stream.dask import DaskPool
@@ -256,6 +258,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                     record = _extract_verbatim(path, source)
                 if triples is None:
                     triples = _triples(path, record, document_triples)
+                triples = _with_tokens(path, triples)  # a cache entry of older data files: segmented again
             except InputError as exc:
                 skip(exc)
                 continue
@@ -276,6 +279,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
             finder.add(source.name, source.text, prepared)
             names[iri] = path
             table.add(triples)
+            made.update(triples.search.made())  # the search stage indexes these, segmenting nothing
+            made_fresh += len(triples.search.measures) if fresh else 0
             if triples.shard:
                 runs.add_run(triples.shard)
             else:
@@ -303,7 +308,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     from ipgraph.search.stage import search_stage  # the index, and the echoes merged into result.ntriples
 
     started = time.perf_counter()
-    result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None)
+    result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
+                                 made=made, fresh=made_fresh)
     timings["search and echoes"] = time.perf_counter() - started
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
@@ -509,12 +515,31 @@ def _serve(conn: Any, parent: int | None = None) -> None:
 
 def _triples(path: Path, record: DocumentRecord, make: Callable[[DocumentRecord], DocumentTriples]) -> DocumentTriples:
     try:
-        return make(record)
+        triples = make(record)
     except (InputError, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - as in _extract_verbatim
         raise InputError(path, f"internal error while making its triples ({type(exc).__name__}: {exc}); "
                                f"this is an ipgraph bug, please report it with the file") from exc
+    return _with_tokens(path, triples)
+
+
+def _with_tokens(path: Path, triples: DocumentTriples) -> DocumentTriples:
+    """The document's measures segmented for the search index, where its triples are made (a build
+    worker: jieba loads once per worker, on its first document), unless they already are with
+    today's data files and tokeniser (ipgraph.search.segment)."""
+    from ipgraph.search.segment import current, document_tokens
+
+    if current(triples.search):
+        return triples
+    try:
+        triples.search = document_tokens(triples)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as in _extract_verbatim
+        raise InputError(path, f"internal error while segmenting its measures for search ({type(exc).__name__}: "
+                               f"{exc}); this is an ipgraph bug, please report it with the file") from exc
+    return triples
 
 
 def _extract_verbatim(path: Path, source: SourceDocument) -> DocumentRecord:
