@@ -22,7 +22,8 @@ def test_added_words_are_removed_exactly():
     freq, total = dict(jt.FREQ), jt.total
     words = ["宜昌市知识产权保护中心", "数据知识产权登记平台", "知识产权"]  # new words, a word jieba knows
     with added_words(jt, words):
-        assert jt.FREQ["宜昌市知识产权保护中心"] > 0 and jt.total != total
+        assert jt.FREQ["宜昌市知识产权保护中心"] > 0 and jt.FREQ["数据知识产权登记平台"] > 0
+        assert "宜昌市知识产权保护" in jt.FREQ  # a prefix, as jieba's add_word puts it
     assert jt.total == total and jt.FREQ == freq  # del_word would leave `total` raised and prefixes behind
 
 
@@ -31,9 +32,20 @@ def test_a_document_s_names_are_its_own():
     with_name = segment_texts([TEXT], [NAME])[0]
     assert NAME in with_name and NAME not in alone  # the name changes the tokens: a leak would show
     a_first = segment_texts([TEXT], ["专利导航"])
+    tokenise._MEMO.clear()  # segmented again below, not remembered
     b = segment_texts(["宜昌市知识产权保护中心建设"], [NAME])  # document B brings the name
+    tokenise._MEMO.clear()
     a_again = segment_texts([TEXT], ["专利导航"])
     assert a_first == a_again and NAME not in a_again[0] and NAME in b[0]
+
+
+def test_a_text_s_tokens_depend_on_the_names_it_holds_only():
+    other = ["天津市知识产权局", "沈阳市市场监督管理局", "专利导航产业发展工程"]  # names the text does not hold
+    assert segment_texts([TEXT], [NAME, *other]) == segment_texts([TEXT], [NAME])
+    assert segment_texts([TEXT], [*reversed(other), NAME]) == segment_texts([TEXT], [NAME])
+    keyed = tokenise.segment_keyed([TEXT, "天津市知识产权局牵头"], [NAME, *other])
+    assert keyed[0] == tokenise.segment_keyed([TEXT], [NAME])[0]  # the same key: the index cache holds across documents
+    assert keyed[1][0] != keyed[0][0] and "天津市知识产权局" in keyed[1][1]
 
 
 def test_tokens_do_not_depend_on_the_other_documents_nor_on_the_workers(tmp_path):

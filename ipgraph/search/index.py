@@ -38,7 +38,8 @@ from ipgraph.search.tokenise import (
     document_words,
     gram_tokens,
     jieba_tokeniser,
-    segment_texts,
+    segment_keyed,
+    text_words,
     user_words,
 )
 
@@ -179,7 +180,7 @@ def index_docs(
     tokens: list[list[str]] = [[] for _ in docs]
     taken = segmented = 0
     if jieba:
-        extra: dict[str, tuple[list[str], str]] = {}  # doc IRI → (its names, their words' fingerprint)
+        extra: dict[str, tuple[list[str], list[str]]] = {}  # doc IRI → (its names, the words they add)
         todo: dict[str, list[int]] = {}  # doc IRI → positions to segment here
         for i, d in enumerate(docs):
             mine = made.get(d.iri) if made else None
@@ -189,15 +190,15 @@ def index_docs(
                 continue
             if d.doc_iri not in extra:
                 own = doc_words.get(d.doc_iri, []) if doc_words is not None else list(names or [])
-                extra[d.doc_iri] = (own, dictionary_fingerprint(document_words(own)))
-            keys[i] = token_key(extra[d.doc_iri][1], shas[i])
+                extra[d.doc_iri] = (own, document_words(own))
+            keys[i] = token_key(dictionary_fingerprint(text_words(texts[i], extra[d.doc_iri][1])), shas[i])
             if keys[i] in cache:
                 tokens[i] = cache[keys[i]]
             else:
                 todo.setdefault(d.doc_iri, []).append(i)
         for doc_iri, positions in todo.items():  # one document at a time: its names added for its texts only
-            for i, made_here in zip(positions, segment_texts([texts[i] for i in positions], extra[doc_iri][0]),
-                                    strict=True):
+            for i, (_, made_here) in zip(positions, segment_keyed([texts[i] for i in positions], extra[doc_iri][0]),
+                                         strict=True):
                 tokens[i] = cache[keys[i]] = made_here
                 segmented += 1
     indexed = [mine + grams(text) if grams is not None else mine for mine, text in zip(tokens, texts, strict=True)]

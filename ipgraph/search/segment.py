@@ -15,18 +15,17 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ipgraph.search.tokenise import base_fingerprint, dictionary_fingerprint, document_words, segment_texts
+from ipgraph.search.tokenise import base_fingerprint, segment_keyed
 
 
 @dataclass
 class DocumentTokens:
     stamp: str  # base_fingerprint() of the data files and tokeniser that made them
-    words: str  # dictionary_fingerprint of the document's own added words
-    measures: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # IRI → (text sha256, jieba words)
+    # measure IRI → (token key, text sha256, jieba words): what index_docs(made=…) takes
+    measures: dict[str, tuple[str, str, list[str]]] = field(default_factory=dict)
 
     def made(self) -> dict[str, tuple[str, str, list[str]]]:
-        """IRI → (token key, text sha256, jieba words): what index_docs(made=…) takes."""
-        return {iri: (token_key(self.words, sha), sha, words) for iri, (sha, words) in self.measures.items()}
+        return self.measures
 
 
 def text_sha(text: str) -> str:
@@ -34,7 +33,7 @@ def text_sha(text: str) -> str:
 
 
 def token_key(words: str, sha: str) -> str:
-    """The index's key of a text's tokens: the added words' fingerprint and the text's sha256."""
+    """The index's key of a text's tokens: the fingerprint of the added words it holds, its sha256."""
     return f"{words}:{sha}"
 
 
@@ -50,9 +49,12 @@ def document_tokens(triples: Any) -> DocumentTokens:
 
     docs, names = docs_from_lines(document_lines(triples))
     texts = [d.indexed_text() for d in docs]
-    tokens = segment_texts(texts, names)
-    return DocumentTokens(stamp=base_fingerprint(), words=dictionary_fingerprint(document_words(names)),
-                          measures={d.iri: (text_sha(t), w) for d, t, w in zip(docs, texts, tokens, strict=True)})
+    keyed = segment_keyed(texts, names)
+    measures = {}
+    for d, text, (words, tokens) in zip(docs, texts, keyed, strict=True):
+        sha = text_sha(text)
+        measures[d.iri] = (token_key(words, sha), sha, tokens)
+    return DocumentTokens(stamp=base_fingerprint(), measures=measures)
 
 
 def current(tokens: Any) -> bool:

@@ -6,9 +6,9 @@ query command and everything else that does not search never pays for it.
 
 The index's tokens are a pure function of the text, its document and versioned data
 (`segment_texts`): the dictionary is `base_words()` (ipgraph/data only, fingerprinted by those
-files' bytes and TOKENISER_VERSION: `base_fingerprint()`) plus the document's own names, added
-for its texts only and removed after them (`added_words` restores jieba's FREQ and total
-exactly). So no other document, and no order of documents, changes a text's tokens.
+files' bytes and TOKENISER_VERSION: `base_fingerprint()`) plus the document's own names that
+occur in the text, added for it only and removed after it (`added_words` restores jieba's FREQ
+and total exactly). So no other document, and no order of documents, changes a text's tokens.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import re
 import threading
 import unicodedata
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -78,7 +79,7 @@ def user_words(names: Iterable[str]) -> list[str]:
 
 # Bump when the making of tokens changes (this module's segmentation, the words added): every
 # cached token list (the build's per-document cache, the index's tokens.json) is made again.
-TOKENISER_VERSION = "2"
+TOKENISER_VERSION = "3"
 # jieba's HMM guesses words its dictionary lacks. Without it (measured, 3,000 measure texts of the
 # synthetic corpus, alternating runs, load average ~12): 3.07 s against 3.36 s (-9 %); on the search
 # evaluation the product's figures are the same (corpus fragments recall@10 0.942 / MRR 1.000, names
@@ -192,18 +193,27 @@ def _tokenizer(key: str, key_words: tuple[str, ...]) -> Any:
 
 @contextmanager
 def added_words(tokenizer: Any, words: Sequence[str]) -> Iterator[None]:
-    """`words` in the Tokenizer's dictionary inside the block, as _load_jieba adds them; after it
-    FREQ and total are exactly as before. (jieba's del_word only sets a word's frequency to 0 and
-    leaves `total` raised: add_word and suggest_freq(tune=True) each add the frequency to it, and
-    add_word puts every prefix of the word into FREQ with frequency 0.)"""
+    """`words` in the Tokenizer's dictionary inside the block; after it FREQ is exactly as before.
+
+    Each word gets the frequency jieba's suggest_freq gives it against the dictionary without any
+    added word (so it beats its own cut: kept whole), and `total` is left as it is: a text's cut
+    then depends only on the dictionary entries of its own substrings, i.e. on the added words the
+    text holds (text_words) — not on the other names of its document nor on their order. (jieba's
+    add_word raises `total` by each frequency and del_word never lowers it again; add_word also puts
+    every prefix of the word into FREQ with frequency 0: all of that is undone here.)"""
     freq = tokenizer.FREQ
+    own: dict[str, int] = tokenizer.__dict__.setdefault("_ipgraph_freq", {})  # word → its base frequency
+    for word in words:
+        if word not in own:  # computed while the dictionary is the base one (nothing added yet)
+            own[word] = tokenizer.suggest_freq(word, tune=False)
     total = tokenizer.total
     touched = {word[:i] for word in words for i in range(1, len(word) + 1)}
     saved = {k: freq[k] for k in touched if k in freq}
     try:
         for word in words:
-            tokenizer.add_word(word)
-            tokenizer.suggest_freq(word, tune=True)
+            for i in range(1, len(word)):
+                freq.setdefault(word[:i], 0)  # what add_word does: the DAG scans on through prefixes
+            freq[word] = own[word]
         yield
     finally:
         for k in touched:
@@ -216,21 +226,47 @@ def added_words(tokenizer: Any, words: Sequence[str]) -> Iterator[None]:
 
 _SEGMENT = "segment:"  # the segmenting Tokenizer is its own: a query tokeniser in another thread never sees added words
 _SEGMENT_LOCK = threading.Lock()
+# Per process, the tokens of texts already segmented, by (the added words the text holds, text): a
+# pure function, so a text repeated in many documents (a common clause) is cut once per worker.
+_MEMO: OrderedDict[tuple[tuple[str, ...], str], list[str]] = OrderedDict()
+_MEMO_MAX = 50_000
+
+
+def text_words(text: str, words: Sequence[str]) -> tuple[str, ...]:
+    """The added `words` (document_words) that occur in the text: all that its tokens depend on."""
+    folded = normalise(text)
+    return tuple(w for w in words if w in folded)
+
+
+def segment_keyed(texts: Sequence[str], names: Iterable[str] = ()) -> list[tuple[str, list[str]]]:
+    """Per text: (the fingerprint of the added words it holds, its jieba words). The words are
+    cut_for_search's, as the index keeps them, with the base dictionary and the document's own
+    `names` added for these texts only: a pure function of the text, the names it holds and
+    versioned data (base_fingerprint)."""
+    extra = document_words(names)
+    wanted = [text_words(text, extra) for text in texts]
+    out: list[list[str] | None] = [_MEMO.get((w, text)) for w, text in zip(wanted, texts, strict=True)]
+    todo: dict[tuple[str, ...], list[int]] = {}
+    for i, tokens in enumerate(out):
+        if tokens is None:
+            todo.setdefault(wanted[i], []).append(i)
+    if todo:
+        base = base_words()
+        segment = jieba_tokeniser(base, grams=False, instance=_SEGMENT)
+        with _SEGMENT_LOCK:
+            jt = _tokenizer(_SEGMENT + dictionary_fingerprint(base), base)
+            for words, positions in todo.items():
+                with added_words(jt, words):
+                    for i in positions:
+                        out[i] = _MEMO[(words, texts[i])] = segment(texts[i])
+            while len(_MEMO) > _MEMO_MAX:
+                _MEMO.popitem(last=False)
+    return [(dictionary_fingerprint(w), list(tokens or [])) for w, tokens in zip(wanted, out, strict=True)]
 
 
 def segment_texts(texts: Sequence[str], names: Iterable[str] = ()) -> list[list[str]]:
-    """jieba's words (cut_for_search, as the index keeps them) of each text, with the base dictionary
-    and `names` (the texts' document's own names) added for these texts only: a pure function of
-    the texts, the names and versioned data."""
-    if not texts:
-        return []
-    base = base_words()
-    extra = document_words(names)
-    segment = jieba_tokeniser(base, grams=False, instance=_SEGMENT)
-    with _SEGMENT_LOCK:
-        jt = _tokenizer(_SEGMENT + dictionary_fingerprint(base), base)
-        with added_words(jt, extra):
-            return [segment(text) for text in texts]
+    """The jieba words of each text (segment_keyed without the fingerprints)."""
+    return [tokens for _, tokens in segment_keyed(texts, names)]
 
 
 def jieba_tokeniser(words: Iterable[str] = (), grams: bool = True, instance: str = "") -> Tokeniser:
