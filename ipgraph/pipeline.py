@@ -332,6 +332,8 @@ class _Pool:
         self.waited = 0.0  # seconds this process waited for a worker's answer (the rest is its own work)
 
     def prime(self, order: list[Path], max_bytes: int) -> None:
+        for worker in self.workers[:len(order)]:  # all forked first: they load jieba side by side
+            worker.spawn()
         for i, path in enumerate(order[:len(self.workers)]):
             self.workers[i].start(path, max_bytes)
 
@@ -368,6 +370,23 @@ class _Worker:
         self.process: Any = None
         self.conn: Any = None
         self.pending: tuple[Path, float] | None = None  # the file handed over, and its deadline
+        self.ready = False  # the worker said it has loaded what every file needs (jieba's dictionary)
+
+    def spawn(self) -> None:
+        if self.process is None:
+            self._spawn()
+
+    def _await_ready(self) -> None:
+        """Wait for the worker's one-time load (_serve), which no file's time budget should pay for."""
+        while not self.ready:
+            try:
+                if self.conn.poll(1.0):
+                    self.conn.recv()
+                    self.ready = True
+                elif not self.process.is_alive():
+                    self.ready = True  # died while loading: result() names the file and the cause
+            except (EOFError, OSError):
+                self.ready = True
 
     def _spawn(self) -> None:
         import multiprocessing
@@ -384,6 +403,7 @@ class _Worker:
         """Hand `path` over; its time budget starts now."""
         if self.process is None:
             self._spawn()
+        self._await_ready()
         self.pending = (path, time.monotonic() + self.timeout)
         try:
             self.conn.send((path, max_bytes))
@@ -427,6 +447,7 @@ class _Worker:
             self.process.kill()
         self.process.join()
         self.process = self.conn = self.pending = None
+        self.ready = False
 
 
 # What the worker may allocate for one file on top of what it was forked with: a 10 MB document
@@ -479,7 +500,14 @@ def _serve(conn: Any, parent: int | None = None) -> None:
         from ipgraph.sandbox import die_with_parent
 
         die_with_parent(parent)
-    base = _address_space()
+    try:
+        from ipgraph.search.tokenise import warm
+
+        warm()  # jieba's dictionary, once per worker, before the first file's time budget starts
+    except Exception:  # noqa: BLE001 - a failed load is named per file, when its measures are segmented
+        pass
+    conn.send("ready")
+    base = _address_space()  # measured after the load: the per-file allowance comes on top of it
     parent = os.getppid()
     while True:
         try:

@@ -264,6 +264,12 @@ def segment_keyed(texts: Sequence[str], names: Iterable[str] = ()) -> list[tuple
     return [(dictionary_fingerprint(w), list(tokens or [])) for w, tokens in zip(wanted, out, strict=True)]
 
 
+def warm() -> None:
+    """Load the segmenting dictionary now (a build worker, before its first file's time budget)."""
+    base = base_words()
+    _tokenizer(_SEGMENT + dictionary_fingerprint(base), base)
+
+
 def segment_texts(texts: Sequence[str], names: Iterable[str] = ()) -> list[list[str]]:
     """The jieba words of each text (segment_keyed without the fingerprints)."""
     return [tokens for _, tokens in segment_keyed(texts, names)]
