@@ -554,7 +554,7 @@ def _triples(path: Path, record: DocumentRecord, make: Callable[[DocumentRecord]
 
 def _with_tokens(path: Path, triples: DocumentTriples) -> DocumentTriples:
     """The document's measures segmented for the search index, where its triples are made (a build
-    worker: jieba loads once per worker, on its first document), unless they already are with
+    worker: jieba is loaded once per worker, when it starts), unless they already are with
     today's data files and tokeniser (ipgraph.search.segment)."""
     from ipgraph.search.segment import current, document_tokens
 
