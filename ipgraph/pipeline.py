@@ -198,6 +198,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     work.mkdir(parents=True, exist_ok=True)
     runs = RunWriter(work / "runs")
     table = ClaimTable()
+    made: dict[str, tuple[str, str, list[str]]] = {}  # measure IRI → its token key, text sha256 and jieba words
+    made_fresh = 0  # how many of them were segmented for this build (the rest came from the cache)
     pool: Any = _Pool(file_timeout, max(1, jobs)) if file_timeout and not scheduler else None
     if scheduler:
         from ipgraph.stream.dask import DaskPool
@@ -256,6 +258,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                     record = _extract_verbatim(path, source)
                 if triples is None:
                     triples = _triples(path, record, document_triples)
+                triples = _with_tokens(path, triples)  # a cache entry of older data files: segmented again
             except InputError as exc:
                 skip(exc)
                 continue
@@ -276,6 +279,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
             finder.add(source.name, source.text, prepared)
             names[iri] = path
             table.add(triples)
+            made.update(triples.search.made())  # the search stage indexes these, segmenting nothing
+            made_fresh += len(triples.search.measures) if fresh else 0
             if triples.shard:
                 runs.add_run(triples.shard)
             else:
@@ -303,7 +308,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     from ipgraph.search.stage import search_stage  # the index, and the echoes merged into result.ntriples
 
     started = time.perf_counter()
-    result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None)
+    result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
+                                 made=made, fresh=made_fresh)
     timings["search and echoes"] = time.perf_counter() - started
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
@@ -326,6 +332,8 @@ class _Pool:
         self.waited = 0.0  # seconds this process waited for a worker's answer (the rest is its own work)
 
     def prime(self, order: list[Path], max_bytes: int) -> None:
+        for worker in self.workers[:len(order)]:  # all forked first: they load jieba side by side
+            worker.spawn()
         for i, path in enumerate(order[:len(self.workers)]):
             self.workers[i].start(path, max_bytes)
 
@@ -362,6 +370,23 @@ class _Worker:
         self.process: Any = None
         self.conn: Any = None
         self.pending: tuple[Path, float] | None = None  # the file handed over, and its deadline
+        self.ready = False  # the worker said it has loaded what every file needs (jieba's dictionary)
+
+    def spawn(self) -> None:
+        if self.process is None:
+            self._spawn()
+
+    def _await_ready(self) -> None:
+        """Wait for the worker's one-time load (_serve), which no file's time budget should pay for."""
+        while not self.ready:
+            try:
+                if self.conn.poll(1.0):
+                    self.conn.recv()
+                    self.ready = True
+                elif not self.process.is_alive():
+                    self.ready = True  # died while loading: result() names the file and the cause
+            except (EOFError, OSError):
+                self.ready = True
 
     def _spawn(self) -> None:
         import multiprocessing
@@ -378,6 +403,7 @@ class _Worker:
         """Hand `path` over; its time budget starts now."""
         if self.process is None:
             self._spawn()
+        self._await_ready()
         self.pending = (path, time.monotonic() + self.timeout)
         try:
             self.conn.send((path, max_bytes))
@@ -421,6 +447,7 @@ class _Worker:
             self.process.kill()
         self.process.join()
         self.process = self.conn = self.pending = None
+        self.ready = False
 
 
 # What the worker may allocate for one file on top of what it was forked with: a 10 MB document
@@ -473,7 +500,14 @@ def _serve(conn: Any, parent: int | None = None) -> None:
         from ipgraph.sandbox import die_with_parent
 
         die_with_parent(parent)
-    base = _address_space()
+    try:
+        from ipgraph.search.tokenise import warm
+
+        warm()  # jieba's dictionary, once per worker, before the first file's time budget starts
+    except Exception:  # noqa: BLE001 - a failed load is named per file, when its measures are segmented
+        pass
+    conn.send("ready")
+    base = _address_space()  # measured after the load: the per-file allowance comes on top of it
     parent = os.getppid()
     while True:
         try:
@@ -509,12 +543,31 @@ def _serve(conn: Any, parent: int | None = None) -> None:
 
 def _triples(path: Path, record: DocumentRecord, make: Callable[[DocumentRecord], DocumentTriples]) -> DocumentTriples:
     try:
-        return make(record)
+        triples = make(record)
     except (InputError, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - as in _extract_verbatim
         raise InputError(path, f"internal error while making its triples ({type(exc).__name__}: {exc}); "
                                f"this is an ipgraph bug, please report it with the file") from exc
+    return _with_tokens(path, triples)
+
+
+def _with_tokens(path: Path, triples: DocumentTriples) -> DocumentTriples:
+    """The document's measures segmented for the search index, where its triples are made (a build
+    worker: jieba is loaded once per worker, when it starts), unless they already are with
+    today's data files and tokeniser (ipgraph.search.segment)."""
+    from ipgraph.search.segment import current, document_tokens
+
+    if current(triples.search):
+        return triples
+    try:
+        triples.search = document_tokens(triples)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as in _extract_verbatim
+        raise InputError(path, f"internal error while segmenting its measures for search ({type(exc).__name__}: "
+                               f"{exc}); this is an ipgraph bug, please report it with the file") from exc
+    return triples
 
 
 def _extract_verbatim(path: Path, source: SourceDocument) -> DocumentRecord:

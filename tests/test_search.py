@@ -20,7 +20,7 @@ from ipgraph.cli import main
 from ipgraph.search import Filters, SearchIndexError, build_index, load_index, open_index, search
 from ipgraph.search.eval import evaluate_search, measure_relevance, passage_docs, passage_relevance
 from ipgraph.search.index import FORMAT, index_docs
-from ipgraph.search.records import read_docs, read_names
+from ipgraph.search.records import read_doc_names, read_docs, read_names
 from ipgraph.search.tokenise import bigram_tokenise, domain_terms, jieba_tokeniser, normalise, user_words
 
 
@@ -129,8 +129,9 @@ def test_hit_carries_document_number_lead_and_highlighted_snippet(index):
 
 def test_index_is_deterministic_and_incremental(built_dir, index_dir, tmp_path):
     again = tmp_path / "search"
-    first = build_index(built_dir, again)
-    assert first.stats["segmented"] == first.stats["measures"] == 184
+    first = build_index(built_dir, again)  # the build's own tokens (its workers made them): none segmented here
+    assert first.stats["segmented"] == 0 and first.stats["measures"] == 184
+    assert first.tokens == load_index(built_dir / "search").tokens
     for name in ("docs.json", "tokens.json", "meta.json"):
         assert (again / name).read_bytes() == (index_dir / name).read_bytes()
     second = build_index(built_dir, again)  # the same graph: every text's tokens come from the cache
@@ -141,7 +142,8 @@ def test_index_is_deterministic_and_incremental(built_dir, index_dir, tmp_path):
     changed = [*second.docs]
     changed[0] = type(changed[0])(**{**changed[0].__dict__, "text": changed[0].text + "新增数据知识产权登记试点。"})
     cache = json.loads((again / "tokens.json").read_text(encoding="utf-8"))
-    third = index_docs(changed, "jieba", read_names(built_dir), cache)
+    third = index_docs(changed, "jieba", read_names(built_dir), cache, doc_words=read_doc_names(built_dir),
+                       made=second.made())
     assert third.stats["segmented"] == 1
     assert "数据知识产权" in third.tokens[0]
 

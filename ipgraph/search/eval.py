@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ipgraph.knowledge import data_text
-from ipgraph.search.index import SearchIndex, index_docs
+from ipgraph.search.index import Made, SearchIndex, index_docs
 from ipgraph.search.rank import scores, top
 from ipgraph.search.records import SearchDoc
 from ipgraph.search.tokenise import normalise, query_terms
@@ -141,8 +141,9 @@ def substring_ranking(docs: list[SearchDoc], query: str, k: int) -> list[int]:
     return top(values, k)
 
 
-def rankers(docs: list[SearchDoc], names: list[str]) -> dict[str, Callable[[str, int], list[int]]]:
-    indexes: dict[str, SearchIndex] = {m: index_docs(docs, m, names) for m in ("jieba", "words", "bigram")}
+def rankers(docs: list[SearchDoc], names: list[str], made: Made | None = None) -> dict[str, Callable[[str, int], list[int]]]:
+    # made: a build's tokens (SearchIndex.made()), so that the build's index is what is measured
+    indexes: dict[str, SearchIndex] = {m: index_docs(docs, m, names, made=made) for m in ("jieba", "words", "bigram")}
 
     def bm25(index: SearchIndex) -> Callable[[str, int], list[int]]:
         return lambda q, k: top(scores(index, q), k)
@@ -160,12 +161,12 @@ class QueryScore:
 
 
 def evaluate_search(docs: list[SearchDoc], relevance: dict[str, set[str]], names: list[str],
-                    query_set: str = "fragments") -> dict[str, Any]:
+                    query_set: str = "fragments", made: Made | None = None) -> dict[str, Any]:
     """recall@K and MRR of each method over the queries whose programme has ≥ MIN_RELEVANT items;
     query_set "fragments" (search_eval_queries.csv) or "names" (name_queries, the rule above)."""
     fragments = list(eval_queries().items())
     queries = fragments if query_set == "fragments" else name_queries([p for p, _ in fragments])
-    rank = rankers(docs, names)
+    rank = rankers(docs, names, made)
     iris = [d.iri for d in docs]
     rows: list[QueryScore] = []
     for programme, query in queries:
@@ -280,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     index = open_index(args.graph)
     relevance = measure_relevance(index.docs, args.gold)
     for query_set in ("fragments", "names"):
-        report = evaluate_search(index.docs, relevance, read_names(args.graph), query_set)
+        report = evaluate_search(index.docs, relevance, read_names(args.graph), query_set, made=index.made())
         print(format_search_table(f"{query_set}: measures of {args.graph} (gold {args.gold})", report))
     if args.passages:
         docs = passage_docs(args.passages)

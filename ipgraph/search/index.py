@@ -1,21 +1,25 @@
 """The search index: measures tokenised once, ranked with BM25 (bm25s), stored under the build folder.
 
 Layout of FOLDER (default BUILD/search/):
-  meta.json     format version, tokeniser, user-dictionary fingerprint, what the index was built from
-  docs.json     the SearchDocs, in index order
-  tokens.json   text sha256 → jieba words: the cache that makes a rebuild incremental (only new or
-                changed texts are segmented again; a changed user dictionary empties it)
+  meta.json     format version, tokeniser, base-dictionary fingerprint (tokenise.base_fingerprint),
+                what the index was built from
+  docs.json     the SearchDocs, in index order, the query dictionary and each measure's token key
+  tokens.json   token key (the fingerprint of the words its document added, and the text's sha256)
+                → jieba words: the cache that makes a rebuild from a graph incremental (only new or
+                changed texts are segmented again; changed data files or tokeniser empty it)
   bm25/         the bm25s index (sparse score matrix and vocabulary): of the jieba words (method jieba
                 and words), of the character bigrams (method bigram)
   grams/        method jieba: the bm25s index of the texts' character bigrams, a field of its own
                 (ipgraph.search.rank.query_fields says which query token is scored in which field)
+
+A build's tokens come made: its extraction workers segment each document's measures
+(ipgraph.search.segment) and index_docs(made=…) only builds BM25 from them.
 
 Files are written into a staging folder and swapped in, so a reader never sees half an index.
 """
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -26,17 +30,23 @@ from pathlib import Path
 from typing import Any
 
 from ipgraph.errors import GraphNotFoundError, IpgraphError
-from ipgraph.search.records import SearchDoc, engine_for, read_docs, read_names
+from ipgraph.search.records import SearchDoc, engine_for, read_doc_names, read_docs, read_names
+from ipgraph.search.segment import text_sha, token_key
 from ipgraph.search.tokenise import (
     Tokeniser,
+    base_fingerprint,
+    base_words,
     bigram_tokenise,
     dictionary_fingerprint,
+    document_words,
     gram_tokens,
     jieba_tokeniser,
+    segment_keyed,
+    text_words,
     user_words,
 )
 
-FORMAT = 5  # 5: the jieba index keeps words and bigrams in two fields (bm25/, grams/)
+FORMAT = 6  # 5: words and bigrams in two fields (bm25/, grams/); 6: tokens keyed by their document's names
 INDEX_DIR = "search"
 METHODS = ("jieba", "words", "bigram")
 # BM25 parameters: Lucene's defaults. Measures are short (160 characters on average), so the length
@@ -53,7 +63,7 @@ class SearchIndexError(IpgraphError):
 class SearchIndex:
     docs: list[SearchDoc]
     method: str
-    words: list[str]  # the user dictionary (jieba)
+    words: list[str]  # the query tokeniser's dictionary (jieba): the base and every name of the graph
     # per doc, jieba's words (echoes compare these; the index adds bigrams). A loaded index reads
     # them from tokens.json on first use only: searching never needs them, and millions of small
     # lists would slow every garbage collection of a serving process.
@@ -67,6 +77,7 @@ class SearchIndex:
     # competes with its own bigrams; apart, each query token is scored once (rank.query_fields).
     grams: Any = None
     _word_tokeniser: Tokeniser | None = None
+    keys: list[str] = field(default_factory=list)  # per doc, its key in tokens.json
 
     @property
     def tokens(self) -> list[list[str]]:
@@ -74,8 +85,16 @@ class SearchIndex:
             cache: dict[str, list[str]] = {}
             if self.folder is not None:
                 cache = json.loads((self.folder / "tokens.json").read_text(encoding="utf-8"))
-            self._tokens = [cache.get(_sha(d.indexed_text()), []) for d in self.docs]
+            self._tokens = [cache.get(key, []) for key in self.keys]
         return self._tokens
+
+    def made(self) -> Made:
+        """Measure IRI → (token key, text sha256, jieba words): what index_docs(made=…) takes, so that
+        an index made again from the same graph keeps the tokens the build made."""
+        if not self.keys:
+            return {}
+        return {d.iri: (key, text_sha(d.indexed_text()), words)
+                for d, key, words in zip(self.docs, self.keys, self.tokens, strict=True)}
 
     @property
     def tokeniser(self) -> Tokeniser:
@@ -101,8 +120,7 @@ def make_tokeniser(method: str, words: list[str]) -> Tokeniser:
     raise SearchIndexError(f"unknown tokeniser {method!r}; choose one of {', '.join(METHODS)}")
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+Made = dict[str, tuple[str, str, list[str]]]  # measure IRI → (token key, text sha256, jieba words)
 
 
 def _bm25(tokens: list[list[str]]) -> Any:
@@ -125,17 +143,27 @@ def build_index(
     """Index every measure of `source` (a build folder, rdflib Graph, pyoxigraph Store or BuildResult).
 
     With `folder`, the index is written there. The index in `previous` (default: `folder`), if built
-    with the same tokeniser and user dictionary, lends its tokens, so only new or changed texts are
-    segmented: a build writing into a staging folder passes the last build's BUILD/search.
+    with the same tokeniser and data files, lends its tokens, so only new or changed texts are
+    segmented: a build writing into a staging folder passes the last build's BUILD/search. Each
+    document's texts are segmented with the names the graph gives its agencies, programmes and
+    directives (records.read_doc_names; a build's workers take them from the document's own triples).
     """
     engine = engine_for(source)  # once: an rdflib graph is copied into Oxigraph for the queries
     docs = read_docs(engine)
-    names = read_names(engine) if method in ("jieba", "words") else []
+    jieba = method in ("jieba", "words")
+    names = read_names(engine) if jieba else []
     lender = previous if previous is not None else folder
+    made: Made = {}
+    if jieba:
+        # the tokens the build made (its workers, with each document's own names), where the texts
+        # are unchanged: the build folder's own index, then the lender's
+        lenders = [Path(source) / INDEX_DIR] if isinstance(source, (str, Path)) else []
+        for where in [*lenders, *([Path(lender)] if lender is not None else [])]:
+            for iri, value in _read_made(where, method).items():
+                made.setdefault(iri, value)
     if cache is None and lender is not None:
-        fingerprint = dictionary_fingerprint(user_words(names) if names else [])
-        cache = _read_cache(Path(lender), method, fingerprint)
-    index = index_docs(docs, method, names, cache)
+        cache = _read_cache(Path(lender), method, base_fingerprint() if jieba else "")
+    index = index_docs(docs, method, names, cache, doc_words=read_doc_names(engine) if jieba else None, made=made)
     if folder is not None:
         save_index(index, folder)
     return index
@@ -143,94 +171,82 @@ def build_index(
 
 def index_docs(
     docs: list[SearchDoc], method: str = "jieba", names: list[str] | None = None,
-    cache: dict[str, list[str]] | None = None, jobs: int = 1,
+    cache: dict[str, list[str]] | None = None, doc_words: dict[str, list[str]] | None = None,
+    made: Made | None = None, fresh: int = 0,
 ) -> SearchIndex:
-    """Index `docs` (any SearchDocs: measures, or passages for an evaluation); `names` feed the
-    jieba user dictionary; `cache` (text sha256 → tokens) spares segmenting texts seen before;
-    `jobs` > 1 segments the new texts in that many processes (the build passes its -j)."""
+    """Index `docs` (any SearchDocs: measures, or passages for an evaluation).
+
+    jieba: every text is segmented with the base dictionary plus its document's own names,
+    `doc_words[doc IRI]` (without doc_words: `names` for every text); `names` also join the query
+    tokeniser's dictionary. `made` (a build's: tokens its workers made, `fresh` of them this build)
+    and `cache` (token key → words) spare segmenting here; a text of `made` is taken when its
+    sha256 is the indexed text's."""
     started = time.perf_counter()
-    words = user_words(names or []) if method in ("jieba", "words") else []
-    cache = dict(cache or {})
-    # The cache holds what is slow to make (jieba's words); bigrams are added as the index is made.
-    segment = jieba_tokeniser(words, grams=False) if method in ("jieba", "words") else None
+    jieba = method in ("jieba", "words")
     grams = {"jieba": gram_tokens, "bigram": bigram_tokenise}.get(method)
-    if segment is None and grams is None:
+    if not jieba and grams is None:
         raise SearchIndexError(f"unknown tokeniser {method!r}; choose one of {', '.join(METHODS)}")
+    words = user_words([*base_words(), *(names or [])]) if jieba else []
+    cache = dict(cache or {})
     loaded = time.perf_counter()
-    tokens: list[list[str]] = []
-    indexed: list[list[str]] = []  # the bm25 field: words (jieba, words) or bigrams (bigram)
-    bigrams: list[list[str]] = []  # method jieba: the grams field
-    fresh = 0
     texts = [d.indexed_text() for d in docs]
-    keys = [_sha(text) for text in texts]
-    if segment is not None and jobs > 1:
-        fresh = _segment_in_processes(texts, keys, words, cache, jobs)
-    for text, key in zip(texts, keys, strict=True):
-        if segment is not None and key not in cache:
-            cache[key] = segment(text)
-            fresh += 1
-        mine = cache.get(key, []) if segment is not None else []
-        tokens.append(mine)
-        if segment is None and grams is not None:
-            indexed.append(grams(text))
-        else:
-            indexed.append(mine)
-            if grams is not None:
-                bigrams.append(grams(text))
-    segmented = time.perf_counter()
+    shas = [text_sha(text) for text in texts]
+    keys = [""] * len(docs)
+    tokens: list[list[str]] = [[] for _ in docs]
+    taken = segmented = 0
+    if jieba:
+        extra: dict[str, tuple[list[str], list[str]]] = {}  # doc IRI → (its names, the words they add)
+        todo: dict[str, list[int]] = {}  # doc IRI → positions to segment here
+        for i, d in enumerate(docs):
+            mine = made.get(d.iri) if made else None
+            if mine is not None and mine[1] == shas[i]:
+                keys[i], tokens[i] = mine[0], mine[2]
+                taken += 1
+                continue
+            if d.doc_iri not in extra:
+                own = doc_words.get(d.doc_iri, []) if doc_words is not None else list(names or [])
+                extra[d.doc_iri] = (own, document_words(own))
+            keys[i] = token_key(dictionary_fingerprint(text_words(texts[i], extra[d.doc_iri][1])), shas[i])
+            if keys[i] in cache:
+                tokens[i] = cache[keys[i]]
+            else:
+                todo.setdefault(d.doc_iri, []).append(i)
+        for doc_iri, positions in todo.items():  # one document at a time: its names added for its texts only
+            for i, (_, made_here) in zip(positions, segment_keyed([texts[i] for i in positions], extra[doc_iri][0]),
+                                         strict=True):
+                tokens[i] = cache[keys[i]] = made_here
+                segmented += 1
+    bigrams: list[list[str]] = []  # method jieba: the grams field
+    if jieba:
+        indexed = tokens  # the bm25 field: words (jieba, words)
+        if grams is not None:
+            bigrams = [grams(text) for text in texts]
+    else:
+        indexed = [grams(text) for text in texts]  # method bigram
+    done_tokens = time.perf_counter()
     bm25 = _bm25(indexed)
     grams_field = _bm25(bigrams) if method == "jieba" else None
     done = time.perf_counter()
     stats = {
-        "measures": len(docs), "segmented": fresh, "reused": len(docs) - fresh,
-        "characters": sum(len(text) for text in texts),
-        "seconds_dictionary": round(loaded - started, 3), "seconds_segment": round(segmented - loaded, 3),
-        "seconds_bm25": round(done - segmented, 3),
+        # segmented: the texts segmented for this index (by the build's workers, or here); reused: from a cache
+        "measures": len(docs), "segmented": segmented + min(fresh, taken), "reused": len(docs) - segmented - min(fresh, taken),
+        "segmented_here": segmented, "characters": sum(len(text) for text in texts),
+        "seconds_dictionary": round(loaded - started, 3), "seconds_segment": round(done_tokens - loaded, 3),
+        "seconds_bm25": round(done - done_tokens, 3),
     }
     return SearchIndex(docs=docs, method=method, words=words, _tokens=tokens, bm25=bm25, stats=stats,
-                       grams=grams_field)
+                       grams=grams_field, keys=keys)
 
 
-# Below this many new texts, loading jieba's dictionary in other processes (~1–2 s each) costs more
-# than segmenting here.
-PARALLEL_MIN_TEXTS = 400
-_WORKER_WORDS: tuple[str, ...] = ()
-
-
-def _init_segmenter(words: tuple[str, ...]) -> None:
-    global _WORKER_WORDS
-    _WORKER_WORDS = words
-
-
-def _segment_texts(texts: list[str]) -> list[list[str]]:
-    segment = jieba_tokeniser(_WORKER_WORDS, grams=False)  # loaded once per process and dictionary
-    return [segment(text) for text in texts]
-
-
-def _segment_in_processes(texts: list[str], keys: list[str], words: list[str], cache: dict[str, list[str]],
-                          jobs: int) -> int:
-    """Segment the `texts` (with their sha256 `keys`) not in `cache` in `jobs` processes, into `cache`;
-    how many were. Segmentation is a pure function of the text and the dictionary: the result does not
-    depend on `jobs` or on how the texts are cut into chunks."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    todo: dict[str, str] = {}
-    for text, key in zip(texts, keys, strict=True):
-        if key not in cache and key not in todo:
-            todo[key] = text
-    if len(todo) < PARALLEL_MIN_TEXTS:
-        return 0
-    new_keys, new_texts = list(todo), list(todo.values())
-    size = max(16, len(new_texts) // (jobs * 8))
-    chunks = [new_texts[i:i + size] for i in range(0, len(new_texts), size)]
-    # fork: the children start at once with the code already imported (no store is open here)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_segmenter,
-                             initargs=(tuple(words),)) as pool:
-        segmented = [tokens for part in pool.map(_segment_texts, chunks) for tokens in part]
-    cache.update(zip(new_keys, segmented, strict=True))
-    return len(new_keys)
+def _read_made(folder: Path, method: str) -> Made:
+    """index.made() of the index in `folder`, if made with today's tokeniser and data files (else {})."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT or meta.get("method") != method or meta.get("dictionary") != base_fingerprint():
+            return {}
+        return load_index(folder).made()
+    except (OSError, ValueError, SearchIndexError):
+        return {}
 
 
 def _read_cache(folder: Path, method: str, fingerprint: str) -> dict[str, list[str]]:
@@ -251,17 +267,18 @@ def save_index(index: SearchIndex, folder: Path | str, cache: dict[str, list[str
     stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         meta = {
-            "format": FORMAT, "method": index.method, "dictionary": dictionary_fingerprint(index.words),
+            "format": FORMAT, "method": index.method,
+            "dictionary": base_fingerprint() if index.method in ("jieba", "words") else "",
             "measures": len(index.docs), "k1": K1, "b": B,
         }
         (stage / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True),
                                          encoding="utf-8")
         docs = [dataclasses.asdict(d) for d in index.docs]
-        payload = {"words": index.words, "docs": docs}
+        payload = {"words": index.words, "docs": docs, "keys": index.keys}
         (stage / "docs.json").write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
                                          encoding="utf-8")
         if cache is None:
-            cache = {_sha(d.indexed_text()): t for d, t in zip(index.docs, index.tokens, strict=True)}
+            cache = dict(zip(index.keys, index.tokens, strict=True)) if index.method != "bigram" else {}
         (stage / "tokens.json").write_text(json.dumps(cache, ensure_ascii=False, sort_keys=True,
                                                       separators=(",", ":")), encoding="utf-8")
         index.bm25.save(str(stage / "bm25"))
@@ -305,7 +322,7 @@ def load_index(folder: Path | str) -> SearchIndex:
         raise SearchIndexError(f"{folder}: unreadable search index ({exc})") from exc
     docs = [SearchDoc(**d) for d in payload["docs"]]
     return SearchIndex(docs=docs, method=meta["method"], words=payload["words"], _tokens=None, bm25=bm25,
-                       folder=folder, grams=grams)
+                       folder=folder, grams=grams, keys=payload.get("keys") or [])
 
 
 def index_folder(build_dir: Path | str) -> Path:

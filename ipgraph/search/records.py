@@ -66,6 +66,18 @@ SELECT DISTINCT ?name WHERE {
   UNION { ?x dcterms:title ?name }
 }"""
 
+# Per document, the names of the agencies, programmes and directives it names (issuer, cited or
+# drafted directive, a measure's lead or responsible agency, a mentioned programme): the words
+# added to the jieba dictionary for its texts only (ipgraph.search.tokenise.segment_texts).
+_DOC_NAMES = """
+SELECT DISTINCT ?doc ?name WHERE {
+  { VALUES ?p { ipg:issuedBy ipg:cites ipg:drafts } ?doc a ipg:PolicyDocument ; ?p ?x . }
+  UNION
+  { VALUES ?p { ipg:leadAgency ipg:responsibleAgency ipg:mentions } ?m a ipg:Measure ; ipg:partOf ?doc ; ?p ?x . }
+  { ?x rdfs:label ?name } UNION { ?x skos:altLabel ?name } UNION { ?x skos:prefLabel ?name }
+  UNION { ?x dcterms:title ?name }
+}"""
+
 
 def engine_for(source: Any) -> Engine:
     """An engine over `source`: a build folder, a pyoxigraph Store, an rdflib Graph, a BuildResult,
@@ -130,3 +142,13 @@ def read_names(source: Any) -> list[str]:
     """Every agency, programme and directive name and alias in the graph, sorted."""
     engine = engine_for(source)
     return sorted({r["name"] for r in engine.execute(_NAMES).records() if r["name"]})
+
+
+def read_doc_names(source: Any) -> dict[str, list[str]]:
+    """Document IRI → the names of the agencies, programmes and directives it names, sorted."""
+    engine = engine_for(source)
+    out: dict[str, set[str]] = defaultdict(set)
+    for r in engine.execute(_DOC_NAMES).records():
+        if r["doc"] and r["name"]:
+            out[r["doc"]].add(r["name"])
+    return {doc: sorted(names) for doc, names in sorted(out.items())}

@@ -6,10 +6,10 @@ runs (so BuildResult.ntriples holds the echoes, and the store, Turtle, SHACL and
 1. one streaming pass over result.ntriples (pyoxigraph's parser) gathers each measure's SearchDoc
    and the names of the user dictionary: what ipgraph.search.records reads with SPARQL, without a
    store (the IRIs are read back, never minted here, so they are spelled as the writer spelled them);
-2. the index is written into WORK/search (write_outputs publishes it as OUT/search, like store/);
-   jieba segments only the texts the previous build's index (OUT/.ipgraph/current/search/tokens.json,
-   keyed by text sha256, beside the record cache) does not hold, so `ipgraph add` and a rebuild
-   segment new texts only;
+2. the index is written into WORK/search (write_outputs publishes it as OUT/search, like store/)
+   from the tokens the extraction workers made (each document's measures segmented beside its
+   triples, kept in its record-cache entry: ipgraph.search.segment), so nothing is segmented here
+   and `ipgraph add` and a rebuild segment new or changed documents only;
 3. the echoes (ipgraph.search.echoes.echo_links, sparse candidates) become N-Triples lines in the
    stream writer's spelling, one more sorted run merged into result.ntriples (counts updated).
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from ipgraph.search.echoes import Echo, echo_lines, echo_links
 from ipgraph.search.index import SearchIndex, _read_cache, index_docs, save_index
 from ipgraph.search.page import MAX_MEASURES, page_index
 from ipgraph.search.records import SearchDoc, _level
-from ipgraph.search.tokenise import dictionary_fingerprint, user_words
+from ipgraph.search.tokenise import base_fingerprint
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -60,6 +61,18 @@ def docs_from_ntriples(path: Path | str) -> tuple[list[SearchDoc], list[str]]:
     and every agency, programme and directive name (records.read_names), in one streaming pass."""
     import pyoxigraph
 
+    return _docs_from_quads(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES))
+
+
+def docs_from_lines(lines: Iterable[str]) -> tuple[list[SearchDoc], list[str]]:
+    """docs_from_ntriples of N-Triples lines (one document's own, in a build worker)."""
+    import pyoxigraph
+
+    data = "\n".join(sorted(lines)).encode("utf-8") + b"\n"  # sorted: "first value" as in the sorted file
+    return _docs_from_quads(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES))
+
+
+def _docs_from_quads(quads: Iterable[Any]) -> tuple[list[SearchDoc], list[str]]:
     measure_cls, named_cls = _ipg("Measure"), {_ipg("Agency"), _ipg("Programme"), _ipg("Directive")}
     single = {_ipg(n): n for n in ("partOf", "number", "order", "text", "title", "section", "sectionTitle",
                                    "sourceFile", "docNumber", "level")}
@@ -73,7 +86,7 @@ def docs_from_ntriples(path: Path | str) -> tuple[list[SearchDoc], list[str]]:
     alts: dict[str, set[str]] = defaultdict(set)  # subject → skos:altLabel only (an agency's aliases)
     links: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     indicators: dict[str, set[str]] = defaultdict(set)
-    for quad in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES):
+    for quad in quads:
         s, p, o = quad.subject.value, quad.predicate.value, quad.object.value
         if p == _RDF_TYPE:
             if o == measure_cls:
@@ -138,10 +151,13 @@ def page_data(index: SearchIndex, echoes: list[Echo]) -> dict[str, Any]:
     }
 
 
-def search_stage(result: Any, folder: Path | str, previous: Path | str | None = None) -> SearchStage:
+def search_stage(result: Any, folder: Path | str, previous: Path | str | None = None,
+                 made: dict[str, tuple[str, str, list[str]]] | None = None, fresh: int = 0) -> SearchStage:
     """Index result.ntriples (a BuildResult's) into `folder` and merge its echoes into result.ntriples
-    (a new sorted file in result.work_dir; result.counts updated). `previous`: the last build's
-    search folder, whose tokens spare jieba the texts it has seen."""
+    (a new sorted file in result.work_dir; result.counts updated). `made`: the measures' tokens the
+    build's workers made (segment.DocumentTokens.made; `fresh` of them for this build): only BM25 is
+    built here. Without `made`, `previous` (the last build's search folder) lends the tokens of the
+    texts it has seen and the rest are segmented here."""
     from ipgraph.stream.merge import _write_lines, merge_runs
 
     folder = Path(folder)
@@ -149,8 +165,11 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
     started = time.perf_counter()
     docs, names = docs_from_ntriples(result.ntriples)
     read = time.perf_counter()
-    cache = _read_cache(lender, "jieba", dictionary_fingerprint(user_words(names))) if lender.is_dir() else {}
-    index = index_docs(docs, "jieba", names, cache, jobs=max(1, int(getattr(result, "jobs", 1) or 1)))
+    if made is not None:  # a text the workers did not segment (none, in a build) gets the base dictionary alone
+        index = index_docs(docs, "jieba", names, {}, doc_words={}, made=made, fresh=fresh)
+    else:
+        cache = _read_cache(lender, "jieba", base_fingerprint()) if lender.is_dir() else {}
+        index = index_docs(docs, "jieba", names, cache)
     save_index(index, folder)
     indexed = time.perf_counter()
     echoes = echo_links(index)

@@ -149,6 +149,7 @@ class DocumentTriples:
     programmes: bool = False  # whether the scheme node is needed
     shard: str | None = None  # on Dask: the sorted file holding `lines` (written by the worker)
     report: Any = None  # the document's quality report (ipgraph.report.DocumentReport), made beside the triples
+    search: Any = None  # its measures' jieba words (ipgraph.search.segment.DocumentTokens), made beside them too
 
     def add(self, s: str, p: str, o: str) -> None:
         self.lines.add(line(s, p, o))

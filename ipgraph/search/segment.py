@@ -1,0 +1,62 @@
+"""A document's measure tokens, made where the document is: in the build's extraction worker.
+
+`document_tokens(triples)` reads the document's measures (their indexed text, as the graph will
+hold it) and its own names (agencies, programmes, directives: labels, aliases, titles as its
+extractor found them) from its own N-Triples lines and claims, and segments each text with the
+base dictionary plus those names (ipgraph.search.tokenise.segment_texts). The result rides in the
+DocumentTriples (`.search`) into the per-document cache entry and to the build's search stage,
+which only builds the BM25 index from it. The tokens are a pure function of the document and
+versioned data: `stamp` (base_fingerprint) says which data and tokeniser made them, and an entry
+of another stamp is segmented again.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ipgraph.search.tokenise import base_fingerprint, segment_keyed
+
+
+@dataclass
+class DocumentTokens:
+    stamp: str  # base_fingerprint() of the data files and tokeniser that made them
+    # measure IRI → (token key, text sha256, jieba words): what index_docs(made=…) takes
+    measures: dict[str, tuple[str, str, list[str]]] = field(default_factory=dict)
+
+    def made(self) -> dict[str, tuple[str, str, list[str]]]:
+        return self.measures
+
+
+def text_sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def token_key(words: str, sha: str) -> str:
+    """The index's key of a text's tokens: the fingerprint of the added words it holds, its sha256."""
+    return f"{words}:{sha}"
+
+
+def document_lines(triples: Any) -> set[str]:
+    """A document's own N-Triples lines and the lines of its claims on shared nodes (all of them,
+    whichever document's claim the merge keeps: its names as its own extractor found them)."""
+    return set(triples.lines) | {line for _node, _slot, lines, _unless in triples.claims for line in lines}
+
+
+def document_tokens(triples: Any) -> DocumentTokens:
+    """The jieba words of every measure of one document (a stream.triples.DocumentTriples with its lines)."""
+    from ipgraph.search.stage import docs_from_lines
+
+    docs, names = docs_from_lines(document_lines(triples))
+    texts = [d.indexed_text() for d in docs]
+    keyed = segment_keyed(texts, names)
+    measures = {}
+    for d, text, (words, tokens) in zip(docs, texts, keyed, strict=True):
+        sha = text_sha(text)
+        measures[d.iri] = (token_key(words, sha), sha, tokens)
+    return DocumentTokens(stamp=base_fingerprint(), measures=measures)
+
+
+def current(tokens: Any) -> bool:
+    """Whether `tokens` (a DocumentTriples' .search, maybe None or from an older ipgraph) is of today's data."""
+    return isinstance(tokens, DocumentTokens) and tokens.stamp == base_fingerprint()
