@@ -72,6 +72,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)  # the source name of each document built, in order
     jobs: int = 1  # the build's worker processes: above 1, write_outputs runs its stages concurrently
+    delta: Any = None  # ipgraph.stream.delta.BuildDelta when the build was made from the previous one by its changes
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -213,12 +214,20 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
             on_skip(exc)
 
     order = sorted(found, key=lambda p: (p.name, str(p)))
-    keys = [content_key(p, max_bytes) for p in order] if records_cache else [None] * len(order)
+    keys = [_named_key(content_key(p, max_bytes), p.name) for p in order] if records_cache else [None] * len(order)
     # which files the cache holds; each entry is loaded when its turn comes (not all of them up front)
     cached = [records_cache.has(k) for k in keys] if records_cache else [False] * len(order)
     todo = [p for p, hit in zip(order, cached, strict=True) if not hit]  # what the workers read, in order
     done_bytes = 0
     started = time.perf_counter()
+    from ipgraph.stream import delta as _delta  # `ipgraph add`: only what changed (ipgraph.stream.delta)
+
+    if records_cache is not None and cache_dir is not None and pool is not None and not scheduler and not keep_records:
+        quick = _delta.incremental_build(order, keys, problems, records_cache, Path(cache_dir), work,
+                                         lambda: _Pool(file_timeout, max(1, jobs)), max_bytes, skip, progress)
+        if quick is not None:
+            return _incremental_result(quick, paths, inputs, work, work_dir, records_cache, cache_dir, jobs)
+    collector = _delta.IndexWriter() if records_cache is not None else None
     try:
         for problem in problems:
             skip(problem)
@@ -274,6 +283,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                     entry = dataclasses.replace(triples, lines=set(text.split("\n")[:-1]), shard=None)
                 records_cache.put(keys[i], (source, record, entry, finder.prepared(source.text)))
             finder.add(source.name, source.text, prepared)
+            if collector is not None:
+                collector.add(path, keys[i], source.name, iri, triples, finder.prepared(source.text))
             names[iri] = path
             table.add(triples)
             if triples.shard:
@@ -284,11 +295,13 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 records.append(record)
             built.append(source.name)
             reports.append(triples.report)
-        runs.add(table.lines())
+        for lines in _delta.table_sources(table):  # each winning claim one source: the index counts them
+            runs.add(lines)
         runs.flush()
         read_done = time.perf_counter()
         merged = work / NTRIPLES_NAME
-        total, classes = merge_runs(runs.runs, merged, work / "runs")
+        total, classes = merge_runs(runs.runs, merged, work / "runs",
+                                    shared=collector.shared if collector is not None else None)
         timings = {"documents": read_done - started, "merge": time.perf_counter() - read_done,
                    "waiting for workers": getattr(pool, "waited", 0.0)}
     finally:
@@ -305,9 +318,46 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     started = time.perf_counter()
     result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None)
     timings["search and echoes"] = time.perf_counter() - started
+    if collector is not None and records_cache is not None:  # what the next `ipgraph add` starts from
+        collector.save(result, records_cache.folder, total, classes)
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
+
+
+def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path, work_dir: Any, records_cache: Any,
+                        cache_dir: Any, jobs: int) -> BuildResult:
+    """The BuildResult of an incremental build (ipgraph.stream.delta), with the search stage run on its graph."""
+    import weakref
+
+    from ipgraph.search.stage import search_stage
+    from ipgraph.stream.delta import _echo_lines, finish_index
+
+    result = BuildResult(records=[], names=quick.names, ntriples=quick.ntriples, counts=quick.counts,
+                         skipped=quick.skipped, inputs=inputs, reports=quick.reports, work_dir=work,
+                         given=[Path(p).absolute() for p in paths], reused=quick.reused, cache=records_cache.root,
+                         timings=quick.timings, jobs=max(1, jobs), delta=quick.delta)
+    started = time.perf_counter()
+    # call point: the search stage sees result.delta (the documents added and removed) to index only those
+    result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME)
+    result.timings["search and echoes"] = time.perf_counter() - started
+    old, new = set(quick.index.echoes), _echo_lines(result) or set()
+    delta = quick.delta  # the store's change: the graph's, and the echoes' (never a document's line)
+    delta.removed_lines = sorted(set(delta.removed_lines) - new)
+    delta.added_lines = sorted(set(delta.added_lines) | (new - old))
+    finish_index(quick.index, result, records_cache.folder)
+    delta.exact = quick.index.echoes_apart  # else the store diffs the two files itself
+    if work_dir is None:
+        weakref.finalize(result, shutil.rmtree, str(work), True)
+    return result
+
+
+def _named_key(key: str | None, name: str) -> str | None:
+    """A cache key of the content and the file name: a record names its file (a copy under another name
+    must not come back under the first one's name)."""
+    import hashlib
+
+    return None if key is None else hashlib.sha256(f"{key}\0{name}".encode()).hexdigest()
 
 
 def _size(path: Path) -> int:
@@ -855,7 +905,10 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     turtle = out / TURTLE_NAME
     try:
         if previous is not None and (previous / STORE_NAME).is_dir():
-            tail.run("store", update_store, previous, nt, out)
+            delta = result.delta  # an incremental build knows its change: no diff of the two files
+            changes = ((delta.removed_lines, delta.added_lines)
+                       if delta is not None and delta.exact and Path(delta.base) == previous.resolve() else None)
+            tail.run("store", update_store, previous, nt, out, changes)
         else:
             tail.run("store", write_store, nt, out)
         tail.run("turtle", turtle_from_ntriples, nt, turtle, TURTLE_PREFIXES)

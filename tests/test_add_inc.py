@@ -1,0 +1,147 @@
+"""`ipgraph add` and rebuilds made from the previous build by their changes (ipgraph.stream.delta).
+
+Every step of a sequence of additions, removals and changes must give the same outputs, byte for
+byte, as a fresh full build of the same final folder: ipgraph.nt, the store's triples, Turtle,
+summary.json and report.json."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+
+from ipgraph.pipeline import build_graph, cache_folder, write_outputs
+from ipgraph.store import generation_dir, store_path
+from ipgraph.stream import delta, merge
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "data" / "corpus"
+DEV = ROOT.parent / "shared" / "dev"
+
+
+def _build(folder: Path, out: Path, cache: bool = True):
+    result = build_graph([folder], jobs=2, cache=cache, cache_dir=cache_folder(out) if cache else None,
+                         keep_records=False)
+    write_outputs(result, out)
+    return result
+
+
+def _store_lines(out: Path) -> list[str]:
+    store = pyoxigraph.Store.read_only(str(store_path(generation_dir(out))))
+    lines = sorted(f"{q.subject} {q.predicate} {q.object} ." for q in store)
+    del store
+    return lines
+
+
+def _same_as_full(folder: Path, out: Path, tmp: Path) -> None:
+    fresh = tmp / f"full-{len(list(tmp.iterdir()))}"
+    _build(folder, fresh, cache=False)
+    for name in ("ipgraph.nt", "ipgraph.ttl", "report.json"):
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+    assert json.loads((out / "summary.json").read_text()) == json.loads((fresh / "summary.json").read_text())
+    nt = (out / "ipgraph.nt").read_text(encoding="utf-8").split("\n")[:-1]
+    assert _store_lines(out) == sorted(nt) == _store_lines(fresh)
+
+
+@pytest.fixture()
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(delta, "MAX_CHANGED", 1.0)  # a small corpus: every change is a large share of it
+    src = tmp_path / "src"
+    src.mkdir()
+    for path in sorted(CORPUS.glob("*.txt"))[:4]:
+        shutil.copy(path, src / path.name)
+    return src
+
+
+def _dev(name: str) -> Path:
+    path = DEV / name
+    if not path.is_file():
+        pytest.skip("the shared dev documents are not here")
+    return path
+
+
+def test_adds_removals_and_changes_give_the_full_build_byte_for_byte(folder, tmp_path):
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    first = _build(folder, out)
+    assert first.delta is None  # nothing to start from: a full build
+    steps = [
+        ("add a document that sorts last", lambda: shutil.copy(_dev("H01.txt"), folder / "H01.txt")),
+        # a document sorting first: its claims on shared nodes win over the others'
+        ("add a document that sorts first", lambda: shutil.copy(_dev("H02.txt"), folder / "0000_first.txt")),
+        ("remove a document", lambda: next(iter(sorted(folder.glob("00[0-9]_*.txt")))).unlink()),
+        ("change a document", lambda: shutil.copy(_dev("H03.txt"), folder / "0000_first.txt")),
+        ("remove the first one", lambda: (folder / "0000_first.txt").unlink()),
+    ]
+    for label, step in steps:
+        step()
+        result = _build(folder, out)
+        assert result.delta is not None, label  # made from the previous build
+        _same_as_full(folder, out, fulls)
+
+
+def test_unchanged_rebuild_reads_no_entry_and_changes_nothing(folder, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _build(folder, out)
+    before = (out / "ipgraph.nt").read_bytes()
+    read = []
+    original = delta.peek
+    monkeypatch.setattr(delta, "peek", lambda cache, key: read.append(key) or original(cache, key))
+    result = _build(folder, out)
+    assert result.delta is not None and result.delta.added == [] and result.delta.removed == []
+    assert result.reused == 4 and read == []
+    assert (out / "ipgraph.nt").read_bytes() == before
+
+
+def test_a_copy_is_left_out_as_the_full_build_leaves_it(folder, tmp_path):
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    _build(folder, out)
+    original = sorted(folder.glob("*.txt"))[1]
+    shutil.copy(original, folder / "zzz_copy.txt")  # later by name: the copy is the one skipped
+    result = _build(folder, out)
+    assert result.delta is not None
+    assert [e.path.name for e in result.skipped] == ["zzz_copy.txt"]
+    _same_as_full(folder, out, fulls)
+    shutil.copy(original, folder / "000_aaa_copy.txt")  # earlier by name: the full build keeps this one instead
+    result = _build(folder, out)
+    assert result.delta is None  # which document is kept changed: built in full
+    assert sorted(e.path.name for e in result.skipped) == sorted([original.name, "zzz_copy.txt"])
+    _same_as_full(folder, out, fulls)
+    # and the next change is incremental again, from the full build's index
+    (folder / "zzz_copy.txt").unlink()
+    assert _build(folder, out).delta is not None
+    _same_as_full(folder, out, fulls)
+
+
+def test_patch_sorted_matches_a_set_computation(tmp_path, monkeypatch):
+    import random
+
+    rng = random.Random(7)
+    monkeypatch.setattr(merge, "BLOCK", 64)  # many blocks: queries at every block edge
+    for _ in range(100):
+        def line() -> str:
+            return f'<http://x/{rng.randint(0, 300)}> <http://p/{rng.randint(0, 3)}> "{chr(0x4E00 + rng.randint(0, 50))}" .'
+        old = sorted({line() for _ in range(rng.randint(0, 200))})
+        (tmp_path / "old.nt").write_text("".join(f"{t}\n" for t in old), encoding="utf-8")
+        queries = sorted({line() for _ in range(rng.randint(0, 40))} | set(rng.sample(old, min(len(old), 10))))
+        wanted = {q: rng.random() < 0.5 for q in queries}
+        present = merge.patch_sorted(tmp_path / "old.nt", tmp_path / "new.nt", queries, lambda q, _f: wanted[q])
+        assert present == [q in set(old) for q in queries]
+        expected = sorted((set(old) - {q for q in queries if not wanted[q]}) | {q for q in queries if wanted[q]})
+        assert (tmp_path / "new.nt").read_text(encoding="utf-8").split("\n")[:-1] == expected
+
+
+def test_merge_counts_the_sources_of_shared_lines(tmp_path):
+    writer = merge.RunWriter(tmp_path / "runs", run_lines=3)
+    writer.add({"a", "b"})
+    writer.add({"b", "c"})
+    writer.add(["c", "c", "d"])  # one source: its own repeats count once
+    writer.add({"b"})
+    writer.flush()
+    shared: dict[str, int] = {}
+    total, _ = merge.merge_runs(writer.runs, tmp_path / "out.nt", tmp_path, shared=shared)
+    assert (tmp_path / "out.nt").read_text().split("\n")[:-1] == ["a", "b", "c", "d"] and total == 4
+    assert shared == {"b": 3, "c": 2}
