@@ -222,9 +222,11 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     started = time.perf_counter()
     from ipgraph.stream import delta as _delta  # `ipgraph add`: only what changed (ipgraph.stream.delta)
 
-    if records_cache is not None and cache_dir is not None and pool is not None and not scheduler and not keep_records:
-        quick = _delta.incremental_build(order, keys, problems, records_cache, Path(cache_dir), work,
-                                         lambda: _Pool(file_timeout, max(1, jobs)), max_bytes, skip, progress)
+    if (records_cache is not None and cache_dir is not None and file_timeout and not scheduler
+            and not keep_records):
+        budget = file_timeout
+        quick = _delta.incremental_build(order, list(keys), problems, records_cache, Path(cache_dir), work,
+                                         lambda: _Pool(budget, max(1, jobs)), max_bytes, skip, progress)
         if quick is not None:
             return _incremental_result(quick, paths, inputs, work, work_dir, records_cache, cache_dir, jobs)
     collector = _delta.IndexWriter() if records_cache is not None else None

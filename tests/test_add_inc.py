@@ -128,7 +128,7 @@ def test_patch_sorted_matches_a_set_computation(tmp_path, monkeypatch):
         (tmp_path / "old.nt").write_text("".join(f"{t}\n" for t in old), encoding="utf-8")
         queries = sorted({line() for _ in range(rng.randint(0, 40))} | set(rng.sample(old, min(len(old), 10))))
         wanted = {q: rng.random() < 0.5 for q in queries}
-        present = merge.patch_sorted(tmp_path / "old.nt", tmp_path / "new.nt", queries, lambda q, _f: wanted[q])
+        present = merge.patch_sorted(tmp_path / "old.nt", tmp_path / "new.nt", queries, lambda q, _f, w=wanted: w[q])
         assert present == [q in set(old) for q in queries]
         expected = sorted((set(old) - {q for q in queries if not wanted[q]}) | {q for q in queries if wanted[q]})
         assert (tmp_path / "new.nt").read_text(encoding="utf-8").split("\n")[:-1] == expected

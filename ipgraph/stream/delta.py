@@ -1,6 +1,6 @@
 """`ipgraph add` and a rebuild in time proportional to what changed (issue 14).
 
-A full build leaves a small index beside its record cache (OUT/.ipgraph/current/cache/<code>/build-index.pickle):
+A full build leaves a small index beside its record cache (OUT/.ipgraph/current/cache/<code>/build-index):
 per document in build order its file, content key, name, quality report, duplicate-check keys and its
 claims on shared nodes; the lines that more than one *source* holds, with how many (a source is a
 document's own lines, or the winning claim of one shared node's slot, or the constant and scheme lines:
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-INDEX_NAME = "build-index.pickle"
+INDEX_NAME = "build-index"  # a pickle; not *.pickle, the name of the entries
 INDEX_VERSION = 1
 MAX_CHANGED = 0.2  # above this share of changed documents a full build is as cheap
 
@@ -333,7 +333,6 @@ def _take_candidates(order: list[Path], keys: list[str | None], candidates: list
     from ipgraph.errors import DuplicateError, InputError
     from ipgraph.iri import document_iri
     from ipgraph.pipeline import _extract_verbatim, _size, _triples
-    from ipgraph.read import read_document
     from ipgraph.stream.triples import document_triples
 
     writer = IndexWriter()
@@ -414,12 +413,12 @@ def _take_candidates(order: list[Path], keys: list[str | None], candidates: list
             text = Path(triples.shard).read_text(encoding="utf-8")
             entry = dataclasses.replace(triples, lines=set(text.split("\n")[:-1]), shard=None)
         records_cache.put(keys[i], (source, record, entry, prepared))
-        doc = writer.entry(path, keys[i], source.name, iri, entry, prepared)
-        if doc is None:
+        made = writer.entry(path, keys[i], source.name, iri, entry, prepared)
+        if made is None:
             raise _Fallback
         fresh_prepared[i] = prepared
-        remember(i, doc)
-        added.append((i, doc, entry))
+        remember(i, made)
+        added.append((i, made, entry))
     return added
 
 

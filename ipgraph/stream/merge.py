@@ -187,8 +187,8 @@ def count_lines(path: Path | str) -> tuple[int, Counter[str]]:
     """(lines, count per rdf:type class) of a sorted N-Triples file: remembered, or counted in blocks."""
     stamp = _stamp(path)
     if stamp is not None and stamp in _COUNTS:
-        total, classes = _COUNTS[stamp]
-        return total, Counter(classes)
+        known, seen = _COUNTS[stamp]
+        return known, Counter(seen)
     total = 0
     classes: Counter[str] = Counter()
     needle = _TYPE.encode("utf-8")
