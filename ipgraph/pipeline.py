@@ -898,22 +898,26 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     if result.search is not None:  # the index made by build_graph, published with the rest
         written["search"] = _place_tree(result.search.folder, out / SEARCH_NAME)
     from ipgraph.store import update_store, write_store  # the store that `ipgraph query` and `serve` open
-    from ipgraph.stream.merge import turtle_from_ntriples
     from ipgraph.stream.tail import Tail
+    from ipgraph.stream.turtle import update_turtle, write_turtle
 
     # the store and Turtle need only the merged file: with -j > 1 they run in child processes while
     # this one writes the summary, the report and the page
     tail = Tail(result.jobs > 1, timings)
     turtle = out / TURTLE_NAME
+    delta = result.delta  # an incremental build knows its change: no diff of the two files
+    changes = ((delta.removed_lines, delta.added_lines) if previous is not None and delta is not None
+               and delta.exact and Path(delta.base) == previous.resolve() else None)
     try:
         if previous is not None and (previous / STORE_NAME).is_dir():
-            delta = result.delta  # an incremental build knows its change: no diff of the two files
-            changes = ((delta.removed_lines, delta.added_lines)
-                       if delta is not None and delta.exact and Path(delta.base) == previous.resolve() else None)
             tail.run("store", update_store, previous, nt, out, changes)
         else:
             tail.run("store", write_store, nt, out)
-        tail.run("turtle", turtle_from_ntriples, nt, turtle, TURTLE_PREFIXES)
+        if changes is not None and previous is not None:  # only the slices of the Turtle the change falls into
+            tail.run("turtle", update_turtle, previous / TURTLE_NAME, nt, turtle, TURTLE_PREFIXES,
+                     changes[0] + changes[1])
+        else:
+            tail.run("turtle", write_turtle, nt, turtle, TURTLE_PREFIXES)
         started = time.perf_counter()
         summary = out / SUMMARY_NAME
         atomic_write_text(summary, json.dumps({

@@ -145,3 +145,31 @@ def test_merge_counts_the_sources_of_shared_lines(tmp_path):
     total, _ = merge.merge_runs(writer.runs, tmp_path / "out.nt", tmp_path, shared=shared)
     assert (tmp_path / "out.nt").read_text().split("\n")[:-1] == ["a", "b", "c", "d"] and total == 4
     assert shared == {"b": 3, "c": 2}
+
+
+def test_turtle_in_slices_is_the_whole_serialization_and_updates_exactly(tmp_path, monkeypatch):
+    import random
+
+    from ipgraph.pipeline import TURTLE_PREFIXES
+    from ipgraph.stream import turtle
+
+    monkeypatch.setattr(turtle, "CHUNK", 2048)  # many slices on the corpus
+    built = build_graph([CORPUS], keep_records=False)  # its scratch folder lives as long as the result
+    nt = built.ntriples
+    merge.turtle_from_ntriples(nt, tmp_path / "whole.ttl", TURTLE_PREFIXES)  # pyoxigraph over the whole file
+    turtle.write_turtle(nt, tmp_path / "sliced.ttl", TURTLE_PREFIXES)
+    assert (tmp_path / "sliced.ttl").read_bytes() == (tmp_path / "whole.ttl").read_bytes()
+    assert len(turtle._load_map(turtle.map_path(tmp_path / "sliced.ttl")).starts) > 20
+    lines = nt.read_text(encoding="utf-8").split("\n")[:-1]
+    rng = random.Random(5)
+    gone = set(rng.sample(lines, 150))
+    new = [*(t for t in lines if t not in gone),
+           '<https://w3id.org/ipgraph/id/zzz> <http://www.w3.org/2000/01/rdf-schema#label> "新"@zh .',
+           '<https://w3id.org/ipgraph/id/000> <http://www.w3.org/2000/01/rdf-schema#label> "新"@zh .']
+    (tmp_path / "new.nt").write_text("".join(f"{t}\n" for t in sorted(new)), encoding="utf-8")
+    changed = sorted(gone | set(new[-2:]))
+    turtle.update_turtle(tmp_path / "sliced.ttl", tmp_path / "new.nt", tmp_path / "updated.ttl", TURTLE_PREFIXES, changed)
+    merge.turtle_from_ntriples(tmp_path / "new.nt", tmp_path / "whole-new.ttl", TURTLE_PREFIXES)
+    assert (tmp_path / "updated.ttl").read_bytes() == (tmp_path / "whole-new.ttl").read_bytes()
+    turtle.update_turtle(tmp_path / "updated.ttl", nt, tmp_path / "back.ttl", TURTLE_PREFIXES, changed)
+    assert (tmp_path / "back.ttl").read_bytes() == (tmp_path / "whole.ttl").read_bytes()
