@@ -343,7 +343,7 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     # call point: the search stage sees result.delta (the documents added and removed) to index only those
     result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME)
     result.timings["search and echoes"] = time.perf_counter() - started
-    old, new = set(quick.index.echoes), _echo_lines(result) or set()
+    old, new = set(quick.old_echoes), _echo_lines(result) or set()
     delta = quick.delta  # the store's change: the graph's, and the echoes' (never a document's line)
     delta.removed_lines = sorted(set(delta.removed_lines) - new)
     delta.added_lines = sorted(set(delta.added_lines) | (new - old))

@@ -13,7 +13,7 @@ import pyoxigraph
 import pytest
 
 from ipgraph.pipeline import build_graph, cache_folder, write_outputs
-from ipgraph.store import generation_dir, store_path
+from ipgraph.store import generation_dir, store_info, store_path
 from ipgraph.stream import delta, merge
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +43,8 @@ def _same_as_full(folder: Path, out: Path, tmp: Path) -> None:
     assert json.loads((out / "summary.json").read_text()) == json.loads((fresh / "summary.json").read_text())
     nt = (out / "ipgraph.nt").read_text(encoding="utf-8").split("\n")[:-1]
     assert _store_lines(out) == sorted(nt) == _store_lines(fresh)
+    info = store_info(out)
+    assert info is not None and info.triples == len(nt)  # the count an update wrote is the store's
 
 
 @pytest.fixture()

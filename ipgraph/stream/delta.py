@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 INDEX_NAME = "build-index"  # a pickle; not *.pickle, the name of the entries
+ECHOES_NAME = "build-echoes.nt"  # beside it: the echo lines, sorted (hundreds of thousands today: not in the pickle)
 INDEX_VERSION = 1
 MAX_CHANGED = 0.2  # above this share of changed documents a full build is as cheap
 
@@ -122,7 +123,9 @@ class IndexWriter:
     def entry(self, path: Path, key: str | None, name: str, iri: str, triples: Any, prepared: tuple) -> DocEntry | None:
         if key is None:
             return None
-        claims = [(node, slot, self._lines.setdefault(lines, lines), unless) for node, slot, lines, unless in triples.claims]
+        same = self._lines
+        claims = [(same.setdefault((node,), (node,))[0], slot, same.setdefault(lines, lines), unless)
+                  for node, slot, lines, unless in triples.claims]
         return DocEntry(file=path.name, path=str(path.absolute()), key=key, name=name, iri=iri, report=triples.report,
                         digest=prepared[0], bands=list(prepared[3]), claims=claims, programmes=bool(triples.programmes))
 
@@ -150,12 +153,19 @@ def finish_index(index: BuildIndex, result: Any, folder: Path) -> None:
         st = os.stat(result.ntriples)
         index.nt_stamp = (st.st_size, st.st_mtime_ns)
         folder.mkdir(parents=True, exist_ok=True)
+        from ipgraph.stream.merge import _write_lines
+
+        _write_lines(folder / ECHOES_NAME, index.echoes)
         tmp = folder / f".{INDEX_NAME}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as handle:
-            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        kept, index.echoes = index.echoes, []
+        try:
+            with open(tmp, "wb") as handle:
+                pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            index.echoes = kept
         os.replace(tmp, folder / INDEX_NAME)
     except OSError:
-        pass  # the index is an optimisation: without it the next build is a full one
+        (folder / INDEX_NAME).unlink(missing_ok=True)  # the index is an optimisation: the next build is a full one
 
 
 def _echo_lines(result: Any) -> set[str] | None:
@@ -179,7 +189,13 @@ def load_index(folder: Path | None) -> BuildIndex | None:
             index = pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
         return None
-    return index if isinstance(index, BuildIndex) and index.version == INDEX_VERSION else None
+    if not isinstance(index, BuildIndex) or index.version != INDEX_VERSION:
+        return None
+    try:
+        index.echoes = (folder / ECHOES_NAME).read_bytes().decode("utf-8").split("\n")[:-1]
+    except (OSError, UnicodeDecodeError):
+        return None
+    return index
 
 
 class _Fallback(Exception):
@@ -198,7 +214,8 @@ class Incremental:
     reused: int
     timings: dict[str, float]
     delta: BuildDelta
-    index: BuildIndex
+    index: BuildIndex  # the new one (its echoes come with the search stage)
+    old_echoes: list[str]  # the previous build's echo lines
 
 
 def incremental_build(order: list[Path], keys: list[str | None], problems: list[Any], records_cache: Any,
@@ -257,6 +274,7 @@ def incremental_build(order: list[Path], keys: list[str | None], problems: list[
     try:
         removed_lines, added_lines = _patch_graph(old_nt, out, changes, index.shared)
     except _Fallback:
+        records_cache.hits = 0  # the full build counts its own
         return None
     total = index.base_total + len(index.echoes) - len(removed_lines) + len(added_lines)
     classes = Counter(index.base_classes)
@@ -279,7 +297,7 @@ def incremental_build(order: list[Path], keys: list[str | None], problems: list[
                "waiting for workers": getattr(pool, "waited", 0.0)}
     return Incremental(ntriples=out, counts={**classes, "triples": total}, names=[d.name for _, d in docs],
                        reports=[d.report for _, d in docs], skipped=problems + skips, reused=len(kept),
-                       timings=timings, delta=delta, index=new_index)
+                       timings=timings, delta=delta, index=new_index, old_echoes=index.echoes)
 
 
 def peek(records_cache: Any, key: str) -> Any:
