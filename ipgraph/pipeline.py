@@ -318,6 +318,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     from ipgraph.search.stage import search_stage  # the index, and the echoes merged into result.ntriples
 
     started = time.perf_counter()
+    if collector is not None and records_cache is not None:
+        _delta.keep_base(merged, records_cache.folder)  # the graph without the echoes: what `add` patches
     result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None)
     timings["search and echoes"] = time.perf_counter() - started
     if collector is not None and records_cache is not None:  # what the next `ipgraph add` starts from
@@ -333,19 +335,20 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     import weakref
 
     from ipgraph.search.stage import search_stage
-    from ipgraph.stream.delta import _echo_lines, finish_index
+    from ipgraph.stream.delta import _echo_lines, finish_index, keep_base
 
     result = BuildResult(records=[], names=quick.names, ntriples=quick.ntriples, counts=quick.counts,
                          skipped=quick.skipped, inputs=inputs, reports=quick.reports, work_dir=work,
                          given=[Path(p).absolute() for p in paths], reused=quick.reused, cache=records_cache.root,
                          timings=quick.timings, jobs=max(1, jobs), delta=quick.delta)
     started = time.perf_counter()
+    keep_base(quick.ntriples, records_cache.folder)
     # call point: the search stage sees result.delta (the documents added and removed) to index only those
     result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME)
     result.timings["search and echoes"] = time.perf_counter() - started
     old, new = set(quick.old_echoes), _echo_lines(result) or set()
     delta = quick.delta  # the store's change: the graph's, and the echoes' (never a document's line)
-    delta.removed_lines = sorted(set(delta.removed_lines) - new)
+    delta.removed_lines = sorted((set(delta.removed_lines) | old) - new)
     delta.added_lines = sorted(set(delta.added_lines) | (new - old))
     finish_index(quick.index, result, records_cache.folder)
     delta.exact = quick.index.echoes_apart  # else the store diffs the two files itself

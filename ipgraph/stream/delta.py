@@ -14,8 +14,9 @@ over the same inputs with a few files new, changed or gone (`incremental_build`)
 - recomputes the winning claims of the shared nodes the changed documents touch, in build order;
 - counts, per changed line, the sources that hold it before and after: a line goes when the count
   falls to 0, comes when it rises from 0 (the shared lines' counts live in the index, every other
-  line of ipgraph.nt is held by one source), and rewrites ipgraph.nt from the previous one with
-  merge.patch_sorted (blocks of bytes, not line by line);
+  line of ipgraph.nt is held by one source), and writes the graph from the previous one's graph before
+  the echoes (BASE_NAME, a second name the build keeps for that file) with merge.patch_sorted (blocks of
+  bytes, not line by line); the search stage then merges the new echoes in, as in a full build;
 - hands the removed and added lines to the store update (no diff of two big files) and the documents
   added and removed to the stages after it (`BuildResult.delta`).
 
@@ -37,6 +38,7 @@ from typing import Any
 
 INDEX_NAME = "build-index"  # a pickle; not *.pickle, the name of the entries
 ECHOES_NAME = "build-echoes.nt"  # beside it: the echo lines, sorted (hundreds of thousands today: not in the pickle)
+BASE_NAME = "build-base.nt"  # and the graph before the echoes were merged in (the next build patches this one)
 INDEX_VERSION = 1
 MAX_CHANGED = 0.2  # above this share of changed documents a full build is as cheap
 
@@ -68,6 +70,7 @@ class BuildIndex:
     echoes: list[str] = field(default_factory=list)  # the echo lines (sorted), one source
     echoes_apart: bool = True  # no echo line is also a document's or a claim's
     nt_stamp: tuple[int, int] | None = None  # (size, mtime_ns) of the ipgraph.nt this index describes
+    base_stamp: tuple[int, int] | None = None  # and of its BASE_NAME
     version: int = INDEX_VERSION
 
 
@@ -152,7 +155,8 @@ def finish_index(index: BuildIndex, result: Any, folder: Path) -> None:
     try:
         st = os.stat(result.ntriples)
         index.nt_stamp = (st.st_size, st.st_mtime_ns)
-        folder.mkdir(parents=True, exist_ok=True)
+        st = os.stat(folder / BASE_NAME)
+        index.base_stamp = (st.st_size, st.st_mtime_ns)
         from ipgraph.stream.merge import _write_lines
 
         _write_lines(folder / ECHOES_NAME, index.echoes)
@@ -166,6 +170,18 @@ def finish_index(index: BuildIndex, result: Any, folder: Path) -> None:
         os.replace(tmp, folder / INDEX_NAME)
     except OSError:
         (folder / INDEX_NAME).unlink(missing_ok=True)  # the index is an optimisation: the next build is a full one
+
+
+def keep_base(merged: Path, folder: Path) -> None:
+    """Keep the graph before the search stage merges the echoes in (a second name for the file, which the
+    stage then replaces): what the next incremental build patches, without removing every echo first."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / BASE_NAME
+    target.unlink(missing_ok=True)
+    try:
+        os.link(merged, target)
+    except OSError:
+        pass  # no base: no index (finish_index), the next build is a full one
 
 
 def _echo_lines(result: Any) -> set[str] | None:
@@ -230,7 +246,9 @@ def incremental_build(order: list[Path], keys: list[str | None], problems: list[
     index = load_index(records_cache.previous)
     base = Path(cache_dir).parent
     old_nt = base / NTRIPLES_NAME
-    if index is None or not index.echoes_apart or not _same_stamp(old_nt, index.nt_stamp):
+    old_base = records_cache.previous / BASE_NAME
+    if index is None or not index.echoes_apart or not _same_stamp(old_nt, index.nt_stamp) \
+            or not _same_stamp(old_base, index.base_stamp):
         return None
     position = {str(p.absolute()): i for i, p in enumerate(order)}
     kept: list[tuple[int, DocEntry]] = []
@@ -272,14 +290,12 @@ def incremental_build(order: list[Path], keys: list[str | None], problems: list[
     read_done = time.perf_counter()
     out = work / NTRIPLES_NAME
     try:
-        removed_lines, added_lines = _patch_graph(old_nt, out, changes, index.shared)
+        removed_lines, added_lines = _patch_graph(old_base, out, changes, index.shared)
     except _Fallback:
         records_cache.hits = 0  # the full build counts its own
         return None
-    total = index.base_total + len(index.echoes) - len(removed_lines) + len(added_lines)
+    total = index.base_total - len(removed_lines) + len(added_lines)
     classes = Counter(index.base_classes)
-    for text in index.echoes:  # the old echoes' classes are in the previous counts
-        _count_class(classes, text, 1)
     for text in removed_lines:
         _count_class(classes, text, -1)
     for text in added_lines:
@@ -442,7 +458,7 @@ def _take_candidates(order: list[Path], keys: list[str | None], candidates: list
 
 def _line_changes(index: BuildIndex, added: list[Any], removed: list[Any], new_index: BuildIndex,
                   added_docs: list[DocEntry], removed_docs: list[DocEntry]) -> Counter:
-    """line → change in the number of sources holding it (documents, winning claims, scheme, echoes)."""
+    """line → change in the number of sources holding it (documents, winning claims, scheme)."""
     from ipgraph.stream.triples import scheme_lines
 
     change: Counter = Counter()
@@ -461,8 +477,7 @@ def _line_changes(index: BuildIndex, added: list[Any], removed: list[Any], new_i
     had, has = any(d.programmes for d in index.docs), any(d.programmes for d in new_index.docs)
     if had != has:
         (change.update if has else change.subtract)(scheme_lines())
-    change.subtract(index.echoes)  # the search stage merges the new ones
-    return change
+    return change  # the echoes are not in the base: the search stage merges the new ones
 
 
 def _patch_graph(old_nt: Path, out: Path, changes: Counter, shared: dict[str, int]) -> tuple[list[str], list[str]]:
