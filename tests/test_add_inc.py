@@ -175,3 +175,15 @@ def test_turtle_in_slices_is_the_whole_serialization_and_updates_exactly(tmp_pat
     assert (tmp_path / "updated.ttl").read_bytes() == (tmp_path / "whole-new.ttl").read_bytes()
     turtle.update_turtle(tmp_path / "updated.ttl", nt, tmp_path / "back.ttl", TURTLE_PREFIXES, changed)
     assert (tmp_path / "back.ttl").read_bytes() == (tmp_path / "whole.ttl").read_bytes()
+
+
+def test_the_index_of_a_dask_build_serves_the_next_add(folder, tmp_path):
+    pytest.importorskip("distributed")
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    result = build_graph([folder], jobs=2, cache=True, cache_dir=cache_folder(out), keep_records=False,
+                         scheduler="local")  # each document's lines come back as a shard: one source each
+    write_outputs(result, out)
+    shutil.copy(_dev("H01.txt"), folder / "000_0_first.txt")
+    assert _build(folder, out).delta is not None
+    _same_as_full(folder, out, fulls)
