@@ -72,6 +72,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)  # the source name of each document built, in order
     jobs: int = 1  # the build's worker processes: above 1, write_outputs runs its stages concurrently
+    delta: Any = None  # ipgraph.stream.delta.BuildDelta when the build was made from the previous one by its changes
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -215,12 +216,28 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
             on_skip(exc)
 
     order = sorted(found, key=lambda p: (p.name, str(p)))
-    keys = [content_key(p, max_bytes) for p in order] if records_cache else [None] * len(order)
+    keys = [_named_key(content_key(p, max_bytes), p.name) for p in order] if records_cache else [None] * len(order)
     # which files the cache holds; each entry is loaded when its turn comes (not all of them up front)
     cached = [records_cache.has(k) for k in keys] if records_cache else [False] * len(order)
     todo = [p for p, hit in zip(order, cached, strict=True) if not hit]  # what the workers read, in order
     done_bytes = 0
     started = time.perf_counter()
+    from ipgraph.stream import delta as _delta  # `ipgraph add`: only what changed (ipgraph.stream.delta)
+
+    previous_made: dict = {}
+    if records_cache is not None and cache_dir is not None and file_timeout and not scheduler and not keep_records:
+        from ipgraph.search.index import _read_made
+
+        previous = Path(cache_dir).parent / SEARCH_NAME  # its tokens, when today's data files and tokeniser made them
+        previous_made = _read_made(previous, "jieba") if previous.is_dir() else {}
+    if previous_made:
+        budget = file_timeout
+        quick = _delta.incremental_build(order, list(keys), problems, records_cache, Path(cache_dir), work,
+                                         lambda: _Pool(budget, max(1, jobs)), max_bytes, skip, progress)
+        if quick is not None:
+            return _incremental_result(quick, paths, inputs, work, work_dir, records_cache, cache_dir, jobs,
+                                       previous_made)
+    collector = _delta.IndexWriter() if records_cache is not None else None
     try:
         for problem in problems:
             skip(problem)
@@ -277,6 +294,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                     entry = dataclasses.replace(triples, lines=set(text.split("\n")[:-1]), shard=None)
                 records_cache.put(keys[i], (source, record, entry, finder.prepared(source.text)))
             finder.add(source.name, source.text, prepared)
+            if collector is not None:
+                collector.add(path, keys[i], source.name, iri, triples, finder.prepared(source.text))
             names[iri] = path
             table.add(triples)
             made.update(triples.search.made())  # the search stage indexes these, segmenting nothing
@@ -289,11 +308,13 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 records.append(record)
             built.append(source.name)
             reports.append(triples.report)
-        runs.add(table.lines())
+        for lines in _delta.table_sources(table):  # each winning claim one source: the index counts them
+            runs.add(lines)
         runs.flush()
         read_done = time.perf_counter()
         merged = work / NTRIPLES_NAME
-        total, classes = merge_runs(runs.runs, merged, work / "runs")
+        total, classes = merge_runs(runs.runs, merged, work / "runs",
+                                    shared=collector.shared if collector is not None else None)
         timings = {"documents": read_done - started, "merge": time.perf_counter() - read_done,
                    "waiting for workers": getattr(pool, "waited", 0.0)}
     finally:
@@ -308,12 +329,54 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     from ipgraph.search.stage import search_stage  # the index, and the echoes merged into result.ntriples
 
     started = time.perf_counter()
+    if collector is not None and records_cache is not None:
+        _delta.keep_base(merged, records_cache.folder)  # the graph without the echoes: what `add` patches
     result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
                                  made=made, fresh=made_fresh)
     timings["search and echoes"] = time.perf_counter() - started
+    if collector is not None and records_cache is not None:  # what the next `ipgraph add` starts from
+        collector.save(result, records_cache.folder, total, classes)
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
+
+
+def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path, work_dir: Any, records_cache: Any,
+                        cache_dir: Any, jobs: int, made: dict) -> BuildResult:
+    """The BuildResult of an incremental build (ipgraph.stream.delta), with the search stage run on its graph."""
+    import weakref
+
+    from ipgraph.search.stage import search_stage
+    from ipgraph.stream.delta import _echo_lines, finish_index, keep_base
+
+    result = BuildResult(records=[], names=quick.names, ntriples=quick.ntriples, counts=quick.counts,
+                         skipped=quick.skipped, inputs=inputs, reports=quick.reports, work_dir=work,
+                         given=[Path(p).absolute() for p in paths], reused=quick.reused, cache=records_cache.root,
+                         timings=quick.timings, jobs=max(1, jobs), delta=quick.delta)
+    started = time.perf_counter()
+    keep_base(quick.ntriples, records_cache.folder)
+    # the tokens: the previous index's for the documents kept, the workers' for those added (nothing segmented here)
+    previous = Path(cache_dir).parent / SEARCH_NAME
+    made = {**made, **quick.made}
+    result.search = search_stage(result, work / SEARCH_NAME, previous, made=made, fresh=len(quick.made))
+    result.timings["search and echoes"] = time.perf_counter() - started
+    old, new = set(quick.old_echoes), _echo_lines(result) or set()
+    delta = quick.delta  # the store's change: the graph's, and the echoes' (never a document's line)
+    delta.removed_lines = sorted((set(delta.removed_lines) | old) - new)
+    delta.added_lines = sorted(set(delta.added_lines) | (new - old))
+    finish_index(quick.index, result, records_cache.folder)
+    delta.exact = quick.index.echoes_apart  # else the store diffs the two files itself
+    if work_dir is None:
+        weakref.finalize(result, shutil.rmtree, str(work), True)
+    return result
+
+
+def _named_key(key: str | None, name: str) -> str | None:
+    """A cache key of the content and the file name: a record names its file (a copy under another name
+    must not come back under the first one's name)."""
+    import hashlib
+
+    return None if key is None else hashlib.sha256(f"{key}\0{name}".encode()).hexdigest()
 
 
 def _size(path: Path) -> int:
@@ -899,19 +962,26 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     if result.search is not None:  # the index made by build_graph, published with the rest
         written["search"] = _place_tree(result.search.folder, out / SEARCH_NAME)
     from ipgraph.store import update_store, write_store  # the store that `ipgraph query` and `serve` open
-    from ipgraph.stream.merge import turtle_from_ntriples
     from ipgraph.stream.tail import Tail
+    from ipgraph.stream.turtle import update_turtle, write_turtle
 
     # the store and Turtle need only the merged file: with -j > 1 they run in child processes while
     # this one writes the summary, the report and the page
     tail = Tail(result.jobs > 1, timings)
     turtle = out / TURTLE_NAME
+    delta = result.delta  # an incremental build knows its change: no diff of the two files
+    changes = ((delta.removed_lines, delta.added_lines) if previous is not None and delta is not None
+               and delta.exact and Path(delta.base) == previous.resolve() else None)
     try:
         if previous is not None and (previous / STORE_NAME).is_dir():
-            tail.run("store", update_store, previous, nt, out)
+            tail.run("store", update_store, previous, nt, out, changes)
         else:
             tail.run("store", write_store, nt, out)
-        tail.run("turtle", turtle_from_ntriples, nt, turtle, TURTLE_PREFIXES)
+        if changes is not None and previous is not None:  # only the slices of the Turtle the change falls into
+            tail.run("turtle", update_turtle, previous / TURTLE_NAME, nt, turtle, TURTLE_PREFIXES,
+                     changes[0] + changes[1])
+        else:
+            tail.run("turtle", write_turtle, nt, turtle, TURTLE_PREFIXES)
         started = time.perf_counter()
         summary = out / SUMMARY_NAME
         atomic_write_text(summary, json.dumps({

@@ -265,31 +265,38 @@ def _changed_lines(old_nt: Path, new_nt: Path, limit: int) -> tuple[list[str], l
     return removed, added
 
 
-def update_store(previous: Path | str, new_nt: Path | str, build_dir: Path | str) -> Path:
+def update_store(previous: Path | str, new_nt: Path | str, build_dir: Path | str,
+                 changes: tuple[list[str], list[str]] | None = None) -> Path:
     """build_dir/store as the store of the build in `previous` (a generation folder) changed into new_nt's graph.
 
     Why: adding one document to a big build changes a few thousand lines; a bulk load of the whole file
     costs seconds per hundred documents. The previous store is checkpointed (Store.backup: hard links to
     its immutable files, no copy), the removed lines' triples are deleted from the checkpoint and the new
     ones inserted. Falls back to write_store (a bulk load) when there is no usable previous store or too
-    much changed. The previous store is only read; a killed update leaves it whole.
+    much changed. The previous store is only read; a killed update leaves it whole. `changes`: the lines
+    removed and added (without newlines), when the caller knows them (an incremental build): no diff.
     """
     import pyoxigraph
 
     previous, new_nt, build_dir = Path(previous), Path(new_nt), Path(build_dir)
     old_nt = previous / NTRIPLES_NAME
     info = store_info(previous)
-    try:
-        with open(new_nt, "rb") as handle:
-            lines = sum(1 for _ in handle)
-    except OSError:
-        lines = 0
-    if info is None or not old_nt.is_file() or info.triples == 0 or not lines:
-        return write_store(new_nt, build_dir)
-    diff = _changed_lines(old_nt, new_nt, int(UPDATE_LIMIT * lines))
-    if diff is None:
-        return write_store(new_nt, build_dir)
-    removed, added = diff
+    if changes is not None and info is not None and info.triples:
+        removed, added = [f"{t}\n" for t in changes[0]], [f"{t}\n" for t in changes[1]]
+        if len(removed) + len(added) > UPDATE_LIMIT * info.triples:
+            return write_store(new_nt, build_dir)
+    else:
+        try:
+            with open(new_nt, "rb") as handle:
+                lines = sum(1 for _ in handle)
+        except OSError:
+            lines = 0
+        if info is None or not old_nt.is_file() or info.triples == 0 or not lines:
+            return write_store(new_nt, build_dir)
+        diff = _changed_lines(old_nt, new_nt, int(UPDATE_LIMIT * lines))
+        if diff is None:
+            return write_store(new_nt, build_dir)
+        removed, added = diff
     target = store_path(build_dir)
     tmp = Path(tempfile.mkdtemp(prefix=".store-new-", dir=build_dir))
     checkpoint = tmp / STORE_NAME
@@ -302,7 +309,8 @@ def update_store(previous: Path | str, new_nt: Path | str, build_dir: Path | str
         store.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object)
                      for t in pyoxigraph.parse(input="".join(added).encode("utf-8"), format=nt))
         store.flush()
-        triples = len(store)
+        # a known change: the count follows from it (len() would walk the whole store)
+        triples = info.triples - len(removed) + len(added) if changes is not None and info is not None else len(store)
         del store
         stamp = _source_stamp(new_nt)
         meta = {"triples": triples, "source_size": stamp[0] if stamp else None,

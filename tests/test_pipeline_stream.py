@@ -87,7 +87,7 @@ def test_small_runs_and_merge_passes_give_the_same_file(monkeypatch, tmp_path):
     passes = []
     original_merged = merge._merged
     monkeypatch.setattr(merge, "MERGE_FAN_IN", 3)  # ~20 runs merged in several passes
-    monkeypatch.setattr(merge, "_merged", lambda paths, stack: passes.append(len(paths)) or original_merged(paths, stack))
+    monkeypatch.setattr(merge, "_merged", lambda paths, stack, **kw: passes.append(len(paths)) or original_merged(paths, stack, **kw))
     original = merge.RunWriter.__init__
     monkeypatch.setattr(merge.RunWriter, "__init__",
                         lambda self, folder, run_lines=500: original(self, folder, run_lines))

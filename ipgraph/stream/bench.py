@@ -4,13 +4,15 @@ For each size, a corpus is generated (ipgraph.stream.corpus) and built by `ipgra
 fresh process per configuration (-j 1, -j 2, --dask local); each is timed with wait4(2): wall,
 CPU (user + system, the build's worker processes included) and the peak RSS of its largest
 process. The same files are then read and cut by `jieba.lcut` in one process, in the same run,
-as the yardstick. `add` times `ipgraph add` of one new document to the -j 2 build.
+as the yardstick. `add` times `ipgraph add` of one new document to the -j 2 build and the rebuild
+without it (a removal), alternately, ADD_ROUNDS times each: their medians.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ipgraph.stream.corpus import generate_corpus
+
+ADD_ROUNDS = 3  # `ipgraph add` of one document and its removal, alternately
 
 _JIEBA = """
 import sys, pathlib, jieba
@@ -68,10 +72,17 @@ def run_build_bench(sizes: list[int], corpus: Path, dask: bool = True, json_out:
             rows.append({"docs": size, "config": "identical", "identical": same})
             extra = generate_corpus(work / "extra", size + 1, corpus)[-1]  # one more plan, not in the corpus
             added = extra.rename(work / f"added-{extra.name}")
-            row = {"docs": size, "mb": round(added.stat().st_size / 1e6, 3), "config": "add 1 to -j 2",
-                   **_timed(ipgraph + ["add", str(added), "-o", str(work / "b2"), "-j", "2", "-q"])}
-            rows.append(row)
-            echo(_line(row, docs=1))
+            # add it, then build without it again (a removal), ADD_ROUNDS times: medians of alternating runs
+            adds, removals = [], []
+            for _ in range(ADD_ROUNDS):
+                adds.append(_timed(ipgraph + ["add", str(added), "-o", str(work / "b2"), "-j", "2", "-q"]))
+                removals.append(_timed(ipgraph + ["build", str(work / "corpus"), "-o", str(work / "b2"), "-j", "2", "-q"]))
+            for label, runs in (("add 1 to -j 2", adds), ("remove it again", removals)):
+                row = {"docs": size, "mb": round(added.stat().st_size / 1e6, 3), "config": label,
+                       **{k: statistics.median(r[k] for r in runs) for k in ("wall", "cpu", "rss_mb")},
+                       "walls": [round(r["wall"], 2) for r in runs]}
+                rows.append(row)
+                echo(_line(row, docs=1))
         finally:
             shutil.rmtree(work, ignore_errors=True)
     if json_out:

@@ -3,16 +3,23 @@
 `RunWriter` collects N-Triples lines (a document's as it finishes) and, every `run_lines`
 lines, writes them sorted to a run file; `merge_runs` merges the runs (heapq over open files,
 duplicates dropped) into the final sorted file, counting the classes as it goes. Memory is one
-run plus one line per run, whatever the corpus size. `turtle_from_ntriples` streams that file
+run plus one line per run, whatever the corpus size. Each `add` is one source (a document's lines,
+one shared node's claim): a line several sources hold is written once per source into the run, so
+the merge can tell how many sources hold it (`merge_runs(shared=)`, what `ipgraph add` removes by).
+
+`patch_sorted` makes a new sorted file from an old one and a few changed lines, in large blocks of
+bytes (UTF-8 bytes sort as the code points do): what `ipgraph add` rewrites ipgraph.nt with, and
+what `merge_runs` does when one run is the whole graph and the others a few lines (the echoes). `turtle_from_ntriples` streams that file
 through pyoxigraph's Turtle serializer; the store is Oxigraph's bulk loader over the same file
 (ipgraph.store.write_store).
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -28,11 +35,12 @@ class RunWriter:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.run_lines = run_lines
-        self.buffer: set[str] = set()
+        self.buffer: Counter[str] = Counter()  # line → how many sources added it
         self.runs: list[Path] = []
 
     def add(self, lines: Iterable[str]) -> None:
-        self.buffer.update(lines)
+        """The lines of one source (duplicates within it count once)."""
+        self.buffer.update(lines if isinstance(lines, (set, frozenset)) else set(lines))
         if len(self.buffer) >= self.run_lines:
             self.flush()
 
@@ -44,9 +52,11 @@ class RunWriter:
         if not self.buffer:
             return
         path = self.folder / f"run-{len(self.runs):06d}.nt"
-        _write_lines(path, sorted(self.buffer))
+        buffer = self.buffer
+        # a line held by n sources is written n times: the merge counts them
+        _write_lines(path, (text for text in sorted(buffer) for _ in range(buffer[text])))
         self.runs.append(path)
-        self.buffer = set()
+        self.buffer = Counter()
 
 
 def _write_lines(path: Path, lines: Iterable[str]) -> None:
@@ -61,26 +71,46 @@ def _read_lines(handle) -> Iterator[str]:
         yield text[:-1]  # every line ends with "\n": written by _write_lines
 
 
-def _merged(paths: list[Path], stack: ExitStack) -> Iterator[str]:
+def _merged(paths: list[Path], stack: ExitStack, unique: bool = True) -> Iterator[str]:
     handles = [stack.enter_context(open(p, encoding="utf-8", newline="\n")) for p in paths]
+    merged = heapq.merge(*(_read_lines(h) for h in handles))
+    if not unique:  # an intermediate pass keeps every copy: the final merge counts the sources
+        yield from merged
+        return
     previous = None
-    for text in heapq.merge(*(_read_lines(h) for h in handles)):
+    for text in merged:
         if text != previous:
             yield text
             previous = text
 
 
-def merge_runs(runs: list[Path], out_path: Path | str, work: Path | str) -> tuple[int, Counter[str]]:
-    """Merge sorted runs into out_path (sorted, unique lines); returns (lines, count per rdf:type class IRI)."""
+def _class_of(text: str) -> str | None:
+    """The class IRI of an rdf:type line with an IRI subject and object, else None."""
+    if _TYPE in text:
+        head, _, obj = text.partition(_TYPE)
+        if head.startswith("<") and head.endswith(">") and obj.startswith("<"):
+            return obj[1:obj.index(">")]
+    return None
+
+
+def merge_runs(runs: list[Path], out_path: Path | str, work: Path | str,
+               shared: dict[str, int] | None = None) -> tuple[int, Counter[str]]:
+    """Merge sorted runs into out_path (sorted, unique lines); returns (lines, count per rdf:type class IRI).
+
+    `shared`: filled with every line that more than one source holds (line → sources; RunWriter's runs).
+    When the first run is a big sorted file and the others hold a few lines, they are patched into it
+    in blocks (patch_sorted), not merged line by line."""
     runs = list(runs)
     work = Path(work)
+    if shared is None and len(runs) > 1 and _lopsided(runs):
+        return _merge_small_into(runs[0], runs[1:], Path(out_path))
     passes = 0
     while len(runs) > MERGE_FAN_IN:  # bounded open files: merge in groups first
         grouped = []
         for i in range(0, len(runs), MERGE_FAN_IN):
             target = work / f"pass-{passes}-{i // MERGE_FAN_IN:06d}.nt"
             with ExitStack() as stack:
-                _write_lines(target, _merged(runs[i:i + MERGE_FAN_IN], stack))
+                _write_lines(target, _merged(runs[i:i + MERGE_FAN_IN], stack, unique=shared is None))
             for run in runs[i:i + MERGE_FAN_IN]:
                 run.unlink()
             grouped.append(target)
@@ -88,14 +118,168 @@ def merge_runs(runs: list[Path], out_path: Path | str, work: Path | str) -> tupl
     total = 0
     classes: Counter[str] = Counter()
     with ExitStack() as stack, open(out_path, "w", encoding="utf-8", newline="\n") as out:
-        for text in _merged(runs, stack):
+        lines = _merged(runs, stack, unique=shared is None)
+        if shared is not None:
+            lines = _counted(lines, shared)
+        for text in lines:
             out.write(text)
             out.write("\n")
             total += 1
-            if _TYPE in text:
-                head, _, obj = text.partition(_TYPE)
-                if head.startswith("<") and head.endswith(">") and obj.startswith("<"):
-                    classes[obj[1:obj.index(">")]] += 1  # lines are unique: one per (subject, class)
+            cls = _class_of(text)
+            if cls is not None:
+                classes[cls] += 1  # lines are unique: one per (subject, class)
+    remember_counts(out_path, total, classes)
+    return total, classes
+
+
+def _counted(lines: Iterator[str], shared: dict[str, int]) -> Iterator[str]:
+    """Each distinct line once; the lines seen more than once go into `shared` with their count."""
+    previous, seen = None, 0
+    for text in lines:
+        if text == previous:
+            seen += 1
+            continue
+        if seen > 1:
+            shared[previous] = seen  # type: ignore[index]
+        if previous is not None:
+            yield previous
+        previous, seen = text, 1
+    if previous is not None:
+        if seen > 1:
+            shared[previous] = seen
+        yield previous
+
+
+LOPSIDED = 0.05  # merge_runs patches the other runs into the first when they are this small beside it
+
+
+def _lopsided(runs: list[Path]) -> bool:
+    try:
+        first = runs[0].stat().st_size
+        rest = sum(p.stat().st_size for p in runs[1:])
+    except OSError:
+        return False
+    return first > (1 << 20) and rest < LOPSIDED * first
+
+
+_COUNTS: dict[tuple[int, int, int, int], tuple[int, Counter[str]]] = {}  # a written file's (lines, classes)
+
+
+def _stamp(path: Path | str) -> tuple[int, int, int, int] | None:
+    """The file itself (device, inode, size, mtime): it survives a rename, not a rewrite."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def remember_counts(path: Path | str, total: int, classes: Counter[str]) -> None:
+    """Note the lines and classes of a sorted file just written (so a later patch of it need not count them)."""
+    stamp = _stamp(path)
+    if stamp is not None:
+        if len(_COUNTS) > 8:
+            _COUNTS.clear()  # a few files at a time are enough: the build's graph
+        _COUNTS[stamp] = (total, Counter(classes))
+
+
+def count_lines(path: Path | str) -> tuple[int, Counter[str]]:
+    """(lines, count per rdf:type class) of a sorted N-Triples file: remembered, or counted in blocks."""
+    stamp = _stamp(path)
+    if stamp is not None and stamp in _COUNTS:
+        known, seen = _COUNTS[stamp]
+        return known, Counter(seen)
+    total = 0
+    classes: Counter[str] = Counter()
+    needle = _TYPE.encode("utf-8")
+    with open(path, "rb") as handle:
+        while block := _read_block(handle):
+            total += block.count(b"\n")
+            at = block.find(needle)
+            while at >= 0:
+                start = block.rfind(b"\n", 0, at) + 1
+                end = block.index(b"\n", at)
+                cls = _class_of(block[start:end].decode("utf-8"))
+                if cls is not None:
+                    classes[cls] += 1
+                at = block.find(needle, end)
+    return total, classes
+
+
+BLOCK = 1 << 22  # bytes read at a time by patch_sorted and count_lines
+
+
+def _read_block(handle) -> bytes:
+    """The next ~BLOCK bytes of a file of lines, ending at a line's end (b"" at the end)."""
+    block = handle.read(BLOCK)
+    if block and not block.endswith(b"\n"):
+        block += handle.readline()
+    return block
+
+
+def patch_sorted(old: Path | str, out: Path | str, queries: list[str],
+                 keep: Callable[[str, bool], bool]) -> list[bool]:
+    """Write `out`: the sorted, unique lines of `old` with the lines `queries` (sorted, unique, without
+    newlines) decided by keep(line, present in old) → whether `out` holds it. Other lines are copied in
+    blocks of bytes; only a block a query falls into is split into lines (bisect, in C). Returns, per
+    query, whether `old` held it."""
+    encoded = [q.encode("utf-8") for q in queries]
+    present: list[bool] = []
+    qi, n = 0, len(encoded)
+    tmp = Path(f"{out}.tmp-{os.getpid()}")
+    try:
+        with open(old, "rb") as src, open(tmp, "wb") as dst:
+            while block := _read_block(src):
+                if qi >= n or encoded[qi] > block[block.rfind(b"\n", 0, len(block) - 1) + 1:-1]:
+                    dst.write(block)  # no query falls into this block
+                    continue
+                lines = block[:-1].split(b"\n")
+                last = lines[-1]
+                pieces: list[bytes] = []
+                at = 0
+                while qi < n and encoded[qi] <= last:
+                    q = encoded[qi]
+                    pos = bisect.bisect_left(lines, q, at)
+                    found = pos < len(lines) and lines[pos] == q
+                    present.append(found)
+                    wanted = keep(queries[qi], found)
+                    pieces.extend(lines[at:pos])
+                    at = pos
+                    if found and not wanted:
+                        at = pos + 1  # dropped
+                    elif not found and wanted:
+                        pieces.append(q)
+                    qi += 1
+                pieces.extend(lines[at:])
+                if pieces:
+                    dst.write(b"\n".join(pieces))
+                    dst.write(b"\n")
+            while qi < n:  # after the old file's last line
+                present.append(False)
+                if keep(queries[qi], False):
+                    dst.write(encoded[qi])
+                    dst.write(b"\n")
+                qi += 1
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return present
+
+
+def _merge_small_into(big: Path, small: list[Path], out: Path) -> tuple[int, Counter[str]]:
+    """merge_runs of a big sorted file and a few small sorted runs: the small lines patched in."""
+    with ExitStack() as stack:
+        lines = list(_merged(small, stack))
+    total, classes = count_lines(big)
+    present = patch_sorted(big, out, lines, lambda _line, _found: True)
+    for text, found in zip(lines, present, strict=True):
+        if not found:
+            total += 1
+            cls = _class_of(text)
+            if cls is not None:
+                classes[cls] += 1
+    remember_counts(out, total, classes)
     return total, classes
 
 

@@ -1,0 +1,189 @@
+"""`ipgraph add` and rebuilds made from the previous build by their changes (ipgraph.stream.delta).
+
+Every step of a sequence of additions, removals and changes must give the same outputs, byte for
+byte, as a fresh full build of the same final folder: ipgraph.nt, the store's triples, Turtle,
+summary.json and report.json."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+
+from ipgraph.pipeline import build_graph, cache_folder, write_outputs
+from ipgraph.store import generation_dir, store_info, store_path
+from ipgraph.stream import delta, merge
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "data" / "corpus"
+DEV = ROOT.parent / "shared" / "dev"
+
+
+def _build(folder: Path, out: Path, cache: bool = True):
+    result = build_graph([folder], jobs=2, cache=cache, cache_dir=cache_folder(out) if cache else None,
+                         keep_records=False)
+    write_outputs(result, out)
+    return result
+
+
+def _store_lines(out: Path) -> list[str]:
+    store = pyoxigraph.Store.read_only(str(store_path(generation_dir(out))))
+    lines = sorted(f"{q.subject} {q.predicate} {q.object} ." for q in store)
+    del store
+    return lines
+
+
+def _same_as_full(folder: Path, out: Path, tmp: Path) -> None:
+    fresh = tmp / f"full-{len(list(tmp.iterdir()))}"
+    _build(folder, fresh, cache=False)
+    for name in ("ipgraph.nt", "ipgraph.ttl", "report.json"):
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+    assert json.loads((out / "summary.json").read_text()) == json.loads((fresh / "summary.json").read_text())
+    nt = (out / "ipgraph.nt").read_text(encoding="utf-8").split("\n")[:-1]
+    assert _store_lines(out) == sorted(nt) == _store_lines(fresh)
+    info = store_info(out)
+    assert info is not None and info.triples == len(nt)  # the count an update wrote is the store's
+
+
+@pytest.fixture()
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(delta, "MAX_CHANGED", 1.0)  # a small corpus: every change is a large share of it
+    src = tmp_path / "src"
+    src.mkdir()
+    for path in sorted(CORPUS.glob("*.txt"))[:4]:
+        shutil.copy(path, src / path.name)
+    return src
+
+
+def _dev(name: str) -> Path:
+    path = DEV / name
+    if not path.is_file():
+        pytest.skip("the shared dev documents are not here")
+    return path
+
+
+def test_adds_removals_and_changes_give_the_full_build_byte_for_byte(folder, tmp_path):
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    first = _build(folder, out)
+    assert first.delta is None  # nothing to start from: a full build
+    steps = [
+        ("add a document that sorts last", lambda: shutil.copy(_dev("H01.txt"), folder / "H01.txt")),
+        # a document sorting first: its claims on shared nodes win over the others'
+        ("add a document that sorts first", lambda: shutil.copy(_dev("H02.txt"), folder / "0000_first.txt")),
+        ("remove a document", lambda: next(iter(sorted(folder.glob("00[0-9]_*.txt")))).unlink()),
+        ("change a document", lambda: shutil.copy(_dev("H03.txt"), folder / "0000_first.txt")),
+        ("remove the first one", lambda: (folder / "0000_first.txt").unlink()),
+    ]
+    for label, step in steps:
+        step()
+        result = _build(folder, out)
+        assert result.delta is not None, label  # made from the previous build
+        _same_as_full(folder, out, fulls)
+
+
+def test_unchanged_rebuild_reads_no_entry_and_changes_nothing(folder, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _build(folder, out)
+    before = (out / "ipgraph.nt").read_bytes()
+    read = []
+    original = delta.peek
+    monkeypatch.setattr(delta, "peek", lambda cache, key: read.append(key) or original(cache, key))
+    result = _build(folder, out)
+    assert result.delta is not None and result.delta.added == [] and result.delta.removed == []
+    assert result.reused == 4 and read == []
+    assert (out / "ipgraph.nt").read_bytes() == before
+
+
+def test_a_copy_is_left_out_as_the_full_build_leaves_it(folder, tmp_path):
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    _build(folder, out)
+    original = sorted(folder.glob("*.txt"))[1]
+    shutil.copy(original, folder / "zzz_copy.txt")  # later by name: the copy is the one skipped
+    result = _build(folder, out)
+    assert result.delta is not None
+    assert [e.path.name for e in result.skipped] == ["zzz_copy.txt"]
+    _same_as_full(folder, out, fulls)
+    shutil.copy(original, folder / "000_aaa_copy.txt")  # earlier by name: the full build keeps this one instead
+    result = _build(folder, out)
+    assert result.delta is None  # which document is kept changed: built in full
+    assert sorted(e.path.name for e in result.skipped) == sorted([original.name, "zzz_copy.txt"])
+    _same_as_full(folder, out, fulls)
+    # and the next change is incremental again, from the full build's index
+    (folder / "zzz_copy.txt").unlink()
+    assert _build(folder, out).delta is not None
+    _same_as_full(folder, out, fulls)
+
+
+def test_patch_sorted_matches_a_set_computation(tmp_path, monkeypatch):
+    import random
+
+    rng = random.Random(7)
+    monkeypatch.setattr(merge, "BLOCK", 64)  # many blocks: queries at every block edge
+    for _ in range(100):
+        def line() -> str:
+            return f'<http://x/{rng.randint(0, 300)}> <http://p/{rng.randint(0, 3)}> "{chr(0x4E00 + rng.randint(0, 50))}" .'
+        old = sorted({line() for _ in range(rng.randint(0, 200))})
+        (tmp_path / "old.nt").write_text("".join(f"{t}\n" for t in old), encoding="utf-8")
+        queries = sorted({line() for _ in range(rng.randint(0, 40))} | set(rng.sample(old, min(len(old), 10))))
+        wanted = {q: rng.random() < 0.5 for q in queries}
+        present = merge.patch_sorted(tmp_path / "old.nt", tmp_path / "new.nt", queries, lambda q, _f, w=wanted: w[q])
+        assert present == [q in set(old) for q in queries]
+        expected = sorted((set(old) - {q for q in queries if not wanted[q]}) | {q for q in queries if wanted[q]})
+        assert (tmp_path / "new.nt").read_text(encoding="utf-8").split("\n")[:-1] == expected
+
+
+def test_merge_counts_the_sources_of_shared_lines(tmp_path):
+    writer = merge.RunWriter(tmp_path / "runs", run_lines=3)
+    writer.add({"a", "b"})
+    writer.add({"b", "c"})
+    writer.add(["c", "c", "d"])  # one source: its own repeats count once
+    writer.add({"b"})
+    writer.flush()
+    shared: dict[str, int] = {}
+    total, _ = merge.merge_runs(writer.runs, tmp_path / "out.nt", tmp_path, shared=shared)
+    assert (tmp_path / "out.nt").read_text().split("\n")[:-1] == ["a", "b", "c", "d"] and total == 4
+    assert shared == {"b": 3, "c": 2}
+
+
+def test_turtle_in_slices_is_the_whole_serialization_and_updates_exactly(tmp_path, monkeypatch):
+    import random
+
+    from ipgraph.pipeline import TURTLE_PREFIXES
+    from ipgraph.stream import turtle
+
+    monkeypatch.setattr(turtle, "CHUNK", 2048)  # many slices on the corpus
+    built = build_graph([CORPUS], keep_records=False)  # its scratch folder lives as long as the result
+    nt = built.ntriples
+    merge.turtle_from_ntriples(nt, tmp_path / "whole.ttl", TURTLE_PREFIXES)  # pyoxigraph over the whole file
+    turtle.write_turtle(nt, tmp_path / "sliced.ttl", TURTLE_PREFIXES)
+    assert (tmp_path / "sliced.ttl").read_bytes() == (tmp_path / "whole.ttl").read_bytes()
+    assert len(turtle._load_map(turtle.map_path(tmp_path / "sliced.ttl")).starts) > 20
+    lines = nt.read_text(encoding="utf-8").split("\n")[:-1]
+    rng = random.Random(5)
+    gone = set(rng.sample(lines, 150))
+    new = [*(t for t in lines if t not in gone),
+           '<https://w3id.org/ipgraph/id/zzz> <http://www.w3.org/2000/01/rdf-schema#label> "新"@zh .',
+           '<https://w3id.org/ipgraph/id/000> <http://www.w3.org/2000/01/rdf-schema#label> "新"@zh .']
+    (tmp_path / "new.nt").write_text("".join(f"{t}\n" for t in sorted(new)), encoding="utf-8")
+    changed = sorted(gone | set(new[-2:]))
+    turtle.update_turtle(tmp_path / "sliced.ttl", tmp_path / "new.nt", tmp_path / "updated.ttl", TURTLE_PREFIXES, changed)
+    merge.turtle_from_ntriples(tmp_path / "new.nt", tmp_path / "whole-new.ttl", TURTLE_PREFIXES)
+    assert (tmp_path / "updated.ttl").read_bytes() == (tmp_path / "whole-new.ttl").read_bytes()
+    turtle.update_turtle(tmp_path / "updated.ttl", nt, tmp_path / "back.ttl", TURTLE_PREFIXES, changed)
+    assert (tmp_path / "back.ttl").read_bytes() == (tmp_path / "whole.ttl").read_bytes()
+
+
+def test_the_index_of_a_dask_build_serves_the_next_add(folder, tmp_path):
+    pytest.importorskip("distributed")
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    result = build_graph([folder], jobs=2, cache=True, cache_dir=cache_folder(out), keep_records=False,
+                         scheduler="local")  # each document's lines come back as a shard: one source each
+    write_outputs(result, out)
+    shutil.copy(_dev("H01.txt"), folder / "000_0_first.txt")
+    assert _build(folder, out).delta is not None
+    _same_as_full(folder, out, fulls)
