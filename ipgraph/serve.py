@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -354,11 +355,18 @@ def _select_lines(kind: str, variables: list[str], rows: Iterator[Row]) -> Itera
         yield "\t".join("" if t is None else t.n3() for t in row) + "\n"
 
 
-def serialize_answer(answer: Any, job: Job, deadline: float) -> Reply:
-    """A pyoxigraph answer serialised row by row as negotiated, within max_rows and max_bytes.
+# The fewest bytes one more row adds to pyoxigraph's SPARQL JSON: `,{}` (no spaces are written).
+MIN_JSON_ROW_BYTES = 3
+
+
+def serialize_answer(
+    answer: Any, job: Job, deadline: float, retry: Callable[[], Any] | None = None
+) -> Reply:
+    """A pyoxigraph answer serialised as negotiated, within max_rows and max_bytes.
 
     Nothing is held but the output, which stops at job.max_bytes (a client cannot make the
-    worker build a result of any size).
+    worker build a result of any size). retry: runs the query again, for an answer that must be
+    serialised row by row after all (SPARQL JSON is first written by pyoxigraph itself).
     """
     import pyoxigraph
 
@@ -391,6 +399,23 @@ def serialize_answer(answer: Any, job: Job, deadline: float) -> Reply:
     if media is None:
         return _text(406, f"SELECT/ASK results are available as {', '.join(RESULT_TYPES)}")
     kind = RESULT_TYPES[media]
+    if kind == "json" and retry is not None:
+        # pyoxigraph writes SPARQL JSON itself (Rust: a third of the CPU of converting each term
+        # in Python), into the capped buffer. It cannot count rows, so an answer that might hold
+        # more than max_rows (each row adds at least MIN_JSON_ROW_BYTES) or that passes the byte
+        # cap is answered again row by row below, whose refusals say which limit it passed.
+        try:
+            answer.serialize(out, format=pyoxigraph.QueryResultsFormat.JSON)
+            fits = not job.max_rows or out.size < MIN_JSON_ROW_BYTES * job.max_rows
+        except (ResultTooBig, OSError, ValueError):
+            if not out.over:
+                raise
+            fits = False
+        if fits:
+            return Reply(200, media, out.getvalue())
+        del answer
+        out = _CappedBuffer(job.max_bytes)
+        answer = retry()
     variables = [v.value for v in answer.variables]
     conv = Term.from_oxigraph
     rows = (
@@ -404,6 +429,12 @@ def serialize_answer(answer: Any, job: Job, deadline: float) -> Reply:
         return _too_big(job.max_bytes)
     ctype = {"csv": "text/csv; charset=utf-8", "tsv": "text/tab-separated-values; charset=utf-8"}
     return Reply(200, ctype.get(kind, media), out.getvalue())
+
+
+@lru_cache(maxsize=256)
+def _canonical_text(sparql: str) -> str:
+    """canonical_query, once per text (the same text is rewritten the same way: the load repeats texts)."""
+    return canonical_query(sparql)
 
 
 def execute_job(store: Any, job: Job) -> Reply:
@@ -423,9 +454,14 @@ def execute_job(store: Any, job: Job) -> Reply:
             kwargs["default_graph"] = [pyoxigraph.NamedNode(g) for g in job.default_graphs]
         if job.named_graphs:
             kwargs["named_graphs"] = [pyoxigraph.NamedNode(g) for g in job.named_graphs]
-        answer = store.query(canonical_query(job.query), **kwargs)  # a percent-encoded IRI of ours is not empty
+        text = _canonical_text(job.query)  # a percent-encoded IRI of ours is not empty
+
+        def run() -> Any:
+            return store.query(text, **kwargs)
+
+        answer = run()
         try:
-            reply = serialize_answer(answer, job, deadline)
+            reply = serialize_answer(answer, job, deadline, run)
         finally:
             del answer  # dropped here, in the thread that made it (pyoxigraph requires it)
     except SyntaxError as exc:
@@ -1546,18 +1582,17 @@ class App:
         browsers send /id/agency/%E5%A4%A9…, a pasted link may be /id/agency/天津市知识产权局."""
         from ipgraph.iri import canonical_iri
 
-        candidates = [self.data_ns + rest, canonical_iri(self.data_ns + rest)]
-        terms = []
-        for iri in dict.fromkeys(candidates):
+        # One IRI: the worker rewrites every IRI of a query into the graph's form (canonical_query),
+        # so the path as sent next to its canonical form would only match the same node twice
+        # (every statement shown twice). As sent only where it has no canonical form.
+        for iri in dict.fromkeys([canonical_iri(self.data_ns + rest), self.data_ns + rest]):
             term = Term.iri(iri)
             try:
                 term.to_oxigraph()  # validates the IRI
             except ValueError:
                 continue
-            terms.append(term)
-        if not terms:
-            raise Refused(400, "not a valid resource path")
-        return terms
+            return [term]
+        raise Refused(400, "not a valid resource path")
 
     def resource(self, rest: str, params: dict[str, list[str]], headers: dict[str, str]) -> Steps:
         from ipgraph.query import _all_queries
