@@ -62,3 +62,68 @@ def test_a_resource_page_shows_each_statement_once(built_dir: Path) -> None:
         assert page.status == 200
         rows = [r.split("</tr>")[0] for r in page.text.split("<tr>")[1:]]
         assert rows and len(rows) == len(set(rows)), path
+
+
+def test_a_reply_written_in_pieces_is_read_whole_without_blocking() -> None:
+    import multiprocessing
+    import os
+
+    from ipgraph.serve import Reply, _frame, _Inbox
+
+    ours, theirs = multiprocessing.Pipe()
+    reply = Reply(200, "application/sparql-results+json", b"x" * 100_000)  # over 16 KiB: once two writes
+    data = _frame(__import__("pickle").dumps(reply))
+    os.set_blocking(ours.fileno(), False)
+    inbox = _Inbox()
+    assert inbox.feed(ours.fileno()) is None  # nothing there yet: no wait
+    os.write(theirs.fileno(), data[:3])
+    assert inbox.feed(ours.fileno()) is None  # not even the length
+    os.write(theirs.fileno(), data[3:50_000])
+    assert inbox.feed(ours.fileno()) is None
+    os.write(theirs.fileno(), data[50_000:])
+    assert inbox.feed(ours.fileno()) == reply
+    theirs.close()
+    with pytest.raises(EOFError):
+        _Inbox().feed(ours.fileno())
+
+
+def test_send_message_is_what_connection_recv_reads() -> None:
+    import multiprocessing
+    import threading
+
+    from ipgraph.serve import Reply, send_message
+
+    ours, theirs = multiprocessing.Pipe()
+    for size in (0, 10, 20_000, 300_000):  # the last is larger than a socket buffer: sent by a thread
+        reply = Reply(200, "text/plain", b"y" * size)
+        thread = threading.Thread(target=send_message, args=(theirs, reply))
+        thread.start()
+        assert ours.recv() == reply
+        thread.join()
+
+
+def test_a_page_written_in_the_worker_is_the_page_of_the_three_selects(built_dir: Path, store) -> None:
+    from ipgraph.query import _all_queries, bind
+    from ipgraph.serve import Term, page_job, resource_page
+
+    prefixes = default_prefixes()
+    this = [Term.iri(agency_iri("天津市知识产权局"))]
+    app = App(InlineExecutor(built_dir), ServeLimits())
+
+    def select(name: str):
+        steps = app.select(bind(_all_queries()[name].text, {"this": this}))
+        job = next(steps)
+        try:
+            steps.send(execute_job(store, job))
+        except StopIteration as done:
+            return done.value
+
+    expected = resource_page(
+        this[0].value, select("_resource-out"), select("_resource-in"), select("_resource-evidence"),
+        prefixes, prefixes["id"],
+    )
+    reply = page_job(store, Job(query="", page=(this[0].value,), trusted=True))
+    assert reply.status == 200 and reply.body.decode("utf-8") == expected
+    missing = page_job(store, Job(query="", page=(this[0].value + "-none",), trusted=True))
+    assert missing.status == 404
+    assert page_job(store, Job(query="", page=(this[0].value,), max_rows=2, trusted=True)).status == 400
