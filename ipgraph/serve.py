@@ -24,6 +24,7 @@ socket, which is how most tests drive the protocol.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import multiprocessing
 import os
@@ -263,6 +264,7 @@ class Job:
     search: dict[str, str] | None = None  # not SPARQL: the parameters of a /search request
     named: tuple[str, tuple[tuple[str, str], ...]] | None = None  # not run: a named query to bind
     page: tuple[str, ...] | None = None  # not SPARQL: the IRIs of one resource whose HTML page to write
+    empty_404: str | None = None  # a graph answer without triples is a 404 with this message
 
 
 @dataclass(frozen=True)
@@ -387,10 +389,14 @@ def serialize_answer(
         fmt = pyoxigraph.RdfFormat.from_media_type(media)
         kwargs: dict[str, Any] = {}
         if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG, pyoxigraph.RdfFormat.N3):
-            kwargs["prefixes"] = default_prefixes()  # agency:天津市知识产权局, as `ipgraph query` prints it
+            kwargs["prefixes"] = _prefixes()  # agency:天津市知识产权局, as `ipgraph query` prints it
+        triples = _counted(answer, job.max_rows, deadline)
+        first = next(triples, None)
+        if first is None and job.empty_404:
+            return _text(404, job.empty_404)  # decided here: the server need not parse the answer back
         try:
             pyoxigraph.serialize(
-                _counted(answer, job.max_rows, deadline), out, format=fmt, **kwargs  # type: ignore[arg-type]
+                itertools.chain([first] if first is not None else [], triples), out, format=fmt, **kwargs  # type: ignore[arg-type]
             )
         except (ResultTooBig, OSError, ValueError):
             if out.over:
@@ -434,6 +440,20 @@ def serialize_answer(
     return Reply(200, ctype.get(kind, media), out.getvalue())
 
 
+@lru_cache(maxsize=1)
+def _prefixes() -> dict[str, str]:
+    """default_prefixes, read once per process (the package's _prefixes.rq does not change while it runs)."""
+    return default_prefixes()
+
+
+@lru_cache(maxsize=256)
+def _verdict(sparql: str) -> Any:
+    """The parse check of a text, once per text (same text, same algebra: the load repeats texts)."""
+    from ipgraph.sparqlguard import inspect_query
+
+    return inspect_query(sparql, _prefixes())
+
+
 @lru_cache(maxsize=256)
 def _canonical_text(sparql: str) -> str:
     """canonical_query, once per text (the same text is rewritten the same way: the load repeats texts)."""
@@ -444,14 +464,12 @@ def execute_job(store: Any, job: Job) -> Reply:
     """Run `job` on a pyoxigraph store and serialise the answer as negotiated."""
     import pyoxigraph
 
-    from ipgraph.sparqlguard import inspect_query
-
     deadline = time.monotonic() + job.timeout
     if not job.trusted:
-        verdict = inspect_query(job.query, default_prefixes())
+        verdict = _verdict(job.query)
         if not verdict.ok:
             return _text(verdict.status, verdict.reason)
-    kwargs: dict[str, Any] = {"prefixes": default_prefixes(), "base_iri": job.base_iri}
+    kwargs: dict[str, Any] = {"prefixes": _prefixes(), "base_iri": job.base_iri}
     try:
         if job.default_graphs:
             kwargs["default_graph"] = [pyoxigraph.NamedNode(g) for g in job.default_graphs]
@@ -511,7 +529,7 @@ def prepare_job(store: Any, job: Job) -> Reply:
 
 def _select_rows(store: Any, sparql: str, job: Job, deadline: float) -> QueryResult:
     """One of our own SELECTs on the store, its rows as Terms (within max_rows and the deadline)."""
-    answer = store.query(_canonical_text(sparql), prefixes=default_prefixes())
+    answer = store.query(_canonical_text(sparql), prefixes=_prefixes())
     try:
         variables = [v.value for v in answer.variables]
         conv = Term.from_oxigraph
@@ -546,7 +564,7 @@ def page_job(store: Any, job: Job) -> Reply:
         return _text(400, str(drop_frames(exc)))
     except OSError as exc:
         return _text(500, f"the store could not be read: {drop_frames(exc)}")
-    prefixes = default_prefixes()
+    prefixes = _prefixes()
     body = resource_page(this[-1].value, out, incoming, evidence, prefixes, prefixes["id"]).encode("utf-8")
     if job.max_bytes and len(body) > job.max_bytes:
         return _too_big(job.max_bytes)
@@ -626,12 +644,17 @@ class InlineExecutor:
 STORE_MODES = ("memory", "disk")
 
 
-def _store_stamp(build_dir: str) -> tuple[int, int] | None:
-    """Changes when `ipgraph build` writes a new graph (the store's metadata file is rewritten)."""
+@lru_cache(maxsize=8)
+def _store_meta(build_dir: str) -> str:
     from ipgraph.store import STORE_META_NAME, store_path
 
+    return str(store_path(build_dir) / STORE_META_NAME)
+
+
+def _store_stamp(build_dir: str) -> tuple[int, int] | None:
+    """Changes when `ipgraph build` writes a new graph (the store's metadata file is rewritten)."""
     try:
-        st = (store_path(build_dir) / STORE_META_NAME).stat()
+        st = os.stat(_store_meta(build_dir))  # one stat a job: the path is made once
     except FileNotFoundError:
         return None
     return st.st_ino, st.st_mtime_ns
@@ -745,7 +768,8 @@ class _Inbox:
         """Read what `fd` holds; the message once whole, else None. EOFError when the worker is gone."""
         while not self._whole():  # no read past a whole message (one syscall for most replies)
             try:
-                chunk = os.read(fd, 1 << 18)
+                # 64 KiB: most replies in one read, from the heap (a larger buffer is a fresh mmap each time)
+                chunk = os.read(fd, 1 << 16)
             except BlockingIOError:
                 break
             if not chunk:
@@ -1741,21 +1765,12 @@ class App:
                 timeout=self.limits.timeout,
                 max_bytes=self.limits.max_bytes,
                 trusted=True,
+                empty_404=f"no resource {this[-1].value} in this graph",
             )
         )
-        if reply.status == 200 and not self._has_triples(reply, media):
-            raise Refused(404, f"no resource {this[-1].value} in this graph")
+        if reply.status == 404:
+            raise Refused(404, reply.body.decode("utf-8").strip())
         return Response(reply.status, reply.content_type, reply.body, {"Vary": "Accept"})
-
-    @staticmethod
-    def _has_triples(reply: Reply, media: str) -> bool:
-        import pyoxigraph
-
-        fmt = pyoxigraph.RdfFormat.from_media_type(media)
-        try:
-            return next(iter(pyoxigraph.parse(reply.body, format=fmt)), None) is not None
-        except (SyntaxError, ValueError):
-            return True
 
     def _link(self, term: Term | None, label: Term | None = None) -> str:
         return render_link(term, label, self.prefixes, self.data_ns)
