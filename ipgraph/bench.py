@@ -619,7 +619,7 @@ def serve_table(runs: list[dict[str, Any]]) -> list[str]:
 
     def row(label: str, r: dict[str, Any]) -> str:
         return (
-            f"| {label} | {r['requests']:,} | {r['errors']} ({r.get('non_2xx', 0)}) | {r['throughput_rps']:.0f} | {r['p50_ms']:.0f} ms "
+            f"| {label} | {r['requests']:,.0f} | {r['errors']:g} ({r.get('non_2xx', 0):g}) | {r['throughput_rps']:.0f} | {r['p50_ms']:.0f} ms "
             f"| {r['p95_ms']:.0f} ms | {r['p99_ms']:.0f} ms | {r['max_ms']:.0f} ms |"
         )
 
