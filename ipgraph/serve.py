@@ -1058,7 +1058,7 @@ class FairPool:
         self._enqueue(ticket, urgent)
         deadline = time.monotonic() + timeout
         while ticket.worker is None and not gone.done() and time.monotonic() < deadline:
-            await first_done((handed, gone), min(0.25, deadline - time.monotonic()))
+            await asyncio.wait({handed, gone}, timeout=min(0.25, deadline - time.monotonic()), return_when="FIRST_COMPLETED")
             if ticket.worker is None:
                 self._recheck()
         return self._settle_wait(ticket)
@@ -1072,31 +1072,6 @@ class FairPool:
             if keep and ticket.worker is not None:
                 self._idle.append(ticket.worker)
             self._dispatch()
-
-
-async def first_done(futures: Sequence[Any], timeout: float) -> None:
-    """Wait until one of `futures` is done or `timeout` s have passed (what asyncio.wait with
-    FIRST_COMPLETED does, at half its cost: no sets, no task per wait; measured 23 → 12 µs)."""
-    if timeout <= 0 or any(f.done() for f in futures):
-        return
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    waiter = loop.create_future()
-
-    def wake(_done: Any = None) -> None:
-        if not waiter.done():
-            waiter.set_result(None)
-
-    for f in futures:
-        f.add_done_callback(wake)
-    timer = loop.call_later(timeout, wake)
-    try:
-        await waiter
-    finally:
-        timer.cancel()
-        for f in futures:
-            f.remove_done_callback(wake)
 
 
 def _notifier(loop: Any, future: Any) -> Callable[[], None]:
@@ -1365,17 +1340,17 @@ class ProcessExecutor:
             os.set_blocking(fd, False)
             loop.add_reader(fd, on_reply)
             try:
-                events = (readable, gone, stopped)
+                events = {readable, gone, stopped}
                 first = min(DEMOTE_AFTER, job.timeout + 0.5)
-                await first_done(events, first)
+                await asyncio.wait(events, timeout=first, return_when="FIRST_COMPLETED")
                 if not any(e.done() for e in events):
                     cpu_at = worker.cpu_seconds()
-                    await first_done(events, DEMOTE_WINDOW)
+                    await asyncio.wait(events, timeout=DEMOTE_WINDOW, return_when="FIRST_COMPLETED")
                     if not any(e.done() for e in events):
                         if worker.cpu_seconds() - cpu_at >= DEMOTE_CPU * DEMOTE_WINDOW:
                             worker.set_priority(DEMOTED_NICE)  # an expensive query: cheap ones go first
                         rest = job.timeout + 0.5 - first - DEMOTE_WINDOW
-                        await first_done(events, max(0.0, rest))
+                        await asyncio.wait(events, timeout=max(0.0, rest), return_when="FIRST_COMPLETED")
             finally:
                 if not readable.done():  # else on_reply has already stopped watching
                     loop.remove_reader(fd)
