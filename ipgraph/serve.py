@@ -915,8 +915,10 @@ class FairPool:
 
     A client may hold at most its share of the workers (all of them when it is the only client
     seen in the last `window` seconds, else workers ÷ active clients, at least one); among the
-    clients under their share, the one holding fewest goes first, then the one served longest
-    ago. When a client under its share waits and another holds more than its share, the
+    clients under their share, the one holding fewest goes first, then the one whose recent
+    queries were shortest, then the one served longest ago (while workers are being replaced, an
+    expensive client at its share would otherwise win every tie for the last one, and hold it up to
+    the time limit). When a client under its share waits and another holds more than its share, the
     other's longest query that has run `preempt_after` seconds is stopped (its worker is
     replaced from a warm spare): expensive queries never hold every worker against newcomers.
     """
@@ -933,6 +935,7 @@ class FairPool:
         self._holding: set[_Ticket] = set()
         self._seen: dict[str, float] = {}
         self._served: dict[str, float] = {}
+        self._cost: dict[str, float] = {}  # a client's recent seconds a query (moving average)
 
     def _share(self, now: float) -> int:
         active = [
@@ -942,7 +945,7 @@ class FairPool:
         ]
         if len(self._seen) > 4 * len(active) + 64:  # forget clients not seen for a minute
             for c in [c for c, t in self._seen.items() if now - t > 60 and c not in active]:
-                for table in (self._seen, self._served, self._waiting, self._running):
+                for table in (self._seen, self._served, self._waiting, self._running, self._cost):
                     table.pop(c, None)  # type: ignore[attr-defined]
         return max(1, self.size // max(1, len(active)))
 
@@ -956,7 +959,11 @@ class FairPool:
             if not self._idle:
                 self._preempt(share, now)
                 return
-            client = min(ready, key=lambda c: (self._running.get(c, 0), self._served.get(c, 0.0)))
+            # Fewest held first; then the client whose recent queries were shortest (an expensive
+            # client does not win every tie by having been served long ago); then served longest ago.
+            client = min(
+                ready, key=lambda c: (self._running.get(c, 0), self._cost.get(c, 0.0), self._served.get(c, 0.0))
+            )
             ticket = self._waiting[client].pop(0)
             worker = ticket.worker = self._idle.pop()
             if ticket.job is not None:
@@ -1066,9 +1073,14 @@ class FairPool:
     def release(self, ticket: _Ticket, keep: bool) -> None:
         """Give back a ticket's worker (keep False: it was stopped; its replacement comes through add())."""
         with self._lock:
+            now = time.monotonic()
+            if ticket in self._holding:
+                cost = self._cost.get(ticket.client)
+                took = now - ticket.started
+                self._cost[ticket.client] = took if cost is None else 0.8 * cost + 0.2 * took
             self._holding.discard(ticket)
             self._running[ticket.client] = max(0, self._running.get(ticket.client, 0) - 1)
-            self._seen[ticket.client] = time.monotonic()
+            self._seen[ticket.client] = now
             if keep and ticket.worker is not None:
                 self._idle.append(ticket.worker)
             self._dispatch()
@@ -1159,7 +1171,10 @@ class ProcessExecutor:
             arg.stop()  # kill and reap the old worker here, off the requests' threads
         try:
             worker = self._new()
-            worker.set_priority(DEMOTED_NICE)  # starting up must not slow the queries being answered
+            with self._lock:
+                short = self._short > 0  # the pool lacks a worker now: its replacement is urgent
+            if not short:
+                worker.set_priority(DEMOTED_NICE)  # starting up must not slow the queries being answered
             worker.wait_ready()
         except Refused as exc:
             if self._closed:

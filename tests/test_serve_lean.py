@@ -127,3 +127,35 @@ def test_a_page_written_in_the_worker_is_the_page_of_the_three_selects(built_dir
     missing = page_job(store, Job(query="", page=(this[0].value + "-none",), trusted=True))
     assert missing.status == 404
     assert page_job(store, Job(query="", page=(this[0].value,), max_rows=2, trusted=True)).status == 400
+
+
+def test_a_tie_for_a_worker_goes_to_the_client_whose_queries_are_short() -> None:
+    import threading
+    import time
+
+    from ipgraph.serve import FairPool
+
+    pool = FairPool(size=2)
+    for worker in (object(), object()):
+        pool.add(worker)  # type: ignore[arg-type]
+    slow = pool.acquire("10.0.0.2", timeout=1)  # an expensive client's query
+    fast = pool.acquire("10.0.0.1", timeout=1)
+    assert slow is not None and fast is not None
+    slow.started -= 5.0  # it ran 5 s
+    pool.release(slow, keep=False)  # stopped, its worker being replaced: one worker left
+    got: dict[str, object] = {}
+
+    def want(client: str) -> None:
+        got[client] = pool.acquire(client, timeout=1.5)
+
+    threads = [threading.Thread(target=want, args=(c,)) for c in ("10.0.0.2", "10.0.0.1")]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 5
+    while not all(pool._waiting.get(c) for c in ("10.0.0.2", "10.0.0.1")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pool.release(fast, keep=True)  # the one worker is free; both hold none, both wait for it
+    for thread in threads:
+        thread.join()
+    assert got["10.0.0.1"] is not None  # the client of short queries gets it ...
+    assert got["10.0.0.2"] is None  # ... and the expensive one waits (here: until its timeout)
