@@ -386,19 +386,97 @@ def wait_for(url_host: str, port: int, path: str = "/sparql?query=ASK%7B%7D", ti
     raise TimeoutError(f"the server on port {port} did not answer within {timeout:.0f} s")
 
 
-def request_mix(build_dir: Path | str) -> list[tuple[str, str, str]]:
-    """The requests of the load test: (method, path, Accept) for each named query and a few resource pages."""
+def labelled_mix(build_dir: Path | str) -> list[tuple[str, tuple[str, str, str] | None]]:
+    """The requests of the load test, each with a label: (label, (method, path, Accept)), or
+    (label, None) where the build cannot bind the named query (an older build without its data).
+
+    The named queries' values are bound on `build_dir`'s own store, so each IRI is spelled as
+    that build spells it: two builds of one corpus by two versions give requests that mean the
+    same to each version's server.
+    """
+    from ipgraph.errors import QueryError
     from ipgraph.query import open_engine
 
     engine = open_engine(build_dir)
-    mix = []
+    mix: list[tuple[str, tuple[str, str, str] | None]] = []
     for name, params, _kind in CASES:
-        text, _notes = prepare_named(engine, name, params)
-        mix.append(("GET", "/sparql?" + urlencode({"query": text}), "application/sparql-results+json"))
+        try:
+            text, _notes = prepare_named(engine, name, params)
+        except QueryError:
+            mix.append((case_label(name, params), None))
+            continue
+        path = "/sparql?" + urlencode({"query": text})
+        mix.append((case_label(name, params), ("GET", path, "application/sparql-results+json")))
     for label in ("天津市知识产权局", "沈阳市市场监督管理局"):
-        mix.append(("GET", "/id/agency/" + quote(label, safe=""), "text/html"))
-        mix.append(("GET", "/id/agency/" + quote(label, safe=""), "text/turtle"))
+        for accept in ("text/html", "text/turtle"):
+            mix.append((f"/id/agency/{label} ({accept})", ("GET", "/id/agency/" + quote(label, safe=""), accept)))
     return mix
+
+
+def request_mix(build_dir: Path | str) -> list[tuple[str, str, str]]:
+    """The requests of the load test: (method, path, Accept) for each named query and a few resource pages."""
+    return [request for _label, request in labelled_mix(build_dir) if request is not None]
+
+
+def answer_signature(status: int, content_type: str, body: bytes) -> str:
+    """What an answer says, to compare two servers' answers to one request: the status and the
+    number of results (SPARQL JSON rows, Turtle triples, HTML table rows), not the bytes (the
+    two versions may spell IRIs and order rows differently)."""
+    import pyoxigraph
+
+    if not 200 <= status < 300:
+        return f"{status}"
+    if "json" in content_type:
+        data = json.loads(body)
+        if "boolean" in data:
+            return f"{status} ask {data['boolean']}"
+        return f"{status} {len(data['results']['bindings'])} rows"
+    if "turtle" in content_type:
+        return f"{status} {sum(1 for _ in pyoxigraph.parse(body, format=pyoxigraph.RdfFormat.TURTLE))} triples"
+    if "html" in content_type:
+        return f"{status} {body.count(b'<tr>')} table rows"
+    return f"{status} {len(body)} bytes"
+
+
+def check_answers(port: int, mix: list[tuple[str, str, str]]) -> list[str]:
+    """Send each request of `mix` once; the signature of each answer (answer_signature)."""
+    out = []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        for method, path, accept in mix:
+            conn.request(method, path, headers={"Accept": accept})
+            response = conn.getresponse()
+            body = response.read()
+            out.append(answer_signature(response.status, response.getheader("Content-Type") or "", body))
+    finally:
+        conn.close()
+    return out
+
+
+def fair_mixes(
+    labelled: dict[str, list[tuple[str, tuple[str, str, str] | None]]], answers: dict[str, list[str | None]]
+) -> tuple[dict[str, list[tuple[str, str, str]]], list[str]]:
+    """The requests each server answers with 2xx and with the same results as every other server
+    (position by position, one mix per server), and a line for each request left out.
+
+    A comparison in which one server answers a request with a cheap 404 (or a different number of
+    rows) while the other does the work is not a comparison: such requests go out of every mix.
+    """
+    names = list(labelled)
+    kept: dict[str, list[tuple[str, str, str]]] = {name: [] for name in names}
+    dropped = []
+    for i, (label, _request) in enumerate(labelled[names[0]]):
+        sigs = {name: answers[name][i] for name in names}
+        requests = {name: labelled[name][i][1] for name in names}
+        same = len(set(sigs.values())) == 1
+        ok = all(sig is not None and sig.split()[0].startswith("2") for sig in sigs.values())
+        if same and ok and all(r is not None for r in requests.values()):
+            for name in names:
+                kept[name].append(requests[name])  # type: ignore[arg-type]
+        else:
+            shown = "; ".join(f"{name}: {sig or 'not bound on its build'}" for name, sig in sigs.items())
+            dropped.append(f"{label}: {shown}")
+    return kept, dropped
 
 
 def _client(
@@ -421,7 +499,7 @@ def _client(
             conn.request(method, path, headers={"Accept": accept})
             response = conn.getresponse()
             response.read()
-            if response.status != 200:
+            if not 200 <= response.status < 300:  # an answer, but not the one asked for (a 404 is cheap)
                 fails.append(f"{response.status} {path[:60]}")
         except (OSError, http.client.HTTPException) as exc:
             fails.append(f"{type(exc).__name__}: {exc}")
@@ -464,6 +542,7 @@ def load_test(port: int, mix: list[tuple[str, str, str]], clients: int, seconds:
         "seconds": round(elapsed, 1),
         "requests": len(latencies),
         "errors": len(errors),
+        "non_2xx": sum(1 for e in errors if e[:3].isdigit()),
         "error_samples": sorted(set(errors))[:5],
         "throughput_rps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(percentile(latencies, 50) * 1000, 1),
@@ -528,19 +607,19 @@ def _this_checkout() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-COMPARED = ("requests", "errors", "throughput_rps", "p50_ms", "p95_ms", "p99_ms", "max_ms")
+COMPARED = ("requests", "errors", "non_2xx", "throughput_rps", "p50_ms", "p95_ms", "p99_ms", "max_ms")
 
 
 def serve_table(runs: list[dict[str, Any]]) -> list[str]:
     """The runs as a Markdown table (as in the README), then the median of each server's runs."""
     lines = [
-        "| run [load average] | requests | errors | req/s | p50 | p95 | p99 | max |",
+        "| run [load average] | requests | errors (non-2xx) | req/s | p50 | p95 | p99 | max |",
         "|---|---|---|---|---|---|---|---|",
     ]
 
     def row(label: str, r: dict[str, Any]) -> str:
         return (
-            f"| {label} | {r['requests']:,} | {r['errors']} | {r['throughput_rps']:.0f} | {r['p50_ms']:.0f} ms "
+            f"| {label} | {r['requests']:,.0f} | {r['errors']:g} ({r.get('non_2xx', 0):g}) | {r['throughput_rps']:.0f} | {r['p50_ms']:.0f} ms "
             f"| {r['p95_ms']:.0f} ms | {r['p99_ms']:.0f} ms | {r['max_ms']:.0f} ms |"
         )
 
@@ -548,7 +627,7 @@ def serve_table(runs: list[dict[str, Any]]) -> list[str]:
         lines.append(row(f"{r['server']} [{r['load_average']}]", r))
     for name in dict.fromkeys(r["server"] for r in runs):
         mine = [r for r in runs if r["server"] == name]
-        median = {k: statistics.median(r[k] for r in mine) for k in COMPARED}
+        median = {k: statistics.median(r.get(k, 0) for r in mine) for k in COMPARED}
         lines.append(row(f"{name}, median of {len(mine)}", median))
     return lines
 
@@ -563,28 +642,34 @@ def run_serve_bench(
     echo: Echo = print,
     compare: Path | str | None = None,
     rounds: int = 2,
+    compare_graph: Path | str | None = None,
 ) -> dict[str, Any]:
     """Start `ipgraph serve` in a subprocess and load it from `clients` concurrent clients.
 
     compare: another checkout of ipgraph (e.g. a git worktree of an older commit); its server and
     this one then run alternately, `rounds` times each, under the same load, and the report has
     every run and each server's medians (alternating runs share the machine's load fairly).
+    compare_graph: that checkout's build of the same documents (default: build_dir), which it
+    serves; each server's requests are bound on its own build. Before the runs each request is
+    sent once to each server: the ones either answers with other than 2xx, or with other results
+    than the other, are left out of both mixes (and listed); a run in which a server answers
+    other than 2xx is marked invalid.
     """
     from ipgraph.store import ensure_store
 
     build_dir = Path(build_dir).resolve()
     ensure_store(build_dir)
-    mix = request_mix(build_dir)
-    echo(
-        f"load test: {clients} clients for {seconds:.0f} s on 127.0.0.1 "
-        f"({len(mix)} kinds of request: every named query, resource pages), "
-        f"server workers: {workers or 'default'} ({store} store), CPUs: {os.cpu_count()}"
-    )
     if compare is None:
+        mix = request_mix(build_dir)
+        echo(
+            f"load test: {clients} clients for {seconds:.0f} s on 127.0.0.1 "
+            f"({len(mix)} kinds of request: every named query, resource pages), "
+            f"server workers: {workers or 'default'} ({store} store), CPUs: {os.cpu_count()}"
+        )
         report = _one_serve_run(build_dir, mix, clients, seconds, workers, store)
         echo(
-            f"  requests {report['requests']}  errors {report['errors']}  throughput {report['throughput_rps']}/s"
-            f"  [load average {report['load_average']}]"
+            f"  requests {report['requests']}  errors {report['errors']} (non-2xx {report['non_2xx']})"
+            f"  throughput {report['throughput_rps']}/s  [load average {report['load_average']}]"
         )
         echo(
             f"  latency p50 {report['p50_ms']} ms  p95 {report['p95_ms']} ms  p99 {report['p99_ms']} ms  "
@@ -598,23 +683,54 @@ def run_serve_bench(
         from ipgraph.errors import InputError
 
         raise InputError(other, "not a checkout of ipgraph (no ipgraph/__init__.py)")
-    servers = [(f"other ({other.name})", other), ("this", _this_checkout())]
+    other_build = Path(compare_graph).resolve() if compare_graph is not None else build_dir
+    ensure_store(other_build)
+    other_name = f"other ({other.name})"
+    servers = [(other_name, other, other_build), ("this", _this_checkout(), build_dir)]
+    labelled = {name: labelled_mix(graph) for name, _checkout, graph in servers}
+    answers: dict[str, list[str | None]] = {}
+    for name, checkout, graph in servers:
+        mine = [request for _label, request in labelled[name] if request is not None]
+        port = free_port()
+        server = _start_serve(graph, port, store, workers, checkout)
+        try:
+            sigs = iter(check_answers(port, mine))
+        finally:
+            _stop(server)
+        answers[name] = [next(sigs) if request is not None else None for _label, request in labelled[name]]
+    mixes, dropped = fair_mixes(labelled, answers)
+    echo(
+        f"load test: {clients} clients for {seconds:.0f} s on 127.0.0.1, {rounds} rounds alternating; "
+        f"server workers: {workers or 'default'} ({store} store), CPUs: {os.cpu_count()}"
+    )
+    echo(f"  {other_name} serves {other_build}, this serves {build_dir}")
+    echo(f"  mix: {len(mixes['this'])} kinds of request answered 2xx with the same results by both servers")
+    for line in dropped:
+        echo(f"  left out: {line}")
+    if not mixes["this"]:
+        from ipgraph.errors import InputError
+
+        raise InputError(other_build, "no request is answered alike by both servers: nothing to compare")
     runs = []
     for round_no in range(1, rounds + 1):
-        for name, checkout in servers:
-            run = _one_serve_run(build_dir, mix, clients, seconds, workers, store, checkout)
+        for name, checkout, graph in servers:
+            run = _one_serve_run(graph, mixes[name], clients, seconds, workers, store, checkout)
             run["server"], run["round"] = name, round_no
+            invalid = " INVALID (non-2xx answers)" if run["non_2xx"] else ""
             echo(
                 f"  round {round_no} {name}: {run['throughput_rps']}/s p99 {run['p99_ms']} ms "
-                f"errors {run['errors']} [load average {run['load_average']}]"
+                f"errors {run['errors']} non-2xx {run['non_2xx']} [load average {run['load_average']}]{invalid}"
             )
             for sample in run["error_samples"]:
                 echo(f"    error: {sample}")
             runs.append(run)
     for line in serve_table(runs):
         echo(line)
-    report = {"clients": clients, "seconds": seconds, "store": store, "runs": runs,
-              "errors": sum(r["errors"] for r in runs)}
+    valid = not any(r["non_2xx"] for r in runs)
+    if not valid:
+        echo("  the comparison is INVALID: a server answered requests of the mix with other than 2xx")
+    report = {"clients": clients, "seconds": seconds, "store": store, "runs": runs, "valid": valid,
+              "mix": len(mixes["this"]), "left_out": dropped, "errors": sum(r["errors"] for r in runs)}
     return _saved(report, json_out)
 
 

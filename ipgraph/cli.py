@@ -681,10 +681,13 @@ def bench_query(triples, repeat, rdflib_repeat, process_runs, json_out, graph_di
               help="Another checkout of ipgraph (e.g. a git worktree of an older commit): its server and this "
                    "one run alternately under the same load, --rounds times each; prints a table with medians.")
 @click.option("--rounds", type=click.IntRange(1, 10), default=2, show_default=True, help="With --compare: runs of each.")
+@click.option("--compare-graph", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="With --compare: that checkout's build of the same documents, which its server serves "
+                   "(default: --graph).")
 @graph_option
 @friendly_errors
 def bench_serve(clients, seconds, workers, store_mode, json_out, hostile, max_memory, compare, rounds,
-                graph_dir) -> None:
+                compare_graph, graph_dir) -> None:
     """Load test of `ipgraph serve` on loopback: requests, errors, p50/p95/p99 latency."""
     from ipgraph.bench import run_hostile_bench, run_serve_bench
 
@@ -693,7 +696,8 @@ def bench_serve(clients, seconds, workers, store_mode, json_out, hostile, max_me
                                    max_memory=max_memory, json_out=json_out, echo=click.echo)
     else:
         report = run_serve_bench(graph_dir, clients=clients, seconds=seconds, workers=workers, store=store_mode,
-                                 json_out=json_out, echo=click.echo, compare=compare, rounds=rounds)
+                                 json_out=json_out, echo=click.echo, compare=compare, rounds=rounds,
+                                 compare_graph=compare_graph)
     if report["errors"]:
         raise click.ClickException(f"{report['errors']} request(s) failed")
 

@@ -16,6 +16,7 @@ from ipgraph.bench import serve_table
 from ipgraph.cli import main
 from ipgraph.serve import (
     BODY_PIECE,
+    HTTP_LOOPS,
     App,
     AsgiApp,
     InlineExecutor,
@@ -186,7 +187,7 @@ def test_the_http_loop_is_uvloop_when_installed(built_dir: Path) -> None:
     assert event_loop() == "uvloop"
     server = Server(("127.0.0.1", 0), App(_AsyncInline(built_dir), ServeLimits()), quiet=True)
     try:
-        assert [s.config.loop for s in server.uvicorns] == ["uvloop"]
+        assert [s.config.loop for s in server.uvicorns] == ["uvloop"] * HTTP_LOOPS
     finally:
         server.server_close()
 
