@@ -845,7 +845,8 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     written["ntriples"] = nt
     if result.search is not None:  # the index made by build_graph, published with the rest
         written["search"] = _place_tree(result.search.folder, out / SEARCH_NAME)
-    from ipgraph.store import update_store, write_store  # the store that `ipgraph query` and `serve` open
+    # the store that `ipgraph query` and `serve` open
+    from ipgraph.store import BULK_LOAD_PEAK, update_store, write_store
     from ipgraph.stream.merge import turtle_from_ntriples
     from ipgraph.stream.tail import Tail
 
@@ -855,10 +856,11 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     turtle = out / TURTLE_NAME
     try:
         if previous is not None and (previous / STORE_NAME).is_dir():
-            tail.run("store", update_store, previous, nt, out)
+            tail.run("store", update_store, previous, nt, out, peak=BULK_LOAD_PEAK)
         else:
-            tail.run("store", write_store, nt, out)
-        tail.run("turtle", turtle_from_ntriples, nt, turtle, TURTLE_PREFIXES)
+            tail.run("store", write_store, nt, out, peak=BULK_LOAD_PEAK)
+        # the serialiser streams (27 MB at 1,000 documents); it waits for the store when both would pass the budget
+        tail.run("turtle", turtle_from_ntriples, nt, turtle, TURTLE_PREFIXES, peak=64 * 2**20)
         started = time.perf_counter()
         summary = out / SUMMARY_NAME
         atomic_write_text(summary, json.dumps({

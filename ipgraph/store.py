@@ -164,6 +164,11 @@ thread, with their strings, before it writes them (1.7 GB for the 2.5 million tr
 a call over a slice of the file makes its batch no bigger than the slice. Measured in README (Big corpora)."""
 
 
+BULK_LOAD_PEAK = 512 * 2**20
+"""What the bulk-loading process may reach with BULK_CHUNK_TRIPLES (measured 320 MB at 1,000 documents; the
+slice, not the file, sets it): the tail's memory budget reads it (ipgraph.stream.tail)."""
+
+
 def bulk_load_chunks(store: pyoxigraph.Store, path: Path, chunk: int = 0) -> int:
     """Bulk-load the N-Triples file at `path` into `store`, `chunk` triples (default BULK_CHUNK_TRIPLES) per
     call; returns the triples read.
