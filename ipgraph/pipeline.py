@@ -873,12 +873,14 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
         reports = result.quality()
         atomic_write_text(out / REPORT_NAME, report_json(reports))
         timings["summary and report"] = time.perf_counter() - started
-        from ipgraph.view import TripleIndex, render_page  # imported here: only the page needs it
+        # imported here: only the page needs it
+        from ipgraph.view import TripleIndex, drawn_count, render_page
 
         started = time.perf_counter()
         page = out / GRAPH_PAGE_NAME
         # the page's triples straight from the merged file (pyoxigraph's parser), not back through the store
-        graph: Any = result._graph if result._graph is not None else TripleIndex.for_page(nt)
+        graph: Any = (result._graph if result._graph is not None
+                      else TripleIndex.for_page(nt, drawn=drawn_count(result.counts) if result.counts else None))
         # written atomically, like the files above; the search data: the page's measure search and echoes
         render_page(graph, page, quality=page_lines(reports),
                     search_data=result.search.page_data if result.search is not None else None)

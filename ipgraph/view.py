@@ -285,16 +285,32 @@ class TripleIndex:
 
     @classmethod
     def for_page(cls, path: Path | str, node_budget: int = DEFAULT_NODE_BUDGET,
-                 bounded_above: int = BOUNDED_NODES) -> TripleIndex | FoldedGraph:
+                 bounded_above: int = BOUNDED_NODES, drawn: int | None = None) -> TripleIndex | FoldedGraph:
         """What render_page of the whole graph needs: all of it when every node is drawn (at most
         node_budget), the lean index when the page is aggregated, and above `bounded_above` drawn nodes
-        the FoldedGraph of one streaming pass (bounded_view: memory no longer grows with the measures)."""
-        folded = fold_ntriples(path)
-        if folded.drawn > bounded_above:
-            return folded
-        drawn = folded.drawn
-        del folded
-        return cls.from_ntriples(path, lean=drawn > node_budget)
+        the FoldedGraph of one streaming pass (bounded_view: memory no longer grows with the measures).
+
+        `drawn`: the build's count of typed nodes of the drawn classes (drawn_count; never fewer than the
+        distinct nodes) chooses without a first pass; without it a FoldedGraph pass counts them.
+        """
+        if drawn is None:
+            folded = fold_ntriples(path)
+            if folded.drawn > bounded_above:
+                return folded
+            drawn = folded.drawn
+            del folded
+            return cls.from_ntriples(path, lean=drawn > node_budget)
+        if drawn > bounded_above:
+            return fold_ntriples(path)
+        if drawn <= node_budget:
+            return cls.from_ntriples(path)
+        lean = cls.from_ntriples(path, lean=True)
+        exact = {s for style in CLASS_STYLES.values() for s in lean.typed.get(style.rdf_class, ())
+                 if isinstance(s, URIRef)}
+        if len(exact) > node_budget:
+            return lean
+        del lean
+        return cls.from_ntriples(path)
 
     def subjects(self, predicate: Node, obj: Node) -> Iterator[Node]:
         if str(predicate) == str(RDF.type):
@@ -417,6 +433,12 @@ def fold_ntriples(path: Path | str) -> FoldedGraph:
         fold(group[0].subject, group)
     return FoldedGraph(index=index, counts=dict(counts), measures=dict(measures),
                        members={k: v for k, v in members.items()}, drawn=drawn)
+
+
+def drawn_count(counts: Mapping[str, int]) -> int:
+    """The typed nodes of the drawn classes in a build's class counts (BuildResult.counts: class IRI →
+    subjects typed with it), for TripleIndex.for_page."""
+    return sum(counts.get(str(style.rdf_class), 0) for style in CLASS_STYLES.values())
 
 
 def _class_quota_rank(nodes: Mapping[str, ViewNode], weight: Mapping[str, int], budget: int) -> list[str]:

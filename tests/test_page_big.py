@@ -127,3 +127,18 @@ def test_bounded_search_data_keeps_what_the_drawn_nodes_need(nt):
     assert data == {"index": None, "endpoint": "/search", "measures": {doc: ["a", "1"]}, "echoes": {}}
     assert bounded_search_data(None, view) is None
     assert set(CLASS_STYLES) >= {n.cls for n in view.nodes.values()}
+
+
+def test_the_builds_class_counts_choose_the_page_without_a_first_pass(nt, corpus_build, tmp_path):
+    from ipgraph.view import drawn_count
+
+    drawn = drawn_count(corpus_build.counts)
+    assert drawn == fold_ntriples(nt).drawn  # every drawn node is typed once with its class
+    assert isinstance(TripleIndex.for_page(nt, node_budget=40, bounded_above=100, drawn=drawn), FoldedGraph)
+    full, lean = TripleIndex.from_ntriples(nt), TripleIndex.from_ntriples(nt, lean=True)
+    for budget, expected in ((100_000, full), (40, lean)):
+        chosen = TripleIndex.for_page(nt, node_budget=budget, drawn=drawn)
+        assert isinstance(chosen, TripleIndex)
+        assert chosen.by_predicate == expected.by_predicate and chosen.typed == expected.typed
+    # an over-count (a node typed twice) still gives the page of every node when the exact count fits
+    assert TripleIndex.for_page(nt, node_budget=drawn, drawn=drawn + 5).by_predicate == full.by_predicate
