@@ -495,7 +495,7 @@ def bounded_view(folded: FoldedGraph, node_budget: int = DEFAULT_NODE_BUDGET) ->
             left[node.cls] += 1
     collapsed = folded.drawn - len(nodes)
     left_zh = "、".join(f"{CLASS_STYLES[c].zh} {n}" for c, n in sorted(left.items(), key=lambda x: CLASS_ORDER[x[0]]))
-    left_en = ", ".join(f"{n} {CLASS_STYLES[c].en}s" for c, n in sorted(left.items(), key=lambda x: CLASS_ORDER[x[0]]))
+    left_en = ", ".join(f"{CLASS_STYLES[c].en} {n}" for c, n in sorted(left.items(), key=lambda x: CLASS_ORDER[x[0]]))
     note = (f"大图：全图有 {folded.drawn} 个节点，本页只画联系最多的 {len(shown)} 个文件、机构、项目和政策文书"
             f"（上限 {node_budget}）；{collapsed} 个措施、章节和目标折叠为连线上的计数"
             + (f"；未显示：{left_zh}" if left else "") + "。"
