@@ -961,7 +961,8 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     written["ntriples"] = nt
     if result.search is not None:  # the index made by build_graph, published with the rest
         written["search"] = _place_tree(result.search.folder, out / SEARCH_NAME)
-    from ipgraph.store import update_store, write_store  # the store that `ipgraph query` and `serve` open
+    # the store that `ipgraph query` and `serve` open
+    from ipgraph.store import BULK_LOAD_PEAK, update_store, write_store
     from ipgraph.stream.tail import Tail
     from ipgraph.stream.turtle import update_turtle, write_turtle
 
@@ -974,14 +975,15 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
                and delta.exact and Path(delta.base) == previous.resolve() else None)
     try:
         if previous is not None and (previous / STORE_NAME).is_dir():
-            tail.run("store", update_store, previous, nt, out, changes)
+            tail.run("store", update_store, previous, nt, out, changes, peak=BULK_LOAD_PEAK)
         else:
-            tail.run("store", write_store, nt, out)
+            tail.run("store", write_store, nt, out, peak=BULK_LOAD_PEAK)
+        # the serialiser streams; it waits for the store when both would pass the budget
         if changes is not None and previous is not None:  # only the slices of the Turtle the change falls into
             tail.run("turtle", update_turtle, previous / TURTLE_NAME, nt, turtle, TURTLE_PREFIXES,
-                     changes[0] + changes[1])
+                     changes[0] + changes[1], peak=64 * 2**20)
         else:
-            tail.run("turtle", write_turtle, nt, turtle, TURTLE_PREFIXES)
+            tail.run("turtle", write_turtle, nt, turtle, TURTLE_PREFIXES, peak=64 * 2**20)
         started = time.perf_counter()
         summary = out / SUMMARY_NAME
         atomic_write_text(summary, json.dumps({
@@ -994,12 +996,14 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
         reports = result.quality()
         atomic_write_text(out / REPORT_NAME, report_json(reports))
         timings["summary and report"] = time.perf_counter() - started
-        from ipgraph.view import TripleIndex, render_page  # imported here: only the page needs it
+        # imported here: only the page needs it
+        from ipgraph.view import TripleIndex, drawn_count, render_page
 
         started = time.perf_counter()
         page = out / GRAPH_PAGE_NAME
         # the page's triples straight from the merged file (pyoxigraph's parser), not back through the store
-        graph: Any = result._graph if result._graph is not None else TripleIndex.for_page(nt)
+        graph: Any = (result._graph if result._graph is not None
+                      else TripleIndex.for_page(nt, drawn=drawn_count(result.counts) if result.counts else None))
         # written atomically, like the files above; the search data: the page's measure search and echoes
         render_page(graph, page, quality=page_lines(reports),
                     search_data=result.search.page_data if result.search is not None else None)

@@ -51,6 +51,12 @@ DEFAULT_NODE_BUDGET = 6000
 """Above this many nodes a page shows the aggregated view (measured: a 5,000-node page is usable in Chromium
 within a few seconds with positions computed here; see `ipgraph bench view`)."""
 
+BOUNDED_NODES = 100_000
+"""Above this many drawn nodes (measures, sections and targets included) the build's page is bounded
+(`bounded_view`): one streaming pass folds the measures into counts as it reads them, instead of an index
+of every measure's relations (~1.5 GB at 10,000 documents); the page carries the best-connected documents,
+agencies, programmes and directives up to the node budget. At or below it the page is made as before."""
+
 DETAILED_LIMIT = 1500
 """Pages with more nodes draw plain edges (no dashes, labels or arrows), to stay quick to draw."""
 TEMPLATE_NAME = "graph.html.j2"
@@ -278,13 +284,30 @@ class TripleIndex:
         return index
 
     @classmethod
-    def for_page(cls, path: Path | str, node_budget: int = DEFAULT_NODE_BUDGET) -> TripleIndex:
-        """What render_page of the whole graph needs: the lean index when the page will be aggregated
-        (more drawn nodes than node_budget; memory stays bounded at 10,000 documents), else all of it."""
+    def for_page(cls, path: Path | str, node_budget: int = DEFAULT_NODE_BUDGET,
+                 bounded_above: int = BOUNDED_NODES, drawn: int | None = None) -> TripleIndex | FoldedGraph:
+        """What render_page of the whole graph needs: all of it when every node is drawn (at most
+        node_budget), the lean index when the page is aggregated, and above `bounded_above` drawn nodes
+        the FoldedGraph of one streaming pass (bounded_view: memory no longer grows with the measures).
+
+        `drawn`: the build's count of typed nodes of the drawn classes (drawn_count; never fewer than the
+        distinct nodes) chooses without a first pass; without it a FoldedGraph pass counts them.
+        """
+        if drawn is None:
+            folded = fold_ntriples(path)
+            if folded.drawn > bounded_above:
+                return folded
+            drawn = folded.drawn
+            del folded
+            return cls.from_ntriples(path, lean=drawn > node_budget)
+        if drawn > bounded_above:
+            return fold_ntriples(path)
+        if drawn <= node_budget:
+            return cls.from_ntriples(path)
         lean = cls.from_ntriples(path, lean=True)
-        drawn = {s for style in CLASS_STYLES.values() for s in lean.typed.get(style.rdf_class, ())
+        exact = {s for style in CLASS_STYLES.values() for s in lean.typed.get(style.rdf_class, ())
                  if isinstance(s, URIRef)}
-        if len(drawn) > node_budget:
+        if len(exact) > node_budget:
             return lean
         del lean
         return cls.from_ntriples(path)
@@ -304,6 +327,195 @@ class TripleIndex:
         for subject, objects in self.by_predicate.get(str(predicate), {}).items():
             for obj in objects:
                 yield subject, obj
+
+
+_PART_OF = str(IPG.partOf)
+_LEAD, _RESPONSIBLE = str(IPG.leadAgency), str(IPG.responsibleAgency)
+# a collapsed node's relations that an aggregated page counts, oriented as drawn: (relation, object is the source)
+_FOLDED_RELATIONS = {_LEAD: ("lead", True), _RESPONSIBLE: ("responsible", True), str(IPG.mentions): ("mentions", False),
+                     str(IPG.cites): ("cites", False), str(IPG.drafts): ("drafts", False),
+                     str(IPG.issuedBy): ("issuedBy", True)}
+
+
+@dataclass
+class FoldedGraph:
+    """A graph too big to draw, read in one pass with memory bounded by its non-measure nodes.
+
+    `index`: every triple of the documents, agencies, programmes and directives (and the statements of
+    their document-level relations); each measure, section or target is folded as it is read:
+    `counts` (source, target, relation) → how many measure-level edges the document-level edge stands for,
+    `measures` document → its measures, `members` node → the documents it appears in through them.
+    `drawn`: the nodes of the drawn classes in the whole graph.
+    """
+
+    index: TripleIndex
+    counts: dict[tuple[str, str, str], int]
+    measures: dict[str, int]
+    members: dict[str, set[str]]
+    drawn: int
+
+
+def fold_ntriples(path: Path | str) -> FoldedGraph:
+    """FoldedGraph of the N-Triples file at `path` (sorted by subject, as a build writes it): one pass."""
+    import pyoxigraph
+
+    index = TripleIndex()
+    iris: dict[str, URIRef] = {}
+    names: dict[str, str] = {}  # one str object per IRI the counts hold (agencies, documents …)
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    measures: dict[str, int] = defaultdict(int)
+    members: dict[str, set[str]] = defaultdict(set)
+    drawn_classes = {str(style.rdf_class) for style in CLASS_STYLES.values()}
+    measure_class = str(IPG.Measure)
+    rdf_type = str(RDF.type)
+    drawn = 0
+
+    def term(node: Any) -> Any:
+        if isinstance(node, pyoxigraph.NamedNode):
+            value = node.value
+            found = iris.get(value)
+            if found is None:
+                found = iris[value] = URIRef(value)
+            return found
+        if isinstance(node, pyoxigraph.BlankNode):
+            from rdflib import BNode
+
+            return BNode(node.value)
+        return node.value
+
+    def name(value: str) -> str:
+        return names.setdefault(value, value)
+
+    def fold(subject: Any, triples: list[Any]) -> None:
+        nonlocal drawn
+        types = {t.object.value for t in triples if t.predicate.value == rdf_type}
+        named = isinstance(subject, pyoxigraph.NamedNode)
+        if named and types & drawn_classes:
+            drawn += 1
+        if types & _COLLAPSED_CLASSES:
+            if not named:
+                return
+            homes = sorted(t.object.value for t in triples if t.predicate.value == _PART_OF)
+            if not homes:
+                return  # no document to fold into (an aggregated page leaves it out too)
+            home = name(homes[0])
+            if measure_class in types:
+                measures[home] += 1
+            leads = {t.object.value for t in triples if t.predicate.value == _LEAD}
+            for t in triples:
+                rel = _FOLDED_RELATIONS.get(t.predicate.value)
+                if rel is None or not isinstance(t.object, pyoxigraph.NamedNode):
+                    continue
+                other = name(t.object.value)
+                if rel[0] == "responsible" and other in leads:
+                    continue  # a lead is responsible too: counted once, as the lead
+                counts[(other, home, rel[0]) if rel[1] else (home, other, rel[0])] += 1
+                members[other].add(home)
+            return
+        relation = next((t.object.value for t in triples if t.predicate.value == _RDF_PREDICATE), None)
+        if relation in _MEASURE_RELATIONS:
+            return  # a statement on a measure-level relation: its evidence is folded into counts
+        for t in triples:
+            predicate, obj = t.predicate.value, term(t.object)
+            if predicate == rdf_type:
+                index.typed[obj].append(term(subject))
+            index.by_predicate[predicate][term(subject)].append(obj)
+
+    group: list[Any] = []  # one subject's triples (the file is sorted by subject)
+    for triple in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES):
+        if triple.predicate.value not in _VIEW_PREDICATES:
+            continue
+        if group and group[0].subject != triple.subject:
+            fold(group[0].subject, group)
+            group = []
+        group.append(triple)
+    if group:
+        fold(group[0].subject, group)
+    return FoldedGraph(index=index, counts=dict(counts), measures=dict(measures),
+                       members={k: v for k, v in members.items()}, drawn=drawn)
+
+
+def drawn_count(counts: Mapping[str, int]) -> int:
+    """The typed nodes of the drawn classes in a build's class counts (BuildResult.counts: class IRI →
+    subjects typed with it), for TripleIndex.for_page."""
+    return sum(counts.get(str(style.rdf_class), 0) for style in CLASS_STYLES.values())
+
+
+def _class_quota_rank(nodes: Mapping[str, ViewNode], weight: Mapping[str, int], budget: int) -> list[str]:
+    """Up to `budget` node ids: each class present gets an equal share of its best-weighted nodes (so
+    10,000 documents cannot crowd out every agency), the share a class does not fill goes to the
+    best-weighted of the rest. Deterministic: ties by id."""
+    def key(n: str) -> tuple:
+        return (-weight.get(n, 0) - nodes[n].count, n)
+
+    by_class: dict[str, list[str]] = defaultdict(list)
+    for n in nodes:
+        by_class[nodes[n].cls].append(n)
+    share = budget // max(1, len(by_class))
+    kept: list[str] = []
+    for cls in sorted(by_class, key=CLASS_ORDER.__getitem__):
+        kept += sorted(by_class[cls], key=key)[:share]
+    chosen = set(kept)
+    rest = sorted((n for n in nodes if n not in chosen), key=key)
+    return kept + rest[:max(0, budget - len(kept))]
+
+
+def bounded_view(folded: FoldedGraph, node_budget: int = DEFAULT_NODE_BUDGET) -> ViewGraph:
+    """The page of a graph too big to draw: its documents, agencies, programmes and directives with the
+    measures counted on the edges (as aggregate_view counts them), the best-connected of each class up to
+    `node_budget`, and a note of what is left out and where to see it."""
+    # documents, agencies, programmes, directives and their own relations (a TripleIndex answers read_view)
+    small = read_view(folded.index)  # type: ignore[arg-type]
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    sentences: dict[tuple[str, str, str], tuple[str, ...]] = {}
+    for edge in small.edges:
+        key = (edge.source, edge.target, edge.relation)
+        counts[key] += 1
+        sentences[key] = edge.evidence
+    for key, n in folded.counts.items():
+        if key[0] in small.nodes and key[1] in small.nodes and key[0] != key[1]:
+            counts[key] += n
+    nodes: dict[str, ViewNode] = {}
+    for node_id, node in small.nodes.items():
+        docs = set(node.documents) | {d for d in folded.members.get(node_id, ()) if d in small.nodes}
+        n = folded.measures.get(node_id, 0) if node.cls == "document" else 0
+        info = node.info + ((("措施 measures", f"{n} 项（已折叠 collapsed）"),) if n else ())
+        nodes[node_id] = replace(node, documents=tuple(sorted(docs)), count=n, info=info)
+    weight: dict[str, int] = defaultdict(int)
+    for (source, target, _r), n in counts.items():
+        weight[source] += n
+        weight[target] += n
+    kept = set(_class_quota_rank(nodes, weight, node_budget))
+    shown = {k: v for k, v in sorted(nodes.items(), key=lambda kv: (CLASS_ORDER[kv[1].cls], kv[0])) if k in kept}
+    edges = [ViewEdge(s, t, r, sentences.get((s, t, r), ()), count=n)
+             for (s, t, r), n in counts.items() if s in kept and t in kept]
+    left: dict[str, int] = defaultdict(int)
+    for node in nodes.values():
+        if node.id not in kept:
+            left[node.cls] += 1
+    collapsed = folded.drawn - len(nodes)
+    left_zh = "、".join(f"{CLASS_STYLES[c].zh} {n}" for c, n in sorted(left.items(), key=lambda x: CLASS_ORDER[x[0]]))
+    left_en = ", ".join(f"{CLASS_STYLES[c].en} {n}" for c, n in sorted(left.items(), key=lambda x: CLASS_ORDER[x[0]]))
+    note = (f"大图：全图有 {folded.drawn} 个节点，本页只画联系最多的 {len(shown)} 个文件、机构、项目和政策文书"
+            f"（上限 {node_budget}）；{collapsed} 个措施、章节和目标折叠为连线上的计数"
+            + (f"；未显示：{left_zh}" if left else "") + "。"
+            f" Big graph: {folded.drawn} nodes; this page draws the {len(shown)} best-connected documents, agencies,"
+            f" programmes and directives (budget {node_budget}); {collapsed} measures, sections and targets are"
+            f" counted on the edges" + (f"; left out: {left_en}" if left else "") + "."
+            " 查看全部 See everything: `ipgraph serve` (SPARQL /sparql, measure search /search, any node at /id/…),"
+            " `ipgraph query`, or a part with `ipgraph view --focus NAME`, `--document DOC`, `--type CLASSES`.")
+    return ViewGraph(nodes=shown, edges=sorted(edges, key=_edge_key), aggregated=True,
+                     selected_nodes=folded.drawn, note=note)
+
+
+def bounded_search_data(search_data: Mapping[str, Any] | None, view: ViewGraph) -> dict[str, Any] | None:
+    """The search data a bounded page carries: the endpoint, and the measures and echoes of drawn nodes only
+    (a measure found through /search is named by the answer; its echoes are the endpoint's to give)."""
+    if search_data is None:
+        return None
+    return {**search_data, "index": None,
+            "measures": {k: v for k, v in (search_data.get("measures") or {}).items() if k in view.nodes},
+            "echoes": {k: v for k, v in (search_data.get("echoes") or {}).items() if k in view.nodes}}
 
 
 def _first(graph: Graph, subject: Node, predicate: URIRef) -> str:
@@ -1236,7 +1448,7 @@ def page_html(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool =
     return template.render(heading=title, nodes=vis_nodes, edges=vis_edges, ipgraph=ipgraph, search=search_data)
 
 
-def render_page(graph: Graph, out_path: Path | str, *, focus: str | None = None, document: str | None = None,
+def render_page(graph: Graph | FoldedGraph, out_path: Path | str, *, focus: str | None = None, document: str | None = None,
                 types: str | Iterable[str] | None = None, depth: int = 1,
                 node_budget: int = DEFAULT_NODE_BUDGET, title: str | None = None,
                 quality: Mapping[str, Sequence[tuple[str, str]]] | None = None,
@@ -1250,9 +1462,16 @@ def render_page(graph: Graph, out_path: Path | str, *, focus: str | None = None,
     Raises ViewError for an unknown focus name, document or class. The file is written atomically.
     """
     started = time.perf_counter()
-    whole = read_view(graph)
-    selected = select_view(whole, focus=focus, document=document, types=types, depth=depth)
-    shown = aggregate_view(selected, node_budget, source=whole)
+    if isinstance(graph, FoldedGraph):  # a graph too big to draw (TripleIndex.for_page): the bounded page
+        if focus or document or types:
+            raise ViewError("a folded graph makes the bounded page of the whole graph only: "
+                            "give --focus, --document or --type to `ipgraph view`")
+        shown = bounded_view(graph, node_budget)
+        search_data = bounded_search_data(search_data, shown)
+    else:
+        whole = read_view(graph)
+        selected = select_view(whole, focus=focus, document=document, types=types, depth=depth)
+        shown = aggregate_view(selected, node_budget, source=whole)
     if quality:
         shown = attach_quality(shown, quality)
     if title is None:

@@ -2,10 +2,12 @@
 
 For each size, a corpus is generated (ipgraph.stream.corpus) and built by `ipgraph build` in a
 fresh process per configuration (-j 1, -j 2, --dask local); each is timed with wait4(2): wall,
-CPU (user + system, the build's worker processes included) and the peak RSS of its largest
-process. The same files are then read and cut by `jieba.lcut` in one process, in the same run,
-as the yardstick. `add` times `ipgraph add` of one new document to the -j 2 build and the rebuild
-without it (a removal), alternately, ADD_ROUNDS times each: their medians.
+CPU (user + system, the build's worker processes included) and the peak RSS of its whole process
+tree (the build, its extraction workers and its tail's children, sampled every 0.1 s: issue 14's bar),
+beside the peak of its largest process (wait4's ru_maxrss). The same files are then read and cut by
+`jieba.lcut` in one process, in the same run, as the yardstick. `add` times `ipgraph add` of one new
+document to the -j 2 build and the rebuild without it (a removal), alternately, ADD_ROUNDS times each:
+their medians.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,23 +36,40 @@ for path in sorted(pathlib.Path(sys.argv[1]).glob('*.txt')):
 """
 
 
+def tree_peak(pid: int, stop: threading.Event, peak: list[int], every: float = 0.1) -> None:
+    """Keep peak[0] the largest sum of the RSS of `pid` and all its descendants seen until `stop` is set."""
+    from ipgraph.bench import _tree_rss
+
+    while not stop.is_set():
+        peak[0] = max(peak[0], sum(_tree_rss(pid).values()))
+        stop.wait(every)
+
+
 def _timed(command: list[str]) -> dict[str, float]:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert process.stderr is not None
+    stop, peak = threading.Event(), [0]
+    sampler = threading.Thread(target=tree_peak, args=(process.pid, stop, peak), daemon=True)
+    sampler.start()
     stderr = process.stderr.read()
+    stop.set()  # the build closed its stderr: it is ending (wait4 reaps it below)
+    sampler.join()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
+    process.stderr.close()
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: Popen must not wait again
+    if process.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} failed: {stderr.decode('utf-8', 'replace')[-400:]}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": peak[0] / 2**20,
+            "largest_mb": usage.ru_maxrss / 1024}
 
 
 def run_build_bench(sizes: list[int], corpus: Path, dask: bool = True, json_out: Path | None = None,
                     echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     ipgraph = [sys.executable, "-m", "ipgraph"]
-    echo(f"{'docs':>6} {'MB':>6}  {'config':<12} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'docs/s':>8} {'MB/s':>6}")
+    echo(f"{'docs':>6} {'MB':>6}  {'config':<12} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'largest':>8} {'docs/s':>8} {'MB/s':>6}")
     for size in sizes:
         work = Path(tempfile.mkdtemp(prefix=f"ipgraph-bench-{size}-"))
         try:
@@ -93,4 +113,4 @@ def run_build_bench(sizes: list[int], corpus: Path, dask: bool = True, json_out:
 def _line(row: dict[str, Any], docs: int | None = None) -> str:
     n = docs if docs is not None else row["docs"]
     return (f"{row['docs']:>6} {row['mb']:>6}  {row['config']:<12} {row['wall']:>8.1f} {row['cpu']:>8.1f} "
-            f"{row['rss_mb']:>8.0f} {n / row['wall']:>8.2f} {row['mb'] / row['wall']:>6.2f}")
+            f"{row['rss_mb']:>8.0f} {row.get('largest_mb', 0):>8.0f} {n / row['wall']:>8.2f} {row['mb'] / row['wall']:>6.2f}")

@@ -12,6 +12,11 @@ its stage needs (~0.3 s); the call travels to it pickled on stdin, the answer ba
 A child dies with the build (PR_SET_PDEATHSIG): a killed build leaves no writer in its
 generation folder. A child's failure comes back as its exception's class name and message and
 is raised here as OSError (a full disk, a read-only folder: what write_outputs reports).
+
+Memory (issue 14): a stage may say how much its process can reach (`peak`, bytes: the store's bulk load is
+bounded by its slice, ipgraph.store.BULK_LOAD_PEAK); when this process and the children running now (their
+RSS, read from /proc) plus that peak would pass `memory_budget`, the stage starts only after the running
+children have ended, so the peaks of the memory-heavy steps do not add up.
 """
 from __future__ import annotations
 
@@ -23,17 +28,38 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+MEMORY_BUDGET = 2 * 2**30  # issue 14: the whole build's tree under 2 GB
+
+
+def _rss(pid: int) -> int:
+    """The resident set of process `pid` in bytes (0 when it has ended)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return next((int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:")), 0)
+    except OSError:
+        return 0
+
 
 class Tail:
     """Stages started with run(), finished (and timed into `timings`) by wait()."""
 
-    def __init__(self, concurrent: bool, timings: dict[str, float]) -> None:
+    def __init__(self, concurrent: bool, timings: dict[str, float], memory_budget: int | None = MEMORY_BUDGET) -> None:
         self.concurrent = concurrent
         self.timings = timings
+        self.memory_budget = memory_budget
         self.children: list[tuple[str, Any]] = []  # (stage, subprocess.Popen)
+        self.failure: str | None = None  # the first failure of a child already waited for
+        self.peaks: dict[int, int] = {}  # child pid → the peak its stage declared
 
-    def run(self, stage: str, function: Callable[..., Any], *args: Any) -> None:
-        """Run function(*args) (a module-level function: the child imports it by name)."""
+    def run(self, stage: str, function: Callable[..., Any], *args: Any, peak: int = 0) -> None:
+        """Run function(*args) (a module-level function: the child imports it by name). `peak`: the bytes
+        its process may reach; over the memory budget it waits for the running children first."""
+        if self.concurrent and peak and self.children and self.memory_budget is not None:
+            # a child just started is small yet: count what it said it may reach
+            now = _rss(os.getpid()) + sum(max(_rss(process.pid), self.peaks.get(process.pid, 0))
+                                          for _stage, process in self.children)
+            if now + peak > self.memory_budget:
+                self._collect()
         if not self.concurrent:
             started = time.perf_counter()
             function(*args)
@@ -52,10 +78,18 @@ class Tail:
         except (OSError, pickle.PicklingError):
             pass  # the child says nothing: wait() names the stage
         self.children.append((stage, process))
+        self.peaks[process.pid] = peak
 
     def wait(self) -> None:
         """Wait for every child; raise OSError for the first that failed (the others are still waited for)."""
-        failure: str | None = None
+        self._collect()
+        failure, self.failure = self.failure, None
+        if failure:
+            raise OSError(failure)
+
+    def _collect(self) -> None:
+        """Wait for the running children, timing them; the first failure is kept for wait()."""
+        failure = self.failure
         for stage, process in self.children:
             try:
                 reply = pickle.loads(process.stdout.read())
@@ -70,8 +104,7 @@ class Tail:
             else:
                 failure = failure or f"{stage}: {reply[1]}"
         self.children = []
-        if failure:
-            raise OSError(failure)
+        self.failure = failure
 
     def stop(self) -> None:
         """Kill the children still running (the build failed or was interrupted)."""
