@@ -43,6 +43,7 @@ from ipgraph.search.records import SearchDoc
 from ipgraph.search.tokenise import normalise, query_terms
 
 MIN_RELEVANT = 3
+DOMAIN_CUT = 0.03  # the echo domain table lists the words in at least 3 % of the reference units
 K = 10
 METHODS = ("jieba", "words", "bigram", "substring")
 
@@ -210,18 +211,38 @@ def echo_judgements() -> list[Judgement]:
 
 
 def pair_scores(index: SearchIndex, pairs: list[tuple[str, str]]) -> list[float | None]:
-    """Today's cosine of each pair (None where a measure is not in the index)."""
-    from ipgraph.search.echoes import tfidf
+    """Today's echo score of each pair (None where a measure is not in the index): the cosine of
+    ipgraph.search.echoes, which depends on the two measures only."""
+    from ipgraph.search.echoes import pair_score, weighted_rows
 
-    matrix = tfidf(index.tokens)
     row = {d.iri: i for i, d in enumerate(index.docs)}
-    out: list[float | None] = []
-    for a, b in pairs:
-        if a not in row or b not in row:
-            out.append(None)
-            continue
-        out.append(round(float(matrix[row[a]].multiply(matrix[row[b]]).sum()), 4))
-    return out
+    known = [(a, b) for a, b in pairs if a in row and b in row]
+    full = weighted_rows(index.tokens)
+    values = pair_score(full, np.asarray([row[a] for a, _ in known], dtype=np.int64),
+                        np.asarray([row[b] for _, b in known], dtype=np.int64))
+    scored = {pair: float(v) for pair, v in zip(known, values, strict=True)}
+    return [scored.get((a, b)) for a, b in pairs]
+
+
+def echo_domain_table(units: list[list[str]], cut: float = DOMAIN_CUT) -> list[tuple[str, float]]:
+    """The words in at least `cut` of the reference `units` (token lists) with their share, most
+    common first: the domain table of ipgraph/data/echo_domain_words.csv (see echoes.token_weight)."""
+    from collections import Counter
+
+    df = Counter(t for tokens in units for t in set(tokens))
+    n = max(1, len(units))
+    rows = [(t, round(c / n, 4)) for t, c in df.items() if c / n >= cut]
+    return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+def reference_units(index: SearchIndex, passages: Path | str) -> list[list[str]]:
+    """The reference units of the domain table: the words of each measure of `index` (the shipped
+    corpus) and of each sentence of the texts in `passages` (shared/dev), segmented with the domain
+    terms only."""
+    from ipgraph.search.tokenise import jieba_tokeniser, user_words
+
+    segment = jieba_tokeniser(user_words([]), grams=False)
+    return list(index.tokens) + [segment(d.text) for d in passage_docs(passages)]
 
 
 def echo_precision(index: SearchIndex, threshold: float) -> dict[str, Any]:
