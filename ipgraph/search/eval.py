@@ -21,7 +21,9 @@ Relevant items come from gold files only:
              gold lists few measures
 
 Echoes. ipgraph/data/echo_judgements.csv holds hand-judged pairs; precision at a threshold is the
-share of judged pairs at or above it (by today's scores) that were judged echoes.
+share of judged pairs at or above it (by today's scores, ipgraph.search.echoes: fixed weights, so a
+pair's score never depends on the rest of the corpus) that were judged echoes. The weights' domain
+table (ipgraph/data/echo_domain_words.csv) is made by echo_domain_table from reference_units.
 """
 from __future__ import annotations
 
@@ -283,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     """python -m ipgraph.search.eval [--graph build] [--gold data/gold] [--passages ../shared/dev]"""
     import argparse
 
-    from ipgraph.search.echoes import THRESHOLD
+    from ipgraph.search.echoes import THRESHOLD, echo_links
     from ipgraph.search.index import open_index
     from ipgraph.search.records import read_names
 
@@ -303,8 +305,12 @@ def main(argv: list[str] | None = None) -> int:
             dev = evaluate_search(docs, passage_relevance(docs, args.passages), [], query_set)
             print(format_search_table(f"{query_set}: sentences of {args.passages}", dev))
     echoes = echo_precision(index, THRESHOLD)
-    print(f"echoes: {echoes['echoes']} of {echoes['at_or_above']} judged pairs at cosine >= {THRESHOLD} are echoes "
-          f"(precision {echoes['precision']}); lowest cut keeping 0.8: {echoes['calibrated']}")
+    print(f"echoes: {echoes['echoes']} of {echoes['at_or_above']} judged pairs at score >= {THRESHOLD} are echoes "
+          f"(precision {echoes['precision']}; {echoes['judged']} judged); lowest cut keeping 0.8: {echoes['calibrated']}")
+    print(f"echoes stated in {args.graph}: {len(echo_links(index))}")
+    if args.passages:  # the dev texts have few measures: their sentences, one "document" per file
+        sentences = index_docs(passage_docs(args.passages), "jieba")
+        print(f"echoes among the sentences of {args.passages}: {len(echo_links(sentences))}")
     return 0
 
 
