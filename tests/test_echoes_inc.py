@@ -3,8 +3,6 @@ measures and versioned data only, and adding, changing or removing a document co
 (and repairs the neighbours whose best it touched), giving byte for byte the full computation."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from conftest import CORPUS
@@ -119,15 +117,18 @@ def test_the_state_in_the_search_folder_makes_the_next_run_incremental(index, tm
 
 def test_a_state_of_other_weights_or_unreadable_is_recomputed(index, tmp_path):
     echo_links_since(index, None, tmp_path / "a")
-    state = json.loads((tmp_path / "a" / ECHO_STATE).read_text(encoding="utf-8"))
-    state["fingerprint"] = "other"
-    state["echoes"] = []  # were it trusted, no echo would come back
-    (tmp_path / "a" / ECHO_STATE).write_text(json.dumps(state), encoding="utf-8")
+    path = tmp_path / "a" / ECHO_STATE
+    head, *rows = path.read_text(encoding="utf-8").splitlines()
+    assert head.startswith("# ipgraph echoes ") and rows == sorted(rows)
+    # another fingerprint, and no echo left: were it trusted, no echo would come back
+    path.write_text("# ipgraph echoes other\n" + "".join(f"{r}\n" for r in rows if r.startswith("doc\t")),
+                    encoding="utf-8")
     links, info = echo_links_since(index, tmp_path / "a")
     assert info["mode"] == "full" and lines(links) == lines(echo_links(index))
-    (tmp_path / "a" / ECHO_STATE).write_text("{not json", encoding="utf-8")
-    links, info = echo_links_since(index, tmp_path / "a")
-    assert info["mode"] == "full" and lines(links) == lines(echo_links(index))
+    for broken in ("{not a state", head + "\necho\ta\tb\tnot-a-number\n", head + "\nstray line\n"):
+        path.write_text(broken, encoding="utf-8")
+        links, info = echo_links_since(index, tmp_path / "a")
+        assert info["mode"] == "full" and lines(links) == lines(echo_links(index))
 
 
 def test_a_rebuild_with_the_cache_computes_no_pair_again(tmp_path):

@@ -55,7 +55,7 @@ _SLACK = 2e-4  # bounds meet the threshold and each other with this margin: scor
 TOKENS_PER_UNIT = 50.9  # measured: words per reference unit (shipped measures 81, dev sentences 22; 381 units)
 WEIGHTS_FORMAT = 1  # bump when the weighting changes: a build's saved echoes are then recomputed
 _NUMBER = re.compile(r"[0-9.\-]+")  # figures and years: plans change them, they name no subject
-ECHO_STATE = "echoes.json"  # in the search folder: the echoes and what they were computed from
+ECHO_STATE = "echoes.tsv"  # in the search folder: the echoes and what they were computed from (sorted lines)
 
 
 @dataclass(frozen=True, order=True)
@@ -393,20 +393,35 @@ def echo_links_since(index: SearchIndex, previous: Path | str | None, folder: Pa
 
 
 def _read_state(path: Path) -> dict[str, Any] | None:
+    """The echo state: a first line "# ipgraph echoes <fingerprint>", then sorted lines
+    "doc<TAB>IRI<TAB>signature" and "echo<TAB>a<TAB>b<TAB>score" (None if missing or unreadable)."""
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-        ok = isinstance(state, dict) and isinstance(state.get("documents"), dict) and isinstance(state.get("echoes"), list)
-        return state if ok else None
-    except (OSError, ValueError):
+        with open(path, encoding="utf-8") as handle:
+            head = handle.readline().split()
+            if head[:3] != ["#", "ipgraph", "echoes"] or len(head) != 4:
+                return None
+            documents: dict[str, str] = {}
+            echoes: list[tuple[str, str, str]] = []
+            for line in handle:
+                kind, *fields = line.rstrip("\n").split("\t")
+                if kind == "doc" and len(fields) == 2:
+                    documents[fields[0]] = fields[1]
+                elif kind == "echo" and len(fields) == 3:
+                    float(fields[2])  # a broken score makes the whole state unusable
+                    echoes.append((fields[0], fields[1], fields[2]))
+                else:
+                    return None
+        return {"fingerprint": head[3], "documents": documents, "echoes": echoes}
+    except (OSError, ValueError, UnicodeDecodeError):
         return None  # no usable state: compute every pair
 
 
 def _write_state(path: Path, stamp: str, signatures: dict[str, str], links: list[Echo]) -> None:
     from ipgraph.atomic import atomic_write_text
 
-    state = {"fingerprint": stamp, "documents": signatures,
-             "echoes": [[e.a, e.b, score_text(e)] for e in sorted(links, key=lambda e: (e.a, e.b))]}
-    atomic_write_text(path, json.dumps(state, ensure_ascii=False, sort_keys=True, indent=0))
+    rows = sorted(f"doc\t{d}\t{sig}" for d, sig in signatures.items())
+    rows += sorted(f"echo\t{e.a}\t{e.b}\t{score_text(e)}" for e in links)
+    atomic_write_text(path, "".join(f"{row}\n" for row in [f"# ipgraph echoes {stamp}", *rows]))
 
 
 # ------------------------------------------------------------------------------------- triples
