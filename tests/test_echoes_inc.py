@@ -113,6 +113,10 @@ def test_the_state_in_the_search_folder_makes_the_next_run_incremental(index, tm
     same, info = echo_links_since(index, tmp_path / "b", tmp_path / "c")
     assert info == {"mode": "incremental", "changed": 0} and same == second
     assert (tmp_path / "b" / ECHO_STATE).read_bytes() == (tmp_path / "c" / ECHO_STATE).read_bytes()
+    # the document removed again: its pairs go, and the state is the first one byte for byte
+    back, info = echo_links_since(rest, tmp_path / "c", tmp_path / "d")
+    assert info == {"mode": "incremental", "changed": 1} and lines(back) == lines(first)
+    assert (tmp_path / "d" / ECHO_STATE).read_bytes() == (tmp_path / "a" / ECHO_STATE).read_bytes()
 
 
 def test_a_state_of_other_weights_or_unreadable_is_recomputed(index, tmp_path):
