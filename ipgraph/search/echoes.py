@@ -143,6 +143,8 @@ class EchoMatrix:
     iris: list[str]
     doc_of: np.ndarray  # each row's document, hashed
     rank: np.ndarray  # each row's place in IRI order
+    copy_of: np.ndarray  # each row's class of identical rows (same words, same values): see _row_classes
+    first: np.ndarray  # each class's first row
 
 
 def weighted_rows(tokens: list[list[str]]) -> Any:
@@ -208,7 +210,22 @@ def echo_matrix(index: SearchIndex, threshold: float = THRESHOLD) -> EchoMatrix:
     rank = np.empty(len(iris), dtype=np.int64)
     rank[sorted(range(len(iris)), key=iris.__getitem__)] = np.arange(len(iris))
     doc_of = np.asarray([hash_doc(d.doc_iri) for d in index.docs], dtype=np.int64)
-    return EchoMatrix(full=full, prefix=prefix, suffix=suffix, iris=iris, doc_of=doc_of, rank=rank)
+    copy_of, first = _row_classes(full)
+    return EchoMatrix(full=full, prefix=prefix, suffix=suffix, iris=iris, doc_of=doc_of, rank=rank,
+                      copy_of=copy_of, first=first)
+
+
+def _row_classes(full: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's class of identical rows (the same columns and the same value bits) and each class's
+    first row. Why: plans copy measures word for word, and two identical rows have the same products
+    with any row in the same order, so the same score to the bit: a pair of classes is scored once."""
+    seen: dict[bytes, int] = {}
+    copy_of = np.empty(full.shape[0], dtype=np.int64)
+    indptr, indices, data = full.indptr, full.indices, full.data
+    for n in range(full.shape[0]):
+        s, e = indptr[n], indptr[n + 1]
+        copy_of[n] = seen.setdefault(indices[s:e].tobytes() + data[s:e].tobytes(), len(seen))
+    return copy_of, np.unique(copy_of, return_index=True)[1].astype(np.int64)  # classes number in first-row order
 
 
 def hash_doc(doc_iri: str) -> int:
@@ -225,11 +242,41 @@ def pair_score(full: Any, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return np.round(out, 4)
 
 
+class _ClassScores:
+    """The exact scores of pairs of row classes (EchoMatrix.copy_of), each computed once by pair_score
+    on the classes' first rows: a pair (q, j) gets the bits pair_score(full, q, j) gives, since the
+    products of identical rows are identical and a product does not depend on the side."""
+
+    def __init__(self, em: EchoMatrix) -> None:
+        self.em = em
+        self.classes = max(1, em.first.size)
+        self.keys = np.empty(0, dtype=np.int64)  # sorted
+        self.values = np.empty(0, dtype=np.float64)
+
+    def __call__(self, q: np.ndarray, j: np.ndarray) -> np.ndarray:
+        a, b = self.em.copy_of[q], self.em.copy_of[j]
+        keys = np.minimum(a, b) * self.classes + np.maximum(a, b)
+        wanted, where = np.unique(keys, return_inverse=True)
+        at = np.minimum(np.searchsorted(self.keys, wanted), max(0, self.keys.size - 1))
+        known = (self.keys[at] == wanted) if self.keys.size else np.zeros(wanted.size, dtype=bool)
+        new = wanted[~known]
+        if new.size:
+            fresh = pair_score(self.em.full, self.em.first[new // self.classes], self.em.first[new % self.classes])
+            keys_all = np.concatenate((self.keys, new))
+            order = np.argsort(keys_all, kind="stable")
+            self.keys, self.values = keys_all[order], np.concatenate((self.values, fresh))[order]
+            at = np.searchsorted(self.keys, wanted)
+        return self.values[at][where.ravel()]
+
+
 def query_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float = THRESHOLD,
-                keep: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                keep: int | None = None, reference: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair (q, j) of a row q of `rows` and a row j of another document whose score reaches
-    `threshold`: (q, j, score) arrays; with `keep`, only each q's `keep` best (score, then IRIs)."""
+    `threshold`: (q, j, score) arrays; with `keep`, only each q's `keep` best (score, then IRIs).
+    `reference` scores every pair by itself (pair_score), not once per pair of identical-row classes:
+    the slow path the tests hold the fast one to."""
     prefix_t = em.prefix.T.tocsr()
+    exact = (lambda a, b: pair_score(em.full, a, b)) if reference else _ClassScores(em)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     rows = np.asarray(rows, dtype=np.int64)
     for start in range(0, rows.size, _BLOCK):
@@ -250,7 +297,7 @@ def query_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float = THRESHOLD,
             bar[q[at]] = low[at]
             ok = high >= bar[q] - _SLACK
             q, j = q[ok], j[ok]
-        score = pair_score(em.full, q, j)
+        score = exact(q, j)
         hit = score >= threshold
         q, j, score = q[hit], j[hit], score[hit]
         if keep is not None:
@@ -283,11 +330,13 @@ def _key(e: Echo) -> tuple[float, str, str]:
     return (-e.score, e.a, e.b)
 
 
-def echo_links(index: SearchIndex, threshold: float = THRESHOLD, per_measure: int = PER_MEASURE) -> list[Echo]:
+def echo_links(index: SearchIndex, threshold: float = THRESHOLD, per_measure: int = PER_MEASURE,
+               reference: bool = False) -> list[Echo]:
     """The echoes of the whole index: pairs at or above `threshold`, each measure keeping its
-    `per_measure` best (a pair stays when it is among the best of either of its measures). Sorted by IRIs."""
+    `per_measure` best (a pair stays when it is among the best of either of its measures). Sorted by IRIs.
+    `reference`: every pair scored by itself (query_pairs), for the tests."""
     em = echo_matrix(index, threshold)
-    q, j, s = query_pairs(em, np.arange(len(em.iris)), threshold, keep=per_measure)
+    q, j, s = query_pairs(em, np.arange(len(em.iris)), threshold, keep=per_measure, reference=reference)
     return sorted({_echo(em, int(a), int(b), float(v)) for a, b, v in zip(q, j, s, strict=True)},
                   key=lambda e: (e.a, e.b))
 
