@@ -261,12 +261,41 @@ class _ClassScores:
         known = (self.keys[at] == wanted) if self.keys.size else np.zeros(wanted.size, dtype=bool)
         new = wanted[~known]
         if new.size:
-            fresh = pair_score(self.em.full, self.em.first[new // self.classes], self.em.first[new % self.classes])
+            fresh = _gathered_scores(self.em.full, self.em.first[new // self.classes], self.em.first[new % self.classes])
             keys_all = np.concatenate((self.keys, new))
             order = np.argsort(keys_all, kind="stable")
             self.keys, self.values = keys_all[order], np.concatenate((self.values, fresh))[order]
             at = np.searchsorted(self.keys, wanted)
         return self.values[at][where.ravel()]
+
+
+_DENSE = 64  # query rows spread out as dense rows at once (64 x the vocabulary in float64)
+
+
+def _gathered_scores(full: Any, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """pair_score(full, i, j) to the bit, faster: j's entries (in column order) times row i spread out
+    dense, the zero products dropped (as scipy's multiply drops them), and summed by np.add.reduceat as
+    scipy's row sum is: the same products in the same order through the same reduction."""
+    out = np.zeros(i.size, dtype=np.float64)
+    order = np.argsort(i, kind="stable")
+    heads = np.flatnonzero(np.r_[True, i[order][1:] != i[order][:-1]]) if i.size else np.empty(0, dtype=np.int64)
+    length = np.diff(full.indptr)
+    for at in range(0, heads.size, _DENSE):
+        lo = heads[at]
+        hi = heads[at + _DENSE] if at + _DENSE < heads.size else i.size
+        pairs = order[lo:hi]
+        ii, jj = i[pairs], j[pairs]
+        rows, local = np.unique(ii, return_inverse=True)
+        dense = full[rows].toarray()
+        _, place = _spread(full.indptr[jj], length[jj])
+        group = np.repeat(np.arange(pairs.size, dtype=np.int64), length[jj])
+        products = full.data[place] * dense[local.ravel()[group], full.indices[place]]
+        kept = products != 0
+        products, group = products[kept], group[kept]
+        if products.size:
+            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+            out[pairs[group[starts]]] = np.add.reduceat(products, starts)
+    return np.round(out, 4)
 
 
 def query_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float = THRESHOLD,
@@ -275,6 +304,8 @@ def query_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float = THRESHOLD,
     `threshold`: (q, j, score) arrays; with `keep`, only each q's `keep` best (score, then IRIs).
     `reference` scores every pair by itself (pair_score), not once per pair of identical-row classes:
     the slow path the tests hold the fast one to."""
+    if not reference:
+        return _class_pairs(em, rows, threshold, keep)
     prefix_t = em.prefix.T.tocsr()
     exact = (lambda a, b: pair_score(em.full, a, b)) if reference else _ClassScores(em)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -300,6 +331,67 @@ def query_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float = THRESHOLD,
         score = exact(q, j)
         hit = score >= threshold
         q, j, score = q[hit], j[hit], score[hit]
+        if keep is not None:
+            q, j, score = _best_of(em, q, j, score, keep)
+        found.append((q, j, score))
+    if not found:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0, dtype=np.float64)
+    return (np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]),
+            np.concatenate([f[2] for f in found]))
+
+
+def _spread(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For groups of `counts` items from `starts`: each item's group and its position."""
+    group = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    within = np.arange(group.size, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return group, starts[group] + within
+
+
+def _class_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float,
+                 keep: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """query_pairs on classes of identical rows: candidates, bounds and exact scores between the
+    classes' first rows (pair_score: the bits of any of their rows), then the pairs of rows of
+    classes that reach `threshold`. With `keep`, a class gives a query row only its `keep` first rows
+    (in IRI order) outside the query's document: the rows of one class score alike, and among equal
+    scores _best_of prefers the smaller IRI, so no other row of the class can be among the best."""
+    rows = np.asarray(rows, dtype=np.int64)
+    n_class = em.first.size
+    members = np.lexsort((em.rank, em.copy_of))  # every row by class, then IRI order
+    size = np.bincount(em.copy_of, minlength=n_class)
+    start = np.cumsum(size) - size
+    if keep is not None:  # at most this many of a class's rows can share a document with a query row
+        per_doc = np.unique(np.stack((em.copy_of, em.doc_of)), axis=1, return_counts=True)
+        most = np.zeros(n_class, dtype=np.int64)
+        np.maximum.at(most, per_doc[0][0], per_doc[1])
+        take = np.minimum(size, keep + most)
+    else:
+        take = size
+    asked = rows[np.lexsort((em.rank[rows], em.copy_of[rows]))]  # the query rows by class
+    asked_size = np.bincount(em.copy_of[asked], minlength=n_class)
+    asked_start = np.cumsum(asked_size) - asked_size
+    queried = np.flatnonzero(asked_size)
+    prefix = em.prefix[em.first]
+    prefix_t = prefix.T.tocsr()
+    suffix = em.suffix[em.first]
+    scores = _ClassScores(em)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for at in range(0, queried.size, _BLOCK):
+        block = queried[at:at + _BLOCK]
+        cand = (prefix[block] @ prefix_t).tocoo()
+        u, v, low = block[cand.row], cand.col.astype(np.int64), cand.data
+        may = low + suffix[u] + suffix[v] >= threshold - _SLACK
+        u, v = u[may], v[may]
+        score = scores(em.first[u], em.first[v])
+        hit = score >= threshold
+        u, v, score = u[hit], v[hit], score[hit]
+        # (class u, class v) → (query row q of u, class v) → (q, row j of v)
+        group, place = _spread(asked_start[u], asked_size[u])
+        q, v, score = asked[place], v[group], score[group]
+        group, place = _spread(start[v], take[v])
+        q, j, score = q[group], members[place], score[group]
+        other = em.doc_of[q] != em.doc_of[j]
+        q, j, score = q[other], j[other], score[other]
         if keep is not None:
             q, j, score = _best_of(em, q, j, score, keep)
         found.append((q, j, score))
