@@ -89,15 +89,3 @@ def test_adding_a_copied_plan_gives_the_full_fast_lines(synthetic):
                        _tokens=[synthetic.tokens[n] for n in keep], bm25=None)
     assert lines(update_links(synthetic, echo_links(rest), {doc})) == lines(full)
 
-
-def test_gathered_scores_have_the_bits_of_pair_score(synthetic):
-    from ipgraph.search.echoes import _gathered_scores
-
-    full = echo_matrix(synthetic).full
-    rng = np.random.default_rng(7)
-    i = rng.integers(0, full.shape[0], 5000)
-    j = np.concatenate((rng.integers(0, full.shape[0], 4000), i[4000:]))  # and some rows with themselves
-    slow = pair_score(full, i, j)
-    assert (slow > 0).sum() > 500
-    assert _gathered_scores(full, i, j).tobytes() == slow.tobytes()
-    assert _gathered_scores(full, i[:0], j[:0]).size == 0

@@ -256,46 +256,18 @@ class _ClassScores:
     def __call__(self, q: np.ndarray, j: np.ndarray) -> np.ndarray:
         a, b = self.em.copy_of[q], self.em.copy_of[j]
         keys = np.minimum(a, b) * self.classes + np.maximum(a, b)
-        wanted, where = np.unique(keys, return_inverse=True)
+        wanted, one, where = np.unique(keys, return_index=True, return_inverse=True)
         at = np.minimum(np.searchsorted(self.keys, wanted), max(0, self.keys.size - 1))
         known = (self.keys[at] == wanted) if self.keys.size else np.zeros(wanted.size, dtype=bool)
         new = wanted[~known]
         if new.size:
-            fresh = _gathered_scores(self.em.full, self.em.first[new // self.classes], self.em.first[new % self.classes])
+            side = one[~known]
+            fresh = pair_score(self.em.full, self.em.first[a[side]], self.em.first[b[side]])
             keys_all = np.concatenate((self.keys, new))
             order = np.argsort(keys_all, kind="stable")
             self.keys, self.values = keys_all[order], np.concatenate((self.values, fresh))[order]
             at = np.searchsorted(self.keys, wanted)
         return self.values[at][where.ravel()]
-
-
-_DENSE = 64  # query rows spread out as dense rows at once (64 x the vocabulary in float64)
-
-
-def _gathered_scores(full: Any, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """pair_score(full, i, j) to the bit, faster: j's entries (in column order) times row i spread out
-    dense, the zero products dropped (as scipy's multiply drops them), and summed by np.add.reduceat as
-    scipy's row sum is: the same products in the same order through the same reduction."""
-    out = np.zeros(i.size, dtype=np.float64)
-    order = np.argsort(i, kind="stable")
-    heads = np.flatnonzero(np.r_[True, i[order][1:] != i[order][:-1]]) if i.size else np.empty(0, dtype=np.int64)
-    length = np.diff(full.indptr)
-    for at in range(0, heads.size, _DENSE):
-        lo = heads[at]
-        hi = heads[at + _DENSE] if at + _DENSE < heads.size else i.size
-        pairs = order[lo:hi]
-        ii, jj = i[pairs], j[pairs]
-        rows, local = np.unique(ii, return_inverse=True)
-        dense = full[rows].toarray()
-        _, place = _spread(full.indptr[jj], length[jj])
-        group = np.repeat(np.arange(pairs.size, dtype=np.int64), length[jj])
-        products = full.data[place] * dense[local.ravel()[group], full.indices[place]]
-        kept = products != 0
-        products, group = products[kept], group[kept]
-        if products.size:
-            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-            out[pairs[group[starts]]] = np.add.reduceat(products, starts)
-    return np.round(out, 4)
 
 
 def query_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float = THRESHOLD,
