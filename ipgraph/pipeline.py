@@ -230,7 +230,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
         previous = Path(cache_dir).parent / SEARCH_NAME  # its tokens, when today's data files and tokeniser made them
         previous_made = _read_made(previous, "jieba") if previous.is_dir() else {}
-    if previous_made:
+    if previous_made and records_cache is not None and cache_dir is not None and file_timeout:
         budget = file_timeout
         quick = _delta.incremental_build(order, list(keys), problems, records_cache, Path(cache_dir), work,
                                          lambda: _Pool(budget, max(1, jobs)), max_bytes, skip, progress)

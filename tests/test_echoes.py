@@ -61,7 +61,8 @@ def test_each_link_is_among_the_best_of_one_of_its_measures(index, links):
         best.setdefault(e.a, []).append(e)
         best.setdefault(e.b, []).append(e)
     assert all(e in best[e.a][:PER_MEASURE] or e in best[e.b][:PER_MEASURE] for e in links)
-    assert len(links) < len(pairs)  # the cap did cut
+    # at the calibrated threshold no corpus measure has more than PER_MEASURE echoes: a cap of 1 cuts
+    assert len(echo_links(index, per_measure=1)) < len(pairs)
 
 
 def test_known_echo_is_found_and_a_generic_pair_is_not(links):
@@ -72,14 +73,25 @@ def test_known_echo_is_found_and_a_generic_pair_is_not(links):
     assert not any(a.split("/measure/")[0] == b.split("/measure/")[0] for a, b in found)
 
 
-def test_precision_on_the_thirty_hand_judged_pairs(index):
+def test_precision_on_the_hand_judged_pairs(index):
     judged = echo_judgements()
-    assert len(judged) == 30 and all(j.reason for j in judged)
+    # the first thirty (TF-IDF scores) and every pair the fixed weights put at 0.28 or above
+    assert len(judged) >= 50 and all(j.reason for j in judged)
     report = echo_precision(index, THRESHOLD)
-    assert report["found"] == 30  # every judged measure is still in the graph
-    assert report["precision"] >= 0.8
+    assert report["found"] == len(judged)  # every judged measure is still in the graph
+    assert report["precision"] >= 0.8 and report["at_or_above"] >= 20
     # the threshold is the calibrated one: no lower judged cut keeps precision at 0.8
-    assert report["calibrated"] is not None and report["calibrated"] >= THRESHOLD
+    assert report["calibrated"] is not None and THRESHOLD <= report["calibrated"] < THRESHOLD + 0.001
+    # judged pairs span the threshold on both sides
+    assert len(judged) - report["at_or_above"] >= 20
+
+
+def test_every_pair_above_the_threshold_is_judged(index):
+    """The precision is that of every echo candidate of the corpus, not of a sample."""
+    from ipgraph.search.echoes import sparse_pairs
+
+    judged = {(j.a, j.b) for j in echo_judgements()}
+    assert all((e.a, e.b) in judged for e in sparse_pairs(index, THRESHOLD))
 
 
 def test_echo_triples_are_symmetric_and_conform_to_the_shapes(echo_graph, links):

@@ -9,7 +9,7 @@ Importing this package imports neither jieba nor bm25s: they load on first use.
 """
 from __future__ import annotations
 
-from ipgraph.search.echoes import Echo, echo_links, echo_triples
+from ipgraph.search.echoes import Echo, echo_links, echo_links_since, echo_triples, update_links
 from ipgraph.search.index import (
     SearchIndex,
     SearchIndexError,
@@ -24,6 +24,6 @@ from ipgraph.search.wiring import add_search_to_build, search_response
 
 __all__ = [
     "Echo", "Filters", "Hit", "SearchIndex", "SearchIndexError", "add_search_to_build", "build_index", "echo_links",
-    "echo_triples", "load_index", "open_index", "page_index", "page_search", "save_index", "search",
-    "search_response",
+    "echo_links_since", "echo_triples", "load_index", "open_index", "page_index", "page_search", "save_index",
+    "search", "search_response", "update_links",
 ]

@@ -24,7 +24,9 @@ Relevant items come from gold files only:
              gold lists few measures
 
 Echoes. ipgraph/data/echo_judgements.csv holds hand-judged pairs; precision at a threshold is the
-share of judged pairs at or above it (by today's scores) that were judged echoes.
+share of judged pairs at or above it (by today's scores, ipgraph.search.echoes: fixed weights, so a
+pair's score never depends on the rest of the corpus) that were judged echoes. The weights' domain
+table (ipgraph/data/echo_domain_words.csv) is made by echo_domain_table from reference_units.
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ from ipgraph.search.records import SearchDoc
 from ipgraph.search.tokenise import normalise, query_terms
 
 MIN_RELEVANT = 3
+DOMAIN_CUT = 0.03  # the echo domain table lists the words in at least 3 % of the reference units
 K = 10
 METHODS = ("jieba", "words", "bigram", "substring")
 
@@ -216,18 +219,38 @@ def echo_judgements() -> list[Judgement]:
 
 
 def pair_scores(index: SearchIndex, pairs: list[tuple[str, str]]) -> list[float | None]:
-    """Today's cosine of each pair (None where a measure is not in the index)."""
-    from ipgraph.search.echoes import tfidf
+    """Today's echo score of each pair (None where a measure is not in the index): the cosine of
+    ipgraph.search.echoes, which depends on the two measures only."""
+    from ipgraph.search.echoes import pair_score, weighted_rows
 
-    matrix = tfidf(index.tokens)
     row = {d.iri: i for i, d in enumerate(index.docs)}
-    out: list[float | None] = []
-    for a, b in pairs:
-        if a not in row or b not in row:
-            out.append(None)
-            continue
-        out.append(round(float(matrix[row[a]].multiply(matrix[row[b]]).sum()), 4))
-    return out
+    known = [(a, b) for a, b in pairs if a in row and b in row]
+    full = weighted_rows(index.tokens)
+    values = pair_score(full, np.asarray([row[a] for a, _ in known], dtype=np.int64),
+                        np.asarray([row[b] for _, b in known], dtype=np.int64))
+    scored = {pair: float(v) for pair, v in zip(known, values, strict=True)}
+    return [scored.get((a, b)) for a, b in pairs]
+
+
+def echo_domain_table(units: list[list[str]], cut: float = DOMAIN_CUT) -> list[tuple[str, float]]:
+    """The words in at least `cut` of the reference `units` (token lists) with their share, most
+    common first: the domain table of ipgraph/data/echo_domain_words.csv (see echoes.token_weight)."""
+    from collections import Counter
+
+    df = Counter(t for tokens in units for t in set(tokens))
+    n = max(1, len(units))
+    rows = [(t, round(c / n, 4)) for t, c in df.items() if c / n >= cut]
+    return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+def reference_units(index: SearchIndex, passages: Path | str) -> list[list[str]]:
+    """The reference units of the domain table: the words of each measure of `index` (the shipped
+    corpus) and of each sentence of the texts in `passages` (shared/dev), segmented with the domain
+    terms only."""
+    from ipgraph.search.tokenise import jieba_tokeniser, user_words
+
+    segment = jieba_tokeniser(user_words([]), grams=False)
+    return list(index.tokens) + [segment(d.text) for d in passage_docs(passages)]
 
 
 def echo_precision(index: SearchIndex, threshold: float) -> dict[str, Any]:
@@ -269,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     """python -m ipgraph.search.eval [--graph build] [--gold data/gold] [--passages ../shared/dev]"""
     import argparse
 
-    from ipgraph.search.echoes import THRESHOLD
+    from ipgraph.search.echoes import THRESHOLD, echo_links
     from ipgraph.search.index import open_index
     from ipgraph.search.records import read_names
 
@@ -289,8 +312,12 @@ def main(argv: list[str] | None = None) -> int:
             dev = evaluate_search(docs, passage_relevance(docs, args.passages), [], query_set)
             print(format_search_table(f"{query_set}: sentences of {args.passages}", dev))
     echoes = echo_precision(index, THRESHOLD)
-    print(f"echoes: {echoes['echoes']} of {echoes['at_or_above']} judged pairs at cosine >= {THRESHOLD} are echoes "
-          f"(precision {echoes['precision']}); lowest cut keeping 0.8: {echoes['calibrated']}")
+    print(f"echoes: {echoes['echoes']} of {echoes['at_or_above']} judged pairs at score >= {THRESHOLD} are echoes "
+          f"(precision {echoes['precision']}; {echoes['judged']} judged); lowest cut keeping 0.8: {echoes['calibrated']}")
+    print(f"echoes stated in {args.graph}: {len(echo_links(index))}")
+    if args.passages:  # the dev texts have few measures: their sentences, one "document" per file
+        sentences = index_docs(passage_docs(args.passages), "jieba")
+        print(f"echoes among the sentences of {args.passages}: {len(echo_links(sentences))}")
     return 0
 
 

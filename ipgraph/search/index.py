@@ -222,7 +222,8 @@ def index_docs(
         if grams is not None:
             bigrams = [grams(text) for text in texts]
     else:
-        indexed = [grams(text) for text in texts]  # method bigram
+        assert grams is not None  # checked above: method bigram
+        indexed = [grams(text) for text in texts]
     done_tokens = time.perf_counter()
     bm25 = _bm25(indexed)
     grams_field = _bm25(bigrams) if method == "jieba" else None

@@ -10,7 +10,8 @@ runs (so BuildResult.ntriples holds the echoes, and the store, Turtle, SHACL and
    from the tokens the extraction workers made (each document's measures segmented beside its
    triples, kept in its record-cache entry: ipgraph.search.segment), so nothing is segmented here
    and `ipgraph add` and a rebuild segment new or changed documents only;
-3. the echoes (ipgraph.search.echoes.echo_links, sparse candidates) become N-Triples lines in the
+3. the echoes (ipgraph.search.echoes.echo_links_since: from the previous build's echo state, only the
+   pairs of the documents that changed; all pairs without one) become N-Triples lines in the
    stream writer's spelling, one more sorted run merged into result.ntriples (counts updated).
 
 The page data (ipgraph.search.page) comes back for render_page: the inlined index of a corpus-sized
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ipgraph.search.echoes import Echo, echo_lines, echo_links
+from ipgraph.search.echoes import Echo, echo_lines, echo_links_since
 from ipgraph.search.index import SearchIndex, _read_cache, index_docs, save_index
 from ipgraph.search.page import MAX_MEASURES, page_index
 from ipgraph.search.records import SearchDoc, _level
@@ -172,7 +173,8 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
         index = index_docs(docs, "jieba", names, cache)
     save_index(index, folder)
     indexed = time.perf_counter()
-    echoes = echo_links(index)
+    # only the pairs of the documents that changed since the previous build's echo state (all without one)
+    echoes, index.stats["echoes"] = echo_links_since(index, previous, folder)
     found = time.perf_counter()
     lines = sorted(set(echo_lines(echoes)))
     if lines:
