@@ -1133,6 +1133,7 @@ class ProcessExecutor:
         self._orders: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._first: list[_Worker] = []
         self._spare: _Worker | None = None
+        self._starting: _Worker | None = None  # the worker the spawner thread is bringing up
         self._short = 0
         self.notes: list[str] = []
         self._started = threading.Event()
@@ -1173,9 +1174,14 @@ class ProcessExecutor:
             worker = self._new()
             with self._lock:
                 short = self._short > 0  # the pool lacks a worker now: its replacement is urgent
-            if not short:
-                worker.set_priority(DEMOTED_NICE)  # starting up must not slow the queries being answered
-            worker.wait_ready()
+                if not short:
+                    worker.set_priority(DEMOTED_NICE)  # starting up must not slow the queries being answered
+                self._starting = worker
+            try:
+                worker.wait_ready()
+            finally:
+                with self._lock:
+                    self._starting = None
         except Refused as exc:
             if self._closed:
                 return
@@ -1219,6 +1225,10 @@ class ProcessExecutor:
             spare, self._spare = self._spare, None
             if spare is None:
                 self._short += 1
+                if self._starting is not None:
+                    # The spare still starting is now the pool's urgent replacement: at low priority
+                    # on a busy machine it could take many seconds to come up.
+                    self._starting.set_priority(0)
         if spare is not None:
             spare.set_priority(0)
             self.pool.add(spare)
