@@ -226,3 +226,39 @@ def test_clients_that_never_read_do_not_grow_the_server(built_dir, clients) -> N
             sock.close()
     assert grown_mb < 8 * 4 + 40, grown_mb  # at most one capped body per client, plus buffers
     assert status == 200 and seconds < 3
+
+
+def test_clients_that_hang_up_leave_no_traceback_in_the_log(built_dir) -> None:
+    # Issue 9, item 10: the log of a server whose clients go away mid-request, mid-query and mid-answer.
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "ipgraph", "serve", "--graph", str(built_dir), "--port", str(port),
+           "--workers", "1", "--timeout", "20"]
+    server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for("127.0.0.1", port)
+        head = f"Host: 127.0.0.1:{port}\r\n"
+        everything = quote("SELECT * WHERE { ?s ?p ?o }")
+        for request in (
+            "GET /sparql?query=",  # mid-head
+            f"POST /sparql HTTP/1.1\r\n{head}Content-Type: application/sparql-query\r\nContent-Length: 500\r\n\r\nSELECT",  # mid-body
+            f"GET /sparql?query={quote(CROSS)} HTTP/1.1\r\n{head}\r\n",  # mid-query
+            f"GET /sparql?query={everything} HTTP/1.1\r\n{head}\r\n",  # mid-answer: reads 100 bytes of it
+        ):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(request.encode())
+            if "?s ?p ?o" in request or "%3Fs%20%3Fp" in request:
+                sock.recv(100)
+            time.sleep(0.5)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # a reset
+            sock.close()
+        status, _ = get_from("127.0.0.1", port, COUNT)  # and the server still answers
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            log, _ = server.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            log, _ = server.communicate()
+    assert status == 200
+    assert "Traceback" not in log and "Exception" not in log, log
