@@ -376,7 +376,8 @@ def _named_key(key: str | None, name: str) -> str | None:
     must not come back under the first one's name)."""
     import hashlib
 
-    return None if key is None else hashlib.sha256(f"{key}\0{name}".encode()).hexdigest()
+    # the name's bytes as the OS gave them: a name that is not UTF-8 (GBK bytes) holds surrogate escapes
+    return None if key is None else hashlib.sha256(key.encode() + b"\0" + os.fsencode(name)).hexdigest()
 
 
 def _size(path: Path) -> int:
