@@ -22,7 +22,11 @@ MAX_QUERY = 200  # characters: a search query, not a document
 
 def add_search_to_build(graph: Any, build_dir: Path | str, previous: Path | str | None = None) -> SearchIndex:
     """Index the measures of `graph` (an rdflib Graph) into build_dir/search, taking the jieba words
-    of unchanged texts from previous/search (the last build), and add the echoes to `graph`."""
+    of unchanged texts from previous/search (the last build), and add the echoes to `graph`.
+
+    Lent a build's search folder, the echoes are that build's. Without one, each document's texts are
+    segmented with the names the merged graph gives it, which can differ from what its own extractor
+    found (on the shipped corpus: 11 of 184 texts, one echo of 29)."""
     prior = Path(previous) / INDEX_DIR if previous is not None else None
     index = build_index(graph, Path(build_dir) / INDEX_DIR, previous=prior if prior and prior.is_dir() else None)
     for triple in echo_triples(echo_links(index)):
