@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import statistics
 import time
@@ -214,6 +215,7 @@ _VIEW_PREDICATES = frozenset(str(p) for p in (
 
 _RDF_PREDICATE = str(RDF.predicate)
 _MEASURE_RELATIONS = frozenset(str(p) for p in (IPG.leadAgency, IPG.responsibleAgency, IPG.mentions, IPG.hasTarget))
+_UNREAD_CLASSES = frozenset({str(IPG.Echo)})  # the page never reads these nodes from the graph
 _COLLAPSED_CLASSES = frozenset(str(c) for c in (IPG.Measure, IPG.Section, IPG.Target))
 # what a collapsed node keeps in a lean index: its classes and the relations that are counted or place it
 _LEAN_PREDICATES = frozenset(str(p) for p in (
@@ -320,19 +322,32 @@ class TripleIndex:
 
     @classmethod
     def for_build_page(cls, path: Path | str, drawn: int | None, node_budget: int = DEFAULT_NODE_BUDGET,
-                       bounded_above: int = BOUNDED_NODES) -> TripleIndex | FoldedGraph:
+                       bounded_above: int = BOUNDED_NODES, *, keep: Path | str | None = None,
+                       previous: Path | str | None = None,
+                       changes: Iterable[str] | None = None) -> TripleIndex | FoldedGraph:
         """What the build's page reads: every triple when every node is drawn, else the FoldedGraph of
         one streaming pass (`bounded` above `bounded_above`): an aggregated page counts the measures as
         it reads them instead of indexing them (at 1,000 documents that index was most of the page's time).
 
         `drawn`: as for for_page (the build's class counts; an over-count is corrected by the pass).
+        `keep`: the generation folder to keep the fold in (save_fold); `previous`, `changes`: the
+        generation this build patches and the lines of its N-Triples that changed (the file at `path`
+        named in `previous`): the fold is then that generation's, patched (patch_fold), when it kept one.
         """
         if drawn is not None and drawn <= node_budget:
             return cls.from_ntriples(path)
-        folded = fold_ntriples(path)
+        folded = None
+        if previous is not None and changes is not None:
+            base = load_fold(previous)
+            if base is not None:
+                folded = patch_fold(base, Path(previous) / Path(path).name, path, changes)
+        if folded is None:
+            folded = fold_ntriples(path)
         if folded.drawn <= node_budget:  # the counts over-counted: every node is drawn after all
             del folded
             return cls.from_ntriples(path)
+        if keep is not None:
+            save_fold(folded, keep)
         folded.bounded = folded.drawn > bounded_above
         return folded
 
@@ -381,93 +396,238 @@ class FoldedGraph:
     bounded: bool = True
 
 
-def fold_ntriples(path: Path | str) -> FoldedGraph:
-    """FoldedGraph of the N-Triples file at `path` (sorted by subject, as a build writes it): one pass."""
-    import pyoxigraph
+class _Folder:
+    """The state of a fold: what fold_ntriples makes in one pass, and patch_fold changes subject by subject."""
 
-    index = TripleIndex()
-    iris: dict[str, URIRef] = {}
-    names: dict[str, str] = {}  # one str object per IRI the counts hold (agencies, documents …)
-    counts: dict[tuple[str, str, str], int] = defaultdict(int)
-    measures: dict[str, int] = defaultdict(int)
-    members: dict[str, set[str]] = defaultdict(set)
-    drawn_classes = {str(style.rdf_class) for style in CLASS_STYLES.values()}
-    measure_class = str(IPG.Measure)
-    rdf_type = str(RDF.type)
-    drawn = 0
+    def __init__(self, folded: FoldedGraph | None = None) -> None:
+        import pyoxigraph
 
-    def term(node: Any) -> Any:
-        if isinstance(node, pyoxigraph.NamedNode):
+        self.named_node, self.blank_node = pyoxigraph.NamedNode, pyoxigraph.BlankNode
+        self.index = folded.index if folded is not None else TripleIndex()
+        self.counts: dict[tuple[str, str, str], int] = defaultdict(int, folded.counts if folded is not None else {})
+        self.measures: dict[str, int] = defaultdict(int, folded.measures if folded is not None else {})
+        self.members: dict[str, set[str]] = defaultdict(set)
+        self.drawn = folded.drawn if folded is not None else 0
+        self.iris: dict[str, URIRef] = {}
+        self.names: dict[str, str] = {}  # one str object per IRI the counts hold (agencies, documents …)
+        self.drawn_classes = {str(style.rdf_class) for style in CLASS_STYLES.values()}
+        self.measure_class, self.rdf_type = str(IPG.Measure), str(RDF.type)
+
+    def term(self, node: Any) -> Any:
+        if isinstance(node, self.named_node):
             value = node.value
-            found = iris.get(value)
+            found = self.iris.get(value)
             if found is None:
-                found = iris[value] = URIRef(value)
+                found = self.iris[value] = URIRef(value)
             return found
-        if isinstance(node, pyoxigraph.BlankNode):
+        if isinstance(node, self.blank_node):
             from rdflib import BNode
 
             return BNode(node.value)
         return node.value
 
-    def name(value: str) -> str:
-        return names.setdefault(value, value)
-
-    named_node = pyoxigraph.NamedNode
-
-    def fold(subject: Any, triples: list[tuple[str, Any]]) -> None:
-        # triples: (predicate IRI, object term) of one subject; plain tuples, each value read from the
-        # parser's objects once (this pass is most of the build page's time)
-        nonlocal drawn
+    def fold(self, subject: Any, triples: list[tuple[str, Any]], sign: int = 1) -> None:
+        """Fold one subject's triples ((predicate IRI, object term), plain tuples: each value read from
+        the parser's objects once; this pass is most of the build page's time); sign -1 takes back what
+        sign 1 did for the same triples (patch_fold). Members are added only when sign is 1 (patch_fold
+        derives them from the counts)."""
+        rdf_type, named_node = self.rdf_type, self.named_node
         types = {o.value for p, o in triples if p == rdf_type}
         named = isinstance(subject, named_node)
-        if named and not types.isdisjoint(drawn_classes):
-            drawn += 1
+        if named and not types.isdisjoint(self.drawn_classes):
+            self.drawn += sign
         if not types.isdisjoint(_COLLAPSED_CLASSES):
             if not named:
                 return
             homes = sorted(o.value for p, o in triples if p == _PART_OF)
             if not homes:
                 return  # no document to fold into (an aggregated page leaves it out too)
-            home = name(homes[0])
-            if measure_class in types:
-                measures[home] += 1
+            home = self.names.setdefault(homes[0], homes[0])
+            if self.measure_class in types:
+                self.measures[home] += sign
             leads = {o.value for p, o in triples if p == _LEAD}
             for p, o in triples:
                 rel = _FOLDED_RELATIONS.get(p)
                 if rel is None or not isinstance(o, named_node):
                     continue
-                other = name(o.value)
+                other = self.names.setdefault(o.value, o.value)
                 if rel[0] == "responsible" and other in leads:
                     continue  # a lead is responsible too: counted once, as the lead
-                counts[(other, home, rel[0]) if rel[1] else (home, other, rel[0])] += 1
-                members[other].add(home)
+                self.counts[(other, home, rel[0]) if rel[1] else (home, other, rel[0])] += sign
+                if sign > 0:
+                    self.members[other].add(home)
             return
         relation = next((o.value for p, o in triples if p == _RDF_PREDICATE), None)
         if relation in _MEASURE_RELATIONS:
             return  # a statement on a measure-level relation: its evidence is folded into counts
-        me = term(subject)
+        if types and types <= _UNREAD_CLASSES:
+            return  # an echo: the page's echoes come with its search data, not from the graph
+        me = self.term(subject)
+        index = self.index
+        if sign < 0:  # the subject's old triples all go (its new ones, if any, are folded next)
+            for p, o in triples:
+                index.by_predicate[p].pop(me, None)
+                if p == rdf_type:
+                    listed = index.typed.get(self.term(o))
+                    if listed is not None and me in listed:
+                        listed.remove(me)
+            return
         for p, o in triples:
-            obj = term(o)
+            obj = self.term(o)
             if p == rdf_type:
                 index.typed[obj].append(me)
             index.by_predicate[p][me].append(obj)
 
+    def result(self, derive_members: bool = False) -> FoldedGraph:
+        counts = {k: n for k, n in self.counts.items() if n}
+        members = self.members
+        if derive_members:  # every counted relation names its document: the members are the counts' ends
+            members = defaultdict(set)
+            oriented = {name: other_is_source for name, other_is_source in _FOLDED_RELATIONS.values()}
+            for (a, b, rel) in counts:
+                other, home = (a, b) if oriented[rel] else (b, a)
+                members[other].add(home)
+        return FoldedGraph(index=self.index, counts=counts, measures={k: n for k, n in self.measures.items() if n},
+                           members=dict(members), drawn=self.drawn)
+
+
+def _groups(quads: Iterable[Any]) -> Iterator[tuple[Any, list[tuple[str, Any]]]]:
+    """(subject, [(predicate IRI, object)]) of sorted N-Triples, the page's predicates only."""
     group: list[tuple[str, Any]] = []  # one subject's triples (the file is sorted by subject)
     current: Any = None
-    for triple in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES):
+    for triple in quads:
         predicate = triple.predicate.value
         if predicate not in _VIEW_PREDICATES:
             continue
         subject = triple.subject
         if group and subject != current:
-            fold(current, group)
+            yield current, group
             group = []
         current = subject
         group.append((predicate, triple.object))
     if group:
-        fold(current, group)
-    return FoldedGraph(index=index, counts=dict(counts), measures=dict(measures),
-                       members={k: v for k, v in members.items()}, drawn=drawn)
+        yield current, group
+
+
+def fold_ntriples(path: Path | str) -> FoldedGraph:
+    """FoldedGraph of the N-Triples file at `path` (sorted by subject, as a build writes it): one pass."""
+    import pyoxigraph
+
+    folder = _Folder()
+    for subject, triples in _groups(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES)):
+        folder.fold(subject, triples)
+    return folder.result()
+
+
+def _subject_lines(f: Any, size: int, prefix: bytes) -> bytes:
+    """The lines of the sorted file `f` (of `size` bytes) that start with `prefix` (lines sharing a
+    prefix are adjacent): a bisection over byte offsets to the first line not below it."""
+    def line_at(pos: int) -> bytes:  # the first line starting at or after byte `pos`
+        f.seek(max(0, pos - 1))
+        if pos:
+            f.readline()  # the rest of the line pos - 1 is in (just its newline when pos starts a line)
+        return f.readline()
+
+    lo, hi = 0, size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        line = line_at(mid)
+        if line and line < prefix:
+            lo = mid + 1
+        else:
+            hi = mid
+    out = []
+    line = line_at(lo)
+    while line.startswith(prefix):
+        out.append(line)
+        line = f.readline()
+    return b"".join(out)
+
+
+def patch_fold(folded: FoldedGraph, old_nt: Path | str, new_nt: Path | str,
+               changed_lines: Iterable[str]) -> FoldedGraph | None:
+    """The FoldedGraph of `new_nt` from that of `old_nt` and the lines that differ between the two
+    (ipgraph.stream.delta's exact change): each subject a changed line names is taken back as it was in
+    old_nt and folded again as it is in new_nt, both read by bisection (the files are sorted), so the
+    work follows the change, not the graph (tests/test_pagefast_add.py: the same page as a full fold).
+    None when a changed line's subject is a blank node (no stable spelling to look up)."""
+    import pyoxigraph
+
+    subjects = sorted({line.split(" ", 1)[0] for line in changed_lines if line.strip()})
+    if any(not (s.startswith("<") and s.endswith(">")) for s in subjects):
+        return None
+    folder = _Folder(folded)
+    for path, sign in ((old_nt, -1), (new_nt, 1)):
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data = b"".join(_subject_lines(f, size, s.encode("utf-8") + b" ") for s in subjects)
+        for subject, triples in _groups(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)):
+            folder.fold(subject, triples, sign)
+    # a subject folded again went to the end of its lists: back into the file's order, as a full pass has it
+    index = folder.index
+    for cls_key, listed in index.typed.items():
+        index.typed[cls_key] = sorted(listed, key=_nt_key)
+    for predicate, by_subject in index.by_predicate.items():
+        index.by_predicate[predicate] = defaultdict(list, sorted(by_subject.items(), key=lambda kv: _nt_key(kv[0])))
+    return folder.result(derive_members=True)
+
+
+def _nt_key(node: Any) -> bytes:
+    """A subject's place in sorted N-Triples (its lines start with its spelling and a space)."""
+    return (f"<{node}> " if isinstance(node, URIRef) else f"_:{node} ").encode("utf-8")
+
+
+_FOLD_STATE = ".page-fold.json"  # a build's FoldedGraph, for the next build's patch_fold
+
+
+def _enc(node: Any) -> str:
+    if isinstance(node, URIRef):
+        return "i" + str(node)
+    from rdflib import BNode
+
+    return ("b" if isinstance(node, BNode) else "l") + str(node)
+
+
+def save_fold(folded: FoldedGraph, folder: Path | str) -> None:
+    """Keep `folded` in the build's generation `folder` (JSON: no code runs when it is read back)."""
+    index = folded.index
+    data = {"drawn": folded.drawn, "measures": folded.measures,
+            "counts": [[a, b, r, n] for (a, b, r), n in folded.counts.items()],
+            "typed": [[_enc(c), [_enc(x) for x in xs]] for c, xs in index.typed.items()],
+            "by_predicate": [[p, [[_enc(x), [_enc(o) for o in objs]] for x, objs in subjects.items()]]
+                             for p, subjects in index.by_predicate.items()]}
+    atomic_write_text(Path(folder) / _FOLD_STATE, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+def load_fold(folder: Path | str) -> FoldedGraph | None:
+    """save_fold's FoldedGraph of a previous generation, or None when there is none or it cannot be read."""
+    from rdflib import BNode
+
+    iris: dict[str, URIRef] = {}
+
+    def dec(text: str) -> Any:
+        kind, value = text[0], text[1:]
+        if kind == "i":
+            found = iris.get(value)
+            if found is None:
+                found = iris[value] = URIRef(value)
+            return found
+        return BNode(value) if kind == "b" else value
+
+    try:
+        data = json.loads((Path(folder) / _FOLD_STATE).read_text(encoding="utf-8"))
+        index = TripleIndex()
+        for c, xs in data["typed"]:
+            index.typed[dec(c)] = [dec(x) for x in xs]
+        for p, subjects in data["by_predicate"]:
+            for x, objs in subjects:
+                index.by_predicate[p][dec(x)] = [dec(o) for o in objs]
+        counts = {(a, b, r): int(n) for a, b, r, n in data["counts"]}
+        folder_ = _Folder(FoldedGraph(index=index, counts=counts, measures=dict(data["measures"]), members={},
+                                      drawn=int(data["drawn"])))
+        return folder_.result(derive_members=True)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
 
 
 def drawn_count(counts: Mapping[str, int]) -> int:
