@@ -346,9 +346,11 @@ class TripleIndex:
         if folded.drawn <= node_budget:  # the counts over-counted: every node is drawn after all
             del folded
             return cls.from_ntriples(path)
-        if keep is not None:
-            save_fold(folded, keep)
         folded.bounded = folded.drawn > bounded_above
+        if keep is not None and not folded.bounded:
+            # kept for aggregated pages only (24 MB of JSON at 1,000 documents): a bounded page's fold
+            # grows with its agencies and edges, and reading it back would cost the memory the pass saves
+            save_fold(folded, keep)
         return folded
 
     def subjects(self, predicate: Node, obj: Node) -> Iterator[Node]:

@@ -87,3 +87,9 @@ def test_the_build_page_keeps_and_patches_its_fold(four, built_dir, tmp_path):
     assert isinstance(second, FoldedGraph)
     _same(second, fold_ntriples(new_nt))
     _same(load_fold(keep_new), second)
+
+
+def test_a_bounded_pages_fold_is_not_kept(built_dir, tmp_path):
+    folded = TripleIndex.for_build_page(built_dir / "ipgraph.nt", None, node_budget=40, bounded_above=100, keep=tmp_path)
+    assert isinstance(folded, FoldedGraph) and folded.bounded
+    assert not (tmp_path / ".page-fold.json").exists()  # its size grows with the graph: the next add folds again
