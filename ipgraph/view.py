@@ -340,7 +340,10 @@ class TripleIndex:
         if previous is not None and changes is not None:
             base = load_fold(previous)
             if base is not None:
-                folded = patch_fold(base, Path(previous) / Path(path).name, path, changes)
+                try:
+                    folded = patch_fold(base, Path(previous) / Path(path).name, path, changes)
+                except (OSError, ValueError, SyntaxError):  # the previous file gone or unreadable: a full pass
+                    folded = None
         if folded is None:
             folded = fold_ntriples(path)
         if folded.drawn <= node_budget:  # the counts over-counted: every node is drawn after all

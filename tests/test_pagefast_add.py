@@ -93,3 +93,14 @@ def test_a_bounded_pages_fold_is_not_kept(built_dir, tmp_path):
     folded = TripleIndex.for_build_page(built_dir / "ipgraph.nt", None, node_budget=40, bounded_above=100, keep=tmp_path)
     assert isinstance(folded, FoldedGraph) and folded.bounded
     assert not (tmp_path / ".page-fold.json").exists()  # its size grows with the graph: the next add folds again
+
+
+def test_without_the_previous_file_the_fold_is_made_whole(four, built_dir, tmp_path):
+    old_nt, new_nt = four / "ipgraph.nt", built_dir / "ipgraph.nt"
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    save_fold(fold_ntriples(old_nt), previous)  # its fold kept, but no ipgraph.nt beside it
+    folded = TripleIndex.for_build_page(new_nt, None, node_budget=60, previous=previous,
+                                        changes=sorted(_lines(old_nt) ^ _lines(new_nt)))
+    assert isinstance(folded, FoldedGraph)
+    _same(folded, fold_ntriples(new_nt))
