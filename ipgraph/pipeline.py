@@ -1002,9 +1002,13 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
 
         started = time.perf_counter()
         page = out / GRAPH_PAGE_NAME
-        # the page's triples straight from the merged file (pyoxigraph's parser), not back through the store
+        # the page's triples straight from the merged file (pyoxigraph's parser), not back through the store;
+        # an aggregated page folds the measures into counts as it reads them
+        # and is kept in the generation, so that the next `add` patches it with the change (view.patch_fold)
         graph: Any = (result._graph if result._graph is not None
-                      else TripleIndex.for_page(nt, drawn=drawn_count(result.counts) if result.counts else None))
+                      else TripleIndex.for_build_page(nt, drawn_count(result.counts) if result.counts else None,
+                                                      keep=out, previous=previous if changes is not None else None,
+                                                      changes=changes[0] + changes[1] if changes is not None else None))
         # written atomically, like the files above; the search data: the page's measure search and echoes
         render_page(graph, page, quality=page_lines(reports),
                     search_data=result.search.page_data if result.search is not None else None)

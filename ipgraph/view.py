@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import statistics
 import time
@@ -52,6 +53,9 @@ DEFAULT_NODE_BUDGET = 6000
 within a few seconds with positions computed here; see `ipgraph bench view`)."""
 
 BOUNDED_NODES = 100_000
+# the bounded page draws at most this many edges per node (its best-counted), and lists only the drawn
+# documents of a node: at 10,000 documents agencies' lists and agency → document edges were 85 of 94 MB
+BOUNDED_EDGES_PER_NODE = 60
 """Above this many drawn nodes (measures, sections and targets included) the build's page is bounded
 (`bounded_view`): one streaming pass folds the measures into counts as it reads them, instead of an index
 of every measure's relations (~1.5 GB at 10,000 documents); the page carries the best-connected documents,
@@ -153,6 +157,9 @@ class ViewNode:
     documents: tuple[str, ...] = ()
     count: int = 0  # aggregated view: measures collapsed into this node
     warnings: tuple[tuple[str, str], ...] = ()  # a document's quality report: (severity, text) pairs
+    # the bounded page: documents of `documents` and edges left off the page (the panel says "+N more")
+    more_documents: int = 0
+    more_edges: int = 0
 
 
 @dataclass(frozen=True)
@@ -208,6 +215,7 @@ _VIEW_PREDICATES = frozenset(str(p) for p in (
 
 _RDF_PREDICATE = str(RDF.predicate)
 _MEASURE_RELATIONS = frozenset(str(p) for p in (IPG.leadAgency, IPG.responsibleAgency, IPG.mentions, IPG.hasTarget))
+_UNREAD_CLASSES = frozenset({str(IPG.Echo)})  # the page never reads these nodes from the graph
 _COLLAPSED_CLASSES = frozenset(str(c) for c in (IPG.Measure, IPG.Section, IPG.Target))
 # what a collapsed node keeps in a lean index: its classes and the relations that are counted or place it
 _LEAN_PREDICATES = frozenset(str(p) for p in (
@@ -312,6 +320,42 @@ class TripleIndex:
         del lean
         return cls.from_ntriples(path)
 
+    @classmethod
+    def for_build_page(cls, path: Path | str, drawn: int | None, node_budget: int = DEFAULT_NODE_BUDGET,
+                       bounded_above: int = BOUNDED_NODES, *, keep: Path | str | None = None,
+                       previous: Path | str | None = None,
+                       changes: Iterable[str] | None = None) -> TripleIndex | FoldedGraph:
+        """What the build's page reads: every triple when every node is drawn, else the FoldedGraph of
+        one streaming pass (`bounded` above `bounded_above`): an aggregated page counts the measures as
+        it reads them instead of indexing them (at 1,000 documents that index was most of the page's time).
+
+        `drawn`: as for for_page (the build's class counts; an over-count is corrected by the pass).
+        `keep`: the generation folder to keep the fold in (save_fold); `previous`, `changes`: the
+        generation this build patches and the lines of its N-Triples that changed (the file at `path`
+        named in `previous`): the fold is then that generation's, patched (patch_fold), when it kept one.
+        """
+        if drawn is not None and drawn <= node_budget:
+            return cls.from_ntriples(path)
+        folded = None
+        if previous is not None and changes is not None:
+            base = load_fold(previous)
+            if base is not None:
+                try:
+                    folded = patch_fold(base, Path(previous) / Path(path).name, path, changes)
+                except (OSError, ValueError, SyntaxError):  # the previous file gone or unreadable: a full pass
+                    folded = None
+        if folded is None:
+            folded = fold_ntriples(path)
+        if folded.drawn <= node_budget:  # the counts over-counted: every node is drawn after all
+            del folded
+            return cls.from_ntriples(path)
+        folded.bounded = folded.drawn > bounded_above
+        if keep is not None and not folded.bounded:
+            # kept for aggregated pages only (24 MB of JSON at 1,000 documents): a bounded page's fold
+            # grows with its agencies and edges, and reading it back would cost the memory the pass saves
+            save_fold(folded, keep)
+        return folded
+
     def subjects(self, predicate: Node, obj: Node) -> Iterator[Node]:
         if str(predicate) == str(RDF.type):
             yield from self.typed.get(obj, ())
@@ -353,86 +397,242 @@ class FoldedGraph:
     measures: dict[str, int]
     members: dict[str, set[str]]
     drawn: int
+    # above BOUNDED_NODES the bounded page (bounded_view); else the aggregated page (folded_aggregate_view)
+    bounded: bool = True
+
+
+class _Folder:
+    """The state of a fold: what fold_ntriples makes in one pass, and patch_fold changes subject by subject."""
+
+    def __init__(self, folded: FoldedGraph | None = None) -> None:
+        import pyoxigraph
+
+        self.named_node, self.blank_node = pyoxigraph.NamedNode, pyoxigraph.BlankNode
+        self.index = folded.index if folded is not None else TripleIndex()
+        self.counts: dict[tuple[str, str, str], int] = defaultdict(int, folded.counts if folded is not None else {})
+        self.measures: dict[str, int] = defaultdict(int, folded.measures if folded is not None else {})
+        self.members: dict[str, set[str]] = defaultdict(set)
+        self.drawn = folded.drawn if folded is not None else 0
+        self.iris: dict[str, URIRef] = {}
+        self.names: dict[str, str] = {}  # one str object per IRI the counts hold (agencies, documents …)
+        self.drawn_classes = {str(style.rdf_class) for style in CLASS_STYLES.values()}
+        self.measure_class, self.rdf_type = str(IPG.Measure), str(RDF.type)
+
+    def term(self, node: Any) -> Any:
+        if isinstance(node, self.named_node):
+            value = node.value
+            found = self.iris.get(value)
+            if found is None:
+                found = self.iris[value] = URIRef(value)
+            return found
+        if isinstance(node, self.blank_node):
+            from rdflib import BNode
+
+            return BNode(node.value)
+        return node.value
+
+    def fold(self, subject: Any, triples: list[tuple[str, Any]], sign: int = 1) -> None:
+        """Fold one subject's triples ((predicate IRI, object term), plain tuples: each value read from
+        the parser's objects once; this pass is most of the build page's time); sign -1 takes back what
+        sign 1 did for the same triples (patch_fold). Members are added only when sign is 1 (patch_fold
+        derives them from the counts)."""
+        rdf_type, named_node = self.rdf_type, self.named_node
+        types = {o.value for p, o in triples if p == rdf_type}
+        named = isinstance(subject, named_node)
+        if named and not types.isdisjoint(self.drawn_classes):
+            self.drawn += sign
+        if not types.isdisjoint(_COLLAPSED_CLASSES):
+            if not named:
+                return
+            homes = sorted(o.value for p, o in triples if p == _PART_OF)
+            if not homes:
+                return  # no document to fold into (an aggregated page leaves it out too)
+            home = self.names.setdefault(homes[0], homes[0])
+            if self.measure_class in types:
+                self.measures[home] += sign
+            leads = {o.value for p, o in triples if p == _LEAD}
+            for p, o in triples:
+                rel = _FOLDED_RELATIONS.get(p)
+                if rel is None or not isinstance(o, named_node):
+                    continue
+                other = self.names.setdefault(o.value, o.value)
+                if rel[0] == "responsible" and other in leads:
+                    continue  # a lead is responsible too: counted once, as the lead
+                self.counts[(other, home, rel[0]) if rel[1] else (home, other, rel[0])] += sign
+                if sign > 0:
+                    self.members[other].add(home)
+            return
+        relation = next((o.value for p, o in triples if p == _RDF_PREDICATE), None)
+        if relation in _MEASURE_RELATIONS:
+            return  # a statement on a measure-level relation: its evidence is folded into counts
+        if types and types <= _UNREAD_CLASSES:
+            return  # an echo: the page's echoes come with its search data, not from the graph
+        me = self.term(subject)
+        index = self.index
+        if sign < 0:  # the subject's old triples all go (its new ones, if any, are folded next)
+            for p, o in triples:
+                index.by_predicate[p].pop(me, None)
+                if p == rdf_type:
+                    listed = index.typed.get(self.term(o))
+                    if listed is not None and me in listed:
+                        listed.remove(me)
+            return
+        for p, o in triples:
+            obj = self.term(o)
+            if p == rdf_type:
+                index.typed[obj].append(me)
+            index.by_predicate[p][me].append(obj)
+
+    def result(self, derive_members: bool = False) -> FoldedGraph:
+        counts = {k: n for k, n in self.counts.items() if n}
+        members = self.members
+        if derive_members:  # every counted relation names its document: the members are the counts' ends
+            members = defaultdict(set)
+            oriented = {name: other_is_source for name, other_is_source in _FOLDED_RELATIONS.values()}
+            for (a, b, rel) in counts:
+                other, home = (a, b) if oriented[rel] else (b, a)
+                members[other].add(home)
+        return FoldedGraph(index=self.index, counts=counts, measures={k: n for k, n in self.measures.items() if n},
+                           members=dict(members), drawn=self.drawn)
+
+
+def _groups(quads: Iterable[Any]) -> Iterator[tuple[Any, list[tuple[str, Any]]]]:
+    """(subject, [(predicate IRI, object)]) of sorted N-Triples, the page's predicates only."""
+    group: list[tuple[str, Any]] = []  # one subject's triples (the file is sorted by subject)
+    current: Any = None
+    for triple in quads:
+        predicate = triple.predicate.value
+        if predicate not in _VIEW_PREDICATES:
+            continue
+        subject = triple.subject
+        if group and subject != current:
+            yield current, group
+            group = []
+        current = subject
+        group.append((predicate, triple.object))
+    if group:
+        yield current, group
 
 
 def fold_ntriples(path: Path | str) -> FoldedGraph:
     """FoldedGraph of the N-Triples file at `path` (sorted by subject, as a build writes it): one pass."""
     import pyoxigraph
 
-    index = TripleIndex()
-    iris: dict[str, URIRef] = {}
-    names: dict[str, str] = {}  # one str object per IRI the counts hold (agencies, documents …)
-    counts: dict[tuple[str, str, str], int] = defaultdict(int)
-    measures: dict[str, int] = defaultdict(int)
-    members: dict[str, set[str]] = defaultdict(set)
-    drawn_classes = {str(style.rdf_class) for style in CLASS_STYLES.values()}
-    measure_class = str(IPG.Measure)
-    rdf_type = str(RDF.type)
-    drawn = 0
+    folder = _Folder()
+    for subject, triples in _groups(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES)):
+        folder.fold(subject, triples)
+    return folder.result()
 
-    def term(node: Any) -> Any:
-        if isinstance(node, pyoxigraph.NamedNode):
-            value = node.value
+
+def _subject_lines(f: Any, size: int, prefix: bytes) -> bytes:
+    """The lines of the sorted file `f` (of `size` bytes) that start with `prefix` (lines sharing a
+    prefix are adjacent): a bisection over byte offsets to the first line not below it."""
+    def line_at(pos: int) -> bytes:  # the first line starting at or after byte `pos`
+        f.seek(max(0, pos - 1))
+        if pos:
+            f.readline()  # the rest of the line pos - 1 is in (just its newline when pos starts a line)
+        return f.readline()
+
+    lo, hi = 0, size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        line = line_at(mid)
+        if line and line < prefix:
+            lo = mid + 1
+        else:
+            hi = mid
+    out = []
+    line = line_at(lo)
+    while line.startswith(prefix):
+        out.append(line)
+        line = f.readline()
+    return b"".join(out)
+
+
+def patch_fold(folded: FoldedGraph, old_nt: Path | str, new_nt: Path | str,
+               changed_lines: Iterable[str]) -> FoldedGraph | None:
+    """The FoldedGraph of `new_nt` from that of `old_nt` and the lines that differ between the two
+    (ipgraph.stream.delta's exact change): each subject a changed line names is taken back as it was in
+    old_nt and folded again as it is in new_nt, both read by bisection (the files are sorted), so the
+    work follows the change, not the graph (tests/test_pagefast_add.py: the same page as a full fold).
+    None when a changed line's subject is a blank node (no stable spelling to look up)."""
+    import pyoxigraph
+
+    subjects = sorted({line.split(" ", 1)[0] for line in changed_lines if line.strip()})
+    if any(not (s.startswith("<") and s.endswith(">")) for s in subjects):
+        return None
+    folder = _Folder(folded)
+    for path, sign in ((old_nt, -1), (new_nt, 1)):
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data = b"".join(_subject_lines(f, size, s.encode("utf-8") + b" ") for s in subjects)
+        for subject, triples in _groups(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)):
+            folder.fold(subject, triples, sign)
+    # a subject folded again went to the end of its lists: back into the file's order, as a full pass has it
+    index = folder.index
+    for cls_key, listed in index.typed.items():
+        index.typed[cls_key] = sorted(listed, key=_nt_key)
+    for predicate, by_subject in index.by_predicate.items():
+        index.by_predicate[predicate] = defaultdict(list, sorted(by_subject.items(), key=lambda kv: _nt_key(kv[0])))
+    return folder.result(derive_members=True)
+
+
+def _nt_key(node: Any) -> bytes:
+    """A subject's place in sorted N-Triples (its lines start with its spelling and a space)."""
+    return (f"<{node}> " if isinstance(node, URIRef) else f"_:{node} ").encode("utf-8")
+
+
+_FOLD_STATE = ".page-fold.json"  # a build's FoldedGraph, for the next build's patch_fold
+
+
+def _enc(node: Any) -> str:
+    if isinstance(node, URIRef):
+        return "i" + str(node)
+    from rdflib import BNode
+
+    return ("b" if isinstance(node, BNode) else "l") + str(node)
+
+
+def save_fold(folded: FoldedGraph, folder: Path | str) -> None:
+    """Keep `folded` in the build's generation `folder` (JSON: no code runs when it is read back)."""
+    index = folded.index
+    data = {"drawn": folded.drawn, "measures": folded.measures,
+            "counts": [[a, b, r, n] for (a, b, r), n in folded.counts.items()],
+            "typed": [[_enc(c), [_enc(x) for x in xs]] for c, xs in index.typed.items()],
+            "by_predicate": [[p, [[_enc(x), [_enc(o) for o in objs]] for x, objs in subjects.items()]]
+                             for p, subjects in index.by_predicate.items()]}
+    atomic_write_text(Path(folder) / _FOLD_STATE, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+def load_fold(folder: Path | str) -> FoldedGraph | None:
+    """save_fold's FoldedGraph of a previous generation, or None when there is none or it cannot be read."""
+    from rdflib import BNode
+
+    iris: dict[str, URIRef] = {}
+
+    def dec(text: str) -> Any:
+        kind, value = text[0], text[1:]
+        if kind == "i":
             found = iris.get(value)
             if found is None:
                 found = iris[value] = URIRef(value)
             return found
-        if isinstance(node, pyoxigraph.BlankNode):
-            from rdflib import BNode
+        return BNode(value) if kind == "b" else value
 
-            return BNode(node.value)
-        return node.value
-
-    def name(value: str) -> str:
-        return names.setdefault(value, value)
-
-    def fold(subject: Any, triples: list[Any]) -> None:
-        nonlocal drawn
-        types = {t.object.value for t in triples if t.predicate.value == rdf_type}
-        named = isinstance(subject, pyoxigraph.NamedNode)
-        if named and types & drawn_classes:
-            drawn += 1
-        if types & _COLLAPSED_CLASSES:
-            if not named:
-                return
-            homes = sorted(t.object.value for t in triples if t.predicate.value == _PART_OF)
-            if not homes:
-                return  # no document to fold into (an aggregated page leaves it out too)
-            home = name(homes[0])
-            if measure_class in types:
-                measures[home] += 1
-            leads = {t.object.value for t in triples if t.predicate.value == _LEAD}
-            for t in triples:
-                rel = _FOLDED_RELATIONS.get(t.predicate.value)
-                if rel is None or not isinstance(t.object, pyoxigraph.NamedNode):
-                    continue
-                other = name(t.object.value)
-                if rel[0] == "responsible" and other in leads:
-                    continue  # a lead is responsible too: counted once, as the lead
-                counts[(other, home, rel[0]) if rel[1] else (home, other, rel[0])] += 1
-                members[other].add(home)
-            return
-        relation = next((t.object.value for t in triples if t.predicate.value == _RDF_PREDICATE), None)
-        if relation in _MEASURE_RELATIONS:
-            return  # a statement on a measure-level relation: its evidence is folded into counts
-        for t in triples:
-            predicate, obj = t.predicate.value, term(t.object)
-            if predicate == rdf_type:
-                index.typed[obj].append(term(subject))
-            index.by_predicate[predicate][term(subject)].append(obj)
-
-    group: list[Any] = []  # one subject's triples (the file is sorted by subject)
-    for triple in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES):
-        if triple.predicate.value not in _VIEW_PREDICATES:
-            continue
-        if group and group[0].subject != triple.subject:
-            fold(group[0].subject, group)
-            group = []
-        group.append(triple)
-    if group:
-        fold(group[0].subject, group)
-    return FoldedGraph(index=index, counts=dict(counts), measures=dict(measures),
-                       members={k: v for k, v in members.items()}, drawn=drawn)
+    try:
+        data = json.loads((Path(folder) / _FOLD_STATE).read_text(encoding="utf-8"))
+        index = TripleIndex()
+        for c, xs in data["typed"]:
+            index.typed[dec(c)] = [dec(x) for x in xs]
+        for p, subjects in data["by_predicate"]:
+            for x, objs in subjects:
+                index.by_predicate[p][dec(x)] = [dec(o) for o in objs]
+        counts = {(a, b, r): int(n) for a, b, r, n in data["counts"]}
+        folder_ = _Folder(FoldedGraph(index=index, counts=counts, measures=dict(data["measures"]), members={},
+                                      drawn=int(data["drawn"])))
+        return folder_.result(derive_members=True)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
 
 
 def drawn_count(counts: Mapping[str, int]) -> int:
@@ -460,10 +660,11 @@ def _class_quota_rank(nodes: Mapping[str, ViewNode], weight: Mapping[str, int], 
     return kept + rest[:max(0, budget - len(kept))]
 
 
-def bounded_view(folded: FoldedGraph, node_budget: int = DEFAULT_NODE_BUDGET) -> ViewGraph:
-    """The page of a graph too big to draw: its documents, agencies, programmes and directives with the
-    measures counted on the edges (as aggregate_view counts them), the best-connected of each class up to
-    `node_budget`, and a note of what is left out and where to see it."""
+def _folded_parts(folded: FoldedGraph) -> tuple[dict[str, ViewNode], dict[tuple[str, str, str], int],
+                                                 dict[tuple[str, str, str], tuple[str, ...]]]:
+    """What aggregate_view's collapse gives for the whole graph, from a FoldedGraph: the documents,
+    agencies, programmes and directives (documents with their measures counted), the counted edges and
+    the evidence of the document-level ones."""
     # documents, agencies, programmes, directives and their own relations (a TripleIndex answers read_view)
     small = read_view(folded.index)  # type: ignore[arg-type]
     counts: dict[tuple[str, str, str], int] = defaultdict(int)
@@ -481,27 +682,81 @@ def bounded_view(folded: FoldedGraph, node_budget: int = DEFAULT_NODE_BUDGET) ->
         n = folded.measures.get(node_id, 0) if node.cls == "document" else 0
         info = node.info + ((("措施 measures", f"{n} 项（已折叠 collapsed）"),) if n else ())
         nodes[node_id] = replace(node, documents=tuple(sorted(docs)), count=n, info=info)
+    return nodes, counts, sentences
+
+
+def folded_aggregate_view(folded: FoldedGraph, node_budget: int = DEFAULT_NODE_BUDGET) -> ViewGraph:
+    """aggregate_view(read_view(graph), node_budget) of a graph over the budget, from its FoldedGraph:
+    the same nodes, edges and note (tests/test_pagefast_fold.py), without an index of the measures
+    (the build's page of 1,000 documents read 73,000 measure nodes only to count them)."""
+    nodes, counts, sentences = _folded_parts(folded)
+    edges = [ViewEdge(s, t, r, sentences.get((s, t, r), ()), count=n) for (s, t, r), n in counts.items()]
+    return _aggregated(nodes, edges, folded.drawn, node_budget, None)
+
+
+def _cap_edges(edges: list[ViewEdge], cap: int) -> tuple[list[ViewEdge], dict[str, int]]:
+    """At most `cap` edges per node: each node keeps its best-counted (ties by the other end's id), an
+    edge stays when both its ends keep it. Returns the edges kept and, per node, how many of its edges
+    were dropped (the panel's "+N more"). Deterministic."""
+    incident: dict[str, list[ViewEdge]] = defaultdict(list)
+    for e in edges:
+        incident[e.source].append(e)
+        incident[e.target].append(e)
+    dropped: set[tuple[str, str, str]] = set()
+    for node, mine in incident.items():
+        if len(mine) > cap:
+            mine.sort(key=lambda e: (-e.count, e.target if e.source == node else e.source, e.relation))
+            dropped.update(_edge_key(e) for e in mine[cap:])
+    more: dict[str, int] = defaultdict(int)
+    kept = []
+    for e in edges:
+        if _edge_key(e) in dropped:
+            more[e.source] += 1
+            more[e.target] += 1
+        else:
+            kept.append(e)
+    return kept, dict(more)
+
+
+def bounded_view(folded: FoldedGraph, node_budget: int = DEFAULT_NODE_BUDGET,
+                 edge_cap: int = BOUNDED_EDGES_PER_NODE) -> ViewGraph:
+    """The page of a graph too big to draw: its documents, agencies, programmes and directives with the
+    measures counted on the edges (as aggregate_view counts them), the best-connected of each class up to
+    `node_budget`, at most `edge_cap` edges per node (_cap_edges), and a note of what is left out and
+    where to see it. A node lists the drawn documents it appears in; its panel counts the others and
+    the edges left off ("+N more", and where to see them)."""
+    nodes, counts, sentences = _folded_parts(folded)
     weight: dict[str, int] = defaultdict(int)
     for (source, target, _r), n in counts.items():
         weight[source] += n
         weight[target] += n
     kept = set(_class_quota_rank(nodes, weight, node_budget))
-    shown = {k: v for k, v in sorted(nodes.items(), key=lambda kv: (CLASS_ORDER[kv[1].cls], kv[0])) if k in kept}
-    edges = [ViewEdge(s, t, r, sentences.get((s, t, r), ()), count=n)
-             for (s, t, r), n in counts.items() if s in kept and t in kept]
+    edges, more_edges = _cap_edges([ViewEdge(s, t, r, sentences.get((s, t, r), ()), count=n)
+                                    for (s, t, r), n in counts.items() if s in kept and t in kept], edge_cap)
+    shown = {}
+    for k, v in sorted(nodes.items(), key=lambda kv: (CLASS_ORDER[kv[1].cls], kv[0])):
+        if k in kept:
+            drawn_docs = tuple(d for d in v.documents if d in kept)  # the page's document filter knows only these
+            shown[k] = replace(v, documents=drawn_docs, more_documents=len(v.documents) - len(drawn_docs),
+                               more_edges=more_edges.get(k, 0))
     left: dict[str, int] = defaultdict(int)
     for node in nodes.values():
         if node.id not in kept:
             left[node.cls] += 1
     collapsed = folded.drawn - len(nodes)
+    dropped = sum(more_edges.values()) // 2  # each dropped edge is counted at both its ends
     left_zh = "、".join(f"{CLASS_STYLES[c].zh} {n}" for c, n in sorted(left.items(), key=lambda x: CLASS_ORDER[x[0]]))
     left_en = ", ".join(f"{CLASS_STYLES[c].en} {n}" for c, n in sorted(left.items(), key=lambda x: CLASS_ORDER[x[0]]))
     note = (f"大图：全图有 {folded.drawn} 个节点，本页只画联系最多的 {len(shown)} 个文件、机构、项目和政策文书"
             f"（上限 {node_budget}）；{collapsed} 个措施、章节和目标折叠为连线上的计数"
             + (f"；未显示：{left_zh}" if left else "") + "。"
-            f" Big graph: {folded.drawn} nodes; this page draws the {len(shown)} best-connected documents, agencies,"
+            + (f"每个节点最多画 {edge_cap} 条联系最多的连线，另有 {dropped} 条未画（节点面板写明数目）。" if dropped else "")
+            + f" Big graph: {folded.drawn} nodes; this page draws the {len(shown)} best-connected documents, agencies,"
             f" programmes and directives (budget {node_budget}); {collapsed} measures, sections and targets are"
             f" counted on the edges" + (f"; left out: {left_en}" if left else "") + "."
+            + (f" At most {edge_cap} edges per node are drawn (its best-counted); {dropped} more are left off"
+               " (a node's panel counts its own)." if dropped else "")
+            +
             " 查看全部 See everything: `ipgraph serve` (SPARQL /sparql, measure search /search, any node at /id/…),"
             " `ipgraph query`, or a part with `ipgraph view --focus NAME`, `--document DOC`, `--type CLASSES`.")
     return ViewGraph(nodes=shown, edges=sorted(edges, key=_edge_key), aggregated=True,
@@ -859,6 +1114,13 @@ def aggregate_view(view: ViewGraph, node_budget: int = DEFAULT_NODE_BUDGET,
     if len(view.nodes) <= node_budget:
         return view
     nodes, edges = _collapse(view, source)
+    return _aggregated(nodes, edges, len(view.nodes), node_budget, view.root)
+
+
+def _aggregated(nodes: dict[str, ViewNode], edges: list[ViewEdge], selected: int, node_budget: int,
+                root: str | None) -> ViewGraph:
+    """aggregate_view's page of collapsed nodes and counted edges: the least connected left out over
+    the budget, and the note."""
     left_out = 0
     if len(nodes) > node_budget:
         weight: dict[str, int] = defaultdict(int)
@@ -871,14 +1133,14 @@ def aggregate_view(view: ViewGraph, node_budget: int = DEFAULT_NODE_BUDGET,
         nodes = {k: v for k, v in nodes.items() if k in kept}
         edges = [e for e in edges if e.source in kept and e.target in kept]
     nodes = dict(sorted(nodes.items(), key=lambda kv: (CLASS_ORDER[kv[1].cls], kv[0])))
-    note = (f"聚合视图：所选部分有 {len(view.nodes)} 个节点，超过上限 {node_budget}，措施、章节和目标已折叠为计数。"
-            f" Aggregated view: the selection has {len(view.nodes)} nodes, more than the budget of "
+    note = (f"聚合视图：所选部分有 {selected} 个节点，超过上限 {node_budget}，措施、章节和目标已折叠为计数。"
+            f" Aggregated view: the selection has {selected} nodes, more than the budget of "
             f"{node_budget}; measures, sections and targets are collapsed into counts.")
     if left_out:
         note += f" 另有 {left_out} 个联系最少的节点未显示 ({left_out} least connected nodes left out)."
     note += " Use --focus, --document or --type for a detailed page."
     return ViewGraph(nodes=nodes, edges=sorted(edges, key=_edge_key), aggregated=True,
-                     selected_nodes=len(view.nodes), note=note, root=view.root if view.root in nodes else None)
+                     selected_nodes=selected, note=note, root=root if root in nodes else None)
 
 
 # ---------------------------------------------------------------- 4. layout (pure Python, deterministic)
@@ -1269,6 +1531,8 @@ def _vis_node(node: ViewNode, position: tuple[float, float] | None, leads: int =
                   "ipg": {"cls": node.cls, "name": node.label, "aliases": list(node.aliases),
                           "info": [_display_pair(pair) for pair in node.info], "docs": list(node.documents),
                           "count": node.count, "warnings": [list(w) for w in node.warnings], "leads": leads}}
+    if node.more_documents or node.more_edges:  # the bounded page: what the panel says is left off
+        item["ipg"]["more"] = {"docs": node.more_documents, "edges": node.more_edges}
     style = CLASS_STYLES[node.cls]
     if size != style.size:
         item["size"] = size
@@ -1466,8 +1730,14 @@ def render_page(graph: Graph | FoldedGraph, out_path: Path | str, *, focus: str 
         if focus or document or types:
             raise ViewError("a folded graph makes the bounded page of the whole graph only: "
                             "give --focus, --document or --type to `ipgraph view`")
-        shown = bounded_view(graph, node_budget)
-        search_data = bounded_search_data(search_data, shown)
+        if graph.bounded:
+            shown = bounded_view(graph, node_budget)
+            search_data = bounded_search_data(search_data, shown)
+        elif graph.drawn > node_budget:  # the page aggregate_view makes of the whole graph, read without its measures
+            shown = folded_aggregate_view(graph, node_budget)
+        else:
+            raise ViewError(f"a folded graph of {graph.drawn} nodes is drawn whole under a budget of {node_budget}: "
+                            "read it with TripleIndex.from_ntriples")
     else:
         whole = read_view(graph)
         selected = select_view(whole, focus=focus, document=document, types=types, depth=depth)

@@ -310,6 +310,12 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
         panel.append(h, el("ul", { "data-rel": r.key + ":" + dir }, ...items));
       });
     });
+    if (ipg.more) {  // the bounded page left some of this node's edges or documents off (view.bounded_view)
+      panel.append(el("p", { class: "help", "data-more": ipg.more.edges + " " + ipg.more.docs,
+        text: "另有 +" + ipg.more.edges + " 条连线、+" + ipg.more.docs + " 个文件未画出 (+" + ipg.more.edges +
+          " more edges, +" + ipg.more.docs + " more documents not drawn): ipgraph serve → /id/…, " +
+          "ipgraph view --focus " + ipg.name }));
+    }
     return true;
   }
   // ---- echoes (ipg:echoes, from the build's search stage): similar measures of other documents
