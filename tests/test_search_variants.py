@@ -10,7 +10,7 @@ from conftest import GOLD, SHARED
 from ipgraph.search import load_index
 from ipgraph.search.eval import evaluate_search, measure_relevance, passage_docs, passage_relevance
 from ipgraph.search.eval_variants import VARIANTS, field_frequencies, proximity_bonus, variant_scorers
-from ipgraph.search.index import B, K1, index_docs
+from ipgraph.search.index import K1, B, index_docs
 from ipgraph.search.rank import scores
 from ipgraph.search.records import SearchDoc, read_names
 from ipgraph.search.tokenise import gram_tokens, normalise
