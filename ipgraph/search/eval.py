@@ -8,6 +8,8 @@ relevant items, its short query is run by four methods and scored with recall@10
   words      jieba words alone (cut_for_search), BM25
   bigram     character bigrams, BM25 (the dictionary-free baseline)
   substring  plain substring matching of the query's parts, ranked by how often they occur
+With --variants, also the ranking variants of ipgraph.search.eval_variants (BM25F, proximity …),
+each over the jieba index's own fields.
 recall@10 is hits in the top 10 / |relevant|, which caps below 1 where |relevant| > 10; beside it,
 the normalised form hits / min(10, |relevant|) ("nrecall@10"), never instead of it.
 A second query set, "names", is made by a rule (written down here before it was first scored, and
@@ -144,15 +146,27 @@ def substring_ranking(docs: list[SearchDoc], query: str, k: int) -> list[int]:
     return top(values, k)
 
 
-def rankers(docs: list[SearchDoc], names: list[str], made: Made | None = None) -> dict[str, Callable[[str, int], list[int]]]:
+def rankers(docs: list[SearchDoc], names: list[str], made: Made | None = None,
+            variants: bool = False) -> dict[str, Callable[[str, int], list[int]]]:
     # made: a build's tokens (SearchIndex.made()), so that the build's index is what is measured
     indexes: dict[str, SearchIndex] = {m: index_docs(docs, m, names, made=made) for m in ("jieba", "words", "bigram")}
 
     def bm25(index: SearchIndex) -> Callable[[str, int], list[int]]:
         return lambda q, k: top(scores(index, q), k)
 
-    return {"jieba": bm25(indexes["jieba"]), "words": bm25(indexes["words"]), "bigram": bm25(indexes["bigram"]),
-            "substring": lambda q, k: substring_ranking(docs, q, k)}
+    out: dict[str, Callable[[str, int], list[int]]] = {
+        "jieba": bm25(indexes["jieba"]), "words": bm25(indexes["words"]), "bigram": bm25(indexes["bigram"]),
+        "substring": lambda q, k: substring_ranking(docs, q, k)}
+    if variants:  # the ranking variants of ipgraph.search.eval_variants, over the jieba index's fields
+        from ipgraph.search.eval_variants import variant_scorers
+
+        for name, scorer in variant_scorers(indexes["jieba"]).items():
+            out[name] = _ranked(scorer)
+    return out
+
+
+def _ranked(scorer: Callable[[str], np.ndarray]) -> Callable[[str, int], list[int]]:
+    return lambda q, k: top(scorer(q), k)
 
 
 @dataclass
@@ -164,12 +178,14 @@ class QueryScore:
 
 
 def evaluate_search(docs: list[SearchDoc], relevance: dict[str, set[str]], names: list[str],
-                    query_set: str = "fragments", made: Made | None = None) -> dict[str, Any]:
+                    query_set: str = "fragments", made: Made | None = None, variants: bool = False) -> dict[str, Any]:
     """recall@K and MRR of each method over the queries whose programme has ≥ MIN_RELEVANT items;
-    query_set "fragments" (search_eval_queries.csv) or "names" (name_queries, the rule above)."""
+    query_set "fragments" (search_eval_queries.csv) or "names" (name_queries, the rule above);
+    variants: also the ranking variants of ipgraph.search.eval_variants."""
     fragments = list(eval_queries().items())
     queries = fragments if query_set == "fragments" else name_queries([p for p, _ in fragments])
-    rank = rankers(docs, names, made)
+    rank = rankers(docs, names, made, variants)
+    methods = list(rank)
     iris = [d.iri for d in docs]
     rows: list[QueryScore] = []
     for programme, query in queries:
@@ -187,12 +203,12 @@ def evaluate_search(docs: list[SearchDoc], relevance: dict[str, set[str]], names
         m: {"recall@10": round(float(np.mean([r.scores[m][0] for r in rows])), 3) if rows else 0.0,
             "mrr": round(float(np.mean([r.scores[m][1] for r in rows])), 3) if rows else 0.0,
             "nrecall@10": round(float(np.mean([r.scores[m][2] for r in rows])), 3) if rows else 0.0}
-        for m in METHODS
+        for m in methods
     }
     return {"queries": len(rows), "items": len(docs), "methods": summary,
             "largest_relevant": max((r.relevant for r in rows), default=0),
             "rows": [{"programme": r.programme, "query": r.query, "relevant": r.relevant,
-                      **{f"{m}": [round(v, 3) for v in r.scores[m][:2]] for m in METHODS}} for r in rows]}
+                      **{f"{m}": [round(v, 3) for v in r.scores[m][:2]] for m in methods}} for r in rows]}
 
 
 # ------------------------------------------------------------------------------------- echoes
@@ -281,15 +297,14 @@ def calibrate(scored: list[tuple[float, Judgement]], floor: float = 0.8) -> floa
 def format_search_table(label: str, report: dict[str, Any]) -> str:
     lines = [f"{label}: {report['queries']} queries over {report['items']} items "
              f"(largest relevant set {report.get('largest_relevant', 0)})",
-             "method     recall@10  MRR    nrecall@10"]
-    for m in METHODS:
-        v = report["methods"][m]
-        lines.append(f"{m:10s} {v['recall@10']:.3f}      {v['mrr']:.3f}  {v['nrecall@10']:.3f}")
+             "method         recall@10  MRR    nrecall@10"]
+    for m, v in report["methods"].items():
+        lines.append(f"{m:14s} {v['recall@10']:.3f}      {v['mrr']:.3f}  {v['nrecall@10']:.3f}")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m ipgraph.search.eval [--graph build] [--gold data/gold] [--passages ../shared/dev]"""
+    """python -m ipgraph.search.eval [--graph build] [--gold data/gold] [--passages ../shared/dev] [--variants]"""
     import argparse
 
     from ipgraph.search.echoes import THRESHOLD, echo_links
@@ -300,16 +315,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--graph", default="build", help="build folder of the corpus the gold describes")
     parser.add_argument("--gold", default="data/gold", help="gold folder for the built measures")
     parser.add_argument("--passages", help="a folder of .txt files with gold .json beside them (shared/dev)")
+    parser.add_argument("--variants", action="store_true", help="also the ranking variants (ipgraph.search.eval_variants)")
     args = parser.parse_args(argv)
     index = open_index(args.graph)
     relevance = measure_relevance(index.docs, args.gold)
     for query_set in ("fragments", "names"):
-        report = evaluate_search(index.docs, relevance, read_names(args.graph), query_set, made=index.made())
+        report = evaluate_search(index.docs, relevance, read_names(args.graph), query_set, made=index.made(),
+                                 variants=args.variants)
         print(format_search_table(f"{query_set}: measures of {args.graph} (gold {args.gold})", report))
     if args.passages:
         docs = passage_docs(args.passages)
         for query_set in ("fragments", "names"):
-            dev = evaluate_search(docs, passage_relevance(docs, args.passages), [], query_set)
+            dev = evaluate_search(docs, passage_relevance(docs, args.passages), [], query_set, variants=args.variants)
             print(format_search_table(f"{query_set}: sentences of {args.passages}", dev))
     echoes = echo_precision(index, THRESHOLD)
     print(f"echoes: {echoes['echoes']} of {echoes['at_or_above']} judged pairs at score >= {THRESHOLD} are echoes "
