@@ -52,8 +52,10 @@ class DaskPool:
 
         self.cluster: Any = None
         if scheduler == "local":  # worker processes on loopback only
+            # The scheduler always opens an HTTP server (health, metrics); without an address it takes
+            # port 8787 on every interface, so a second build at once failed and the port was public.
             self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                        dashboard_address=None)
+                                        dashboard_address="127.0.0.1:0")
             self.client = Client(self.cluster)
         else:
             self.client = Client(scheduler)
