@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,27 @@ def built_dir(tmp_path_factory, corpus_build) -> Path:
 
 def load_gold(name: str) -> dict:
     return json.loads((GOLD / f"{Path(name).stem}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian `chromium`) for one module's browser tests; skips them where it is absent.
+
+    Module scope, as each browser file had it: one launch per file, and no Playwright loop left
+    running while the rest of the suite runs its own event loops."""
+    from ipgraph.view import CHROMIUM_PATH, headless_chromium
+
+    if not Path(CHROMIUM_PATH).is_file():
+        pytest.skip(f"{CHROMIUM_PATH} absent: install Debian `chromium` (bash scripts/test.sh does)")
+    with headless_chromium() as launched:
+        yield launched
+
+
+@pytest.fixture()
+def screenshot_dir(tmp_path) -> Path:
+    """Where a test writes a screenshot: tmp, so that a run never modifies the checkout, unless
+    UPDATE_SCREENSHOTS=1 asks to refresh the pictures in docs/."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        (REPO / "docs").mkdir(exist_ok=True)
+        return REPO / "docs"
+    return tmp_path

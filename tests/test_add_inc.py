@@ -22,8 +22,10 @@ DEV = ROOT.parent / "shared" / "dev"
 
 
 def _build(folder: Path, out: Path, cache: bool = True):
+    # the reference full build (cache=False) reads in this process: the workers' start-up (about 1.5 s
+    # each under load) is not under test there; the builds under test keep them (the delta path needs them)
     result = build_graph([folder], jobs=2, cache=cache, cache_dir=cache_folder(out) if cache else None,
-                         keep_records=False)
+                         keep_records=False, **({} if cache else {"file_timeout": None}))
     write_outputs(result, out)
     return result
 

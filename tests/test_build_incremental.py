@@ -38,7 +38,7 @@ def test_rebuild_extracts_only_new_or_changed_files_and_drops_removed_ones(tmp_p
     shutil.copy(CORPUS / names[4], folder / names[4])
     third = build_graph([folder], cache=True, cache_dir=cache)
     assert third.reused == 2
-    fresh = build_graph([folder])
+    fresh = build_graph([folder], file_timeout=None)  # the reference reads in-process: no workers to start
     assert third.ntriples.read_bytes() == fresh.ntriples.read_bytes()
     assert [r.parsed.source.name for r in third.records] == [r.parsed.source.name for r in fresh.records]
 
@@ -55,7 +55,8 @@ def test_add_one_file_equals_a_full_build(tmp_path):
     assert added.exit_code == 0, added.output
     assert "documents   5" in added.stdout
     full = tmp_path / "full"
-    assert runner.invoke(main, ["build", str(folder), str(extra), "-o", str(full), "-q", "--no-cache"]).exit_code == 0
+    assert runner.invoke(main, ["build", str(folder), str(extra), "-o", str(full), "-q", "--no-cache",
+                                 "--file-timeout", "0"]).exit_code == 0
     assert (out / "ipgraph.nt").read_bytes() == (full / "ipgraph.nt").read_bytes()
     assert len(list(cache_folder(out).rglob("*.pickle"))) == 5
 

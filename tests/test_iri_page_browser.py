@@ -10,20 +10,16 @@ import pytest
 from ipgraph.iri import DATA, agency_iri, compact_iri
 from ipgraph.query import default_prefixes
 from ipgraph.serve import start_server
-from ipgraph.view import CHROMIUM_PATH, headless_chromium
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM_PATH).is_file(), reason=f"{CHROMIUM_PATH} absent"),
-]
+pytestmark = [pytest.mark.browser]  # Chromium: the `browser` fixture (conftest) skips without it
 TJ = "天津市知识产权局"
 CURRENT = "window.ipgraphYasgui.getTab().getYasr().rootEl"
 
 
 @pytest.fixture(scope="module")
-def page(built_dir: Path):
+def page(browser, built_dir: Path):
     errors: list[str] = []
-    with start_server(built_dir, workers=1) as server, headless_chromium() as browser:
+    with start_server(built_dir, workers=1) as server:
         page = browser.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(server.url + "/")

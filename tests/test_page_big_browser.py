@@ -1,24 +1,12 @@
 """The bounded page (a graph too big to draw) in headless Chromium: it opens, says what it leaves out, no errors."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from test_view_browser import Session
 
-from ipgraph.view import CHROMIUM_PATH, FoldedGraph, TripleIndex, headless_chromium, render_page
+from ipgraph.view import FoldedGraph, TripleIndex, render_page
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM_PATH).is_file(),
-                       reason=f"{CHROMIUM_PATH} absent: install Debian `chromium` (bash scripts/test.sh does)"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with headless_chromium() as b:
-        yield b
+pytestmark = [pytest.mark.browser]  # Chromium: the `browser` fixture (conftest) skips without it
 
 
 def test_the_bounded_page_opens_and_says_what_it_leaves_out(browser, built_dir, tmp_path):

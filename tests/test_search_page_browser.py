@@ -6,7 +6,6 @@ Skipped without /usr/bin/chromium, like tests/test_view_browser.py."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from test_view_browser import Session
@@ -14,20 +13,9 @@ from test_view_browser import Session
 from ipgraph.search import load_index
 from ipgraph.search.eval import eval_queries
 from ipgraph.search.page import page_index, page_search
-from ipgraph.view import CHROMIUM_PATH, VIEWPORT, headless_chromium, render_page
+from ipgraph.view import VIEWPORT, render_page
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM_PATH).is_file(),
-                       reason=f"{CHROMIUM_PATH} absent: install Debian `chromium` (bash scripts/test.sh does)"),
-]
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with headless_chromium() as b:
-        yield b
+pytestmark = [pytest.mark.browser]  # Chromium: the `browser` fixture (conftest) skips without it
 
 
 @pytest.fixture(scope="module")
@@ -119,12 +107,11 @@ def test_a_page_without_the_index_asks_the_endpoint(browser, built_dir, corpus_g
         page.close()
 
 
-def test_screenshot_of_the_search(page, data) -> None:
+def test_screenshot_of_the_search(page, data, screenshot_dir) -> None:
     measure = max(data["echoes"].items(), key=lambda kv: (len(kv[1]), kv[0]))[0]
     page.eval("id => ipgraph.focusNode(id)", measure)  # its panel, with its echoes, beside the results
     page.page.fill("#search", "专利导航")
     page.page.wait_for_selector("#search-results button[data-measure]")
-    DOCS.mkdir(exist_ok=True)
-    png = DOCS / "graph-page-search.png"
+    png = screenshot_dir / "graph-page-search.png"  # docs/ only with UPDATE_SCREENSHOTS=1 (conftest)
     page.page.screenshot(path=str(png))
     assert png.stat().st_size > 20_000

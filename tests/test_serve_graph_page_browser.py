@@ -13,12 +13,9 @@ import pytest
 from conftest import CORPUS
 
 from ipgraph.serve import start_server
-from ipgraph.view import CHROMIUM_PATH, VIEWPORT, headless_chromium
+from ipgraph.view import VIEWPORT
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM_PATH).is_file(), reason=f"{CHROMIUM_PATH} absent"),
-]
+pytestmark = [pytest.mark.browser]  # Chromium: the `browser` fixture (conftest) skips without it
 QUERY = "质押融资"
 
 
@@ -41,7 +38,7 @@ def server(big_build: Path):
         yield running
 
 
-def test_the_served_page_asks_search_on_its_own_origin(server, big_build: Path) -> None:
+def test_the_served_page_asks_search_on_its_own_origin(browser, server, big_build: Path) -> None:
     html = (big_build / "graph.html").read_text(encoding="utf-8")
     start = html.index('id="ipgraph-search">') + len('id="ipgraph-search">')
     data = json.loads(html[start:html.index("</script>", start)])
@@ -51,23 +48,22 @@ def test_the_served_page_asks_search_on_its_own_origin(server, big_build: Path) 
     assert expected
     errors: list[str] = []
     asked: list[str] = []
-    with headless_chromium() as browser:
-        page = browser.new_page(viewport=VIEWPORT)
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("request", lambda request: asked.append(request.url))
-        reply = page.goto(server.url + "/graph")
-        assert reply is not None and reply.status == 200
-        assert "frame-ancestors 'none'" in reply.headers["content-security-policy"]
-        page.wait_for_function("window.ipgraphReady === true", timeout=60_000)
-        page.fill("#search", QUERY)
-        page.wait_for_selector("#search-results button[data-measure]", timeout=60_000)
-        shown = page.eval_on_selector_all("#search-results button[data-measure]",
-                                          "bs => bs.map(b => b.getAttribute('data-measure'))")
-        assert shown == expected  # the server's ranking, listed in its order
-        page.locator("#search-results button[data-measure]").first.click()
-        assert page.locator("#panel").get_attribute("data-node") == expected[0]
-        page.close()
+    page = browser.new_page(viewport=VIEWPORT)
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda request: asked.append(request.url))
+    reply = page.goto(server.url + "/graph")
+    assert reply is not None and reply.status == 200
+    assert "frame-ancestors 'none'" in reply.headers["content-security-policy"]
+    page.wait_for_function("window.ipgraphReady === true", timeout=60_000)
+    page.fill("#search", QUERY)
+    page.wait_for_selector("#search-results button[data-measure]", timeout=60_000)
+    shown = page.eval_on_selector_all("#search-results button[data-measure]",
+                                      "bs => bs.map(b => b.getAttribute('data-measure'))")
+    assert shown == expected  # the server's ranking, listed in its order
+    page.locator("#search-results button[data-measure]").first.click()
+    assert page.locator("#panel").get_attribute("data-node") == expected[0]
+    page.close()
     assert any(u.startswith(server.url + "/search?") for u in asked)
     assert all(u.startswith(server.url) or u.startswith("data:") for u in asked)  # nothing leaves the origin
     assert errors == []  # no script error, no CSP violation

@@ -10,12 +10,8 @@ import httpx
 import pytest
 
 from ipgraph.serve import start_server
-from ipgraph.view import CHROMIUM_PATH, headless_chromium
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM_PATH).is_file(), reason=f"{CHROMIUM_PATH} absent"),
-]
+pytestmark = [pytest.mark.browser]  # Chromium: the `browser` fixture (conftest) skips without it
 TJ = "天津市知识产权局"
 
 
@@ -26,14 +22,14 @@ def server(built_dir: Path):
 
 
 @pytest.fixture()
-def page(server):
+def page(browser, server):
     errors: list[str] = []
-    with headless_chromium() as browser:
-        page = browser.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server.url + "/")
-        page.wait_for_function("() => window.ipgraphYasgui && window.ipgraphYasgui.getTab()", timeout=60_000)
-        yield page
+    page = browser.new_page()  # a fresh page per test on the module's browser (conftest)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server.url + "/")
+    page.wait_for_function("() => window.ipgraphYasgui && window.ipgraphYasgui.getTab()", timeout=60_000)
+    yield page
+    page.close()
     assert errors == []
 
 

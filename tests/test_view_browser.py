@@ -14,14 +14,10 @@ from test_view import HOSTILE_TEXT, HOSTILE_TITLE, TJ, drawn_subjects, write_hos
 
 from ipgraph.graph import agency_iri
 from ipgraph.pipeline import build_graph
-from ipgraph.view import CHROMIUM_PATH, VIEWPORT, display_text, headless_chromium, render_page
+from ipgraph.view import VIEWPORT, display_text, render_page
 from ipgraph.vocab import IPG
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM_PATH).is_file(),
-                       reason=f"{CHROMIUM_PATH} absent: install Debian `chromium` (bash scripts/test.sh does)"),
-]
+pytestmark = [pytest.mark.browser]  # Chromium: the `browser` fixture (conftest) skips without it
 
 
 class Session:
@@ -74,12 +70,6 @@ class Session:
 
     def close(self) -> None:
         self.page.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with headless_chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,9 @@ from pathlib import Path
 import pytest
 from test_view_browser import Session
 
-from ipgraph.view import CHROMIUM_PATH, headless_chromium, render_page
+from ipgraph.view import render_page
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM_PATH).is_file(),
-                       reason=f"{CHROMIUM_PATH} absent: install Debian `chromium` (bash scripts/test.sh does)"),
-]
+pytestmark = [pytest.mark.browser]  # Chromium: the `browser` fixture (conftest) skips without it
 TJ = "天津市知识产权局"
 OVERLAPS = """() => {
   const boxes = ipgraph.visibleIds().map(id => network.getBoundingBox(id));
@@ -28,12 +24,6 @@ OVERLAPS = """() => {
 # the smallest label on screen, in CSS pixels, at the page's zoom
 SMALLEST_LABEL_PX = """() => Math.min(...ipgraph.visibleIds().map(id => network.body.nodes[id].options.font.size))
   * network.getScale()"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with headless_chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")
