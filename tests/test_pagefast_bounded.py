@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ipgraph.view import CHROMIUM_PATH, bounded_view, fold_ntriples, headless_chromium, page_html
+from ipgraph.view import bounded_view, fold_ntriples, page_html
 
 
 @pytest.fixture(scope="module")
@@ -67,20 +67,18 @@ def test_the_page_carries_the_counts_only_where_something_is_left_off(folded):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM_PATH).is_file(), reason=f"{CHROMIUM_PATH} absent (bash scripts/test.sh)")
-def test_the_panel_says_how_many_edges_and_documents_are_not_drawn(folded, tmp_path):
+def test_the_panel_says_how_many_edges_and_documents_are_not_drawn(folded, tmp_path, browser):
     from test_view_browser import Session
 
     view = bounded_view(folded, 40, edge_cap=3)
     node = max(view.nodes.values(), key=lambda n: n.more_edges)
     path = tmp_path / "capped.html"
     path.write_text(page_html(view, title="t", overview_first=True), encoding="utf-8")
-    with headless_chromium() as browser:
-        session = Session(browser, path)
-        try:
-            assert session.eval("ipgraph => window.ipgraph.showNode(ipgraph)", node.id) is True
-            text = session.page.text_content("#panel")
-            assert f"+{node.more_edges} more edges" in text and f"+{node.more_documents} more documents" in text
-            assert session.errors == []
-        finally:
-            session.close()
+    session = Session(browser, path)
+    try:
+        assert session.eval("ipgraph => window.ipgraph.showNode(ipgraph)", node.id) is True
+        text = session.page.text_content("#panel")
+        assert f"+{node.more_edges} more edges" in text and f"+{node.more_documents} more documents" in text
+        assert session.errors == []
+    finally:
+        session.close()
