@@ -164,6 +164,27 @@ def weighted_rows(tokens: list[list[str]]) -> Any:
     cols, rows = cols[compared], rows[compared]
     matrix = csr_matrix((np.ones(cols.size, dtype=np.float64), (rows, cols)),
                         shape=(len(tokens), max(1, len(vocab))))
+    return _weigh(matrix, vocab, weight)
+
+
+def weighted_counts(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, tokens: list[str], n_rows: int) -> Any:
+    """weighted_rows from token counts (index.Postings.counts: row, column, count, the column's tokens)
+    instead of token lists: the same matrix, bit for bit, without a list of every text's words."""
+    from scipy.sparse import csr_matrix
+
+    weight = {t: token_weight(t) for t in tokens}
+    vocab = sorted((t for t, w in weight.items() if w > 0), key=lambda t: (-weight[t], t))
+    column = {t: j for j, t in enumerate(vocab)}
+    to_global = np.asarray([column.get(t, -1) for t in tokens], dtype=np.int64)
+    cols = to_global[cols] if cols.size else cols
+    compared = cols >= 0  # figures are not compared
+    matrix = csr_matrix((counts[compared].astype(np.float64), (rows[compared], cols[compared])),
+                        shape=(n_rows, max(1, len(vocab))))
+    return _weigh(matrix, vocab, weight)
+
+
+def _weigh(matrix: Any, vocab: list[str], weight: dict[str, float]) -> Any:
+    """Counts → 1 + log(tf) times the word's weight, rows L2-normalised (in place)."""
     matrix.sum_duplicates()  # sorted column indices in each row: the global order
     # 1 + log(tf) from Python's math.log per distinct count: the same bits on any array layout
     counts, where = np.unique(matrix.data, return_inverse=True)
@@ -188,9 +209,14 @@ def echo_matrix(index: SearchIndex, threshold: float = THRESHOLD) -> EchoMatrix:
     threshold. So every pair that reaches the threshold shares a word of both prefixes, and the
     candidates are the pairs of the prefixes' inverted lists; the global order puts the heavy (rare)
     words first, so the prefixes hold the rare words and their lists are short."""
+    return echo_matrix_of(weighted_rows(index.tokens), [d.iri for d in index.docs], [d.doc_iri for d in index.docs],
+                          threshold)
+
+
+def echo_matrix_of(full: Any, iris: list[str], doc_iris: list[str], threshold: float = THRESHOLD) -> EchoMatrix:
+    """echo_matrix of weighted rows `full` (weighted_rows or weighted_counts), one per measure of `iris`."""
     from scipy.sparse import csr_matrix
 
-    full = weighted_rows(index.tokens)
     squares = full.data * full.data
     ends = full.indptr[1:]
     row_of = np.repeat(np.arange(full.shape[0]), np.diff(full.indptr))
@@ -206,10 +232,9 @@ def echo_matrix(index: SearchIndex, threshold: float = THRESHOLD) -> EchoMatrix:
                         shape=full.shape)
     rest = np.where(keep, 0.0, squares)
     suffix = np.sqrt(np.bincount(row_of, weights=rest, minlength=full.shape[0])) if rest.size else np.zeros(full.shape[0])
-    iris = [d.iri for d in index.docs]
     rank = np.empty(len(iris), dtype=np.int64)
     rank[sorted(range(len(iris)), key=iris.__getitem__)] = np.arange(len(iris))
-    doc_of = np.asarray([hash_doc(d.doc_iri) for d in index.docs], dtype=np.int64)
+    doc_of = np.asarray([hash_doc(d) for d in doc_iris], dtype=np.int64)
     copy_of, first = _row_classes(full)
     return EchoMatrix(full=full, prefix=prefix, suffix=suffix, iris=iris, doc_of=doc_of, rank=rank,
                       copy_of=copy_of, first=first)
@@ -454,8 +479,13 @@ def update_links(index: SearchIndex, previous: list[Echo], changed: set[str], th
     had one of them among their best ("repairs": they may have lost a place in their best and are
     computed again). Every other measure keeps its best, merged with its new pairs."""
     em = em or echo_matrix(index, threshold)
+    return _update(em, [d.doc_iri for d in index.docs], previous, changed, threshold, per_measure)
+
+
+def _update(em: EchoMatrix, doc_iri: list[str], previous: list[Echo], changed: set[str], threshold: float,
+            per_measure: int) -> list[Echo]:
+    """update_links on the matrix `em`, each row's document in `doc_iri`."""
     row = {iri: n for n, iri in enumerate(em.iris)}
-    doc_iri = [d.doc_iri for d in index.docs]
     gone = {iri for e in previous for iri in (e.a, e.b) if iri not in row or doc_iri[row[iri]] in changed}
     best: dict[str, list[Echo]] = defaultdict(list)  # each measure's best before
     for e in sorted(previous, key=_key):
@@ -488,19 +518,31 @@ def echo_links_since(index: SearchIndex, previous: Path | str | None, folder: Pa
     build's, ECHO_STATE) when it was made with the same weights, threshold and cap: only the documents
     whose measures changed are computed (update_links); otherwise all (echo_links). With `folder`,
     the new state is written there. Returns the echoes and {"mode": "incremental" or "full", "changed": documents}."""
-    signatures = document_signatures(index)
+    return links_since(lambda: echo_matrix(index, threshold), [d.doc_iri for d in index.docs],
+                       document_signatures(index), previous, folder, threshold, per_measure)
+
+
+def links_since(matrix: Any, doc_iris: list[str], signatures: dict[str, str], previous: Path | str | None,
+                folder: Path | str | None = None, threshold: float = THRESHOLD,
+                per_measure: int = PER_MEASURE) -> tuple[list[Echo], dict[str, Any]]:
+    """echo_links_since of the rows `matrix()` makes (an EchoMatrix; called once), each row's document
+    in `doc_iris`, each document's signature in `signatures` (document_signatures)."""
     stamp = fingerprint(threshold, per_measure)
     state = _read_state(Path(previous) / ECHO_STATE) if previous is not None else None
     usable = state is not None and state.get("fingerprint") == stamp
     before: dict[str, str] = state["documents"] if state is not None and usable else {}
     changed = {d for d in set(before) | set(signatures) if before.get(d) != signatures.get(d)}
+    em = matrix()
     # past half the documents (a new user dictionary re-segments every text) all pairs cost less
     if state is not None and before and 2 * len(changed) <= len(signatures):
         was = [Echo(a, b, float(s)) for a, b, s in state["echoes"]]
-        links = update_links(index, was, changed, threshold, per_measure)
+        state = None  # (its lines are let go)
+        links = _update(em, doc_iris, was, changed, threshold, per_measure)
         info = {"mode": "incremental", "changed": len(changed)}
     else:
-        links = echo_links(index, threshold, per_measure)
+        q, j, s = query_pairs(em, np.arange(len(em.iris)), threshold, keep=per_measure)
+        links = sorted({_echo(em, int(a), int(b), float(v)) for a, b, v in zip(q, j, s, strict=True)},
+                       key=lambda e: (e.a, e.b))
         info = {"mode": "full", "changed": len(changed) if before else len(signatures)}
     if folder is not None:
         _write_state(Path(folder) / ECHO_STATE, stamp, signatures, links)
