@@ -33,7 +33,7 @@ from typing import Any
 
 from ipgraph.errors import GraphNotFoundError, IpgraphError
 from ipgraph.search.records import SearchDoc, engine_for, read_doc_names, read_docs, read_names
-from ipgraph.search.segment import text_sha, token_key
+from ipgraph.search.segment import SPOOL, TokenSpool, text_sha, token_key
 from ipgraph.search.tokenise import (
     Tokeniser,
     base_fingerprint,
@@ -306,11 +306,14 @@ class IndexWriter:
         self._docs_out: Any = None
         self._tokens_out: Any = None
         self._written: set[str] = set()  # token keys written into tokens.json
+        self._spool: TokenSpool | None = None
         if stream is not None:
             stream.mkdir(parents=True, exist_ok=True)
             self._docs_out = open(stream / "docs.json.part", "w", encoding="utf-8")
             self._tokens_out = open(stream / "tokens.json", "w", encoding="utf-8")
             self._tokens_out.write("{")
+            # each document's tokens, for the next build to take by document (TokenSpool.open)
+            self._spool = TokenSpool(stream / SPOOL) if self.jieba else None
 
     def add(self, docs: list[SearchDoc], made: Made | None = None) -> None:
         """Index `docs` (the next measures in index order; a document's measures all in one call)."""
@@ -342,7 +345,8 @@ class IndexWriter:
                     tokens[i] = cache[keys[i]] = made_here
                     self.segmented += 1
         parts: dict[str, list[str]] = {}
-        for d, text, key, words in zip(docs, texts, keys, tokens, strict=True):
+        spooled: dict[str, Made] = {}
+        for d, text, key, words, sha in zip(docs, texts, keys, tokens, shas, strict=True):
             if self.jieba:
                 self.field.add(words)
                 if self.grams_of is not None:
@@ -360,6 +364,7 @@ class IndexWriter:
                 self.docs.append(d)
                 self.tokens.append(words)
             else:
+                spooled.setdefault(d.doc_iri, {})[d.iri] = (key, sha, words)
                 self._docs_out.write(("," if len(self.iris) > 1 else "")
                                      + json.dumps(dataclasses.asdict(d), ensure_ascii=False, separators=(",", ":")))
                 if self.method != "bigram" and key not in self._written:
@@ -367,6 +372,9 @@ class IndexWriter:
                     self._tokens_out.write(("," if len(self._written) > 1 else "")
                                            + json.dumps(key, ensure_ascii=False) + ":"
                                            + json.dumps(words, ensure_ascii=False, separators=(",", ":")))
+        if self.stream is not None and self._spool is not None:
+            for doc_iri, block in spooled.items():
+                self._spool.add(doc_iri, block)
         for doc_iri, lines in parts.items():
             if doc_iri in self.signatures:
                 raise ValueError(f"{doc_iri}: its measures came in two chunks")
@@ -396,6 +404,9 @@ class IndexWriter:
             self._tokens_out.write("}")
             self._tokens_out.close()
             self._written = set()
+            if self._spool is not None:
+                self._spool.save_index()
+                self._spool.close()
             index.folder = self.stream
         return index
 
@@ -409,6 +420,21 @@ def _read_made(folder: Path, method: str) -> Made:
         return load_index(folder).made()
     except (OSError, ValueError, SearchIndexError):
         return {}
+
+
+def read_spool(folder: Path, method: str = "jieba") -> TokenSpool | Made:
+    """The tokens of the index in `folder` by document, if made with today's tokeniser and data files:
+    its TokenSpool (read one document at a time), or index.made() of an index written without one
+    ({} when none is usable)."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("method") != method \
+            or meta.get("dictionary") != base_fingerprint():
+        return {}
+    spool = TokenSpool.open(folder)
+    return spool if spool is not None else _read_made(folder, method)
 
 
 def _read_cache(folder: Path, method: str, fingerprint: str) -> dict[str, list[str]]:

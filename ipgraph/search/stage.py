@@ -38,7 +38,7 @@ from ipgraph.search.index import (
     publish_index,
     staging_folder,
 )
-from ipgraph.search.page import MAX_MEASURES, page_index
+from ipgraph.search.page import MAX_MEASURES
 from ipgraph.search.records import SearchDoc, _level
 from ipgraph.search.tokenise import base_fingerprint
 
@@ -309,8 +309,8 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
             index = writer.finish()
             from ipgraph.search.echoes import weighted_counts
 
-            rows, cols, counts, vocab = writer.field.counts()
-            n_rows, iris, doc_iris, labels, signatures = len(writer.iris), writer.iris, writer.doc_iris, writer.labels, writer.signatures
+            held = list(writer.field.counts())  # the words' counts: the echo rows, made once and let go
+            iris, doc_iris, labels, signatures = writer.iris, writer.doc_iris, writer.labels, writer.signatures
             del writer  # its Postings: the BM25 fields are built
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
@@ -321,11 +321,12 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
     def matrix() -> Any:
         from ipgraph.search.echoes import echo_matrix_of
 
-        return echo_matrix_of(weighted_counts(rows, cols, counts, vocab, n_rows), iris, doc_iris)
+        rows, cols, counts, vocab = held
+        held.clear()
+        return echo_matrix_of(weighted_counts(rows, cols, counts, vocab, len(iris)), iris, doc_iris)
 
     # only the pairs of the documents that changed since the previous build's echo state (all without one)
     echoes, index.stats["echoes"] = links_since(matrix, doc_iris, signatures, previous, folder)
-    del rows, cols, counts, vocab
     found = time.perf_counter()
     merge_echoes(result, echoes, work)
     done = time.perf_counter()
