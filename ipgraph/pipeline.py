@@ -336,7 +336,6 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
         _delta.keep_base(merged, records_cache.folder)  # the graph without the echoes: what `add` patches
     result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
                                  made=made, fresh=made_fresh)
-    made.close()
     timings["search and echoes"] = time.perf_counter() - started
     if collector is not None and records_cache is not None:  # what the next `ipgraph add` starts from
         collector.save(result, records_cache.folder, total, classes)
@@ -361,12 +360,17 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     keep_base(quick.ntriples, records_cache.folder)
     # the tokens: the previous index's for the documents kept, the workers' for those added (nothing segmented here)
     previous = Path(cache_dir).parent / SEARCH_NAME
-    result.search = search_stage(result, work / SEARCH_NAME, previous, made=[quick.made, made], fresh=len(quick.made))
-    result.timings["search and echoes"] = time.perf_counter() - started
+    result.search = search_stage(result, work / SEARCH_NAME, previous, made=[quick.made, made], fresh=len(quick.made),
+                                 merge=False)
     old, new = set(quick.old_echoes), _echo_lines(result) or set()
     delta = quick.delta  # the store's change: the graph's, and the echoes' (never a document's line)
     delta.removed_lines = sorted((set(delta.removed_lines) | old) - new)
     delta.added_lines = sorted(set(delta.added_lines) | (new - old))
+    # the graph with its echoes: the previous build's file patched by that change, not every echo merged again
+    from ipgraph.search.stage import patch_echoes
+
+    patch_echoes(result, Path(cache_dir).parent / NTRIPLES_NAME, delta.removed_lines, delta.added_lines, new, work)
+    result.timings["search and echoes"] = time.perf_counter() - started
     finish_index(quick.index, result, records_cache.folder)
     delta.exact = quick.index.echoes_apart  # else the store diffs the two files itself
     if work_dir is None:

@@ -172,7 +172,9 @@ def weighted_counts(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, toke
     instead of token lists: the same matrix, bit for bit, without a list of every text's words."""
     from scipy.sparse import csr_matrix
 
-    weight = {t: token_weight(t) for t in tokens}
+    held = np.zeros(len(tokens), dtype=bool)
+    held[cols] = True  # the words some row holds (weighted_rows' vocabulary)
+    weight = {t: token_weight(t) for t, h in zip(tokens, held, strict=True) if h}
     vocab = sorted((t for t, w in weight.items() if w > 0), key=lambda t: (-weight[t], t))
     column = {t: j for j, t in enumerate(vocab)}
     to_global = np.asarray([column.get(t, -1) for t in tokens], dtype=np.int64)

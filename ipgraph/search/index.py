@@ -406,7 +406,6 @@ class IndexWriter:
             self._written = set()
             if self._spool is not None:
                 self._spool.save_index()
-                self._spool.close()
             index.folder = self.stream
         return index
 

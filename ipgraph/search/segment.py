@@ -77,7 +77,9 @@ class TokenSpool:
         self.path = Path(path)
         self.at: dict[str, list[tuple[int, int]]] = {k: [v] for k, v in (at or {}).items()}
         self.measures = 0
-        self._file: Any = open(self.path, "w+b" if write else "rb")
+        self._size = 0
+        if write:
+            self.path.write_bytes(b"")  # opened for each block (a build holds no file open between documents)
 
     @classmethod
     def open(cls, folder: Path | str) -> TokenSpool | None:
@@ -99,32 +101,33 @@ class TokenSpool:
         if not made:
             return
         data = pickle.dumps(made, pickle.HIGHEST_PROTOCOL)
-        self._file.seek(0, 2)
-        self.at.setdefault(doc_iri, []).append((self._file.tell(), len(data)))
-        self._file.write(data)
+        with open(self.path, "ab") as handle:
+            handle.write(data)
+        self.at.setdefault(doc_iri, []).append((self._size, len(data)))
+        self._size += len(data)
         self.measures += len(made)
 
     def document(self, doc_iri: str) -> Made:
         import pickle
 
         out: Made = {}
-        for at, size in self.at.get(doc_iri, ()):
-            self._file.seek(at)
-            try:
-                out.update(pickle.loads(self._file.read(size)))
-            except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
-                return {}  # a broken block: its texts are segmented again
+        blocks = self.at.get(doc_iri, ())
+        if not blocks:
+            return out
+        try:
+            with open(self.path, "rb") as handle:
+                for at, size in blocks:
+                    handle.seek(at)
+                    out.update(pickle.loads(handle.read(size)))
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            return {}  # a missing or broken block: its texts are segmented again
         return out
 
     def save_index(self) -> None:
         """Write where each document's block is beside the spool (SPOOL_INDEX), one block each."""
         from ipgraph.atomic import atomic_write_text
 
-        self._file.flush()
         at = {k: list(v[0]) for k, v in sorted(self.at.items()) if len(v) == 1}
         import json
 
         atomic_write_text(self.path.with_name(SPOOL_INDEX), json.dumps(at, ensure_ascii=False, separators=(",", ":")))
-
-    def close(self) -> None:
-        self._file.close()

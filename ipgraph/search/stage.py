@@ -270,12 +270,13 @@ class _Tokens:
 
 
 def search_stage(result: Any, folder: Path | str, previous: Path | str | None = None,
-                 made: Any = None, fresh: int = 0) -> SearchStage:
+                 made: Any = None, fresh: int = 0, merge: bool = True) -> SearchStage:
     """Index result.ntriples (a BuildResult's) into `folder` and merge its echoes into result.ntriples
     (result.counts updated). `made`: the measures' tokens the build's workers made (a Made dict,
     segment.TokenSpool, or a list of those, the first that knows a measure winning; `fresh` of them
     for this build): only BM25 is built here. Without `made`, `previous` (the last build's search
-    folder) lends the tokens of the texts it has seen and the rest are segmented here.
+    folder) lends the tokens of the texts it has seen and the rest are segmented here. `merge` False:
+    the echoes are not merged (the caller patches them in: patch_echoes).
 
     Memory: the measures are read in one pass into a spool file (read_measures) and indexed one
     document at a time (IndexWriter(stream=…): the SearchDocs and their words written out as they
@@ -328,7 +329,8 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
     # only the pairs of the documents that changed since the previous build's echo state (all without one)
     echoes, index.stats["echoes"] = links_since(matrix, doc_iris, signatures, previous, folder)
     found = time.perf_counter()
-    merge_echoes(result, echoes, work)
+    if merge:
+        merge_echoes(result, echoes, work)
     done = time.perf_counter()
     seconds = {"read": read - started, "index": indexed - read, "echoes": found - indexed, "merge": done - found}
     data = page_data(index, echoes, iris, labels)
@@ -350,3 +352,40 @@ def merge_echoes(result: Any, echoes: list[Echo], work: Path) -> None:
     run.unlink()
     os.replace(merged, result.ntriples)  # the graph's file, now with the echoes, under its name
     result.counts = {**classes, "triples": total}
+
+
+def patch_echoes(result: Any, published: Path, removed: list[str], added: list[str], echoes: set[str],
+                 work: Path) -> None:
+    """result.ntriples (an incremental build's graph without echoes) with its echo lines `echoes`, made
+    from `published` (the previous build's graph with its echoes) patched by the lines `removed` and
+    `added` (the whole change between the two, the echoes' included; merge.patch_sorted copies the
+    blocks no line falls into as bytes). Counts are updated arithmetically. When `published` does not
+    hold every removed line and none of the added ones, the echoes are merged instead (merge_echoes)."""
+    from collections import Counter
+
+    from ipgraph.stream.delta import _count_class
+    from ipgraph.stream.merge import patch_sorted, remember_counts
+
+    adds = set(added)
+    queries = sorted(set(removed) | adds)
+    out = work / "ipgraph-echoes.nt"
+    present = patch_sorted(published, out, queries, lambda line, _found: line in adds)
+    if any(found == (line in adds) for line, found in zip(queries, present, strict=True)):
+        out.unlink(missing_ok=True)  # not the file the change was computed against: merge them in
+        lines = sorted(echoes)
+        run = work / "echoes.nt"
+        from ipgraph.stream.merge import _write_lines, merge_runs
+
+        _write_lines(run, lines)
+        total, classes = merge_runs([Path(result.ntriples), run], out, work)
+        run.unlink()
+        os.replace(out, result.ntriples)
+        result.counts = {**classes, "triples": total}
+        return
+    os.replace(out, result.ntriples)
+    counts: Counter[str] = Counter({k: v for k, v in result.counts.items() if k != "triples"})
+    for line in echoes:
+        _count_class(counts, line, 1)
+    total = result.counts.get("triples", 0) + len(echoes)
+    remember_counts(result.ntriples, total, counts)
+    result.counts = {**counts, "triples": total}
