@@ -46,7 +46,8 @@ from ipgraph.search.index import SearchIndex
 THRESHOLD = 0.329
 PER_MEASURE = 3
 _BLOCK = 512  # query rows whose candidate pairs are made at once (bounds memory on big graphs)
-_PAIRS = 200_000  # candidate pairs whose exact score is computed at once
+_PAIRS = 20_000  # candidate pairs whose exact score is computed at once (their rows are copied: measured,
+# at 1,000 plans 200,000 at once peaked 430 MB above the matrix, 20,000 130 MB, in no more time)
 _SLACK = 2e-4  # bounds meet the threshold and each other with this margin: scores are rounded to 4 places
 # Weights (token_weight). A word of the domain table gets -log(its share of the reference units);
 # any other word jieba's general estimate of the same quantity, -log(freq/total) - log(TOKENS_PER_UNIT)
@@ -272,13 +273,19 @@ def pair_score(full: Any, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 class _ClassScores:
     """The exact scores of pairs of row classes (EchoMatrix.copy_of), each computed once by pair_score
     on the classes' first rows: a pair (q, j) gets the bits pair_score(full, q, j) gives, since the
-    products of identical rows are identical and a product does not depend on the side."""
+    products of identical rows are identical and a product does not depend on the side.
 
-    def __init__(self, em: EchoMatrix) -> None:
+    Only the pairs reaching `threshold` are kept (memory: the candidates of a big corpus run to tens of
+    millions): a pair asked again after one of its classes was `done` (every candidate pair of a done
+    class was scored then, candidates being symmetric) and not kept is below it (-inf)."""
+
+    def __init__(self, em: EchoMatrix, threshold: float) -> None:
         self.em = em
+        self.threshold = threshold
         self.classes = max(1, em.first.size)
         self.keys = np.empty(0, dtype=np.int64)  # sorted
         self.values = np.empty(0, dtype=np.float64)
+        self.done = np.zeros(self.classes, dtype=bool)
 
     def __call__(self, q: np.ndarray, j: np.ndarray) -> np.ndarray:
         a, b = self.em.copy_of[q], self.em.copy_of[j]
@@ -286,15 +293,18 @@ class _ClassScores:
         wanted, one, where = np.unique(keys, return_index=True, return_inverse=True)
         at = np.minimum(np.searchsorted(self.keys, wanted), max(0, self.keys.size - 1))
         known = (self.keys[at] == wanted) if self.keys.size else np.zeros(wanted.size, dtype=bool)
-        new = wanted[~known]
-        if new.size:
-            side = one[~known]
+        out = np.full(wanted.size, -np.inf)
+        out[known] = self.values[at[known]]
+        ask = ~known & ~(self.done[a[one]] | self.done[b[one]])  # never scored yet
+        if ask.any():
+            side = one[ask]
             fresh = pair_score(self.em.full, self.em.first[a[side]], self.em.first[b[side]])
-            keys_all = np.concatenate((self.keys, new))
+            out[ask] = fresh
+            hit = fresh >= self.threshold
+            keys_all = np.concatenate((self.keys, wanted[ask][hit]))
             order = np.argsort(keys_all, kind="stable")
-            self.keys, self.values = keys_all[order], np.concatenate((self.values, fresh))[order]
-            at = np.searchsorted(self.keys, wanted)
-        return self.values[at][where.ravel()]
+            self.keys, self.values = keys_all[order], np.concatenate((self.values, fresh[hit]))[order]
+        return out[where.ravel()]
 
 
 def query_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float = THRESHOLD,
@@ -306,7 +316,7 @@ def query_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float = THRESHOLD,
     if not reference:
         return _class_pairs(em, rows, threshold, keep)
     prefix_t = em.prefix.T.tocsr()
-    exact = (lambda a, b: pair_score(em.full, a, b)) if reference else _ClassScores(em)
+    exact = (lambda a, b: pair_score(em.full, a, b)) if reference else _ClassScores(em, threshold)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     rows = np.asarray(rows, dtype=np.int64)
     for start in range(0, rows.size, _BLOCK):
@@ -373,7 +383,7 @@ def _class_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float,
     prefix = em.prefix[em.first]
     prefix_t = prefix.T.tocsr()
     suffix = em.suffix[em.first]
-    scores = _ClassScores(em)
+    scores = _ClassScores(em, threshold)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for at in range(0, queried.size, _BLOCK):
         block = queried[at:at + _BLOCK]
@@ -394,6 +404,7 @@ def _class_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float,
         if keep is not None:
             q, j, score = _best_of(em, q, j, score, keep)
         found.append((q, j, score))
+        scores.done[block] = True  # every candidate pair of these classes is scored
     if not found:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0, dtype=np.float64)

@@ -156,10 +156,10 @@ class Postings:
             tokens = ["\x00"]
             self.empty.append(row)
         vocab = self.vocab
-        for token, count in Counter(tokens).items():
-            self.cols.append(vocab.setdefault(token, len(vocab)))
-            self.tf.append(count)
-            self.rows.append(row)
+        counts = Counter(tokens)
+        self.cols.extend([vocab.setdefault(token, len(vocab)) for token in counts])
+        self.tf.extend(counts.values())
+        self.rows.extend([row] * len(counts))
         self.lengths.append(len(tokens))
 
     def __len__(self) -> int:
@@ -366,7 +366,8 @@ class IndexWriter:
             else:
                 spooled.setdefault(d.doc_iri, {})[d.iri] = (key, sha, words)
                 self._docs_out.write(("," if len(self.iris) > 1 else "")
-                                     + json.dumps(dataclasses.asdict(d), ensure_ascii=False, separators=(",", ":")))
+                                     # vars(): asdict's fields in its order, without its deep copy
+                                     + json.dumps(vars(d), ensure_ascii=False, separators=(",", ":")))
                 if self.method != "bigram" and key not in self._written:
                     self._written.add(key)
                     self._tokens_out.write(("," if len(self._written) > 1 else "")
