@@ -49,6 +49,10 @@ def test_postings_give_bm25s_scores_bit_for_bit_in_any_order():
         ref = _bm25(texts)
         assert _columns(mine) == _columns(ref)
         assert mine.scores["num_docs"] == ref.scores["num_docs"]
+        in_order = Postings()  # added in index order (the build's stage): no permutation
+        for words in texts:
+            in_order.add(words)
+        assert _columns(in_order.bm25()) == _columns(ref)
 
 
 def test_echo_rows_from_counts_are_the_rows_from_token_lists(corpus_build):

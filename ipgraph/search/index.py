@@ -181,7 +181,8 @@ class Postings:
     def bm25(self, order: Any = None) -> Any:
         """The bm25s index of the texts added, their rows in `order` (positions in the order added;
         default as added): the scores bm25s's index() computes, bit for bit (the same float32 idf, the
-        same float64 operations per entry), columns by sorted token."""
+        same float64 operations per entry), columns by sorted token. Memory: the scores are computed a
+        slice of entries at a time, so beside the counts only the matrix itself is made whole."""
         import bm25s
         import numpy as np
 
@@ -190,31 +191,41 @@ class Postings:
             one.add([])
             return one.bm25()
         n = len(self)
-        new_row = np.arange(n, dtype=np.int64)
+        new_row = np.arange(n, dtype=np.int32)
         if order is not None:
-            new_row[np.asarray(order, dtype=np.int64)] = np.arange(n, dtype=np.int64)
-        rows = new_row[np.frombuffer(self.rows, dtype=np.int32)]
+            new_row[np.asarray(order, dtype=np.int64)] = np.arange(n, dtype=np.int32)
         lengths = np.empty(n, dtype=np.int64)
         lengths[new_row] = np.frombuffer(self.lengths, dtype=np.int32)
         tokens = sorted(self.vocab)
-        column = np.empty(len(tokens), dtype=np.int64)  # column of first sight → sorted column
-        column[[self.vocab[t] for t in tokens]] = np.arange(len(tokens), dtype=np.int64)
-        cols = column[np.frombuffer(self.cols, dtype=np.int32)]
-        tf = np.frombuffer(self.tf, dtype=np.int32).astype(np.float32)
+        first = np.fromiter((self.vocab[t] for t in tokens), dtype=np.int64, count=len(tokens))
+        column = np.empty(len(tokens), dtype=np.int32)  # column of first sight → sorted column
+        column[first] = np.arange(len(tokens), dtype=np.int32)
+        seen = np.frombuffer(self.cols, dtype=np.int32)  # per entry, its column of first sight
+        rows, tf = np.frombuffer(self.rows, dtype=np.int32), np.frombuffer(self.tf, dtype=np.int32)
         avg = lengths.mean()  # bm25s: np.array([len(doc) …]).mean()
-        df = np.bincount(cols, minlength=len(tokens))
-        idf = np.zeros(len(tokens), dtype=np.float32)
+        df = np.bincount(seen, minlength=len(tokens))  # by column of first sight
+        idf = np.zeros(len(tokens), dtype=np.float32)  # by column of first sight
         for d in np.unique(df):  # bm25s's _score_idf_lucene, in Python floats, stored as float32
             idf[df == d] = math.log(1 + (n - int(d) + 0.5) / (int(d) + 0.5))
         denominator = K1 * ((1 - B) + B * lengths.astype(np.float64) / avg)  # per text, as bm25s's scalar
-        tf64 = tf.astype(np.float64)
-        scores = (idf[cols].astype(np.float64) * (tf64 / (denominator[rows] + tf64))).astype(np.float32)
-        sorter = np.argsort((cols << 32) | rows)  # CSC over (text, token): by column, then row
+        entries = seen.size
+        scores = np.empty(entries, dtype=np.float32)
+        placed = np.empty(entries, dtype=np.int32)  # each entry's row in the index
+        step = 1 << 20
+        for at in range(0, entries, step):
+            r = new_row[rows[at:at + step]]
+            tf64 = tf[at:at + step].astype(np.float64)
+            scores[at:at + step] = (idf[seen[at:at + step]].astype(np.float64)
+                                    * (tf64 / (denominator[r] + tf64))).astype(np.float32)
+            placed[at:at + step] = r
+        cols = column[seen]
+        # CSC over (text, token): by column, then row (added in index order, rows already ascend)
+        sorter = np.argsort(cols, kind="stable") if order is None else np.lexsort((placed, cols))
         indptr = np.zeros(len(tokens) + 1, dtype=np.int64)
         np.cumsum(np.bincount(cols, minlength=len(tokens)), out=indptr[1:])
+        del cols
         retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
-        retriever.scores = {"data": scores[sorter], "indices": rows[sorter].astype(np.int32), "indptr": indptr,
-                            "num_docs": n}
+        retriever.scores = {"data": scores[sorter], "indices": placed[sorter], "indptr": indptr, "num_docs": n}
         retriever.nonoccurrence_array = None
         vocab = {t: i for i, t in enumerate(tokens)}
         vocab.setdefault("", len(vocab))  # bm25s's empty token, after the others (no column)
