@@ -199,7 +199,10 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     work.mkdir(parents=True, exist_ok=True)
     runs = RunWriter(work / "runs")
     table = ClaimTable()
-    made: dict[str, tuple[str, str, list[str]]] = {}  # measure IRI → its token key, text sha256 and jieba words
+    from ipgraph.search.segment import TokenSpool
+
+    # per document, its measures' token keys, text sha256 and jieba words: spooled to disk as they come
+    made = TokenSpool(work / "tokens.spool")
     made_fresh = 0  # how many of them were segmented for this build (the rest came from the cache)
     pool: Any = _Pool(file_timeout, max(1, jobs)) if file_timeout and not scheduler else None
     if scheduler:
@@ -224,12 +227,12 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     started = time.perf_counter()
     from ipgraph.stream import delta as _delta  # `ipgraph add`: only what changed (ipgraph.stream.delta)
 
-    previous_made: dict = {}
+    previous_made: Any = {}
     if records_cache is not None and cache_dir is not None and file_timeout and not scheduler and not keep_records:
-        from ipgraph.search.index import _read_made
+        from ipgraph.search.index import read_spool
 
         previous = Path(cache_dir).parent / SEARCH_NAME  # its tokens, when today's data files and tokeniser made them
-        previous_made = _read_made(previous, "jieba") if previous.is_dir() else {}
+        previous_made = read_spool(previous, "jieba") if previous.is_dir() else {}
     if previous_made and records_cache is not None and cache_dir is not None and file_timeout:
         budget = file_timeout
         quick = _delta.incremental_build(order, list(keys), problems, records_cache, Path(cache_dir), work,
@@ -298,7 +301,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 collector.add(path, keys[i], source.name, iri, triples, finder.prepared(source.text))
             names[iri] = path
             table.add(triples)
-            made.update(triples.search.made())  # the search stage indexes these, segmenting nothing
+            made.add(iri, triples.search.made())  # the search stage indexes these, segmenting nothing
             made_fresh += len(triples.search.measures) if fresh else 0
             if triples.shard:
                 runs.add_run(triples.shard)
@@ -342,7 +345,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
 
 def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path, work_dir: Any, records_cache: Any,
-                        cache_dir: Any, jobs: int, made: dict) -> BuildResult:
+                        cache_dir: Any, jobs: int, made: Any) -> BuildResult:
     """The BuildResult of an incremental build (ipgraph.stream.delta), with the search stage run on its graph."""
     import weakref
 
@@ -357,13 +360,17 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     keep_base(quick.ntriples, records_cache.folder)
     # the tokens: the previous index's for the documents kept, the workers' for those added (nothing segmented here)
     previous = Path(cache_dir).parent / SEARCH_NAME
-    made = {**made, **quick.made}
-    result.search = search_stage(result, work / SEARCH_NAME, previous, made=made, fresh=len(quick.made))
-    result.timings["search and echoes"] = time.perf_counter() - started
+    result.search = search_stage(result, work / SEARCH_NAME, previous, made=[quick.made, made], fresh=len(quick.made),
+                                 merge=False)
     old, new = set(quick.old_echoes), _echo_lines(result) or set()
     delta = quick.delta  # the store's change: the graph's, and the echoes' (never a document's line)
     delta.removed_lines = sorted((set(delta.removed_lines) | old) - new)
     delta.added_lines = sorted(set(delta.added_lines) | (new - old))
+    # the graph with its echoes: the previous build's file patched by that change, not every echo merged again
+    from ipgraph.search.stage import patch_echoes
+
+    patch_echoes(result, Path(cache_dir).parent / NTRIPLES_NAME, delta.removed_lines, delta.added_lines, new, work)
+    result.timings["search and echoes"] = time.perf_counter() - started
     finish_index(quick.index, result, records_cache.folder)
     delta.exact = quick.index.echoes_apart  # else the store diffs the two files itself
     if work_dir is None:

@@ -46,7 +46,8 @@ from ipgraph.search.index import SearchIndex
 THRESHOLD = 0.305
 PER_MEASURE = 3
 _BLOCK = 512  # query rows whose candidate pairs are made at once (bounds memory on big graphs)
-_PAIRS = 200_000  # candidate pairs whose exact score is computed at once
+_PAIRS = 20_000  # candidate pairs whose exact score is computed at once (their rows are copied: measured,
+# at 1,000 plans 200,000 at once peaked 430 MB above the matrix, 20,000 130 MB, in no more time)
 _SLACK = 2e-4  # bounds meet the threshold and each other with this margin: scores are rounded to 4 places
 # Weights (token_weight). A word of the domain table gets -log(its share of the reference units);
 # any other word jieba's general estimate of the same quantity, -log(freq/total) - log(TOKENS_PER_UNIT)
@@ -164,6 +165,29 @@ def weighted_rows(tokens: list[list[str]]) -> Any:
     cols, rows = cols[compared], rows[compared]
     matrix = csr_matrix((np.ones(cols.size, dtype=np.float64), (rows, cols)),
                         shape=(len(tokens), max(1, len(vocab))))
+    return _weigh(matrix, vocab, weight)
+
+
+def weighted_counts(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, tokens: list[str], n_rows: int) -> Any:
+    """weighted_rows from token counts (index.Postings.counts: row, column, count, the column's tokens)
+    instead of token lists: the same matrix, bit for bit, without a list of every text's words."""
+    from scipy.sparse import csr_matrix
+
+    held = np.zeros(len(tokens), dtype=bool)
+    held[cols] = True  # the words some row holds (weighted_rows' vocabulary)
+    weight = {t: token_weight(t) for t, h in zip(tokens, held, strict=True) if h}
+    vocab = sorted((t for t, w in weight.items() if w > 0), key=lambda t: (-weight[t], t))
+    column = {t: j for j, t in enumerate(vocab)}
+    to_global = np.asarray([column.get(t, -1) for t in tokens], dtype=np.int64)
+    cols = to_global[cols] if cols.size else cols
+    compared = cols >= 0  # figures are not compared
+    matrix = csr_matrix((counts[compared].astype(np.float64), (rows[compared], cols[compared])),
+                        shape=(n_rows, max(1, len(vocab))))
+    return _weigh(matrix, vocab, weight)
+
+
+def _weigh(matrix: Any, vocab: list[str], weight: dict[str, float]) -> Any:
+    """Counts → 1 + log(tf) times the word's weight, rows L2-normalised (in place)."""
     matrix.sum_duplicates()  # sorted column indices in each row: the global order
     # 1 + log(tf) from Python's math.log per distinct count: the same bits on any array layout
     counts, where = np.unique(matrix.data, return_inverse=True)
@@ -188,9 +212,14 @@ def echo_matrix(index: SearchIndex, threshold: float = THRESHOLD) -> EchoMatrix:
     threshold. So every pair that reaches the threshold shares a word of both prefixes, and the
     candidates are the pairs of the prefixes' inverted lists; the global order puts the heavy (rare)
     words first, so the prefixes hold the rare words and their lists are short."""
+    return echo_matrix_of(weighted_rows(index.tokens), [d.iri for d in index.docs], [d.doc_iri for d in index.docs],
+                          threshold)
+
+
+def echo_matrix_of(full: Any, iris: list[str], doc_iris: list[str], threshold: float = THRESHOLD) -> EchoMatrix:
+    """echo_matrix of weighted rows `full` (weighted_rows or weighted_counts), one per measure of `iris`."""
     from scipy.sparse import csr_matrix
 
-    full = weighted_rows(index.tokens)
     squares = full.data * full.data
     ends = full.indptr[1:]
     row_of = np.repeat(np.arange(full.shape[0]), np.diff(full.indptr))
@@ -206,10 +235,9 @@ def echo_matrix(index: SearchIndex, threshold: float = THRESHOLD) -> EchoMatrix:
                         shape=full.shape)
     rest = np.where(keep, 0.0, squares)
     suffix = np.sqrt(np.bincount(row_of, weights=rest, minlength=full.shape[0])) if rest.size else np.zeros(full.shape[0])
-    iris = [d.iri for d in index.docs]
     rank = np.empty(len(iris), dtype=np.int64)
     rank[sorted(range(len(iris)), key=iris.__getitem__)] = np.arange(len(iris))
-    doc_of = np.asarray([hash_doc(d.doc_iri) for d in index.docs], dtype=np.int64)
+    doc_of = np.asarray([hash_doc(d) for d in doc_iris], dtype=np.int64)
     copy_of, first = _row_classes(full)
     return EchoMatrix(full=full, prefix=prefix, suffix=suffix, iris=iris, doc_of=doc_of, rank=rank,
                       copy_of=copy_of, first=first)
@@ -245,13 +273,19 @@ def pair_score(full: Any, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 class _ClassScores:
     """The exact scores of pairs of row classes (EchoMatrix.copy_of), each computed once by pair_score
     on the classes' first rows: a pair (q, j) gets the bits pair_score(full, q, j) gives, since the
-    products of identical rows are identical and a product does not depend on the side."""
+    products of identical rows are identical and a product does not depend on the side.
 
-    def __init__(self, em: EchoMatrix) -> None:
+    Only the pairs reaching `threshold` are kept (memory: the candidates of a big corpus run to tens of
+    millions): a pair asked again after one of its classes was `done` (every candidate pair of a done
+    class was scored then, candidates being symmetric) and not kept is below it (-inf)."""
+
+    def __init__(self, em: EchoMatrix, threshold: float) -> None:
         self.em = em
+        self.threshold = threshold
         self.classes = max(1, em.first.size)
         self.keys = np.empty(0, dtype=np.int64)  # sorted
         self.values = np.empty(0, dtype=np.float64)
+        self.done = np.zeros(self.classes, dtype=bool)
 
     def __call__(self, q: np.ndarray, j: np.ndarray) -> np.ndarray:
         a, b = self.em.copy_of[q], self.em.copy_of[j]
@@ -259,15 +293,18 @@ class _ClassScores:
         wanted, one, where = np.unique(keys, return_index=True, return_inverse=True)
         at = np.minimum(np.searchsorted(self.keys, wanted), max(0, self.keys.size - 1))
         known = (self.keys[at] == wanted) if self.keys.size else np.zeros(wanted.size, dtype=bool)
-        new = wanted[~known]
-        if new.size:
-            side = one[~known]
+        out = np.full(wanted.size, -np.inf)
+        out[known] = self.values[at[known]]
+        ask = ~known & ~(self.done[a[one]] | self.done[b[one]])  # never scored yet
+        if ask.any():
+            side = one[ask]
             fresh = pair_score(self.em.full, self.em.first[a[side]], self.em.first[b[side]])
-            keys_all = np.concatenate((self.keys, new))
+            out[ask] = fresh
+            hit = fresh >= self.threshold
+            keys_all = np.concatenate((self.keys, wanted[ask][hit]))
             order = np.argsort(keys_all, kind="stable")
-            self.keys, self.values = keys_all[order], np.concatenate((self.values, fresh))[order]
-            at = np.searchsorted(self.keys, wanted)
-        return self.values[at][where.ravel()]
+            self.keys, self.values = keys_all[order], np.concatenate((self.values, fresh[hit]))[order]
+        return out[where.ravel()]
 
 
 def query_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float = THRESHOLD,
@@ -279,7 +316,7 @@ def query_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float = THRESHOLD,
     if not reference:
         return _class_pairs(em, rows, threshold, keep)
     prefix_t = em.prefix.T.tocsr()
-    exact = (lambda a, b: pair_score(em.full, a, b)) if reference else _ClassScores(em)
+    exact = (lambda a, b: pair_score(em.full, a, b)) if reference else _ClassScores(em, threshold)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     rows = np.asarray(rows, dtype=np.int64)
     for start in range(0, rows.size, _BLOCK):
@@ -346,7 +383,7 @@ def _class_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float,
     prefix = em.prefix[em.first]
     prefix_t = prefix.T.tocsr()
     suffix = em.suffix[em.first]
-    scores = _ClassScores(em)
+    scores = _ClassScores(em, threshold)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for at in range(0, queried.size, _BLOCK):
         block = queried[at:at + _BLOCK]
@@ -367,6 +404,7 @@ def _class_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float,
         if keep is not None:
             q, j, score = _best_of(em, q, j, score, keep)
         found.append((q, j, score))
+        scores.done[block] = True  # every candidate pair of these classes is scored
     if not found:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0, dtype=np.float64)
@@ -454,8 +492,13 @@ def update_links(index: SearchIndex, previous: list[Echo], changed: set[str], th
     had one of them among their best ("repairs": they may have lost a place in their best and are
     computed again). Every other measure keeps its best, merged with its new pairs."""
     em = em or echo_matrix(index, threshold)
+    return _update(em, [d.doc_iri for d in index.docs], previous, changed, threshold, per_measure)
+
+
+def _update(em: EchoMatrix, doc_iri: list[str], previous: list[Echo], changed: set[str], threshold: float,
+            per_measure: int) -> list[Echo]:
+    """update_links on the matrix `em`, each row's document in `doc_iri`."""
     row = {iri: n for n, iri in enumerate(em.iris)}
-    doc_iri = [d.doc_iri for d in index.docs]
     gone = {iri for e in previous for iri in (e.a, e.b) if iri not in row or doc_iri[row[iri]] in changed}
     best: dict[str, list[Echo]] = defaultdict(list)  # each measure's best before
     for e in sorted(previous, key=_key):
@@ -488,19 +531,31 @@ def echo_links_since(index: SearchIndex, previous: Path | str | None, folder: Pa
     build's, ECHO_STATE) when it was made with the same weights, threshold and cap: only the documents
     whose measures changed are computed (update_links); otherwise all (echo_links). With `folder`,
     the new state is written there. Returns the echoes and {"mode": "incremental" or "full", "changed": documents}."""
-    signatures = document_signatures(index)
+    return links_since(lambda: echo_matrix(index, threshold), [d.doc_iri for d in index.docs],
+                       document_signatures(index), previous, folder, threshold, per_measure)
+
+
+def links_since(matrix: Any, doc_iris: list[str], signatures: dict[str, str], previous: Path | str | None,
+                folder: Path | str | None = None, threshold: float = THRESHOLD,
+                per_measure: int = PER_MEASURE) -> tuple[list[Echo], dict[str, Any]]:
+    """echo_links_since of the rows `matrix()` makes (an EchoMatrix; called once), each row's document
+    in `doc_iris`, each document's signature in `signatures` (document_signatures)."""
     stamp = fingerprint(threshold, per_measure)
     state = _read_state(Path(previous) / ECHO_STATE) if previous is not None else None
     usable = state is not None and state.get("fingerprint") == stamp
     before: dict[str, str] = state["documents"] if state is not None and usable else {}
     changed = {d for d in set(before) | set(signatures) if before.get(d) != signatures.get(d)}
+    em = matrix()
     # past half the documents (a new user dictionary re-segments every text) all pairs cost less
     if state is not None and before and 2 * len(changed) <= len(signatures):
         was = [Echo(a, b, float(s)) for a, b, s in state["echoes"]]
-        links = update_links(index, was, changed, threshold, per_measure)
+        state = None  # (its lines are let go)
+        links = _update(em, doc_iris, was, changed, threshold, per_measure)
         info = {"mode": "incremental", "changed": len(changed)}
     else:
-        links = echo_links(index, threshold, per_measure)
+        q, j, s = query_pairs(em, np.arange(len(em.iris)), threshold, keep=per_measure)
+        links = sorted({_echo(em, int(a), int(b), float(v)) for a, b, v in zip(q, j, s, strict=True)},
+                       key=lambda e: (e.a, e.b))
         info = {"mode": "full", "changed": len(changed) if before else len(signatures)}
     if folder is not None:
         _write_state(Path(folder) / ECHO_STATE, stamp, signatures, links)

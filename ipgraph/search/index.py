@@ -20,7 +20,9 @@ Files are written into a staging folder and swapped in, so a reader never sees h
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -31,7 +33,7 @@ from typing import Any
 
 from ipgraph.errors import GraphNotFoundError, IpgraphError
 from ipgraph.search.records import SearchDoc, engine_for, read_doc_names, read_docs, read_names
-from ipgraph.search.segment import text_sha, token_key
+from ipgraph.search.segment import SPOOL, TokenSpool, text_sha, token_key
 from ipgraph.search.tokenise import (
     Tokeniser,
     base_fingerprint,
@@ -124,6 +126,7 @@ Made = dict[str, tuple[str, str, list[str]]]  # measure IRI → (token key, text
 
 
 def _bm25(tokens: list[list[str]]) -> Any:
+    """bm25s's own index() of token lists: the reference Postings.bm25 is held to (tests)."""
     import bm25s
 
     retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
@@ -131,6 +134,104 @@ def _bm25(tokens: list[list[str]]) -> Any:
     # (and an empty build one placeholder row, which no query reaches either)
     retriever.index([t if t else ["\x00"] for t in tokens] or [["\x00"]], show_progress=False)
     return retriever
+
+
+class Postings:
+    """One BM25 field's token counts, gathered one text at a time into flat arrays (4 bytes a number):
+    no list of every text's tokens is ever held, and the BM25 matrix is arithmetic over these arrays
+    (bm25): N, the average length and the document frequencies are sums of them."""
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.vocab: dict[str, int] = {}  # token → column, in order of first sight
+        self.rows, self.cols, self.tf, self.lengths = array("i"), array("i"), array("i"), array("i")
+        self.empty = array("i")  # the rows of empty texts (their placeholder is no word)
+
+    def add(self, tokens: list[str]) -> None:
+        from collections import Counter
+
+        row = len(self.lengths)
+        if not tokens:  # as _bm25: an empty text gets a placeholder no query produces
+            tokens = ["\x00"]
+            self.empty.append(row)
+        vocab = self.vocab
+        counts = Counter(tokens)
+        self.cols.extend([vocab.setdefault(token, len(vocab)) for token in counts])
+        self.tf.extend(counts.values())
+        self.rows.extend([row] * len(counts))
+        self.lengths.append(len(tokens))
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def counts(self) -> tuple[Any, Any, Any, list[str]]:
+        """(rows, columns, counts) of every (text, token) with its count, and the tokens by column
+        (columns in order of first sight), without the placeholders of empty texts."""
+        import numpy as np
+
+        rows = np.frombuffer(self.rows, dtype=np.int32)
+        keep = ~np.isin(rows, np.frombuffer(self.empty, dtype=np.int32))
+        tokens = [""] * len(self.vocab)
+        for token, col in self.vocab.items():
+            tokens[col] = token
+        return (rows[keep].astype(np.int64), np.frombuffer(self.cols, dtype=np.int32)[keep].astype(np.int64),
+                np.frombuffer(self.tf, dtype=np.int32)[keep].astype(np.int64), tokens)
+
+    def bm25(self, order: Any = None) -> Any:
+        """The bm25s index of the texts added, their rows in `order` (positions in the order added;
+        default as added): the scores bm25s's index() computes, bit for bit (the same float32 idf, the
+        same float64 operations per entry), columns by sorted token. Memory: the scores are computed a
+        slice of entries at a time, so beside the counts only the matrix itself is made whole."""
+        import bm25s
+        import numpy as np
+
+        if not len(self):  # an empty build: one placeholder row, as _bm25
+            one = Postings()
+            one.add([])
+            return one.bm25()
+        n = len(self)
+        new_row = np.arange(n, dtype=np.int32)
+        if order is not None:
+            new_row[np.asarray(order, dtype=np.int64)] = np.arange(n, dtype=np.int32)
+        lengths = np.empty(n, dtype=np.int64)
+        lengths[new_row] = np.frombuffer(self.lengths, dtype=np.int32)
+        tokens = sorted(self.vocab)
+        first = np.fromiter((self.vocab[t] for t in tokens), dtype=np.int64, count=len(tokens))
+        column = np.empty(len(tokens), dtype=np.int32)  # column of first sight → sorted column
+        column[first] = np.arange(len(tokens), dtype=np.int32)
+        seen = np.frombuffer(self.cols, dtype=np.int32)  # per entry, its column of first sight
+        rows, tf = np.frombuffer(self.rows, dtype=np.int32), np.frombuffer(self.tf, dtype=np.int32)
+        avg = lengths.mean()  # bm25s: np.array([len(doc) …]).mean()
+        df = np.bincount(seen, minlength=len(tokens))  # by column of first sight
+        idf = np.zeros(len(tokens), dtype=np.float32)  # by column of first sight
+        for d in np.unique(df):  # bm25s's _score_idf_lucene, in Python floats, stored as float32
+            idf[df == d] = math.log(1 + (n - int(d) + 0.5) / (int(d) + 0.5))
+        denominator = K1 * ((1 - B) + B * lengths.astype(np.float64) / avg)  # per text, as bm25s's scalar
+        entries = seen.size
+        scores = np.empty(entries, dtype=np.float32)
+        placed = np.empty(entries, dtype=np.int32)  # each entry's row in the index
+        step = 1 << 20
+        for at in range(0, entries, step):
+            r = new_row[rows[at:at + step]]
+            tf64 = tf[at:at + step].astype(np.float64)
+            scores[at:at + step] = (idf[seen[at:at + step]].astype(np.float64)
+                                    * (tf64 / (denominator[r] + tf64))).astype(np.float32)
+            placed[at:at + step] = r
+        cols = column[seen]
+        # CSC over (text, token): by column, then row (added in index order, rows already ascend)
+        sorter = np.argsort(cols, kind="stable") if order is None else np.lexsort((placed, cols))
+        indptr = np.zeros(len(tokens) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cols, minlength=len(tokens)), out=indptr[1:])
+        del cols
+        retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
+        retriever.scores = {"data": scores[sorter], "indices": placed[sorter], "indptr": indptr, "num_docs": n}
+        retriever.nonoccurrence_array = None
+        vocab = {t: i for i, t in enumerate(tokens)}
+        vocab.setdefault("", len(vocab))  # bm25s's empty token, after the others (no column)
+        retriever.vocab_dict = vocab
+        retriever.unique_token_ids_set = set(vocab.values())
+        return retriever
 
 
 def build_index(
@@ -181,62 +282,144 @@ def index_docs(
     tokeniser's dictionary. `made` (a build's: tokens its workers made, `fresh` of them this build)
     and `cache` (token key → words) spare segmenting here; a text of `made` is taken when its
     sha256 is the indexed text's."""
-    started = time.perf_counter()
-    jieba = method in ("jieba", "words")
-    grams = {"jieba": gram_tokens, "bigram": bigram_tokenise}.get(method)
-    if not jieba and grams is None:
-        raise SearchIndexError(f"unknown tokeniser {method!r}; choose one of {', '.join(METHODS)}")
-    words = user_words([*base_words(), *(names or [])]) if jieba else []
-    cache = dict(cache or {})
-    loaded = time.perf_counter()
-    texts = [d.indexed_text() for d in docs]
-    shas = [text_sha(text) for text in texts]
-    keys = [""] * len(docs)
-    tokens: list[list[str]] = [[] for _ in docs]
-    taken = segmented = 0
-    if jieba:
-        extra: dict[str, tuple[list[str], list[str]]] = {}  # doc IRI → (its names, the words they add)
-        todo: dict[str, list[int]] = {}  # doc IRI → positions to segment here
-        for i, d in enumerate(docs):
-            mine = made.get(d.iri) if made else None
-            if mine is not None and mine[1] == shas[i]:
-                keys[i], tokens[i] = mine[0], mine[2]
-                taken += 1
-                continue
-            if d.doc_iri not in extra:
-                own = doc_words.get(d.doc_iri, []) if doc_words is not None else list(names or [])
-                extra[d.doc_iri] = (own, document_words(own))
-            keys[i] = token_key(dictionary_fingerprint(text_words(texts[i], extra[d.doc_iri][1])), shas[i])
-            if keys[i] in cache:
-                tokens[i] = cache[keys[i]]
+    writer = IndexWriter(method, names, cache, doc_words, fresh=fresh)
+    writer.add(docs, made)
+    return writer.finish()
+
+
+class IndexWriter:
+    """An index made one chunk of measures at a time (a build's search stage: one document's), in
+    index order. Each text's words and bigrams go into Postings (flat arrays) as it comes, so no
+    list of every text's tokens is held; with `stream` (a folder), each SearchDoc is written into
+    the folder's docs.json and its words into tokens.json as it comes and then let go."""
+
+    def __init__(self, method: str = "jieba", names: list[str] | None = None, cache: dict[str, list[str]] | None = None,
+                 doc_words: dict[str, list[str]] | None = None, fresh: int = 0, stream: Path | None = None) -> None:
+        self.started = time.perf_counter()
+        self.method, self.names, self.doc_words, self.fresh = method, names, doc_words, fresh
+        self.jieba = method in ("jieba", "words")
+        self.grams_of = {"jieba": gram_tokens, "bigram": bigram_tokenise}.get(method)
+        if not self.jieba and self.grams_of is None:
+            raise SearchIndexError(f"unknown tokeniser {method!r}; choose one of {', '.join(METHODS)}")
+        self.words = user_words([*base_words(), *(names or [])]) if self.jieba else []
+        self.cache = dict(cache or {})
+        self.loaded = time.perf_counter()
+        self.field, self.gram_field = Postings(), Postings()  # words (or the bigrams of method bigram); bigrams
+        self.docs: list[SearchDoc] = []  # kept without `stream`
+        self.tokens: list[list[str]] = []  # kept without `stream`
+        self.keys: list[str] = []
+        self.iris: list[str] = []
+        self.doc_iris: list[str] = []
+        self.labels: list[tuple[str, str]] = []  # per measure (document label, number): the page's measure map
+        self.signatures: dict[str, str] = {}  # doc IRI → echoes.document_signatures' value
+        self.taken = self.segmented = self.characters = 0
+        self.stream = stream
+        self._docs_out: Any = None
+        self._tokens_out: Any = None
+        self._written: set[str] = set()  # token keys written into tokens.json
+        self._spool: TokenSpool | None = None
+        if stream is not None:
+            stream.mkdir(parents=True, exist_ok=True)
+            self._docs_out = open(stream / "docs.json.part", "w", encoding="utf-8")
+            self._tokens_out = open(stream / "tokens.json", "w", encoding="utf-8")
+            self._tokens_out.write("{")
+            # each document's tokens, for the next build to take by document (TokenSpool.open)
+            self._spool = TokenSpool(stream / SPOOL) if self.jieba else None
+
+    def add(self, docs: list[SearchDoc], made: Made | None = None) -> None:
+        """Index `docs` (the next measures in index order; a document's measures all in one call)."""
+        texts = [d.indexed_text() for d in docs]
+        shas = [text_sha(text) for text in texts]
+        keys = [""] * len(docs)
+        tokens: list[list[str]] = [[] for _ in docs]
+        cache = self.cache
+        if self.jieba:
+            extra: dict[str, tuple[list[str], list[str]]] = {}  # doc IRI → (its names, the words they add)
+            todo: dict[str, list[int]] = {}  # doc IRI → positions to segment here
+            for i, d in enumerate(docs):
+                mine = made.get(d.iri) if made else None
+                if mine is not None and mine[1] == shas[i]:
+                    keys[i], tokens[i] = mine[0], mine[2]
+                    self.taken += 1
+                    continue
+                if d.doc_iri not in extra:
+                    own = self.doc_words.get(d.doc_iri, []) if self.doc_words is not None else list(self.names or [])
+                    extra[d.doc_iri] = (own, document_words(own))
+                keys[i] = token_key(dictionary_fingerprint(text_words(texts[i], extra[d.doc_iri][1])), shas[i])
+                if keys[i] in cache:
+                    tokens[i] = cache[keys[i]]
+                else:
+                    todo.setdefault(d.doc_iri, []).append(i)
+            for doc_iri, positions in todo.items():  # one document at a time: its names added for its texts only
+                for i, (_, made_here) in zip(positions, segment_keyed([texts[i] for i in positions], extra[doc_iri][0]),
+                                             strict=True):
+                    tokens[i] = cache[keys[i]] = made_here
+                    self.segmented += 1
+        parts: dict[str, list[str]] = {}
+        spooled: dict[str, Made] = {}
+        for d, text, key, words, sha in zip(docs, texts, keys, tokens, shas, strict=True):
+            if self.jieba:
+                self.field.add(words)
+                if self.grams_of is not None:
+                    self.gram_field.add(self.grams_of(text))
             else:
-                todo.setdefault(d.doc_iri, []).append(i)
-        for doc_iri, positions in todo.items():  # one document at a time: its names added for its texts only
-            for i, (_, made_here) in zip(positions, segment_keyed([texts[i] for i in positions], extra[doc_iri][0]),
-                                         strict=True):
-                tokens[i] = cache[keys[i]] = made_here
-                segmented += 1
-    bigrams: list[list[str]] = []  # method jieba: the grams field
-    if jieba:
-        indexed = tokens  # the bm25 field: words (jieba, words)
-        if grams is not None:
-            bigrams = [grams(text) for text in texts]
-    else:
-        assert grams is not None  # checked above: method bigram
-        indexed = [grams(text) for text in texts]
-    done_tokens = time.perf_counter()
-    bm25 = _bm25(indexed)
-    grams_field = _bm25(bigrams) if method == "jieba" else None
-    done = time.perf_counter()
-    stats = {
-        # segmented: the texts segmented for this index (by the build's workers, or here); reused: from a cache
-        "measures": len(docs), "segmented": segmented + min(fresh, taken), "reused": len(docs) - segmented - min(fresh, taken),
-        "segmented_here": segmented, "characters": sum(len(text) for text in texts),
-        "seconds_dictionary": round(loaded - started, 3), "seconds_segment": round(done_tokens - loaded, 3),
-        "seconds_bm25": round(done - done_tokens, 3),
-    }
-    return SearchIndex(docs=docs, method=method, words=words, _tokens=tokens, bm25=bm25, stats=stats,
-                       grams=grams_field, keys=keys)
+                assert self.grams_of is not None  # checked in __init__: method bigram
+                self.field.add(self.grams_of(text))
+            self.characters += len(text)
+            self.iris.append(d.iri)
+            self.doc_iris.append(d.doc_iri)
+            self.labels.append((d.document, d.number))
+            self.keys.append(key)
+            parts.setdefault(d.doc_iri, []).append(f"{d.iri}\t{' '.join(words)}")
+            if self.stream is None:
+                self.docs.append(d)
+                self.tokens.append(words)
+            else:
+                spooled.setdefault(d.doc_iri, {})[d.iri] = (key, sha, words)
+                self._docs_out.write(("," if len(self.iris) > 1 else "")
+                                     # vars(): asdict's fields in its order, without its deep copy
+                                     + json.dumps(vars(d), ensure_ascii=False, separators=(",", ":")))
+                if self.method != "bigram" and key not in self._written:
+                    self._written.add(key)
+                    self._tokens_out.write(("," if len(self._written) > 1 else "")
+                                           + json.dumps(key, ensure_ascii=False) + ":"
+                                           + json.dumps(words, ensure_ascii=False, separators=(",", ":")))
+        if self.stream is not None and self._spool is not None:
+            for doc_iri, block in spooled.items():
+                self._spool.add(doc_iri, block)
+        for doc_iri, lines in parts.items():
+            if doc_iri in self.signatures:
+                raise ValueError(f"{doc_iri}: its measures came in two chunks")
+            self.signatures[doc_iri] = hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()[:24]
+
+    def finish(self) -> SearchIndex:
+        """The index (its BM25 fields built from the Postings); with `stream`, its files written too
+        (then its docs are not held: SearchIndex.docs is empty, its rows are in iris/doc_iris)."""
+        done_tokens = time.perf_counter()
+        bm25 = self.field.bm25()
+        grams_field = self.gram_field.bm25() if self.method == "jieba" else None
+        done = time.perf_counter()
+        fresh, taken, segmented = self.fresh, self.taken, self.segmented
+        stats = {
+            # segmented: the texts segmented for this index (by the build's workers, or here); reused: from a cache
+            "measures": len(self.iris), "segmented": segmented + min(fresh, taken),
+            "reused": len(self.iris) - segmented - min(fresh, taken),
+            "segmented_here": segmented, "characters": self.characters,
+            "seconds_dictionary": round(self.loaded - self.started, 3),
+            "seconds_segment": round(done_tokens - self.loaded, 3), "seconds_bm25": round(done - done_tokens, 3),
+        }
+        index = SearchIndex(docs=self.docs, method=self.method, words=self.words,
+                            _tokens=self.tokens if self.stream is None else None, bm25=bm25, stats=stats,
+                            grams=grams_field, keys=self.keys)
+        if self.stream is not None:
+            self._docs_out.close()
+            self._tokens_out.write("}")
+            self._tokens_out.close()
+            self._written = set()
+            if self._spool is not None:
+                self._spool.save_index()
+            index.folder = self.stream
+        return index
 
 
 def _read_made(folder: Path, method: str) -> Made:
@@ -250,6 +433,21 @@ def _read_made(folder: Path, method: str) -> Made:
         return {}
 
 
+def read_spool(folder: Path, method: str = "jieba") -> TokenSpool | Made:
+    """The tokens of the index in `folder` by document, if made with today's tokeniser and data files:
+    its TokenSpool (read one document at a time), or index.made() of an index written without one
+    ({} when none is usable)."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("method") != method \
+            or meta.get("dictionary") != base_fingerprint():
+        return {}
+    spool = TokenSpool.open(folder)
+    return spool if spool is not None else _read_made(folder, method)
+
+
 def _read_cache(folder: Path, method: str, fingerprint: str) -> dict[str, list[str]]:
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
@@ -261,19 +459,48 @@ def _read_cache(folder: Path, method: str, fingerprint: str) -> dict[str, list[s
         return {}  # no usable cache: segment everything
 
 
+def staging_folder(folder: Path | str) -> Path:
+    """A new empty folder beside `folder`, to write an index into and swap in (save_index, publish_index)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+
+
+def _write_meta(index: SearchIndex, stage: Path, measures: int) -> None:
+    meta = {
+        "format": FORMAT, "method": index.method,
+        "dictionary": base_fingerprint() if index.method in ("jieba", "words") else "",
+        "measures": measures, "k1": K1, "b": B,
+    }
+    (stage / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    index.bm25.save(str(stage / "bm25"))
+    if index.grams is not None:
+        index.grams.save(str(stage / "grams"))
+
+
+def publish_index(index: SearchIndex, stage: Path, folder: Path | str) -> Path:
+    """Finish the index an IndexWriter(stream=stage) wrote into `stage` and swap it in as `folder`."""
+    try:
+        _write_meta(index, stage, len(index.keys))
+        head = json.dumps({"words": index.words, "keys": index.keys}, ensure_ascii=False, separators=(",", ":"))
+        part = stage / "docs.json.part"
+        with open(stage / "docs.json", "w", encoding="utf-8") as out, open(part, encoding="utf-8") as docs:
+            out.write(head[:-1] + ',"docs":[')  # the same object as save_index's, keys in another order
+            shutil.copyfileobj(docs, out, 1 << 20)
+            out.write("]}")
+        part.unlink()
+        return _swap(stage, Path(folder))
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
 def save_index(index: SearchIndex, folder: Path | str, cache: dict[str, list[str]] | None = None) -> Path:
     """Write the index into `folder` (replaced as a whole: staged beside it, then swapped in)."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    stage = staging_folder(folder)
     try:
-        meta = {
-            "format": FORMAT, "method": index.method,
-            "dictionary": base_fingerprint() if index.method in ("jieba", "words") else "",
-            "measures": len(index.docs), "k1": K1, "b": B,
-        }
-        (stage / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True),
-                                         encoding="utf-8")
+        _write_meta(index, stage, len(index.docs))
         docs = [dataclasses.asdict(d) for d in index.docs]
         payload = {"words": index.words, "docs": docs, "keys": index.keys}
         (stage / "docs.json").write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
@@ -282,9 +509,14 @@ def save_index(index: SearchIndex, folder: Path | str, cache: dict[str, list[str
             cache = dict(zip(index.keys, index.tokens, strict=True)) if index.method != "bigram" else {}
         (stage / "tokens.json").write_text(json.dumps(cache, ensure_ascii=False, sort_keys=True,
                                                       separators=(",", ":")), encoding="utf-8")
-        index.bm25.save(str(stage / "bm25"))
-        if index.grams is not None:
-            index.grams.save(str(stage / "grams"))
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return _swap(stage, folder)
+
+
+def _swap(stage: Path, folder: Path) -> Path:
+    try:
         old = None
         if folder.exists():
             old = folder.with_name(f".{folder.name}.old-{os.getpid()}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ipgraph.search.tokenise import base_fingerprint, segment_keyed
@@ -60,3 +61,73 @@ def document_tokens(triples: Any) -> DocumentTokens:
 def current(tokens: Any) -> bool:
     """Whether `tokens` (a DocumentTriples' .search, maybe None or from an older ipgraph) is of today's data."""
     return isinstance(tokens, DocumentTokens) and tokens.stamp == base_fingerprint()
+
+
+Made = dict[str, tuple[str, str, list[str]]]  # measure IRI → (token key, text sha256, jieba words)
+SPOOL = "tokens.spool"  # in a search folder: each document's Made, pickled, and SPOOL_INDEX: where each starts
+SPOOL_INDEX = "tokens.spool.json"
+
+
+class TokenSpool:
+    """Measures' tokens by document, pickled into a file as each document comes (a build's workers'
+    tokens, or those an index was built with): in memory only where each document's block is, so a
+    build holds no list of every measure's words. `document(doc IRI)` reads one block back."""
+
+    def __init__(self, path: Path | str, at: dict[str, tuple[int, int]] | None = None, write: bool = True) -> None:
+        self.path = Path(path)
+        self.at: dict[str, list[tuple[int, int]]] = {k: [v] for k, v in (at or {}).items()}
+        self.measures = 0
+        self._size = 0
+        if write:
+            self.path.write_bytes(b"")  # opened for each block (a build holds no file open between documents)
+
+    @classmethod
+    def open(cls, folder: Path | str) -> TokenSpool | None:
+        """The spool a search index was written with (None when it has none or it is unreadable)."""
+        import json
+
+        try:
+            at = json.loads((Path(folder) / SPOOL_INDEX).read_text(encoding="utf-8"))
+            return cls(Path(folder) / SPOOL, {k: (int(v[0]), int(v[1])) for k, v in at.items()}, write=False)
+        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            return None
+
+    def __bool__(self) -> bool:
+        return bool(self.at)
+
+    def add(self, doc_iri: str, made: Made) -> None:
+        import pickle
+
+        if not made:
+            return
+        data = pickle.dumps(made, pickle.HIGHEST_PROTOCOL)
+        with open(self.path, "ab") as handle:
+            handle.write(data)
+        self.at.setdefault(doc_iri, []).append((self._size, len(data)))
+        self._size += len(data)
+        self.measures += len(made)
+
+    def document(self, doc_iri: str) -> Made:
+        import pickle
+
+        out: Made = {}
+        blocks = self.at.get(doc_iri, ())
+        if not blocks:
+            return out
+        try:
+            with open(self.path, "rb") as handle:
+                for at, size in blocks:
+                    handle.seek(at)
+                    out.update(pickle.loads(handle.read(size)))
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            return {}  # a missing or broken block: its texts are segmented again
+        return out
+
+    def save_index(self) -> None:
+        """Write where each document's block is beside the spool (SPOOL_INDEX), one block each."""
+        from ipgraph.atomic import atomic_write_text
+
+        at = {k: list(v[0]) for k, v in sorted(self.at.items()) if len(v) == 1}
+        import json
+
+        atomic_write_text(self.path.with_name(SPOOL_INDEX), json.dumps(at, ensure_ascii=False, separators=(",", ":")))

@@ -20,16 +20,25 @@ graph (the endpoint /search above MAX_MEASURES) and each measure's echoes.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ipgraph.search.echoes import Echo, echo_lines, echo_links_since
-from ipgraph.search.index import SearchIndex, _read_cache, index_docs, save_index
-from ipgraph.search.page import MAX_MEASURES, page_index
+from ipgraph.search.echoes import Echo, echo_lines, links_since
+from ipgraph.search.index import (
+    IndexWriter,
+    SearchIndex,
+    _read_cache,
+    load_index,
+    publish_index,
+    staging_folder,
+)
+from ipgraph.search.page import MAX_MEASURES
 from ipgraph.search.records import SearchDoc, _level
 from ipgraph.search.tokenise import base_fingerprint
 
@@ -42,13 +51,23 @@ _TITLE = "http://purl.org/dc/terms/title"
 
 @dataclass
 class SearchStage:
-    """What the stage made: the index, the echoes, the page's data and the time of each step."""
+    """What the stage made: the index's statistics (the index itself is in `folder`, loaded on first
+    use of .index), the echoes, the page's data and the time of each step."""
 
-    index: SearchIndex
+    stats: dict[str, Any]
     echoes: list[Echo]
     page_data: dict[str, Any]
     folder: Path  # where the index was written
     seconds: dict[str, float] = field(default_factory=dict)
+    _index: SearchIndex | None = None
+
+    @property
+    def index(self) -> SearchIndex:
+        """The index written (read from `folder`: the stage keeps no SearchDoc)."""
+        if self._index is None:
+            self._index = load_index(self.folder)
+            self._index.stats = self.stats
+        return self._index
 
 
 def _ipg(name: str) -> str:
@@ -62,7 +81,8 @@ def docs_from_ntriples(path: Path | str) -> tuple[list[SearchDoc], list[str]]:
     and every agency, programme and directive name (records.read_names), in one streaming pass."""
     import pyoxigraph
 
-    return _docs_from_quads(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES))
+    spool = read_measures(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES))
+    return [d for docs in spool.documents() for d in docs], spool.names
 
 
 def docs_from_lines(lines: Iterable[str]) -> tuple[list[SearchDoc], list[str]]:
@@ -70,123 +90,302 @@ def docs_from_lines(lines: Iterable[str]) -> tuple[list[SearchDoc], list[str]]:
     import pyoxigraph
 
     data = "\n".join(sorted(lines)).encode("utf-8") + b"\n"  # sorted: "first value" as in the sorted file
-    return _docs_from_quads(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES))
+    spool = read_measures(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES))
+    return [d for docs in spool.documents() for d in docs], spool.names
 
 
-def _docs_from_quads(quads: Iterable[Any]) -> tuple[list[SearchDoc], list[str]]:
+@dataclass
+class MeasureSpool:
+    """The measures of a graph read in one pass (read_measures): each measure's own values pickled
+    into a spool file as its subject ends, in memory only its sort key and where its record is, and
+    the small tables the measures are joined with (documents, sections, agencies, targets' indicators)."""
+
+    spool: Any  # a binary file (a temporary file, or memory for one document's lines)
+    keys: list[tuple[str, int, str, int, int]]  # (doc IRI, order, IRI, offset, length), sorted: index order
+    labels: dict[str, str]  # subject → its first rdfs:label (not of measures, sections, targets)
+    alts: dict[str, list[str]]  # subject → skos:altLabel (an agency's aliases)
+    fields: dict[str, dict[str, str]]  # document or section → sourceFile, docNumber, level, sectionTitle
+    indicators: dict[str, list[str]]  # target → its indicators
+    names: list[str]  # every agency, programme and directive name and alias, sorted
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def documents(self) -> Iterator[list[SearchDoc]]:
+        """Each document's measures as SearchDocs, in index order (document IRI, order, IRI), one
+        document at a time: a SearchDoc lives only while its document is indexed."""
+        import pickle
+
+        docs: list[SearchDoc] = []
+        for doc, order, iri, at, size in self.keys:
+            if docs and docs[-1].doc_iri != doc:
+                yield docs
+                docs = []
+            if doc not in self.labels:
+                continue  # what records._MEASURES requires of a measure: its document's label
+            self.spool.seek(at)
+            f, lead, assigned, targets = pickle.loads(self.spool.read(size))
+            d = self.fields.get(doc, {})
+            section = f.get("section")
+            labels, alts = self.labels, self.alts
+            docs.append(SearchDoc(
+                iri=iri, doc_iri=doc, document=labels[doc], source_file=d.get("sourceFile", ""),
+                doc_number=d.get("docNumber", ""), level=_level(d.get("level")), number=f["number"],
+                order=order, text=f["text"], title=f.get("title", ""),
+                section_title=self.fields.get(section, {}).get("sectionTitle", "") if section else "",
+                lead=sorted({labels[a] for a in lead if a in labels}),
+                agencies=sorted({n for a in assigned for n in ({labels[a]} if a in labels else set()) | set(alts.get(a, ()))}),
+                targets=sorted({i for t in targets for i in self.indicators.get(t, ())}),
+            ))
+        if docs:
+            yield docs
+
+
+def read_measures(quads: Iterable[Any], spool: Any = None) -> MeasureSpool:
+    """Read a graph's measures for the index from parsed N-Triples sorted by subject (as every file the
+    build writes; docs_from_lines sorts): a subject's triples come together, so each measure's values
+    are complete when its subject ends and are spooled then. `spool`: the binary file to spool into
+    (default: memory)."""
+    import io
+    import pickle
+
+    spool = spool if spool is not None else io.BytesIO()
     measure_cls, named_cls = _ipg("Measure"), {_ipg("Agency"), _ipg("Programme"), _ipg("Directive")}
-    single = {_ipg(n): n for n in ("partOf", "number", "order", "text", "title", "section", "sectionTitle",
-                                   "sourceFile", "docNumber", "level")}
+    unlabelled = {_ipg("Section"), _ipg("Target")}  # nodes as many as the measures whose labels nothing reads
+    single = {_ipg(n): n for n in ("partOf", "number", "order", "text", "title", "section")}
+    kept = {_ipg(n): n for n in ("sourceFile", "docNumber", "level", "sectionTitle")}
     lead_p, resp_p, target_p, indicator_p = (_ipg("leadAgency"), _ipg("responsibleAgency"), _ipg("hasTarget"),
                                              _ipg("indicator"))
-    measures: set[str] = set()
-    named: set[str] = set()
-    first: dict[str, dict[str, str]] = defaultdict(dict)  # subject → field → the smallest value (sorted file)
+    keys: list[tuple[str, int, str, int, int]] = []
     labels: dict[str, str] = {}
-    aliases: dict[str, set[str]] = defaultdict(set)  # subject → skos:altLabel, prefLabel and dcterms:title
-    alts: dict[str, set[str]] = defaultdict(set)  # subject → skos:altLabel only (an agency's aliases)
-    links: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    indicators: dict[str, set[str]] = defaultdict(set)
+    alts: dict[str, list[str]] = {}
+    fields: dict[str, dict[str, str]] = {}
+    indicators: dict[str, list[str]] = {}
+    names: set[str] = set()
+    documents: dict[str, str] = {}  # one string per document IRI, shared by its measures' keys
+
+    def take(s: str, block: list[tuple[str, str]]) -> None:
+        types = {o for p, o in block if p == _RDF_TYPE}
+        if measure_cls in types:
+            f: dict[str, str] = {}
+            lead: set[str] = set()
+            assigned: set[str] = set()
+            targets: set[str] = set()
+            for p, o in block:
+                if p in single:
+                    f.setdefault(single[p], o)  # the smallest value: the block is sorted
+                elif p == lead_p:
+                    lead.add(o)
+                    assigned.add(o)
+                elif p == resp_p:
+                    assigned.add(o)
+                elif p == target_p:
+                    targets.add(o)
+            if not {"partOf", "number", "order", "text"} <= f.keys():
+                return  # what records._MEASURES requires of a measure
+            record = pickle.dumps((f, sorted(lead), sorted(assigned), sorted(targets)), pickle.HIGHEST_PROTOCOL)
+            at = spool.tell()
+            spool.write(record)
+            doc = documents.setdefault(f["partOf"], f["partOf"])
+            keys.append((doc, int(f["order"]), s, at, len(record)))
+            return
+        label = next((o for p, o in block if p == _LABEL), None)
+        if label is not None and not types & unlabelled:
+            labels.setdefault(s, label)
+        own = sorted({o for p, o in block if p == _ALT})
+        if own:
+            alts[s] = sorted({*alts.get(s, ()), *own})
+        for p, o in block:
+            if p in kept:
+                fields.setdefault(s, {}).setdefault(kept[p], o)
+            elif p == indicator_p:
+                indicators.setdefault(s, []).append(o)
+        if types & named_cls:  # its first label and every alias (records.read_names)
+            names.update(o for p, o in block if p in (_ALT, _PREF, _TITLE) and o)
+            if label:
+                names.add(label)
+
+    subject: str | None = None
+    block: list[tuple[str, str]] = []
     for quad in quads:
-        s, p, o = quad.subject.value, quad.predicate.value, quad.object.value
-        if p == _RDF_TYPE:
-            if o == measure_cls:
-                measures.add(s)
-            elif o in named_cls:
-                named.add(s)
-        elif p == _LABEL:
-            labels.setdefault(s, o)
-        elif p in (_ALT, _PREF, _TITLE):
-            aliases[s].add(o)
-            if p == _ALT:
-                alts[s].add(o)
-        elif p in single:
-            first[s].setdefault(single[p], o)
-        elif p in (lead_p, resp_p):
-            links[s][p].add(o)
-        elif p == target_p:
-            links[s][p].add(o)
-        elif p == indicator_p:
-            indicators[s].add(o)
-    docs = []
-    for m in measures:
-        f = first.get(m, {})
-        if not {"partOf", "number", "order", "text"} <= f.keys():
-            continue  # what records._MEASURES requires of a measure
-        doc = f["partOf"]
-        d = first.get(doc, {})
-        if doc not in labels:
-            continue
-        section = f.get("section")
-        lead = links[m][lead_p]
-        assigned = lead | links[m][resp_p]
-        docs.append(SearchDoc(
-            iri=m, doc_iri=doc, document=labels[doc], source_file=d.get("sourceFile", ""),
-            doc_number=d.get("docNumber", ""), level=_level(d.get("level")), number=f["number"],
-            order=int(f["order"]), text=f["text"], title=f.get("title", ""),
-            section_title=first.get(section, {}).get("sectionTitle", "") if section else "",
-            lead=sorted({labels[a] for a in lead if a in labels}),
-            agencies=sorted({n for a in assigned for n in ({labels[a]} if a in labels else set()) | alts.get(a, set())}),
-            targets=sorted({i for t in links[m][target_p] for i in indicators.get(t, ())}),
-        ))
-    docs.sort(key=lambda d: (d.doc_iri, d.order, d.iri))
-    names = sorted({n for x in named for n in ({labels[x]} if x in labels else set()) | aliases.get(x, set()) if n})
-    return docs, names
+        s = quad.subject.value
+        if s != subject:
+            if subject is not None:
+                take(subject, block)
+            subject, block = s, []
+        block.append((quad.predicate.value, quad.object.value))
+    if subject is not None:
+        take(subject, block)
+    keys.sort(key=lambda k: (k[0], k[1], k[2]))
+    return MeasureSpool(spool=spool, keys=keys, labels=labels, alts=alts, fields=fields, indicators=indicators,
+                        names=sorted(names))
 
 
-def page_data(index: SearchIndex, echoes: list[Echo]) -> dict[str, Any]:
+def page_data(index: SearchIndex, echoes: list[Echo], iris: list[str] | None = None,
+              labels: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """What the graph page's search box and measure panel read (ipgraph/templates/graph.js):
 
     "index": page_index of every measure, or None above MAX_MEASURES (the page asks "endpoint");
-    "measures": IRI → [document label, number]; "echoes": IRI → [[other IRI, score] …], best first."""
+    "measures": IRI → [document label, number] — above MAX_MEASURES only of the measures in echoes
+    (the page labels an echo's other end with it; a hit from /search brings its own label);
+    "echoes": IRI → [[other IRI, score] …], best first. `iris` and `labels` (per row, its document
+    label and number): the index's rows when it holds no SearchDocs (IndexWriter(stream=…))."""
+    from ipgraph.search.page import _postings
+
+    if iris is None:
+        iris = [d.iri for d in index.docs]
+        labels = [(d.document, d.number) for d in index.docs]
+    assert labels is not None
     by_measure: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for e in echoes:
         by_measure[e.a].append((e.b, e.score))
         by_measure[e.b].append((e.a, e.score))
+    inline = None
+    if len(iris) <= MAX_MEASURES:  # page_index of every row
+        rows = {n: n for n in range(len(iris))}
+        inline = {"measures": list(iris), "postings": _postings(index.bm25, rows),
+                  "grams": _postings(index.grams, rows) if index.grams is not None else {}}
     return {
-        "index": page_index(index) if len(index.docs) <= MAX_MEASURES else None,
+        "index": inline,
         "endpoint": "/search",
-        "measures": {d.iri: [d.document, d.number] for d in index.docs},
+        "measures": {iri: [doc, number] for iri, (doc, number) in zip(iris, labels, strict=True)
+                     if inline is not None or iri in by_measure},
         "echoes": {m: [[o, s] for o, s in sorted(lst, key=lambda x: (-x[1], x[0]))]
                    for m, lst in sorted(by_measure.items())},
     }
 
 
+class _Tokens:
+    """The tokens made for the measures, looked up per document: layers of Made dicts or token spools
+    (segment.TokenSpool), the first that knows a measure wins."""
+
+    def __init__(self, *layers: Any) -> None:
+        self.layers = [layer for layer in layers if layer is not None]
+
+    def document(self, doc_iri: str) -> dict[str, tuple[str, str, list[str]]]:
+        out: dict[str, tuple[str, str, list[str]]] = {}
+        for layer in reversed(self.layers):
+            out.update(layer.document(doc_iri) if hasattr(layer, "document") else layer)
+        return out
+
+
 def search_stage(result: Any, folder: Path | str, previous: Path | str | None = None,
-                 made: dict[str, tuple[str, str, list[str]]] | None = None, fresh: int = 0) -> SearchStage:
+                 made: Any = None, fresh: int = 0, merge: bool = True) -> SearchStage:
     """Index result.ntriples (a BuildResult's) into `folder` and merge its echoes into result.ntriples
-    (a new sorted file in result.work_dir; result.counts updated). `made`: the measures' tokens the
-    build's workers made (segment.DocumentTokens.made; `fresh` of them for this build): only BM25 is
-    built here. Without `made`, `previous` (the last build's search folder) lends the tokens of the
-    texts it has seen and the rest are segmented here."""
-    from ipgraph.stream.merge import _write_lines, merge_runs
+    (result.counts updated). `made`: the measures' tokens the build's workers made (a Made dict,
+    segment.TokenSpool, or a list of those, the first that knows a measure winning; `fresh` of them
+    for this build): only BM25 is built here. Without `made`, `previous` (the last build's search
+    folder) lends the tokens of the texts it has seen and the rest are segmented here. `merge` False:
+    the echoes are not merged (the caller patches them in: patch_echoes).
+
+    Memory: the measures are read in one pass into a spool file (read_measures) and indexed one
+    document at a time (IndexWriter(stream=…): the SearchDocs and their words written out as they
+    come), so what stays per measure is its IRI, document and label, its token key and its entries
+    in the flat BM25 and echo arrays."""
+    import pyoxigraph
 
     folder = Path(folder)
     lender = Path(previous) if previous is not None else folder
+    work = Path(result.work_dir) if getattr(result, "work_dir", None) is not None else folder.parent
+    work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    docs, names = docs_from_ntriples(result.ntriples)
-    read = time.perf_counter()
-    if made is not None:  # a text the workers did not segment (none, in a build) gets the base dictionary alone
-        index = index_docs(docs, "jieba", names, {}, doc_words={}, made=made, fresh=fresh)
-    else:
-        cache = _read_cache(lender, "jieba", base_fingerprint()) if lender.is_dir() else {}
-        index = index_docs(docs, "jieba", names, cache)
-    save_index(index, folder)
+    with tempfile.TemporaryFile(dir=work, prefix="measures-") as handle:
+        spool = read_measures(pyoxigraph.parse(path=str(result.ntriples), format=pyoxigraph.RdfFormat.N_TRIPLES),
+                              handle)
+        read = time.perf_counter()
+        stage = staging_folder(folder)
+        try:
+            if made is not None:  # a text the workers did not segment (none, in a build) gets the base dictionary alone
+                tokens = _Tokens(*(made if isinstance(made, list) else [made]))
+                writer = IndexWriter("jieba", spool.names, {}, doc_words={}, fresh=fresh, stream=stage)
+                for docs in spool.documents():
+                    writer.add(docs, tokens.document(docs[0].doc_iri))
+            else:
+                cache = _read_cache(lender, "jieba", base_fingerprint()) if lender.is_dir() else {}
+                writer = IndexWriter("jieba", spool.names, cache, fresh=fresh, stream=stage)
+                for docs in spool.documents():
+                    writer.add(docs)
+                cache = {}
+            del spool
+            index = writer.finish()
+            from ipgraph.search.echoes import weighted_counts
+
+            held = list(writer.field.counts())  # the words' counts: the echo rows, made once and let go
+            iris, doc_iris, labels, signatures = writer.iris, writer.doc_iris, writer.labels, writer.signatures
+            del writer  # its Postings: the BM25 fields are built
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+    publish_index(index, stage, folder)
     indexed = time.perf_counter()
+
+    def matrix() -> Any:
+        from ipgraph.search.echoes import echo_matrix_of
+
+        rows, cols, counts, vocab = held
+        held.clear()
+        return echo_matrix_of(weighted_counts(rows, cols, counts, vocab, len(iris)), iris, doc_iris)
+
     # only the pairs of the documents that changed since the previous build's echo state (all without one)
-    echoes, index.stats["echoes"] = echo_links_since(index, previous, folder)
+    echoes, index.stats["echoes"] = links_since(matrix, doc_iris, signatures, previous, folder)
     found = time.perf_counter()
-    lines = sorted(set(echo_lines(echoes)))
-    if lines:
-        work = Path(result.work_dir) if result.work_dir is not None else folder.parent
-        run = work / "echoes.nt"
-        _write_lines(run, lines)
-        merged = work / "ipgraph-echoes.nt"
-        total, classes = merge_runs([Path(result.ntriples), run], merged, work)
-        run.unlink()
-        os.replace(merged, result.ntriples)  # the graph's file, now with the echoes, under its name
-        result.counts = {**classes, "triples": total}
+    if merge:
+        merge_echoes(result, echoes, work)
     done = time.perf_counter()
     seconds = {"read": read - started, "index": indexed - read, "echoes": found - indexed, "merge": done - found}
-    return SearchStage(index=index, echoes=echoes, page_data=page_data(index, echoes), folder=folder,
+    data = page_data(index, echoes, iris, labels)
+    return SearchStage(stats=index.stats, echoes=echoes, page_data=data, folder=folder,
                        seconds={k: round(v, 3) for k, v in seconds.items()})
+
+
+def merge_echoes(result: Any, echoes: list[Echo], work: Path) -> None:
+    """Merge the echoes' lines into result.ntriples as one more sorted run (result.counts updated)."""
+    from ipgraph.stream.merge import _write_lines, merge_runs
+
+    lines = sorted(set(echo_lines(echoes)))
+    if not lines:
+        return
+    run = work / "echoes.nt"
+    _write_lines(run, lines)
+    merged = work / "ipgraph-echoes.nt"
+    total, classes = merge_runs([Path(result.ntriples), run], merged, work)
+    run.unlink()
+    os.replace(merged, result.ntriples)  # the graph's file, now with the echoes, under its name
+    result.counts = {**classes, "triples": total}
+
+
+def patch_echoes(result: Any, published: Path, removed: list[str], added: list[str], echoes: set[str],
+                 work: Path) -> None:
+    """result.ntriples (an incremental build's graph without echoes) with its echo lines `echoes`, made
+    from `published` (the previous build's graph with its echoes) patched by the lines `removed` and
+    `added` (the whole change between the two, the echoes' included; merge.patch_sorted copies the
+    blocks no line falls into as bytes). Counts are updated arithmetically. When `published` does not
+    hold every removed line and none of the added ones, the echoes are merged instead (merge_echoes)."""
+    from collections import Counter
+
+    from ipgraph.stream.delta import _count_class
+    from ipgraph.stream.merge import patch_sorted, remember_counts
+
+    adds = set(added)
+    queries = sorted(set(removed) | adds)
+    out = work / "ipgraph-echoes.nt"
+    present = patch_sorted(published, out, queries, lambda line, _found: line in adds)
+    if any(found == (line in adds) for line, found in zip(queries, present, strict=True)):
+        out.unlink(missing_ok=True)  # not the file the change was computed against: merge them in
+        lines = sorted(echoes)
+        run = work / "echoes.nt"
+        from ipgraph.stream.merge import _write_lines, merge_runs
+
+        _write_lines(run, lines)
+        total, classes = merge_runs([Path(result.ntriples), run], out, work)
+        run.unlink()
+        os.replace(out, result.ntriples)
+        result.counts = {**classes, "triples": total}
+        return
+    os.replace(out, result.ntriples)
+    counts: Counter[str] = Counter({k: v for k, v in result.counts.items() if k != "triples"})
+    for line in echoes:
+        _count_class(counts, line, 1)
+    total = result.counts.get("triples", 0) + len(echoes)
+    remember_counts(result.ntriples, total, counts)
+    result.counts = {**counts, "triples": total}
