@@ -48,3 +48,22 @@ def test_a_run_s_entry_is_keyed_by_the_names_it_holds():
     assert with_name == [NAME] or NAME in with_name
     assert without != with_name  # the run without the name is another entry, not the remembered cut
     assert len(tokenise._RUNS) == 2
+
+
+def test_the_lines_read_for_tokens_give_the_docs_and_names_of_all_lines():
+    from pathlib import Path
+
+    from ipgraph.pipeline import _extract_verbatim
+    from ipgraph.read import read_document
+    from ipgraph.search.segment import document_lines, read_lines
+    from ipgraph.search.stage import docs_from_lines
+    from ipgraph.stream.triples import document_triples
+
+    corpus = Path(__file__).resolve().parents[1] / "data" / "corpus"
+    for path in sorted(corpus.glob("*.txt"))[:2]:
+        triples = document_triples(_extract_verbatim(path, read_document(path)))
+        lines = document_lines(triples)
+        kept = read_lines(lines)
+        assert 0 < len(kept) < len(lines)  # the evidence spans and the like are left out
+        docs, names = docs_from_lines(lines)
+        assert docs and names and docs_from_lines(kept) == (docs, names)

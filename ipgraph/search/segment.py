@@ -43,11 +43,28 @@ def document_lines(triples: Any) -> set[str]:
     return set(triples.lines) | {line for _node, _slot, lines, _unless in triples.claims for line in lines}
 
 
+_IPG = "https://w3id.org/ipgraph/ontology#"
+# The predicates search.stage._docs_from_quads reads (measures, their documents, sections, agencies,
+# targets, names): a document's other lines (evidence spans and statements, mentions, targets' values …),
+# two thirds of them, are not parsed for its tokens. tests/test_j1speed_segment.py checks the same tokens.
+READ_PREDICATES = frozenset(f"<{p}>" for p in (
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#altLabel", "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://purl.org/dc/terms/title",
+    *(_IPG + n for n in ("partOf", "number", "order", "text", "title", "section", "sectionTitle", "sourceFile",
+                         "docNumber", "level", "leadAgency", "responsibleAgency", "hasTarget", "indicator"))))
+
+
+def read_lines(lines: set[str]) -> list[str]:
+    """The lines whose predicate is one of READ_PREDICATES (an N-Triples line: `<s> <p> o .`, no space in an IRI)."""
+    return [line for line in lines if line[line.find(" ") + 1:].split(" ", 1)[0] in READ_PREDICATES]
+
+
 def document_tokens(triples: Any) -> DocumentTokens:
     """The jieba words of every measure of one document (a stream.triples.DocumentTriples with its lines)."""
     from ipgraph.search.stage import docs_from_lines
 
-    docs, names = docs_from_lines(document_lines(triples))
+    docs, names = docs_from_lines(read_lines(document_lines(triples)))
     texts = [d.indexed_text() for d in docs]
     keyed = segment_keyed(texts, names)
     measures = {}
