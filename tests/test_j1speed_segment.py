@@ -3,7 +3,13 @@ same tokens as cutting every text whole."""
 from __future__ import annotations
 
 from ipgraph.search import tokenise
-from ipgraph.search.tokenise import added_words, base_words, dictionary_fingerprint, jieba_tokeniser, segment_keyed
+from ipgraph.search.tokenise import (
+    added_words,
+    base_words,
+    dictionary_fingerprint,
+    jieba_tokeniser,
+    segment_keyed,
+)
 
 NAME = "宜昌市知识产权保护中心"  # a document's name: added to the dictionary it keeps the compound whole
 TEXTS = [
