@@ -15,6 +15,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ipgraph.iri import KIND_PREFIXES
 from ipgraph.search.tokenise import base_fingerprint, segment_keyed
 
 
@@ -55,9 +56,21 @@ READ_PREDICATES = frozenset(f"<{p}>" for p in (
                          "docNumber", "level", "leadAgency", "responsibleAgency", "hasTarget", "indicator"))))
 
 
+# evidence nodes (the statements and their spans: a third of a document's lines) are no measure,
+# document, section, agency, programme, directive or target, whose fields the search docs take
+_EVIDENCE = f"<{KIND_PREFIXES['evidence']}"
+
+
 def read_lines(lines: set[str]) -> list[str]:
-    """The lines whose predicate is one of READ_PREDICATES (an N-Triples line: `<s> <p> o .`, no space in an IRI)."""
-    return [line for line in lines if line[line.find(" ") + 1:].split(" ", 1)[0] in READ_PREDICATES]
+    """The lines whose predicate is one of READ_PREDICATES, but an evidence node's (an N-Triples line:
+    `<s> <p> o .`, no space in an IRI)."""
+    out = []
+    for line in lines:
+        if not line.startswith(_EVIDENCE):
+            start = line.find(" ") + 1
+            if line[start:line.find(" ", start)] in READ_PREDICATES:
+                out.append(line)
+    return out
 
 
 def document_tokens(triples: Any) -> DocumentTokens:

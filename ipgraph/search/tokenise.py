@@ -20,7 +20,7 @@ import unicodedata
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -263,9 +263,18 @@ def segment_keyed(texts: Sequence[str], names: Iterable[str] = ()) -> list[tuple
         with _SEGMENT_LOCK:
             jt = _tokenizer(key, base)
             for words, positions in todo.items():
-                with added_words(jt, words):
+                with ExitStack() as stack:
+                    added: list[bool] = []
+
+                    def cut_added(run: str, words: tuple[str, ...] = words, stack: ExitStack = stack,
+                                  added: list[bool] = added) -> list[str]:
+                        if not added:  # the words enter the dictionary only once a run is not remembered
+                            stack.enter_context(added_words(jt, words))
+                            added.append(True)
+                        return cut(run)
+
                     for i in positions:
-                        out[i] = _MEMO[(words, texts[i])] = _cut_runs(texts[i], words, cut)
+                        out[i] = _MEMO[(words, texts[i])] = _cut_runs(texts[i], words, cut_added)
             while len(_MEMO) > _MEMO_MAX:
                 _MEMO.popitem(last=False)
             while len(_RUNS) > _RUNS_MAX:
