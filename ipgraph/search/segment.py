@@ -12,6 +12,7 @@ of another stamp is segmented again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,15 +62,15 @@ READ_PREDICATES = frozenset(f"<{p}>" for p in (
 _EVIDENCE = f"<{KIND_PREFIXES['evidence']}"
 
 
-def read_lines(lines: set[str]) -> list[str]:
+def read_lines(lines: Iterable[str]) -> set[str]:
     """The lines whose predicate is one of READ_PREDICATES, but an evidence node's (an N-Triples line:
     `<s> <p> o .`, no space in an IRI)."""
-    out = []
+    out = set()
     for line in lines:
         if not line.startswith(_EVIDENCE):
             start = line.find(" ") + 1
             if line[start:line.find(" ", start)] in READ_PREDICATES:
-                out.append(line)
+                out.add(line)
     return out
 
 
@@ -77,7 +78,9 @@ def document_tokens(triples: Any) -> DocumentTokens:
     """The jieba words of every measure of one document (a stream.triples.DocumentTriples with its lines)."""
     from ipgraph.search.stage import docs_from_lines
 
-    docs, names = docs_from_lines(read_lines(document_lines(triples)))
+    # document_lines(triples), filtered before the union (no copy of the document's every line)
+    claimed = (line for _node, _slot, lines, _unless in triples.claims for line in lines)
+    docs, names = docs_from_lines(read_lines(triples.lines) | read_lines(claimed))
     texts = [d.indexed_text() for d in docs]
     keyed = segment_keyed(texts, names)
     measures = {}
