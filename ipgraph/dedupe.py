@@ -119,6 +119,13 @@ def _packed(found: set[int]) -> Any:
     return values
 
 
+def _as_packed(found: Any) -> Any:
+    """_packed(found) unless it already is (fingerprint gives it packed)."""
+    import numpy as np
+
+    return found if isinstance(found, np.ndarray) else _packed(found)
+
+
 def _jaccard_packed(a: Any, b: Any) -> float:
     """jaccard() of two _packed shingle sets."""
     import numpy as np
@@ -165,7 +172,7 @@ class DuplicateFinder:
         if digest in self._exact:
             return Duplicate(self._exact[digest], 1.0)
         best: Duplicate | None = None
-        packed = None  # the new text's shingles packed, once a candidate needs the exact comparison
+        packed = _as_packed(new)
         candidates = sorted({i for key in keys for i in self._index.get(key, ())})
         for entry in (self._entries[i] for i in candidates):
             # Jaccard ≥ t needs the smaller set to be at least t times the larger one
@@ -179,7 +186,6 @@ class DuplicateFinder:
             union = _bottom(sketch | entry.sketch)
             if union and len(union & sketch & entry.sketch) < (self.threshold - 0.25) * len(union):
                 continue
-            packed = _packed(new) if packed is None else packed
             similarity = _jaccard_packed(packed, entry.shingles)
             if similarity >= self.threshold and (best is None or similarity > best.similarity):
                 best = Duplicate(entry.name, min(similarity, 0.999))
@@ -191,15 +197,17 @@ class DuplicateFinder:
         self._exact.setdefault(digest, name)
         for key in keys:
             self._index.setdefault(key, []).append(len(self._entries))
-        self._entries.append(_Entry(name, _packed(found), sketch))
+        self._entries.append(_Entry(name, _as_packed(found), sketch))
 
 
-def fingerprint(text: str, k: int = SHINGLE) -> tuple[str, set[int], set[int], list]:
-    """What the finder compares a text by: (SHA-256 of its normalised form, shingles, bottom-k sketch,
-    LSH band keys). A build's workers compute it beside the extraction, off the main process."""
+def fingerprint(text: str, k: int = SHINGLE) -> tuple[str, Any, set[int], list]:
+    """What the finder compares a text by: (SHA-256 of its normalised form, its shingles _packed, bottom-k
+    sketch, LSH band keys). A build's workers compute it beside the extraction, off the main process: the
+    shingles travel (and are cached) packed, 4 bytes each, so the build's own process neither unpickles a
+    set nor packs one per document."""
     norm = normalise(text)
-    found = shingles(norm, k)
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest(), found, _bottom(found), band_keys(found)
+    found = _packed(shingles(norm, k))
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest(), found, set(found[:_SKETCH].tolist()), band_keys(found)
 
 
 def _bottom(values: set[int]) -> set[int]:

@@ -12,10 +12,12 @@ of another stamp is segmented again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ipgraph.iri import KIND_PREFIXES
 from ipgraph.search.tokenise import base_fingerprint, segment_keyed
 
 
@@ -44,11 +46,42 @@ def document_lines(triples: Any) -> set[str]:
     return set(triples.lines) | {line for _node, _slot, lines, _unless in triples.claims for line in lines}
 
 
+_IPG = "https://w3id.org/ipgraph/ontology#"
+# The predicates search.stage._docs_from_quads reads (measures, their documents, sections, agencies,
+# targets, names): a document's other lines (evidence spans and statements, mentions, targets' values …),
+# two thirds of them, are not parsed for its tokens. tests/test_j1speed_segment.py checks the same tokens.
+READ_PREDICATES = frozenset(f"<{p}>" for p in (
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#altLabel", "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://purl.org/dc/terms/title",
+    *(_IPG + n for n in ("partOf", "number", "order", "text", "title", "section", "sectionTitle", "sourceFile",
+                         "docNumber", "level", "leadAgency", "responsibleAgency", "hasTarget", "indicator"))))
+
+
+# evidence nodes (the statements and their spans: a third of a document's lines) are no measure,
+# document, section, agency, programme, directive or target, whose fields the search docs take
+_EVIDENCE = f"<{KIND_PREFIXES['evidence']}"
+
+
+def read_lines(lines: Iterable[str]) -> set[str]:
+    """The lines whose predicate is one of READ_PREDICATES, but an evidence node's (an N-Triples line:
+    `<s> <p> o .`, no space in an IRI)."""
+    out = set()
+    for line in lines:
+        if not line.startswith(_EVIDENCE):
+            start = line.find(" ") + 1
+            if line[start:line.find(" ", start)] in READ_PREDICATES:
+                out.add(line)
+    return out
+
+
 def document_tokens(triples: Any) -> DocumentTokens:
     """The jieba words of every measure of one document (a stream.triples.DocumentTriples with its lines)."""
     from ipgraph.search.stage import docs_from_lines
 
-    docs, names = docs_from_lines(document_lines(triples))
+    # document_lines(triples), filtered before the union (no copy of the document's every line)
+    claimed = (line for _node, _slot, lines, _unless in triples.claims for line in lines)
+    docs, names = docs_from_lines(read_lines(triples.lines) | read_lines(claimed))
     texts = [d.indexed_text() for d in docs]
     keyed = segment_keyed(texts, names)
     measures = {}

@@ -20,7 +20,7 @@ import unicodedata
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -230,6 +230,12 @@ _SEGMENT_LOCK = threading.Lock()
 # pure function, so a text repeated in many documents (a common clause) is cut once per worker.
 _MEMO: OrderedDict[tuple[tuple[str, ...], str], list[str]] = OrderedDict()
 _MEMO_MAX = 50_000
+# The same one level down: the words of one CJK run (what jieba cuts), by (the added words the run holds,
+# run). A run's cut reads FREQ only at its own substrings, so the added words outside it change nothing
+# (their prefixes enter FREQ at 0, which only lets the DAG scan on). Texts that differ share most runs
+# (clauses between punctuation): 3,660 measures of 100 generated plans hold 53,672 runs, 2,110 distinct.
+_RUNS: OrderedDict[tuple[tuple[str, ...], str], list[str]] = OrderedDict()
+_RUNS_MAX = 200_000
 
 
 def text_words(text: str, words: Sequence[str]) -> tuple[str, ...]:
@@ -252,16 +258,43 @@ def segment_keyed(texts: Sequence[str], names: Iterable[str] = ()) -> list[tuple
             todo.setdefault(wanted[i], []).append(i)
     if todo:
         base = base_words()
-        segment = jieba_tokeniser(base, grams=False, instance=_SEGMENT)
+        key = _SEGMENT + dictionary_fingerprint(base)
+        cut = _words_only(lambda: _tokenizer(key, base))
         with _SEGMENT_LOCK:
-            jt = _tokenizer(_SEGMENT + dictionary_fingerprint(base), base)
+            jt = _tokenizer(key, base)
             for words, positions in todo.items():
-                with added_words(jt, words):
+                with ExitStack() as stack:
+                    added: list[bool] = []
+
+                    def cut_added(run: str, words: tuple[str, ...] = words, stack: ExitStack = stack,
+                                  added: list[bool] = added) -> list[str]:
+                        if not added:  # the words enter the dictionary only once a run is not remembered
+                            stack.enter_context(added_words(jt, words))
+                            added.append(True)
+                        return cut(run)
+
                     for i in positions:
-                        out[i] = _MEMO[(words, texts[i])] = segment(texts[i])
+                        out[i] = _MEMO[(words, texts[i])] = _cut_runs(texts[i], words, cut_added)
             while len(_MEMO) > _MEMO_MAX:
                 _MEMO.popitem(last=False)
+            while len(_RUNS) > _RUNS_MAX:
+                _RUNS.popitem(last=False)
     return [(dictionary_fingerprint(w), list(tokens or [])) for w, tokens in zip(wanted, out, strict=True)]
+
+
+def _cut_runs(text: str, words: tuple[str, ...], cut: Callable[[str], list[str]]) -> list[str]:
+    """jieba_tokeniser(grams=False)(text) with `words` added, each CJK run cut once per process (_RUNS)."""
+    out: list[str] = []
+    for run in _WORD.findall(normalise(text)):
+        if not _CJK.match(run):
+            out.append(run)
+            continue
+        key = (tuple(w for w in words if w in run), run)
+        tokens = _RUNS.get(key)
+        if tokens is None:
+            tokens = _RUNS[key] = cut(run)
+        out.extend(tokens)
+    return out
 
 
 def warm() -> None:
@@ -273,6 +306,25 @@ def warm() -> None:
 def segment_texts(texts: Sequence[str], names: Iterable[str] = ()) -> list[list[str]]:
     """The jieba words of each text (segment_keyed without the fingerprints)."""
     return [tokens for _, tokens in segment_keyed(texts, names)]
+
+
+def _words_only(tokenizer: Callable[[], Any]) -> Callable[[str], list[str]]:
+    """The words of one CJK run: cut_for_search by the Tokenizer that `tokenizer()` gives, kept tokens only."""
+
+    def words_only(run: str) -> list[str]:
+        jt = tokenizer()
+        freq = jt.FREQ
+        out: list[str] = []
+        for token in jt.cut_for_search(run, HMM=HMM):
+            if _keep(token):
+                out.append(token)
+            # cut_for_search adds the 2- and 3-character dictionary words inside a long word;
+            # add the 4-character ones too (知识产权 inside 知识产权质押融资)
+            if len(token) > 4:
+                out.extend(token[i:i + 4] for i in range(len(token) - 3) if freq.get(token[i:i + 4]))
+        return out
+
+    return words_only
 
 
 def jieba_tokeniser(words: Iterable[str] = (), grams: bool = True, instance: str = "") -> Tokeniser:
@@ -291,18 +343,7 @@ def jieba_tokeniser(words: Iterable[str] = (), grams: bool = True, instance: str
     def tokenizer() -> Any:  # loaded on the first text, not when the tokeniser is made
         return _tokenizer(key, key_words)
 
-    def words_only(run: str) -> list[str]:
-        jt = tokenizer()
-        freq = jt.FREQ
-        out: list[str] = []
-        for token in jt.cut_for_search(run, HMM=HMM):
-            if _keep(token):
-                out.append(token)
-            # cut_for_search adds the 2- and 3-character dictionary words inside a long word;
-            # add the 4-character ones too (知识产权 inside 知识产权质押融资)
-            if len(token) > 4:
-                out.extend(token[i:i + 4] for i in range(len(token) - 3) if freq.get(token[i:i + 4]))
-        return out
+    words_only = _words_only(tokenizer)
 
     def with_grams(run: str) -> list[str]:
         return words_only(run) + gram_tokens(run)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
@@ -160,25 +161,12 @@ class DocumentTriples:
     # ---- shared nodes: places, agencies, programmes, directives
 
     def place(self, name: str) -> tuple[str, list[str]]:
-        node = iri(_place_iri(name))
-        lines = [line(node, TYPE, ipg("Jurisdiction")), line(node, LABEL, zh(name))]
-        container = containing_place(name)  # 天津市西青区 ipg:within 天津市
-        if container:
-            outer, outer_lines = self.place(container)
-            lines.append(line(node, ipg("within"), outer))
-            lines.extend(outer_lines)
-        return node, lines
+        node, lines = _place(name)
+        return node, list(lines)
 
     def agency(self, ref: AgencyRef) -> str:
-        node = iri(_agency_iri(ref.canonical))
-        first = [line(node, TYPE, ipg("Agency")), line(node, LABEL, zh(ref.canonical))]
-        if ref.level in LEVEL_NODES:
-            first.append(line(node, ipg("level"), LEVEL_NODES[ref.level]))  # type: ignore[index]
-        if ref.jurisdiction:
-            place, place_lines = self.place(ref.jurisdiction)
-            first.append(line(node, ipg("jurisdiction"), place))
-            first.extend(place_lines)
-        self.claim(node, "agency", first)
+        node, first = _agency_first(ref.canonical, ref.level, ref.jurisdiction)
+        self.claims.append((node, "agency", first, None))
         for form in [ref.with_jurisdiction, *ref.aliases]:
             if form and form != ref.canonical:  # the node's canonical name is its label, never an altLabel
                 self.add(node, ALT, zh(form))
@@ -235,17 +223,46 @@ class DocumentTriples:
     def evidence(self, subject: str, predicate: str, obj: str, span: Span) -> None:
         # a reified statement carrying the sentence it was read from; named by a digest over the bare IRIs
         digest = hashlib.sha1(f"{subject[1:-1]}|{predicate[1:-1]}|{obj[1:-1]}|{span.start}".encode()).hexdigest()[:16]
-        node = iri(f"{DATA}evidence/{digest}")
-        add = self.add
-        add(node, TYPE, f"<{_RDF}Statement>")
-        add(node, TYPE, ipg("Evidence"))
-        add(node, f"<{_RDF}subject>", subject)
-        add(node, f"<{_RDF}predicate>", predicate)
-        add(node, f"<{_RDF}object>", obj)
-        add(node, ipg("evidence"), zh(span.text))
-        add(node, ipg("sourceFile"), plain(self.name))
-        add(node, ipg("start"), integer(span.start))
-        add(node, ipg("end"), integer(span.end))
+        node = f"<{DATA}evidence/{digest}>"
+        # the nine lines at once, in line()'s form (`s p o .`): 13,000 statements per 100 generated plans
+        self.lines.update((f"{node} {_EVIDENCE_TYPES[0]}", f"{node} {_EVIDENCE_TYPES[1]}",
+                           f"{node} {_RDF_SUBJECT} {subject} .", f"{node} {_RDF_PREDICATE} {predicate} .",
+                           f"{node} {_RDF_OBJECT} {obj} .", f"{node} {_EVIDENCE_TEXT} {zh(span.text)} .",
+                           f"{node} {_SOURCE_FILE} {plain(self.name)} .", f"{node} {_START} {integer(span.start)} .",
+                           f"{node} {_END} {integer(span.end)} ."))
+
+
+_EVIDENCE_TYPES = (f"{TYPE} <{_RDF}Statement> .", f"{TYPE} {ipg('Evidence')} .")
+_RDF_SUBJECT, _RDF_PREDICATE, _RDF_OBJECT = f"<{_RDF}subject>", f"<{_RDF}predicate>", f"<{_RDF}object>"
+_EVIDENCE_TEXT, _SOURCE_FILE, _START, _END = ipg("evidence"), ipg("sourceFile"), ipg("start"), ipg("end")
+
+
+# A place's and an agency's lines are a function of the name (and the agency's level and place): made
+# once per worker, not for each of the ~90 agency mentions of a document (containing_place scans the gazetteer).
+@lru_cache(maxsize=1 << 14)
+def _place(name: str) -> tuple[str, tuple[str, ...]]:
+    node = iri(_place_iri(name))
+    lines = [line(node, TYPE, ipg("Jurisdiction")), line(node, LABEL, zh(name))]
+    container = containing_place(name)  # 天津市西青区 ipg:within 天津市
+    if container:
+        outer, outer_lines = _place(container)
+        lines.append(line(node, ipg("within"), outer))
+        lines.extend(outer_lines)
+    return node, tuple(lines)
+
+
+@lru_cache(maxsize=1 << 14)
+def _agency_first(canonical: str, level: str | None, jurisdiction: str | None) -> tuple[str, tuple[str, ...]]:
+    """An agency's node and its first-claim lines (type, label, level, jurisdiction and the place's lines)."""
+    node = iri(_agency_iri(canonical))
+    first = [line(node, TYPE, ipg("Agency")), line(node, LABEL, zh(canonical))]
+    if level in LEVEL_NODES:
+        first.append(line(node, ipg("level"), LEVEL_NODES[level]))  # type: ignore[index]
+    if jurisdiction:
+        place, place_lines = _place(jurisdiction)
+        first.append(line(node, ipg("jurisdiction"), place))
+        first.extend(place_lines)
+    return node, tuple(first)
 
 
 def document_triples(record: DocumentRecord, report: bool = True) -> DocumentTriples:
