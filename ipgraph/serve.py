@@ -2076,8 +2076,13 @@ document.getElementById("search").addEventListener("submit", async ev => {
   const list = document.getElementById("search-hits");
   list.replaceChildren();
   const reply = await fetch("/search?" + new URLSearchParams({ q: q, limit: "10" }));
-  const data = await reply.json();
-  if (!reply.ok) { list.textContent = data.error; return; }
+  const body = await reply.text();  // an error may come as plain text (e.g. the time limit)
+  let data = null;
+  try { data = JSON.parse(body); } catch (e) { data = null; }
+  if (!reply.ok || data === null) {
+    list.textContent = (data && data.error) || body || ("HTTP " + reply.status);
+    return;
+  }
   if (data.hits.length === 0) { list.textContent = "no measure matches"; return; }
   data.hits.forEach(h => {
     const li = document.createElement("li");

@@ -58,6 +58,9 @@ def test_results_are_simple_with_labels_first_and_local_links(page, server) -> N
     assert hrefs and all(h.startswith("/id/") for h in hrefs)
     assert httpx.get(server.url + hrefs[0], headers={"Accept": "text/html"}, timeout=30).status_code == 200
     run(page, "SELECT (COUNT(*) AS ?count) WHERE { ?m a ipg:Measure }")
+    # the previous table is still drawn until the new answer replaces it
+    page.wait_for_function(f"() => {CURRENT}.querySelector('table thead').textContent.includes('count')",
+                           timeout=60_000)
     cell = page.inner_text(".yasr table tbody td.ipg-label")
     assert cell.strip().isdigit()
 
@@ -85,3 +88,13 @@ def test_the_search_box_lists_ranked_measures(page, server) -> None:
     assert hrefs and all(h.startswith("/id/") for h in hrefs)
     assert "质押" in page.inner_text("#search-hits")
     assert httpx.get(server.url + hrefs[0], headers={"Accept": "text/html"}, timeout=30).status_code == 200
+
+
+def test_a_search_refused_in_plain_text_is_shown_not_thrown(page) -> None:
+    # the server answers some refusals (the time limit, a busy pool) as text/plain, not JSON
+    message = "the query ran longer than the time limit of this endpoint"
+    page.route("**/search?*", lambda route: route.fulfill(status=503, body=message, content_type="text/plain"))
+    page.fill("#search input[name=q]", "质押融资")
+    page.click("#search button")
+    page.wait_for_function("m => document.getElementById('search-hits').textContent === m", arg=message,
+                           timeout=30_000)
