@@ -105,7 +105,7 @@ def run_build_bench(sizes: list[int], corpus: Path, dask: bool = True, json_out:
                 removals.append(_timed(ipgraph + ["build", str(work / "corpus"), "-o", str(work / "b2"), "-j", "2", "-q"]))
             for label, runs in (("add 1 to -j 2", adds), ("remove it again", removals)):
                 row = {"docs": size, "mb": round(added.stat().st_size / 1e6, 3), "config": label,
-                       **{k: statistics.median(r[k] for r in runs) for k in ("wall", "cpu", "rss_mb")},
+                       **{k: statistics.median(r[k] for r in runs) for k in ("wall", "cpu", "rss_mb", "largest_mb")},
                        "walls": [round(r["wall"], 2) for r in runs]}
                 rows.append(row)
                 echo(_line(row, docs=1))
