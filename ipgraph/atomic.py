@@ -10,14 +10,16 @@ from typing import IO
 
 
 @contextmanager
-def atomic_write(path: Path | str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Open a temporary file next to `path`; on success fsync and rename it over `path`."""
+def atomic_write(path: Path | str, mode: str = "w", encoding: str | None = "utf-8",
+                 buffering: int = -1) -> Iterator[IO]:
+    """Open a temporary file next to `path`; on success fsync and rename it over `path`.
+    `buffering` as open()'s (0: unbuffered, for os.copy_file_range between writes)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the usual mode
     try:
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
+        with os.fdopen(fd, mode, buffering, encoding=None if "b" in mode else encoding) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -18,6 +18,8 @@ import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ipgraph.atomic import atomic_write
+
 CHUNK = 1 << 15  # bytes of N-Triples per slice: a changed line costs re-serializing ~32 KB
 MAP_SUFFIX = ".chunks"  # the slice map: .ipgraph.ttl.chunks beside ipgraph.ttl
 MAP_VERSION = 1
@@ -98,24 +100,19 @@ def write_turtle(nt_path: Path | str, out_path: Path | str, prefixes: dict[str, 
     """ipgraph.ttl from the sorted N-Triples, slice by slice, and its slice map."""
     header = _header(prefixes)
     chunks = ChunkMap(prefixes=dict(prefixes))
-    tmp = Path(f"{out_path}.tmp-{os.getpid()}")
-    try:
-        with open(nt_path, "rb") as handle, open(tmp, "wb") as out:
-            out.write(header)
-            at = len(header)
-            for start, data in _slices(handle):
-                body = _body(data, prefixes, header)
-                chunks.starts.append(start)
-                chunks.offsets.append(at)
-                out.write(body)
-                at += len(body)
+    with open(nt_path, "rb") as handle, atomic_write(out_path, "wb") as out:
+        out.write(header)
+        at = len(header)
+        for start, data in _slices(handle):
+            body = _body(data, prefixes, header)
+            chunks.starts.append(start)
             chunks.offsets.append(at)
+            out.write(body)
+            at += len(body)
+        chunks.offsets.append(at)
         if not chunks.starts:  # an empty graph: pyoxigraph writes nothing at all
-            tmp.write_bytes(b"")
-        os.replace(tmp, out_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            out.seek(0)
+            out.truncate()
     _save_map(chunks, map_path(out_path))
 
 
@@ -166,43 +163,38 @@ def update_turtle(previous: Path | str, nt_path: Path | str, out_path: Path | st
         return
     dirty = sorted({bisect.bisect_right(chunks.starts, text.encode("utf-8")) - 1 for text in changed})
     header = _header(prefixes)
-    tmp = Path(f"{out_path}.tmp-{os.getpid()}")
     new = ChunkMap(starts=list(chunks.starts), prefixes=dict(prefixes))
-    try:
-        # unbuffered: os.copy_file_range moves the files' own offsets between the writes
-        with open(previous, "rb", buffering=0) as old, open(nt_path, "rb") as nt_file, \
-                open(tmp, "wb", buffering=0) as out:
-            size = os.fstat(nt_file.fileno()).st_size
-            mm = mmap.mmap(nt_file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
-            _write(out, header)
-            at = len(header)
-            clean_from = 0  # the first slice not yet written
-            for i in [*dirty, len(chunks.starts)]:
-                if i > clean_from:  # slices clean_from .. i-1 unchanged: their bodies copied as they are
-                    begin, end = chunks.offsets[clean_from], chunks.offsets[i]
-                    old.seek(begin)
-                    _copy(old, out, end - begin)
-                    shift = at - begin
-                    new.offsets.extend(o + shift for o in chunks.offsets[clean_from:i])
-                    at += end - begin
-                if i == len(chunks.starts):
-                    break
-                lo = _line_at(mm, chunks.starts[i]) if mm is not None and i else 0
-                hi = _line_at(mm, chunks.starts[i + 1]) if mm is not None and i + 1 < len(chunks.starts) else size
-                body = _body(mm[lo:hi] if mm is not None else b"", prefixes, header)
-                new.offsets.append(at)
-                _write(out, body)
-                at += len(body)
-                clean_from = i + 1
+    # unbuffered: os.copy_file_range moves the files' own offsets between the writes
+    with open(previous, "rb", buffering=0) as old, open(nt_path, "rb") as nt_file, \
+            atomic_write(out_path, "wb", buffering=0) as out:
+        size = os.fstat(nt_file.fileno()).st_size
+        mm = mmap.mmap(nt_file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        _write(out, header)
+        at = len(header)
+        clean_from = 0  # the first slice not yet written
+        for i in [*dirty, len(chunks.starts)]:
+            if i > clean_from:  # slices clean_from .. i-1 unchanged: their bodies copied as they are
+                begin, end = chunks.offsets[clean_from], chunks.offsets[i]
+                old.seek(begin)
+                _copy(old, out, end - begin)
+                shift = at - begin
+                new.offsets.extend(o + shift for o in chunks.offsets[clean_from:i])
+                at += end - begin
+            if i == len(chunks.starts):
+                break
+            lo = _line_at(mm, chunks.starts[i]) if mm is not None and i else 0
+            hi = _line_at(mm, chunks.starts[i + 1]) if mm is not None and i + 1 < len(chunks.starts) else size
+            body = _body(mm[lo:hi] if mm is not None else b"", prefixes, header)
             new.offsets.append(at)
-            if mm is not None:
-                mm.close()
+            _write(out, body)
+            at += len(body)
+            clean_from = i + 1
+        new.offsets.append(at)
+        if mm is not None:
+            mm.close()
         if at == len(header):  # every slice empty: the empty graph's Turtle is empty
-            tmp.write_bytes(b"")
-        os.replace(tmp, out_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            out.seek(0)
+            out.truncate()
     _save_map(new, map_path(out_path))
 
 
