@@ -55,6 +55,22 @@ def load_gold(name: str) -> dict:
     return json.loads((GOLD / f"{Path(name).stem}.json").read_text(encoding="utf-8"))
 
 
+@pytest.fixture()
+def four_documents(tmp_path, monkeypatch) -> Path:
+    """A folder of the first four shipped documents, with incremental builds allowed for any share of
+    changed documents (one document is a quarter of this corpus; the default would rebuild in full)."""
+    import shutil
+
+    from ipgraph.stream import delta
+
+    monkeypatch.setattr(delta, "MAX_CHANGED", 1.0)
+    src = tmp_path / "src"
+    src.mkdir()
+    for path in sorted(CORPUS.glob("*.txt"))[:4]:
+        shutil.copy(path, src / path.name)
+    return src
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium (Debian `chromium`) for one module's browser tests; skips them where it is absent.

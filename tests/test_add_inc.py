@@ -50,13 +50,8 @@ def _same_as_full(folder: Path, out: Path, tmp: Path) -> None:
 
 
 @pytest.fixture()
-def folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(delta, "MAX_CHANGED", 1.0)  # a small corpus: every change is a large share of it
-    src = tmp_path / "src"
-    src.mkdir()
-    for path in sorted(CORPUS.glob("*.txt"))[:4]:
-        shutil.copy(path, src / path.name)
-    return src
+def folder(four_documents):
+    return four_documents
 
 
 def _dev(name: str) -> Path:

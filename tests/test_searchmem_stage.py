@@ -17,7 +17,6 @@ from ipgraph.search.index import Postings, _bm25, index_docs, load_index
 from ipgraph.search.rank import Filters
 from ipgraph.search.stage import docs_from_ntriples, page_data
 from ipgraph.search.tokenise import gram_tokens
-from ipgraph.stream import delta
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "corpus"
@@ -115,13 +114,8 @@ def test_page_keeps_only_echoed_measures_above_its_cut(corpus_build, monkeypatch
 
 
 @pytest.fixture()
-def four(tmp_path, monkeypatch):
-    monkeypatch.setattr(delta, "MAX_CHANGED", 1.0)  # a small corpus: one document is a large share of it
-    src = tmp_path / "src"
-    src.mkdir()
-    for path in sorted(CORPUS.glob("*.txt"))[:4]:
-        shutil.copy(path, src / path.name)
-    return src
+def four(four_documents):
+    return four_documents
 
 
 def _build(folder: Path, out: Path, cache: bool = True):
