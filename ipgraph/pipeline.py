@@ -184,7 +184,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     from ipgraph.iri import document_iri
     from ipgraph.read import scan_paths
     from ipgraph.stream.merge import RunWriter, merge_runs
-    from ipgraph.stream.triples import ClaimTable, document_triples
+    from ipgraph.stream.triples import ClaimTable
 
     paths = list(paths)
     records: list[DocumentRecord] = []
@@ -272,13 +272,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 if iri in names:
                     raise InputError(path, f"same document name as {names[iri]} (a document's IRI is its file name "
                                            f"without the suffix); rename one")
-                if failure:
-                    raise failure
-                if record is None:
-                    record = _extract_verbatim(path, source)
-                if triples is None:
-                    triples = _triples(path, record, document_triples)
-                triples = _with_tokens(path, triples)  # a cache entry of older data files: segmented again
+                record, triples = document_result(path, source, record, triples, failure)
             except InputError as exc:
                 skip(exc)
                 continue
@@ -621,6 +615,24 @@ def _triples(path: Path, record: DocumentRecord, make: Callable[[DocumentRecord]
         raise InputError(path, f"internal error while making its triples ({type(exc).__name__}: {exc}); "
                                f"this is an ipgraph bug, please report it with the file") from exc
     return _with_tokens(path, triples)
+
+
+def document_result(path: Path, source: SourceDocument, record: DocumentRecord | None,
+                    triples: DocumentTriples | None, failure: InputError | None
+                    ) -> tuple[DocumentRecord, DocumentTriples]:
+    """A document's record and triples, with current search tokens, once the build has accepted it (not a
+    duplicate, no name clash): from what a worker or the cache gave (`record`, `triples`) or made
+    here; `failure` (the worker's InputError) is raised. The full build and the incremental one
+    (ipgraph.stream.delta) both take a document through here, so they make the same triples."""
+    from ipgraph.stream.triples import document_triples
+
+    if failure:
+        raise failure
+    if record is None:
+        record = _extract_verbatim(path, source)
+    if triples is None:
+        triples = _triples(path, record, document_triples)
+    return record, _with_tokens(path, triples)  # a cache entry of older data files: segmented again
 
 
 def _with_tokens(path: Path, triples: DocumentTriples) -> DocumentTriples:

@@ -368,8 +368,7 @@ def _take_candidates(order: list[Path], keys: list[str | None], candidates: list
     from ipgraph.dedupe import DuplicateFinder
     from ipgraph.errors import DuplicateError, InputError
     from ipgraph.iri import document_iri
-    from ipgraph.pipeline import _extract_verbatim, _size, _triples
-    from ipgraph.stream.triples import document_triples
+    from ipgraph.pipeline import _size, document_result
 
     writer = IndexWriter()
     by_digest: dict[str, list[tuple[int, DocEntry]]] = {}
@@ -431,12 +430,7 @@ def _take_candidates(order: list[Path], keys: list[str | None], candidates: list
                     raise _Fallback
                 raise InputError(path, f"same document name as {order[j]} (a document's IRI is its file name "
                                        f"without the suffix); rename one")
-            if failure:
-                raise failure
-            if record is None:
-                record = _extract_verbatim(path, source)
-            if triples is None:
-                triples = _triples(path, record, document_triples)
+            record, triples = document_result(path, source, record, triples, failure)
         except InputError as exc:
             skips.append(exc)
             continue
