@@ -38,7 +38,7 @@ def test_apt_output_is_quiet_when_it_works(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Selecting previously" not in result.stdout + result.stderr
     assert result.stdout.splitlines()[0].startswith("installing Debian packages: chromium ")
-    assert "python3 -m pytest -k nothing" in result.stdout  # pytest still runs, with the arguments
+    assert "python3 -m pytest -n 2 --dist loadfile -p no:benchmark -k nothing" in result.stdout  # with the arguments
     assert not list(tmp_path.glob("ipgraph-apt.*"))  # the log is removed
 
 

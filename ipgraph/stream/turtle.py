@@ -12,6 +12,7 @@ serialization (tests/test_add_inc.py compares with pyoxigraph over the whole fil
 from __future__ import annotations
 
 import bisect
+import contextlib
 import mmap
 import os
 import pickle
@@ -168,30 +169,29 @@ def update_turtle(previous: Path | str, nt_path: Path | str, out_path: Path | st
     with open(previous, "rb", buffering=0) as old, open(nt_path, "rb") as nt_file, \
             atomic_write(out_path, "wb", buffering=0) as out:
         size = os.fstat(nt_file.fileno()).st_size
-        mm = mmap.mmap(nt_file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
-        _write(out, header)
-        at = len(header)
-        clean_from = 0  # the first slice not yet written
-        for i in [*dirty, len(chunks.starts)]:
-            if i > clean_from:  # slices clean_from .. i-1 unchanged: their bodies copied as they are
-                begin, end = chunks.offsets[clean_from], chunks.offsets[i]
-                old.seek(begin)
-                _copy(old, out, end - begin)
-                shift = at - begin
-                new.offsets.extend(o + shift for o in chunks.offsets[clean_from:i])
-                at += end - begin
-            if i == len(chunks.starts):
-                break
-            lo = _line_at(mm, chunks.starts[i]) if mm is not None and i else 0
-            hi = _line_at(mm, chunks.starts[i + 1]) if mm is not None and i + 1 < len(chunks.starts) else size
-            body = _body(mm[lo:hi] if mm is not None else b"", prefixes, header)
+        # closed however the patch ends (a full disk, a short old file)
+        with mmap.mmap(nt_file.fileno(), 0, access=mmap.ACCESS_READ) if size else contextlib.nullcontext() as mm:
+            _write(out, header)
+            at = len(header)
+            clean_from = 0  # the first slice not yet written
+            for i in [*dirty, len(chunks.starts)]:
+                if i > clean_from:  # slices clean_from .. i-1 unchanged: their bodies copied as they are
+                    begin, end = chunks.offsets[clean_from], chunks.offsets[i]
+                    old.seek(begin)
+                    _copy(old, out, end - begin)
+                    shift = at - begin
+                    new.offsets.extend(o + shift for o in chunks.offsets[clean_from:i])
+                    at += end - begin
+                if i == len(chunks.starts):
+                    break
+                lo = _line_at(mm, chunks.starts[i]) if mm is not None and i else 0
+                hi = _line_at(mm, chunks.starts[i + 1]) if mm is not None and i + 1 < len(chunks.starts) else size
+                body = _body(mm[lo:hi] if mm is not None else b"", prefixes, header)
+                new.offsets.append(at)
+                _write(out, body)
+                at += len(body)
+                clean_from = i + 1
             new.offsets.append(at)
-            _write(out, body)
-            at += len(body)
-            clean_from = i + 1
-        new.offsets.append(at)
-        if mm is not None:
-            mm.close()
         if at == len(header):  # every slice empty: the empty graph's Turtle is empty
             out.seek(0)
             out.truncate()
