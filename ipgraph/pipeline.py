@@ -73,6 +73,7 @@ class BuildResult:
     names: list[str] = field(default_factory=list)  # the source name of each document built, in order
     jobs: int = 1  # the build's worker processes: above 1, write_outputs runs its stages concurrently
     delta: Any = None  # ipgraph.stream.delta.BuildDelta when the build was made from the previous one by its changes
+    store: Any = None  # EarlyStore: the store's load started during the build (-j > 1), placed by write_outputs
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -223,6 +224,10 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     # which files the cache holds; each entry is loaded when its turn comes (not all of them up front)
     cached = [records_cache.has(k) for k in keys] if records_cache else [False] * len(order)
     todo = [p for p, hit in zip(order, cached, strict=True) if not hit]  # what the workers read, in order
+    if isinstance(pool, _Pool) and records_cache is not None:  # the workers pickle the new cache entries
+        spills = {p: records_cache.spill_path(k) for p, k, hit in zip(order, keys, cached, strict=True) if k and not hit}
+        for worker in pool.workers:
+            worker.spill = spills.get
     done_bytes = 0
     started = time.perf_counter()
     from ipgraph.stream import delta as _delta  # `ipgraph add`: only what changed (ipgraph.stream.delta)
@@ -275,6 +280,9 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 record, triples = document_result(path, source, record, triples, failure)
             except InputError as exc:
                 skip(exc)
+                key = keys[i]
+                if records_cache and fresh and key:  # what its worker wrote for the cache: not kept
+                    records_cache.spill_path(key).unlink(missing_ok=True)
                 continue
             finally:
                 if pool and fresh:
@@ -282,7 +290,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 if progress:
                     done_bytes += _size(path)
                     progress(i + 1, len(order), done_bytes, len(skipped))
-            if records_cache and store:
+            key = keys[i]
+            if records_cache and store and not (fresh and key and isinstance(pool, _Pool) and records_cache.adopt(key)):
                 entry = triples
                 if triples.shard:  # the cache outlives the shards: it keeps the lines themselves
                     import dataclasses
@@ -317,6 +326,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     finally:
         if pool:
             pool.stop()
+        if records_cache is not None:
+            records_cache.discard_spills()  # a stopped build's: after the workers, which may still write one
     result = BuildResult(records=records, names=built, ntriples=merged, counts={**classes, "triples": total},
                          skipped=skipped, inputs=inputs, reports=reports, work_dir=work,
                          given=[Path(p).absolute() for p in paths],
@@ -328,14 +339,79 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     started = time.perf_counter()
     if collector is not None and records_cache is not None:
         _delta.keep_base(merged, records_cache.folder)  # the graph without the echoes: what `add` patches
-    result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
-                                 made=made, fresh=made_fresh)
-    timings["search and echoes"] = time.perf_counter() - started
+    early = EarlyStore.start(merged, work, timings) if jobs > 1 else None  # loaded while the echoes are found
+    try:
+        result.search = search_stage(result, work / SEARCH_NAME,
+                                     Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
+                                     made=made, fresh=made_fresh)
+        timings["search and echoes"] = time.perf_counter() - started
+        if early is not None:
+            early.give_echoes(result.search.echoes)  # inserted by the child while write_outputs goes on
+            result.store, early = early, None
+            weakref.finalize(result, result.store.stop)  # a result never written: its child stopped, reaped
+    finally:
+        if early is not None:
+            early.stop()
     if collector is not None and records_cache is not None:  # what the next `ipgraph add` starts from
         collector.save(result, records_cache.folder, total, classes)
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
+
+
+class EarlyStore:
+    """The store's bulk load started as soon as the graph is merged, in a child process (ipgraph.stream.tail),
+    beside the search stage: with -j > 1 the second core would idle while this process finds the echoes.
+    The child loads the merged graph without its echoes (through its own name of the file, a hard link the
+    echo merge does not replace), then waits for the echoes' lines (give_echoes) and inserts them;
+    write_outputs collects the store (result()) after the page, and places it in the build."""
+
+    def __init__(self, tail: Any, work: Path) -> None:
+        self.tail, self.work = tail, work
+        self.folder = work / "store-early"
+        self.echoes = work / "store-early-echoes.nt"
+
+    @classmethod
+    def start(cls, merged: Path, work: Path, timings: dict[str, float]) -> EarlyStore | None:
+        from ipgraph.store import BULK_LOAD_PEAK, load_store_then_lines
+        from ipgraph.stream.tail import Tail
+
+        base = work / "store-early.nt"
+        try:
+            base.unlink(missing_ok=True)
+            os.link(merged, base)
+        except OSError:
+            return None  # no hard links here: write_outputs loads the store as before
+        early = cls(Tail(True, timings), work)
+        early.echoes.unlink(missing_ok=True)
+        early.tail.run("store", load_store_then_lines, base, early.folder, early.echoes, peak=BULK_LOAD_PEAK)
+        return early
+
+    def give_echoes(self, echoes: list[Any]) -> None:
+        """The echoes' lines for the child (written whole, then renamed: it reads a complete file)."""
+        from ipgraph.search.echoes import echo_lines
+        from ipgraph.stream.merge import _write_lines
+
+        part = self.echoes.with_name(self.echoes.name + ".part")
+        _write_lines(part, sorted(set(echo_lines(echoes))))
+        os.replace(part, self.echoes)
+
+    def result(self) -> Path | None:
+        """Wait for the child: the folder of the store of the whole graph, or None when it failed (the
+        caller then loads the store itself)."""
+        from ipgraph.store import STORE_NAME
+
+        try:
+            self.tail.wait()
+        except OSError:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return None
+        finally:
+            (self.work / "store-early.nt").unlink(missing_ok=True)
+        return self.folder / STORE_NAME
+
+    def stop(self) -> None:
+        self.tail.stop()
 
 
 def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path, work_dir: Any, records_cache: Any,
@@ -392,8 +468,8 @@ class _Pool:
     """`jobs` workers; file i goes to worker i % jobs, handed over `jobs` files ahead of the reader,
     so every worker is busy while this process merges the results in document order."""
 
-    def __init__(self, timeout: float, jobs: int) -> None:
-        self.workers = [_Worker(timeout) for _ in range(jobs)]
+    def __init__(self, timeout: float, jobs: int, spill: Callable[[Path], Path | None] | None = None) -> None:
+        self.workers = [_Worker(timeout, spill) for _ in range(jobs)]
         self.waited = 0.0  # seconds this process waited for a worker's answer (the rest is its own work)
 
     def prime(self, order: list[Path], max_bytes: int) -> None:
@@ -430,8 +506,9 @@ class _Worker:
     InputError does not survive pickling as it is.
     """
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, spill: Callable[[Path], Path | None] | None = None) -> None:
         self.timeout = timeout
+        self.spill = spill  # path → the file its cache entry is written into by the worker (RecordCache.spill_path)
         self.process: Any = None
         self.conn: Any = None
         self.pending: tuple[Path, float] | None = None  # the file handed over, and its deadline
@@ -471,7 +548,7 @@ class _Worker:
         self._await_ready()
         self.pending = (path, time.monotonic() + self.timeout)
         try:
-            self.conn.send((path, max_bytes))
+            self.conn.send((path, max_bytes, self.spill(path) if self.spill else None))
         except OSError:
             pass  # the worker died: result() says so
 
@@ -581,7 +658,7 @@ def _serve(conn: Any, parent: int | None = None) -> None:
             while not conn.poll(1.0):
                 if os.getppid() != parent:
                     return
-            path, max_bytes = conn.recv()
+            path, max_bytes, spill = conn.recv()
         except (EOFError, OSError):
             return
         source = None
@@ -593,6 +670,8 @@ def _serve(conn: Any, parent: int | None = None) -> None:
             record = _extract_verbatim(path, source)
             # the duplicate check's fingerprint too: hashing the text is per-document work, done here in parallel
             reply: tuple = (source, record, _triples(path, record, document_triples), None, fingerprint(source.text))
+            if spill is not None:  # its cache entry, pickled here in parallel; the build adopts it once it is kept
+                _spill(spill, (source, record, reply[2], reply[4]))
         except InputError as exc:
             reply = (source, None, None, (type(exc), exc.path, exc.cause, exc.line), None)
         except MemoryError:
@@ -604,6 +683,20 @@ def _serve(conn: Any, parent: int | None = None) -> None:
             reply = (source, None, None, (InputError, path, f"internal error while reading ({type(exc).__name__}: "
                                                       f"{exc}); this is an ipgraph bug, please report it", None), None)
         conn.send(reply)
+
+
+def _spill(path: Path, entry: tuple) -> None:
+    """Write a cache entry (RecordCache.put's pickle) at `path`; a full disk costs the cache, not the file."""
+    import pickle
+
+    try:
+        with open(path, "wb") as handle:
+            pickle.dump(entry, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def _triples(path: Path, record: DocumentRecord, make: Callable[[DocumentRecord], DocumentTriples]) -> DocumentTriples:
@@ -631,8 +724,8 @@ def document_result(path: Path, source: SourceDocument, record: DocumentRecord |
     if record is None:
         record = _extract_verbatim(path, source)
     if triples is None:
-        triples = _triples(path, record, document_triples)
-    return record, _with_tokens(path, triples)  # a cache entry of older data files: segmented again
+        return record, _triples(path, record, document_triples)  # made here: segmented with them
+    return record, _with_tokens(path, triples)  # a worker's, or a cache entry of older data files: segmented again
 
 
 def _with_tokens(path: Path, triples: DocumentTriples) -> DocumentTriples:
@@ -982,7 +1075,7 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     if result.search is not None:  # the index made by build_graph, published with the rest
         written["search"] = _place_tree(result.search.folder, out / SEARCH_NAME)
     # the store that `ipgraph query` and `serve` open
-    from ipgraph.store import BULK_LOAD_PEAK, update_store, write_store
+    from ipgraph.store import BULK_LOAD_PEAK, place_store, update_store, write_store
     from ipgraph.stream.tail import Tail
     from ipgraph.stream.turtle import update_turtle, write_turtle
 
@@ -994,7 +1087,10 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     changes = ((delta.removed_lines, delta.added_lines) if previous is not None and delta is not None
                and delta.exact and Path(delta.base) == previous.resolve() else None)
     try:
-        if previous is not None and (previous / STORE_NAME).is_dir():
+        early = result.store if changes is None else None  # loaded during the build: collected after the page
+        if early is not None:
+            pass
+        elif previous is not None and (previous / STORE_NAME).is_dir():
             tail.run("store", update_store, previous, nt, out, changes, peak=BULK_LOAD_PEAK)
         else:
             tail.run("store", write_store, nt, out, peak=BULK_LOAD_PEAK)
@@ -1033,6 +1129,14 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
                     search_data=result.search.page_data if result.search is not None else None)
         del graph
         timings["page"] = time.perf_counter() - started
+        if early is not None:
+            started = time.perf_counter()
+            loaded = early.result()
+            if loaded is not None:
+                place_store(loaded, out, nt, result.counts.get("triples", 0))
+            else:  # the early load failed: loaded here, as a build without workers does
+                write_store(nt, out)
+            timings["store placed"] = time.perf_counter() - started
         tail.wait()
     finally:
         tail.stop()

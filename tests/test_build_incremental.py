@@ -65,3 +65,24 @@ def test_add_to_a_folder_without_a_build_says_so(tmp_path):
     result = CliRunner().invoke(main, ["add", str(CORPUS / "001_e51e42527fa59d8a.txt"), "-o", str(tmp_path / "none")])
     assert result.exit_code == 3
     assert "no ipgraph build here to add to" in result.output
+
+
+def test_workers_write_the_cache_entries_of_the_documents_kept(tmp_path, monkeypatch):
+    from ipgraph.stream.cache import RecordCache
+
+    names = sorted(p.name for p in CORPUS.glob("*.txt"))
+    folder = _corpus_copy(tmp_path, names[:2])
+    shutil.copy(folder / names[0], folder / f"zz-copy-{names[0]}")  # a duplicate: skipped, not cached
+
+    def put(*_args):  # this process pickles no new entry: each worker wrote its own
+        raise AssertionError("the build pickled an entry a worker had written")
+
+    monkeypatch.setattr(RecordCache, "put", put)
+    first = build_graph([folder], jobs=2, cache=True, cache_dir=tmp_path / "none", work_dir=tmp_path / "w1")
+    assert [s.path.name for s in first.skipped] == [f"zz-copy-{names[0]}"]
+    entries = sorted(p.name for p in first.cache.rglob("*") if p.is_file())
+    assert len([e for e in entries if e.endswith(".pickle")]) == 2
+    assert not [e for e in entries if e.endswith(".spill")]  # the duplicate's, written by its worker, is gone
+    monkeypatch.undo()
+    again = build_graph([folder], jobs=2, cache=True, cache_dir=first.cache, work_dir=tmp_path / "w2")
+    assert again.reused == 2 and again.ntriples.read_bytes() == first.ntriples.read_bytes()

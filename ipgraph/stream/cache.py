@@ -77,6 +77,25 @@ class RecordCache:
         self.hits += 1
         return value
 
+    def spill_path(self, key: str) -> Path:
+        """Where a build worker writes `key`'s entry itself (a pickle of what put() would write), so this
+        process need not pickle it again: adopt() publishes it, discard_spills() drops what was not adopted."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self.folder / f".{key}.spill"
+
+    def adopt(self, key: str) -> bool:
+        """Make the entry a worker wrote at spill_path(key) the entry of `key`; False when there is none."""
+        try:
+            os.replace(self.folder / f".{key}.spill", self.folder / f"{key}.pickle")
+        except OSError:
+            return False
+        return True
+
+    def discard_spills(self) -> None:
+        """Remove the entries workers wrote that the build did not keep (a duplicate, a failure, a stop)."""
+        for spill in self.folder.glob(".*.spill") if self.folder.is_dir() else ():
+            spill.unlink(missing_ok=True)
+
     def put(self, key: str | None, value: Any) -> None:
         if key is None:
             return
