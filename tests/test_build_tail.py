@@ -69,6 +69,16 @@ def test_with_workers_the_store_is_loaded_beside_the_search_stage_echoes_include
     assert int(next(iter(echoes))[0].value) == len(result.search.echoes)
 
 
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_a_stage_returns_its_value_from_the_child(tmp_path, concurrent):
+    (tmp_path / "src").write_text("12345", encoding="utf-8")
+    tail = Tail(concurrent, {})
+    tail.run("size", os.path.getsize, str(tmp_path / "src"))
+    tail.run("no value", os.listdir, str(tmp_path))  # a list pickles back too
+    tail.wait()
+    assert tail.values == {"size": 5, "no value": ["src"]}
+
+
 def test_a_failing_child_stage_is_raised_and_the_others_finish(tmp_path):
     timings: dict[str, float] = {}
     (tmp_path / "src").write_text("done", encoding="utf-8")

@@ -329,29 +329,52 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
     # only the pairs of the documents that changed since the previous build's echo state (all without one)
     echoes, index.stats["echoes"] = links_since(matrix, doc_iris, signatures, previous, folder)
     found = time.perf_counter()
-    if merge:
-        merge_echoes(result, echoes, work)
+    # with workers (-j > 1) the echo merge runs in a child while this process makes the page's data
+    finish = merge_echoes(result, echoes, work, concurrent=getattr(result, "jobs", 1) > 1) if merge else None
+    try:
+        data = page_data(index, echoes, iris, labels)
+        paged = time.perf_counter()
+    finally:
+        if finish is not None:
+            finish()
     done = time.perf_counter()
-    seconds = {"read": read - started, "index": indexed - read, "echoes": found - indexed, "merge": done - found}
-    data = page_data(index, echoes, iris, labels)
+    seconds = {"read": read - started, "index": indexed - read, "echoes": found - indexed,
+               "page data": paged - found, "merge (after the page data)": done - paged}
     return SearchStage(stats=index.stats, echoes=echoes, page_data=data, folder=folder,
                        seconds={k: round(v, 3) for k, v in seconds.items()})
 
 
-def merge_echoes(result: Any, echoes: list[Echo], work: Path) -> None:
-    """Merge the echoes' lines into result.ntriples as one more sorted run (result.counts updated)."""
-    from ipgraph.stream.merge import _write_lines, merge_runs
+def merge_echoes(result: Any, echoes: list[Echo], work: Path, concurrent: bool = False) -> Any:
+    """Merge the echoes' lines into result.ntriples as one more sorted run (result.counts updated).
+    `concurrent`: the merge runs in a child process (ipgraph.stream.tail) and the function returned
+    finishes it (waits, then puts the file in place); else it is done here and None is returned."""
+    from ipgraph.stream.merge import _write_lines, merge_runs, remember_counts
+    from ipgraph.stream.tail import Tail
 
     lines = sorted(set(echo_lines(echoes)))
     if not lines:
-        return
+        return None
     run = work / "echoes.nt"
     _write_lines(run, lines)
     merged = work / "ipgraph-echoes.nt"
-    total, classes = merge_runs([Path(result.ntriples), run], merged, work)
-    run.unlink()
-    os.replace(merged, result.ntriples)  # the graph's file, now with the echoes, under its name
-    result.counts = {**classes, "triples": total}
+    tail = Tail(concurrent, {})
+    tail.run("echo merge", merge_runs, [Path(result.ntriples), run], merged, work)
+
+    def finish() -> None:
+        try:
+            tail.wait()
+        finally:
+            tail.stop()
+            run.unlink(missing_ok=True)
+        total, classes = tail.values["echo merge"]
+        os.replace(merged, result.ntriples)  # the graph's file, now with the echoes, under its name
+        remember_counts(result.ntriples, total, classes)  # merge_runs noted them in its own process
+        result.counts = {**classes, "triples": total}
+
+    if not concurrent:
+        finish()
+        return None
+    return finish
 
 
 def patch_echoes(result: Any, published: Path, removed: list[str], added: list[str], echoes: set[str],
