@@ -372,9 +372,9 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
 
 def _spill_counts(path: Path, held: list[Any]) -> None:
     """The word counts of the echo rows (Postings.counts: rows, columns, counts, vocabulary) as one .npz."""
-    import numpy as np
-
     import json
+
+    import numpy as np
 
     rows, cols, counts, vocab = held
     # the vocabulary as UTF-8 JSON bytes: a numpy string array would drop a token's trailing NULs
