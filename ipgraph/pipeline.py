@@ -73,7 +73,6 @@ class BuildResult:
     names: list[str] = field(default_factory=list)  # the source name of each document built, in order
     jobs: int = 1  # the build's worker processes: above 1, write_outputs runs its stages concurrently
     delta: Any = None  # ipgraph.stream.delta.BuildDelta when the build was made from the previous one by its changes
-    store: Any = None  # EarlyStore: the store's load started during the build (-j > 1), placed by write_outputs
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -339,79 +338,14 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     started = time.perf_counter()
     if collector is not None and records_cache is not None:
         _delta.keep_base(merged, records_cache.folder)  # the graph without the echoes: what `add` patches
-    early = EarlyStore.start(merged, work, timings) if jobs > 1 else None  # loaded while the echoes are found
-    try:
-        result.search = search_stage(result, work / SEARCH_NAME,
-                                     Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
-                                     made=made, fresh=made_fresh)
-        timings["search and echoes"] = time.perf_counter() - started
-        if early is not None:
-            early.give_echoes(result.search.echoes)  # inserted by the child while write_outputs goes on
-            result.store, early = early, None
-            weakref.finalize(result, result.store.stop)  # a result never written: its child stopped, reaped
-    finally:
-        if early is not None:
-            early.stop()
+    result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
+                                 made=made, fresh=made_fresh)
+    timings["search and echoes"] = time.perf_counter() - started
     if collector is not None and records_cache is not None:  # what the next `ipgraph add` starts from
         collector.save(result, records_cache.folder, total, classes)
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
-
-
-class EarlyStore:
-    """The store's bulk load started as soon as the graph is merged, in a child process (ipgraph.stream.tail),
-    beside the search stage: with -j > 1 the second core would idle while this process finds the echoes.
-    The child loads the merged graph without its echoes (through its own name of the file, a hard link the
-    echo merge does not replace), then waits for the echoes' lines (give_echoes) and inserts them;
-    write_outputs collects the store (result()) after the page, and places it in the build."""
-
-    def __init__(self, tail: Any, work: Path) -> None:
-        self.tail, self.work = tail, work
-        self.folder = work / "store-early"
-        self.echoes = work / "store-early-echoes.nt"
-
-    @classmethod
-    def start(cls, merged: Path, work: Path, timings: dict[str, float]) -> EarlyStore | None:
-        from ipgraph.store import BULK_LOAD_PEAK, load_store_then_lines
-        from ipgraph.stream.tail import Tail
-
-        base = work / "store-early.nt"
-        try:
-            base.unlink(missing_ok=True)
-            os.link(merged, base)
-        except OSError:
-            return None  # no hard links here: write_outputs loads the store as before
-        early = cls(Tail(True, timings), work)
-        early.echoes.unlink(missing_ok=True)
-        early.tail.run("store", load_store_then_lines, base, early.folder, early.echoes, peak=BULK_LOAD_PEAK)
-        return early
-
-    def give_echoes(self, echoes: list[Any]) -> None:
-        """The echoes' lines for the child (written whole, then renamed: it reads a complete file)."""
-        from ipgraph.search.echoes import echo_lines
-        from ipgraph.stream.merge import _write_lines
-
-        part = self.echoes.with_name(self.echoes.name + ".part")
-        _write_lines(part, sorted(set(echo_lines(echoes))))
-        os.replace(part, self.echoes)
-
-    def result(self) -> Path | None:
-        """Wait for the child: the folder of the store of the whole graph, or None when it failed (the
-        caller then loads the store itself)."""
-        from ipgraph.store import STORE_NAME
-
-        try:
-            self.tail.wait()
-        except OSError:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            return None
-        finally:
-            (self.work / "store-early.nt").unlink(missing_ok=True)
-        return self.folder / STORE_NAME
-
-    def stop(self) -> None:
-        self.tail.stop()
 
 
 def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path, work_dir: Any, records_cache: Any,
@@ -1075,7 +1009,7 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     if result.search is not None:  # the index made by build_graph, published with the rest
         written["search"] = _place_tree(result.search.folder, out / SEARCH_NAME)
     # the store that `ipgraph query` and `serve` open
-    from ipgraph.store import BULK_LOAD_PEAK, place_store, update_store, write_store
+    from ipgraph.store import BULK_LOAD_PEAK, update_store, write_store
     from ipgraph.stream.tail import Tail
     from ipgraph.stream.turtle import update_turtle, write_turtle
 
@@ -1087,10 +1021,7 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     changes = ((delta.removed_lines, delta.added_lines) if previous is not None and delta is not None
                and delta.exact and Path(delta.base) == previous.resolve() else None)
     try:
-        early = result.store if changes is None else None  # loaded during the build: collected after the page
-        if early is not None:
-            pass
-        elif previous is not None and (previous / STORE_NAME).is_dir():
+        if previous is not None and (previous / STORE_NAME).is_dir():
             tail.run("store", update_store, previous, nt, out, changes, peak=BULK_LOAD_PEAK)
         else:
             tail.run("store", write_store, nt, out, peak=BULK_LOAD_PEAK)
@@ -1129,14 +1060,6 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
                     search_data=result.search.page_data if result.search is not None else None)
         del graph
         timings["page"] = time.perf_counter() - started
-        if early is not None:
-            started = time.perf_counter()
-            loaded = early.result()
-            if loaded is not None:
-                place_store(loaded, out, nt, result.counts.get("triples", 0))
-            else:  # the early load failed: loaded here, as a build without workers does
-                write_store(nt, out)
-            timings["store placed"] = time.perf_counter() - started
         tail.wait()
     finally:
         tail.stop()

@@ -158,56 +158,6 @@ def write_store(source: Graph | Path | str, build_dir: Path | str) -> Path:
     return target
 
 
-def load_store_then_lines(source: Path | str, build_dir: Path | str, lines_file: Path | str) -> None:
-    """write_store(source, build_dir), then wait for the N-Triples file `lines_file` and insert its lines:
-    a build's early store (pipeline.EarlyStore), loaded while the build finds the echoes it then adds.
-    Run in a child that dies with the build, so the wait ends with it when the file never comes."""
-    import time
-
-    import pyoxigraph
-
-    target = write_store(source, build_dir)
-    lines_file = Path(lines_file)
-    while not lines_file.exists():
-        time.sleep(0.02)
-    data = lines_file.read_bytes()
-    if not data:
-        return
-    store = pyoxigraph.Store(str(target))
-    # the bulk loader, not a transaction: 4x faster (60,000 echo lines of 100 plans: 0.24 s against 0.96 s)
-    store.bulk_extend([pyoxigraph.Quad(t.subject, t.predicate, t.object)
-                       for t in pyoxigraph.parse(input=data, format=pyoxigraph.RdfFormat.N_TRIPLES)])
-    store.flush()
-    del store  # closed: the folder is then linked into the build
-
-
-def place_store(loaded: Path | str, build_dir: Path | str, nt: Path | str, triples: int) -> Path:
-    """build_dir/store as the store already loaded in `loaded` (a closed store folder holding the graph of
-    `nt`): hard links where the file system allows, else a copy; its metadata stamped with `nt`, so that
-    store_is_current holds. Written beside and renamed into place, as write_store."""
-    build_dir = Path(build_dir)
-    target = store_path(build_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=".store-new-", dir=build_dir))
-    try:
-        try:
-            shutil.copytree(loaded, tmp / STORE_NAME, copy_function=os.link)
-        except OSError:
-            shutil.rmtree(tmp / STORE_NAME, ignore_errors=True)
-            shutil.copytree(loaded, tmp / STORE_NAME)
-        meta_file = tmp / STORE_NAME / STORE_META_NAME
-        meta_file.unlink(missing_ok=True)  # a link to the loaded store's: written anew, not through it
-        stamp = _source_stamp(Path(nt))
-        meta = {"triples": triples, "source_size": stamp[0] if stamp else None,
-                "source_mtime_ns": stamp[1] if stamp else None}
-        meta_file.write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp / STORE_NAME, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
 BULK_CHUNK_TRIPLES = 200_000
 """Triples per bulk-load call. Why: Oxigraph's bulk loader encodes batches of up to a million quads per
 thread, with their strings, before it writes them (1.7 GB for the 2.5 million triples of 1,000 documents);

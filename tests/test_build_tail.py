@@ -54,31 +54,6 @@ def test_outputs_do_not_depend_on_the_concurrent_tail(corpus_build, tmp_path):
     assert (tmp_path / "j2" / "store" / "ipgraph-store.json").is_file()
 
 
-def test_with_workers_the_store_is_loaded_beside_the_search_stage_echoes_included(corpus_build, tmp_path):
-    from ipgraph.store import open_store, store_is_current
-
-    result = build_graph([CORPUS], jobs=2)
-    assert result.store is not None and result.store.echoes.is_file()  # started in build_graph, echoes given
-    assert result.search.echoes  # the shipped plans echo one another: the store must hold those lines too
-    write_outputs(result, tmp_path / "early")
-    assert "store placed" in result.timings and store_is_current(tmp_path / "early")
-    lines = (tmp_path / "early" / "ipgraph.nt").read_text(encoding="utf-8").splitlines()
-    store = open_store(tmp_path / "early")
-    assert len(store) == len(lines) == len(open_store(corpus_build))
-    echoes = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?e a <https://w3id.org/ipgraph/ontology#Echo> }")
-    assert int(next(iter(echoes))[0].value) == len(result.search.echoes)
-
-
-@pytest.mark.parametrize("concurrent", [True, False])
-def test_a_stage_returns_its_value_from_the_child(tmp_path, concurrent):
-    (tmp_path / "src").write_text("12345", encoding="utf-8")
-    tail = Tail(concurrent, {})
-    tail.run("size", os.path.getsize, str(tmp_path / "src"))
-    tail.run("no value", os.listdir, str(tmp_path))  # a list pickles back too
-    tail.wait()
-    assert tail.values == {"size": 5, "no value": ["src"]}
-
-
 def test_a_failing_child_stage_is_raised_and_the_others_finish(tmp_path):
     timings: dict[str, float] = {}
     (tmp_path / "src").write_text("done", encoding="utf-8")

@@ -221,27 +221,17 @@ def read_measures(quads: Iterable[Any], spool: Any = None) -> MeasureSpool:
                         names=sorted(names))
 
 
-def page_index(index: SearchIndex, iris: list[str]) -> dict[str, Any] | None:
-    """page_data's "index": the postings of every row, or None above MAX_MEASURES (no echo needed)."""
-    from ipgraph.search.page import _postings
-
-    if len(iris) > MAX_MEASURES:
-        return None
-    rows = {n: n for n in range(len(iris))}
-    return {"measures": list(iris), "postings": _postings(index.bm25, rows),
-            "grams": _postings(index.grams, rows) if index.grams is not None else {}}
-
-
 def page_data(index: SearchIndex, echoes: list[Echo], iris: list[str] | None = None,
-              labels: list[tuple[str, str]] | None = None, inline: Any = False) -> dict[str, Any]:
+              labels: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """What the graph page's search box and measure panel read (ipgraph/templates/graph.js):
 
     "index": page_index of every measure, or None above MAX_MEASURES (the page asks "endpoint");
     "measures": IRI → [document label, number] — above MAX_MEASURES only of the measures in echoes
     (the page labels an echo's other end with it; a hit from /search brings its own label);
     "echoes": IRI → [[other IRI, score] …], best first. `iris` and `labels` (per row, its document
-    label and number): the index's rows when it holds no SearchDocs (IndexWriter(stream=…)). `inline`:
-    page_index(index, iris) when already made (while the echoes were found)."""
+    label and number): the index's rows when it holds no SearchDocs (IndexWriter(stream=…))."""
+    from ipgraph.search.page import _postings
+
     if iris is None:
         iris = [d.iri for d in index.docs]
         labels = [(d.document, d.number) for d in index.docs]
@@ -250,8 +240,11 @@ def page_data(index: SearchIndex, echoes: list[Echo], iris: list[str] | None = N
     for e in echoes:
         by_measure[e.a].append((e.b, e.score))
         by_measure[e.b].append((e.a, e.score))
-    if inline is False:
-        inline = page_index(index, iris)
+    inline = None
+    if len(iris) <= MAX_MEASURES:  # page_index of every row
+        rows = {n: n for n in range(len(iris))}
+        inline = {"measures": list(iris), "postings": _postings(index.bm25, rows),
+                  "grams": _postings(index.grams, rows) if index.grams is not None else {}}
     return {
         "index": inline,
         "endpoint": "/search",
@@ -333,105 +326,32 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
         held.clear()
         return echo_matrix_of(weighted_counts(rows, cols, counts, vocab, len(iris)), iris, doc_iris)
 
-    concurrent = getattr(result, "jobs", 1) > 1
-    # only the pairs of the documents that changed since the previous build's echo state (all without one);
-    # with workers (-j > 1) found in a child from the counts spilled to a file, while this process makes the
-    # page's index (and, below, merges the echoes in another child while it makes the rest of the page's data)
-    inline: Any = False
-    if concurrent:
-        from ipgraph.stream.tail import Tail
-
-        counts_file = work / "echo-counts.npz"
-        _spill_counts(counts_file, held)
-        held.clear()
-        tail = Tail(True, {})
-        tail.run("echoes", echoes_of_counts, counts_file, iris, doc_iris, signatures, previous, folder)
-        try:
-            inline = page_index(index, iris)
-            tail.wait()
-        finally:
-            tail.stop()
-            counts_file.unlink(missing_ok=True)
-        echoes, index.stats["echoes"] = tail.values["echoes"]
-    else:
-        echoes, index.stats["echoes"] = links_since(matrix, doc_iris, signatures, previous, folder)
+    # only the pairs of the documents that changed since the previous build's echo state (all without one)
+    echoes, index.stats["echoes"] = links_since(matrix, doc_iris, signatures, previous, folder)
     found = time.perf_counter()
-    finish = merge_echoes(result, echoes, work, concurrent=concurrent) if merge else None
-    try:
-        data = page_data(index, echoes, iris, labels, inline=inline)
-        paged = time.perf_counter()
-    finally:
-        if finish is not None:
-            finish()
+    if merge:
+        merge_echoes(result, echoes, work)
     done = time.perf_counter()
-    seconds = {"read": read - started, "index": indexed - read, "echoes (and the page index)": found - indexed,
-               "page data": paged - found, "merge (after the page data)": done - paged}
+    seconds = {"read": read - started, "index": indexed - read, "echoes": found - indexed, "merge": done - found}
+    data = page_data(index, echoes, iris, labels)
     return SearchStage(stats=index.stats, echoes=echoes, page_data=data, folder=folder,
                        seconds={k: round(v, 3) for k, v in seconds.items()})
 
 
-def _spill_counts(path: Path, held: list[Any]) -> None:
-    """The word counts of the echo rows (Postings.counts: rows, columns, counts, vocabulary) as one .npz."""
-    import json
-
-    import numpy as np
-
-    rows, cols, counts, vocab = held
-    # the vocabulary as UTF-8 JSON bytes: a numpy string array would drop a token's trailing NULs
-    words = np.frombuffer(json.dumps(vocab, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-    np.savez(path, rows=rows, cols=cols, counts=counts, vocab=words)
-
-
-def echoes_of_counts(path: Path, iris: list[str], doc_iris: list[str], signatures: dict[str, str],
-                     previous: Path | str | None, folder: Path | str) -> tuple[list[Echo], dict[str, Any]]:
-    """links_since of the echo rows made from the counts spilled at `path` (_spill_counts): the search
-    stage's echoes, in a child process of a build with workers."""
-    import json
-
-    import numpy as np
-
-    from ipgraph.search.echoes import echo_matrix_of, weighted_counts
-
-    def matrix() -> Any:
-        with np.load(path, allow_pickle=False) as spilled:
-            rows, cols, counts = spilled["rows"], spilled["cols"], spilled["counts"]
-            vocab = json.loads(spilled["vocab"].tobytes().decode("utf-8"))
-        return echo_matrix_of(weighted_counts(rows, cols, counts, vocab, len(iris)), iris, doc_iris)
-
-    return links_since(matrix, doc_iris, signatures, previous, folder)
-
-
-def merge_echoes(result: Any, echoes: list[Echo], work: Path, concurrent: bool = False) -> Any:
-    """Merge the echoes' lines into result.ntriples as one more sorted run (result.counts updated).
-    `concurrent`: the merge runs in a child process (ipgraph.stream.tail) and the function returned
-    finishes it (waits, then puts the file in place); else it is done here and None is returned."""
-    from ipgraph.stream.merge import _write_lines, merge_runs, remember_counts
-    from ipgraph.stream.tail import Tail
+def merge_echoes(result: Any, echoes: list[Echo], work: Path) -> None:
+    """Merge the echoes' lines into result.ntriples as one more sorted run (result.counts updated)."""
+    from ipgraph.stream.merge import _write_lines, merge_runs
 
     lines = sorted(set(echo_lines(echoes)))
     if not lines:
-        return None
+        return
     run = work / "echoes.nt"
     _write_lines(run, lines)
     merged = work / "ipgraph-echoes.nt"
-    tail = Tail(concurrent, {})
-    tail.run("echo merge", merge_runs, [Path(result.ntriples), run], merged, work)
-
-    def finish() -> None:
-        try:
-            tail.wait()
-        finally:
-            tail.stop()
-            run.unlink(missing_ok=True)
-        total, classes = tail.values["echo merge"]
-        os.replace(merged, result.ntriples)  # the graph's file, now with the echoes, under its name
-        remember_counts(result.ntriples, total, classes)  # merge_runs noted them in its own process
-        result.counts = {**classes, "triples": total}
-
-    if not concurrent:
-        finish()
-        return None
-    return finish
+    total, classes = merge_runs([Path(result.ntriples), run], merged, work)
+    run.unlink()
+    os.replace(merged, result.ntriples)  # the graph's file, now with the echoes, under its name
+    result.counts = {**classes, "triples": total}
 
 
 def patch_echoes(result: Any, published: Path, removed: list[str], added: list[str], echoes: set[str],

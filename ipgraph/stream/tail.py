@@ -50,12 +50,10 @@ class Tail:
         self.children: list[tuple[str, Any]] = []  # (stage, subprocess.Popen)
         self.failure: str | None = None  # the first failure of a child already waited for
         self.peaks: dict[int, int] = {}  # child pid → the peak its stage declared
-        self.values: dict[str, Any] = {}  # stage → what its function returned (once waited for)
 
     def run(self, stage: str, function: Callable[..., Any], *args: Any, peak: int = 0) -> None:
-        """Run function(*args) (a module-level function: the child imports it by name; what it returns, if
-        it pickles, is in `values` once waited for). `peak`: the bytes its process may reach; over the
-        memory budget it waits for the running children first."""
+        """Run function(*args) (a module-level function: the child imports it by name). `peak`: the bytes
+        its process may reach; over the memory budget it waits for the running children first."""
         if self.concurrent and peak and self.children and self.memory_budget is not None:
             # a child just started is small yet: count what it said it may reach
             now = _rss(os.getpid()) + sum(max(_rss(process.pid), self.peaks.get(process.pid, 0))
@@ -64,7 +62,7 @@ class Tail:
                 self._collect()
         if not self.concurrent:
             started = time.perf_counter()
-            self.values[stage] = function(*args)
+            function(*args)
             self.timings[stage] = time.perf_counter() - started
             return
         import subprocess
@@ -103,7 +101,6 @@ class Tail:
                 failure = failure or f"{stage}: its process ended without an answer (exit status {process.returncode})"
             elif reply[0] == "ok":
                 self.timings[stage] = reply[1]
-                self.values[stage] = reply[2]
             else:
                 failure = failure or f"{stage}: {reply[1]}"
         self.children = []
@@ -132,13 +129,9 @@ def _child(parent: int) -> None:
     started = time.perf_counter()
     try:
         function, args = pickle.load(sys.stdin.buffer)
-        value = function(*args)
-        reply: tuple = ("ok", time.perf_counter() - started, value)
+        function(*args)
+        reply: tuple = ("ok", time.perf_counter() - started)
     except BaseException as exc:  # noqa: BLE001 - reported by the build, named with the stage
         reply = ("error", f"{type(exc).__name__}: {exc}")
-    try:
-        answer = pickle.dumps(reply)
-    except Exception:  # noqa: BLE001 - a value that does not pickle: the stage ran, its value is not carried
-        answer = pickle.dumps(reply[:2] + (None,) if reply[0] == "ok" else reply)
-    sys.stdout.buffer.write(answer)
+    sys.stdout.buffer.write(pickle.dumps(reply))
     sys.stdout.buffer.flush()
