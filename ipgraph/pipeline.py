@@ -223,8 +223,11 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     # which files the cache holds; each entry is loaded when its turn comes (not all of them up front)
     cached = [records_cache.has(k) for k in keys] if records_cache else [False] * len(order)
     todo = [p for p, hit in zip(order, cached, strict=True) if not hit]  # what the workers read, in order
-    if isinstance(pool, _Pool) and records_cache is not None:  # the workers pickle the new cache entries
-        spills = {p: records_cache.spill_path(k) for p, k, hit in zip(order, keys, cached, strict=True) if k and not hit}
+    spills: dict[Path, Path] = {}  # file → where its worker writes its cache entry (adopted once it is kept)
+    if isinstance(pool, _Pool) and records_cache is not None:
+        fresh_keys = {p: k for p, k, hit in zip(order, keys, cached, strict=True) if k and not hit}
+        where = records_cache.spill_paths(list(fresh_keys.values()))
+        spills = {p: where[k] for p, k in fresh_keys.items()}
         for worker in pool.workers:
             worker.spill = spills.get
     done_bytes = 0
@@ -279,9 +282,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 record, triples = document_result(path, source, record, triples, failure)
             except InputError as exc:
                 skip(exc)
-                key = keys[i]
-                if records_cache and fresh and key:  # what its worker wrote for the cache: not kept
-                    records_cache.spill_path(key).unlink(missing_ok=True)
+                if path in spills:  # what its worker wrote for the cache: not kept
+                    spills[path].unlink(missing_ok=True)
                 continue
             finally:
                 if pool and fresh:
@@ -290,7 +292,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                     done_bytes += _size(path)
                     progress(i + 1, len(order), done_bytes, len(skipped))
             key = keys[i]
-            if records_cache and store and not (fresh and key and isinstance(pool, _Pool) and records_cache.adopt(key)):
+            if records_cache and store and not (path in spills and key and records_cache.adopt(key)):
                 entry = triples
                 if triples.shard:  # the cache outlives the shards: it keeps the lines themselves
                     import dataclasses
@@ -402,8 +404,8 @@ class _Pool:
     """`jobs` workers; file i goes to worker i % jobs, handed over `jobs` files ahead of the reader,
     so every worker is busy while this process merges the results in document order."""
 
-    def __init__(self, timeout: float, jobs: int, spill: Callable[[Path], Path | None] | None = None) -> None:
-        self.workers = [_Worker(timeout, spill) for _ in range(jobs)]
+    def __init__(self, timeout: float, jobs: int) -> None:
+        self.workers = [_Worker(timeout) for _ in range(jobs)]
         self.waited = 0.0  # seconds this process waited for a worker's answer (the rest is its own work)
 
     def prime(self, order: list[Path], max_bytes: int) -> None:
@@ -440,9 +442,10 @@ class _Worker:
     InputError does not survive pickling as it is.
     """
 
-    def __init__(self, timeout: float, spill: Callable[[Path], Path | None] | None = None) -> None:
+    def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self.spill = spill  # path → the file its cache entry is written into by the worker (RecordCache.spill_path)
+        # path → the file the worker writes its cache entry into (RecordCache.spill_paths), set by build_graph
+        self.spill: Callable[[Path], Path | None] | None = None
         self.process: Any = None
         self.conn: Any = None
         self.pending: tuple[Path, float] | None = None  # the file handed over, and its deadline
@@ -567,6 +570,7 @@ def _serve(conn: Any, parent: int | None = None) -> None:
     import signal
 
     from ipgraph.dedupe import fingerprint
+    from ipgraph.stream.cache import write_entry
     from ipgraph.stream.triples import document_triples
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops the worker
@@ -605,7 +609,7 @@ def _serve(conn: Any, parent: int | None = None) -> None:
             # the duplicate check's fingerprint too: hashing the text is per-document work, done here in parallel
             reply: tuple = (source, record, _triples(path, record, document_triples), None, fingerprint(source.text))
             if spill is not None:  # its cache entry, pickled here in parallel; the build adopts it once it is kept
-                _spill(spill, (source, record, reply[2], reply[4]))
+                write_entry(spill, (source, record, reply[2], reply[4]))
         except InputError as exc:
             reply = (source, None, None, (type(exc), exc.path, exc.cause, exc.line), None)
         except MemoryError:
@@ -617,20 +621,6 @@ def _serve(conn: Any, parent: int | None = None) -> None:
             reply = (source, None, None, (InputError, path, f"internal error while reading ({type(exc).__name__}: "
                                                       f"{exc}); this is an ipgraph bug, please report it", None), None)
         conn.send(reply)
-
-
-def _spill(path: Path, entry: tuple) -> None:
-    """Write a cache entry (RecordCache.put's pickle) at `path`; a full disk costs the cache, not the file."""
-    import pickle
-
-    try:
-        with open(path, "wb") as handle:
-            pickle.dump(entry, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    except OSError:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
 
 
 def _triples(path: Path, record: DocumentRecord, make: Callable[[DocumentRecord], DocumentTriples]) -> DocumentTriples:

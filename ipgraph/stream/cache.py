@@ -77,11 +77,11 @@ class RecordCache:
         self.hits += 1
         return value
 
-    def spill_path(self, key: str) -> Path:
-        """Where a build worker writes `key`'s entry itself (a pickle of what put() would write), so this
+    def spill_paths(self, keys: list[str]) -> dict[str, Path]:
+        """key → where a build worker writes that key's entry itself (write_entry, as put() writes), so this
         process need not pickle it again: adopt() publishes it, discard_spills() drops what was not adopted."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        return self.folder / f".{key}.spill"
+        return {key: self.folder / f".{key}.spill" for key in keys}
 
     def adopt(self, key: str) -> bool:
         """Make the entry a worker wrote at spill_path(key) the entry of `key`; False when there is none."""
@@ -101,9 +101,20 @@ class RecordCache:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{key}.{os.getpid()}.tmp"
-        try:
-            with open(tmp, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.folder / f"{key}.pickle")
-        except OSError:
-            tmp.unlink(missing_ok=True)  # a full disk costs the cache, not the build
+        if write_entry(tmp, value):
+            try:
+                os.replace(tmp, self.folder / f"{key}.pickle")
+            except OSError:
+                tmp.unlink(missing_ok=True)
+
+
+def write_entry(path: Path, value: Any) -> bool:
+    """Pickle a cache entry at `path`; False (and no file) when it cannot be written: a full disk costs
+    the cache, not the build."""
+    try:
+        with open(path, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        path.unlink(missing_ok=True)
+        return False
+    return True
