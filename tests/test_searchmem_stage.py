@@ -73,7 +73,8 @@ def _reference(built: Path):
     made = load_index(built / "search").made()
     index = index_docs(docs, "jieba", names, {}, doc_words={}, made=made)
     index.bm25 = _bm25(index.tokens)
-    index.grams = _bm25([gram_tokens(d.indexed_text()) for d in docs])
+    index.grams = _bm25([gram_tokens(d.gram_text()) for d in docs])
+    index.ranked = None  # ranked again from the reference fields
     return index
 
 

@@ -141,7 +141,7 @@ def passage_relevance(docs: list[SearchDoc], gold_dir: Path | str) -> dict[str, 
 def substring_ranking(docs: list[SearchDoc], query: str, k: int) -> list[int]:
     """Plain substring matching: a measure scores the occurrences of the query's parts in it."""
     parts = query_terms(query)
-    texts = [normalise(d.indexed_text()) for d in docs]
+    texts = [normalise(d.gram_text()) for d in docs]  # with the readings the bigram fields read
     values = np.asarray([sum(t.count(p) for p in parts) for t in texts], dtype=np.float64)
     return top(values, k)
 

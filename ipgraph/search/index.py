@@ -7,10 +7,13 @@ Layout of FOLDER (default BUILD/search/):
   tokens.json   token key (the fingerprint of the words its document added, and the text's sha256)
                 → jieba words: the cache that makes a rebuild from a graph incremental (only new or
                 changed texts are segmented again; changed data files or tokeniser empty it)
-  bm25/         the bm25s index (sparse score matrix and vocabulary): of the jieba words (method jieba
-                and words), of the character bigrams (method bigram)
-  grams/        method jieba: the bm25s index of the texts' character bigrams, a field of its own
-                (ipgraph.search.rank.query_fields says which query token is scored in which field)
+  ranked/       the bm25s index queries are scored in (sparse weight matrix and vocabulary): method
+                jieba, per token and text, idf · the larger saturated frequency of its two fields,
+                the jieba words and the character bigrams (ranked_field; ipgraph.search.rank says
+                why); methods words and bigram, their one field's BM25
+The two fields themselves are an IndexWriter's (SearchIndex.bm25 and .grams of an index made in
+memory, which the evaluation's ranking variants read); a loaded or a build's index holds the ranked
+field alone.
 
 A build's tokens come made: its extraction workers segment each document's measures
 (ipgraph.search.segment) and index_docs(made=…) only builds BM25 from them.
@@ -46,9 +49,11 @@ from ipgraph.search.tokenise import (
     segment_keyed,
     text_words,
     user_words,
+    with_readings,
 )
 
-FORMAT = 6  # 5: words and bigrams in two fields (bm25/, grams/); 6: tokens keyed by their document's names
+FORMAT = 7  # 5: words and bigrams in two fields (bm25/, grams/); 6: tokens keyed by their document's names;
+# 7: the bigram fields read coordinated forms' readings (SearchDoc.gram_text)
 INDEX_DIR = "search"
 METHODS = ("jieba", "words", "bigram")
 # BM25 parameters: Lucene's defaults. Measures are short (160 characters on average), so the length
@@ -70,16 +75,25 @@ class SearchIndex:
     # them from tokens.json on first use only: searching never needs them, and millions of small
     # lists would slow every garbage collection of a serving process.
     _tokens: list[list[str]] | None
-    bm25: Any  # bm25s.BM25: the words field (jieba, words) or the only field (bigram)
+    bm25: Any  # bm25s.BM25: the words field (jieba, words) or the only field (bigram); None when loaded
     stats: dict[str, Any] = field(default_factory=dict)
     _tokeniser: Tokeniser | None = None
     folder: Path | None = None
     # method jieba: the character bigrams' own BM25 field. Why two fields, not one vocabulary: in one,
     # a two-character word (质押) and the bigram 质押 are one token counted twice, and a longer word
-    # competes with its own bigrams; apart, each query token is scored once (rank.query_fields).
+    # competes with its own bigrams; apart, each query token is scored once (ipgraph.search.rank).
     grams: Any = None
     _word_tokeniser: Tokeniser | None = None
     keys: list[str] = field(default_factory=list)  # per doc, its key in tokens.json
+    # the field queries are scored in (ranked_field of bm25 and grams): what the folder stores
+    # (ranked/); a loaded or a build's index holds it alone (bm25 and grams None)
+    ranked: Any = None
+
+    def scored_field(self) -> Any:
+        """The ranked field, made from bm25 and grams the first time where the index has none."""
+        if self.ranked is None:
+            self.ranked = ranked_field([f for f in (self.bm25, self.grams) if f is not None])
+        return self.ranked
 
     @property
     def tokens(self) -> list[list[str]]:
@@ -234,6 +248,90 @@ class Postings:
         return retriever
 
 
+def lucene_idf(n: int, df: int) -> float:
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))  # as bm25s (method lucene) computes it
+
+
+def _union(rows: list[Any], seen: Any) -> Any:
+    """The sorted union of row arrays; `seen` (all False, one per text) is a scratch mask: a dense
+    union is read off it in O(texts), a sparse one sorted (numpy's unique hashes: slower here)."""
+    import numpy as np
+
+    total = sum(r.size for r in rows)
+    if total * 32 < seen.size:
+        merged = np.sort(np.concatenate(rows))
+        return merged[np.r_[True, merged[1:] != merged[:-1]]] if merged.size else merged
+    for r in rows:
+        seen[r] = True
+    out = np.flatnonzero(seen).astype(np.int32)
+    seen[out] = False
+    return out
+
+
+def ranked_field(fields: list[Any]) -> Any:
+    """The field a query is scored in (ipgraph.search.rank): a bm25s index whose weight per token and
+    text is idf · the larger of the fields' saturated frequencies tf / (tf + k1 · B), idf from the
+    larger of the token's document frequencies in the fields (their union: every text holding a
+    two-character word holds it as a bigram too, and a longer word is in the words field only).
+
+    bm25s stores w = idf_f · saturated frequency (idf_f as float32), so a token one field holds keeps
+    its weights bit for bit, and one both hold is merged from w / idf_f. Memory: the output arrays are
+    sized in a first pass and filled in a second, a token at a time (no sort over all entries)."""
+    import bm25s
+    import numpy as np
+
+    if len(fields) == 1:
+        return fields[0]
+    n = int(fields[0].scores["num_docs"])
+    holders: dict[str, list[tuple[int, int, int]]] = {}  # token → [(field, start, end)]
+    for k, f in enumerate(fields):
+        indptr = f.scores["indptr"]
+        for token, tid in f.vocab_dict.items():
+            if token and token != "\x00" and tid < len(indptr) - 1 and indptr[tid + 1] > indptr[tid]:
+                holders.setdefault(token, []).append((k, int(indptr[tid]), int(indptr[tid + 1])))
+    tokens = sorted(holders)
+    seen = np.zeros(n, dtype=bool)
+    sizes = np.zeros(len(tokens), dtype=np.int64)
+    for col, token in enumerate(tokens):  # pass 1: each token's number of texts
+        held = holders[token]
+        if len(held) == 1:
+            sizes[col] = held[0][2] - held[0][1]
+            continue
+        sizes[col] = _union([fields[k].scores["indices"][a:b] for k, a, b in held], seen).size
+    indptr = np.zeros(len(tokens) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=indptr[1:])
+    data = np.empty(int(indptr[-1]), dtype=np.float32)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    larger = np.zeros(n, dtype=np.float64)
+    for col, token in enumerate(tokens):  # pass 2: the weights
+        at, to = int(indptr[col]), int(indptr[col + 1])
+        held = holders[token]
+        if len(held) == 1:
+            k, a, b = held[0]
+            data[at:to] = fields[k].scores["data"][a:b]
+            indices[at:to] = fields[k].scores["indices"][a:b]
+            continue
+        union = []
+        for k, a, b in held:
+            r = fields[k].scores["indices"][a:b]
+            idf_f = float(np.float32(lucene_idf(n, b - a)))
+            larger[r] = np.maximum(larger[r], fields[k].scores["data"][a:b].astype(np.float64) / idf_f)
+            union.append(r)
+        rows = _union(union, seen)
+        idf = float(np.float32(lucene_idf(n, max(b - a for _, a, b in held))))
+        data[at:to] = (idf * larger[rows]).astype(np.float32)
+        indices[at:to] = rows
+        larger[rows] = 0.0
+    ranked = bm25s.BM25(k1=K1, b=B, method="lucene")
+    ranked.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": n}
+    ranked.nonoccurrence_array = None
+    vocab = {t: i for i, t in enumerate(tokens)}
+    vocab.setdefault("", len(vocab))  # bm25s's empty token, after the others (no column), as Postings.bm25
+    ranked.vocab_dict = vocab
+    ranked.unique_token_ids_set = set(vocab.values())
+    return ranked
+
+
 def build_index(
     source: Any,
     folder: Path | str | None = None,
@@ -361,10 +459,10 @@ class IndexWriter:
             if self.jieba:
                 self.field.add(words)
                 if self.grams_of is not None:
-                    self.gram_field.add(self.grams_of(text))
+                    self.gram_field.add(self.grams_of(with_readings(text)))
             else:
                 assert self.grams_of is not None  # checked in __init__: method bigram
-                self.field.add(self.grams_of(text))
+                self.field.add(self.grams_of(with_readings(text)))
             self.characters += len(text)
             self.iris.append(d.iri)
             self.doc_iris.append(d.doc_iri)
@@ -408,9 +506,13 @@ class IndexWriter:
             "seconds_dictionary": round(self.loaded - self.started, 3),
             "seconds_segment": round(done_tokens - self.loaded, 3), "seconds_bm25": round(done - done_tokens, 3),
         }
+        ranked = ranked_field([f for f in (bm25, grams_field) if f is not None])
+        stats["seconds_ranked"] = round(time.perf_counter() - done, 3)
+        if self.stream is not None:  # a build's index: the fields are not needed once merged
+            bm25 = grams_field = None
         index = SearchIndex(docs=self.docs, method=self.method, words=self.words,
                             _tokens=self.tokens if self.stream is None else None, bm25=bm25, stats=stats,
-                            grams=grams_field, keys=self.keys)
+                            grams=grams_field, keys=self.keys, ranked=ranked)
         if self.stream is not None:
             self._docs_out.close()
             self._tokens_out.write("}")
@@ -473,9 +575,7 @@ def _write_meta(index: SearchIndex, stage: Path, measures: int) -> None:
         "measures": measures, "k1": K1, "b": B,
     }
     (stage / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-    index.bm25.save(str(stage / "bm25"))
-    if index.grams is not None:
-        index.grams.save(str(stage / "grams"))
+    index.scored_field().save(str(stage / "ranked"))
 
 
 def publish_index(index: SearchIndex, stage: Path, folder: Path | str) -> Path:
@@ -543,19 +643,17 @@ def load_index(folder: Path | str) -> SearchIndex:
         payload = json.loads((folder / "docs.json").read_text(encoding="utf-8"))
         if not (folder / "tokens.json").is_file():
             raise FileNotFoundError(2, "missing", str(folder / "tokens.json"))
-        bm25 = bm25s.BM25.load(str(folder / "bm25"))
-        grams = None
-        if meta["method"] == "jieba":
-            if not (folder / "grams").is_dir():
-                raise FileNotFoundError(2, "missing", str(folder / "grams"))
-            grams = bm25s.BM25.load(str(folder / "grams"))
+        if not (folder / "ranked").is_dir():
+            raise FileNotFoundError(2, "missing", str(folder / "ranked"))
+        ranked = bm25s.BM25.load(str(folder / "ranked"))
+        method = meta["method"]
     except FileNotFoundError as exc:
         raise SearchIndexError(f"{folder}: no search index here ({Path(exc.filename or '').name} missing)") from exc
     except (OSError, ValueError, KeyError) as exc:
         raise SearchIndexError(f"{folder}: unreadable search index ({exc})") from exc
     docs = [SearchDoc(**d) for d in payload["docs"]]
-    return SearchIndex(docs=docs, method=meta["method"], words=payload["words"], _tokens=None, bm25=bm25,
-                       folder=folder, grams=grams, keys=payload.get("keys") or [])
+    return SearchIndex(docs=docs, method=method, words=payload["words"], _tokens=None, bm25=None,
+                       folder=folder, keys=payload.get("keys") or [], ranked=ranked)
 
 
 def index_folder(build_dir: Path | str) -> Path:

@@ -1,11 +1,12 @@
-"""Search inside the graph page: the BM25 index precomputed for the page to inline (corpus-sized pages).
+"""Search inside the graph page: the index precomputed for the page to inline (corpus-sized pages).
 
 The page cannot run jieba, so it scores with tokens it can make itself: the query's parts as typed and
-its character bigrams. Of these, the ones the words field holds (a part that is a dictionary word,
-专利导航; a bigram that is one, 质押) are scored as words, the other bigrams in the bigram field, each
-once: the rule of ipgraph.search.rank.query_fields, so the page ranks like `search` for such queries.
-BM25 weights are precomputed per (token, measure) and field, as bm25s stores them: a query's score is a
-sum of lookups. For pages over MAX_MEASURES measures the page asks the server's /search endpoint instead.
+its character bigrams, each once, those the index holds (a part that is a dictionary word, 专利导航; a
+bigram, 质押 or 范企). Each token's score per measure does not depend on the query (ipgraph.search.rank:
+idf · the larger of its fields' saturated frequencies), so the page carries it precomputed, one
+posting list per token over both fields: a query's score is a sum of lookups, and the page ranks like
+`search` wherever jieba would split the query into those same tokens. For pages over MAX_MEASURES
+measures the page asks the server's /search endpoint instead.
 """
 from __future__ import annotations
 
@@ -15,54 +16,60 @@ from typing import Any
 import numpy as np
 
 from ipgraph.search.index import SearchIndex
-from ipgraph.search.rank import split_fields, top
+from ipgraph.search.rank import top
 from ipgraph.search.tokenise import gram_tokens, query_terms
 
 MAX_MEASURES = 5000  # ~25k measures make a page index of tens of MB: ask the endpoint instead
 
 
-def _postings(bm25: Any, new_row: dict[int, int]) -> dict[str, list[list[float]]]:
-    scores = bm25.scores
-    data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
-    postings: dict[str, list[list[float]]] = {}
-    for token, tid in sorted(bm25.vocab_dict.items()):
-        if not token or token == "\x00":
+def _postings(index: SearchIndex, new_row: dict[int, int]) -> dict[str, list[list[float]]]:
+    """token → [[row …], [weight …]] of the index's ranked field, rows renumbered by `new_row` (rows
+    not in it left out), weights rounded to 3 decimals."""
+    field = index.scored_field()
+    stored = field.scores
+    indptr = np.asarray(stored["indptr"], dtype=np.int64)
+    renumber = np.full(int(stored["num_docs"]), -1, dtype=np.int64)
+    if new_row:
+        old = np.fromiter(new_row.keys(), dtype=np.int64, count=len(new_row))
+        renumber[old] = np.fromiter(new_row.values(), dtype=np.int64, count=len(new_row))
+    rows = renumber[np.asarray(stored["indices"], dtype=np.int64)]
+    weights = np.round(np.asarray(stored["data"], dtype=np.float64), 3)
+    out: dict[str, list[list[float]]] = {}
+    for token, tid in sorted(field.vocab_dict.items()):
+        if not token or token == "\x00" or tid >= len(indptr) - 1:
             continue
-        start, end = int(indptr[tid]), int(indptr[tid + 1])
-        pairs = [(new_row[int(r)], round(float(w), 3)) for r, w in zip(indices[start:end], data[start:end],
-                                                                        strict=True) if int(r) in new_row]
-        if pairs:
-            pairs.sort()
-            postings[token] = [[r for r, _ in pairs], [w for _, w in pairs]]
-    return postings
+        r, w = rows[indptr[tid]:indptr[tid + 1]], weights[indptr[tid]:indptr[tid + 1]]
+        keep = r >= 0
+        if keep.any():
+            r, w = r[keep], w[keep]
+            order = np.argsort(r, kind="stable")
+            out[token] = [r[order].tolist(), w[order].tolist()]
+    return out
 
 
 def page_index(index: SearchIndex, iris: list[str] | None = None) -> dict[str, Any]:
-    """{"measures": [IRI …], "postings": {token: [[row …], [weight …]]}, "grams": {bigram: …}} for the
-    measures `iris` (default all): the words field and the bigram field (empty for a one-field index),
-    weights rounded to 3 decimals; JSON-ready, deterministic (tokens sorted)."""
+    """{"measures": [IRI …], "postings": {token: [[row …], [score …]]}} for the measures `iris` (default
+    all): one posting list per token over the index's fields, scores rounded to 3 decimals; JSON-ready,
+    deterministic (tokens sorted)."""
     rows = {d.iri: i for i, d in enumerate(index.docs)}
     chosen = [rows[i] for i in (iris if iris is not None else [d.iri for d in index.docs]) if i in rows]
     new_row = {old: new for new, old in enumerate(chosen)}
-    return {"measures": [index.docs[i].iri for i in chosen], "postings": _postings(index.bm25, new_row),
-            "grams": _postings(index.grams, new_row) if index.grams is not None else {}}
+    return {"measures": [index.docs[i].iri for i in chosen], "postings": _postings(index, new_row)}
 
 
-def page_query_fields(data: dict[str, Any], query: str) -> tuple[list[str], list[str]]:
-    """What the page's script makes of a query: (words-field tokens, bigram-field tokens). Its words are
-    the parts as typed and the bigrams that the words field holds; the other bigrams go to the bigram field."""
-    grams = gram_tokens(query)
-    return split_fields(query_terms(query) + grams, grams, data["postings"], data.get("grams") or {})
+def page_query_tokens(data: dict[str, Any], query: str) -> list[str]:
+    """What the page's script makes of a query: its parts as typed, then its bigrams, each once, those
+    the page index holds."""
+    postings = data["postings"]
+    return [t for t in dict.fromkeys(query_terms(query) + gram_tokens(query)) if t in postings]
 
 
 def page_search(data: dict[str, Any], query: str, limit: int = 10) -> list[str]:
     """The page's ranking, in Python (the reference the page's script must follow, and its test)."""
     values = np.zeros(len(data["measures"]), dtype=np.float64)
-    words, grams = page_query_fields(data, query)
-    for field, tokens in (("postings", words), ("grams", grams)):
-        for token in tokens:
-            rows, weights = data[field][token]
-            values[np.asarray(rows, dtype=np.int64)] += np.asarray(weights, dtype=np.float64)
+    for token in page_query_tokens(data, query):
+        rows, weights = data["postings"][token]
+        values[np.asarray(rows, dtype=np.int64)] += np.asarray(weights, dtype=np.float64)
     return [data["measures"][i] for i in top(values, limit)]
 
 

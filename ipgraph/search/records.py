@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ipgraph.query import Engine, OxigraphEngine, RdflibEngine
+from ipgraph.search.tokenise import with_readings
 
 
 @dataclass
@@ -35,6 +36,11 @@ class SearchDoc:
     def indexed_text(self) -> str:
         """What the index reads: title, section heading, text and target indicators."""
         return "\n".join(p for p in (self.title, self.section_title, self.text, *self.targets) if p)
+
+    def gram_text(self) -> str:
+        """What the bigram fields read: indexed_text and the readings of its coordinated forms
+        (tokenise.with_readings: 示范(优势)企业 is read as 示范企业 and 优势企业 too)."""
+        return with_readings(self.indexed_text())
 
 
 _MEASURES = """

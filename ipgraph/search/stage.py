@@ -243,8 +243,7 @@ def page_data(index: SearchIndex, echoes: list[Echo], iris: list[str] | None = N
     inline = None
     if len(iris) <= MAX_MEASURES:  # page_index of every row
         rows = {n: n for n in range(len(iris))}
-        inline = {"measures": list(iris), "postings": _postings(index.bm25, rows),
-                  "grams": _postings(index.grams, rows) if index.grams is not None else {}}
+        inline = {"measures": list(iris), "postings": _postings(index, rows)}
     return {
         "index": inline,
         "endpoint": "/search",

@@ -380,6 +380,29 @@ def gram_tokens(text: str) -> list[str]:
     return [t for t in bigram_tokenise(text) if _keep(t)]
 
 
+# A coordinated form A(B)C: B stands for A's last characters (示范(优势)企业: 示范企业 and 优势企业;
+# 县(市)政府: 县政府 and 市政府). The brackets break the bigrams across them (范企, 势企), so the
+# bigram fields read the form's two readings too. C is a lookahead: in A(B)C(D)E, C starts the next.
+_HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_COORDINATED = re.compile(rf"({_HAN}+)\(({_HAN}{{1,6}})\)(?=({_HAN}+))")
+
+
+def coordinated_readings(text: str) -> list[str]:
+    """The two readings of every coordinated form A(B)C in `text` (normalised): A's last len(B)
+    characters then C, and B then C. 示范(优势)企业 → 示范企业, 优势企业."""
+    out: list[str] = []
+    for m in _COORDINATED.finditer(normalise(text)):
+        a, b, c = m.groups()
+        out += [a[-len(b):] + c, b + c]
+    return out
+
+
+def with_readings(text: str) -> str:
+    """`text` and, on lines after it, the readings of its coordinated forms: what the bigram fields read."""
+    readings = coordinated_readings(text)
+    return "\n".join([text, *readings]) if readings else text
+
+
 def query_terms(query: str) -> list[str]:
     """The parts of a query as typed (split on spaces and list punctuation), normalised."""
     return [t for t in _SPLIT.split(normalise(query)) if t]

@@ -397,9 +397,9 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     return scored.slice(0, limit || 50).map(function (s) { return NODE_LIST[s[2]].id; });
   }
   // ---- search in measure texts: the page cannot run jieba, so it ranks as ipgraph.search.page.page_search
-  // does: the query's parts as typed and its character bigrams; those the words field holds are scored
-  // there, the other bigrams in the bigram field, each once (summed BM25 weights precomputed per token,
-  // measure and field); a page too big to carry the index asks the server's /search endpoint
+  // does: the query's parts as typed and its character bigrams, each once, those the index holds, each
+  // adding its precomputed score per measure (one posting list per token over both fields); a page too
+  // big to carry the index asks the server's /search endpoint
   var WORD = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[0-9a-z]+(?:[.\-][0-9a-z]+)*/g;
   var HAN = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
   var has = function (obj, key) { return !!obj && Object.prototype.hasOwnProperty.call(obj, key); };
@@ -415,26 +415,19 @@ var nodes, edges, network, data, options, container, allNodes, allEdges;
     });
     return out;
   }
-  function queryFields(query) {  // ipgraph.search.page.page_query_fields
+  function queryTokens(query) {  // ipgraph.search.page.page_query_tokens
     var data = SEARCH && SEARCH.index;
     var q = query.normalize("NFKC").toLowerCase();
-    var grams = gramTokens(q);
     var parts = q.split(/[\s,、;]+/).filter(function (part) { return part; });
-    var words = once(parts.concat(grams).filter(function (t) { return has(data.postings, t); }));
-    var taken = new Set(words);
-    return [words, once(grams.filter(function (g) { return has(data.grams, g) && !taken.has(g); }))];
+    return once(parts.concat(gramTokens(q)).filter(function (t) { return has(data.postings, t); }));
   }
-  function queryTokens(query) { var f = queryFields(query); return f[0].concat(f[1]); }
   function searchMeasures(query, limit) {
     var data = SEARCH && SEARCH.index;
     if (!data || !query.trim()) return [];
     var values = new Float64Array(data.measures.length);
-    var fields = queryFields(query);
-    [[data.postings, fields[0]], [data.grams, fields[1]]].forEach(function (pair) {
-      pair[1].forEach(function (token) {
-        var posting = pair[0][token];
-        for (var k = 0; k < posting[0].length; k++) values[posting[0][k]] += posting[1][k];
-      });
+    queryTokens(query).forEach(function (token) {
+      var posting = data.postings[token];
+      for (var k = 0; k < posting[0].length; k++) values[posting[0][k]] += posting[1][k];
     });
     var hits = [];
     for (var i = 0; i < values.length; i++) {
