@@ -3,8 +3,8 @@
 Search. For each programme of ipgraph/data/search_eval_queries.csv with at least MIN_RELEVANT
 relevant items, its short query is run by four methods and scored with recall@10 and MRR:
   jieba      the product: jieba words (user dictionary from the graph + domain terms) and the
-             texts' character bigrams, two BM25 fields, each query token scored once
-             (ipgraph.search.rank.query_fields)
+             texts' character bigrams (with coordinated forms' readings), two BM25 fields, each
+             query token scored once, in the field where it weighs more (ipgraph.search.rank)
   words      jieba words alone (cut_for_search), BM25
   bigram     character bigrams, BM25 (the dictionary-free baseline)
   substring  plain substring matching of the query's parts, ranked by how often they occur

@@ -53,7 +53,7 @@ from ipgraph.search.tokenise import (
 )
 
 FORMAT = 7  # 5: words and bigrams in two fields (bm25/, grams/); 6: tokens keyed by their document's names;
-# 7: the bigram fields read coordinated forms' readings (SearchDoc.gram_text)
+# 7: the bigram fields read coordinated forms' readings (SearchDoc.gram_text); one ranked field on disk (ranked/)
 INDEX_DIR = "search"
 METHODS = ("jieba", "words", "bigram")
 # BM25 parameters: Lucene's defaults. Measures are short (160 characters on average), so the length
