@@ -33,20 +33,15 @@ two-character word holds it as a bigram too, and a longer word is in the words f
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 
-from ipgraph.search.index import K1, B, SearchIndex, _bm25
-from ipgraph.search.rank import scores
+from ipgraph.search.index import K1, B, SearchIndex, _bm25, lucene_idf
+from ipgraph.search.rank import query_units, scores
 from ipgraph.search.tokenise import gram_tokens, normalise
 
 VARIANTS = ("split", "bm25f", "onefield", "proximity", "adjacent")
-
-
-def _idf(n: int, df: int) -> float:
-    return math.log(1 + (n - df + 0.5) / (df + 0.5))  # Lucene's, as bm25s (method lucene) computes it
 
 
 def field_frequencies(bm25: object, token: str, n: int) -> tuple[np.ndarray, np.ndarray, int] | None:
@@ -57,7 +52,7 @@ def field_frequencies(bm25: object, token: str, n: int) -> tuple[np.ndarray, np.
     stored = bm25.scores  # type: ignore[attr-defined]
     start, end = int(stored["indptr"][tid]), int(stored["indptr"][tid + 1])
     df = end - start
-    x = np.minimum(stored["data"][start:end].astype(np.float64) / _idf(n, df), 1 - 1e-12)
+    x = np.minimum(stored["data"][start:end].astype(np.float64) / lucene_idf(n, df), 1 - 1e-12)
     return stored["indices"][start:end], K1 * x / (1 - x), df
 
 
@@ -65,11 +60,6 @@ def token_df(index: SearchIndex, token: str) -> int:
     """The number of items holding `token` in either field (the larger field's count: see above)."""
     fields = [f for f in (index.bm25, index.grams) if f is not None]
     return max((int(got[2]) for f in fields if (got := field_frequencies(f, token, len(index.docs)))), default=0)
-
-
-def query_units(index: SearchIndex, query: str) -> list[str]:
-    """The query's tokens for the field variants: its jieba words and its bigrams, each once."""
-    return list(dict.fromkeys(t for t in index.word_tokeniser(query) + gram_tokens(query) if t != "\x00"))
 
 
 def field_scores(index: SearchIndex, query: str, combine: str) -> np.ndarray:
@@ -87,7 +77,7 @@ def field_scores(index: SearchIndex, query: str, combine: str) -> np.ndarray:
             acc[rows] = acc[rows] + tfn if combine == "sum" else np.maximum(acc[rows], tfn)
             dfs.append(df)
         if dfs:
-            values += _idf(n, max(dfs)) * acc / (K1 + acc)
+            values += lucene_idf(n, max(dfs)) * acc / (K1 + acc)
     return values
 
 
@@ -140,7 +130,7 @@ def proximity_bonus(index: SearchIndex, query: str, rows: np.ndarray, texts: lis
     if len(terms) < 2:
         return out
     n = len(index.docs)
-    idf = {t: _idf(n, token_df(index, t)) for t in terms}
+    idf = {t: lucene_idf(n, token_df(index, t)) for t in terms}
     order = {t: k for k, t in enumerate(terms)}
     lengths = np.asarray([len(gram_tokens(t)) or 1 for t in texts], dtype=np.float64)
     average = float(lengths.mean()) if len(lengths) else 1.0

@@ -220,7 +220,7 @@ class Postings:
         df = np.bincount(seen, minlength=len(tokens))  # by column of first sight
         idf = np.zeros(len(tokens), dtype=np.float32)  # by column of first sight
         for d in np.unique(df):  # bm25s's _score_idf_lucene, in Python floats, stored as float32
-            idf[df == d] = math.log(1 + (n - int(d) + 0.5) / (int(d) + 0.5))
+            idf[df == d] = lucene_idf(n, int(d))
         denominator = K1 * ((1 - B) + B * lengths.astype(np.float64) / avg)  # per text, as bm25s's scalar
         entries = seen.size
         scores = np.empty(entries, dtype=np.float32)

@@ -134,16 +134,14 @@ def query_units(index: SearchIndex, query: str) -> list[str]:
     return [t for t in dict.fromkeys(tokens) if t and t != "\x00" and t in vocab]
 
 
-def query_tokens(index: SearchIndex, query: str) -> list[str]:
-    """The query's tokens that the index holds, each once (what a snippet marks)."""
-    return query_units(index, query)
-
-
 def scores(index: SearchIndex, query: str, filters: Filters | None = None) -> np.ndarray:
     """The score of every measure for `query` (0 where a filter excludes it): the sum of its tokens'
     weights in the ranked field (per token, idf · the larger of its fields' saturated frequencies)."""
+    return _scores(index, query_units(index, query), filters)
+
+
+def _scores(index: SearchIndex, units: list[str], filters: Filters | None) -> np.ndarray:
     field = index.scored_field()
-    units = query_units(index, query)
     if not units:
         return np.zeros(int(field.scores["num_docs"]), dtype=np.float32)
     return np.asarray(field.get_scores(units, weight_mask=mask(index, filters)), dtype=np.float32)
@@ -165,14 +163,15 @@ def top(values: np.ndarray, k: int) -> list[int]:
 
 def search(index: SearchIndex, query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
     """The `limit` best measures for `query`, best first."""
-    values = scores(index, query, filters)
-    terms = _highlight_terms(index, query)
+    units = query_units(index, query)  # segmented once, for the scores and the snippets
+    values = _scores(index, units, filters)
+    terms = _highlight_terms(units, query)
     return [_hit(index.docs[i], float(values[i]), terms) for i in top(values, limit)]
 
 
-def _highlight_terms(index: SearchIndex, query: str) -> list[str]:
+def _highlight_terms(units: list[str], query: str) -> list[str]:
     """What to mark in a snippet: the query's tokens and its parts as typed, longest first."""
-    terms = set(query_tokens(index, query)) | set(query_terms(query))
+    terms = set(units) | set(query_terms(query))
     return sorted((t for t in terms if t), key=lambda t: (-len(t), t))
 
 
