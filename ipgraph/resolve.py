@@ -162,7 +162,7 @@ def _split_joined(part: str) -> list[str]:
 
 
 _SEPARATORS = "、,，;； \u3000\n\t"
-_SEPARATOR = re.compile(f"[{_SEPARATORS}]")
+_SEPARATOR_RUN = re.compile(f"([{_SEPARATORS}]+)")
 _BRACKETS = re.compile(r"[(（)）]")
 _PLACE_WORDS = re.compile(rf"(?:各|相关|有关)?{_UNIT}(?:、{_UNIT})*")
 
@@ -173,30 +173,42 @@ def split_agency_list(text: str) -> list[str]:
     Separators are 、 , ， ; ； and spaces; "和/与/及" are not, since they occur inside names
     (工业和信息化局, 创新与转化中心). "各区、县(市)政府" is one collective body, not two.
     """
-    parts: list[str] = []
-    if not _BRACKETS.search(text):  # no bracket: every separator splits (the loop below, in C)
-        parts = _SEPARATOR.split(text)
-    else:
-        depth = 0
-        current = ""
-        for ch in text:
-            if ch in "(（":
-                depth += 1
-            elif ch in ")）":
-                depth = max(0, depth - 1)
-            if depth == 0 and ch in _SEPARATORS:
-                parts.append(current)
-                current = ""
-            else:
-                current += ch
-        parts.append(current)
-    parts = [p.strip() for p in parts if p.strip()]
+    # each part with the separators written before it: a place word joins the next item only where
+    # the text lists them with list punctuation (各区、县(市)政府), never across a line or a semicolon
+    parts: list[tuple[str, str]] = []
+    if not _BRACKETS.search(text):  # no bracket: every separator run splits (in C)
+        pieces = _SEPARATOR_RUN.split(text)
+        gap = ""
+        for k, piece in enumerate(pieces):
+            if k % 2:
+                gap += piece
+            elif piece:
+                parts.append((piece, gap))
+                gap = ""
+        text = ""  # nothing left for the loop below
+    depth = 0
+    current = gap = ""
+    for ch in text:
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(0, depth - 1)
+        if depth == 0 and ch in _SEPARATORS:
+            if current.strip():
+                parts.append((current.strip(), gap))
+                current, gap = "", ""
+            gap += ch
+        else:
+            current += ch
+    if current.strip():
+        parts.append((current.strip(), gap))
     merged: list[str] = []
-    for part in parts:
+    for part, before in parts:
+        joint = before.strip(" \u3000\t")
         # "各区" + "县(市)政府": a one-character place word joins the next item
-        if (merged and _PLACE_WORDS.fullmatch(merged[-1])
+        if (merged and joint in ("、", ",", "，") and _PLACE_WORDS.fullmatch(merged[-1])
                 and not COLLECTIVE.match(part)):  # 各区、各开发区 are two collectives
-            merged[-1] = merged[-1] + "、" + part
+            merged[-1] = merged[-1] + joint + part
         elif _JOINED.search(part):
             merged.extend(_split_joined(part))
         else:

@@ -73,3 +73,14 @@ def test_anchored_names():
     assert BINHAI.is_anchored("区知识产权局")
     assert BINHAI.is_anchored("各开发区")
     assert not BINHAI.is_anchored("指导各街镇")
+
+
+def test_a_place_word_joins_the_next_item_only_across_list_punctuation() -> None:
+    # 各区、县(市)政府 is one collective; a truncated list whose 各区 ends a line is not joined to the
+    # next line (the joined name, 各区、发文机构:…, was written nowhere in the text)
+    assert split_agency_list("科技局,各区、县(市)政府") == ["科技局", "各区、县(市)政府"]
+    assert split_agency_list("科技局,各区、 县市政府") == ["科技局", "各区、县市政府"]
+    for text in ("科技局,各区\n\n发文机构:沈阳市人民政府", "科技局,各区(市)\n\n发文机构:沈阳市人民政府",
+                 "各区;县(市)政府"):
+        names = split_agency_list(text)
+        assert len(names) >= 2 and not any("、" in n for n in names), names
