@@ -341,7 +341,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     if collector is not None and records_cache is not None:
         _delta.keep_base(merged, records_cache.folder)  # the graph without the echoes: what `add` patches
     result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
-                                 made=made, fresh=made_fresh)
+                                 made=made, fresh=made_fresh, documents=list(names))
     timings["search and echoes"] = time.perf_counter() - started
     if collector is not None and records_cache is not None:  # what the next `ipgraph add` starts from
         collector.save(result, records_cache.folder, total, classes)
@@ -366,8 +366,16 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     keep_base(quick.ntriples, records_cache.folder)
     # the tokens: the previous index's for the documents kept, the workers' for those added (nothing segmented here)
     previous = Path(cache_dir).parent / SEARCH_NAME
-    result.search = search_stage(result, work / SEARCH_NAME, previous, made=[quick.made, made], fresh=len(quick.made),
-                                 merge=False)
+    documents = [d.iri for d in quick.index.docs]
+    from ipgraph.search.update import update_stage
+
+    # the previous index patched by the change (the documents it touches counted again), else all counted
+    result.search = update_stage(result, work / SEARCH_NAME, previous, documents,
+                                 [*quick.delta.removed_lines, *quick.delta.added_lines], [quick.made, made],
+                                 len(quick.made))
+    if result.search is None:
+        result.search = search_stage(result, work / SEARCH_NAME, previous, made=[quick.made, made],
+                                     fresh=len(quick.made), merge=False, documents=documents)
     old, new = set(quick.old_echoes), _echo_lines(result) or set()
     delta = quick.delta  # the store's change: the graph's, and the echoes' (never a document's line)
     delta.removed_lines = sorted((set(delta.removed_lines) | old) - new)

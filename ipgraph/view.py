@@ -524,31 +524,6 @@ def fold_ntriples(path: Path | str) -> FoldedGraph:
     return folder.result()
 
 
-def _subject_lines(f: Any, size: int, prefix: bytes) -> bytes:
-    """The lines of the sorted file `f` (of `size` bytes) that start with `prefix` (lines sharing a
-    prefix are adjacent): a bisection over byte offsets to the first line not below it."""
-    def line_at(pos: int) -> bytes:  # the first line starting at or after byte `pos`
-        f.seek(max(0, pos - 1))
-        if pos:
-            f.readline()  # the rest of the line pos - 1 is in (just its newline when pos starts a line)
-        return f.readline()
-
-    lo, hi = 0, size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        line = line_at(mid)
-        if line and line < prefix:
-            lo = mid + 1
-        else:
-            hi = mid
-    out = []
-    line = line_at(lo)
-    while line.startswith(prefix):
-        out.append(line)
-        line = f.readline()
-    return b"".join(out)
-
-
 def patch_fold(folded: FoldedGraph, old_nt: Path | str, new_nt: Path | str,
                changed_lines: Iterable[str]) -> FoldedGraph | None:
     """The FoldedGraph of `new_nt` from that of `old_nt` and the lines that differ between the two
@@ -558,6 +533,8 @@ def patch_fold(folded: FoldedGraph, old_nt: Path | str, new_nt: Path | str,
     None when a changed line's subject is a blank node (no stable spelling to look up)."""
     import pyoxigraph
 
+    from ipgraph.stream.merge import subject_lines
+
     subjects = sorted({line.split(" ", 1)[0] for line in changed_lines if line.strip()})
     if any(not (s.startswith("<") and s.endswith(">")) for s in subjects):
         return None
@@ -565,7 +542,7 @@ def patch_fold(folded: FoldedGraph, old_nt: Path | str, new_nt: Path | str,
     for path, sign in ((old_nt, -1), (new_nt, 1)):
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            data = b"".join(_subject_lines(f, size, s.encode("utf-8") + b" ") for s in subjects)
+            data = b"".join(subject_lines(f, size, s.encode("utf-8") + b" ") for s in subjects)
         for subject, triples in _groups(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)):
             folder.fold(subject, triples, sign)
     # a subject folded again went to the end of its lists: back into the file's order, as a full pass has it

@@ -47,6 +47,36 @@ def _same_as_full(folder: Path, out: Path, tmp: Path) -> None:
     assert _store_lines(out) == sorted(nt) == _store_lines(fresh)
     info = store_info(out)
     assert info is not None and info.triples == len(nt)  # the count an update wrote is the store's
+    _same_search(out / "search", fresh / "search")
+    assert (out / "graph.html").read_bytes() == (fresh / "graph.html").read_bytes()
+
+
+def _same_search(index: Path, full: Path) -> None:
+    """The search folder an update patched is the full build's: the same files byte for byte, the same
+    tokens per document in the spool (whose blocks an update appends), the same counts kept."""
+    from ipgraph.search.segment import TokenSpool
+    from ipgraph.search.update import load_state
+
+    for name in ("meta.json", "docs.json", "tokens.json", "echoes.tsv"):
+        if (full / name).exists() or (index / name).exists():
+            assert (index / name).read_bytes() == (full / name).read_bytes(), name
+    ranked = sorted(p.name for p in (full / "ranked").iterdir())
+    assert ranked and sorted(p.name for p in (index / "ranked").iterdir()) == ranked
+    for name in ranked:
+        assert (index / "ranked" / name).read_bytes() == (full / "ranked" / name).read_bytes(), name
+    mine, theirs = TokenSpool.open(index), TokenSpool.open(full)
+    assert mine is not None and theirs is not None and set(mine.at) == set(theirs.at)
+    assert all(mine.document(d) == theirs.document(d) for d in theirs.at)
+    a, b = load_state(index), load_state(full)
+    assert a is not None and b is not None
+    for name in ("documents", "docs", "starts", "iris", "labels", "keys", "signatures", "characters", "doc_spans",
+                 "token_spans", "refs", "named"):
+        assert getattr(a, name) == getattr(b, name), name
+    for field in ("words", "grams"):
+        x, y = getattr(a, field), getattr(b, field)
+        assert x.vocab == y.vocab
+        for array in ("per_row", "cols", "tf", "lengths", "empty"):
+            assert (getattr(x, array) == getattr(y, array)).all(), (field, array)
 
 
 @pytest.fixture()
@@ -78,6 +108,7 @@ def test_adds_removals_and_changes_give_the_full_build_byte_for_byte(folder, tmp
         step()
         result = _build(folder, out)
         assert result.delta is not None, label  # made from the previous build
+        assert result.search.stats["update"]["mode"] == "incremental", label  # the index patched, not made again
         _same_as_full(folder, out, fulls)
 
 

@@ -85,6 +85,7 @@ class SearchIndex:
     grams: Any = None
     _word_tokeniser: Tokeniser | None = None
     keys: list[str] = field(default_factory=list)  # per doc, its key in tokens.json
+    docs_at: int = 0  # where docs.json's first row starts (publish_index; ipgraph.search.update copies rows)
     # the field queries are scored in (ranked_field of bm25 and grams): what the folder stores
     # (ranked/); a loaded or a build's index holds it alone (bm25 and grams None)
     ranked: Any = None
@@ -411,16 +412,23 @@ class IndexWriter:
         self.labels: list[tuple[str, str]] = []  # per measure (document label, number): the page's measure map
         self.signatures: dict[str, str] = {}  # doc IRI → echoes.document_signatures' value
         self.taken = self.segmented = self.characters = 0
+        self.doc_characters: dict[str, int] = {}  # per document, the characters of its indexed texts
         self.stream = stream
         self._docs_out: Any = None
         self._tokens_out: Any = None
         self._written: set[str] = set()  # token keys written into tokens.json
         self._spool: TokenSpool | None = None
+        # with `stream`: where each document's rows are in docs.json.part and each token key's member in
+        # tokens.json, as byte spans (ipgraph.search.update copies them into the next build's files)
+        self.doc_spans: dict[str, tuple[int, int]] = {}
+        self.token_spans: dict[str, tuple[int, int]] = {}
+        self._docs_size = self._tokens_size = 0
         if stream is not None:
             stream.mkdir(parents=True, exist_ok=True)
-            self._docs_out = open(stream / "docs.json.part", "w", encoding="utf-8")
-            self._tokens_out = open(stream / "tokens.json", "w", encoding="utf-8")
-            self._tokens_out.write("{")
+            self._docs_out = open(stream / "docs.json.part", "wb")
+            self._tokens_out = open(stream / "tokens.json", "wb")
+            self._tokens_out.write(b"{")
+            self._tokens_size = 1
             # each document's tokens, for the next build to take by document (TokenSpool.open)
             self._spool = TokenSpool(stream / SPOOL) if self.jieba else None
 
@@ -464,6 +472,7 @@ class IndexWriter:
                 assert self.grams_of is not None  # checked in __init__: method bigram
                 self.field.add(self.grams_of(with_readings(text)))
             self.characters += len(text)
+            self.doc_characters[d.doc_iri] = self.doc_characters.get(d.doc_iri, 0) + len(text)
             self.iris.append(d.iri)
             self.doc_iris.append(d.doc_iri)
             self.labels.append((d.document, d.number))
@@ -474,14 +483,25 @@ class IndexWriter:
                 self.tokens.append(words)
             else:
                 spooled.setdefault(d.doc_iri, {})[d.iri] = (key, sha, words)
-                self._docs_out.write(("," if len(self.iris) > 1 else "")
-                                     # vars(): asdict's fields in its order, without its deep copy
-                                     + json.dumps(vars(d), ensure_ascii=False, separators=(",", ":")))
+                if len(self.iris) > 1:
+                    self._docs_out.write(b",")
+                    self._docs_size += 1
+                # vars(): asdict's fields in its order, without its deep copy
+                row = json.dumps(vars(d), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                self._docs_out.write(row)
+                start = self.doc_spans[d.doc_iri][0] if d.doc_iri in self.doc_spans else self._docs_size
+                self._docs_size += len(row)
+                self.doc_spans[d.doc_iri] = (start, self._docs_size)
                 if self.method != "bigram" and key not in self._written:
                     self._written.add(key)
-                    self._tokens_out.write(("," if len(self._written) > 1 else "")
-                                           + json.dumps(key, ensure_ascii=False) + ":"
-                                           + json.dumps(words, ensure_ascii=False, separators=(",", ":")))
+                    if len(self._written) > 1:
+                        self._tokens_out.write(b",")
+                        self._tokens_size += 1
+                    member = (json.dumps(key, ensure_ascii=False) + ":"
+                              + json.dumps(words, ensure_ascii=False, separators=(",", ":"))).encode("utf-8")
+                    self._tokens_out.write(member)
+                    self.token_spans[key] = (self._tokens_size, self._tokens_size + len(member))
+                    self._tokens_size += len(member)
         if self.stream is not None and self._spool is not None:
             for doc_iri, block in spooled.items():
                 self._spool.add(doc_iri, block)
@@ -514,14 +534,18 @@ class IndexWriter:
                             _tokens=self.tokens if self.stream is None else None, bm25=bm25, stats=stats,
                             grams=grams_field, keys=self.keys, ranked=ranked)
         if self.stream is not None:
-            self._docs_out.close()
-            self._tokens_out.write("}")
-            self._tokens_out.close()
-            self._written = set()
-            if self._spool is not None:
-                self._spool.save_index()
+            self.close_stream()
             index.folder = self.stream
         return index
+
+    def close_stream(self) -> None:
+        """Finish the files written into `stream` (finish does; ipgraph.search.update calls it alone)."""
+        self._docs_out.close()
+        self._tokens_out.write(b"}")
+        self._tokens_out.close()
+        self._written = set()
+        if self._spool is not None:
+            self._spool.save_index()
 
 
 def _read_made(folder: Path, method: str) -> Made:
@@ -582,17 +606,24 @@ def publish_index(index: SearchIndex, stage: Path, folder: Path | str) -> Path:
     """Finish the index an IndexWriter(stream=stage) wrote into `stage` and swap it in as `folder`."""
     try:
         _write_meta(index, stage, len(index.keys))
-        head = json.dumps({"words": index.words, "keys": index.keys}, ensure_ascii=False, separators=(",", ":"))
+        head = docs_head(index.words, index.keys)
         part = stage / "docs.json.part"
-        with open(stage / "docs.json", "w", encoding="utf-8") as out, open(part, encoding="utf-8") as docs:
-            out.write(head[:-1] + ',"docs":[')  # the same object as save_index's, keys in another order
+        with open(stage / "docs.json", "wb") as out, open(part, "rb") as docs:
+            out.write(head)  # the same object as save_index's, keys in another order
             shutil.copyfileobj(docs, out, 1 << 20)
-            out.write("]}")
+            out.write(b"]}")
+        index.docs_at = len(head)
         part.unlink()
         return _swap(stage, Path(folder))
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def docs_head(words: list[str], keys: list[str]) -> bytes:
+    """docs.json up to its first row (publish_index): the words, the keys, then the rows' list opens."""
+    head = json.dumps({"words": words, "keys": keys}, ensure_ascii=False, separators=(",", ":"))
+    return (head[:-1] + ',"docs":[').encode("utf-8")
 
 
 def save_index(index: SearchIndex, folder: Path | str, cache: dict[str, list[str]] | None = None) -> Path:

@@ -107,6 +107,10 @@ class MeasureSpool:
     fields: dict[str, dict[str, str]]  # document or section → sourceFile, docNumber, level, sectionTitle
     indicators: dict[str, list[str]]  # target → its indicators
     names: list[str]  # every agency, programme and directive name and alias, sorted
+    # what ipgraph.search.update keeps to patch the index: per document, the nodes outside it its
+    # measures read (agencies; sections and targets outside the document's IRI too); per named node, its names
+    refs: dict[str, set[str]] = field(default_factory=dict)
+    named: dict[str, list[str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -162,6 +166,8 @@ def read_measures(quads: Iterable[Any], spool: Any = None) -> MeasureSpool:
     fields: dict[str, dict[str, str]] = {}
     indicators: dict[str, list[str]] = {}
     names: set[str] = set()
+    refs: dict[str, set[str]] = {}
+    named: dict[str, list[str]] = {}
     documents: dict[str, str] = {}  # one string per document IRI, shared by its measures' keys
 
     def take(s: str, block: list[tuple[str, str]]) -> None:
@@ -187,6 +193,11 @@ def read_measures(quads: Iterable[Any], spool: Any = None) -> MeasureSpool:
             at = spool.tell()
             spool.write(record)
             doc = documents.setdefault(f["partOf"], f["partOf"])
+            inside = doc + "/"
+            outside = {n for n in (*assigned, *targets, f.get("section", "")) if n and not n.startswith(inside)}
+            if not s.startswith(inside):
+                outside.add(s)  # a measure outside its document's IRI: update.py patches no index of it
+            refs.setdefault(doc, set()).update(outside)
             keys.append((doc, int(f["order"]), s, at, len(record)))
             return
         label = next((o for p, o in block if p == _LABEL), None)
@@ -201,9 +212,9 @@ def read_measures(quads: Iterable[Any], spool: Any = None) -> MeasureSpool:
             elif p == indicator_p:
                 indicators.setdefault(s, []).append(o)
         if types & named_cls:  # its first label and every alias (records.read_names)
-            names.update(o for p, o in block if p in (_ALT, _PREF, _TITLE) and o)
-            if label:
-                names.add(label)
+            own_names = {o for p, o in block if p in (_ALT, _PREF, _TITLE) and o} | ({label} if label else set())
+            names.update(own_names)
+            named[s] = sorted(own_names)
 
     subject: str | None = None
     block: list[tuple[str, str]] = []
@@ -218,7 +229,7 @@ def read_measures(quads: Iterable[Any], spool: Any = None) -> MeasureSpool:
         take(subject, block)
     keys.sort(key=lambda k: (k[0], k[1], k[2]))
     return MeasureSpool(spool=spool, keys=keys, labels=labels, alts=alts, fields=fields, indicators=indicators,
-                        names=sorted(names))
+                        names=sorted(names), refs=refs, named=named)
 
 
 def page_data(index: SearchIndex, echoes: list[Echo], iris: list[str] | None = None,
@@ -269,13 +280,15 @@ class _Tokens:
 
 
 def search_stage(result: Any, folder: Path | str, previous: Path | str | None = None,
-                 made: Any = None, fresh: int = 0, merge: bool = True) -> SearchStage:
+                 made: Any = None, fresh: int = 0, merge: bool = True,
+                 documents: list[str] | None = None) -> SearchStage:
     """Index result.ntriples (a BuildResult's) into `folder` and merge its echoes into result.ntriples
     (result.counts updated). `made`: the measures' tokens the build's workers made (a Made dict,
     segment.TokenSpool, or a list of those, the first that knows a measure winning; `fresh` of them
     for this build): only BM25 is built here. Without `made`, `previous` (the last build's search
     folder) lends the tokens of the texts it has seen and the rest are segmented here. `merge` False:
-    the echoes are not merged (the caller patches them in: patch_echoes).
+    the echoes are not merged (the caller patches them in: patch_echoes). `documents` (every document of
+    the build): the counts are kept beside the index for the next build (ipgraph.search.update).
 
     Memory: the measures are read in one pass into a spool file (read_measures) and indexed one
     document at a time (IndexWriter(stream=…): the SearchDocs and their words written out as they
@@ -305,17 +318,22 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
                 for docs in spool.documents():
                     writer.add(docs)
                 cache = {}
+            refs, named = spool.refs, spool.named
             del spool
             index = writer.finish()
             from ipgraph.search.echoes import weighted_counts
 
             held = list(writer.field.counts())  # the words' counts: the echo rows, made once and let go
             iris, doc_iris, labels, signatures = writer.iris, writer.doc_iris, writer.labels, writer.signatures
-            del writer  # its Postings: the BM25 fields are built
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
     publish_index(index, stage, folder)
+    if documents is not None and made is not None:  # what the next build's update_stage patches
+        from ipgraph.search.update import save_state, state_of
+
+        save_state(state_of(writer, refs, named, documents, index.docs_at), folder)
+    del writer, refs, named  # its Postings: the BM25 fields are built
     indexed = time.perf_counter()
 
     def matrix() -> Any:
@@ -333,6 +351,7 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
     done = time.perf_counter()
     seconds = {"read": read - started, "index": indexed - read, "echoes": found - indexed, "merge": done - found}
     data = page_data(index, echoes, iris, labels)
+    index.stats["update"] = {"mode": "full"}
     return SearchStage(stats=index.stats, echoes=echoes, page_data=data, folder=folder,
                        seconds={k: round(v, 3) for k, v in seconds.items()})
 

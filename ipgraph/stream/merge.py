@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 RUN_LINES = 400_000  # lines per sorted run: ~100 MB of strings at the corpus's line length
 MERGE_FAN_IN = 200  # runs merged at once (open files); more are merged in passes
@@ -295,3 +296,28 @@ def turtle_from_ntriples(nt_path: Path | str, out_path: Path | str, prefixes: di
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def subject_lines(f: Any, size: int, prefix: bytes) -> bytes:
+    """The lines of the sorted file `f` (of `size` bytes) that start with `prefix` (lines sharing a
+    prefix are adjacent): a bisection over byte offsets to the first line not below it."""
+    def line_at(pos: int) -> bytes:  # the first line starting at or after byte `pos`
+        f.seek(max(0, pos - 1))
+        if pos:
+            f.readline()  # the rest of the line pos - 1 is in (just its newline when pos starts a line)
+        return f.readline()
+
+    lo, hi = 0, size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        line = line_at(mid)
+        if line and line < prefix:
+            lo = mid + 1
+        else:
+            hi = mid
+    out = []
+    line = line_at(lo)
+    while line.startswith(prefix):
+        out.append(line)
+        line = f.readline()
+    return b"".join(out)
