@@ -356,7 +356,7 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     import weakref
 
     from ipgraph.search.stage import search_stage
-    from ipgraph.stream.delta import _echo_lines, finish_index, keep_base
+    from ipgraph.stream.delta import _echo_lines, echo_line_change, finish_index, keep_base
 
     result = BuildResult(records=[], names=quick.names, ntriples=quick.ntriples, counts=quick.counts,
                          skipped=quick.skipped, inputs=inputs, reports=quick.reports, work_dir=work,
@@ -376,14 +376,23 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     if result.search is None:
         result.search = search_stage(result, work / SEARCH_NAME, previous, made=[quick.made, made],
                                      fresh=len(quick.made), merge=False, documents=documents)
-    old, new = set(quick.old_echoes), _echo_lines(result) or set()
+    # the echoes' change: spelled from the echoes that changed (echo_line_change), else every echo diffed
+    stage = result.search
+    patched = (echo_line_change(quick.old_echoes, stage.echo_change)
+               if stage is not None and stage.echo_change is not None else None)
+    if patched is not None and stage is not None:
+        stage._lines, gone, came = patched
+    else:
+        old, new = set(quick.old_echoes), set(_echo_lines(result) or ())
+        gone, came = old - new, new - old
     delta = quick.delta  # the store's change: the graph's, and the echoes' (never a document's line)
-    delta.removed_lines = sorted((set(delta.removed_lines) | old) - new)
-    delta.added_lines = sorted(set(delta.added_lines) | (new - old))
+    delta.removed_lines = sorted(set(delta.removed_lines) | gone)
+    delta.added_lines = sorted(set(delta.added_lines) | came)
     # the graph with its echoes: the previous build's file patched by that change, not every echo merged again
     from ipgraph.search.stage import patch_echoes
 
-    patch_echoes(result, Path(cache_dir).parent / NTRIPLES_NAME, delta.removed_lines, delta.added_lines, new, work)
+    patch_echoes(result, Path(cache_dir).parent / NTRIPLES_NAME, delta.removed_lines, delta.added_lines,
+                 _echo_lines(result) or [], work)
     result.timings["search and echoes"] = time.perf_counter() - started
     finish_index(quick.index, result, records_cache.folder)
     delta.exact = quick.index.echoes_apart  # else the store diffs the two files itself

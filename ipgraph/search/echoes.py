@@ -540,26 +540,51 @@ def links_since(matrix: Any, doc_iris: list[str], signatures: dict[str, str], pr
                 per_measure: int = PER_MEASURE) -> tuple[list[Echo], dict[str, Any]]:
     """echo_links_since of the rows `matrix()` makes (an EchoMatrix; called once), each row's document
     in `doc_iris`, each document's signature in `signatures` (document_signatures)."""
+    links, info, _change = links_and_change(matrix, doc_iris, signatures, previous, folder, threshold, per_measure)
+    return links, info
+
+
+@dataclass
+class EchoChange:
+    """The echoes an incremental update took away and added, against the previous build's echo state:
+    (a, b, score as written) each; a pair whose score moved is in both."""
+
+    removed: list[tuple[str, str, str]]
+    added: list[tuple[str, str, str]]
+
+
+def links_and_change(matrix: Any, doc_iris: list[str], signatures: dict[str, str], previous: Path | str | None,
+                     folder: Path | str | None = None, threshold: float = THRESHOLD,
+                     per_measure: int = PER_MEASURE) -> tuple[list[Echo], dict[str, Any], EchoChange | None]:
+    """links_since, and the change from the previous state's echoes when they were updated (None when
+    all were computed): what an incremental build patches its graph with, without spelling every echo."""
     stamp = fingerprint(threshold, per_measure)
     state = _read_state(Path(previous) / ECHO_STATE) if previous is not None else None
     usable = state is not None and state.get("fingerprint") == stamp
     before: dict[str, str] = state["documents"] if state is not None and usable else {}
     changed = {d for d in set(before) | set(signatures) if before.get(d) != signatures.get(d)}
     em = matrix()
+    change: EchoChange | None = None
     # past half the documents (a new user dictionary re-segments every text) all pairs cost less
     if state is not None and before and 2 * len(changed) <= len(signatures):
+        written = set(state["echoes"])
         was = [Echo(a, b, float(s)) for a, b, s in state["echoes"]]
         state = None  # (its lines are let go)
         links = _update(em, doc_iris, was, changed, threshold, per_measure)
+        del was
+        texts = [(e.a, e.b, score_text(e)) for e in links]
+        now = set(texts)
+        change = EchoChange(removed=sorted(written - now), added=sorted(now - written))
         info = {"mode": "incremental", "changed": len(changed)}
     else:
         q, j, s = query_pairs(em, np.arange(len(em.iris)), threshold, keep=per_measure)
         links = sorted({_echo(em, int(a), int(b), float(v)) for a, b, v in zip(q, j, s, strict=True)},
                        key=lambda e: (e.a, e.b))
+        texts = [(e.a, e.b, score_text(e)) for e in links]
         info = {"mode": "full", "changed": len(changed) if before else len(signatures)}
     if folder is not None:
-        _write_state(Path(folder) / ECHO_STATE, stamp, signatures, links)
-    return links, info
+        _write_state(Path(folder) / ECHO_STATE, stamp, signatures, texts)
+    return links, info, change
 
 
 def _read_state(path: Path) -> dict[str, Any] | None:
@@ -586,11 +611,12 @@ def _read_state(path: Path) -> dict[str, Any] | None:
         return None  # no usable state: compute every pair
 
 
-def _write_state(path: Path, stamp: str, signatures: dict[str, str], links: list[Echo]) -> None:
+def _write_state(path: Path, stamp: str, signatures: dict[str, str], links: list[tuple[str, str, str]]) -> None:
+    """`links`: each echo's (a, b, score_text)."""
     from ipgraph.atomic import atomic_write_text
 
     rows = sorted(f"doc\t{d}\t{sig}" for d, sig in signatures.items())
-    rows += sorted(f"echo\t{e.a}\t{e.b}\t{score_text(e)}" for e in links)
+    rows += sorted(f"echo\t{a}\t{b}\t{text}" for a, b, text in links)
     atomic_write_text(path, "".join(f"{row}\n" for row in [f"# ipgraph echoes {stamp}", *rows]))
 
 
@@ -634,6 +660,9 @@ def score_text(echo: Echo) -> str:
     from ipgraph.stream.triples import decimal_text
 
     return decimal_text(round(echo.score, 4))
+
+
+ECHO_LINES = 7  # the lines echo_lines writes per echo, one of them its rdf:type (of ipg:Echo)
 
 
 def echo_lines(links: list[Echo]) -> list[str]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ipgraph.search.echoes import Echo, echo_lines, links_since
+from ipgraph.search.echoes import ECHO_LINES, Echo, EchoChange, echo_lines, links_and_change
 from ipgraph.search.index import (
     IndexWriter,
     SearchIndex,
@@ -60,6 +60,14 @@ class SearchStage:
     folder: Path  # where the index was written
     seconds: dict[str, float] = field(default_factory=dict)
     _index: SearchIndex | None = None
+    echo_change: EchoChange | None = None  # against the previous build's echoes, when they were updated
+    _lines: list[str] | None = None
+
+    def echo_lines(self) -> list[str]:
+        """The echoes' N-Triples lines, sorted: spelled once (the graph's merge, the build index)."""
+        if self._lines is None:
+            self._lines = sorted(set(echo_lines(self.echoes)))
+        return self._lines
 
     @property
     def index(self) -> SearchIndex:
@@ -344,23 +352,23 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
         return echo_matrix_of(weighted_counts(rows, cols, counts, vocab, len(iris)), iris, doc_iris)
 
     # only the pairs of the documents that changed since the previous build's echo state (all without one)
-    echoes, index.stats["echoes"] = links_since(matrix, doc_iris, signatures, previous, folder)
+    echoes, index.stats["echoes"], change = links_and_change(matrix, doc_iris, signatures, previous, folder)
     found = time.perf_counter()
+    made_stage = SearchStage(stats=index.stats, echoes=echoes, page_data={}, folder=folder, echo_change=change)
     if merge:
-        merge_echoes(result, echoes, work)
+        merge_echoes(result, made_stage.echo_lines(), work)
     done = time.perf_counter()
     seconds = {"read": read - started, "index": indexed - read, "echoes": found - indexed, "merge": done - found}
-    data = page_data(index, echoes, iris, labels)
+    made_stage.page_data = page_data(index, echoes, iris, labels)
     index.stats["update"] = {"mode": "full"}
-    return SearchStage(stats=index.stats, echoes=echoes, page_data=data, folder=folder,
-                       seconds={k: round(v, 3) for k, v in seconds.items()})
+    made_stage.seconds = {k: round(v, 3) for k, v in seconds.items()}
+    return made_stage
 
 
-def merge_echoes(result: Any, echoes: list[Echo], work: Path) -> None:
-    """Merge the echoes' lines into result.ntriples as one more sorted run (result.counts updated)."""
+def merge_echoes(result: Any, lines: list[str], work: Path) -> None:
+    """Merge the echoes' lines (sorted, unique) into result.ntriples as one more sorted run (result.counts updated)."""
     from ipgraph.stream.merge import _write_lines, merge_runs
 
-    lines = sorted(set(echo_lines(echoes)))
     if not lines:
         return
     run = work / "echoes.nt"
@@ -372,16 +380,16 @@ def merge_echoes(result: Any, echoes: list[Echo], work: Path) -> None:
     result.counts = {**classes, "triples": total}
 
 
-def patch_echoes(result: Any, published: Path, removed: list[str], added: list[str], echoes: set[str],
+def patch_echoes(result: Any, published: Path, removed: list[str], added: list[str], echoes: list[str],
                  work: Path) -> None:
-    """result.ntriples (an incremental build's graph without echoes) with its echo lines `echoes`, made
-    from `published` (the previous build's graph with its echoes) patched by the lines `removed` and
+    """result.ntriples (an incremental build's graph without echoes) with its echo lines `echoes` (sorted),
+    made from `published` (the previous build's graph with its echoes) patched by the lines `removed` and
     `added` (the whole change between the two, the echoes' included; merge.patch_sorted copies the
-    blocks no line falls into as bytes). Counts are updated arithmetically. When `published` does not
-    hold every removed line and none of the added ones, the echoes are merged instead (merge_echoes)."""
+    blocks no line falls into as bytes). Counts are updated arithmetically (each echo has one typed
+    line, of ipg:Echo). When `published` does not hold every removed line and none of the added ones,
+    the echoes are merged instead (merge_echoes)."""
     from collections import Counter
 
-    from ipgraph.stream.delta import _count_class
     from ipgraph.stream.merge import patch_sorted, remember_counts
 
     adds = set(added)
@@ -390,20 +398,12 @@ def patch_echoes(result: Any, published: Path, removed: list[str], added: list[s
     present = patch_sorted(published, out, queries, lambda line, _found: line in adds)
     if any(found == (line in adds) for line, found in zip(queries, present, strict=True)):
         out.unlink(missing_ok=True)  # not the file the change was computed against: merge them in
-        lines = sorted(echoes)
-        run = work / "echoes.nt"
-        from ipgraph.stream.merge import _write_lines, merge_runs
-
-        _write_lines(run, lines)
-        total, classes = merge_runs([Path(result.ntriples), run], out, work)
-        run.unlink()
-        os.replace(out, result.ntriples)
-        result.counts = {**classes, "triples": total}
+        merge_echoes(result, echoes, work)
         return
     os.replace(out, result.ntriples)
     counts: Counter[str] = Counter({k: v for k, v in result.counts.items() if k != "triples"})
-    for line in echoes:
-        _count_class(counts, line, 1)
+    if echoes:
+        counts[_ipg("Echo")] += len(echoes) // ECHO_LINES
     total = result.counts.get("triples", 0) + len(echoes)
     remember_counts(result.ntriples, total, counts)
     result.counts = {**counts, "triples": total}

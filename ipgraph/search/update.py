@@ -81,26 +81,49 @@ class FieldCounts:
 def splice(parts: list[tuple[FieldCounts, int, int]]) -> FieldCounts:
     """The rows [start, end) of each part, in this order, as one FieldCounts whose columns are numbered
     by first sight over the entries in order: what Postings gives when the same texts are added in
-    this order (so bm25, counts and every array made from them are a full count's)."""
-    tokens: dict[str, int] = {}
-    cols, tf, per_row, lengths, empty = [], [], [], [], []
-    for counts, start, end in parts:
+    this order (so bm25, counts and every array made from them are a full count's).
+
+    The parts' columns are first put in one provisional numbering (the largest vocabulary's own, the
+    others' tokens looked up in it), so that only the small vocabularies go through a dict."""
+    sources: dict[int, FieldCounts] = {}
+    for counts, _start, _end in parts:
+        sources.setdefault(id(counts), counts)
+    if not sources:
+        return FieldCounts(vocab=[], per_row=np.zeros(0, np.int32), cols=np.zeros(0, np.int32),
+                           tf=np.zeros(0, np.int32), lengths=np.zeros(0, np.int32), empty=np.zeros(0, bool))
+    base = max(sources.values(), key=lambda c: len(c.vocab))
+    names = list(base.vocab)
+    at = {token: col for col, token in enumerate(names)}
+    mappings: dict[int, Any] = {id(base): None}
+    entry_starts: dict[int, Any] = {}
+    for key, counts in sources.items():
         starts = np.zeros(len(counts.per_row) + 1, dtype=np.int64)
         np.cumsum(counts.per_row, out=starts[1:])
+        entry_starts[key] = starts
+        if key not in mappings:
+            mapping = np.empty(len(counts.vocab), dtype=np.int64)
+            for col, token in enumerate(counts.vocab):
+                if token not in at:
+                    at[token] = len(names)
+                    names.append(token)
+                mapping[col] = at[token]
+            mappings[key] = mapping
+    cols, tf, per_row, lengths, empty = [], [], [], [], []
+    for counts, start, end in parts:
+        starts = entry_starts[id(counts)]
         a, b = int(starts[start]), int(starts[end])
-        local = counts.cols[a:b]
-        used = np.unique(local)
-        mapping = np.zeros(len(counts.vocab), dtype=np.int64)
-        mapping[used] = [tokens.setdefault(counts.vocab[c], len(tokens)) for c in used.tolist()]
-        cols.append(mapping[local])
+        mapping = mappings[id(counts)]
+        cols.append(counts.cols[a:b] if mapping is None else mapping[counts.cols[a:b]])
         tf.append(counts.tf[a:b])
         per_row.append(counts.per_row[start:end])
         lengths.append(counts.lengths[start:end])
         empty.append(counts.empty[start:end])
-    every = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    names = list(tokens)
-    seen, first = np.unique(every, return_index=True)
-    order = seen[np.argsort(first, kind="stable")]  # provisional columns by first sight
+    every = _cat(cols, np.int64)
+    n = len(every)
+    first = np.full(len(names), n, dtype=np.int64)  # each provisional column's first entry
+    np.minimum.at(first, every, np.arange(n, dtype=np.int64))
+    present = np.flatnonzero(first < n)
+    order = present[np.argsort(first[present], kind="stable")]  # the columns by first sight
     number = np.zeros(len(names), dtype=np.int32)
     number[order] = np.arange(len(order), dtype=np.int32)
     return FieldCounts(vocab=[names[c] for c in order.tolist()], per_row=_cat(per_row, np.int32),
@@ -227,7 +250,7 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
     token layers (the added documents' workers', then the previous index's spool). None: run search_stage."""
     import pyoxigraph
 
-    from ipgraph.search.echoes import echo_matrix_of, links_since, weighted_counts
+    from ipgraph.search.echoes import echo_matrix_of, links_and_change, weighted_counts
     from ipgraph.search.index import (
         IndexWriter,
         SearchIndex,
@@ -436,9 +459,9 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
         held.clear()
         return echo_matrix_of(weighted_counts(rows, cols, counts, vocab, len(iris)), iris, doc_iris)
 
-    echoes, stats["echoes"] = links_since(matrix, doc_iris, signatures, previous, folder)
+    echoes, stats["echoes"], change = links_and_change(matrix, doc_iris, signatures, previous, folder)
     found = time.perf_counter()
     seconds = {"read": done_reading - started, "index": indexed - done_reading, "echoes": found - indexed,
                "merge": 0.0, "count": counted - done_reading}
     return SearchStage(stats=stats, echoes=echoes, page_data=page_data(index, echoes, iris, labels), folder=folder,
-                       seconds={k: round(v, 3) for k, v in seconds.items()})
+                       seconds={k: round(v, 3) for k, v in seconds.items()}, echo_change=change)

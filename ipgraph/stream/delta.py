@@ -150,7 +150,7 @@ class IndexWriter:
 def finish_index(index: BuildIndex, result: Any, folder: Path) -> None:
     """Add the echoes the search stage merged into result.ntriples and write the index into `folder`."""
     echoes = _echo_lines(result)
-    index.echoes = sorted(echoes) if echoes is not None else []
+    index.echoes = echoes if echoes is not None else []
     index.echoes_apart = echoes is not None and result.counts.get("triples", 0) == index.base_total + len(echoes)
     try:
         st = os.stat(result.ntriples)
@@ -184,17 +184,36 @@ def keep_base(merged: Path, folder: Path) -> None:
         pass  # no base: no index (finish_index), the next build is a full one
 
 
-def _echo_lines(result: Any) -> set[str] | None:
-    """The lines the search stage merged into the graph (None when it does not say)."""
+def _echo_lines(result: Any) -> list[str] | None:
+    """The lines the search stage merged into the graph, sorted (None when it does not say)."""
     stage = getattr(result, "search", None)
     if stage is None:
-        return set()
-    echoes = getattr(stage, "echoes", None)
-    if echoes is None:
+        return []
+    if getattr(stage, "echoes", None) is None:
         return None
-    from ipgraph.search.echoes import echo_lines
+    return stage.echo_lines()
 
-    return set(echo_lines(echoes))
+
+def echo_line_change(old: list[str], change: Any) -> tuple[list[str], set[str], set[str]] | None:
+    """The echo lines after `change` (echoes.EchoChange) applied to `old` (the previous build's, sorted),
+    and the lines gone and come: only the changed echoes are spelled. None when `old` is not what the
+    change was made against (a line gone is missing from it, or one come is already there)."""
+    import heapq
+    from bisect import bisect_left
+
+    from ipgraph.search.echoes import Echo, echo_lines
+
+    gone = set(echo_lines([Echo(a, b, float(text)) for a, b, text in change.removed]))
+    came = set(echo_lines([Echo(a, b, float(text)) for a, b, text in change.added]))
+    gone, came = gone - came, came - gone  # a rescored pair keeps its `echoes` and `between` lines
+
+    def held(line: str) -> bool:
+        at = bisect_left(old, line)
+        return at < len(old) and old[at] == line
+
+    if not all(held(line) for line in gone) or any(held(line) for line in came):
+        return None
+    return list(heapq.merge([line for line in old if line not in gone], sorted(came))), gone, came
 
 
 def load_index(folder: Path | None) -> BuildIndex | None:
