@@ -193,60 +193,68 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     skipped: list[InputError] = []
     finder = DuplicateFinder()
     names: dict[str, Path] = {}
-    found, problems = scan_paths(paths)
-    inputs = [Path(p).absolute() for p in paths] + [p.absolute() for p in found]
-    work = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="ipgraph-build-"))
-    work.mkdir(parents=True, exist_ok=True)
-    runs = RunWriter(work / "runs")
-    table = ClaimTable()
-    from ipgraph.search.segment import TokenSpool
-
-    # per document, its measures' token keys, text sha256 and jieba words: spooled to disk as they come
-    made = TokenSpool(work / "tokens.spool")
-    made_fresh = 0  # how many of them were segmented for this build (the rest came from the cache)
     pool: Any = _Pool(file_timeout, max(1, jobs)) if file_timeout and not scheduler else None
-    if scheduler:
-        from ipgraph.stream.dask import DaskPool
+    if pool is not None:  # its first worker loads jieba (~2 s) while this process lists and checks the inputs
+        pool.workers[0].spawn()
+    try:  # a failure before the build's own try below stops the worker started early
+        found, problems = scan_paths(paths)
+        inputs = [Path(p).absolute() for p in paths] + [p.absolute() for p in found]
+        work = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="ipgraph-build-"))
+        work.mkdir(parents=True, exist_ok=True)
+        runs = RunWriter(work / "runs")
+        table = ClaimTable()
+        from ipgraph.search.segment import TokenSpool
 
-        pool = DaskPool(scheduler, max(1, jobs), work / "shards")
-    from ipgraph.stream.cache import RecordCache, content_key
+        # per document, its measures' token keys, text sha256 and jieba words: spooled to disk as they come
+        made = TokenSpool(work / "tokens.spool")
+        made_fresh = 0  # how many of them were segmented for this build (the rest came from the cache)
+        if scheduler:
+            from ipgraph.stream.dask import DaskPool
 
-    records_cache = RecordCache(work / "cache", cache_dir) if cache else None
+            pool = DaskPool(scheduler, max(1, jobs), work / "shards")
+        from ipgraph.stream.cache import RecordCache, content_key
 
-    def skip(exc: InputError) -> None:
-        skipped.append(exc)
-        if on_skip:
-            on_skip(exc)
+        records_cache = RecordCache(work / "cache", cache_dir) if cache else None
 
-    order = sorted(found, key=lambda p: (p.name, str(p)))
-    keys = [_named_key(content_key(p, max_bytes), p.name) for p in order] if records_cache else [None] * len(order)
-    # which files the cache holds; each entry is loaded when its turn comes (not all of them up front)
-    cached = [records_cache.has(k) for k in keys] if records_cache else [False] * len(order)
-    todo = [p for p, hit in zip(order, cached, strict=True) if not hit]  # what the workers read, in order
-    spills: dict[Path, Path] = {}  # file → where its worker writes its cache entry (adopted once it is kept)
-    if isinstance(pool, _Pool) and records_cache is not None:
-        fresh_keys = {p: k for p, k, hit in zip(order, keys, cached, strict=True) if k and not hit}
-        where = records_cache.spill_paths(list(fresh_keys.values()))
-        spills = {p: where[k] for p, k in fresh_keys.items()}
-        for worker in pool.workers:
-            worker.spill = spills.get
-    done_bytes = 0
-    started = time.perf_counter()
-    from ipgraph.stream import delta as _delta  # `ipgraph add`: only what changed (ipgraph.stream.delta)
+        def skip(exc: InputError) -> None:
+            skipped.append(exc)
+            if on_skip:
+                on_skip(exc)
 
-    previous_made: Any = {}
-    if records_cache is not None and cache_dir is not None and file_timeout and not scheduler and not keep_records:
-        from ipgraph.search.index import read_spool
+        order = sorted(found, key=lambda p: (p.name, str(p)))
+        keys = [_named_key(content_key(p, max_bytes), p.name) for p in order] if records_cache else [None] * len(order)
+        # which files the cache holds; each entry is loaded when its turn comes (not all of them up front)
+        cached = [records_cache.has(k) for k in keys] if records_cache else [False] * len(order)
+        todo = [p for p, hit in zip(order, cached, strict=True) if not hit]  # what the workers read, in order
+        spills: dict[Path, Path] = {}  # file → where its worker writes its cache entry (adopted once it is kept)
+        if isinstance(pool, _Pool) and records_cache is not None:
+            fresh_keys = {p: k for p, k, hit in zip(order, keys, cached, strict=True) if k and not hit}
+            where = records_cache.spill_paths(list(fresh_keys.values()))
+            spills = {p: where[k] for p, k in fresh_keys.items()}
+            for worker in pool.workers:
+                worker.spill = spills.get
+        done_bytes = 0
+        started = time.perf_counter()
+        from ipgraph.stream import delta as _delta  # `ipgraph add`: only what changed (ipgraph.stream.delta)
 
-        previous = Path(cache_dir).parent / SEARCH_NAME  # its tokens, when today's data files and tokeniser made them
-        previous_made = read_spool(previous, "jieba") if previous.is_dir() else {}
-    if previous_made and records_cache is not None and cache_dir is not None and file_timeout:
-        budget = file_timeout
-        quick = _delta.incremental_build(order, list(keys), problems, records_cache, Path(cache_dir), work,
-                                         lambda: _Pool(budget, max(1, jobs)), max_bytes, skip, progress)
-        if quick is not None:
-            return _incremental_result(quick, paths, inputs, work, work_dir, records_cache, cache_dir, jobs,
-                                       previous_made)
+        previous_made: Any = {}
+        if records_cache is not None and cache_dir is not None and file_timeout and not scheduler and not keep_records:
+            from ipgraph.search.index import read_spool
+
+            previous = Path(cache_dir).parent / SEARCH_NAME  # its tokens, when today's data files and tokeniser made them
+            previous_made = read_spool(previous, "jieba") if previous.is_dir() else {}
+        if previous_made and records_cache is not None and cache_dir is not None and file_timeout:
+            budget = file_timeout
+            # the pool made above (its first worker already loading), stopped by incremental_build
+            quick = _delta.incremental_build(order, list(keys), problems, records_cache, Path(cache_dir), work,
+                                             lambda: pool or _Pool(budget, max(1, jobs)), max_bytes, skip, progress)
+            if quick is not None:
+                return _incremental_result(quick, paths, inputs, work, work_dir, records_cache, cache_dir, jobs,
+                                           previous_made)
+    except BaseException:
+        if pool is not None:
+            pool.stop()
+        raise
     collector = _delta.IndexWriter() if records_cache is not None else None
     try:
         for problem in problems:
