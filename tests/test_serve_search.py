@@ -27,7 +27,7 @@ def server(built_dir: Path):
 def test_search_answers_ranked_measures(server, built_dir: Path) -> None:
     with httpx.Client(base_url=server.url, timeout=60) as client:
         r = client.get("/search", params={"q": "质押融资", "limit": "5"})
-    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json"), r.text
     data = r.json()
     assert data["query"] == "质押融资"
     hits = data["hits"]
