@@ -61,6 +61,9 @@ def test_ctrl_c_stops_a_query_at_once(built_dir) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a suite started in the background (`cmd &` without job control) passes
+        # SIGINT on ignored, and Python then never raises KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         time.sleep(3.0)  # started, and inside the query
@@ -73,5 +76,8 @@ def test_ctrl_c_stops_a_query_at_once(built_dir) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        for pipe in (proc.stdout, proc.stderr):  # not left to the garbage collector (a ResourceWarning elsewhere)
+            if pipe is not None:
+                pipe.close()
     assert proc.returncode == 130 and "interrupted" in err, (proc.returncode, err[-300:])
     assert took < 3, took
