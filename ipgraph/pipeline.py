@@ -194,8 +194,6 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     finder = DuplicateFinder()
     names: dict[str, Path] = {}
     pool: Any = _Pool(file_timeout, max(1, jobs)) if file_timeout and not scheduler else None
-    if pool is not None:  # its first worker loads jieba (~2 s) while this process lists and checks the inputs
-        pool.workers[0].spawn()
     try:  # a failure before the build's own try below stops the worker started early
         found, problems = scan_paths(paths)
         inputs = [Path(p).absolute() for p in paths] + [p.absolute() for p in found]
@@ -226,6 +224,8 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
         # which files the cache holds; each entry is loaded when its turn comes (not all of them up front)
         cached = [records_cache.has(k) for k in keys] if records_cache else [False] * len(order)
         todo = [p for p, hit in zip(order, cached, strict=True) if not hit]  # what the workers read, in order
+        if isinstance(pool, _Pool) and todo:  # its first worker loads jieba (~2 s) while this process reads its index
+            pool.workers[0].spawn()
         spills: dict[Path, Path] = {}  # file → where its worker writes its cache entry (adopted once it is kept)
         if isinstance(pool, _Pool) and records_cache is not None:
             fresh_keys = {p: k for p, k, hit in zip(order, keys, cached, strict=True) if k and not hit}
