@@ -195,7 +195,7 @@ def _run_build(sources: list[Path], out_dir: Path, *, strict: bool, max_size: in
         result = build_graph(sources, on_skip=lambda exc: progress.echo(f"skipped {describe_error(exc)}"),
                              max_bytes=max_size, file_timeout=file_timeout or None, jobs=jobs or default_jobs(),
                              cache=cache, cache_dir=cache_folder(out_dir) if cache else None, progress=progress.update,
-                             scheduler=scheduler, keep_records=False)
+                             scheduler=scheduler, keep_records=False, stage_store=True)
     tried = len(result.names) + len(result.skipped)
     if not result.names:
         reason = f"none of the {tried} file(s) could be used" if tried else "no .txt/.html/.htm/.docx/.pdf files found"

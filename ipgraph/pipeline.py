@@ -73,6 +73,7 @@ class BuildResult:
     names: list[str] = field(default_factory=list)  # the source name of each document built, in order
     jobs: int = 1  # the build's worker processes: above 1, write_outputs runs its stages concurrently
     delta: Any = None  # ipgraph.stream.delta.BuildDelta when the build was made from the previous one by its changes
+    staged: StagedStore | None = None  # the store loading beside the search stage (build_graph(stage_store=True))
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -149,7 +150,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
                 file_timeout: float | None = DEFAULT_FILE_TIMEOUT, jobs: int = 1,
                 work_dir: Path | str | None = None, cache: bool = False, cache_dir: Path | str | None = None,
                 progress: Callable[[int, int, int, int], None] | None = None,
-                scheduler: str | None = None, keep_records: bool = True) -> BuildResult:
+                scheduler: str | None = None, keep_records: bool = True, stage_store: bool = False) -> BuildResult:
     """Build the graph of every document under `paths` (files or folders).
 
     Files are taken in sorted-name order. A file that cannot be used is skipped with an
@@ -175,6 +176,11 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
 
     `keep_records=False` (ipgraph build) keeps no DocumentRecord once its lines and quality report
     are taken: memory stays flat at 10,000 documents; result.names still lists the documents.
+
+    `stage_store` (ipgraph build; with jobs > 1, a full build): the store's bulk load of the merged graph
+    starts in a child process as soon as the merge is done, beside the search stage; write_outputs adds
+    the echoes to it and moves it into the build (ipgraph.store.staged_store), instead of loading the
+    whole graph after the search stage. Call write_outputs, or drop the result: its child waits for one.
     """
     import tempfile
     import weakref
@@ -348,8 +354,17 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     started = time.perf_counter()
     if collector is not None and records_cache is not None:
         _delta.keep_base(merged, records_cache.folder)  # the graph without the echoes: what `add` patches
-    result.search = search_stage(result, work / SEARCH_NAME, Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
-                                 made=made, fresh=made_fresh, documents=list(names))
+    if stage_store and jobs > 1:
+        result.staged = StagedStore.start(merged, work, timings)
+        weakref.finalize(result, result.staged.tail.stop)  # never written: its child stops with the result
+    try:
+        result.search = search_stage(result, work / SEARCH_NAME,
+                                     Path(cache_dir).parent / SEARCH_NAME if cache_dir else None,
+                                     made=made, fresh=made_fresh, documents=list(names))
+    except BaseException:
+        if result.staged is not None:
+            result.staged.tail.stop()
+        raise
     timings["search and echoes"] = time.perf_counter() - started
     if collector is not None and records_cache is not None:  # what the next `ipgraph add` starts from
         collector.save(result, records_cache.folder, total, classes)
@@ -407,6 +422,44 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     if work_dir is None:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
+
+
+@dataclass
+class StagedStore:
+    """The store of a full build loading in a child process while the search stage runs (ipgraph.store.staged_store):
+    its graph without the echoes, a second name of the merged file the stage then replaces."""
+
+    tail: Any  # ipgraph.stream.tail.Tail running the child
+    word: Path  # the file the child waits for (written by finish)
+    work: Path
+
+    @classmethod
+    def start(cls, merged: Path, work: Path, timings: dict[str, float]) -> StagedStore:
+        from ipgraph.store import BULK_LOAD_PEAK, staged_store
+        from ipgraph.stream.tail import Tail
+
+        base = work / "store-base.nt"
+        try:
+            os.link(merged, base)
+        except OSError:
+            shutil.copyfile(merged, base)
+        tail = Tail(True, timings)
+        word = work / "store-word.json"
+        tail.run("store", staged_store, base, work, word, peak=BULK_LOAD_PEAK)
+        return cls(tail=tail, word=word, work=work)
+
+    def finish(self, lines: list[str], nt: Path, build_dir: Path) -> None:
+        """Tell the child to add `lines` (the echoes) and move the store into build_dir; nt: the build's ipgraph.nt."""
+        from ipgraph.stream.merge import _write_lines
+
+        extra = self.work / "store-lines.nt"
+        _write_lines(extra, lines)
+        self._say({"lines": str(extra), "nt": str(nt), "build_dir": str(build_dir)})
+
+    def _say(self, word: dict[str, Any]) -> None:
+        tmp = self.word.with_name(f".{self.word.name}.tmp")
+        tmp.write_text(json.dumps(word), encoding="utf-8")
+        os.replace(tmp, self.word)  # whole when the child sees it
 
 
 def _named_key(key: str | None, name: str) -> str | None:
@@ -1035,8 +1088,12 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     delta = result.delta  # an incremental build knows its change: no diff of the two files
     changes = ((delta.removed_lines, delta.added_lines) if previous is not None and delta is not None
                and delta.exact and Path(delta.base) == previous.resolve() else None)
+    staged, result.staged = result.staged, None
     try:
-        if previous is not None and (previous / STORE_NAME).is_dir():
+        if staged is not None:  # loaded beside the search stage: the echoes added, the store moved in
+            tail.adopt(staged.tail)
+            staged.finish(list(result.search.echo_lines()) if result.search is not None else [], nt, out)
+        elif previous is not None and (previous / STORE_NAME).is_dir():
             tail.run("store", update_store, previous, nt, out, changes, peak=BULK_LOAD_PEAK)
         else:
             tail.run("store", write_store, nt, out, peak=BULK_LOAD_PEAK)

@@ -158,6 +158,57 @@ def write_store(source: Graph | Path | str, build_dir: Path | str) -> Path:
     return target
 
 
+STAGED_POLL = 0.05  # seconds between looks for the build's word (staged_store)
+
+
+def staged_store(base_nt: Path | str, folder: Path | str, word: Path | str) -> Path:
+    """The store started before its graph is complete (-j > 1: ipgraph.pipeline): `base_nt` (the graph
+    without its echoes) is bulk-loaded into a store under `folder` while the build's own process runs
+    the search stage; then this waits for the build's word, the JSON file `word` (written by a rename):
+    {"lines": N-Triples file, "nt": the final ipgraph.nt, "build_dir": …} adds those lines (the echoes)
+    and leaves the store at build_dir/store as write_store leaves it (a second name when `folder` is on
+    build_dir's file system, else a copy). Runs as a tail stage, in a child process that dies with the
+    build (ipgraph.stream.tail) or is stopped with it. Returns the store folder.
+    """
+    import time
+
+    import pyoxigraph
+
+    folder, word = Path(folder), Path(word)
+    tmp = Path(tempfile.mkdtemp(prefix=".store-staged-", dir=folder))
+    try:
+        store = pyoxigraph.Store(str(tmp))
+        bulk_load_chunks(store, Path(base_nt))
+        while not word.is_file():
+            time.sleep(STAGED_POLL)
+        told = json.loads(word.read_text(encoding="utf-8"))
+        bulk_load_chunks(store, Path(told["lines"]))
+        store.flush()
+        store.optimize()
+        triples = len(store)
+        del store
+        build_dir = Path(told["build_dir"])
+        stamp = _source_stamp(Path(told["nt"]))
+        meta = {"triples": triples, "source_size": stamp[0] if stamp else None,
+                "source_mtime_ns": stamp[1] if stamp else None}
+        (tmp / STORE_META_NAME).write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
+        target = store_path(build_dir)
+        if target.exists():
+            shutil.rmtree(target)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another file system: copied next to the target, then renamed into place
+            near = Path(tempfile.mkdtemp(prefix=".store-new-", dir=build_dir))
+            shutil.copytree(tmp, near / STORE_NAME)
+            os.replace(near / STORE_NAME, target)
+            shutil.rmtree(near, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
 BULK_CHUNK_TRIPLES = 200_000
 """Triples per bulk-load call. Why: Oxigraph's bulk loader encodes batches of up to a million quads per
 thread, with their strings, before it writes them (1.7 GB for the 2.5 million triples of 1,000 documents);

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pyoxigraph
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ipgraph.pipeline import build_graph, cache_folder, write_outputs
 from ipgraph.store import generation_dir, store_info, store_path
@@ -162,6 +165,33 @@ def test_patch_sorted_matches_a_set_computation(tmp_path, monkeypatch):
         assert present == [q in set(old) for q in queries]
         expected = sorted((set(old) - {q for q in queries if not wanted[q]}) | {q for q in queries if wanted[q]})
         assert (tmp_path / "new.nt").read_text(encoding="utf-8").split("\n")[:-1] == expected
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(old=st.sets(st.integers(0, 400), max_size=120), new=st.sets(st.integers(0, 400), max_size=120),
+       block=st.sampled_from([8, 64, 1 << 22]))
+def test_insert_sorted_is_the_union_and_counts_the_new_lines(tmp_path_factory, old, new, block):
+    """insert_sorted (the echoes' merge): the sorted union of the file and the lines, whatever the block
+    edges; `present` says which the file held; merge_lines_into counts lines and classes as a full count."""
+    folder = tmp_path_factory.mktemp("ins")
+    saved = merge.BLOCK
+    merge.BLOCK = block  # tiny blocks: runs of new lines across block edges, at the start and the end
+    try:
+        def line(n: int) -> str:  # a type line every 7th: the class counts move too
+            kind = f"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://c/{n % 3}>" if n % 7 == 0 else '<http://p> "值"'
+            return f"<http://x/{n:04d}> {kind} ."
+        old_lines = sorted(line(n) for n in old)
+        lines = sorted(line(n) for n in new)
+        (folder / "old.nt").write_text("".join(f"{t}\n" for t in old_lines), encoding="utf-8")
+        total, classes = merge.merge_lines_into(folder / "old.nt", lines, folder / "new.nt")
+        union = sorted(set(old_lines) | set(lines))
+        assert (folder / "new.nt").read_text(encoding="utf-8").split("\n")[:-1] == union
+        merge._COUNTS.clear()  # counted from the file itself, not remembered
+        expected = Counter(f"http://c/{n % 3}" for n in old | new if n % 7 == 0)
+        assert (total, classes) == merge.count_lines(folder / "new.nt") == (len(union), expected)
+        assert merge.insert_sorted(folder / "old.nt", folder / "again.nt", lines) == [t in set(old_lines) for t in lines]
+    finally:
+        merge.BLOCK = saved
 
 
 def test_merge_counts_the_sources_of_shared_lines(tmp_path):

@@ -96,3 +96,95 @@ def test_an_aggregated_page_from_the_lean_index_equals_the_full_one(corpus_build
     whole = TripleIndex.for_page(nt, node_budget=100_000)
     assert sum(len(v) for v in whole.by_predicate.values()) == sum(len(v) for v in full.by_predicate.values())
     assert TripleIndex.for_page(nt, node_budget=60).by_predicate.keys() == lean.by_predicate.keys()
+
+
+def _store_triples(build: Path) -> set[str]:
+    from ipgraph.store import open_store
+
+    return {f"{q.subject} {q.predicate} {q.object} ." for q in open_store(build)}
+
+
+def test_a_staged_store_holds_the_graph_with_its_echoes(corpus_build, tmp_path):
+    # loaded beside the search stage from the graph without its echoes; the echoes added at write_outputs
+    result = build_graph([CORPUS], jobs=2, stage_store=True)
+    assert result.staged is not None and result.search.echo_lines()  # the corpus has echoes to add
+    child = result.staged.tail.children[0][1]
+    write_outputs(result, tmp_path / "staged")
+    assert child.poll() is not None and result.staged is None
+    for name in OUTPUTS:
+        assert (tmp_path / "staged" / name).read_bytes() == (corpus_build / name).read_bytes(), name
+    lines = (tmp_path / "staged" / "ipgraph.nt").read_text(encoding="utf-8").splitlines()
+    assert _store_triples(tmp_path / "staged") == set(lines)
+    from ipgraph.store import store_info
+
+    info, nt = store_info(tmp_path / "staged"), (tmp_path / "staged" / "ipgraph.nt").stat()
+    assert (info.triples, info.source_size, info.source_mtime_ns) == (len(lines), nt.st_size, nt.st_mtime_ns)
+    assert not list(result.work_dir.glob(".store-staged-*"))  # moved into the build, not left behind
+
+
+def _ended(process, seconds: float = 20.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return process.poll() is not None
+
+
+def test_a_staged_store_never_written_stops_with_its_result():
+    import gc
+
+    result = build_graph([CORPUS], jobs=2, stage_store=True)
+    child = result.staged.tail.children[0][1]
+    assert child.poll() is None  # waiting for write_outputs' word
+    del result
+    gc.collect()
+    assert _ended(child)
+
+
+def test_a_failed_search_stage_stops_the_staged_store(monkeypatch):
+    import ipgraph.search.stage as stage
+
+    children = []
+    original = Tail.run
+
+    def run(self, name, function, *args, **kwargs):
+        original(self, name, function, *args, **kwargs)
+        children.append(self.children[-1][1])
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("search stage failed")
+
+    monkeypatch.setattr(Tail, "run", run)
+    monkeypatch.setattr(stage, "search_stage", fail)
+    with pytest.raises(RuntimeError, match="search stage failed"):
+        build_graph([CORPUS], jobs=2, stage_store=True)
+    assert len(children) == 1 and _ended(children[0], 5.0)
+
+
+def test_a_staged_store_is_copied_across_file_systems(corpus_build, tmp_path, monkeypatch):
+    import json
+
+    import ipgraph.store as store_module
+
+    nt = corpus_build / "ipgraph.nt"
+    lines = nt.read_text(encoding="utf-8").splitlines()
+    (tmp_path / "base.nt").write_text("".join(f"{t}\n" for t in lines[::2]), encoding="utf-8")
+    (tmp_path / "rest.nt").write_text("".join(f"{t}\n" for t in lines[1::2]), encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "word.json").write_text(json.dumps({"lines": str(tmp_path / "rest.nt"), "nt": str(nt),
+                                                    "build_dir": str(tmp_path / "out")}), encoding="utf-8")
+    real = os.replace
+
+    def cross_device(src, dst):
+        if Path(src).name.startswith(".store-staged-"):
+            raise OSError(18, "Invalid cross-device link")
+        return real(src, dst)
+
+    monkeypatch.setattr(store_module.os, "replace", cross_device)
+    target = store_module.staged_store(tmp_path / "base.nt", tmp_path, tmp_path / "word.json")
+    assert target == tmp_path / "out" / "store"
+    assert _store_triples(tmp_path / "out") == set(lines)
+    assert store_module.store_info(tmp_path / "out").triples == len(lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.nt", "out", "rest.nt", "word.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["store"]

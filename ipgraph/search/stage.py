@@ -367,15 +367,13 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
 
 def merge_echoes(result: Any, lines: list[str], work: Path) -> None:
     """Merge the echoes' lines (sorted, unique) into result.ntriples as one more sorted run (result.counts updated)."""
-    from ipgraph.stream.merge import _write_lines, merge_runs
+    from ipgraph.stream.merge import merge_lines_into
 
     if not lines:
         return
-    run = work / "echoes.nt"
-    _write_lines(run, lines)
     merged = work / "ipgraph-echoes.nt"
-    total, classes = merge_runs([Path(result.ntriples), run], merged, work)
-    run.unlink()
+    # the echoes sort together (one IRI prefix): inserted as one run of bytes, the rest copied in blocks
+    total, classes = merge_lines_into(Path(result.ntriples), lines, merged)
     os.replace(merged, result.ntriples)  # the graph's file, now with the echoes, under its name
     result.counts = {**classes, "triples": total}
 

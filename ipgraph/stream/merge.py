@@ -268,12 +268,54 @@ def patch_sorted(old: Path | str, out: Path | str, queries: list[str],
     return present
 
 
-def _merge_small_into(big: Path, small: list[Path], out: Path) -> tuple[int, Counter[str]]:
-    """merge_runs of a big sorted file and a few small sorted runs: the small lines patched in."""
-    with ExitStack() as stack:
-        lines = list(_merged(small, stack))
+def insert_sorted(old: Path | str, out: Path | str, lines: list[str]) -> list[bool]:
+    """patch_sorted keeping every line: `out` is the union of the sorted, unique lines of `old` and
+    `lines` (sorted, unique, without newlines). The new lines that fall between the same two old lines
+    are found by one bisect and written at once, so a cluster of them (the echoes, under one IRI prefix)
+    costs no Python step per line. Returns, per line, whether `old` held it."""
+    encoded = [q.encode("utf-8") for q in lines]
+    n = len(encoded)
+    present = [False] * n
+    qi = 0
+    tmp = Path(f"{out}.tmp-{os.getpid()}")
+    try:
+        with open(old, "rb") as src, open(tmp, "wb") as dst:
+            while block := _read_block(src):
+                last = block[block.rfind(b"\n", 0, len(block) - 1) + 1:-1]
+                if qi >= n or encoded[qi] > last:
+                    dst.write(block)  # no new line falls into this block
+                    continue
+                old_lines = block[:-1].split(b"\n")
+                pieces: list[bytes] = []
+                at = 0
+                while qi < n and encoded[qi] <= last:
+                    pos = bisect.bisect_left(old_lines, encoded[qi], at)  # < len(old_lines): encoded[qi] <= last
+                    following = old_lines[pos]
+                    end = bisect.bisect_left(encoded, following, qi)  # the new lines before it
+                    pieces.extend(old_lines[at:pos])
+                    pieces.extend(encoded[qi:end])
+                    if end < n and encoded[end] == following:
+                        present[end] = True  # held already: written once, as the old line
+                        end += 1
+                    qi, at = end, pos
+                pieces.extend(old_lines[at:])
+                dst.write(b"\n".join(pieces))
+                dst.write(b"\n")
+            if qi < n:  # after the old file's last line
+                dst.write(b"\n".join(encoded[qi:]))
+                dst.write(b"\n")
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return present
+
+
+def merge_lines_into(big: Path | str, lines: list[str], out: Path | str) -> tuple[int, Counter[str]]:
+    """merge_runs of a big sorted file and sorted, unique `lines` (insert_sorted), counted from the big
+    file's counts (remembered when this process wrote it) and the lines it did not hold."""
     total, classes = count_lines(big)
-    present = patch_sorted(big, out, lines, lambda _line, _found: True)
+    present = insert_sorted(big, out, lines)
     for text, found in zip(lines, present, strict=True):
         if not found:
             total += 1
@@ -282,6 +324,13 @@ def _merge_small_into(big: Path, small: list[Path], out: Path) -> tuple[int, Cou
                 classes[cls] += 1
     remember_counts(out, total, classes)
     return total, classes
+
+
+def _merge_small_into(big: Path, small: list[Path], out: Path) -> tuple[int, Counter[str]]:
+    """merge_runs of a big sorted file and a few small sorted runs: the small lines patched in."""
+    with ExitStack() as stack:
+        lines = list(_merged(small, stack))
+    return merge_lines_into(big, lines, out)
 
 
 def turtle_from_ntriples(nt_path: Path | str, out_path: Path | str, prefixes: dict[str, str]) -> None:

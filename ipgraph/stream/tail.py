@@ -80,6 +80,14 @@ class Tail:
         self.children.append((stage, process))
         self.peaks[process.pid] = peak
 
+    def adopt(self, other: Tail) -> None:
+        """Take over the children `other` started (an earlier Tail: the staged store): waited for, timed
+        and stopped with this one's, and counted in its memory budget."""
+        self.children.extend(other.children)
+        self.peaks.update(other.peaks)
+        self.failure = self.failure or other.failure
+        other.children, other.failure = [], None
+
     def wait(self) -> None:
         """Wait for every child; raise OSError for the first that failed (the others are still waited for)."""
         self._collect()
