@@ -175,3 +175,16 @@ def test_setup_cfg_needs_jinja2_not_pyvis() -> None:
     requires = [line.split(">")[0].split("=")[0].strip().lower()
                 for line in config["options"]["install_requires"].splitlines() if line.strip()]
     assert "pyvis" not in requires and "jinja2" in requires
+
+
+def test_page_json_is_html_safe_sorted_utf8_json():
+    import json
+
+    from ipgraph.view import page_json
+
+    value = {"b": ["</script><script>alert('x')</script>", "A&B", 2.5, None], "a": {"中": [1, True]}, 3: "three"}
+    text = str(page_json(value))
+    assert not {"<", ">", "&", "'"} & set(text)  # nothing can close the <script> block or an attribute
+    assert "中" in text and "\\u4e2d" not in text  # UTF-8, not escapes
+    assert json.loads(text) == {"3": "three", "a": {"中": [1, True]}, "b": value["b"]}
+    assert list(json.loads(text)) == ["3", "a", "b"]  # keys sorted: the same page every run
