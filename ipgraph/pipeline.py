@@ -183,6 +183,23 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     whole graph after the search stage. Call write_outputs, or drop the result: its child waits for one.
     """
     import tempfile
+
+    owned = work_dir is None
+    work = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="ipgraph-build-"))
+    try:
+        return _build_graph(paths, on_skip, max_bytes, file_timeout, jobs, work, owned, cache, cache_dir, progress,
+                            scheduler, keep_records, stage_store)
+    except BaseException:  # a failed or interrupted build leaves no scratch folder behind (GBs at 10,000 documents)
+        if owned:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], None] | None, max_bytes: int,
+                 file_timeout: float | None, jobs: int, work: Path, owned: bool, cache: bool,
+                 cache_dir: Path | str | None, progress: Callable[[int, int, int, int], None] | None,
+                 scheduler: str | None, keep_records: bool, stage_store: bool) -> BuildResult:
+    """build_graph in the scratch folder `work` (`owned`: made for this build, removed with its result)."""
     import weakref
 
     from ipgraph.dedupe import DuplicateFinder
@@ -203,7 +220,6 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     try:  # a failure before the build's own try below stops the worker started early
         found, problems = scan_paths(paths)
         inputs = [Path(p).absolute() for p in paths] + [p.absolute() for p in found]
-        work = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="ipgraph-build-"))
         work.mkdir(parents=True, exist_ok=True)
         runs = RunWriter(work / "runs")
         table = ClaimTable()
@@ -255,7 +271,7 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
             quick = _delta.incremental_build(order, list(keys), problems, records_cache, Path(cache_dir), work,
                                              lambda: pool or _Pool(budget, max(1, jobs)), max_bytes, skip, progress)
             if quick is not None:
-                return _incremental_result(quick, paths, inputs, work, work_dir, records_cache, cache_dir, jobs,
+                return _incremental_result(quick, paths, inputs, work, owned, records_cache, cache_dir, jobs,
                                            previous_made)
     except BaseException:
         if pool is not None:
@@ -368,12 +384,12 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     timings["search and echoes"] = time.perf_counter() - started
     if collector is not None and records_cache is not None:  # what the next `ipgraph add` starts from
         collector.save(result, records_cache.folder, total, classes)
-    if work_dir is None:
+    if owned:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
 
 
-def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path, work_dir: Any, records_cache: Any,
+def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path, owned: bool, records_cache: Any,
                         cache_dir: Any, jobs: int, made: Any) -> BuildResult:
     """The BuildResult of an incremental build (ipgraph.stream.delta), with the search stage run on its graph."""
     import weakref
@@ -419,7 +435,7 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     result.timings["search and echoes"] = time.perf_counter() - started
     finish_index(quick.index, result, records_cache.folder)
     delta.exact = quick.index.echoes_apart  # else the store diffs the two files itself
-    if work_dir is None:
+    if owned:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
 

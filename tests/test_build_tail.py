@@ -142,8 +142,12 @@ def test_a_staged_store_never_written_stops_with_its_result():
     assert _ended(child)
 
 
-def test_a_failed_search_stage_stops_the_staged_store(monkeypatch):
+def test_a_failed_search_stage_stops_the_staged_store(monkeypatch, tmp_path):
+    import tempfile
+
     import ipgraph.search.stage as stage
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the build makes its scratch folder
 
     children = []
     original = Tail.run
@@ -160,6 +164,7 @@ def test_a_failed_search_stage_stops_the_staged_store(monkeypatch):
     with pytest.raises(RuntimeError, match="search stage failed"):
         build_graph([CORPUS], jobs=2, stage_store=True)
     assert len(children) == 1 and _ended(children[0], 5.0)
+    assert not list(tmp_path.glob("ipgraph-build-*"))  # nor is its scratch folder left (the staged store's base in it)
 
 
 def test_a_staged_store_is_copied_across_file_systems(corpus_build, tmp_path, monkeypatch):
