@@ -89,3 +89,32 @@ def test_adding_a_copied_plan_gives_the_full_fast_lines(synthetic):
                        _tokens=[synthetic.tokens[n] for n in keep], bm25=None)
     assert lines(update_links(synthetic, echo_links(rest), {doc})) == lines(full)
 
+
+
+def test_small_blocks_and_the_kept_scores_let_go_give_the_reference_pairs(synthetic, monkeypatch):
+    # many tiny blocks: most pairs are asked again from a later block, after the kept scores were pruned
+    from ipgraph.search import echoes
+
+    kept: list[int] = []
+    finish = echoes._ClassScores.finish
+
+    def watched(self, block):
+        finish(self, block)
+        kept.append(self.keys.size)
+
+    monkeypatch.setattr(echoes, "_CANDIDATES", 200)
+    monkeypatch.setattr(echoes._ClassScores, "finish", watched)
+    em = echo_matrix(synthetic)
+    rows = np.arange(len(em.iris))
+    most: dict[int | None, int] = {}
+    for keep in (3, 1, None):
+        kept.clear()
+        fast = query_pairs(em, rows, keep=keep)
+        slow = query_pairs(em, rows, keep=keep, reference=True)
+        assert len(kept) > 20 and fast[0].size > 500
+        fast_order, slow_order = np.lexsort((fast[1], fast[0])), np.lexsort((slow[1], slow[0]))
+        for a, b in zip(fast, slow, strict=True):
+            assert a[fast_order].tobytes() == b[slow_order].tobytes()
+        assert kept[-1] == 0  # what is kept is let go: nothing at the end
+        most[keep] = max(kept)
+    assert most[1] < most[3] < most[None]  # with `keep`, the scores below a class's cutoff go early

@@ -46,6 +46,9 @@ from ipgraph.search.index import SearchIndex
 THRESHOLD = 0.305
 PER_MEASURE = 3
 _BLOCK = 512  # query rows whose candidate pairs are made at once (bounds memory on big graphs)
+# candidate pairs of classes a block of query classes should make at most (_class_pairs sizes its blocks by
+# the last one's count: at 10,000 plans a class has ten times the candidates it has at 1,000)
+_CANDIDATES = 1_500_000
 _PAIRS = 20_000  # candidate pairs whose exact score is computed at once (their rows are copied: measured,
 # at 1,000 plans 200,000 at once peaked 430 MB above the matrix, 20,000 130 MB, in no more time)
 _SLACK = 2e-4  # bounds meet the threshold and each other with this margin: scores are rounded to 4 places
@@ -277,15 +280,47 @@ class _ClassScores:
 
     Only the pairs reaching `threshold` are kept (memory: the candidates of a big corpus run to tens of
     millions): a pair asked again after one of its classes was `done` (every candidate pair of a done
-    class was scored then, candidates being symmetric) and not kept is below it (-inf)."""
+    class was scored then, candidates being symmetric) and not kept is below it (-inf).
 
-    def __init__(self, em: EchoMatrix, threshold: float) -> None:
+    `finish` lets go of what no later ask can want (at 10,000 plans the pairs above the threshold run to
+    tens of millions): a pair is asked at most twice, once from each class's block, so it is kept only
+    while its other class is `later` (to be queried) and not yet done; and with `keep` (each query row's
+    best `keep`), a class's kept pairs below the score at which the pairs above give every one of its
+    rows `keep` rows of other documents (`useful`: rows a class surely gives any query row) cannot be
+    among its rows' best, and are dropped."""
+
+    def __init__(self, em: EchoMatrix, threshold: float, later: np.ndarray | None = None,
+                 useful: np.ndarray | None = None, keep: int | None = None) -> None:
         self.em = em
         self.threshold = threshold
         self.classes = max(1, em.first.size)
         self.keys = np.empty(0, dtype=np.int64)  # sorted
         self.values = np.empty(0, dtype=np.float64)
         self.done = np.zeros(self.classes, dtype=bool)
+        self.later = later if later is not None else np.ones(self.classes, dtype=bool)
+        self.useful = useful
+        self.keep = keep
+
+    def finish(self, block: np.ndarray) -> None:
+        """Mark the classes of `block` done: every candidate pair of theirs is scored; drop what no later ask wants."""
+        self.done[block] = True
+        if not self.keys.size:
+            return
+        a, b = np.divmod(self.keys, self.classes)
+        pending_a = self.later[a] & ~self.done[a]
+        pending = np.flatnonzero(pending_a | (self.later[b] & ~self.done[b]))  # one side asks again (at most one)
+        if self.keep is not None and self.useful is not None and pending.size:
+            wait = np.where(pending_a, a, b)[pending]  # the class that asks again
+            other, score = np.where(pending_a, b, a)[pending], self.values[pending]
+            order = np.lexsort((-score, wait))  # each waiting class's pairs, best first
+            wait, other, score = wait[order], other[order], score[order]
+            total = np.cumsum(self.useful[other])
+            before = np.concatenate(([0], total))[np.searchsorted(wait, wait, side="left")]
+            reached = total - before >= self.keep  # the pairs up to here give every row `keep` others
+            cutoff = np.full(self.classes, -np.inf)
+            np.maximum.at(cutoff, wait[reached], score[reached])
+            pending = np.sort(pending[order][score >= cutoff[wait]])
+        self.keys, self.values = self.keys[pending], self.values[pending]
 
     def __call__(self, q: np.ndarray, j: np.ndarray) -> np.ndarray:
         a, b = self.em.copy_of[q], self.em.copy_of[j]
@@ -383,11 +418,17 @@ def _class_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float,
     prefix = em.prefix[em.first]
     prefix_t = prefix.T.tocsr()
     suffix = em.suffix[em.first]
-    scores = _ClassScores(em, threshold)
+    later = asked_size > 0
+    # the rows of a class any query row surely gets (take[u] first rows, at most `most` of them in its document)
+    useful = np.maximum(take - most, 0) if keep is not None else None
+    scores = _ClassScores(em, threshold, later=later, useful=useful, keep=keep)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for at in range(0, queried.size, _BLOCK):
-        block = queried[at:at + _BLOCK]
+    at, step = 0, min(64, _BLOCK)  # the first block small: how many candidates a class makes is not known yet
+    while at < queried.size:
+        block = queried[at:at + step]
+        at += block.size
         cand = (prefix[block] @ prefix_t).tocoo()
+        step = int(np.clip(block.size * _CANDIDATES // max(1, cand.nnz), 1, _BLOCK))  # the next block's
         u, v, low = block[cand.row], cand.col.astype(np.int64), cand.data
         may = low + suffix[u] + suffix[v] >= threshold - _SLACK
         u, v = u[may], v[may]
@@ -404,7 +445,7 @@ def _class_pairs(em: EchoMatrix, rows: np.ndarray, threshold: float,
         if keep is not None:
             q, j, score = _best_of(em, q, j, score, keep)
         found.append((q, j, score))
-        scores.done[block] = True  # every candidate pair of these classes is scored
+        scores.finish(block)  # every candidate pair of these classes is scored
     if not found:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0, dtype=np.float64)
