@@ -193,3 +193,16 @@ def test_a_staged_store_is_copied_across_file_systems(corpus_build, tmp_path, mo
     assert store_module.store_info(tmp_path / "out").triples == len(lines)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["base.nt", "out", "rest.nt", "word.json"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["store"]
+
+
+def test_a_graph_too_big_for_both_peaks_loads_its_store_after_the_search_stage(corpus_build, tmp_path, monkeypatch):
+    # the search stage's peak and the bulk load's would add up past the tail's budget: no staged store
+    from ipgraph.pipeline import StagedStore
+
+    monkeypatch.setattr(StagedStore, "SEARCH_PEAK_PER_BYTE", 10_000.0)
+    result = build_graph([CORPUS], jobs=2, stage_store=True)
+    assert result.staged is None
+    write_outputs(result, tmp_path / "late")
+    lines = (tmp_path / "late" / "ipgraph.nt").read_text(encoding="utf-8").splitlines()
+    assert _store_triples(tmp_path / "late") == set(lines)
+    assert (tmp_path / "late" / "ipgraph.nt").read_bytes() == (corpus_build / "ipgraph.nt").read_bytes()
