@@ -1126,7 +1126,7 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     try:
         if staged is not None:  # loaded beside the search stage: the echoes added, the store moved in
             tail.adopt(staged.tail)
-            staged.finish(list(result.search.echo_lines()) if result.search is not None else [], nt, out)
+            staged.finish(result.search.echo_lines() if result.search is not None else [], nt, out)
         elif previous is not None and (previous / STORE_NAME).is_dir():
             tail.run("store", update_store, previous, nt, out, changes, peak=BULK_LOAD_PEAK)
         else:

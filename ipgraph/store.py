@@ -138,24 +138,37 @@ def write_store(source: Graph | Path | str, build_dir: Path | str) -> Path:
         store.optimize()
         triples = len(store)
         del store  # pyoxigraph closes the RocksDB instance when the object is dropped
-        meta = {
-            "triples": triples,
-            "source_size": stamp[0] if stamp else None,
-            "source_mtime_ns": stamp[1] if stamp else None,
-        }
-        (tmp / STORE_META_NAME).write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
-        old = None
-        if target.exists():
-            # rename(2) cannot replace a non-empty folder: move the old one aside first.
-            old = Path(tempfile.mkdtemp(prefix=".store-old-", dir=build_dir))
-            os.replace(target, old / STORE_NAME)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _write_meta(tmp, triples, stamp)
+        _swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _write_meta(folder: Path, triples: int, stamp: tuple[int, int] | None) -> None:
+    """The store's metadata, inside it (so it is swapped in with the data): its triples and its source file's stamp."""
+    meta = {"triples": triples, "source_size": stamp[0] if stamp else None,
+            "source_mtime_ns": stamp[1] if stamp else None}
+    (folder / STORE_META_NAME).write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Put the store folder `new` (on target's file system) at `target`, the previous store removed after the swap."""
+    old = None
+    if target.exists():
+        # rename(2) cannot replace a non-empty folder: move the old one aside first.
+        old = Path(tempfile.mkdtemp(prefix=".store-old-", dir=target.parent))
+        os.replace(target, old / STORE_NAME)
+    try:
+        os.replace(new, target)
+    except OSError:
+        if old is not None:  # the previous store back in place (`new` on another file system, say)
+            os.replace(old / STORE_NAME, target)
+            shutil.rmtree(old, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 STAGED_POLL = 0.05  # seconds between looks for the build's word (staged_store)
@@ -188,20 +201,17 @@ def staged_store(base_nt: Path | str, folder: Path | str, word: Path | str) -> P
         triples = len(store)
         del store
         build_dir = Path(told["build_dir"])
-        stamp = _source_stamp(Path(told["nt"]))
-        meta = {"triples": triples, "source_size": stamp[0] if stamp else None,
-                "source_mtime_ns": stamp[1] if stamp else None}
-        (tmp / STORE_META_NAME).write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
+        _write_meta(tmp, triples, _source_stamp(Path(told["nt"])))
         target = store_path(build_dir)
-        if target.exists():
-            shutil.rmtree(target)
         try:
-            os.replace(tmp, target)
-        except OSError:  # another file system: copied next to the target, then renamed into place
+            _swap_in(tmp, target)
+        except OSError:  # another file system: copied next to the target, then swapped in
             near = Path(tempfile.mkdtemp(prefix=".store-new-", dir=build_dir))
-            shutil.copytree(tmp, near / STORE_NAME)
-            os.replace(near / STORE_NAME, target)
-            shutil.rmtree(near, ignore_errors=True)
+            try:
+                shutil.copytree(tmp, near / STORE_NAME)
+                _swap_in(near / STORE_NAME, target)
+            finally:
+                shutil.rmtree(near, ignore_errors=True)
             shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -397,10 +407,7 @@ def update_store(previous: Path | str, new_nt: Path | str, build_dir: Path | str
         # a known change: the count follows from it (len() would walk the whole store)
         triples = info.triples - len(removed) + len(added) if changes is not None and info is not None else len(store)
         del store
-        stamp = _source_stamp(new_nt)
-        meta = {"triples": triples, "source_size": stamp[0] if stamp else None,
-                "source_mtime_ns": stamp[1] if stamp else None}
-        (checkpoint / STORE_META_NAME).write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
+        _write_meta(checkpoint, triples, _source_stamp(new_nt))
         if target.exists():
             shutil.rmtree(target)
         os.replace(checkpoint, target)

@@ -176,7 +176,8 @@ def test_a_staged_store_is_copied_across_file_systems(corpus_build, tmp_path, mo
     lines = nt.read_text(encoding="utf-8").splitlines()
     (tmp_path / "base.nt").write_text("".join(f"{t}\n" for t in lines[::2]), encoding="utf-8")
     (tmp_path / "rest.nt").write_text("".join(f"{t}\n" for t in lines[1::2]), encoding="utf-8")
-    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "store").mkdir(parents=True)  # a previous build's store: replaced, nothing left aside
+    (tmp_path / "out" / "store" / "previous").write_text("x", encoding="utf-8")
     (tmp_path / "word.json").write_text(json.dumps({"lines": str(tmp_path / "rest.nt"), "nt": str(nt),
                                                     "build_dir": str(tmp_path / "out")}), encoding="utf-8")
     real = os.replace
@@ -193,6 +194,7 @@ def test_a_staged_store_is_copied_across_file_systems(corpus_build, tmp_path, mo
     assert store_module.store_info(tmp_path / "out").triples == len(lines)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["base.nt", "out", "rest.nt", "word.json"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["store"]
+    assert not (tmp_path / "out" / "store" / "previous").exists()
 
 
 def test_a_graph_too_big_for_both_peaks_loads_its_store_after_the_search_stage(corpus_build, tmp_path, monkeypatch):
