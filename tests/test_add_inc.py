@@ -153,12 +153,18 @@ def test_patch_sorted_matches_a_set_computation(tmp_path, monkeypatch):
     import random
 
     rng = random.Random(7)
-    monkeypatch.setattr(merge, "BLOCK", 64)  # many blocks: queries at every block edge
     for _ in range(100):
+        # tiny windows: galloping, bisection and scans at every line; stretches copied by the kernel,
+        # through this process, and gathered; old files with and without a last newline
+        monkeypatch.setattr(merge, "SCAN", rng.choice([1, 8, 64, 1 << 13]))
+        monkeypatch.setattr(merge, "COPY", rng.choice([1, 16, 1 << 18]))
+        kernel = rng.random() < 0.7
+        monkeypatch.setattr(merge._Output, "__init__", _output_init(kernel))
         def line() -> str:
             return f'<http://x/{rng.randint(0, 300)}> <http://p/{rng.randint(0, 3)}> "{chr(0x4E00 + rng.randint(0, 50))}" .'
         old = sorted({line() for _ in range(rng.randint(0, 200))})
-        (tmp_path / "old.nt").write_text("".join(f"{t}\n" for t in old), encoding="utf-8")
+        text = "".join(f"{t}\n" for t in old)
+        (tmp_path / "old.nt").write_text(text[:-1] if old and rng.random() < 0.2 else text, encoding="utf-8")
         queries = sorted({line() for _ in range(rng.randint(0, 40))} | set(rng.sample(old, min(len(old), 10))))
         wanted = {q: rng.random() < 0.5 for q in queries}
         present = merge.patch_sorted(tmp_path / "old.nt", tmp_path / "new.nt", queries, lambda q, _f, w=wanted: w[q])
@@ -167,15 +173,26 @@ def test_patch_sorted_matches_a_set_computation(tmp_path, monkeypatch):
         assert (tmp_path / "new.nt").read_text(encoding="utf-8").split("\n")[:-1] == expected
 
 
+def _output_init(kernel: bool):
+    original = merge._Output.__init__
+
+    def init(self, *args):
+        original(self, *args)
+        self.kernel = self.kernel and kernel  # False: every stretch through this process
+
+    return init
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(old=st.sets(st.integers(0, 400), max_size=120), new=st.sets(st.integers(0, 400), max_size=120),
-       block=st.sampled_from([8, 64, 1 << 22]))
-def test_insert_sorted_is_the_union_and_counts_the_new_lines(tmp_path_factory, old, new, block):
-    """insert_sorted (the echoes' merge): the sorted union of the file and the lines, whatever the block
-    edges; `present` says which the file held; merge_lines_into counts lines and classes as a full count."""
+       scan=st.sampled_from([1, 8, 64, 1 << 13]), copy=st.sampled_from([1, 64, 1 << 18]))
+def test_insert_sorted_is_the_union_and_counts_the_new_lines(tmp_path_factory, old, new, scan, copy):
+    """insert_sorted (the echoes' merge): the sorted union of the file and the lines, whatever the
+    bisection's windows and the copies' sizes; `present` says which the file held; merge_lines_into
+    counts lines and classes as a full count."""
     folder = tmp_path_factory.mktemp("ins")
-    saved = merge.BLOCK
-    merge.BLOCK = block  # tiny blocks: runs of new lines across block edges, at the start and the end
+    saved = merge.SCAN, merge.COPY, merge.BLOCK
+    merge.SCAN, merge.COPY, merge.BLOCK = scan, copy, 64  # runs of new lines at the start, the end, between
     try:
         def line(n: int) -> str:  # a type line every 7th: the class counts move too
             kind = f"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://c/{n % 3}>" if n % 7 == 0 else '<http://p> "值"'
@@ -191,7 +208,7 @@ def test_insert_sorted_is_the_union_and_counts_the_new_lines(tmp_path_factory, o
         assert (total, classes) == merge.count_lines(folder / "new.nt") == (len(union), expected)
         assert merge.insert_sorted(folder / "old.nt", folder / "again.nt", lines) == [t in set(old_lines) for t in lines]
     finally:
-        merge.BLOCK = saved
+        merge.SCAN, merge.COPY, merge.BLOCK = saved
 
 
 def test_merge_counts_the_sources_of_shared_lines(tmp_path):

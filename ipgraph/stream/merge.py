@@ -207,7 +207,7 @@ def count_lines(path: Path | str) -> tuple[int, Counter[str]]:
     return total, classes
 
 
-BLOCK = 1 << 22  # bytes read at a time by patch_sorted and count_lines
+BLOCK = 1 << 22  # bytes read at a time by count_lines
 
 
 def _read_block(handle) -> bytes:
@@ -218,49 +218,150 @@ def _read_block(handle) -> bytes:
     return block
 
 
+SCAN = 1 << 13  # bytes of lines split and scanned at the end of a bisection (a few dozen lines)
+COPY = 1 << 18  # stretches of unchanged bytes at least this long are copied by the kernel (copy_file_range)
+
+
+class _SortedLines:
+    """A sorted file of lines opened for bisection: an mmap, so a probe reads one page, not a block."""
+
+    def __init__(self, handle: Any) -> None:
+        import mmap
+
+        self.size = os.fstat(handle.fileno()).st_size
+        self.data: Any = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if self.size else b""
+        self.terminated = not self.size or self.data[self.size - 1:] == b"\n"
+
+    def close(self) -> None:
+        if self.size:
+            self.data.close()
+
+    def end(self, start: int) -> int:
+        """The end of the line starting at `start` (its newline's offset, or the size)."""
+        at = self.data.find(b"\n", start)
+        return self.size if at < 0 else at
+
+    def line(self, start: int) -> bytes:
+        return self.data[start:self.end(start)]
+
+    def next_start(self, pos: int) -> int:
+        """The first line start at or after byte `pos` (the size when there is none)."""
+        if pos <= 0:
+            return 0
+        at = self.data.find(b"\n", pos - 1)
+        return self.size if at < 0 else at + 1
+
+    def first_not_below(self, query: bytes, lo: int) -> int:
+        """The start of the first line at or after the line start `lo` that is >= query (the size if
+        none): galloping from lo (the next query is near the last one), then bisection, then a scan of
+        the last few lines."""
+        size = self.size
+        if lo >= size or self.line(lo) >= query:
+            return lo
+        step = SCAN  # invariant: the line at lo is below query; the answer is in (lo, hi]
+        while True:
+            hi = self.next_start(lo + step)
+            if hi >= size or self.line(hi) >= query:
+                break
+            lo, step = hi, step * 2
+        while hi - lo > SCAN:
+            mid = self.next_start((lo + hi) // 2)
+            if mid >= hi:
+                break  # one line longer than the window: scanned below
+            if self.line(mid) >= query:
+                hi = mid
+            else:
+                lo = mid
+        at = self.end(lo) + 1  # lo's line is below query
+        while at < hi:
+            end = self.end(at)
+            if self.data[at:end] >= query:
+                return at
+            at = end + 1
+        return hi
+
+
+class _Output:
+    """A file written from small pieces (gathered, then written at once) and stretches of the source
+    file (long ones copied by the kernel: copy_file_range, no pass through this process)."""
+
+    def __init__(self, fd: int, source: _SortedLines, source_fd: int) -> None:
+        self.fd, self.source, self.source_fd = fd, source, source_fd
+        self.pieces: list[bytes] = []
+        self.buffered = 0
+        self.kernel = hasattr(os, "copy_file_range")
+
+    def write(self, data: bytes) -> None:
+        self.pieces.append(data)
+        self.buffered += len(data)
+        if self.buffered >= COPY:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pieces:
+            _write_all(self.fd, b"".join(self.pieces))
+            self.pieces, self.buffered = [], 0
+
+    def copy(self, start: int, end: int) -> None:
+        """Bytes start:end of the source (a newline added when end is the end of a source whose last
+        line has none)."""
+        if end <= start:
+            return
+        if end - start >= COPY:
+            self.flush()
+            while self.kernel and start < end:
+                try:
+                    done = os.copy_file_range(self.source_fd, self.fd, end - start, start)
+                except OSError:  # not between these file systems, or not on this kernel: through here
+                    self.kernel = False
+                    break
+                if done <= 0:
+                    break
+                start += done
+        while start < end:
+            step = min(end, start + (1 << 24))
+            self.write(self.source.data[start:step])
+            start = step
+        if end == self.source.size and not self.source.terminated:
+            self.write(b"\n")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def patch_sorted(old: Path | str, out: Path | str, queries: list[str],
                  keep: Callable[[str, bool], bool]) -> list[bool]:
     """Write `out`: the sorted, unique lines of `old` with the lines `queries` (sorted, unique, without
-    newlines) decided by keep(line, present in old) → whether `out` holds it. Other lines are copied in
-    blocks of bytes; only a block a query falls into is split into lines (bisect, in C). Returns, per
-    query, whether `old` held it."""
-    encoded = [q.encode("utf-8") for q in queries]
+    newlines) decided by keep(line, present in old) → whether `out` holds it. Each query is found by
+    bisection over the old file's bytes (an mmap); the stretches between are copied unread, by the
+    kernel where they are long. Returns, per query, whether `old` held it."""
     present: list[bool] = []
-    qi, n = 0, len(encoded)
     tmp = Path(f"{out}.tmp-{os.getpid()}")
     try:
-        with open(old, "rb") as src, open(tmp, "wb") as dst:
-            while block := _read_block(src):
-                if qi >= n or encoded[qi] > block[block.rfind(b"\n", 0, len(block) - 1) + 1:-1]:
-                    dst.write(block)  # no query falls into this block
-                    continue
-                lines = block[:-1].split(b"\n")
-                last = lines[-1]
-                pieces: list[bytes] = []
-                at = 0
-                while qi < n and encoded[qi] <= last:
-                    q = encoded[qi]
-                    pos = bisect.bisect_left(lines, q, at)
-                    found = pos < len(lines) and lines[pos] == q
+        with open(old, "rb") as src, open(tmp, "wb", buffering=0) as dst:
+            lines = _SortedLines(src)
+            try:
+                output = _Output(dst.fileno(), lines, src.fileno())
+                pos = 0  # a line start: the old file's bytes before it are written
+                for text in queries:
+                    query = text.encode("utf-8")
+                    at = lines.first_not_below(query, pos)
+                    output.copy(pos, at)
+                    pos = at
+                    found = at < lines.size and lines.line(at) == query
                     present.append(found)
-                    wanted = keep(queries[qi], found)
-                    pieces.extend(lines[at:pos])
-                    at = pos
+                    wanted = keep(text, found)
                     if found and not wanted:
-                        at = pos + 1  # dropped
-                    elif not found and wanted:
-                        pieces.append(q)
-                    qi += 1
-                pieces.extend(lines[at:])
-                if pieces:
-                    dst.write(b"\n".join(pieces))
-                    dst.write(b"\n")
-            while qi < n:  # after the old file's last line
-                present.append(False)
-                if keep(queries[qi], False):
-                    dst.write(encoded[qi])
-                    dst.write(b"\n")
-                qi += 1
+                        pos = lines.end(at) + 1  # dropped
+                    elif wanted and not found:
+                        output.write(query + b"\n")
+                output.copy(pos, lines.size)
+                output.flush()
+            finally:
+                lines.close()
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -271,42 +372,40 @@ def patch_sorted(old: Path | str, out: Path | str, queries: list[str],
 def insert_sorted(old: Path | str, out: Path | str, lines: list[str]) -> list[bool]:
     """patch_sorted keeping every line: `out` is the union of the sorted, unique lines of `old` and
     `lines` (sorted, unique, without newlines). The new lines that fall between the same two old lines
-    are found by one bisect and written at once, so a cluster of them (the echoes, under one IRI prefix)
-    costs no Python step per line. `lines` stay strings (str order is UTF-8's byte order) and each run
-    is encoded only when written: no second copy of millions of lines (10,000 plans). Returns, per
-    line, whether `old` held it."""
+    are found by one bisection and written at once, so a cluster of them (the echoes, under one IRI
+    prefix) costs no Python step per line. `lines` stay strings (str order is UTF-8's byte order) and
+    each run is encoded only when written: no second copy of millions of lines (10,000 plans). Returns,
+    per line, whether `old` held it."""
     n = len(lines)
     present = [False] * n
     qi = 0
     tmp = Path(f"{out}.tmp-{os.getpid()}")
     try:
-        with open(old, "rb") as src, open(tmp, "wb") as dst:
-            while block := _read_block(src):
-                last = block[block.rfind(b"\n", 0, len(block) - 1) + 1:-1].decode("utf-8")
-                if qi >= n or lines[qi] > last:
-                    dst.write(block)  # no new line falls into this block
-                    continue
-                old_lines = block[:-1].split(b"\n")
-                pieces: list[bytes] = []
-                at = 0
-                while qi < n and lines[qi] <= last:
-                    # < len(old_lines): lines[qi] <= last
-                    pos = bisect.bisect_left(old_lines, lines[qi].encode("utf-8"), at)
-                    following = old_lines[pos]
-                    end = bisect.bisect_left(lines, following.decode("utf-8"), qi)  # the new lines before it
-                    pieces.extend(old_lines[at:pos])
+        with open(old, "rb") as src, open(tmp, "wb", buffering=0) as dst:
+            old_lines = _SortedLines(src)
+            try:
+                output = _Output(dst.fileno(), old_lines, src.fileno())
+                pos = 0
+                while qi < n:
+                    at = old_lines.first_not_below(lines[qi].encode("utf-8"), pos)
+                    output.copy(pos, at)
+                    pos = at
+                    if at >= old_lines.size:
+                        break
+                    following = old_lines.line(at).decode("utf-8")
+                    end = bisect.bisect_left(lines, following, qi)  # the new lines before it
                     if end > qi:
-                        pieces.append("\n".join(lines[qi:end]).encode("utf-8"))
-                    if end < n and lines[end].encode("utf-8") == following:
+                        output.write(("\n".join(lines[qi:end]) + "\n").encode("utf-8"))
+                    if end < n and lines[end] == following:
                         present[end] = True  # held already: written once, as the old line
                         end += 1
-                    qi, at = end, pos
-                pieces.extend(old_lines[at:])
-                dst.write(b"\n".join(pieces))
-                dst.write(b"\n")
-            if qi < n:  # after the old file's last line
-                dst.write("\n".join(lines[qi:]).encode("utf-8"))
-                dst.write(b"\n")
+                    qi = end
+                output.copy(pos, old_lines.size)
+                if qi < n:  # after the old file's last line
+                    output.write(("\n".join(lines[qi:]) + "\n").encode("utf-8"))
+                output.flush()
+            finally:
+                old_lines.close()
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
