@@ -184,11 +184,14 @@ def build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], Non
     """
     import tempfile
 
+    from ipgraph.stream.gcpolicy import fewer_collections
+
     owned = work_dir is None
     work = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="ipgraph-build-"))
     try:
-        return _build_graph(paths, on_skip, max_bytes, file_timeout, jobs, work, owned, cache, cache_dir, progress,
-                            scheduler, keep_records, stage_store)
+        with fewer_collections():  # the workers forked in it too
+            return _build_graph(paths, on_skip, max_bytes, file_timeout, jobs, work, owned, cache, cache_dir,
+                                progress, scheduler, keep_records, stage_store)
     except BaseException:  # a failed or interrupted build leaves no scratch folder behind (GBs at 10,000 documents)
         if owned:
             shutil.rmtree(work, ignore_errors=True)
@@ -902,8 +905,11 @@ def write_outputs(result: BuildResult, out_dir: Path | str) -> dict[str, Path]:
     (generation / GENERATION_MARKER).write_text(json.dumps({"pid": os.getpid()}) + "\n", encoding="utf-8")
     published = _current(meta)
     previous = meta / published if published else None  # the build being replaced: its store is reused
+    from ipgraph.stream.gcpolicy import fewer_collections
+
     try:
-        written = _write_files(result, generation, previous)
+        with fewer_collections():
+            written = _write_files(result, generation, previous)
         _keep_build_state(result, generation)
         _fsync_dir(generation)
         _kill_point("staged")

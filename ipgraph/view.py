@@ -571,45 +571,59 @@ def _enc(node: Any) -> str:
     return ("b" if isinstance(node, BNode) else "l") + str(node)
 
 
+_FOLD_VERSION = 2  # 2: every string once, in a table the rest refer to by number
+
+
 def save_fold(folded: FoldedGraph, folder: Path | str) -> None:
-    """Keep `folded` in the build's generation `folder` (JSON: no code runs when it is read back)."""
+    """Keep `folded` in the build's generation `folder` (JSON: no code runs when it is read back). Each
+    term is spelt once, in a table (48,000 strings for 219,000 uses at 1,000 documents), so that
+    reading it back makes each rdflib term once."""
+    table: dict[str, int] = {}
+
+    def ref(node: Any) -> int:
+        text = _enc(node)
+        at = table.get(text)
+        if at is None:
+            at = table[text] = len(table)
+        return at
+
     index = folded.index
-    data = {"drawn": folded.drawn, "measures": folded.measures,
+    typed = [[ref(c), [ref(x) for x in xs]] for c, xs in index.typed.items()]
+    by_predicate = [[p, [[ref(x), [ref(o) for o in objs]] for x, objs in subjects.items()]]
+                    for p, subjects in index.by_predicate.items()]
+    data = {"version": _FOLD_VERSION, "drawn": folded.drawn, "measures": folded.measures,
             "counts": [[a, b, r, n] for (a, b, r), n in folded.counts.items()],
-            "typed": [[_enc(c), [_enc(x) for x in xs]] for c, xs in index.typed.items()],
-            "by_predicate": [[p, [[_enc(x), [_enc(o) for o in objs]] for x, objs in subjects.items()]]
-                             for p, subjects in index.by_predicate.items()]}
-    atomic_write_bytes(Path(folder) / _FOLD_STATE, orjson.dumps(data))  # ~10× json's speed on its 24 MB
+            "strings": list(table), "typed": typed, "by_predicate": by_predicate}
+    atomic_write_bytes(Path(folder) / _FOLD_STATE, orjson.dumps(data))  # ~10× json's speed
 
 
 def load_fold(folder: Path | str) -> FoldedGraph | None:
     """save_fold's FoldedGraph of a previous generation, or None when there is none or it cannot be read."""
     from rdflib import BNode
 
-    iris: dict[str, URIRef] = {}
-
     def dec(text: str) -> Any:
         kind, value = text[0], text[1:]
         if kind == "i":
-            found = iris.get(value)
-            if found is None:
-                found = iris[value] = URIRef(value)
-            return found
+            return URIRef(value)
         return BNode(value) if kind == "b" else value
 
     try:
         data = orjson.loads((Path(folder) / _FOLD_STATE).read_bytes())
+        if data.get("version") != _FOLD_VERSION:
+            return None  # another release's layout: the next build folds the whole file
+        terms = [dec(text) for text in data["strings"]]
         index = TripleIndex()
         for c, xs in data["typed"]:
-            index.typed[dec(c)] = [dec(x) for x in xs]
+            index.typed[terms[c]] = [terms[x] for x in xs]
         for p, subjects in data["by_predicate"]:
+            by_subject = index.by_predicate[p]
             for x, objs in subjects:
-                index.by_predicate[p][dec(x)] = [dec(o) for o in objs]
+                by_subject[terms[x]] = [terms[o] for o in objs]
         counts = {(a, b, r): int(n) for a, b, r, n in data["counts"]}
         folder_ = _Folder(FoldedGraph(index=index, counts=counts, measures=dict(data["measures"]), members={},
                                       drawn=int(data["drawn"])))
         return folder_.result(derive_members=True)
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
 
 

@@ -1,6 +1,7 @@
 """The page of an `add` (issue 14): the previous build's fold patched with the change, not the graph read again."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -62,8 +63,12 @@ def test_the_kept_fold_reads_back_as_it_was(built_dir, tmp_path):
     folded = fold_ntriples(built_dir / "ipgraph.nt")
     save_fold(folded, tmp_path)
     _same(load_fold(tmp_path), folded)
-    (tmp_path / ".page-fold.json").write_text("{not json", encoding="utf-8")
-    assert load_fold(tmp_path) is None  # a damaged state: the next build folds the whole file
+    kept = json.loads((tmp_path / ".page-fold.json").read_text(encoding="utf-8"))
+    assert len(kept["strings"]) == len(set(kept["strings"]))  # each term spelt once
+    for damage in ("{not json", json.dumps({**kept, "version": 1}),  # another release's layout
+                   json.dumps({**kept, "typed": [[len(kept["strings"]), []]]})):  # a number past the table
+        (tmp_path / ".page-fold.json").write_text(damage, encoding="utf-8")
+        assert load_fold(tmp_path) is None  # a damaged state: the next build folds the whole file
     assert load_fold(tmp_path / "none") is None
 
 
