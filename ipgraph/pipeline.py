@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import shutil
 import time
@@ -74,6 +75,7 @@ class BuildResult:
     jobs: int = 1  # the build's worker processes: above 1, write_outputs runs its stages concurrently
     delta: Any = None  # ipgraph.stream.delta.BuildDelta when the build was made from the previous one by its changes
     staged: StagedStore | None = None  # the store loading beside the search stage (build_graph(stage_store=True))
+    staged_page: StagedPage | None = None  # an incremental build's page, drawn beside its search stage
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -397,8 +399,7 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     """The BuildResult of an incremental build (ipgraph.stream.delta), with the search stage run on its graph."""
     import weakref
 
-    from ipgraph.search.stage import search_stage
-    from ipgraph.stream.delta import _echo_lines, echo_line_change, finish_index, keep_base
+    from ipgraph.stream.delta import finish_index, keep_base
 
     result = BuildResult(records=[], names=quick.names, ntriples=quick.ntriples, counts=quick.counts,
                          skipped=quick.skipped, inputs=inputs, reports=quick.reports, work_dir=work,
@@ -406,6 +407,38 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
                          timings=quick.timings, jobs=max(1, jobs), delta=quick.delta)
     started = time.perf_counter()
     keep_base(quick.ntriples, records_cache.folder)
+    # the page is drawn beside the search stage, from the graph before the echoes (a second name of the
+    # file the stage replaces), its fold patched by the documents' change
+    from ipgraph.report import page_lines
+    from ipgraph.stream.delta import BASE_NAME
+    from ipgraph.view import drawn_count
+
+    base = records_cache.folder / BASE_NAME
+    doc_change = [*quick.delta.removed_lines, *quick.delta.added_lines]
+    result.staged_page = StagedPage.start(
+        base if base.is_file() else Path(quick.ntriples), drawn_count(result.counts) if result.counts else None,
+        Path(quick.delta.base), doc_change if quick.index.echoes_apart else None, page_lines(result.quality()),
+        work, jobs, result.timings)
+    weakref.finalize(result, result.staged_page.tail.stop)
+    try:
+        _incremental_search(result, quick, work, cache_dir, made)
+    except BaseException:
+        result.staged_page.tail.stop()
+        raise
+    result.timings["search and echoes"] = time.perf_counter() - started
+    finish_index(quick.index, result, records_cache.folder)
+    quick.delta.exact = quick.index.echoes_apart  # else the store diffs the two files itself
+    if owned:
+        weakref.finalize(result, shutil.rmtree, str(work), True)
+    return result
+
+
+def _incremental_search(result: BuildResult, quick: Any, work: Path, cache_dir: Any, made: Any) -> None:
+    """The search stage of an incremental build: the previous index patched, the echoes' change merged
+    into result.ntriples and the store's change (result.delta)."""
+    from ipgraph.search.stage import search_stage
+    from ipgraph.stream.delta import _echo_lines, echo_line_change
+
     # the tokens: the previous index's for the documents kept, the workers' for those added (nothing segmented here)
     previous = Path(cache_dir).parent / SEARCH_NAME
     documents = [d.iri for d in quick.index.docs]
@@ -435,12 +468,6 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
 
     patch_echoes(result, Path(cache_dir).parent / NTRIPLES_NAME, delta.removed_lines, delta.added_lines,
                  _echo_lines(result) or [], work)
-    result.timings["search and echoes"] = time.perf_counter() - started
-    finish_index(quick.index, result, records_cache.folder)
-    delta.exact = quick.index.echoes_apart  # else the store diffs the two files itself
-    if owned:
-        weakref.finalize(result, shutil.rmtree, str(work), True)
-    return result
 
 
 @dataclass
@@ -497,6 +524,40 @@ class StagedStore:
         tmp = self.word.with_name(f".{self.word.name}.tmp")
         tmp.write_text(json.dumps(word), encoding="utf-8")
         os.replace(tmp, self.word)  # whole when the child sees it
+
+
+@dataclass
+class StagedPage:
+    """The page of an incremental build drawn while its search stage runs (ipgraph.view.page_parts in a
+    Tail child, with -j 1 in this process before the stage): from the graph before the echoes, which the
+    page does not draw (TripleIndex.for_build_page and read_view skip them), and the previous build's
+    fold patched by the documents' change. write_outputs joins the parts with the search data."""
+
+    tail: Any  # ipgraph.stream.tail.Tail running the child
+    parts: Path  # the pickled PageParts the child writes
+    fold: Path  # the folder the child keeps the page's fold in (view.save_fold), moved into the build
+
+    @classmethod
+    def start(cls, nt: Path, drawn: int | None, previous: Path | None, changes: list[str] | None,
+              quality: Any, work: Path, jobs: int, timings: dict[str, float]) -> StagedPage:
+        """Draw the page of `nt` (the fold of the generation `previous`, patched by `changes`, the lines
+        between its ipgraph.nt and `nt`; None: folded whole)."""
+        from ipgraph.stream.tail import Tail
+        from ipgraph.view import write_page_parts
+
+        folder = work / "page"
+        folder.mkdir(parents=True, exist_ok=True)
+        staged = cls(tail=Tail(jobs > 1, timings), parts=folder / "parts.pickle", fold=folder)
+        staged.tail.run("page", write_page_parts, str(nt), drawn, str(previous) if previous else None,
+                        str(previous / NTRIPLES_NAME) if previous else None, changes, quality, str(folder),
+                        str(staged.parts))
+        return staged
+
+    def finish(self) -> Any:
+        """The child's PageParts (OSError when it failed: write_outputs then draws the page itself)."""
+        self.tail.wait()
+        with open(self.parts, "rb") as handle:  # written by this build's own child, in its scratch folder
+            return pickle.load(handle)
 
 
 def _named_key(key: str | None, name: str) -> str | None:
@@ -1129,6 +1190,7 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
     changes = ((delta.removed_lines, delta.added_lines) if previous is not None and delta is not None
                and delta.exact and Path(delta.base) == previous.resolve() else None)
     staged, result.staged = result.staged, None
+    staged_page, result.staged_page = result.staged_page, None
     try:
         if staged is not None:  # loaded beside the search stage: the echoes added, the store moved in
             tail.adopt(staged.tail)
@@ -1156,25 +1218,39 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
         atomic_write_text(out / REPORT_NAME, report_json(reports))
         timings["summary and report"] = time.perf_counter() - started
         # imported here: only the page needs it
-        from ipgraph.view import TripleIndex, drawn_count, render_page
+        from ipgraph.view import FOLD_STATE, TripleIndex, drawn_count, render_page, write_page
 
         started = time.perf_counter()
         page = out / GRAPH_PAGE_NAME
-        # the page's triples straight from the merged file (pyoxigraph's parser), not back through the store;
-        # an aggregated page folds the measures into counts as it reads them
-        # and is kept in the generation, so that the next `add` patches it with the change (view.patch_fold)
-        graph: Any = (result._graph if result._graph is not None
-                      else TripleIndex.for_build_page(nt, drawn_count(result.counts) if result.counts else None,
-                                                      keep=out, previous=previous if changes is not None else None,
-                                                      changes=changes[0] + changes[1] if changes is not None else None))
-        # written atomically, like the files above; the search data: the page's measure search and echoes
-        render_page(graph, page, quality=page_lines(reports),
-                    search_data=result.search.page_data if result.search is not None else None)
-        del graph
-        timings["page"] = time.perf_counter() - started
+        search_data = result.search.page_data if result.search is not None else None
+        parts = None
+        if staged_page is not None:  # drawn beside the search stage: joined with the search data here
+            try:
+                parts = staged_page.finish()
+                if (staged_page.fold / FOLD_STATE).is_file():
+                    os.replace(staged_page.fold / FOLD_STATE, out / FOLD_STATE)
+            except (OSError, EOFError, pickle.UnpicklingError):
+                parts = None  # drawn here instead (a failure that is not the child's own comes back from it)
+        if parts is not None:
+            write_page(parts, page, search_data)
+        else:
+            # the page's triples straight from the merged file (pyoxigraph's parser), not back through the
+            # store; an aggregated page folds the measures into counts as it reads them and is kept in the
+            # generation, so that the next `add` patches it with the change (view.patch_fold)
+            graph: Any = (result._graph if result._graph is not None
+                          else TripleIndex.for_build_page(
+                              nt, drawn_count(result.counts) if result.counts else None, keep=out,
+                              previous=previous if changes is not None else None,
+                              changes=changes[0] + changes[1] if changes is not None else None))
+            # written atomically, like the files above; the search data: the page's measure search and echoes
+            render_page(graph, page, quality=page_lines(reports), search_data=search_data)
+            del graph
+        timings["page" if parts is None else "page, joined"] = time.perf_counter() - started
         tail.wait()
     finally:
         tail.stop()
+        if staged_page is not None:
+            staged_page.tail.stop()
     written["store"] = out / STORE_NAME
     written["turtle"] = turtle
     written["summary"] = summary

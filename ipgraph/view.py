@@ -324,8 +324,8 @@ class TripleIndex:
     @classmethod
     def for_build_page(cls, path: Path | str, drawn: int | None, node_budget: int = DEFAULT_NODE_BUDGET,
                        bounded_above: int = BOUNDED_NODES, *, keep: Path | str | None = None,
-                       previous: Path | str | None = None,
-                       changes: Iterable[str] | None = None) -> TripleIndex | FoldedGraph:
+                       previous: Path | str | None = None, changes: Iterable[str] | None = None,
+                       previous_file: Path | str | None = None) -> TripleIndex | FoldedGraph:
         """What the build's page reads: every triple when every node is drawn, else the FoldedGraph of
         one streaming pass (`bounded` above `bounded_above`): an aggregated page counts the measures as
         it reads them instead of indexing them (at 1,000 documents that index was most of the page's time).
@@ -333,7 +333,8 @@ class TripleIndex:
         `drawn`: as for for_page (the build's class counts; an over-count is corrected by the pass).
         `keep`: the generation folder to keep the fold in (save_fold); `previous`, `changes`: the
         generation this build patches and the lines of its N-Triples that changed (the file at `path`
-        named in `previous`): the fold is then that generation's, patched (patch_fold), when it kept one.
+        named in `previous`, or `previous_file`): the fold is then that generation's, patched (patch_fold),
+        when it kept one.
         """
         if drawn is not None and drawn <= node_budget:
             return cls.from_ntriples(path)
@@ -342,7 +343,8 @@ class TripleIndex:
             base = load_fold(previous)
             if base is not None:
                 try:
-                    folded = patch_fold(base, Path(previous) / Path(path).name, path, changes)
+                    old_file = Path(previous_file) if previous_file is not None else Path(previous) / Path(path).name
+                    folded = patch_fold(base, old_file, path, changes)
                 except (OSError, ValueError, SyntaxError):  # the previous file gone or unreadable: a full pass
                     folded = None
         if folded is None:
@@ -560,7 +562,7 @@ def _nt_key(node: Any) -> bytes:
     return (f"<{node}> " if isinstance(node, URIRef) else f"_:{node} ").encode("utf-8")
 
 
-_FOLD_STATE = ".page-fold.json"  # a build's FoldedGraph, for the next build's patch_fold
+FOLD_STATE = ".page-fold.json"  # a build's FoldedGraph, for the next build's patch_fold
 
 
 def _enc(node: Any) -> str:
@@ -594,7 +596,7 @@ def save_fold(folded: FoldedGraph, folder: Path | str) -> None:
     data = {"version": _FOLD_VERSION, "drawn": folded.drawn, "measures": folded.measures,
             "counts": [[a, b, r, n] for (a, b, r), n in folded.counts.items()],
             "strings": list(table), "typed": typed, "by_predicate": by_predicate}
-    atomic_write_bytes(Path(folder) / _FOLD_STATE, orjson.dumps(data))  # ~10× json's speed
+    atomic_write_bytes(Path(folder) / FOLD_STATE, orjson.dumps(data))  # ~10× json's speed
 
 
 def load_fold(folder: Path | str) -> FoldedGraph | None:
@@ -608,7 +610,7 @@ def load_fold(folder: Path | str) -> FoldedGraph | None:
         return BNode(value) if kind == "b" else value
 
     try:
-        data = orjson.loads((Path(folder) / _FOLD_STATE).read_bytes())
+        data = orjson.loads((Path(folder) / FOLD_STATE).read_bytes())
         if data.get("version") != _FOLD_VERSION:
             return None  # another release's layout: the next build folds the whole file
         terms = [dec(text) for text in data["strings"]]
@@ -755,14 +757,17 @@ def bounded_view(folded: FoldedGraph, node_budget: int = DEFAULT_NODE_BUDGET,
                      selected_nodes=folded.drawn, note=note)
 
 
-def bounded_search_data(search_data: Mapping[str, Any] | None, view: ViewGraph) -> dict[str, Any] | None:
-    """The search data a bounded page carries: the endpoint, and the measures and echoes of drawn nodes only
-    (a measure found through /search is named by the answer; its echoes are the endpoint's to give)."""
+def bounded_search_data(search_data: Mapping[str, Any] | None,
+                        drawn: ViewGraph | set[str]) -> dict[str, Any] | None:
+    """The search data a bounded page carries: the endpoint, and the measures and echoes of the drawn nodes
+    only (a view, or their ids; a measure found through /search is named by the answer; its echoes are
+    the endpoint's to give)."""
     if search_data is None:
         return None
+    ids = drawn.nodes if isinstance(drawn, ViewGraph) else drawn
     return {**search_data, "index": None,
-            "measures": {k: v for k, v in (search_data.get("measures") or {}).items() if k in view.nodes},
-            "echoes": {k: v for k, v in (search_data.get("echoes") or {}).items() if k in view.nodes}}
+            "measures": {k: v for k, v in (search_data.get("measures") or {}).items() if k in ids},
+            "echoes": {k: v for k, v in (search_data.get("echoes") or {}).items() if k in ids}}
 
 
 def _first(graph: Graph, subject: Node, predicate: URIRef) -> str:
@@ -1658,29 +1663,46 @@ def _inline(folder: str, name: str, closing: str) -> str:
     return text
 
 
+class _Serialized(str):
+    """JSON page_json already made (PageParts): the template's |tojson passes it through as it is."""
+
+
 def page_json(value: Any) -> Any:  # markupsafe.Markup
     """The page's |tojson: Jinja's escapes (< > & ' as \\u escapes, so no "</script>" can end a data block),
     keys sorted, UTF-8 (half the size of \\u escapes), through orjson: the page's ~40 MB of nodes, edges
     and search data at 1,000 documents in a quarter of json's time."""
     from markupsafe import Markup
 
+    if isinstance(value, _Serialized):
+        return Markup(str(value))
     data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     for char, escape in ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"), (b"'", b"\\u0027")):
         data = data.replace(char, escape)
     return Markup(data.decode("utf-8"))
 
 
-def page_html(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool = False,
-              search_data: Mapping[str, Any] | None = None) -> str:
-    """The whole page as one HTML string (vis-network inlined; deterministic for the same view).
+@dataclass
+class PageParts:
+    """A page without its search data: everything drawn, laid out and serialised (page_parts), so that
+    it can be made in another process while the search stage runs and joined with the search data
+    afterwards (page_from_parts). Plain values: pickled between processes."""
 
-    Rendered with Jinja directly: pyvis's Network.generate_html only filled this template, and pyvis
-    pulls IPython, jedi and prompt_toolkit into every install (+1.5 s to import). The page keeps
-    pyvis's globals (`network`, `nodes`, `edges` …) so scripts written for pyvis pages still work.
-    """
-    from jinja2 import Environment, PackageLoader, select_autoescape
-    from markupsafe import Markup
+    title: str
+    meta: dict[str, Any]
+    options: dict[str, Any]
+    nodes_json: str  # page_json of the vis nodes
+    edges_json: str
+    drawn: list[str]  # the ids of the nodes drawn: a bounded page's search data keeps theirs only
+    bounded: bool
+    nodes: int
+    edges: int
+    selected_nodes: int
+    aggregated: bool
 
+
+def graph_parts(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool = False,
+                bounded: bool = False) -> PageParts:
+    """The PageParts of `view`: positions, vis nodes and edges, the overview, meta and options."""
     positions = layout(view)
     detailed = is_detailed(len(view.nodes))
     lead_counts = _lead_counts(view)
@@ -1699,20 +1721,105 @@ def page_html(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool =
             item = _vis_edge(base + i, edge, True)
             item["ipg"]["ov"] = True
             vis_edges.append(item)
-    options = vis_options(len(view.nodes))
+    return PageParts(title=title, meta=_page_meta(view, title, overview, overview_first),
+                     options=vis_options(len(view.nodes)), nodes_json=str(page_json(vis_nodes)),
+                     edges_json=str(page_json(vis_edges)), drawn=sorted(view.nodes) if bounded else [],
+                     bounded=bounded, nodes=len(view.nodes), edges=len(view.edges),
+                     selected_nodes=view.selected_nodes, aggregated=view.aggregated)
+
+
+def page_from_parts(parts: PageParts, search_data: Mapping[str, Any] | None = None) -> str:
+    """The whole page as one HTML string: `parts` and the search data (ipgraph.search.stage.page_data:
+    the measure-text index and the echoes, read by graph.js; a bounded page keeps its drawn nodes' only).
+
+    Rendered with Jinja directly: pyvis's Network.generate_html only filled this template, and pyvis
+    pulls IPython, jedi and prompt_toolkit into every install (+1.5 s to import). The page keeps
+    pyvis's globals (`network`, `nodes`, `edges` …) so scripts written for pyvis pages still work.
+    """
+    from jinja2 import Environment, PackageLoader, select_autoescape
+    from markupsafe import Markup
+
+    if parts.bounded:
+        search_data = bounded_search_data(search_data, set(parts.drawn))
     env = Environment(loader=PackageLoader("ipgraph", "templates"), autoescape=select_autoescape(["j2", "html"]))
     env.filters["tojson"] = page_json
     ipgraph = {
-        "meta": _page_meta(view, title, overview, overview_first),
-        "options": options,
+        "meta": parts.meta,
+        "options": parts.options,
         # package files, not graph data: inlined verbatim so the page needs no network and no other file
         "vis_js": Markup(_inline("static", VIS_JS, "</script")),
         "app_js": Markup(_inline("templates", "graph.js", "</script")),
         "css": Markup(_inline("templates", "graph.css", "</style")),
     }
     template = env.get_template(TEMPLATE_NAME)
-    # search_data (ipgraph.search.stage.page_data): the measure-text index and the echoes, read by graph.js
-    return template.render(heading=title, nodes=vis_nodes, edges=vis_edges, ipgraph=ipgraph, search=search_data)
+    return template.render(heading=parts.title, nodes=_Serialized(parts.nodes_json),
+                           edges=_Serialized(parts.edges_json), ipgraph=ipgraph, search=search_data)
+
+
+def page_html(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool = False,
+              search_data: Mapping[str, Any] | None = None) -> str:
+    """The whole page of `view` as one HTML string (vis-network inlined; deterministic for the same view)."""
+    return page_from_parts(graph_parts(view, title=title, overview_first=overview_first), search_data)
+
+
+def page_parts(graph: Graph | FoldedGraph, *, focus: str | None = None, document: str | None = None,
+               types: str | Iterable[str] | None = None, depth: int = 1,
+               node_budget: int = DEFAULT_NODE_BUDGET, title: str | None = None,
+               quality: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> PageParts:
+    """render_page's PageParts: what it draws of `graph`, without the search data."""
+    bounded = False
+    if isinstance(graph, FoldedGraph):  # a graph too big to draw (TripleIndex.for_page): the bounded page
+        if focus or document or types:
+            raise ViewError("a folded graph makes the bounded page of the whole graph only: "
+                            "give --focus, --document or --type to `ipgraph view`")
+        if graph.bounded:
+            shown = bounded_view(graph, node_budget)
+            bounded = True
+        elif graph.drawn > node_budget:  # the page aggregate_view makes of the whole graph, read without its measures
+            shown = folded_aggregate_view(graph, node_budget)
+        else:
+            raise ViewError(f"a folded graph of {graph.drawn} nodes is drawn whole under a budget of {node_budget}: "
+                            "read it with TripleIndex.from_ntriples")
+    else:
+        whole = read_view(graph)
+        selected = select_view(whole, focus=focus, document=document, types=types, depth=depth)
+        shown = aggregate_view(selected, node_budget, source=whole)
+    if quality:
+        shown = attach_quality(shown, quality)
+    if title is None:
+        named = [f"焦点 {focus}" if focus else "", f"文件 {document}" if document else "",
+                 f"类 {','.join(parse_types(types) or ())}" if types else ""]
+        title = "ipgraph 知识产权政策图谱" + (" · " + " · ".join(p for p in named if p) if any(named) else "")
+    # the whole graph opens on its overview; a chosen part (focus, document, classes) opens on itself
+    return graph_parts(shown, title=title, overview_first=not (focus or document or types), bounded=bounded)
+
+
+def write_page(parts: PageParts, out_path: Path | str, search_data: Mapping[str, Any] | None = None,
+               started: float | None = None) -> PageInfo:
+    """Write page_from_parts to `out_path`, atomically."""
+    started = time.perf_counter() if started is None else started
+    html = page_from_parts(parts, search_data)
+    out = Path(out_path)
+    atomic_write_text(out, html)
+    return PageInfo(path=out, nodes=parts.nodes, edges=parts.edges, selected_nodes=parts.selected_nodes,
+                    aggregated=parts.aggregated, bytes=len(html.encode("utf-8")),
+                    seconds=time.perf_counter() - started)
+
+
+def write_page_parts(nt: str, drawn: int | None, previous: str | None, previous_file: str | None,
+                     changes: list[str] | None, quality: Mapping[str, Sequence[tuple[str, str]]], folder: str,
+                     parts_path: str) -> None:
+    """The build page's PageParts of the N-Triples file `nt`, pickled into parts_path, its fold kept in
+    `folder` (TripleIndex.for_build_page: the fold of the generation `previous`, whose graph is
+    `previous_file`, patched by `changes`): what ipgraph.pipeline.StagedPage runs beside an incremental
+    build's search stage."""
+    import pickle
+
+    graph: Any = TripleIndex.for_build_page(nt, drawn, keep=folder, previous=previous, changes=changes,
+                                            previous_file=previous_file)
+    parts = page_parts(graph, quality=quality)
+    del graph
+    atomic_write_bytes(Path(parts_path), pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def render_page(graph: Graph | FoldedGraph, out_path: Path | str, *, focus: str | None = None, document: str | None = None,
@@ -1729,35 +1836,9 @@ def render_page(graph: Graph | FoldedGraph, out_path: Path | str, *, focus: str 
     Raises ViewError for an unknown focus name, document or class. The file is written atomically.
     """
     started = time.perf_counter()
-    if isinstance(graph, FoldedGraph):  # a graph too big to draw (TripleIndex.for_page): the bounded page
-        if focus or document or types:
-            raise ViewError("a folded graph makes the bounded page of the whole graph only: "
-                            "give --focus, --document or --type to `ipgraph view`")
-        if graph.bounded:
-            shown = bounded_view(graph, node_budget)
-            search_data = bounded_search_data(search_data, shown)
-        elif graph.drawn > node_budget:  # the page aggregate_view makes of the whole graph, read without its measures
-            shown = folded_aggregate_view(graph, node_budget)
-        else:
-            raise ViewError(f"a folded graph of {graph.drawn} nodes is drawn whole under a budget of {node_budget}: "
-                            "read it with TripleIndex.from_ntriples")
-    else:
-        whole = read_view(graph)
-        selected = select_view(whole, focus=focus, document=document, types=types, depth=depth)
-        shown = aggregate_view(selected, node_budget, source=whole)
-    if quality:
-        shown = attach_quality(shown, quality)
-    if title is None:
-        parts = [f"焦点 {focus}" if focus else "", f"文件 {document}" if document else "",
-                 f"类 {','.join(parse_types(types) or ())}" if types else ""]
-        title = "ipgraph 知识产权政策图谱" + (" · " + " · ".join(p for p in parts if p) if any(parts) else "")
-    # the whole graph opens on its overview; a chosen part (focus, document, classes) opens on itself
-    html = page_html(shown, title=title, overview_first=not (focus or document or types), search_data=search_data)
-    out = Path(out_path)
-    atomic_write_text(out, html)
-    return PageInfo(path=out, nodes=len(shown.nodes), edges=len(shown.edges), selected_nodes=shown.selected_nodes,
-                    aggregated=shown.aggregated, bytes=len(html.encode("utf-8")),
-                    seconds=time.perf_counter() - started)
+    parts = page_parts(graph, focus=focus, document=document, types=types, depth=depth, node_budget=node_budget,
+                       title=title, quality=quality)
+    return write_page(parts, out_path, search_data, started)
 
 
 # ---------------------------------------------------------------- benchmark (`ipgraph bench view`)

@@ -262,3 +262,51 @@ def test_the_index_of_a_dask_build_serves_the_next_add(folder, tmp_path):
     shutil.copy(_dev("H01.txt"), folder / "000_0_first.txt")
     assert _build(folder, out).delta is not None
     _same_as_full(folder, out, fulls)
+
+
+def test_an_aggregated_page_is_drawn_beside_the_search_stage(tmp_path, monkeypatch):
+    """80 plans: more nodes than the page draws, so the page folds the measures; an add draws it in a
+    child process while the search stage runs, from the previous build's fold patched by the documents'
+    change, and joins it with the search data: the full build's page, byte for byte. When the child's
+    parts cannot be had, the page is drawn in this process instead, the same page."""
+    from ipgraph import view
+    from ipgraph.pipeline import StagedPage
+    from ipgraph.stream.corpus import generate_corpus
+    from ipgraph.view import FOLD_STATE
+
+    corpus = Path(__file__).resolve().parents[1] / "data" / "corpus"
+    plans = tmp_path / "plans"
+    last = generate_corpus(plans, 80, corpus)[-1]
+    held = tmp_path / last.name
+    shutil.move(last, held)
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    first = _build(plans, out)  # 79 plans, in full
+    assert "page" in first.timings and "page, joined" not in first.timings  # a full build draws it itself
+    assert (out / ".ipgraph" / "current" / FOLD_STATE).is_file()  # aggregated: its fold kept for the next add
+    page_79 = (out / "graph.html").read_bytes()
+    shutil.move(held, plans / last.name)
+    added = _build(plans, out)
+    assert added.delta is not None and "page, joined" in added.timings
+    _same_as_full(plans, out, fulls)  # every output, the page too
+    page_80 = (out / "graph.html").read_bytes()
+    assert (out / ".ipgraph" / "current" / FOLD_STATE).is_file()
+    # with -j 1 the same parts are drawn here, before the stage: the previous fold patched, not the graph folded
+    shutil.move(plans / last.name, held)
+    folded = []
+    real = view.fold_ntriples
+    monkeypatch.setattr(view, "fold_ntriples", lambda path: folded.append(path) or real(path))
+    result = build_graph([plans], jobs=1, cache=True, cache_dir=cache_folder(out), keep_records=False)
+    write_outputs(result, out)
+    assert result.delta is not None and "page, joined" in result.timings and folded == []
+    assert (out / "graph.html").read_bytes() == page_79
+    monkeypatch.undo()
+
+    def fails(self):
+        raise OSError("page: its process ended without an answer")
+
+    monkeypatch.setattr(StagedPage, "finish", fails)
+    shutil.move(held, plans / last.name)
+    again = _build(plans, out)
+    assert again.delta is not None and "page, joined" not in again.timings
+    assert (out / "graph.html").read_bytes() == page_80

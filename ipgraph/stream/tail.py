@@ -135,9 +135,12 @@ def _child(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops its children
     die_with_parent(parent)
     started = time.perf_counter()
+    from ipgraph.stream.gcpolicy import fewer_collections
+
     try:
         function, args = pickle.load(sys.stdin.buffer)
-        function(*args)
+        with fewer_collections():  # as in the build that started it
+            function(*args)
         reply: tuple = ("ok", time.perf_counter() - started)
     except BaseException as exc:  # noqa: BLE001 - reported by the build, named with the stage
         reply = ("error", f"{type(exc).__name__}: {exc}")
