@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ipgraph.pipeline import build_graph, cache_folder, write_outputs
 from ipgraph.search import search
@@ -148,3 +150,25 @@ def test_add_updates_the_index_and_patches_the_echoes_as_a_full_build(four, tmp_
     a, b = load_index(out / "search"), load_index(full / "search")
     assert a.docs == b.docs and any(_answers(a)) and _answers(a) == _answers(b)
     assert added.counts == build_graph([four]).counts
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.sets(st.tuples(st.integers(0, 30), st.integers(0, 40)), max_size=300), shuffle=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_by_column_orders_entries_as_a_lexsort_by_column_then_row(cells, shuffle, seed):
+    """Postings.bm25's CSC: scipy's counting sorts give np.lexsort((rows, cols))'s order, whether the
+    entries come in row order (the build) or permuted (an update's order)."""
+    import numpy as np
+
+    from ipgraph.search.index import _by_column
+
+    entries = sorted(cells)
+    if shuffle:
+        random.Random(seed).shuffle(entries)
+    rows = np.asarray([r for r, _c in entries], dtype=np.int32)
+    cols = np.asarray([c for _r, c in entries], dtype=np.int32)
+    values = np.random.default_rng(seed).random(len(entries)).astype(np.float32)
+    data, indices = _by_column(values, rows, cols, 31, 41)
+    order = np.lexsort((rows, cols))
+    assert data.dtype == np.float32 and indices.dtype == np.int32
+    assert np.array_equal(data, values[order]) and np.array_equal(indices, rows[order])

@@ -234,19 +234,40 @@ class Postings:
                                     * (tf64 / (denominator[r] + tf64))).astype(np.float32)
             placed[at:at + step] = r
         cols = column[seen]
-        # CSC over (text, token): by column, then row (added in index order, rows already ascend)
-        sorter = np.argsort(cols, kind="stable") if order is None else np.lexsort((placed, cols))
+        # CSC over (text, token): by column, then row; scipy's conversions are counting sorts (linear, in C:
+        # a seventh of a stable argsort's time at 1,000 plans), and a text holds a token once (no duplicates)
         indptr = np.zeros(len(tokens) + 1, dtype=np.int64)
         np.cumsum(np.bincount(cols, minlength=len(tokens)), out=indptr[1:])
+        data, indices = _by_column(scores, placed, cols, n, len(tokens))
         del cols
         retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
-        retriever.scores = {"data": scores[sorter], "indices": placed[sorter], "indptr": indptr, "num_docs": n}
+        retriever.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": n}
         retriever.nonoccurrence_array = None
         vocab = {t: i for i, t in enumerate(tokens)}
         vocab.setdefault("", len(vocab))  # bm25s's empty token, after the others (no column)
         retriever.vocab_dict = vocab
         retriever.unique_token_ids_set = set(vocab.values())
         return retriever
+
+
+def _by_column(values: Any, rows: Any, cols: Any, n_rows: int, n_cols: int) -> tuple[Any, Any]:
+    """`values` and `rows` ordered by column, then row (what np.lexsort((rows, cols)) orders), each (row,
+    column) pair once: CSR to CSC when the rows already ascend (entries added in index order), else
+    through COO to CSR first."""
+    import numpy as np
+    from scipy.sparse import coo_matrix, csr_matrix
+
+    if not values.size:
+        return values.copy(), rows.copy()
+    if bool(np.all(rows[1:] >= rows[:-1])):
+        row_ptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_rows), out=row_ptr[1:])
+        matrix = csr_matrix((values, cols, row_ptr), shape=(n_rows, n_cols))
+    else:
+        matrix = coo_matrix((values, (rows, cols)), shape=(n_rows, n_cols)).tocsr()
+    by_column = matrix.tocsc()
+    by_column.sort_indices()  # already sorted (the conversion keeps row order): a check, in C
+    return by_column.data.astype(values.dtype, copy=False), by_column.indices.astype(rows.dtype, copy=False)
 
 
 def lucene_idf(n: int, df: int) -> float:
