@@ -57,6 +57,11 @@ def find_clause(measure: Measure, resolver: AgencyResolver | None = None) -> Cla
         while start > 0 and text[start - 1] in "([（【［":
             start -= 1
         end = len(stripped)
+        # a bracketed label group ends where its bracket closes ("[责任单位:X] (三)…": the text after it,
+        # another item the layout ran on, names no one of this clause)
+        close = _closing(text, start, end) if start < labelled[0].start() else None
+        if close is not None and close >= labelled[0].end():  # not 【牵头单位】X: the bracket holds the label only
+            end = close + 1
         inner = text[labelled[0].start():end]
         inner = inner.rstrip(")]）】］")
         return Clause(inner, Span(base + start, base + end, text[start:end]))
@@ -83,6 +88,20 @@ def find_clause(measure: Measure, resolver: AgencyResolver | None = None) -> Cla
                 if not re.search(r"(?:负责|牵头|配合|参与|单位|部门|会同|各负其责|统筹)", inner) and not _looks_like_list(inner, resolver):
                     return None
                 return Clause(inner, Span(base + i, base + len(stripped), stripped[i:]))
+    return None
+
+
+def _closing(text: str, start: int, end: int) -> int | None:
+    """Where the bracket opened at text[start] closes, before `end` (None when it does not)."""
+    depth = 0
+    for i in range(start, end):
+        ch = text[i]
+        if ch in _OPEN.values():
+            depth += 1
+        elif ch in _OPEN:
+            depth -= 1
+            if depth == 0:
+                return i
     return None
 
 
