@@ -59,9 +59,9 @@ def find_clause(measure: Measure, resolver: AgencyResolver | None = None) -> Cla
         end = len(stripped)
         # a bracketed label group ends where its bracket closes ("[责任单位:X] (三)…": the text after it,
         # another item the layout ran on, names no one of this clause)
-        close = _closing(text, start, end) if start < labelled[0].start() else None
-        if close is not None and close >= labelled[0].end():  # not 【牵头单位】X: the bracket holds the label only
-            end = close + 1
+        closed_at = _closing(text, start, end) if start < labelled[0].start() else None
+        if closed_at is not None and closed_at >= labelled[0].end():  # not 【牵头单位】X: its bracket holds the label
+            end = closed_at + 1
         inner = text[labelled[0].start():end]
         inner = inner.rstrip(")]）】］")
         return Clause(inner, Span(base + start, base + end, text[start:end]))
