@@ -415,10 +415,11 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
 
     base = records_cache.folder / BASE_NAME
     doc_change = [*quick.delta.removed_lines, *quick.delta.added_lines]
+    drawn = drawn_count(result.counts) if result.counts else None
     result.staged_page = StagedPage.start(
-        base if base.is_file() else Path(quick.ntriples), drawn_count(result.counts) if result.counts else None,
-        Path(quick.delta.base), doc_change if quick.index.echoes_apart else None, page_lines(result.quality()),
-        work, jobs, result.timings)
+        base if base.is_file() else Path(quick.ntriples), drawn, Path(quick.delta.base),
+        doc_change if quick.index.echoes_apart else None, page_lines(result.quality()), work,
+        jobs > 1 and StagedPage.fits(drawn, Path(quick.delta.base)), result.timings)
     weakref.finalize(result, result.staged_page.tail.stop)
     try:
         _incremental_search(result, quick, work, cache_dir, made)
@@ -537,17 +538,27 @@ class StagedPage:
     parts: Path  # the pickled PageParts the child writes
     fold: Path  # the folder the child keeps the page's fold in (view.save_fold), moved into the build
 
+    @staticmethod
+    def fits(drawn: int | None, previous: Path) -> bool:
+        """Whether the page may be drawn beside the search stage: a page drawn whole (a small graph) or
+        one patched from the fold the previous build kept (an aggregated page) takes little memory; a
+        bounded page (above view.BOUNDED_NODES: no fold kept) folds the whole graph, gigabytes at 10,000
+        plans, so it is drawn before the stage, not beside it (their peaks would add up)."""
+        from ipgraph.view import DEFAULT_NODE_BUDGET, FOLD_STATE
+
+        return drawn is None or drawn <= DEFAULT_NODE_BUDGET or (previous / FOLD_STATE).is_file()
+
     @classmethod
     def start(cls, nt: Path, drawn: int | None, previous: Path | None, changes: list[str] | None,
-              quality: Any, work: Path, jobs: int, timings: dict[str, float]) -> StagedPage:
+              quality: Any, work: Path, beside: bool, timings: dict[str, float]) -> StagedPage:
         """Draw the page of `nt` (the fold of the generation `previous`, patched by `changes`, the lines
-        between its ipgraph.nt and `nt`; None: folded whole)."""
+        between its ipgraph.nt and `nt`; None: folded whole): in a child process when `beside`, else here."""
         from ipgraph.stream.tail import Tail
         from ipgraph.view import write_page_parts
 
         folder = work / "page"
         folder.mkdir(parents=True, exist_ok=True)
-        staged = cls(tail=Tail(jobs > 1, timings), parts=folder / "parts.pickle", fold=folder)
+        staged = cls(tail=Tail(beside, timings), parts=folder / "parts.pickle", fold=folder)
         staged.tail.run("page", write_page_parts, str(nt), drawn, str(previous) if previous else None,
                         str(previous / NTRIPLES_NAME) if previous else None, changes, quality, str(folder),
                         str(staged.parts))

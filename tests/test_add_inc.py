@@ -310,3 +310,18 @@ def test_an_aggregated_page_is_drawn_beside_the_search_stage(tmp_path, monkeypat
     again = _build(plans, out)
     assert again.delta is not None and "page, joined" not in again.timings
     assert (out / "graph.html").read_bytes() == page_80
+
+
+def test_only_a_small_or_patched_page_is_drawn_beside_the_search_stage(tmp_path):
+    """A bounded page folds the whole graph (gigabytes at 10,000 plans): drawn before the stage, so its
+    peak and the stage's do not add up; a small graph's page, or one patched from a kept fold, beside it."""
+    from ipgraph.pipeline import StagedPage
+    from ipgraph.view import BOUNDED_NODES, DEFAULT_NODE_BUDGET, FOLD_STATE
+
+    previous = tmp_path / "gen"
+    previous.mkdir()
+    assert StagedPage.fits(None, previous) and StagedPage.fits(DEFAULT_NODE_BUDGET, previous)
+    assert not StagedPage.fits(BOUNDED_NODES + 1, previous)  # no fold kept: the whole graph folded
+    assert not StagedPage.fits(DEFAULT_NODE_BUDGET + 1, previous)
+    (previous / FOLD_STATE).write_text("{}", encoding="utf-8")
+    assert StagedPage.fits(DEFAULT_NODE_BUDGET + 1, previous)  # the previous fold patched
