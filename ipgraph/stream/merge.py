@@ -224,6 +224,7 @@ def _read_block(handle) -> bytes:
 
 SCAN = 1 << 13  # bytes of lines split and scanned at the end of a bisection (a few dozen lines)
 COPY = 1 << 18  # stretches of unchanged bytes at least this long are copied by the kernel (copy_file_range)
+RELEASE = 1 << 25  # bytes of the map passed before its pages are let go (_SortedLines.release)
 
 
 class _SortedLines:
@@ -235,6 +236,20 @@ class _SortedLines:
         self.size = os.fstat(handle.fileno()).st_size
         self.data: Any = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if self.size else b""
         self.terminated = not self.size or self.data[self.size - 1:] == b"\n"
+        self.released = 0  # the pages before this offset are let go (release)
+
+    def release(self, upto: int) -> None:
+        """Let go of the pages before byte `upto` (never read again: the passes only go forward). Why: a
+        page read through the map counts in this process's resident set, so a pass over a 4.3 GB file
+        (10,000 plans) whose stretches between changes are short would reach 4 GB without it."""
+        import mmap
+
+        if not self.size or upto - self.released < RELEASE or not hasattr(self.data, "madvise"):
+            return
+        end = upto - upto % mmap.PAGESIZE
+        if end > self.released:
+            self.data.madvise(mmap.MADV_DONTNEED, self.released, end - self.released)
+            self.released = end
 
     def close(self) -> None:
         if self.size:
@@ -328,6 +343,7 @@ class _Output:
             start = step
         if end == self.source.size and not self.source.terminated:
             self.write(b"\n")
+        self.source.release(end)
 
 
 def _write_all(fd: int, data: bytes) -> None:
