@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import statistics
 import time
@@ -536,16 +535,15 @@ def patch_fold(folded: FoldedGraph, old_nt: Path | str, new_nt: Path | str,
     None when a changed line's subject is a blank node (no stable spelling to look up)."""
     import pyoxigraph
 
-    from ipgraph.stream.merge import subject_lines
+    from ipgraph.stream.merge import sorted_lines
 
     subjects = sorted({line.split(" ", 1)[0] for line in changed_lines if line.strip()})
     if any(not (s.startswith("<") and s.endswith(">")) for s in subjects):
         return None
     folder = _Folder(folded)
     for path, sign in ((old_nt, -1), (new_nt, 1)):
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            data = b"".join(subject_lines(f, size, s.encode("utf-8") + b" ") for s in subjects)
+        with sorted_lines(path) as lines:
+            data = b"".join(lines.starting_with(s.encode("utf-8") + b" ") for s in subjects)
         for subject, triples in _groups(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)):
             folder.fold(subject, triples, sign)
     # a subject folded again went to the end of its lists: back into the file's order, as a full pass has it
@@ -1798,12 +1796,11 @@ def write_page(parts: PageParts, out_path: Path | str, search_data: Mapping[str,
                started: float | None = None) -> PageInfo:
     """Write page_from_parts to `out_path`, atomically."""
     started = time.perf_counter() if started is None else started
-    html = page_from_parts(parts, search_data)
+    html = page_from_parts(parts, search_data).encode("utf-8")  # once: written and measured
     out = Path(out_path)
-    atomic_write_text(out, html)
+    atomic_write_bytes(out, html)
     return PageInfo(path=out, nodes=parts.nodes, edges=parts.edges, selected_nodes=parts.selected_nodes,
-                    aggregated=parts.aggregated, bytes=len(html.encode("utf-8")),
-                    seconds=time.perf_counter() - started)
+                    aggregated=parts.aggregated, bytes=len(html), seconds=time.perf_counter() - started)
 
 
 def write_page_parts(nt: str, drawn: int | None, previous: str | None, previous_file: str | None,

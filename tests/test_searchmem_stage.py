@@ -168,7 +168,8 @@ def test_by_column_orders_entries_as_a_lexsort_by_column_then_row(cells, shuffle
     rows = np.asarray([r for r, _c in entries], dtype=np.int32)
     cols = np.asarray([c for _r, c in entries], dtype=np.int32)
     values = np.random.default_rng(seed).random(len(entries)).astype(np.float32)
-    data, indices = _by_column(values, rows, cols, 31, 41)
+    data, indices, indptr = _by_column(values, rows, cols, 31, 41)
     order = np.lexsort((rows, cols))
     assert data.dtype == np.float32 and indices.dtype == np.int32
     assert np.array_equal(data, values[order]) and np.array_equal(indices, rows[order])
+    assert indptr.dtype == np.int64 and np.array_equal(np.diff(indptr), np.bincount(cols, minlength=41))

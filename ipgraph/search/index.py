@@ -236,9 +236,7 @@ class Postings:
         cols = column[seen]
         # CSC over (text, token): by column, then row; scipy's conversions are counting sorts (linear, in C:
         # a seventh of a stable argsort's time at 1,000 plans), and a text holds a token once (no duplicates)
-        indptr = np.zeros(len(tokens) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(cols, minlength=len(tokens)), out=indptr[1:])
-        data, indices = _by_column(scores, placed, cols, n, len(tokens))
+        data, indices, indptr = _by_column(scores, placed, cols, n, len(tokens))
         del cols
         retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
         retriever.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": n}
@@ -250,15 +248,15 @@ class Postings:
         return retriever
 
 
-def _by_column(values: Any, rows: Any, cols: Any, n_rows: int, n_cols: int) -> tuple[Any, Any]:
+def _by_column(values: Any, rows: Any, cols: Any, n_rows: int, n_cols: int) -> tuple[Any, Any, Any]:
     """`values` and `rows` ordered by column, then row (what np.lexsort((rows, cols)) orders), each (row,
-    column) pair once: CSR to CSC when the rows already ascend (entries added in index order), else
-    through COO to CSR first."""
+    column) pair once, and where each column starts (int64, n_cols + 1): CSR to CSC when the rows already
+    ascend (entries added in index order), else through COO to CSR first."""
     import numpy as np
     from scipy.sparse import coo_matrix, csr_matrix
 
     if not values.size:
-        return values.copy(), rows.copy()
+        return values.copy(), rows.copy(), np.zeros(n_cols + 1, dtype=np.int64)
     if bool(np.all(rows[1:] >= rows[:-1])):
         row_ptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=n_rows), out=row_ptr[1:])
@@ -267,7 +265,8 @@ def _by_column(values: Any, rows: Any, cols: Any, n_rows: int, n_cols: int) -> t
         matrix = coo_matrix((values, (rows, cols)), shape=(n_rows, n_cols)).tocsr()
     by_column = matrix.tocsc()
     by_column.sort_indices()  # already sorted (the conversion keeps row order): a check, in C
-    return by_column.data.astype(values.dtype, copy=False), by_column.indices.astype(rows.dtype, copy=False)
+    return (by_column.data.astype(values.dtype, copy=False), by_column.indices.astype(rows.dtype, copy=False),
+            by_column.indptr.astype(np.int64, copy=False))
 
 
 def lucene_idf(n: int, df: int) -> float:

@@ -228,17 +228,16 @@ def _document_of(subject: str, documents: set[str]) -> str | None:
 
 def _read_blocks(path: Path, documents: list[str], nodes: list[str]) -> list[bytes]:
     """The lines of each document (`<DOC> `, `<DOC/`) and each node (`<NODE> `) in the sorted file."""
-    from ipgraph.stream.merge import subject_lines
+    from ipgraph.stream.merge import sorted_lines
 
     out: list[bytes] = []
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
+    with sorted_lines(path) as lines:
         for doc in documents:
             spelled = b"<" + doc.encode("utf-8")
             for prefix in (spelled + b"> ", spelled + b"/"):
-                out.extend(subject_lines(f, size, prefix).splitlines(keepends=True))
+                out.extend(lines.starting_with(prefix).splitlines(keepends=True))
         for node in nodes:
-            out.extend(subject_lines(f, size, b"<" + node.encode("utf-8") + b"> ").splitlines(keepends=True))
+            out.extend(lines.starting_with(b"<" + node.encode("utf-8") + b"> ").splitlines(keepends=True))
     return out
 
 

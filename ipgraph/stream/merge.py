@@ -20,7 +20,7 @@ import heapq
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -224,16 +224,18 @@ def _read_block(handle) -> bytes:
 
 SCAN = 1 << 13  # bytes of lines split and scanned at the end of a bisection (a few dozen lines)
 COPY = 1 << 18  # stretches of unchanged bytes at least this long are copied by the kernel (copy_file_range)
-RELEASE = 1 << 25  # bytes of the map passed before its pages are let go (_SortedLines.release)
+RELEASE = 1 << 25  # bytes of the map passed before its pages are let go (SortedLines.release)
 
 
-class _SortedLines:
-    """A sorted file of lines opened for bisection: an mmap, so a probe reads one page, not a block."""
+class SortedLines:
+    """A sorted file of lines opened for bisection (sorted_lines): an mmap, so a probe reads one page,
+    not a block."""
 
     def __init__(self, handle: Any) -> None:
         import mmap
 
-        self.size = os.fstat(handle.fileno()).st_size
+        self.fd = handle.fileno()
+        self.size = os.fstat(self.fd).st_size
         self.data: Any = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if self.size else b""
         self.terminated = not self.size or self.data[self.size - 1:] == b"\n"
         self.released = 0  # the pages before this offset are let go (release)
@@ -299,13 +301,31 @@ class _SortedLines:
             at = end + 1
         return hi
 
+    def starting_with(self, prefix: bytes) -> bytes:
+        """The lines (with their newlines) that start with `prefix`: adjacent in a sorted file."""
+        start = at = self.first_not_below(prefix, 0)
+        while at < self.size and self.data[at:at + len(prefix)] == prefix:
+            at = self.end(at) + 1
+        return self.data[start:min(at, self.size)]
+
+
+@contextmanager
+def sorted_lines(path: Path | str) -> Iterator[SortedLines]:
+    """The sorted file of lines at `path`, opened for bisection (SortedLines), closed afterwards."""
+    with open(path, "rb") as handle:
+        lines = SortedLines(handle)
+        try:
+            yield lines
+        finally:
+            lines.close()
+
 
 class _Output:
     """A file written from small pieces (gathered, then written at once) and stretches of the source
     file (long ones copied by the kernel: copy_file_range, no pass through this process)."""
 
-    def __init__(self, fd: int, source: _SortedLines, source_fd: int) -> None:
-        self.fd, self.source, self.source_fd = fd, source, source_fd
+    def __init__(self, fd: int, source: SortedLines) -> None:
+        self.fd, self.source = fd, source
         self.pieces: list[bytes] = []
         self.buffered = 0
         self.kernel = hasattr(os, "copy_file_range")
@@ -330,7 +350,7 @@ class _Output:
             self.flush()
             while self.kernel and start < end:
                 try:
-                    done = os.copy_file_range(self.source_fd, self.fd, end - start, start)
+                    done = os.copy_file_range(self.source.fd, self.fd, end - start, start)
                 except OSError:  # not between these file systems, or not on this kernel: through here
                     self.kernel = False
                     break
@@ -352,6 +372,22 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+@contextmanager
+def _patching(old: Path | str, out: Path | str) -> Iterator[tuple[SortedLines, _Output]]:
+    """The old sorted file for bisection and the output that becomes `out` when the block ends whole
+    (written under a temporary name, removed on failure)."""
+    tmp = Path(f"{out}.tmp-{os.getpid()}")
+    try:
+        with sorted_lines(old) as lines, open(tmp, "wb", buffering=0) as dst:
+            output = _Output(dst.fileno(), lines)
+            yield lines, output
+            output.flush()
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def patch_sorted(old: Path | str, out: Path | str, queries: list[str],
                  keep: Callable[[str, bool], bool]) -> list[bool]:
     """Write `out`: the sorted, unique lines of `old` with the lines `queries` (sorted, unique, without
@@ -359,33 +395,21 @@ def patch_sorted(old: Path | str, out: Path | str, queries: list[str],
     bisection over the old file's bytes (an mmap); the stretches between are copied unread, by the
     kernel where they are long. Returns, per query, whether `old` held it."""
     present: list[bool] = []
-    tmp = Path(f"{out}.tmp-{os.getpid()}")
-    try:
-        with open(old, "rb") as src, open(tmp, "wb", buffering=0) as dst:
-            lines = _SortedLines(src)
-            try:
-                output = _Output(dst.fileno(), lines, src.fileno())
-                pos = 0  # a line start: the old file's bytes before it are written
-                for text in queries:
-                    query = text.encode("utf-8")
-                    at = lines.first_not_below(query, pos)
-                    output.copy(pos, at)
-                    pos = at
-                    found = at < lines.size and lines.line(at) == query
-                    present.append(found)
-                    wanted = keep(text, found)
-                    if found and not wanted:
-                        pos = lines.end(at) + 1  # dropped
-                    elif wanted and not found:
-                        output.write(query + b"\n")
-                output.copy(pos, lines.size)
-                output.flush()
-            finally:
-                lines.close()
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with _patching(old, out) as (lines, output):
+        pos = 0  # a line start: the old file's bytes before it are written
+        for text in queries:
+            query = text.encode("utf-8")
+            at = lines.first_not_below(query, pos)
+            output.copy(pos, at)
+            pos = at
+            found = at < lines.size and lines.line(at) == query
+            present.append(found)
+            wanted = keep(text, found)
+            if found and not wanted:
+                pos = lines.end(at) + 1  # dropped
+            elif wanted and not found:
+                output.write(query + b"\n")
+        output.copy(pos, lines.size)
     return present
 
 
@@ -399,37 +423,25 @@ def insert_sorted(old: Path | str, out: Path | str, lines: list[str]) -> list[bo
     n = len(lines)
     present = [False] * n
     qi = 0
-    tmp = Path(f"{out}.tmp-{os.getpid()}")
-    try:
-        with open(old, "rb") as src, open(tmp, "wb", buffering=0) as dst:
-            old_lines = _SortedLines(src)
-            try:
-                output = _Output(dst.fileno(), old_lines, src.fileno())
-                pos = 0
-                while qi < n:
-                    at = old_lines.first_not_below(lines[qi].encode("utf-8"), pos)
-                    output.copy(pos, at)
-                    pos = at
-                    if at >= old_lines.size:
-                        break
-                    following = old_lines.line(at).decode("utf-8")
-                    end = bisect.bisect_left(lines, following, qi)  # the new lines before it
-                    if end > qi:
-                        output.write(("\n".join(lines[qi:end]) + "\n").encode("utf-8"))
-                    if end < n and lines[end] == following:
-                        present[end] = True  # held already: written once, as the old line
-                        end += 1
-                    qi = end
-                output.copy(pos, old_lines.size)
-                if qi < n:  # after the old file's last line
-                    output.write(("\n".join(lines[qi:]) + "\n").encode("utf-8"))
-                output.flush()
-            finally:
-                old_lines.close()
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with _patching(old, out) as (old_lines, output):
+        pos = 0
+        while qi < n:
+            at = old_lines.first_not_below(lines[qi].encode("utf-8"), pos)
+            output.copy(pos, at)
+            pos = at
+            if at >= old_lines.size:
+                break
+            following = old_lines.line(at).decode("utf-8")
+            end = bisect.bisect_left(lines, following, qi)  # the new lines before it
+            if end > qi:
+                output.write(("\n".join(lines[qi:end]) + "\n").encode("utf-8"))
+            if end < n and lines[end] == following:
+                present[end] = True  # held already: written once, as the old line
+                end += 1
+            qi = end
+        output.copy(pos, old_lines.size)
+        if qi < n:  # after the old file's last line
+            output.write(("\n".join(lines[qi:]) + "\n").encode("utf-8"))
     return present
 
 
@@ -467,28 +479,3 @@ def turtle_from_ntriples(nt_path: Path | str, out_path: Path | str, prefixes: di
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def subject_lines(f: Any, size: int, prefix: bytes) -> bytes:
-    """The lines of the sorted file `f` (of `size` bytes) that start with `prefix` (lines sharing a
-    prefix are adjacent): a bisection over byte offsets to the first line not below it."""
-    def line_at(pos: int) -> bytes:  # the first line starting at or after byte `pos`
-        f.seek(max(0, pos - 1))
-        if pos:
-            f.readline()  # the rest of the line pos - 1 is in (just its newline when pos starts a line)
-        return f.readline()
-
-    lo, hi = 0, size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        line = line_at(mid)
-        if line and line < prefix:
-            lo = mid + 1
-        else:
-            hi = mid
-    out = []
-    line = line_at(lo)
-    while line.startswith(prefix):
-        out.append(line)
-        line = f.readline()
-    return b"".join(out)
