@@ -35,6 +35,7 @@ from ipgraph.read import (
 )
 from ipgraph.report import REPORT_NAME
 from ipgraph.resolve import AgencyResolver
+from ipgraph.stream.merge import PatchedFile
 from ipgraph.structure import parse_document
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -373,8 +374,6 @@ def _build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], No
     from ipgraph.search.stage import search_stage  # the index, and the echoes merged into result.ntriples
 
     started = time.perf_counter()
-    if collector is not None and records_cache is not None:
-        _delta.keep_base(merged, records_cache.folder)  # the graph without the echoes: what `add` patches
     if stage_store and jobs > 1 and StagedStore.fits(merged):
         result.staged = StagedStore.start(merged, work, timings)
         weakref.finalize(result, result.staged.tail.stop)  # never written: its child stops with the result
@@ -396,79 +395,89 @@ def _build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], No
 
 def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path, owned: bool, records_cache: Any,
                         cache_dir: Any, jobs: int, made: Any) -> BuildResult:
-    """The BuildResult of an incremental build (ipgraph.stream.delta), with the search stage run on its graph."""
+    """The BuildResult of an incremental build (ipgraph.stream.delta), with the search stage run on its graph
+    and the graph written (the previous ipgraph.nt patched once, by the documents' and the echoes' change)."""
     import weakref
 
-    from ipgraph.stream.delta import finish_index, keep_base
+    from ipgraph.report import page_lines
+    from ipgraph.stream.delta import write_index
+    from ipgraph.view import drawn_count
 
     result = BuildResult(records=[], names=quick.names, ntriples=quick.ntriples, counts=quick.counts,
                          skipped=quick.skipped, inputs=inputs, reports=quick.reports, work_dir=work,
                          given=[Path(p).absolute() for p in paths], reused=quick.reused, cache=records_cache.root,
                          timings=quick.timings, jobs=max(1, jobs), delta=quick.delta)
     started = time.perf_counter()
-    keep_base(quick.ntriples, records_cache.folder)
-    # the page is drawn beside the search stage, from the graph before the echoes (a second name of the
-    # file the stage replaces), its fold patched by the documents' change
-    from ipgraph.report import page_lines
-    from ipgraph.stream.delta import BASE_NAME
-    from ipgraph.view import drawn_count
-
-    base = records_cache.folder / BASE_NAME
+    # the page is drawn beside the search stage, from the new graph as the previous file with the
+    # documents' change (not written yet), its fold patched by that change
     doc_change = [*quick.delta.removed_lines, *quick.delta.added_lines]
     drawn = drawn_count(result.counts) if result.counts else None
     result.staged_page = StagedPage.start(
-        base if base.is_file() else Path(quick.ntriples), drawn, Path(quick.delta.base),
-        doc_change if quick.index.echoes_apart else None, page_lines(result.quality()), work,
+        quick.graph, drawn, Path(quick.delta.base), doc_change, page_lines(result.quality()), work,
         jobs > 1 and StagedPage.fits(drawn, Path(quick.delta.base)), result.timings)
     weakref.finalize(result, result.staged_page.tail.stop)
     try:
-        _incremental_search(result, quick, work, cache_dir, made)
+        apart = _incremental_search(result, quick, work, cache_dir, made)
     except BaseException:
         result.staged_page.tail.stop()
         raise
     result.timings["search and echoes"] = time.perf_counter() - started
-    finish_index(quick.index, result, records_cache.folder)
-    quick.delta.exact = quick.index.echoes_apart  # else the store diffs the two files itself
+    quick.index.echo_lines = result.counts.get("triples", 0) - quick.index.base_total
+    quick.index.echoes_apart = apart
+    write_index(quick.index, quick.ntriples, records_cache.folder)
     if owned:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
 
 
-def _incremental_search(result: BuildResult, quick: Any, work: Path, cache_dir: Any, made: Any) -> None:
-    """The search stage of an incremental build: the previous index patched, the echoes' change merged
-    into result.ntriples and the store's change (result.delta)."""
-    from ipgraph.search.stage import search_stage
+def _incremental_search(result: BuildResult, quick: Any, work: Path, cache_dir: Any, made: Any) -> bool:
+    """The search stage of an incremental build: the previous index patched, the graph written with the
+    echoes' change (result.ntriples, result.counts) and the store's change (result.delta; not exact when
+    the echoes' lines and the documents' meet: the store then diffs the two files itself). Returns whether
+    they stay apart (else the next build is a full one)."""
+    from ipgraph.search.stage import patch_echoes, search_stage, split_echoes
+    from ipgraph.search.update import update_stage
     from ipgraph.stream.delta import _echo_lines, echo_line_change
 
     # the tokens: the previous index's for the documents kept, the workers' for those added (nothing segmented here)
     previous = Path(cache_dir).parent / SEARCH_NAME
     documents = [d.iri for d in quick.index.docs]
-    from ipgraph.search.update import update_stage
-
+    delta = quick.delta
+    doc_change = [*delta.removed_lines, *delta.added_lines]
+    old_echoes: list[str] | None = None  # the previous graph's echo lines: read only when a fallback needs them
     # the previous index patched by the change (the documents it touches counted again), else all counted
-    result.search = update_stage(result, work / SEARCH_NAME, previous, documents,
-                                 [*quick.delta.removed_lines, *quick.delta.added_lines], [quick.made, made],
-                                 len(quick.made))
-    if result.search is None:
+    result.search = update_stage(result, work / SEARCH_NAME, previous, documents, doc_change,
+                                 [quick.made, made], len(quick.made), graph=quick.graph)
+    if result.search is None:  # counted whole: from the graph without echoes, written for it
+        old_echoes = split_echoes(quick.graph, quick.ntriples)
         result.search = search_stage(result, work / SEARCH_NAME, previous, made=[quick.made, made],
                                      fresh=len(quick.made), merge=False, documents=documents)
-    # the echoes' change: spelled from the echoes that changed (echo_line_change), else every echo diffed
+    # the echoes' change: spelled from the echoes that changed, else every echo compared
     stage = result.search
-    patched = (echo_line_change(quick.old_echoes, stage.echo_change)
-               if stage is not None and stage.echo_change is not None else None)
-    if patched is not None and stage is not None:
-        stage._lines, gone, came = patched
+    if stage is not None and stage.echo_change is not None:
+        gone, came = echo_line_change(stage.echo_change)
     else:
-        old, new = set(quick.old_echoes), set(_echo_lines(result) or ())
+        if old_echoes is None:
+            old_echoes = split_echoes(quick.graph, None)
+        old, new = set(old_echoes), set(_echo_lines(result) or ())
         gone, came = old - new, new - old
-    delta = quick.delta  # the store's change: the graph's, and the echoes' (never a document's line)
-    delta.removed_lines = sorted(set(delta.removed_lines) | gone)
+    own = set(doc_change)
+    apart = not (own & gone or own & came)
+    delta.removed_lines = sorted(set(delta.removed_lines) | gone)  # the store's change: the graph's and the echoes'
     delta.added_lines = sorted(set(delta.added_lines) | came)
-    # the graph with its echoes: the previous build's file patched by that change, not every echo merged again
-    from ipgraph.search.stage import patch_echoes
+    # the graph: the previous build's file patched by that change (its presence checked line by line)
+    written = patch_echoes(result, quick.published, delta.removed_lines, delta.added_lines,
+                           quick.index.echo_lines - len(gone) + len(came))
+    if not written:  # not the file the index describes: the graph without echoes, and every echo merged in
+        from ipgraph.search.stage import merge_echoes
 
-    patch_echoes(result, Path(cache_dir).parent / NTRIPLES_NAME, delta.removed_lines, delta.added_lines,
-                 _echo_lines(result) or [], work)
+        split_echoes(quick.graph, quick.ntriples)
+        lines = stage.echo_lines() if stage is not None else []
+        merge_echoes(result, lines, work)
+        delta.exact = False  # its lines were computed against that file: the store diffs the two itself
+        return result.counts.get("triples", 0) == quick.index.base_total + len(lines)
+    delta.exact = apart
+    return apart
 
 
 @dataclass
@@ -549,17 +558,18 @@ class StagedPage:
         return drawn is None or drawn <= DEFAULT_NODE_BUDGET or (previous / FOLD_STATE).is_file()
 
     @classmethod
-    def start(cls, nt: Path, drawn: int | None, previous: Path | None, changes: list[str] | None,
+    def start(cls, nt: Any, drawn: int | None, previous: Path | None, changes: list[str] | None,
               quality: Any, work: Path, beside: bool, timings: dict[str, float]) -> StagedPage:
-        """Draw the page of `nt` (the fold of the generation `previous`, patched by `changes`, the lines
-        between its ipgraph.nt and `nt`; None: folded whole): in a child process when `beside`, else here."""
+        """Draw the page of `nt` (a graph file, or the merge.PatchedFile of one not written yet; the fold of
+        the generation `previous`, patched by `changes`, the lines between its ipgraph.nt and `nt`; None:
+        folded whole): in a child process when `beside`, else here."""
         from ipgraph.stream.tail import Tail
         from ipgraph.view import write_page_parts
 
         folder = work / "page"
         folder.mkdir(parents=True, exist_ok=True)
         staged = cls(tail=Tail(beside, timings), parts=folder / "parts.pickle", fold=folder)
-        staged.tail.run("page", write_page_parts, str(nt), drawn, str(previous) if previous else None,
+        staged.tail.run("page", write_page_parts, nt if isinstance(nt, PatchedFile) else str(nt), drawn, str(previous) if previous else None,
                         str(previous / NTRIPLES_NAME) if previous else None, changes, quality, str(folder),
                         str(staged.parts))
         return staged

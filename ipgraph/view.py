@@ -46,6 +46,7 @@ from rdflib.term import Node
 
 from ipgraph.atomic import atomic_write_bytes, atomic_write_text
 from ipgraph.errors import IpgraphError
+from ipgraph.stream.merge import PatchedFile, opened_lines, parse_ntriples
 from ipgraph.vocab import IPG
 
 DEFAULT_NODE_BUDGET = 6000
@@ -237,8 +238,9 @@ class TripleIndex:
         self.typed: dict[Node, list[Node]] = defaultdict(list)  # class → subjects
 
     @classmethod
-    def from_ntriples(cls, path: Path | str, lean: bool = False) -> TripleIndex:
-        """The page's triples of the N-Triples file at `path` (sorted by subject, as a build writes it).
+    def from_ntriples(cls, path: Path | str | PatchedFile, lean: bool = False) -> TripleIndex:
+        """The page's triples of the N-Triples file at `path` (sorted by subject, as a build writes it;
+        or a PatchedFile, read as it would be written).
 
         `lean`: only what an aggregated page shows (aggregate_view): measures, sections and targets
         keep their types and relations, not their texts, and the reified statements of their
@@ -279,7 +281,7 @@ class TripleIndex:
                     index.typed[obj].append(subject)
                 index.by_predicate[predicate][subject].append(obj)
 
-        for triple in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES):
+        for triple in parse_ntriples(path):
             predicate = triple.predicate.value
             if predicate not in _VIEW_PREDICATES:
                 continue
@@ -321,7 +323,7 @@ class TripleIndex:
         return cls.from_ntriples(path)
 
     @classmethod
-    def for_build_page(cls, path: Path | str, drawn: int | None, node_budget: int = DEFAULT_NODE_BUDGET,
+    def for_build_page(cls, path: Path | str | PatchedFile, drawn: int | None, node_budget: int = DEFAULT_NODE_BUDGET,
                        bounded_above: int = BOUNDED_NODES, *, keep: Path | str | None = None,
                        previous: Path | str | None = None, changes: Iterable[str] | None = None,
                        previous_file: Path | str | None = None) -> TripleIndex | FoldedGraph:
@@ -342,7 +344,8 @@ class TripleIndex:
             base = load_fold(previous)
             if base is not None:
                 try:
-                    old_file = Path(previous_file) if previous_file is not None else Path(previous) / Path(path).name
+                    old_file = (Path(previous_file) if previous_file is not None
+                                else Path(previous) / Path(str(path)).name)
                     folded = patch_fold(base, old_file, path, changes)
                 except (OSError, ValueError, SyntaxError):  # the previous file gone or unreadable: a full pass
                     folded = None
@@ -516,17 +519,16 @@ def _groups(quads: Iterable[Any]) -> Iterator[tuple[Any, list[tuple[str, Any]]]]
         yield current, group
 
 
-def fold_ntriples(path: Path | str) -> FoldedGraph:
-    """FoldedGraph of the N-Triples file at `path` (sorted by subject, as a build writes it): one pass."""
-    import pyoxigraph
-
+def fold_ntriples(path: Path | str | PatchedFile) -> FoldedGraph:
+    """FoldedGraph of the N-Triples file at `path` (sorted by subject, as a build writes it; or a
+    PatchedFile, read as it would be written): one pass."""
     folder = _Folder()
-    for subject, triples in _groups(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES)):
+    for subject, triples in _groups(parse_ntriples(path)):
         folder.fold(subject, triples)
     return folder.result()
 
 
-def patch_fold(folded: FoldedGraph, old_nt: Path | str, new_nt: Path | str,
+def patch_fold(folded: FoldedGraph, old_nt: Path | str, new_nt: Path | str | PatchedFile,
                changed_lines: Iterable[str]) -> FoldedGraph | None:
     """The FoldedGraph of `new_nt` from that of `old_nt` and the lines that differ between the two
     (ipgraph.stream.delta's exact change): each subject a changed line names is taken back as it was in
@@ -535,14 +537,12 @@ def patch_fold(folded: FoldedGraph, old_nt: Path | str, new_nt: Path | str,
     None when a changed line's subject is a blank node (no stable spelling to look up)."""
     import pyoxigraph
 
-    from ipgraph.stream.merge import sorted_lines
-
     subjects = sorted({line.split(" ", 1)[0] for line in changed_lines if line.strip()})
     if any(not (s.startswith("<") and s.endswith(">")) for s in subjects):
         return None
     folder = _Folder(folded)
     for path, sign in ((old_nt, -1), (new_nt, 1)):
-        with sorted_lines(path) as lines:
+        with opened_lines(path) as lines:
             data = b"".join(lines.starting_with(s.encode("utf-8") + b" ") for s in subjects)
         for subject, triples in _groups(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)):
             folder.fold(subject, triples, sign)
@@ -1803,7 +1803,7 @@ def write_page(parts: PageParts, out_path: Path | str, search_data: Mapping[str,
                     aggregated=parts.aggregated, bytes=len(html), seconds=time.perf_counter() - started)
 
 
-def write_page_parts(nt: str, drawn: int | None, previous: str | None, previous_file: str | None,
+def write_page_parts(nt: str | PatchedFile, drawn: int | None, previous: str | None, previous_file: str | None,
                      changes: list[str] | None, quality: Mapping[str, Sequence[tuple[str, str]]], folder: str,
                      parts_path: str) -> None:
     """The build page's PageParts of the N-Triples file `nt`, pickled into parts_path, its fold kept in

@@ -174,6 +174,39 @@ def test_patch_sorted_matches_a_set_computation(tmp_path, monkeypatch):
         assert (tmp_path / "new.nt").read_text(encoding="utf-8").split("\n")[:-1] == expected
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(old=st.sets(st.integers(0, 300), max_size=100), gone=st.sets(st.integers(0, 300), max_size=40),
+       new=st.sets(st.integers(301, 600), max_size=40), terminated=st.booleans(),
+       scan=st.sampled_from([1, 8, 1 << 13]), prefix=st.integers(0, 60))
+def test_a_patched_file_reads_as_the_file_patch_sorted_writes(tmp_path_factory, old, gone, new, terminated, scan,
+                                                              prefix):
+    """merge.PatchedFile (the graph an add reads before writing it): whole, by prefix and by presence,
+    the lines patch_sorted would write for the same change, whatever the bisection's window."""
+    folder = tmp_path_factory.mktemp("pf")
+    saved = merge.SCAN
+    merge.SCAN = scan
+    try:
+        def line(n: int) -> str:  # new lines fall between old ones: the same subjects, other objects
+            return f'<http://x/{n % 300 // 5:02d}> <http://p/{n % 5}> "{n}" .'
+        old_lines = sorted(line(n) for n in old)
+        text = "".join(f"{t}\n" for t in old_lines)
+        (folder / "old.nt").write_text(text if terminated or not text else text[:-1], encoding="utf-8")
+        removed = sorted(line(n) for n in old & gone)
+        added = sorted(set(line(n) for n in new) - set(old_lines))
+        change = set(removed) | set(added)
+        merge.patch_sorted(folder / "old.nt", folder / "new.nt", sorted(change), lambda q, _f: q in set(added))
+        written = (folder / "new.nt").read_bytes()
+        patched = merge.PatchedFile(str(folder / "old.nt"), tuple(removed), tuple(added))
+        with patched.opened() as lines:
+            assert lines.reader().read() == written
+            spelled = f"<http://x/{prefix:02d}>".encode()
+            assert lines.starting_with(spelled) == b"".join(x + b"\n" for x in written.split(b"\n") if x.startswith(spelled))
+        queries = sorted(change | set(old_lines[:5]))
+        assert merge.lines_held(folder / "old.nt", queries) == [q in set(old_lines) for q in queries]
+    finally:
+        merge.SCAN = saved
+
+
 def _output_init(kernel: bool):
     original = merge._Output.__init__
 
@@ -251,6 +284,45 @@ def test_turtle_in_slices_is_the_whole_serialization_and_updates_exactly(tmp_pat
     assert (tmp_path / "updated.ttl").read_bytes() == (tmp_path / "whole-new.ttl").read_bytes()
     turtle.update_turtle(tmp_path / "updated.ttl", nt, tmp_path / "back.ttl", TURTLE_PREFIXES, changed)
     assert (tmp_path / "back.ttl").read_bytes() == (tmp_path / "whole.ttl").read_bytes()
+
+
+def test_split_echoes_takes_out_exactly_the_lines_the_search_stage_added(folder, tmp_path):
+    from ipgraph.search.stage import split_echoes
+
+    result = _build(folder, tmp_path / "out")
+    echoes = split_echoes(tmp_path / "out" / "ipgraph.nt", tmp_path / "rest.nt")
+    assert echoes and echoes == result.search.echo_lines()
+    whole = (tmp_path / "out" / "ipgraph.nt").read_text(encoding="utf-8").split("\n")[:-1]
+    assert (tmp_path / "rest.nt").read_text(encoding="utf-8").split("\n")[:-1] == sorted(set(whole) - set(echoes))
+
+
+@pytest.mark.parametrize("fallback", ["index counted whole", "echoes computed whole", "graph merged whole"])
+def test_an_add_whose_shortcut_fails_still_gives_the_full_build(folder, tmp_path, monkeypatch, fallback):
+    """An add reads the new graph as the previous file with the documents' change and writes it once;
+    when a step cannot use that (the search index counted whole, the echoes computed whole, the
+    previous file not what the index describes), the graph without echoes is written and the result is
+    still the full build's."""
+    import ipgraph.search.stage as stage_module
+    import ipgraph.search.update as update_module
+    from ipgraph.search.echoes import ECHO_STATE
+
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    _build(folder, out)
+    if fallback == "index counted whole":
+        monkeypatch.setattr(update_module, "update_stage", lambda *a, **k: None)
+    elif fallback == "echoes computed whole":
+        (out / "search" / ECHO_STATE).unlink()  # no echo state: every pair computed, no change spelled
+    else:
+        monkeypatch.setattr(stage_module, "patch_echoes", lambda *a, **k: False)
+    shutil.copy(_dev("H01.txt"), folder / "H01.txt")
+    result = _build(folder, out)
+    assert result.delta is not None
+    _same_as_full(folder, out, fulls)
+    monkeypatch.undo()
+    (folder / "H01.txt").unlink()  # and the next add starts from what that one left
+    assert _build(folder, out).delta is not None
+    _same_as_full(folder, out, fulls)
 
 
 def test_the_index_of_a_dask_build_serves_the_next_add(folder, tmp_path):

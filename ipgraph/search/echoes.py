@@ -30,6 +30,7 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -83,8 +84,13 @@ def _general() -> tuple[dict[str, int], float]:
     if spec is None or spec.origin is None:
         raise ImportError("jieba is not installed: the echo weights read its dictionary")
     text = (Path(spec.origin).parent / "dict.txt").read_text(encoding="utf-8")
-    # one regular expression over the file: a third less time than splitting its 349,000 lines
-    counts = {word: int(n) for word, n in _DICT_LINE.findall(text) if int(n) > 0}
+    fields = text.split()
+    if len(fields) == 3 * text.count("\n") and all(n.isdigit() for n in fields[1::3]):
+        # every line "word count tag" (jieba's own file): its fields taken in steps, half the regex's time
+        pairs: Iterable[tuple[str, str]] = zip(fields[0::3], fields[1::3], strict=True)
+    else:
+        pairs = _DICT_LINE.findall(text)
+    counts = {word: int(n) for word, n in pairs if n != "0" and int(n) > 0}
     return counts, float(sum(counts.values()))
 
 
@@ -192,9 +198,16 @@ def weighted_counts(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, toke
 def _weigh(matrix: Any, vocab: list[str], weight: dict[str, float]) -> Any:
     """Counts → 1 + log(tf) times the word's weight, rows L2-normalised (in place)."""
     matrix.sum_duplicates()  # sorted column indices in each row: the global order
-    # 1 + log(tf) from Python's math.log per distinct count: the same bits on any array layout
-    counts, where = np.unique(matrix.data, return_inverse=True)
-    tf = np.asarray([1.0 + math.log(c) for c in counts], dtype=np.float64)[where.ravel()]
+    # 1 + log(tf) from Python's math.log per count: the same bits on any array layout (a table of the
+    # counts up to the largest, looked up: no sort of every entry)
+    whole = matrix.data.astype(np.int64)
+    top = int(whole.max()) if whole.size else 0
+    if top <= 1 << 16 and np.array_equal(whole, matrix.data):
+        table = np.asarray([0.0] + [1.0 + math.log(c) for c in range(1, top + 1)], dtype=np.float64)
+        tf = table[whole]
+    else:  # counts too large for a table (or not whole): per distinct value
+        counts, where = np.unique(matrix.data, return_inverse=True)
+        tf = np.asarray([1.0 + math.log(c) for c in counts], dtype=np.float64)[where.ravel()]
     weights = np.asarray([weight[t] for t in vocab], dtype=np.float64)
     matrix.data = tf * weights[matrix.indices] if vocab else tf
     squares = matrix.copy()

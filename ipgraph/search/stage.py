@@ -25,7 +25,9 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -378,30 +380,77 @@ def merge_echoes(result: Any, lines: list[str], work: Path) -> None:
     result.counts = {**classes, "triples": total}
 
 
-def patch_echoes(result: Any, published: Path, removed: list[str], added: list[str], echoes: list[str],
-                 work: Path) -> None:
-    """result.ntriples (an incremental build's graph without echoes) with its echo lines `echoes` (sorted),
-    made from `published` (the previous build's graph with its echoes) patched by the lines `removed` and
-    `added` (the whole change between the two, the echoes' included; merge.patch_sorted copies the
-    blocks no line falls into as bytes). Counts are updated arithmetically (each echo has one typed
-    line, of ipg:Echo). When `published` does not hold every removed line and none of the added ones,
-    the echoes are merged instead (merge_echoes)."""
+def patch_echoes(result: Any, published: Path, removed: list[str], added: list[str], echo_lines: int) -> bool:
+    """Write result.ntriples (an incremental build's graph, not written yet; result.counts: its counts
+    without the echoes) as `published` (the previous build's graph with its echoes) patched by the lines
+    `removed` and `added` (the whole change between the two, the echoes' included; merge.patch_sorted
+    copies the stretches no line falls into as bytes), `echo_lines` of it the echoes'. Counts are
+    updated arithmetically (each echo has one typed line, of ipg:Echo). False, with nothing written,
+    when `published` does not hold every removed line and none of the added ones: not the file the
+    change was computed against."""
     from collections import Counter
 
     from ipgraph.stream.merge import patch_sorted, remember_counts
 
     adds = set(added)
     queries = sorted(set(removed) | adds)
-    out = work / "ipgraph-echoes.nt"
+    out = Path(f"{result.ntriples}.patched")
     present = patch_sorted(published, out, queries, lambda line, _found: line in adds)
     if any(found == (line in adds) for line, found in zip(queries, present, strict=True)):
-        out.unlink(missing_ok=True)  # not the file the change was computed against: merge them in
-        merge_echoes(result, echoes, work)
-        return
+        out.unlink(missing_ok=True)
+        return False
     os.replace(out, result.ntriples)
     counts: Counter[str] = Counter({k: v for k, v in result.counts.items() if k != "triples"})
-    if echoes:
-        counts[_ipg("Echo")] += len(echoes) // ECHO_LINES
-    total = result.counts.get("triples", 0) + len(echoes)
+    if echo_lines:
+        counts[_ipg("Echo")] += echo_lines // ECHO_LINES
+    total = result.counts.get("triples", 0) + echo_lines
     remember_counts(result.ntriples, total, counts)
     result.counts = {**counts, "triples": total}
+    return True
+
+
+def is_echo_line(line: bytes) -> bool:
+    """Whether an N-Triples line is one the search stage adds (echo_lines): a measure's ipg:echoes, or
+    a line of an ipg:Echo node (its IRI under DATA/echo/)."""
+    node, predicate = _echo_marks()
+    return line.startswith(node) or predicate in line
+
+
+@lru_cache(maxsize=1)
+def _echo_marks() -> tuple[bytes, bytes]:
+    from ipgraph.vocab import DATA
+
+    return f"<{DATA}echo/".encode(), f" <{_ipg('echoes')}> ".encode()
+
+
+def split_echoes(source: Path | Any, out: Path | None) -> list[str]:
+    """One pass over a sorted graph file (or merge.PatchedFile): its echo lines, sorted (is_echo_line),
+    and, with `out`, the other lines written there (what an incremental build falls back to when the
+    change it computed cannot be used as it is)."""
+    from ipgraph.stream.merge import PatchedFile, _read_block, _write_all
+
+    echoes: list[str] = []
+    with ExitStack() as stack:
+        if isinstance(source, PatchedFile):
+            reader: Any = stack.enter_context(source.opened()).reader()
+        else:
+            reader = stack.enter_context(open(source, "rb"))
+        fd = None
+        if out is not None:
+            tmp = Path(f"{out}.tmp-{os.getpid()}")
+            stack.callback(tmp.unlink, missing_ok=True)
+            fd = stack.enter_context(open(tmp, "wb", buffering=0)).fileno()
+        while block := _read_block(reader):
+            if not block.endswith(b"\n"):
+                block += b"\n"
+            kept = []
+            for line in block.split(b"\n")[:-1]:
+                if is_echo_line(line):
+                    echoes.append(line.decode("utf-8"))
+                else:
+                    kept.append(line)
+            if fd is not None and kept:
+                _write_all(fd, b"\n".join(kept) + b"\n")
+        if out is not None:
+            os.replace(tmp, out)
+    return echoes

@@ -226,12 +226,13 @@ def _document_of(subject: str, documents: set[str]) -> str | None:
     return None
 
 
-def _read_blocks(path: Path, documents: list[str], nodes: list[str]) -> list[bytes]:
-    """The lines of each document (`<DOC> `, `<DOC/`) and each node (`<NODE> `) in the sorted file."""
-    from ipgraph.stream.merge import sorted_lines
+def _read_blocks(path: Path | Any, documents: list[str], nodes: list[str]) -> list[bytes]:
+    """The lines of each document (`<DOC> `, `<DOC/`) and each node (`<NODE> `) in the sorted file (or
+    merge.PatchedFile)."""
+    from ipgraph.stream.merge import opened_lines
 
     out: list[bytes] = []
-    with sorted_lines(path) as lines:
+    with opened_lines(path) as lines:
         for doc in documents:
             spelled = b"<" + doc.encode("utf-8")
             for prefix in (spelled + b"> ", spelled + b"/"):
@@ -242,11 +243,12 @@ def _read_blocks(path: Path, documents: list[str], nodes: list[str]) -> list[byt
 
 
 def update_stage(result: Any, folder: Path | str, previous: Path | str, documents: list[str],
-                 changed_lines: list[str], made: list[Any], fresh: int) -> Any:
+                 changed_lines: list[str], made: list[Any], fresh: int, graph: Any = None) -> Any:
     """search_stage's SearchStage (without merging the echoes: the caller patches them in) made from
     the previous build's index in `previous` and the lines `changed_lines` that differ between its graph
-    and result.ntriples (both without echoes); `documents`: every document of this build; `made`: the
-    token layers (the added documents' workers', then the previous index's spool). None: run search_stage."""
+    and this build's (`graph`, a merge.PatchedFile, else result.ntriples; the echoes' lines, which no
+    measure's text reads, may be in it); `documents`: every document of this build; `made`: the token
+    layers (the added documents' workers', then the previous index's spool). None: run search_stage."""
     import pyoxigraph
 
     from ipgraph.search.echoes import echo_matrix_of, links_and_change, weighted_counts
@@ -293,10 +295,11 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
         return None
     # the touched documents' lines, then the nodes outside them they read and the changed ones
     order = sorted(touched)
-    lines = _read_blocks(Path(result.ntriples), order, [])
+    source = graph if graph is not None else Path(result.ntriples)
+    lines = _read_blocks(source, order, [])
     first = read_measures(pyoxigraph.parse(b"".join(sorted(set(lines))), format=pyoxigraph.RdfFormat.N_TRIPLES))
     nodes = sorted(outside | {n for refs in first.refs.values() for n in refs})
-    lines += _read_blocks(Path(result.ntriples), [], nodes)
+    lines += _read_blocks(source, [], nodes)
     read = read_measures(pyoxigraph.parse(b"".join(sorted(set(lines))), format=pyoxigraph.RdfFormat.N_TRIPLES))
     measures = {key[2] for key in read.keys}
     if any(iri not in measures for layer in made[:1] for iri in layer):
@@ -428,9 +431,8 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
             os.replace(stage / (SPOOL + ".new"), stage / SPOOL)
             spool, size = placed, at
         else:
-            with open(previous / SPOOL, "rb") as old, open(stage / SPOOL, "rb") as new, \
-                    open(stage / (SPOOL + ".new"), "wb") as out:
-                shutil.copyfileobj(old, out, 1 << 20)
+            shutil.copyfile(previous / SPOOL, stage / (SPOOL + ".new"))  # by the kernel (sendfile)
+            with open(stage / SPOOL, "rb") as new, open(stage / (SPOOL + ".new"), "ab") as out:
                 shutil.copyfileobj(new, out, 1 << 20)
             os.replace(stage / (SPOOL + ".new"), stage / SPOOL)
             spool.update({d: (a + size, n) for d, (a, n) in mine_spool.items()})

@@ -4,8 +4,9 @@ A full build leaves a small index beside its record cache (OUT/.ipgraph/current/
 per document in build order its file, content key, name, quality report, duplicate-check keys and its
 claims on shared nodes; the lines that more than one *source* holds, with how many (a source is a
 document's own lines, or the winning claim of one shared node's slot, or the constant and scheme lines:
-what RunWriter counts); the class counts; and the echo lines the search stage added. The next build
-over the same inputs with a few files new, changed or gone (`incremental_build`):
+what RunWriter counts); the class counts of the graph without its echoes, and how many echo lines the
+search stage added. The next build over the same inputs with a few files new, changed or gone
+(`incremental_build`):
 
 - reads the cache entries of the changed and removed documents only (the others are hard-linked into
   the new cache unread) and extracts the new files in the workers;
@@ -14,16 +15,17 @@ over the same inputs with a few files new, changed or gone (`incremental_build`)
 - recomputes the winning claims of the shared nodes the changed documents touch, in build order;
 - counts, per changed line, the sources that hold it before and after: a line goes when the count
   falls to 0, comes when it rises from 0 (the shared lines' counts live in the index, every other
-  line of ipgraph.nt is held by one source), and writes the graph from the previous one's graph before
-  the echoes (BASE_NAME, a second name the build keeps for that file) with merge.patch_sorted (blocks of
-  bytes, not line by line); the search stage then merges the new echoes in, as in a full build;
+  line of ipgraph.nt is held by one source), each line's presence looked up by bisection in the
+  previous ipgraph.nt;
+- writes nothing yet: the stages after it read the new graph as the previous file with that change
+  (merge.PatchedFile), and the graph is written once, when the echoes' change is known too
+  (search.stage.patch_echoes: one merge.patch_sorted of the previous ipgraph.nt);
 - hands the removed and added lines to the store update (no diff of two big files) and the documents
   added and removed to the stages after it (`BuildResult.delta`).
 
 The result is byte-identical to a full build of the same inputs (tests/test_add_inc.py). The echoes
-the search stage merges afterwards are one more source; they never share a line with a document (a
-document states no ipg:echoes), which each build checks; when they do, the index says so and the next
-build is a full one.
+are one more source; they never share a line with a document (a document states no ipg:echoes), which
+each build checks; when they do, the index says so and the next build is a full one.
 """
 from __future__ import annotations
 
@@ -37,9 +39,7 @@ from pathlib import Path
 from typing import Any
 
 INDEX_NAME = "build-index"  # a pickle; not *.pickle, the name of the entries
-ECHOES_NAME = "build-echoes.nt"  # beside it: the echo lines, sorted (hundreds of thousands today: not in the pickle)
-BASE_NAME = "build-base.nt"  # and the graph before the echoes were merged in (the next build patches this one)
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: the echo lines counted, not kept (nor the graph without them)
 MAX_CHANGED = 0.2  # above this share of changed documents a full build is as cheap
 
 Claim = tuple[str, str, tuple[str, ...], "str | None"]
@@ -65,12 +65,11 @@ class DocEntry:
 class BuildIndex:
     docs: list[DocEntry] = field(default_factory=list)  # in build order
     shared: dict[str, int] = field(default_factory=dict)  # line → sources holding it, for lines held by ≥ 2
-    base_total: int = 0  # lines of ipgraph.nt before the echoes were merged in
-    base_classes: Counter = field(default_factory=Counter)
-    echoes: list[str] = field(default_factory=list)  # the echo lines (sorted), one source
+    base_total: int = 0  # lines of ipgraph.nt but its echoes
+    base_classes: Counter = field(default_factory=Counter)  # and their classes
+    echo_lines: int = 0  # the lines the echoes add (one source)
     echoes_apart: bool = True  # no echo line is also a document's or a claim's
     nt_stamp: tuple[int, int] | None = None  # (size, mtime_ns) of the ipgraph.nt this index describes
-    base_stamp: tuple[int, int] | None = None  # and of its BASE_NAME
     version: int = INDEX_VERSION
 
 
@@ -148,40 +147,24 @@ class IndexWriter:
 
 
 def finish_index(index: BuildIndex, result: Any, folder: Path) -> None:
-    """Add the echoes the search stage merged into result.ntriples and write the index into `folder`."""
+    """Count the echoes the search stage merged into result.ntriples and write the index into `folder`."""
     echoes = _echo_lines(result)
-    index.echoes = echoes if echoes is not None else []
+    index.echo_lines = len(echoes) if echoes is not None else 0
     index.echoes_apart = echoes is not None and result.counts.get("triples", 0) == index.base_total + len(echoes)
-    try:
-        st = os.stat(result.ntriples)
-        index.nt_stamp = (st.st_size, st.st_mtime_ns)
-        st = os.stat(folder / BASE_NAME)
-        index.base_stamp = (st.st_size, st.st_mtime_ns)
-        from ipgraph.stream.merge import _write_lines
+    write_index(index, Path(result.ntriples), folder)
 
-        _write_lines(folder / ECHOES_NAME, index.echoes)
+
+def write_index(index: BuildIndex, nt: Path, folder: Path) -> None:
+    """The index of the build whose graph is `nt`, into `folder` (what the next `ipgraph add` reads)."""
+    try:
+        st = os.stat(nt)
+        index.nt_stamp = (st.st_size, st.st_mtime_ns)
         tmp = folder / f".{INDEX_NAME}.{os.getpid()}.tmp"
-        kept, index.echoes = index.echoes, []
-        try:
-            with open(tmp, "wb") as handle:
-                pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        finally:
-            index.echoes = kept
+        with open(tmp, "wb") as handle:
+            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, folder / INDEX_NAME)
     except OSError:
         (folder / INDEX_NAME).unlink(missing_ok=True)  # the index is an optimisation: the next build is a full one
-
-
-def keep_base(merged: Path, folder: Path) -> None:
-    """Keep the graph before the search stage merges the echoes in (a second name for the file, which the
-    stage then replaces): what the next incremental build patches, without removing every echo first."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / BASE_NAME
-    target.unlink(missing_ok=True)
-    try:
-        os.link(merged, target)
-    except OSError:
-        pass  # no base: no index (finish_index), the next build is a full one
 
 
 def _echo_lines(result: Any) -> list[str] | None:
@@ -194,26 +177,13 @@ def _echo_lines(result: Any) -> list[str] | None:
     return stage.echo_lines()
 
 
-def echo_line_change(old: list[str], change: Any) -> tuple[list[str], set[str], set[str]] | None:
-    """The echo lines after `change` (echoes.EchoChange) applied to `old` (the previous build's, sorted),
-    and the lines gone and come: only the changed echoes are spelled. None when `old` is not what the
-    change was made against (a line gone is missing from it, or one come is already there)."""
-    import heapq
-    from bisect import bisect_left
-
+def echo_line_change(change: Any) -> tuple[set[str], set[str]]:
+    """The echo lines gone and come with `change` (echoes.EchoChange): only the changed echoes are spelled."""
     from ipgraph.search.echoes import Echo, echo_lines
 
     gone = set(echo_lines([Echo(a, b, float(text)) for a, b, text in change.removed]))
     came = set(echo_lines([Echo(a, b, float(text)) for a, b, text in change.added]))
-    gone, came = gone - came, came - gone  # a rescored pair keeps its `echoes` and `between` lines
-
-    def held(line: str) -> bool:
-        at = bisect_left(old, line)
-        return at < len(old) and old[at] == line
-
-    if not all(held(line) for line in gone) or any(held(line) for line in came):
-        return None
-    return list(heapq.merge([line for line in old if line not in gone], sorted(came))), gone, came
+    return gone - came, came - gone  # a rescored pair keeps its `echoes` and `between` lines
 
 
 def load_index(folder: Path | None) -> BuildIndex | None:
@@ -226,10 +196,6 @@ def load_index(folder: Path | None) -> BuildIndex | None:
         return None
     if not isinstance(index, BuildIndex) or index.version != INDEX_VERSION:
         return None
-    try:
-        index.echoes = (folder / ECHOES_NAME).read_bytes().decode("utf-8").split("\n")[:-1]
-    except (OSError, UnicodeDecodeError):
-        return None
     return index
 
 
@@ -241,8 +207,9 @@ class _Fallback(Exception):
 class Incremental:
     """What incremental_build hands back to build_graph (which makes the BuildResult from it)."""
 
-    ntriples: Path
-    counts: dict[str, int]
+    ntriples: Path  # where the graph is to be written (by the search stage's patch_echoes)
+    graph: Any  # merge.PatchedFile: the graph without the echoes' change, read before it is written
+    counts: dict[str, int]  # the graph's without its echoes
     names: list[str]
     reports: list[Any]
     skipped: list[Any]
@@ -250,7 +217,7 @@ class Incremental:
     timings: dict[str, float]
     delta: BuildDelta
     index: BuildIndex  # the new one (its echoes come with the search stage)
-    old_echoes: list[str]  # the previous build's echo lines
+    published: Path  # the previous build's ipgraph.nt, with its echoes
     made: dict = field(default_factory=dict)  # measure IRI → its tokens, of the documents added (their workers')
 
 
@@ -266,9 +233,7 @@ def incremental_build(order: list[Path], keys: list[str | None], problems: list[
     index = load_index(records_cache.previous)
     base = Path(cache_dir).parent
     old_nt = base / NTRIPLES_NAME
-    old_base = records_cache.previous / BASE_NAME
-    if index is None or not index.echoes_apart or not _same_stamp(old_nt, index.nt_stamp) \
-            or not _same_stamp(old_base, index.base_stamp):
+    if index is None or not index.echoes_apart or not _same_stamp(old_nt, index.nt_stamp):
         return None
     position = {str(p.absolute()): i for i, p in enumerate(order)}
     kept: list[tuple[int, DocEntry]] = []
@@ -308,9 +273,8 @@ def incremental_build(order: list[Path], keys: list[str | None], problems: list[
     changes = _line_changes(index, [t for _i, _d, t in added], old_triples, new_index, [d for _i, d, _t in added],
                             removed)
     read_done = time.perf_counter()
-    out = work / NTRIPLES_NAME
     try:
-        removed_lines, added_lines = _patch_graph(old_base, out, changes, index.shared)
+        removed_lines, added_lines = _decide_lines(old_nt, changes, index.shared)
     except _Fallback:
         records_cache.hits = 0  # the full build counts its own
         return None
@@ -321,19 +285,20 @@ def incremental_build(order: list[Path], keys: list[str | None], problems: list[
     for text in added_lines:
         _count_class(classes, text, 1)
     classes = Counter({k: v for k, v in classes.items() if v > 0})
-    from ipgraph.stream.merge import remember_counts
+    from ipgraph.stream.merge import PatchedFile
 
-    remember_counts(out, total, classes)
-    new_index.base_total, new_index.base_classes = total, classes
+    new_index.base_total, new_index.base_classes, new_index.echo_lines = total, classes, index.echo_lines
     for exc in problems + skips:
         skip(exc)
     delta = BuildDelta(base=str(base.resolve()), added=[d.name for _i, d, _t in added], removed=[d.name for d in removed],
                        removed_lines=removed_lines, added_lines=added_lines)
     timings = {"documents": read_done - started, "merge": time.perf_counter() - read_done,
                "waiting for workers": getattr(pool, "waited", 0.0)}
-    return Incremental(ntriples=out, counts={**classes, "triples": total}, names=[d.name for _, d in docs],
+    return Incremental(ntriples=work / NTRIPLES_NAME,
+                       graph=PatchedFile(str(old_nt), tuple(removed_lines), tuple(added_lines)),
+                       counts={**classes, "triples": total}, names=[d.name for _, d in docs],
                        reports=[d.report for _, d in docs], skipped=problems + skips, reused=len(kept),
-                       timings=timings, delta=delta, index=new_index, old_echoes=index.echoes,
+                       timings=timings, delta=delta, index=new_index, published=old_nt,
                        made={iri: m for _i, _d, t in added for iri, m in t.search.made().items()})
 
 
@@ -495,15 +460,15 @@ def _line_changes(index: BuildIndex, added: list[Any], removed: list[Any], new_i
     return change  # the echoes are not in the base: the search stage merges the new ones
 
 
-def _patch_graph(old_nt: Path, out: Path, changes: Counter, shared: dict[str, int]) -> tuple[list[str], list[str]]:
-    """Write `out` = old_nt with `changes` applied (shared updated); returns (lines removed, lines added)."""
-    from ipgraph.stream.merge import patch_sorted
+def _decide_lines(old_nt: Path, changes: Counter, shared: dict[str, int]) -> tuple[list[str], list[str]]:
+    """The lines `changes` takes out of old_nt and puts in (shared updated), each looked up in old_nt by
+    bisection (merge.lines_held): (lines removed, lines added), sorted."""
+    from ipgraph.stream.merge import lines_held
 
     queries = sorted(text for text, step in changes.items() if step)
     removed: list[str] = []
     added: list[str] = []
-
-    def keep(text: str, present: bool) -> bool:
+    for text, present in zip(queries, lines_held(old_nt, queries), strict=True):
         before = shared.get(text, 1 if present else 0)
         if before and not present:
             raise _Fallback  # the index counts a line ipgraph.nt does not hold: not the index of this file
@@ -518,7 +483,4 @@ def _patch_graph(old_nt: Path, out: Path, changes: Counter, shared: dict[str, in
             removed.append(text)
         elif after and not before:
             added.append(text)
-        return after > 0
-
-    patch_sorted(old_nt, out, queries, keep)
     return removed, added

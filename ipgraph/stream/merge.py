@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import io
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -396,21 +398,149 @@ def patch_sorted(old: Path | str, out: Path | str, queries: list[str],
     kernel where they are long. Returns, per query, whether `old` held it."""
     present: list[bool] = []
     with _patching(old, out) as (lines, output):
-        pos = 0  # a line start: the old file's bytes before it are written
-        for text in queries:
-            query = text.encode("utf-8")
-            at = lines.first_not_below(query, pos)
-            output.copy(pos, at)
-            pos = at
-            found = at < lines.size and lines.line(at) == query
-            present.append(found)
-            wanted = keep(text, found)
-            if found and not wanted:
-                pos = lines.end(at) + 1  # dropped
-            elif wanted and not found:
-                output.write(query + b"\n")
-        output.copy(pos, lines.size)
+        for piece in _patch_pieces(lines, queries, keep, present):
+            if isinstance(piece, tuple):
+                output.copy(*piece)
+            else:
+                output.write(piece)
     return present
+
+
+def lines_held(path: Path | str, queries: list[str]) -> list[bool]:
+    """Per line of `queries` (sorted, unique, without newlines), whether the sorted file at `path` holds
+    it: patch_sorted's bisection, nothing written."""
+    present: list[bool] = []
+    with sorted_lines(path) as lines:
+        for _piece in _patch_pieces(lines, queries, lambda _text, found: found, present):
+            pass
+    return present
+
+
+def _patch_pieces(lines: SortedLines, queries: Iterable[str], keep: Callable[[str, bool], bool],
+                  present: list[bool]) -> Iterator[tuple[int, int] | bytes]:
+    """patch_sorted's output in order: (start, end) stretches of the old file's bytes, and the new
+    lines' bytes between them; each query's presence in the old file appended to `present`."""
+    pos = 0  # a line start: the old file's bytes before it are given
+    for text in queries:
+        query = text.encode("utf-8")
+        at = lines.first_not_below(query, pos)
+        yield pos, at
+        pos = at
+        found = at < lines.size and lines.line(at) == query
+        present.append(found)
+        wanted = keep(text, found)
+        if found and not wanted:
+            pos = lines.end(at) + 1  # dropped
+        elif wanted and not found:
+            yield query + b"\n"
+    yield pos, lines.size
+
+
+@dataclass(frozen=True)
+class PatchedFile:
+    """A sorted file of lines with a change applied, not written: what an incremental build's stages
+    read while its graph is still to be written (the previous ipgraph.nt and the documents' change),
+    by prefix or whole (`opened()`: PatchedLines). Plain values: it is handed to child processes."""
+
+    path: str
+    removed: tuple[str, ...] = ()  # lines of the file taken out (without newlines)
+    added: tuple[str, ...] = ()  # sorted, unique lines the file does not hold
+
+    @contextmanager
+    def opened(self) -> Iterator[PatchedLines]:
+        with sorted_lines(self.path) as lines:
+            yield PatchedLines(lines, self.removed, self.added)
+
+
+class PatchedLines:
+    """A PatchedFile opened: its lines that start with a prefix (as SortedLines.starting_with), or all
+    of them as a file object (`reader()`, for pyoxigraph.parse), the old file's stretches between the
+    changed lines passed on as they are."""
+
+    def __init__(self, lines: SortedLines, removed: Iterable[str], added: Iterable[str]) -> None:
+        self.lines = lines
+        self.removed = {text.encode("utf-8") for text in removed}
+        self.added = [text.encode("utf-8") for text in added]
+
+    def starting_with(self, prefix: bytes) -> bytes:
+        block = self.lines.starting_with(prefix)
+        lo = bisect.bisect_left(self.added, prefix)
+        hi = lo
+        while hi < len(self.added) and self.added[hi].startswith(prefix):
+            hi += 1
+        if lo == hi and not self.removed:
+            return block if block.endswith(b"\n") or not block else block + b"\n"
+        kept = [line for line in block.split(b"\n") if line and line not in self.removed]
+        merged = list(heapq.merge(kept, self.added[lo:hi]))
+        return b"".join(line + b"\n" for line in merged)
+
+    def pieces(self) -> Iterator[bytes]:
+        """The patched file's bytes, in pieces of at most 16 MB."""
+        change = set(self.added)
+        lines = self.lines
+        queries = sorted(self.removed | change)
+        for piece in _patch_pieces(lines, [q.decode("utf-8") for q in queries],
+                                   lambda text, _found: text.encode("utf-8") in change, []):
+            if not isinstance(piece, tuple):
+                yield piece
+                continue
+            start, end = piece
+            if end <= start:
+                continue
+            while start < end:
+                step = min(end, start + (1 << 24))
+                yield lines.data[start:step]
+                start = step
+                lines.release(start)
+            if end == lines.size and not lines.terminated:
+                yield b"\n"
+
+    def reader(self) -> io.BufferedReader:
+        return io.BufferedReader(_PiecesReader(self.pieces()), buffer_size=1 << 20)
+
+
+@contextmanager
+def opened_lines(source: Path | str | PatchedFile) -> Iterator[SortedLines | PatchedLines]:
+    """A sorted file, or a PatchedFile, opened for reading by prefix (`starting_with`)."""
+    if isinstance(source, PatchedFile):
+        with source.opened() as patched:
+            yield patched
+    else:
+        with sorted_lines(source) as lines:
+            yield lines
+
+
+def parse_ntriples(source: Path | str | PatchedFile) -> Iterator[Any]:
+    """pyoxigraph's triples of a sorted N-Triples file, or of a PatchedFile as it would be written."""
+    import pyoxigraph
+
+    if not isinstance(source, PatchedFile):
+        yield from pyoxigraph.parse(path=str(source), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        return
+    with source.opened() as patched:
+        yield from pyoxigraph.parse(patched.reader(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+
+
+class _PiecesReader(io.RawIOBase):
+    """A readable file of the pieces of bytes an iterator gives."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self._piece = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._piece:
+            piece = next(self._pieces, None)
+            if piece is None:
+                return 0
+            self._piece = memoryview(piece)
+        n = min(len(buffer), len(self._piece))
+        buffer[:n] = self._piece[:n]
+        self._piece = self._piece[n:]
+        return n
 
 
 def insert_sorted(old: Path | str, out: Path | str, lines: list[str]) -> list[bool]:
