@@ -94,7 +94,12 @@ def _dev(name: str) -> Path:
     return path
 
 
-def test_adds_removals_and_changes_give_the_full_build_byte_for_byte(folder, tmp_path):
+def test_adds_removals_and_changes_give_the_full_build_byte_for_byte(folder, tmp_path, monkeypatch):
+    import ipgraph.search.echoes as echoes
+
+    spliced = []  # the echoes' weighted rows: the previous build's kept, only the new documents' weighed
+    real = echoes.splice_echo_rows
+    monkeypatch.setattr(echoes, "splice_echo_rows", lambda parts: spliced.append(len(parts)) or real(parts))
     out, fulls = tmp_path / "out", tmp_path / "fulls"
     fulls.mkdir()
     first = _build(folder, out)
@@ -112,6 +117,7 @@ def test_adds_removals_and_changes_give_the_full_build_byte_for_byte(folder, tmp
         result = _build(folder, out)
         assert result.delta is not None, label  # made from the previous build
         assert result.search.stats["update"]["mode"] == "incremental", label  # the index patched, not made again
+        assert len(spliced) == steps.index((label, step)) + 1, label
         _same_as_full(folder, out, fulls)
 
 

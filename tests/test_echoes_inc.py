@@ -147,3 +147,62 @@ def test_a_rebuild_with_the_cache_computes_no_pair_again(tmp_path):
     assert again.ntriples.read_bytes() == first.ntriples.read_bytes()
     write_outputs(again, out)
     assert (out / "search" / ECHO_STATE).is_file()
+
+
+def _counts(token_rows: list[list[str]]):
+    """index.Postings.counts of token lists: (row, column, count) arrays and the columns' tokens (first sight)."""
+    from collections import Counter
+
+    vocab: dict[str, int] = {}
+    rows, cols, counts = [], [], []
+    for n, tokens in enumerate(token_rows):
+        for token, c in Counter(tokens).items():
+            rows.append(n)
+            cols.append(vocab.setdefault(token, len(vocab)))
+            counts.append(c)
+    return (np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32), np.asarray(counts, dtype=np.int32),
+            list(vocab))
+
+
+def test_spliced_echo_rows_are_the_rows_weighed_again(index, tmp_path):
+    """A build keeps its weighted rows (save_echo_rows); the next splices the kept documents' rows with
+    the new ones' (weighed alone): the matrix echo_rows_of gives for the final rows, bit for bit, with
+    documents left out (their words may go from the columns) and others added."""
+    import random
+
+    from ipgraph.search.echoes import echo_rows_of, load_echo_rows, save_echo_rows, splice_echo_rows
+
+    rng = random.Random(3)
+    tokens = index.tokens
+    docs = documents(index)
+    rows_of = {d: [n for n, x in enumerate(index.docs) if x.doc_iri == d] for d in docs}
+    old_docs = docs[:-1]
+    old_rows = [n for d in old_docs for n in rows_of[d]]
+    kept = echo_rows_of(*_counts([tokens[n] for n in old_rows]), len(old_rows))
+    save_echo_rows(kept, tmp_path)
+    kept = load_echo_rows(tmp_path)
+    assert kept is not None
+    for _ in range(5):
+        final = sorted(set(rng.sample(old_docs, rng.randint(1, len(old_docs)))) | {docs[-1]})
+        new_docs = [d for d in final if d not in old_docs or rng.random() < 0.3]  # some documents weighed again
+        new_rows = [n for d in new_docs for n in rows_of[d]]
+        mine = echo_rows_of(*_counts([tokens[n] for n in new_rows]), len(new_rows),
+                            dict(zip(kept.tokens, kept.weights.tolist(), strict=True)))
+        at_old: dict[str, tuple[int, int]] = {}
+        at_new: dict[str, tuple[int, int]] = {}
+        start = 0
+        for d in old_docs:
+            at_old[d] = (start, start + len(rows_of[d]))
+            start += len(rows_of[d])
+        start = 0
+        for d in new_docs:
+            at_new[d] = (start, start + len(rows_of[d]))
+            start += len(rows_of[d])
+        parts = [(mine, *at_new[d]) if d in at_new else (kept, *at_old[d]) for d in final]
+        spliced = splice_echo_rows(parts)
+        whole = echo_rows_of(*_counts([tokens[n] for d in final for n in rows_of[d]]), sum(len(rows_of[d]) for d in final))
+        assert spliced.tokens == whole.tokens and spliced.weights.tobytes() == whole.weights.tobytes()
+        a, b = spliced.matrix, whole.matrix
+        assert a.shape == b.shape
+        assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+        assert a.data.tobytes() == b.data.tobytes()

@@ -30,7 +30,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -134,9 +134,19 @@ def token_weight(token: str) -> float:
 
 def fingerprint(threshold: float = THRESHOLD, per_measure: int = PER_MEASURE) -> str:
     """What a set of echoes depends on besides the words: weights, threshold and cap."""
-    counts, total = _general()
-    key = json.dumps([WEIGHTS_FORMAT, TOKENS_PER_UNIT, _domain()[2], len(counts), total, threshold, per_measure])
+    key = json.dumps([WEIGHTS_FORMAT, TOKENS_PER_UNIT, _domain()[2], _general_digest(), threshold, per_measure])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _general_digest() -> str:
+    """The sha256 of jieba's dictionary file (what _general reads), without parsing it."""
+    from importlib.util import find_spec
+
+    spec = find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise ImportError("jieba is not installed: the echo weights read its dictionary")
+    return hashlib.sha256((Path(spec.origin).parent / "dict.txt").read_bytes()).hexdigest()[:16]
 
 
 # ------------------------------------------------------------------------------------- vectors
@@ -180,11 +190,32 @@ def weighted_rows(tokens: list[list[str]]) -> Any:
 def weighted_counts(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, tokens: list[str], n_rows: int) -> Any:
     """weighted_rows from token counts (index.Postings.counts: row, column, count, the column's tokens)
     instead of token lists: the same matrix, bit for bit, without a list of every text's words."""
+    return echo_rows_of(rows, cols, counts, tokens, n_rows).matrix
+
+
+@dataclass
+class EchoRows:
+    """Weighted rows (weighted_counts) with their columns' words and weights: what a build keeps in its
+    search folder (save_echo_rows) so that the next one weighs only the rows of the documents it adds
+    (splice_echo_rows). A row's values depend on its own words only, and the columns' order (heaviest
+    first, then by the word) on no corpus: a kept row is the same row in any later build, its columns
+    renumbered."""
+
+    matrix: Any  # scipy CSR, L2-normalised rows, each row's columns in the global order
+    tokens: list[str]  # per column, its word
+    weights: np.ndarray  # per column, token_weight of its word
+
+
+def echo_rows_of(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, tokens: list[str], n_rows: int,
+                 known: Mapping[str, float] | None = None) -> EchoRows:
+    """weighted_counts with its columns' words and weights; `known`: weights already computed (a
+    previous build's), so that only new words are weighed."""
     from scipy.sparse import csr_matrix
 
     held = np.zeros(len(tokens), dtype=bool)
     held[cols] = True  # the words some row holds (weighted_rows' vocabulary)
-    weight = {t: token_weight(t) for t, h in zip(tokens, held, strict=True) if h}
+    known = known or {}
+    weight = {t: known[t] if t in known else token_weight(t) for t, h in zip(tokens, held, strict=True) if h}
     vocab = sorted((t for t, w in weight.items() if w > 0), key=lambda t: (-weight[t], t))
     column = {t: j for j, t in enumerate(vocab)}
     to_global = np.asarray([column.get(t, -1) for t in tokens], dtype=np.int64)
@@ -192,7 +223,90 @@ def weighted_counts(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, toke
     compared = cols >= 0  # figures are not compared
     matrix = csr_matrix((counts[compared].astype(np.float64), (rows[compared], cols[compared])),
                         shape=(n_rows, max(1, len(vocab))))
-    return _weigh(matrix, vocab, weight)
+    return EchoRows(matrix=_weigh(matrix, vocab, weight), tokens=vocab,
+                    weights=np.asarray([weight[t] for t in vocab], dtype=np.float64))
+
+
+ECHO_ROWS = "echo-rows"  # in the search folder: a build's EchoRows (numpy arrays and the columns' words)
+
+
+def save_echo_rows(rows: EchoRows, folder: Path | str) -> None:
+    """Keep `rows` in the search folder `folder` (arrays as .npy: read back mapped, sliced by document)."""
+    from ipgraph.atomic import atomic_write_text
+
+    target = Path(folder) / ECHO_ROWS
+    target.mkdir(parents=True, exist_ok=True)
+    m = rows.matrix
+    for name, array in (("indptr", m.indptr.astype(np.int64)), ("indices", m.indices.astype(np.int32)),
+                        ("data", m.data), ("weights", rows.weights)):
+        np.save(target / f"{name}.npy", array, allow_pickle=False)
+    atomic_write_text(target / "columns.json", json.dumps({"fingerprint": fingerprint(), "rows": int(m.shape[0]),
+                                                           "tokens": rows.tokens}, ensure_ascii=False))
+
+
+def load_echo_rows(folder: Path | str) -> EchoRows | None:
+    """The EchoRows a build kept in its search folder, when today's weights made them (None otherwise)."""
+    from scipy.sparse import csr_matrix
+
+    source = Path(folder) / ECHO_ROWS
+    try:
+        meta = json.loads((source / "columns.json").read_text(encoding="utf-8"))
+        if meta.get("fingerprint") != fingerprint():
+            return None
+        arrays = {name: np.load(source / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                  for name in ("indptr", "indices", "data", "weights")}
+        tokens = meta["tokens"]
+        n = int(meta["rows"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if len(arrays["indptr"]) != n + 1 or len(arrays["weights"]) != len(tokens):
+        return None
+    matrix = csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, max(1, len(tokens))),
+                        copy=False)
+    return EchoRows(matrix=matrix, tokens=list(tokens), weights=np.asarray(arrays["weights"]))
+
+
+def splice_echo_rows(parts: list[tuple[EchoRows, int, int]]) -> EchoRows:
+    """The rows [start, end) of each part, in this order, as one EchoRows: what echo_rows_of gives for
+    the same rows' counts (the columns the rows hold, in the global order), bit for bit."""
+    from scipy.sparse import csr_matrix
+
+    sources: dict[int, EchoRows] = {}
+    for rows, _start, _end in parts:
+        sources.setdefault(id(rows), rows)
+    names: list[str] = []
+    weight: list[float] = []
+    at: dict[str, int] = {}
+    mapping: dict[int, np.ndarray] = {}
+    for key, rows in sources.items():  # each part's columns in one provisional numbering
+        ids = np.empty(len(rows.tokens), dtype=np.int64)
+        for col, (token, w) in enumerate(zip(rows.tokens, rows.weights.tolist(), strict=True)):
+            found = at.get(token)
+            if found is None:
+                found = at[token] = len(names)
+                names.append(token)
+                weight.append(w)
+            ids[col] = found
+        mapping[key] = ids
+    indices, data, lengths = [], [], []
+    for rows, start, end in parts:
+        m = rows.matrix
+        a, b = int(m.indptr[start]), int(m.indptr[end])
+        indices.append(mapping[id(rows)][np.asarray(m.indices[a:b], dtype=np.int64)])
+        data.append(np.asarray(m.data[a:b]))
+        lengths.append(np.diff(np.asarray(m.indptr[start:end + 1], dtype=np.int64)))
+    every = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
+    present = np.unique(every)
+    order = sorted(present.tolist(), key=lambda c: (-weight[c], names[c]))  # the global order of the columns held
+    number = np.zeros(len(names), dtype=np.int64)
+    number[order] = np.arange(len(order))
+    counts = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+    indptr = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    matrix = csr_matrix((np.concatenate(data) if data else np.zeros(0), number[every].astype(np.int32), indptr),
+                        shape=(counts.size, max(1, len(order))))
+    return EchoRows(matrix=matrix, tokens=[names[c] for c in order],
+                    weights=np.asarray([weight[c] for c in order], dtype=np.float64))
 
 
 def _weigh(matrix: Any, vocab: list[str], weight: dict[str, float]) -> Any:

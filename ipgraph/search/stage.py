@@ -331,8 +331,6 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
             refs, named = spool.refs, spool.named
             del spool
             index = writer.finish()
-            from ipgraph.search.echoes import weighted_counts
-
             held = list(writer.field.counts())  # the words' counts: the echo rows, made once and let go
             iris, doc_iris, labels, signatures = writer.iris, writer.doc_iris, writer.labels, writer.signatures
         except BaseException:
@@ -347,11 +345,14 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
     indexed = time.perf_counter()
 
     def matrix() -> Any:
-        from ipgraph.search.echoes import echo_matrix_of
+        from ipgraph.search.echoes import echo_matrix_of, echo_rows_of, save_echo_rows
 
         rows, cols, counts, vocab = held
         held.clear()
-        return echo_matrix_of(weighted_counts(rows, cols, counts, vocab, len(iris)), iris, doc_iris)
+        weighted = echo_rows_of(rows, cols, counts, vocab, len(iris))
+        if documents is not None and made is not None:  # what the next build's update_stage splices
+            save_echo_rows(weighted, folder)
+        return echo_matrix_of(weighted.matrix, iris, doc_iris)
 
     # only the pairs of the documents that changed since the previous build's echo state (all without one)
     echoes, index.stats["echoes"], change = links_and_change(matrix, doc_iris, signatures, previous, folder)

@@ -251,7 +251,14 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
     layers (the added documents' workers', then the previous index's spool). None: run search_stage."""
     import pyoxigraph
 
-    from ipgraph.search.echoes import echo_matrix_of, links_and_change, weighted_counts
+    from ipgraph.search.echoes import (
+        echo_matrix_of,
+        echo_rows_of,
+        links_and_change,
+        load_echo_rows,
+        save_echo_rows,
+        splice_echo_rows,
+    )
     from ipgraph.search.index import (
         IndexWriter,
         SearchIndex,
@@ -269,6 +276,9 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
     state = load_state(previous)
     if state is None or not all((previous / n).is_file() for n in ("docs.json", "tokens.json", SPOOL)):
         return None
+    kept_rows = load_echo_rows(previous)  # the previous build's weighted rows: only the new ones are weighed
+    if kept_rows is not None and kept_rows.matrix.shape[0] != len(state.iris):
+        kept_rows = None
     now = set(documents)
     known = set(state.documents) | now
     subjects: set[str] = set()
@@ -327,6 +337,7 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
         ordered = sorted([*kept, *mine])
         new_words, new_grams = FieldCounts.of(writer.field), FieldCounts.of(writer.gram_field)
         word_parts, gram_parts = [], []
+        row_parts: list[tuple[bool, int, int]] = []  # per document: (its rows are new, start, end)
         iris: list[str] = []
         labels: list[tuple[str, str]] = []
         keys: list[str] = []
@@ -337,6 +348,7 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
                 a, b = mine_starts[i], mine_starts[i + 1]
                 word_parts.append((new_words, a, b))
                 gram_parts.append((new_grams, a, b))
+                row_parts.append((True, a, b))
                 iris += writer.iris[a:b]
                 labels += writer.labels[a:b]
                 keys += writer.keys[a:b]
@@ -345,6 +357,7 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
                 a, b = state.starts[i], state.starts[i + 1]
                 word_parts.append((state.words, a, b))
                 gram_parts.append((state.grams, a, b))
+                row_parts.append((False, a, b))
                 iris += state.iris[a:b]
                 labels += state.labels[a:b]
                 keys += state.keys[a:b]
@@ -453,12 +466,19 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
     _swap(stage, folder)
     index.folder = folder
     indexed = time.perf_counter()
-    held = list(words_postings.counts())
+    held = list(words_postings.counts() if kept_rows is None else writer.field.counts())
 
     def matrix() -> Any:
         rows, cols, counts, vocab = held
         held.clear()
-        return echo_matrix_of(weighted_counts(rows, cols, counts, vocab, len(iris)), iris, doc_iris)
+        if kept_rows is None:
+            weighted = echo_rows_of(rows, cols, counts, vocab, len(iris))
+        else:
+            known = dict(zip(kept_rows.tokens, kept_rows.weights.tolist(), strict=True))
+            mine_rows = echo_rows_of(rows, cols, counts, vocab, len(writer.iris), known)
+            weighted = splice_echo_rows([(mine_rows if new else kept_rows, a, b) for new, a, b in row_parts])
+        save_echo_rows(weighted, folder)
+        return echo_matrix_of(weighted.matrix, iris, doc_iris)
 
     echoes, stats["echoes"], change = links_and_change(matrix, doc_iris, signatures, previous, folder)
     found = time.perf_counter()
