@@ -331,6 +331,23 @@ def test_an_add_whose_shortcut_fails_still_gives_the_full_build(folder, tmp_path
     _same_as_full(folder, out, fulls)
 
 
+def test_the_ranked_field_made_beside_the_echoes_is_the_full_builds(folder, tmp_path, monkeypatch):
+    """Above the page's inline index (MAX_MEASURES; lowered here) an add makes the BM25 fields in a child
+    process while this one writes the rest of the index and the echoes: the same index, byte for byte."""
+    import ipgraph.search.page as page
+    import ipgraph.search.stage as stage
+
+    monkeypatch.setattr(page, "MAX_MEASURES", 0)
+    monkeypatch.setattr(stage, "MAX_MEASURES", 0)
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    _build(folder, out)
+    shutil.copy(_dev("H01.txt"), folder / "H01.txt")
+    result = _build(folder, out)
+    assert result.delta is not None and "search ranked" in result.timings
+    _same_as_full(folder, out, fulls)
+
+
 def test_the_index_of_a_dask_build_serves_the_next_add(folder, tmp_path):
     pytest.importorskip("distributed")
     out, fulls = tmp_path / "out", tmp_path / "fulls"

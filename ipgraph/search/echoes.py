@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -688,9 +689,12 @@ def _update(em: EchoMatrix, doc_iri: list[str], previous: list[Echo], changed: s
     for m in set(best) | set(mine):
         if m not in row:
             continue  # a measure of a removed document
+        if m not in asked and m not in mine:
+            kept.update(best[m])  # its best as before (sorted, unique, at most per_measure)
+            continue
         pool = mine[m] if m in asked else best[m] + mine[m]
         kept.update(sorted(set(pool), key=_key)[:per_measure])
-    return sorted(kept, key=lambda e: (e.a, e.b))
+    return sorted(kept, key=attrgetter("a", "b"))
 
 
 def echo_links_since(index: SearchIndex, previous: Path | str | None, folder: Path | str | None = None,
@@ -737,10 +741,12 @@ def links_and_change(matrix: Any, doc_iris: list[str], signatures: dict[str, str
     if state is not None and before and 2 * len(changed) <= len(signatures):
         written = set(state["echoes"])
         was = [Echo(a, b, float(s)) for a, b, s in state["echoes"]]
+        text_of = {id(e): s for e, (_a, _b, s) in zip(was, state["echoes"], strict=True)}  # as written before
         state = None  # (its lines are let go)
         links = _update(em, doc_iris, was, changed, threshold, per_measure)
-        del was
-        texts = [(e.a, e.b, score_text(e)) for e in links]
+        # an echo kept from before keeps its text (score_text of the same score); only new ones are spelled
+        texts = [(e.a, e.b, text_of.get(id(e)) or score_text(e)) for e in links]
+        del was, text_of
         now = set(texts)
         change = EchoChange(removed=sorted(written - now), added=sorted(now - written))
         info = {"mode": "incremental", "changed": len(changed)}

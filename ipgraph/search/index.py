@@ -612,14 +612,16 @@ def staging_folder(folder: Path | str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
 
 
-def _write_meta(index: SearchIndex, stage: Path, measures: int) -> None:
+def _write_meta(index: SearchIndex, stage: Path, measures: int, ranked: bool = True) -> None:
+    """meta.json, and with `ranked` the ranked field (else its writer saves it: update.write_ranked)."""
     meta = {
         "format": FORMAT, "method": index.method,
         "dictionary": base_fingerprint() if index.method in ("jieba", "words") else "",
         "measures": measures, "k1": K1, "b": B,
     }
     (stage / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-    index.scored_field().save(str(stage / "ranked"))
+    if ranked:
+        index.scored_field().save(str(stage / "ranked"))
 
 
 def publish_index(index: SearchIndex, stage: Path, folder: Path | str) -> Path:

@@ -242,6 +242,14 @@ def _read_blocks(path: Path | Any, documents: list[str], nodes: list[str]) -> li
     return out
 
 
+def write_ranked(words: FieldCounts, grams: FieldCounts, stage: str) -> None:
+    """The ranked BM25 field of the two fields' counts, saved into the index folder `stage` (what
+    update_stage runs in a child process beside the rest of the stage)."""
+    from ipgraph.search.index import ranked_field
+
+    ranked_field([words.postings().bm25(), grams.postings().bm25()]).save(str(Path(stage) / "ranked"))
+
+
 def update_stage(result: Any, folder: Path | str, previous: Path | str, documents: list[str],
                  changed_lines: list[str], made: list[Any], fresh: int, graph: Any = None) -> Any:
     """search_stage's SearchStage (without merging the echoes: the caller patches them in) made from
@@ -268,8 +276,10 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
         ranked_field,
         staging_folder,
     )
+    from ipgraph.search.page import MAX_MEASURES
     from ipgraph.search.segment import SPOOL, SPOOL_INDEX
     from ipgraph.search.stage import SearchStage, _Tokens, page_data, read_measures
+    from ipgraph.stream.tail import Tail
 
     started = time.perf_counter()
     previous, folder = Path(previous), Path(folder)
@@ -322,6 +332,7 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
     done_reading = time.perf_counter()
 
     stage = staging_folder(folder)
+    tail: Any = None  # the child writing the ranked field
     try:
         # the touched documents counted as the full stage counts them (into `stage`: their rows and tokens)
         writer = IndexWriter("jieba", names, {}, doc_words={}, fresh=fresh, stream=stage)
@@ -364,8 +375,16 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
             doc_iris += [doc] * (b - a)
         words_field, grams_field = splice(word_parts), splice(gram_parts)
         counted = time.perf_counter()
-        words_postings, grams_postings = words_field.postings(), grams_field.postings()
-        ranked = ranked_field([words_postings.bm25(), grams_postings.bm25()])
+        # the BM25 fields: above the page's inline index (which reads them) in a child process, beside the
+        # files, the state and the echoes made here; written into the stage before it is swapped in
+        ranked = None
+        beside = getattr(result, "jobs", 1) > 1 and len(keys) > MAX_MEASURES
+        tail = Tail(beside, getattr(result, "timings", {}))
+        if beside:
+            tail.run("search ranked", write_ranked, words_field, grams_field, str(stage),
+                     peak=6 * (words_field.cols.nbytes + grams_field.cols.nbytes))
+        else:
+            ranked = ranked_field([words_field.postings().bm25(), grams_field.postings().bm25()])
         signatures = {**{d: state.signatures[d] for d in kept}, **writer.signatures}
         characters = {**{d: state.characters[d] for d in kept}, **writer.doc_characters}
         taken = writer.taken + sum(state.starts[old_at[d] + 1] - state.starts[old_at[d]] for d in kept)
@@ -375,7 +394,7 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
                                                                       "removed": len(set(state.docs) - now)}}
         index = SearchIndex(docs=[], method="jieba", words=writer.words, _tokens=None, bm25=None, stats=stats,
                             keys=keys, ranked=ranked)
-        _write_meta(index, stage, len(keys))
+        _write_meta(index, stage, len(keys), ranked=ranked is not None)
         # docs.json: the head, then each document's rows: the previous file's bytes, or the ones just written
         head = docs_head(index.words, keys)
         doc_spans: dict[str, tuple[int, int]] = {}
@@ -460,28 +479,31 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
             spool=spool, spool_size=size)
         save_state(new_state, stage)
         del new_state, state
+        indexed = time.perf_counter()
+        held = list(words_field.postings().counts() if kept_rows is None else writer.field.counts())
+
+        def matrix() -> Any:
+            rows, cols, counts, vocab = held
+            held.clear()
+            if kept_rows is None:
+                weighted = echo_rows_of(rows, cols, counts, vocab, len(iris))
+            else:
+                known = dict(zip(kept_rows.tokens, kept_rows.weights.tolist(), strict=True))
+                mine_rows = echo_rows_of(rows, cols, counts, vocab, len(writer.iris), known)
+                weighted = splice_echo_rows([(mine_rows if new else kept_rows, a, b) for new, a, b in row_parts])
+            save_echo_rows(weighted, stage)
+            return echo_matrix_of(weighted.matrix, iris, doc_iris)
+
+        echoes, stats["echoes"], change = links_and_change(matrix, doc_iris, signatures, previous, stage)
+        found = time.perf_counter()
+        tail.wait()
     except BaseException:
+        if tail is not None:
+            tail.stop()
         shutil.rmtree(stage, ignore_errors=True)
         raise
     _swap(stage, folder)
     index.folder = folder
-    indexed = time.perf_counter()
-    held = list(words_postings.counts() if kept_rows is None else writer.field.counts())
-
-    def matrix() -> Any:
-        rows, cols, counts, vocab = held
-        held.clear()
-        if kept_rows is None:
-            weighted = echo_rows_of(rows, cols, counts, vocab, len(iris))
-        else:
-            known = dict(zip(kept_rows.tokens, kept_rows.weights.tolist(), strict=True))
-            mine_rows = echo_rows_of(rows, cols, counts, vocab, len(writer.iris), known)
-            weighted = splice_echo_rows([(mine_rows if new else kept_rows, a, b) for new, a, b in row_parts])
-        save_echo_rows(weighted, folder)
-        return echo_matrix_of(weighted.matrix, iris, doc_iris)
-
-    echoes, stats["echoes"], change = links_and_change(matrix, doc_iris, signatures, previous, folder)
-    found = time.perf_counter()
     seconds = {"read": done_reading - started, "index": indexed - done_reading, "echoes": found - indexed,
                "merge": 0.0, "count": counted - done_reading}
     return SearchStage(stats=stats, echoes=echoes, page_data=page_data(index, echoes, iris, labels), folder=folder,
