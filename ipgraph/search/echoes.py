@@ -228,6 +228,17 @@ def echo_rows_of(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, tokens:
                     weights=np.asarray([weight[t] for t in vocab], dtype=np.float64))
 
 
+def coalesce(parts: list[tuple[Any, int, int]]) -> list[tuple[Any, int, int]]:
+    """Row ranges (source, start, end) with each run of adjacent ranges of one source made one range."""
+    out: list[tuple[Any, int, int]] = []
+    for source, start, end in parts:
+        if out and out[-1][0] is source and out[-1][2] == start:
+            out[-1] = (source, out[-1][1], end)
+        else:
+            out.append((source, start, end))
+    return out
+
+
 ECHO_ROWS = "echo-rows"  # in the search folder: a build's EchoRows (numpy arrays and the columns' words)
 
 
@@ -272,6 +283,7 @@ def splice_echo_rows(parts: list[tuple[EchoRows, int, int]]) -> EchoRows:
     the same rows' counts (the columns the rows hold, in the global order), bit for bit."""
     from scipy.sparse import csr_matrix
 
+    parts = coalesce(parts)
     sources: dict[int, EchoRows] = {}
     for rows, _start, _end in parts:
         sources.setdefault(id(rows), rows)
@@ -368,7 +380,8 @@ def echo_matrix_of(full: Any, iris: list[str], doc_iris: list[str], threshold: f
     suffix = np.sqrt(np.bincount(row_of, weights=rest, minlength=full.shape[0])) if rest.size else np.zeros(full.shape[0])
     rank = np.empty(len(iris), dtype=np.int64)
     rank[sorted(range(len(iris)), key=iris.__getitem__)] = np.arange(len(iris))
-    doc_of = np.asarray([hash_doc(d) for d in doc_iris], dtype=np.int64)
+    hashed = {d: hash_doc(d) for d in set(doc_iris)}  # a document's rows share its hash
+    doc_of = np.asarray([hashed[d] for d in doc_iris], dtype=np.int64)
     copy_of, first = _row_classes(full)
     return EchoMatrix(full=full, prefix=prefix, suffix=suffix, iris=iris, doc_of=doc_of, rank=rank,
                       copy_of=copy_of, first=first)

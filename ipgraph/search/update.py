@@ -85,6 +85,9 @@ def splice(parts: list[tuple[FieldCounts, int, int]]) -> FieldCounts:
 
     The parts' columns are first put in one provisional numbering (the largest vocabulary's own, the
     others' tokens looked up in it), so that only the small vocabularies go through a dict."""
+    from ipgraph.search.echoes import coalesce
+
+    parts = coalesce(parts)
     sources: dict[int, FieldCounts] = {}
     for counts, _start, _end in parts:
         sources.setdefault(id(counts), counts)
