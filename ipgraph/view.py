@@ -579,12 +579,16 @@ def save_fold(folded: FoldedGraph, folder: Path | str) -> None:
     term is spelt once, in a table (48,000 strings for 219,000 uses at 1,000 documents), so that
     reading it back makes each rdflib term once."""
     table: dict[str, int] = {}
+    seen: dict[int, int] = {}  # id of a term object → its number: a fold reuses its terms' objects
 
     def ref(node: Any) -> int:
-        text = _enc(node)
-        at = table.get(text)
+        at = seen.get(id(node))  # the objects stay alive (the fold holds them): an id is not reused meanwhile
         if at is None:
-            at = table[text] = len(table)
+            text = _enc(node)
+            at = table.get(text)
+            if at is None:
+                at = table[text] = len(table)
+            seen[id(node)] = at
         return at
 
     index = folded.index

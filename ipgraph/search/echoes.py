@@ -679,15 +679,29 @@ def update_links(index: SearchIndex, previous: list[Echo], changed: set[str], th
 
 def _update(em: EchoMatrix, doc_iri: list[str], previous: list[Echo], changed: set[str], threshold: float,
             per_measure: int) -> list[Echo]:
-    """update_links on the matrix `em`, each row's document in `doc_iri`."""
+    """update_links on the matrix `em`, each row's document in `doc_iri`.
+
+    Only the measures the change reaches are decided again: those of the changed documents, those
+    whose best held one of them ("repairs"), and those that gain a pair with a changed document. A
+    previous echo between two measures it does not reach stays as it is (it was among the best of one
+    of them, which has not changed); one with an end it reaches stays when the other, unreached end
+    still counts it among its best. So the best lists are made for the measures near the change only."""
     row = {iri: n for n, iri in enumerate(em.iris)}
     gone = {iri for e in previous for iri in (e.a, e.b) if iri not in row or doc_iri[row[iri]] in changed}
-    best: dict[str, list[Echo]] = defaultdict(list)  # each measure's best before
-    for e in sorted(previous, key=_key):
-        for end in (e.a, e.b):
-            if len(best[end]) < per_measure:
-                best[end].append(e)
-    repair = {m for m, lst in best.items() if m not in gone and any(e.a in gone or e.b in gone for e in lst)}
+
+    def best_of(measures: set[str]) -> dict[str, list[Echo]]:
+        """Each of `measures`' best among the previous echoes."""
+        lists: dict[str, list[Echo]] = defaultdict(list)
+        for e in previous:
+            if e.a in measures:
+                lists[e.a].append(e)
+            if e.b in measures:
+                lists[e.b].append(e)
+        return {m: sorted(lst, key=_key)[:per_measure] for m, lst in lists.items()}
+
+    near = {end for e in previous if e.a in gone or e.b in gone for end in (e.a, e.b)} - gone
+    best = best_of(near)
+    repair = {m for m, lst in best.items() if any(e.a in gone or e.b in gone for e in lst)}
     fresh = [n for n, d in enumerate(doc_iri) if d in changed]
     queried = np.asarray(sorted(set(fresh) | {row[m] for m in repair}), dtype=np.int64)
     q, j, s = query_pairs(em, queried, threshold)
@@ -698,16 +712,20 @@ def _update(em: EchoMatrix, doc_iri: list[str], previous: list[Echo], changed: s
         if doc_iri[int(a)] in changed:  # the unchanged side gains a pair with a changed document
             mine[em.iris[int(b)]].append(e)
     asked = {em.iris[int(n)] for n in queried}
+    reached = gone | asked | set(mine)
+    untouched = [e for e in previous if e.a not in reached and e.b not in reached]
+    ends = {end for e in previous if e.a in reached or e.b in reached for end in (e.a, e.b)} - reached
+    best.update(best_of((ends | set(mine)) - set(best)))
     kept: set[Echo] = set()
-    for m in set(best) | set(mine):
+    for m in ends:  # unreached: its best as before
+        kept.update(best.get(m, ()))
+    for m in reached:
         if m not in row:
             continue  # a measure of a removed document
-        if m not in asked and m not in mine:
-            kept.update(best[m])  # its best as before (sorted, unique, at most per_measure)
-            continue
-        pool = mine[m] if m in asked else best[m] + mine[m]
+        pool = mine.get(m, []) if m in asked else best.get(m, []) + mine.get(m, [])
         kept.update(sorted(set(pool), key=_key)[:per_measure])
-    return sorted(kept, key=attrgetter("a", "b"))
+    extra = [e for e in kept if e.a in reached or e.b in reached]  # the rest are in `untouched`
+    return sorted(untouched + extra, key=attrgetter("a", "b"))
 
 
 def echo_links_since(index: SearchIndex, previous: Path | str | None, folder: Path | str | None = None,
