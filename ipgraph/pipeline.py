@@ -435,7 +435,7 @@ def _incremental_search(result: BuildResult, quick: Any, work: Path, cache_dir: 
     echoes' change (result.ntriples, result.counts) and the store's change (result.delta; not exact when
     the echoes' lines and the documents' meet: the store then diffs the two files itself). Returns whether
     they stay apart (else the next build is a full one)."""
-    from ipgraph.search.stage import patch_echoes, search_stage, split_echoes
+    from ipgraph.search.stage import merge_echoes, patch_echoes, search_stage, split_echoes
     from ipgraph.search.update import update_stage
     from ipgraph.stream.delta import _echo_lines, echo_line_change
 
@@ -469,8 +469,6 @@ def _incremental_search(result: BuildResult, quick: Any, work: Path, cache_dir: 
     written = patch_echoes(result, quick.published, delta.removed_lines, delta.added_lines,
                            quick.index.echo_lines - len(gone) + len(came))
     if not written:  # not the file the index describes: the graph without echoes, and every echo merged in
-        from ipgraph.search.stage import merge_echoes
-
         split_echoes(quick.graph, quick.ntriples)
         lines = stage.echo_lines() if stage is not None else []
         merge_echoes(result, lines, work)
@@ -569,9 +567,9 @@ class StagedPage:
         folder = work / "page"
         folder.mkdir(parents=True, exist_ok=True)
         staged = cls(tail=Tail(beside, timings), parts=folder / "parts.pickle", fold=folder)
-        staged.tail.run("page", write_page_parts, nt if isinstance(nt, PatchedFile) else str(nt), drawn, str(previous) if previous else None,
-                        str(previous / NTRIPLES_NAME) if previous else None, changes, quality, str(folder),
-                        str(staged.parts))
+        staged.tail.run("page", write_page_parts, nt if isinstance(nt, PatchedFile) else str(nt), drawn,
+                        str(previous) if previous else None, str(previous / NTRIPLES_NAME) if previous else None,
+                        changes, quality, str(folder), str(staged.parts))
         return staged
 
     def finish(self) -> Any:

@@ -79,19 +79,14 @@ class Echo:
 @lru_cache(maxsize=1)
 def _general() -> tuple[dict[str, int], float]:
     """jieba's own dictionary (dict.txt: word, count in its training text, tag) and the total count."""
-    from importlib.util import find_spec
-
-    spec = find_spec("jieba")  # found, not imported: jieba's import is slow and not needed here
-    if spec is None or spec.origin is None:
-        raise ImportError("jieba is not installed: the echo weights read its dictionary")
-    text = (Path(spec.origin).parent / "dict.txt").read_text(encoding="utf-8")
+    text = _general_file().read_text(encoding="utf-8")
     fields = text.split()
     if len(fields) == 3 * text.count("\n") and all(n.isdigit() for n in fields[1::3]):
         # every line "word count tag" (jieba's own file): its fields taken in steps, half the regex's time
         pairs: Iterable[tuple[str, str]] = zip(fields[0::3], fields[1::3], strict=True)
     else:
         pairs = _DICT_LINE.findall(text)
-    counts = {word: int(n) for word, n in pairs if n != "0" and int(n) > 0}
+    counts = {word: int(n) for word, n in pairs if int(n) > 0}
     return counts, float(sum(counts.values()))
 
 
@@ -142,12 +137,17 @@ def fingerprint(threshold: float = THRESHOLD, per_measure: int = PER_MEASURE) ->
 @lru_cache(maxsize=1)
 def _general_digest() -> str:
     """The sha256 of jieba's dictionary file (what _general reads), without parsing it."""
+    return hashlib.sha256(_general_file().read_bytes()).hexdigest()[:16]
+
+
+def _general_file() -> Path:
+    """jieba's dict.txt, found, not imported: jieba's import is slow and not needed here."""
     from importlib.util import find_spec
 
     spec = find_spec("jieba")
     if spec is None or spec.origin is None:
         raise ImportError("jieba is not installed: the echo weights read its dictionary")
-    return hashlib.sha256((Path(spec.origin).parent / "dict.txt").read_bytes()).hexdigest()[:16]
+    return Path(spec.origin).parent / "dict.txt"
 
 
 # ------------------------------------------------------------------------------------- vectors

@@ -245,12 +245,17 @@ def _read_blocks(path: Path | Any, documents: list[str], nodes: list[str]) -> li
     return out
 
 
-def write_ranked(words: FieldCounts, grams: FieldCounts, stage: str) -> None:
-    """The ranked BM25 field of the two fields' counts, saved into the index folder `stage` (what
-    update_stage runs in a child process beside the rest of the stage)."""
+def ranked_of(words: FieldCounts, grams: FieldCounts) -> Any:
+    """The ranked BM25 field (index.ranked_field) of the two fields' counts."""
     from ipgraph.search.index import ranked_field
 
-    ranked_field([words.postings().bm25(), grams.postings().bm25()]).save(str(Path(stage) / "ranked"))
+    return ranked_field([words.postings().bm25(), grams.postings().bm25()])
+
+
+def write_ranked(words: FieldCounts, grams: FieldCounts, stage: str) -> None:
+    """ranked_of, saved into the index folder `stage` (what update_stage runs in a child process beside
+    the rest of the stage)."""
+    ranked_of(words, grams).save(str(Path(stage) / "ranked"))
 
 
 def update_stage(result: Any, folder: Path | str, previous: Path | str, documents: list[str],
@@ -276,7 +281,6 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
         _swap,
         _write_meta,
         docs_head,
-        ranked_field,
         staging_folder,
     )
     from ipgraph.search.page import MAX_MEASURES
@@ -387,7 +391,7 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
             tail.run("search ranked", write_ranked, words_field, grams_field, str(stage),
                      peak=6 * (words_field.cols.nbytes + grams_field.cols.nbytes))
         else:
-            ranked = ranked_field([words_field.postings().bm25(), grams_field.postings().bm25()])
+            ranked = ranked_of(words_field, grams_field)
         signatures = {**{d: state.signatures[d] for d in kept}, **writer.signatures}
         characters = {**{d: state.characters[d] for d in kept}, **writer.doc_characters}
         taken = writer.taken + sum(state.starts[old_at[d] + 1] - state.starts[old_at[d]] for d in kept)

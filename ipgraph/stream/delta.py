@@ -457,7 +457,7 @@ def _line_changes(index: BuildIndex, added: list[Any], removed: list[Any], new_i
     had, has = any(d.programmes for d in index.docs), any(d.programmes for d in new_index.docs)
     if had != has:
         (change.update if has else change.subtract)(scheme_lines())
-    return change  # the echoes are not in the base: the search stage merges the new ones
+    return change  # the echoes' change comes with the search stage (pipeline._incremental_search)
 
 
 def _decide_lines(old_nt: Path, changes: Counter, shared: dict[str, int]) -> tuple[list[str], list[str]]:

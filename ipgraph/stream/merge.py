@@ -459,8 +459,9 @@ class PatchedLines:
 
     def __init__(self, lines: SortedLines, removed: Iterable[str], added: Iterable[str]) -> None:
         self.lines = lines
-        self.removed = {text.encode("utf-8") for text in removed}
-        self.added = [text.encode("utf-8") for text in added]
+        self.removed_text, self.added_text = set(removed), list(added)
+        self.removed = {text.encode("utf-8") for text in self.removed_text}
+        self.added = [text.encode("utf-8") for text in self.added_text]
 
     def starting_with(self, prefix: bytes) -> bytes:
         block = self.lines.starting_with(prefix)
@@ -476,11 +477,9 @@ class PatchedLines:
 
     def pieces(self) -> Iterator[bytes]:
         """The patched file's bytes, in pieces of at most 16 MB."""
-        change = set(self.added)
+        change = set(self.added_text)
         lines = self.lines
-        queries = sorted(self.removed | change)
-        for piece in _patch_pieces(lines, [q.decode("utf-8") for q in queries],
-                                   lambda text, _found: text.encode("utf-8") in change, []):
+        for piece in _patch_pieces(lines, sorted(self.removed_text | change), lambda text, _found: text in change, []):
             if not isinstance(piece, tuple):
                 yield piece
                 continue
