@@ -141,13 +141,10 @@ def _general_digest() -> str:
 
 
 def _general_file() -> Path:
-    """jieba's dict.txt, found, not imported: jieba's import is slow and not needed here."""
-    from importlib.util import find_spec
+    """jieba's dict.txt (ipgraph.search.prefixdict.dictionary_file)."""
+    from ipgraph.search.prefixdict import dictionary_file
 
-    spec = find_spec("jieba")
-    if spec is None or spec.origin is None:
-        raise ImportError("jieba is not installed: the echo weights read its dictionary")
-    return Path(spec.origin).parent / "dict.txt"
+    return dictionary_file()
 
 
 # ------------------------------------------------------------------------------------- vectors

@@ -171,8 +171,11 @@ def _load_jieba(words: tuple[str, ...]) -> Any:
         warnings.simplefilter("ignore")
         import jieba
     logging.getLogger("jieba").setLevel(logging.WARNING)  # its "Building prefix dict" chatter
+    from ipgraph.search.prefixdict import load_into
+
     tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
+    if not load_into(tokenizer):  # its prefix dictionary from the user's cache, else jieba's own load
+        tokenizer.initialize()
     for word in words:
         # suggest_freq(tune=True) gives the word the frequency that keeps it whole
         tokenizer.add_word(word)
