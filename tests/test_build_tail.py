@@ -77,6 +77,43 @@ def test_a_build_that_opened_a_store_still_loads_one_concurrently(corpus_build, 
     assert len(open_store(tmp_path / "after")) == len(store)
 
 
+def test_a_call_bigger_than_the_pipe_does_not_wait_for_the_child_to_read_it(tmp_path, monkeypatch):
+    # the child reads its call only once its interpreter has started; run() hands it over from a thread
+    import threading
+
+    import ipgraph.stream.tail as tail_module
+
+    gate = tmp_path / "gate"
+    monkeypatch.setattr(tail_module, "_CHILD", "import sys, time, pathlib\n"
+                        f"while not pathlib.Path({str(gate)!r}).exists(): time.sleep(0.01)\n"
+                        "from ipgraph.stream.tail import _child; _child(int(sys.argv[1]))")
+    opened = threading.Timer(60, gate.touch)  # a run() that blocked would end here, and fail below
+    opened.start()
+    try:
+        data = os.urandom(4 << 20)  # 64 times a pipe's buffer
+        tail = Tail(True, {})
+        tail.run("big", Path.write_bytes, tmp_path / "out", data)
+        returned_first = not gate.exists()
+        gate.touch()
+        tail.wait()
+    finally:
+        opened.cancel()
+    assert returned_first
+    assert (tmp_path / "out").read_bytes() == data
+    assert tail.feeders == []
+
+
+def test_a_child_that_dies_before_reading_its_call_is_named(tmp_path, monkeypatch):
+    import ipgraph.stream.tail as tail_module
+
+    monkeypatch.setattr(tail_module, "_CHILD", "import os; os._exit(3)")
+    tail = Tail(True, {})
+    tail.run("lost", Path.write_bytes, tmp_path / "out", os.urandom(1 << 20))
+    with pytest.raises(OSError, match="lost: its process ended without an answer .exit status 3"):
+        tail.wait()
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_serial_tail_runs_in_this_process(tmp_path):
     pids: list[int] = []
     tail = Tail(False, {})

@@ -306,7 +306,9 @@ def splice_echo_rows(parts: list[tuple[EchoRows, int, int]]) -> EchoRows:
         data.append(np.asarray(m.data[a:b]))
         lengths.append(np.diff(np.asarray(m.indptr[start:end + 1], dtype=np.int64)))
     every = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
-    present = np.unique(every)
+    held = np.zeros(len(names), dtype=bool)
+    held[every] = True
+    present = np.flatnonzero(held)  # np.unique's answer, read off a mask (no sort of every entry)
     order = sorted(present.tolist(), key=lambda c: (-weight[c], names[c]))  # the global order of the columns held
     number = np.zeros(len(names), dtype=np.int64)
     number[order] = np.arange(len(order))

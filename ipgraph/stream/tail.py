@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +51,7 @@ class Tail:
         self.children: list[tuple[str, Any]] = []  # (stage, subprocess.Popen)
         self.failure: str | None = None  # the first failure of a child already waited for
         self.peaks: dict[int, int] = {}  # child pid → the peak its stage declared
+        self.feeders: list[threading.Thread] = []  # the threads writing the children's calls
 
     def run(self, stage: str, function: Callable[..., Any], *args: Any, peak: int = 0) -> None:
         """Run function(*args) (a module-level function: the child imports it by name). `peak`: the bytes
@@ -73,20 +75,25 @@ class Tail:
                                    stdout=subprocess.PIPE, env=env)
         assert process.stdin is not None
         try:
-            pickle.dump((function, args), process.stdin)
-            process.stdin.close()
-        except (OSError, pickle.PicklingError):
-            pass  # the child says nothing: wait() names the stage
+            call = pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            call = b""  # the child reads no call and says so: wait() names the stage
+        # fed by a thread: the pipe holds 64 KB, and the child reads only once its interpreter has started
+        # and imported (~0.3 s), which this process would otherwise spend blocked in write()
+        feeder = threading.Thread(target=_feed, args=(process.stdin, call), name=f"ipgraph-tail-{stage}", daemon=True)
+        feeder.start()
         self.children.append((stage, process))
+        self.feeders.append(feeder)
         self.peaks[process.pid] = peak
 
     def adopt(self, other: Tail) -> None:
         """Take over the children `other` started (an earlier Tail: the staged store): waited for, timed
         and stopped with this one's, and counted in its memory budget."""
         self.children.extend(other.children)
+        self.feeders.extend(other.feeders)
         self.peaks.update(other.peaks)
         self.failure = self.failure or other.failure
-        other.children, other.failure = [], None
+        other.children, other.feeders, other.failure = [], [], None
 
     def wait(self) -> None:
         """Wait for every child; raise OSError for the first that failed (the others are still waited for)."""
@@ -112,6 +119,7 @@ class Tail:
             else:
                 failure = failure or f"{stage}: {reply[1]}"
         self.children = []
+        self._join_feeders()
         self.failure = failure
 
     def stop(self) -> None:
@@ -122,6 +130,24 @@ class Tail:
             process.wait()
             process.stdout.close()
         self.children = []
+        self._join_feeders()
+
+    def _join_feeders(self) -> None:
+        for feeder in self.feeders:  # each ends once its child has read the call, or has ended
+            feeder.join()
+        self.feeders = []
+
+
+def _feed(pipe: Any, call: bytes) -> None:
+    try:
+        pipe.write(call)
+    except OSError:
+        pass  # the child ended first (killed, or failed to start): its answer, or none, says why
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
 
 
 _CHILD = "import sys; from ipgraph.stream.tail import _child; _child(int(sys.argv[1]))"
