@@ -188,3 +188,24 @@ def test_page_json_is_html_safe_sorted_utf8_json():
     assert "中" in text and "\\u4e2d" not in text  # UTF-8, not escapes
     assert json.loads(text) == {"3": "three", "a": {"中": [1, True]}, "b": value["b"]}
     assert list(json.loads(text)) == ["3", "a", "b"]  # keys sorted: the same page every run
+
+
+@pytest.mark.parametrize("search", [None, {}, {"endpoint": "/search", "echoes": {"m</script>": [["n", 0.5]]},
+                                            "index": None, "measures": {"m": ["文件 & 'x'", "1"]}}])
+def test_the_page_written_in_pieces_is_the_page_as_one_string(view, tmp_path, search) -> None:
+    # write_page writes the template's text and the data blocks one after the other (no copy of the
+    # whole page): the file holds exactly page_from_parts's string, whatever the data blocks hold
+    from ipgraph.view import graph_parts, page_from_parts, page_pieces, write_page
+
+    parts = graph_parts(view, title="页 <&>", overview_first=True)
+    info = write_page(parts, tmp_path / "graph.html", search)
+    whole = page_from_parts(parts, search)
+    assert (tmp_path / "graph.html").read_bytes() == whole.encode("utf-8")
+    assert info.bytes == len(whole.encode("utf-8"))
+    html = whole
+    assert page_data(html, "nodes") == json.loads(parts.nodes_json)
+    assert ('id="ipgraph-search"' in html) == bool(search)
+    if search:
+        assert page_data(html, "search") == search
+    assert "\x00" not in html
+    assert len(page_pieces(parts, search)) == (7 if search else 5)
