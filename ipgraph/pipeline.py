@@ -223,6 +223,7 @@ def _build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], No
     finder = DuplicateFinder()
     names: dict[str, Path] = {}
     pool: Any = _Pool(file_timeout, max(1, jobs)) if file_timeout and not scheduler else None
+    early_page: StagedPage | None = None
     try:  # a failure before the build's own try below stops the worker started early
         found, problems = scan_paths(paths)
         inputs = [Path(p).absolute() for p in paths] + [p.absolute() for p in found]
@@ -273,15 +274,22 @@ def _build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], No
             previous_made = read_spool(previous, "jieba") if previous.is_dir() else {}
         if previous_made and records_cache is not None and cache_dir is not None and file_timeout:
             budget = file_timeout
+            # the page's child reads the previous fold while the documents are read (with -j 1 it is drawn later)
+            early_page = StagedPage.early(Path(cache_dir).parent.resolve(), work) if jobs > 1 else None
             # the pool made above (its first worker already loading), stopped by incremental_build
             quick = _delta.incremental_build(order, list(keys), problems, records_cache, Path(cache_dir), work,
                                              lambda: pool or _Pool(budget, max(1, jobs)), max_bytes, skip, progress)
             if quick is not None:
                 return _incremental_result(quick, paths, inputs, work, owned, records_cache, cache_dir, jobs,
-                                           previous_made)
+                                           previous_made, early_page)
+            if early_page is not None:
+                early_page.cancel()
+                early_page = None
     except BaseException:
         if pool is not None:
             pool.stop()
+        if early_page is not None:
+            early_page.cancel()
         raise
     collector = _delta.IndexWriter() if records_cache is not None else None
     try:
@@ -394,7 +402,7 @@ def _build_graph(paths: Iterable[Path | str], on_skip: Callable[[InputError], No
 
 
 def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path, owned: bool, records_cache: Any,
-                        cache_dir: Any, jobs: int, made: Any) -> BuildResult:
+                        cache_dir: Any, jobs: int, made: Any, early_page: StagedPage | None = None) -> BuildResult:
     """The BuildResult of an incremental build (ipgraph.stream.delta), with the search stage run on its graph
     and the graph written (the previous ipgraph.nt patched once, by the documents' and the echoes' change)."""
     import weakref
@@ -412,9 +420,15 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     # documents' change (not written yet), its fold patched by that change
     doc_change = [*quick.delta.removed_lines, *quick.delta.added_lines]
     drawn = drawn_count(result.counts) if result.counts else None
-    result.staged_page = StagedPage.start(
-        quick.graph, drawn, Path(quick.delta.base), doc_change, page_lines(result.quality()), work,
-        jobs > 1 and StagedPage.fits(drawn, Path(quick.delta.base)), result.timings)
+    if early_page is not None and Path(quick.delta.base) == early_page.previous:
+        early_page.tell(quick.graph, drawn, doc_change, page_lines(result.quality()), result.timings)
+        result.staged_page = early_page
+    else:
+        if early_page is not None:
+            early_page.cancel()
+        result.staged_page = StagedPage.start(
+            quick.graph, drawn, Path(quick.delta.base), doc_change, page_lines(result.quality()), work,
+            jobs > 1 and StagedPage.fits(drawn, Path(quick.delta.base)), result.timings)
     weakref.finalize(result, result.staged_page.tail.stop)
     try:
         apart = _incremental_search(result, quick, work, cache_dir, made)
@@ -544,6 +558,8 @@ class StagedPage:
     tail: Any  # ipgraph.stream.tail.Tail running the child
     parts: Path  # the pickled PageParts the child writes
     fold: Path  # the folder the child keeps the page's fold in (view.save_fold), moved into the build
+    told: Path | None = None  # started early: the file that hands the child its call (StagedPage.early)
+    previous: Path | None = None  # started early: the generation whose fold it read
 
     @staticmethod
     def fits(drawn: int | None, previous: Path) -> bool:
@@ -572,11 +588,58 @@ class StagedPage:
                         changes, quality, str(folder), str(staged.parts))
         return staged
 
+    @classmethod
+    def early(cls, previous: Path, work: Path) -> StagedPage | None:
+        """The page's child started before the documents' change is known (an `add` with -j > 1): it imports
+        and reads the fold `previous` kept while the documents are read, then waits to be told (tell).
+        None when `previous` kept no fold (a small page, or a bounded one: StagedPage.start draws it)."""
+        from ipgraph.stream.tail import Tail
+        from ipgraph.view import FOLD_STATE, write_page_parts_when_told
+
+        if not (previous / FOLD_STATE).is_file():
+            return None
+        folder = work / "page"
+        folder.mkdir(parents=True, exist_ok=True)
+        staged = cls(tail=Tail(True, {}), parts=folder / "parts.pickle", fold=folder, told=folder / "told.pickle",
+                     previous=previous)
+        staged.tail.run("page", write_page_parts_when_told, str(previous), str(previous / NTRIPLES_NAME),
+                        str(folder), str(staged.told), str(staged.parts))
+        return staged
+
+    def tell(self, nt: Any, drawn: int | None, changes: list[str] | None, quality: Any,
+             timings: dict[str, float]) -> None:
+        """Hand the early child its call (StagedPage.start's arguments for the generation it read)."""
+        from ipgraph.atomic import atomic_write_bytes
+
+        assert self.told is not None
+        self.tail.timings = timings
+        atomic_write_bytes(self.told, pickle.dumps((nt, drawn, changes, quality), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def cancel(self) -> None:
+        """Stop an early child that is not needed (the build is made in full)."""
+        self.tail.stop()
+
     def finish(self) -> Any:
-        """The child's PageParts (OSError when it failed: write_outputs then draws the page itself)."""
-        self.tail.wait()
+        """The child's PageParts (OSError when it failed: write_outputs then draws the page itself). An early
+        child is not waited for: it keeps its fold after writing the parts (keep_fold waits for that)."""
+        if self.told is None:
+            self.tail.wait()
+        else:
+            while not self.parts.exists() and self.tail.running():
+                time.sleep(0.005)
+            if not self.parts.exists():
+                self.tail.wait()  # it ended without parts: its failure
+                raise OSError(f"the page's process wrote no page: {self.parts}")
         with open(self.parts, "rb") as handle:  # written by this build's own child, in its scratch folder
             return pickle.load(handle)
+
+    def keep_fold(self, out: Path) -> None:
+        """Move the fold the child kept into the generation `out` (after the child has ended)."""
+        from ipgraph.view import FOLD_STATE
+
+        self.tail.wait()
+        if (self.fold / FOLD_STATE).is_file():
+            os.replace(self.fold / FOLD_STATE, out / FOLD_STATE)
 
 
 def _named_key(key: str | None, name: str) -> str | None:
@@ -1246,12 +1309,15 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
         if staged_page is not None:  # drawn beside the search stage: joined with the search data here
             try:
                 parts = staged_page.finish()
-                if (staged_page.fold / FOLD_STATE).is_file():
-                    os.replace(staged_page.fold / FOLD_STATE, out / FOLD_STATE)
             except (OSError, EOFError, pickle.UnpicklingError):
                 parts = None  # drawn here instead (a failure that is not the child's own comes back from it)
         if parts is not None:
             write_page(parts, page, search_data)
+            assert staged_page is not None  # the parts are its child's
+            try:
+                staged_page.keep_fold(out)
+            except OSError:  # no fold kept: the next add folds the whole graph once
+                (out / FOLD_STATE).unlink(missing_ok=True)
         else:
             # the page's triples straight from the merged file (pyoxigraph's parser), not back through the
             # store; an aggregated page folds the measures into counts as it reads them and is kept in the

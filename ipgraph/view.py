@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import statistics
 import time
@@ -326,7 +327,8 @@ class TripleIndex:
     def for_build_page(cls, path: Path | str | PatchedFile, drawn: int | None, node_budget: int = DEFAULT_NODE_BUDGET,
                        bounded_above: int = BOUNDED_NODES, *, keep: Path | str | None = None,
                        previous: Path | str | None = None, changes: Iterable[str] | None = None,
-                       previous_file: Path | str | None = None) -> TripleIndex | FoldedGraph:
+                       previous_file: Path | str | None = None,
+                       base: FoldedGraph | None = None) -> TripleIndex | FoldedGraph:
         """What the build's page reads: every triple when every node is drawn, else the FoldedGraph of
         one streaming pass (`bounded` above `bounded_above`): an aggregated page counts the measures as
         it reads them instead of indexing them (at 1,000 documents that index was most of the page's time).
@@ -335,13 +337,13 @@ class TripleIndex:
         `keep`: the generation folder to keep the fold in (save_fold); `previous`, `changes`: the
         generation this build patches and the lines of its N-Triples that changed (the file at `path`
         named in `previous`, or `previous_file`): the fold is then that generation's, patched (patch_fold),
-        when it kept one.
+        when it kept one; `base`: that fold, already read (load_fold of `previous`).
         """
         if drawn is not None and drawn <= node_budget:
             return cls.from_ntriples(path)
         folded = None
         if previous is not None and changes is not None:
-            base = load_fold(previous)
+            base = base if base is not None else load_fold(previous)
             if base is not None:
                 try:
                     old_file = (Path(previous_file) if previous_file is not None
@@ -1853,6 +1855,31 @@ def write_page_parts(nt: str | PatchedFile, drawn: int | None, previous: str | N
     parts = page_parts(graph, quality=quality)
     del graph
     atomic_write_bytes(Path(parts_path), pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def write_page_parts_when_told(previous: str, previous_file: str, folder: str, told: str, parts_path: str) -> None:
+    """write_page_parts started before the change is known (ipgraph.pipeline.StagedPage.early): the fold of
+    the generation `previous` is read first, then the call waits for the file `told` (the pickled nt, drawn,
+    changes and quality; None: not needed after all) and draws the page. The parts are written before the
+    patched fold is kept in `folder`, so the build reads them while the fold is written."""
+    import pickle
+
+    base = load_fold(previous)
+    while not os.path.exists(told):  # written atomically by the build, which this process dies with
+        time.sleep(0.005)
+    with open(told, "rb") as handle:  # the build's own file, in its scratch folder
+        call = pickle.load(handle)
+    if call is None:
+        return
+    nt, drawn, changes, quality = call
+    graph: Any = TripleIndex.for_build_page(nt, drawn, previous=previous, changes=changes,
+                                            previous_file=previous_file, base=base)
+    del base
+    parts = page_parts(graph, quality=quality)
+    atomic_write_bytes(Path(parts_path), pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL))
+    del parts
+    if isinstance(graph, FoldedGraph) and not graph.bounded:  # as for_build_page keeps it (page_parts leaves it as it was)
+        save_fold(graph, folder)
 
 
 def render_page(graph: Graph | FoldedGraph, out_path: Path | str, *, focus: str | None = None, document: str | None = None,

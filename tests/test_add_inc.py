@@ -382,8 +382,17 @@ def test_an_aggregated_page_is_drawn_beside_the_search_stage(tmp_path, monkeypat
     assert (out / ".ipgraph" / "current" / FOLD_STATE).is_file()  # aggregated: its fold kept for the next add
     page_79 = (out / "graph.html").read_bytes()
     shutil.move(held, plans / last.name)
+    # its child is started before the documents are read (it reads the previous fold meanwhile) and told
+    # the change once they are; it writes the page's parts before it keeps the patched fold
+    early: list[StagedPage] = []
+    real_early, real_incremental = StagedPage.early, delta.incremental_build
+    monkeypatch.setattr(StagedPage, "early", classmethod(lambda cls, *a: early.append(real_early(*a)) or early[-1]))
+    monkeypatch.setattr(delta, "incremental_build", lambda *a, **k: (early and early[-1].tail.running()
+                                                                    and real_incremental(*a, **k)) or None)
     added = _build(plans, out)
+    monkeypatch.undo()
     assert added.delta is not None and "page, joined" in added.timings
+    assert len(early) == 1 and added.staged_page is None and not early[0].tail.running()
     _same_as_full(plans, out, fulls)  # every output, the page too
     page_80 = (out / "graph.html").read_bytes()
     assert (out / ".ipgraph" / "current" / FOLD_STATE).is_file()
@@ -406,6 +415,15 @@ def test_an_aggregated_page_is_drawn_beside_the_search_stage(tmp_path, monkeypat
     again = _build(plans, out)
     assert again.delta is not None and "page, joined" not in again.timings
     assert (out / "graph.html").read_bytes() == page_80
+    monkeypatch.undo()
+    # an add made in full after all (here: the delta refused) stops the child it started early
+    shutil.move(plans / last.name, held)
+    early.clear()
+    monkeypatch.setattr(StagedPage, "early", classmethod(lambda cls, *a: early.append(real_early(*a)) or early[-1]))
+    monkeypatch.setattr(delta, "incremental_build", lambda *a, **k: None)
+    full = _build(plans, out)
+    assert full.delta is None and len(early) == 1 and not early[0].tail.running()
+    assert (out / "graph.html").read_bytes() == page_79
 
 
 def test_only_a_small_or_patched_page_is_drawn_beside_the_search_stage(tmp_path):

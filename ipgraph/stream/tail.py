@@ -95,6 +95,10 @@ class Tail:
         self.failure = self.failure or other.failure
         other.children, other.feeders, other.failure = [], [], None
 
+    def running(self) -> bool:
+        """Whether a child started here is still running."""
+        return any(process.poll() is None for _stage, process in self.children)
+
     def wait(self) -> None:
         """Wait for every child; raise OSError for the first that failed (the others are still waited for)."""
         self._collect()
