@@ -6,6 +6,7 @@ the touched documents) and one dropped."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,3 +63,25 @@ def test_splice_equals_one_count_of_the_documents_in_order(docs: list[list[list[
 def test_splice_of_nothing_is_empty() -> None:
     out = splice([])
     assert out.vocab == [] and len(out.cols) == 0 and len(out.per_row) == 0
+
+
+def test_in_thread_gives_the_value_or_the_exception_and_leaves_no_thread():
+    import threading
+
+    from ipgraph.search.update import in_thread
+
+    gate = threading.Event()
+    pending = in_thread(lambda x: gate.wait(30) and x * 2, 21)
+    assert not pending.done()  # this thread went on while the call waits
+    gate.set()
+    assert pending.result(timeout=30) == 42
+
+    def fails() -> None:
+        raise ValueError("no page data")
+
+    with pytest.raises(ValueError, match="no page data"):
+        in_thread(fails).result(timeout=30)
+    for thread in threading.enumerate():
+        if thread.name.startswith("ipgraph-"):
+            thread.join(timeout=30)
+    assert not [t for t in threading.enumerate() if t.name.startswith("ipgraph-")]

@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -58,12 +59,24 @@ class SearchStage:
 
     stats: dict[str, Any]
     echoes: list[Echo]
-    page_data: dict[str, Any]
+    # the page's data (page_data), or the concurrent.futures.Future of it (made in a thread: update_stage)
+    _page_data: Any
     folder: Path  # where the index was written
     seconds: dict[str, float] = field(default_factory=dict)
     _index: SearchIndex | None = None
     echo_change: EchoChange | None = None  # against the previous build's echoes, when they were updated
     _lines: list[str] | None = None
+
+    @property
+    def page_data(self) -> dict[str, Any]:
+        """What the graph page's search box and measure panel read (page_data), waited for if still being made."""
+        if isinstance(self._page_data, Future):
+            self._page_data = self._page_data.result()
+        return self._page_data
+
+    @page_data.setter
+    def page_data(self, value: dict[str, Any]) -> None:
+        self._page_data = value
 
     def echo_lines(self) -> list[str]:
         """The echoes' N-Triples lines, sorted: spelled once (the graph's merge, the build index)."""
@@ -357,7 +370,7 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
     # only the pairs of the documents that changed since the previous build's echo state (all without one)
     echoes, index.stats["echoes"], change = links_and_change(matrix, doc_iris, signatures, previous, folder)
     found = time.perf_counter()
-    made_stage = SearchStage(stats=index.stats, echoes=echoes, page_data={}, folder=folder, echo_change=change)
+    made_stage = SearchStage(stats=index.stats, echoes=echoes, _page_data={}, folder=folder, echo_change=change)
     if merge:
         merge_echoes(result, made_stage.echo_lines(), work)
     done = time.perf_counter()

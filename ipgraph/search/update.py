@@ -198,6 +198,24 @@ def _runs(doc_iris: list[str]) -> tuple[list[str], list[int]]:
     return docs, starts
 
 
+def in_thread(function: Any, *args: Any) -> Any:
+    """function(*args) in a thread of its own, which ends with it (none is left to a later fork of this
+    process): the concurrent.futures.Future of its value."""
+    import threading
+    from concurrent.futures import Future
+
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(function(*args))
+        except BaseException as exc:  # noqa: BLE001 - raised where the value is asked for
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"ipgraph-{getattr(function, '__name__', 'call')}", daemon=True).start()
+    return future
+
+
 def save_state(state: SearchState | None, folder: Path) -> None:
     path = Path(folder) / STATE
     if state is None:
@@ -513,5 +531,8 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
     index.folder = folder
     seconds = {"read": done_reading - started, "index": indexed - done_reading, "echoes": found - indexed,
                "merge": 0.0, "count": counted - done_reading}
-    return SearchStage(stats=stats, echoes=echoes, page_data=page_data(index, echoes, iris, labels), folder=folder,
+    # the page's data made in a thread: the caller meanwhile patches the graph's file (the kernel's copy,
+    # which leaves the interpreter free) and the page waits for it only when it is written
+    pending = in_thread(page_data, index, echoes, iris, labels)
+    return SearchStage(stats=stats, echoes=echoes, _page_data=pending, folder=folder,
                        seconds={k: round(v, 3) for k, v in seconds.items()}, echo_change=change)
