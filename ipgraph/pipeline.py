@@ -548,6 +548,9 @@ class StagedStore:
         os.replace(tmp, self.word)  # whole when the child sees it
 
 
+EARLY_PAGE_NICE = 10  # StagedPage.early's child
+
+
 @dataclass
 class StagedPage:
     """The page of an incremental build drawn while its search stage runs (ipgraph.view.page_parts in a
@@ -602,8 +605,9 @@ class StagedPage:
         folder.mkdir(parents=True, exist_ok=True)
         staged = cls(tail=Tail(True, {}), parts=folder / "parts.pickle", fold=folder, told=folder / "told.pickle",
                      previous=previous)
+        # niced: the page is joined last, and until then the documents' worker and the search stage need the cores
         staged.tail.run("page", write_page_parts_when_told, str(previous), str(previous / NTRIPLES_NAME),
-                        str(folder), str(staged.told), str(staged.parts))
+                        str(folder), str(staged.told), str(staged.parts), nice=EARLY_PAGE_NICE)
         return staged
 
     def tell(self, nt: Any, drawn: int | None, changes: list[str] | None, quality: Any,

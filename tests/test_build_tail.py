@@ -114,6 +114,17 @@ def test_a_child_that_dies_before_reading_its_call_is_named(tmp_path, monkeypatc
     assert not (tmp_path / "out").exists()
 
 
+def test_a_child_can_be_niced_below_the_build(tmp_path):
+    # coreutils' `nice` without a command prints the niceness it runs at (the child's, inherited)
+    tail = Tail(True, {})
+    tail.run("niced", os.system, f"nice > {tmp_path / 'niced'}", nice=7)
+    tail.run("plain", os.system, f"nice > {tmp_path / 'plain'}")
+    tail.wait()
+    here = os.nice(0)
+    assert int((tmp_path / "plain").read_text(encoding="ascii")) == here
+    assert int((tmp_path / "niced").read_text(encoding="ascii")) == min(19, here + 7)
+
+
 def test_the_serial_tail_runs_in_this_process(tmp_path):
     pids: list[int] = []
     tail = Tail(False, {})

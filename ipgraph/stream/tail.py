@@ -53,9 +53,10 @@ class Tail:
         self.peaks: dict[int, int] = {}  # child pid → the peak its stage declared
         self.feeders: list[threading.Thread] = []  # the threads writing the children's calls
 
-    def run(self, stage: str, function: Callable[..., Any], *args: Any, peak: int = 0) -> None:
+    def run(self, stage: str, function: Callable[..., Any], *args: Any, peak: int = 0, nice: int = 0) -> None:
         """Run function(*args) (a module-level function: the child imports it by name). `peak`: the bytes
-        its process may reach; over the memory budget it waits for the running children first."""
+        its process may reach; over the memory budget it waits for the running children first. `nice`:
+        the child's niceness above this process's (a stage needed late yields the cores meanwhile)."""
         if self.concurrent and peak and self.children and self.memory_budget is not None:
             # a child just started is small yet: count what it said it may reach
             now = _rss(os.getpid()) + sum(max(_rss(process.pid), self.peaks.get(process.pid, 0))
@@ -71,7 +72,7 @@ class Tail:
 
         root = str(Path(__file__).resolve().parents[2])  # the ipgraph this process runs, first on the path
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-        process = subprocess.Popen([sys.executable, "-c", _CHILD, str(os.getpid())], stdin=subprocess.PIPE,
+        process = subprocess.Popen([sys.executable, "-c", _CHILD, str(os.getpid()), str(nice)], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, env=env)
         assert process.stdin is not None
         try:
@@ -154,16 +155,18 @@ def _feed(pipe: Any, call: bytes) -> None:
             pass
 
 
-_CHILD = "import sys; from ipgraph.stream.tail import _child; _child(int(sys.argv[1]))"
+_CHILD = "import sys; from ipgraph.stream.tail import _child; _child(int(sys.argv[1]), int(sys.argv[2]))"
 
 
-def _child(parent: int) -> None:
+def _child(parent: int, nice: int = 0) -> None:
     import signal
 
     from ipgraph.sandbox import die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which stops its children
     die_with_parent(parent)
+    if nice > 0:
+        os.nice(nice)
     started = time.perf_counter()
     from ipgraph.stream.gcpolicy import fewer_collections
 
