@@ -198,6 +198,9 @@ def _runs(doc_iris: list[str]) -> tuple[list[str], list[int]]:
     return docs, starts
 
 
+RANKED_NICE = 10  # the ranked field's child (update_stage)
+
+
 def in_thread(function: Any, *args: Any) -> Any:
     """function(*args) in a thread of its own, which ends with it (none is left to a later fork of this
     process): the concurrent.futures.Future of its value."""
@@ -406,8 +409,9 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
         beside = getattr(result, "jobs", 1) > 1 and len(keys) > MAX_MEASURES
         tail = Tail(beside, getattr(result, "timings", {}))
         if beside:
+            # niced: waited for only when the echoes are done, which need this process's core meanwhile
             tail.run("search ranked", write_ranked, words_field, grams_field, str(stage),
-                     peak=6 * (words_field.cols.nbytes + grams_field.cols.nbytes))
+                     peak=6 * (words_field.cols.nbytes + grams_field.cols.nbytes), nice=RANKED_NICE)
         else:
             ranked = ranked_of(words_field, grams_field)
         signatures = {**{d: state.signatures[d] for d in kept}, **writer.signatures}
