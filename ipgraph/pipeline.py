@@ -430,6 +430,13 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
             quick.graph, drawn, Path(quick.delta.base), doc_change, page_lines(result.quality()), work,
             jobs > 1 and StagedPage.fits(drawn, Path(quick.delta.base)), result.timings)
     weakref.finalize(result, result.staged_page.tail.stop)
+    if jobs > 1:
+        # the store's and the Turtle's children of write_outputs, started now (niced: they only import, then
+        # wait), so that the end of the add does not wait for two interpreters to start
+        from ipgraph.stream.tail import discard_spares, prestart
+
+        spares = prestart(2, ["ipgraph.store", "ipgraph.stream.turtle"], nice=SPARE_NICE)
+        weakref.finalize(result, discard_spares, spares)
     try:
         apart = _incremental_search(result, quick, work, cache_dir, made)
     except BaseException:
@@ -549,6 +556,7 @@ class StagedStore:
 
 
 EARLY_PAGE_NICE = 10  # StagedPage.early's child
+SPARE_NICE = 10  # an add's store and Turtle children, started during its search stage (tail.prestart)
 
 
 @dataclass
@@ -1282,13 +1290,13 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
             tail.adopt(staged.tail)
             staged.finish(result.search.echo_lines() if result.search is not None else [], nt, out)
         elif previous is not None and (previous / STORE_NAME).is_dir():
-            tail.run("store", update_store, previous, nt, out, changes, peak=BULK_LOAD_PEAK)
+            tail.run("store", update_store, previous, nt, out, changes, peak=BULK_LOAD_PEAK, spare=changes is not None)
         else:
             tail.run("store", write_store, nt, out, peak=BULK_LOAD_PEAK)
         # the serialiser streams; it waits for the store when both would pass the budget
         if changes is not None and previous is not None:  # only the slices of the Turtle the change falls into
             tail.run("turtle", update_turtle, previous / TURTLE_NAME, nt, turtle, TURTLE_PREFIXES,
-                     changes[0] + changes[1], peak=64 * 2**20)
+                     changes[0] + changes[1], peak=64 * 2**20, spare=True)
         else:
             tail.run("turtle", write_turtle, nt, turtle, TURTLE_PREFIXES, peak=64 * 2**20)
         started = time.perf_counter()

@@ -125,6 +125,33 @@ def test_a_child_can_be_niced_below_the_build(tmp_path):
     assert int((tmp_path / "niced").read_text(encoding="ascii")) == min(19, here + 7)
 
 
+def test_a_spare_child_takes_a_later_call_and_unused_spares_are_ended(tmp_path):
+    import ipgraph.stream.tail as tail_module
+
+    spares = tail_module.prestart(2, ["ipgraph.store"], nice=5)
+    others = tail_module.prestart(1, [])  # another build's (taken after those): left alone by discard_spares(only=…)
+    try:
+        tail = Tail(True, {})
+        tail.run("niced", os.system, f"nice > {tmp_path / 'niced'}", nice=7, spare=True)  # 5 < 7: not a spare
+        tail.run("spare", os.system, f"nice > {tmp_path / 'spare'}", spare=True)
+        tail.run("plain", os.system, f"nice > {tmp_path / 'plain'}")  # not asked for: a new child
+        pids = {stage: process.pid for stage, process in tail.children}
+        tail.wait()
+        assert pids["spare"] in {p.pid for p in spares}
+        assert pids["niced"] not in {p.pid for p in spares} and pids["plain"] not in {p.pid for p in spares}
+        here = os.nice(0)
+        assert int((tmp_path / "spare").read_text(encoding="ascii")) == min(19, here + 5)  # niced as it was made
+        assert int((tmp_path / "niced").read_text(encoding="ascii")) == min(19, here + 7)
+        left = [p for p, _nice in tail_module._SPARES if p in spares]
+        assert len(left) == 1 and left[0].poll() is None
+    finally:
+        tail_module.discard_spares(spares)
+    assert all(p.poll() is not None for p in spares)
+    assert [p for p, _nice in tail_module._SPARES] == others and others[0].poll() is None
+    tail_module.discard_spares()
+    assert tail_module._SPARES == [] and others[0].poll() is not None
+
+
 def test_the_serial_tail_runs_in_this_process(tmp_path):
     pids: list[int] = []
     tail = Tail(False, {})

@@ -53,10 +53,12 @@ class Tail:
         self.peaks: dict[int, int] = {}  # child pid → the peak its stage declared
         self.feeders: list[threading.Thread] = []  # the threads writing the children's calls
 
-    def run(self, stage: str, function: Callable[..., Any], *args: Any, peak: int = 0, nice: int = 0) -> None:
+    def run(self, stage: str, function: Callable[..., Any], *args: Any, peak: int = 0, nice: int = 0,
+            spare: bool = False) -> None:
         """Run function(*args) (a module-level function: the child imports it by name). `peak`: the bytes
         its process may reach; over the memory budget it waits for the running children first. `nice`:
-        the child's niceness above this process's (a stage needed late yields the cores meanwhile)."""
+        the child's niceness above this process's (a stage needed late yields the cores meanwhile).
+        `spare`: a child prestart() made may take it (started and imported already; niced as it was made)."""
         if self.concurrent and peak and self.children and self.memory_budget is not None:
             # a child just started is small yet: count what it said it may reach
             now = _rss(os.getpid()) + sum(max(_rss(process.pid), self.peaks.get(process.pid, 0))
@@ -68,12 +70,7 @@ class Tail:
             function(*args)
             self.timings[stage] = time.perf_counter() - started
             return
-        import subprocess
-
-        root = str(Path(__file__).resolve().parents[2])  # the ipgraph this process runs, first on the path
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-        process = subprocess.Popen([sys.executable, "-c", _CHILD, str(os.getpid()), str(nice)], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, env=env)
+        process = (_take_spare(nice) if spare else None) or _spawn(nice, ())
         assert process.stdin is not None
         try:
             call = pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL)
@@ -155,10 +152,62 @@ def _feed(pipe: Any, call: bytes) -> None:
             pass
 
 
-_CHILD = "import sys; from ipgraph.stream.tail import _child; _child(int(sys.argv[1]), int(sys.argv[2]))"
+_CHILD = ("import sys; from ipgraph.stream.tail import _child; "
+          "_child(int(sys.argv[1]), int(sys.argv[2]), [m for m in sys.argv[3].split(',') if m])")
+# children prestart() made, not given a call yet: (process, niceness)
+_SPARES: list[tuple[Any, int]] = []
+_SPARES_LOCK = threading.Lock()
 
 
-def _child(parent: int, nice: int = 0) -> None:
+def _spawn(nice: int, modules: Any) -> Any:
+    import subprocess
+
+    root = str(Path(__file__).resolve().parents[2])  # the ipgraph this process runs, first on the path
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    return subprocess.Popen([sys.executable, "-c", _CHILD, str(os.getpid()), str(nice), ",".join(modules)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+
+
+def prestart(count: int, modules: list[str], nice: int = 0) -> list[Any]:
+    """Start `count` children that import `modules` and then wait for a call, for stages run later with
+    spare=True: such a stage then pays no interpreter start and import (~0.3 s each) when it is needed.
+    Unused ones are ended by discard_spares, or with this process. Returns them (for discard_spares)."""
+    import atexit
+
+    made = [_spawn(nice, modules) for _ in range(count)]
+    with _SPARES_LOCK:
+        if not _SPARES:
+            atexit.register(discard_spares)
+        _SPARES.extend((process, nice) for process in made)
+    return made
+
+
+def _take_spare(nice: int) -> Any:
+    """A spare child of at least `nice`, still running (None when there is none)."""
+    with _SPARES_LOCK:
+        for i, (process, its_nice) in enumerate(_SPARES):
+            if its_nice >= nice and process.poll() is None:
+                del _SPARES[i]
+                return process
+    return None
+
+
+def discard_spares(only: list[Any] | None = None) -> None:
+    """End the spare children no stage took (of `only`, when given: those one prestart made)."""
+    with _SPARES_LOCK:
+        spares = [process for process, _nice in _SPARES if only is None or process in only]
+        _SPARES[:] = [(process, nice) for process, nice in _SPARES if process not in spares]
+    for process in spares:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+def _child(parent: int, nice: int = 0, modules: list[str] | None = None) -> None:
+    import importlib
     import signal
 
     from ipgraph.sandbox import die_with_parent
@@ -167,11 +216,13 @@ def _child(parent: int, nice: int = 0) -> None:
     die_with_parent(parent)
     if nice > 0:
         os.nice(nice)
-    started = time.perf_counter()
+    for module in modules or ():  # a spare: what its stage will need, imported while it waits for the call
+        importlib.import_module(module)
     from ipgraph.stream.gcpolicy import fewer_collections
 
     try:
         function, args = pickle.load(sys.stdin.buffer)
+        started = time.perf_counter()  # a spare waited for its call: the stage's time starts with it
         with fewer_collections():  # as in the build that started it
             function(*args)
         reply: tuple = ("ok", time.perf_counter() - started)
