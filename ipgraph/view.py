@@ -1843,43 +1843,36 @@ def write_page(parts: PageParts, out_path: Path | str, search_data: Mapping[str,
 
 def write_page_parts(nt: str | PatchedFile, drawn: int | None, previous: str | None, previous_file: str | None,
                      changes: list[str] | None, quality: Mapping[str, Sequence[tuple[str, str]]], folder: str,
-                     parts_path: str) -> None:
-    """The build page's PageParts of the N-Triples file `nt`, pickled into parts_path, its fold kept in
+                     parts_path: str, base: FoldedGraph | None = None) -> None:
+    """The build page's PageParts of the N-Triples file `nt`, pickled into parts_path, then its fold kept in
     `folder` (TripleIndex.for_build_page: the fold of the generation `previous`, whose graph is
-    `previous_file`, patched by `changes`): what ipgraph.pipeline.StagedPage runs beside an incremental
-    build's search stage."""
+    `previous_file`, patched by `changes`; `base`: that fold, already read): what ipgraph.pipeline.StagedPage
+    runs beside an incremental build's search stage. The parts come first, so that the build can read them
+    while the fold is written."""
     import pickle
 
-    graph: Any = TripleIndex.for_build_page(nt, drawn, keep=folder, previous=previous, changes=changes,
-                                            previous_file=previous_file)
-    parts = page_parts(graph, quality=quality)
-    del graph
+    graph: Any = TripleIndex.for_build_page(nt, drawn, previous=previous, changes=changes,
+                                            previous_file=previous_file, base=base)
+    del base
+    parts = page_parts(graph, quality=quality)  # leaves the fold as it was
     atomic_write_bytes(Path(parts_path), pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL))
+    del parts
+    if isinstance(graph, FoldedGraph) and not graph.bounded:  # the fold for_build_page(keep=…) keeps
+        save_fold(graph, folder)
 
 
 def write_page_parts_when_told(previous: str, previous_file: str, folder: str, told: str, parts_path: str) -> None:
     """write_page_parts started before the change is known (ipgraph.pipeline.StagedPage.early): the fold of
     the generation `previous` is read first, then the call waits for the file `told` (the pickled nt, drawn,
-    changes and quality; None: not needed after all) and draws the page. The parts are written before the
-    patched fold is kept in `folder`, so the build reads them while the fold is written."""
+    changes and quality) and draws the page."""
     import pickle
 
     base = load_fold(previous)
     while not os.path.exists(told):  # written atomically by the build, which this process dies with
         time.sleep(0.005)
     with open(told, "rb") as handle:  # the build's own file, in its scratch folder
-        call = pickle.load(handle)
-    if call is None:
-        return
-    nt, drawn, changes, quality = call
-    graph: Any = TripleIndex.for_build_page(nt, drawn, previous=previous, changes=changes,
-                                            previous_file=previous_file, base=base)
-    del base
-    parts = page_parts(graph, quality=quality)
-    atomic_write_bytes(Path(parts_path), pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL))
-    del parts
-    if isinstance(graph, FoldedGraph) and not graph.bounded:  # as for_build_page keeps it (page_parts leaves it as it was)
-        save_fold(graph, folder)
+        nt, drawn, changes, quality = pickle.load(handle)
+    write_page_parts(nt, drawn, previous, previous_file, changes, quality, folder, parts_path, base=base)
 
 
 def render_page(graph: Graph | FoldedGraph, out_path: Path | str, *, focus: str | None = None, document: str | None = None,

@@ -157,6 +157,7 @@ _CHILD = ("import sys; from ipgraph.stream.tail import _child; "
 # children prestart() made, not given a call yet: (process, niceness)
 _SPARES: list[tuple[Any, int]] = []
 _SPARES_LOCK = threading.Lock()
+_SPARES_AT_EXIT = False  # discard_spares registered with atexit (once per process)
 
 
 def _spawn(nice: int, modules: Any) -> Any:
@@ -174,10 +175,12 @@ def prestart(count: int, modules: list[str], nice: int = 0) -> list[Any]:
     Unused ones are ended by discard_spares, or with this process. Returns them (for discard_spares)."""
     import atexit
 
+    global _SPARES_AT_EXIT
     made = [_spawn(nice, modules) for _ in range(count)]
     with _SPARES_LOCK:
-        if not _SPARES:
+        if not _SPARES_AT_EXIT:
             atexit.register(discard_spares)
+            _SPARES_AT_EXIT = True
         _SPARES.extend((process, nice) for process in made)
     return made
 
