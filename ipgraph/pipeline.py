@@ -77,6 +77,7 @@ class BuildResult:
     delta: Any = None  # ipgraph.stream.delta.BuildDelta when the build was made from the previous one by its changes
     staged: StagedStore | None = None  # the store loading beside the search stage (build_graph(stage_store=True))
     staged_page: StagedPage | None = None  # an incremental build's page, drawn beside its search stage
+    early_outputs: EarlyOutputs | None = None  # an add's store and Turtle, made once its change is known
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -431,11 +432,12 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
             jobs > 1 and StagedPage.fits(drawn, Path(quick.delta.base)), result.timings)
     weakref.finalize(result, result.staged_page.tail.stop)
     if jobs > 1:
-        # the store's and the Turtle's children of write_outputs, started now (niced: they only import, then
-        # wait), so that the end of the add does not wait for two interpreters to start
+        # the store's and the Turtle's child, started now (niced: it only imports, then waits), so that it
+        # starts its work as soon as the change is known
         from ipgraph.stream.tail import discard_spares, prestart
 
-        spares = prestart(2, ["ipgraph.store", "ipgraph.stream.turtle"], nice=SPARE_NICE)
+        # one: the store and the Turtle are made in one child (EarlyOutputs) once the change is known
+        spares = prestart(1, ["ipgraph.store", "ipgraph.stream.turtle", "ipgraph.stream.early"], nice=SPARE_NICE)
         weakref.finalize(result, discard_spares, spares)
     try:
         apart = _incremental_search(result, quick, work, cache_dir, made)
@@ -456,6 +458,8 @@ def _incremental_search(result: BuildResult, quick: Any, work: Path, cache_dir: 
     echoes' change (result.ntriples, result.counts) and the store's change (result.delta; not exact when
     the echoes' lines and the documents' meet: the store then diffs the two files itself). Returns whether
     they stay apart (else the next build is a full one)."""
+    import weakref
+
     from ipgraph.search.stage import merge_echoes, patch_echoes, search_stage, split_echoes
     from ipgraph.search.update import update_stage
     from ipgraph.stream.delta import _echo_lines, echo_line_change
@@ -486,10 +490,18 @@ def _incremental_search(result: BuildResult, quick: Any, work: Path, cache_dir: 
     apart = not (own & gone or own & came)
     delta.removed_lines = sorted(set(delta.removed_lines) | gone)  # the store's change: the graph's and the echoes'
     delta.added_lines = sorted(set(delta.added_lines) | came)
+    if apart and result.jobs > 1:  # the store and the Turtle made from that change while the rest is written
+        result.early_outputs = EarlyOutputs.start(Path(delta.base), quick.published, delta.removed_lines,
+                                                  delta.added_lines, result.timings)
+        if result.early_outputs is not None:
+            weakref.finalize(result, result.early_outputs.cancel)
     # the graph: the previous build's file patched by that change (its presence checked line by line)
     written = patch_echoes(result, quick.published, delta.removed_lines, delta.added_lines,
                            quick.index.echo_lines - len(gone) + len(came))
     if not written:  # not the file the index describes: the graph without echoes, and every echo merged in
+        if result.early_outputs is not None:
+            result.early_outputs.cancel()
+            result.early_outputs = None
         split_echoes(quick.graph, quick.ntriples)
         lines = stage.echo_lines() if stage is not None else []
         merge_echoes(result, lines, work)
@@ -652,6 +664,69 @@ class StagedPage:
         self.tail.wait()
         if (self.fold / FOLD_STATE).is_file():
             os.replace(self.fold / FOLD_STATE, out / FOLD_STATE)
+
+
+EARLY_PREFIX = ".early-"  # an add's staging folder in OUT/.ipgraph: .early-PID-HEX (removed once its build is gone)
+
+
+@dataclass
+class EarlyOutputs:
+    """An add's store and Turtle made beside the rest of its work (ipgraph.stream.early), from the generation
+    `base` and the whole change, in `folder` (OUT/.ipgraph/.early-PID-HEX: on the generations' file system,
+    so that they are moved in by a rename). write_outputs takes them when it writes over `base` with that
+    change; otherwise, or when the child failed, it cancels them and writes both the usual way."""
+
+    tail: Any  # ipgraph.stream.tail.Tail running the child
+    folder: Path
+    base: Path
+    change: tuple[list[str], list[str]]  # the lists (removed, added) handed to the child
+
+    @classmethod
+    def start(cls, base: Path, published: Path, removed: list[str], added: list[str],
+              timings: dict[str, float]) -> EarlyOutputs | None:
+        """Start the child (a spare if one waits). None when no staging folder can be made beside `base`."""
+        from ipgraph.stream.early import store_and_turtle
+        from ipgraph.stream.tail import Tail
+
+        folder = base.parent / f"{EARLY_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+        try:
+            folder.mkdir()
+        except OSError:
+            return None
+        early = cls(tail=Tail(True, timings), folder=folder, base=base, change=(removed, added))
+        patched = PatchedFile(str(published), tuple(removed), tuple(added))
+        early.tail.run("store and turtle", store_and_turtle, str(base), patched, str(folder), TURTLE_PREFIXES,
+                       spare=True, nice=SPARE_NICE)
+        return early
+
+    def matches(self, base: Path | None, changes: tuple[list[str], list[str]] | None) -> bool:
+        """Whether these are the outputs of writing over `base` with `changes` (the very lists handed over)."""
+        return (base is not None and changes is not None and base.resolve() == self.base
+                and changes[0] is self.change[0] and changes[1] is self.change[1])
+
+    def take(self, out: Path, nt: Path) -> bool:
+        """Move the store and the Turtle into the generation `out` (whose graph's file is `nt`) once the child
+        is done; False, with nothing moved, when it failed."""
+        from ipgraph.store import stamp_store
+        from ipgraph.stream.turtle import map_path
+
+        try:
+            self.tail.wait()
+        except OSError:
+            return False
+        moves = [(self.folder / STORE_NAME, out / STORE_NAME), (self.folder / TURTLE_NAME, out / TURTLE_NAME),
+                 (map_path(self.folder / TURTLE_NAME), map_path(out / TURTLE_NAME))]
+        if not all(source.exists() for source, _target in moves):
+            return False
+        for source, target in moves:
+            os.replace(source, target)
+        stamp_store(out / STORE_NAME, nt)
+        return True
+
+    def cancel(self) -> None:
+        """Stop the child and remove what it wrote."""
+        self.tail.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _named_key(key: str | None, name: str) -> str | None:
@@ -1215,7 +1290,7 @@ def _clean_leftovers(final: Path, protect: Iterable[Path] = ()) -> None:
         if m and entry.name != current and not entry.is_symlink() and (entry / GENERATION_MARKER).is_file():
             if (pid == os.getpid() or not _alive(pid)) and not _overlaps(entry.resolve(), protected):  # type: ignore[arg-type]
                 shutil.rmtree(entry, ignore_errors=True)
-        elif entry.name.startswith((".current-", ".link-", ".old-")) and entry.is_symlink() | entry.is_dir():
+        elif entry.name.startswith((".current-", ".link-", ".old-", EARLY_PREFIX)) and entry.is_symlink() | entry.is_dir():
             dead = re.search(r"-(\d+)-[0-9a-f]+$", entry.name)
             if dead and not _alive(int(dead.group(1))) and not _overlaps(entry.resolve(), protected):
                 if entry.is_symlink():
@@ -1285,7 +1360,12 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
                and delta.exact and Path(delta.base) == previous.resolve() else None)
     staged, result.staged = result.staged, None
     staged_page, result.staged_page = result.staged_page, None
-    try:
+    early, result.early_outputs = result.early_outputs, None
+    if early is not None and not early.matches(previous, changes):
+        early.cancel()  # made over another generation, or with another change
+        early = None
+
+    def store_and_turtle() -> None:
         if staged is not None:  # loaded beside the search stage: the echoes added, the store moved in
             tail.adopt(staged.tail)
             staged.finish(result.search.echo_lines() if result.search is not None else [], nt, out)
@@ -1299,6 +1379,10 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
                      changes[0] + changes[1], peak=64 * 2**20, spare=True)
         else:
             tail.run("turtle", write_turtle, nt, turtle, TURTLE_PREFIXES, peak=64 * 2**20)
+
+    try:
+        if early is None:
+            store_and_turtle()
         started = time.perf_counter()
         summary = out / SUMMARY_NAME
         atomic_write_text(summary, json.dumps({
@@ -1343,11 +1427,17 @@ def _write_files(result: BuildResult, out_dir: Path | str, previous: Path | None
             render_page(graph, page, quality=page_lines(reports), search_data=search_data)
             del graph
         timings["page" if parts is None else "page, joined"] = time.perf_counter() - started
+        if early is not None and not early.take(out, nt):  # its child failed: both written here after all
+            early.cancel()
+            early = None
+            store_and_turtle()
         tail.wait()
     finally:
         tail.stop()
         if staged_page is not None:
             staged_page.tail.stop()
+        if early is not None:
+            early.cancel()
     written["store"] = out / STORE_NAME
     written["turtle"] = turtle
     written["summary"] = summary

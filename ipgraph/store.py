@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -360,7 +361,7 @@ def _changed_lines(old_nt: Path, new_nt: Path, limit: int) -> tuple[list[str], l
     return removed, added
 
 
-def update_store(previous: Path | str, new_nt: Path | str, build_dir: Path | str,
+def update_store(previous: Path | str, new_nt: Path | str | None, build_dir: Path | str,
                  changes: tuple[list[str], list[str]] | None = None) -> Path:
     """build_dir/store as the store of the build in `previous` (a generation folder) changed into new_nt's graph.
 
@@ -370,12 +371,19 @@ def update_store(previous: Path | str, new_nt: Path | str, build_dir: Path | str
     ones inserted. Falls back to write_store (a bulk load) when there is no usable previous store or too
     much changed. The previous store is only read; a killed update leaves it whole. `changes`: the lines
     removed and added (without newlines), when the caller knows them (an incremental build): no diff.
+    new_nt None: the graph's file is not written yet (an add's store made while it is): `changes` must be
+    usable (OSError otherwise, nothing left behind) and the store holds no source stamp (stamp_store).
     """
-    import pyoxigraph
-
-    previous, new_nt, build_dir = Path(previous), Path(new_nt), Path(build_dir)
+    previous, build_dir = Path(previous), Path(build_dir)
     old_nt = previous / NTRIPLES_NAME
     info = store_info(previous)
+    if new_nt is None:
+        if changes is None or info is None or not info.triples \
+                or len(changes[0]) + len(changes[1]) > UPDATE_LIMIT * info.triples:
+            raise OSError(f"{store_path(previous)}: not a store this change can update")
+        return _apply_change(previous, info, [f"{t}\n" for t in changes[0]], [f"{t}\n" for t in changes[1]],
+                             None, build_dir, lambda: _no_reload(previous))
+    new_nt = Path(new_nt)
     if changes is not None and info is not None and info.triples:
         removed, added = [f"{t}\n" for t in changes[0]], [f"{t}\n" for t in changes[1]]
         if len(removed) + len(added) > UPDATE_LIMIT * info.triples:
@@ -392,6 +400,17 @@ def update_store(previous: Path | str, new_nt: Path | str, build_dir: Path | str
         if diff is None:
             return write_store(new_nt, build_dir)
         removed, added = diff
+    return _apply_change(previous, info if changes is not None else None, removed, added, new_nt, build_dir,
+                         lambda: write_store(new_nt, build_dir))
+
+
+def _apply_change(previous: Path, info: StoreInfo | None, removed: list[str], added: list[str],
+                  new_nt: Path | None, build_dir: Path, reload: Callable[[], Path]) -> Path:
+    """update_store's checkpoint of the previous store with the lines `removed` and `added` (N-Triples,
+    each with its newline) at build_dir/store; `info`: the previous store's, when the change is known
+    whole (the count then follows from it); `reload()` when the checkpoint cannot be made or changed."""
+    import pyoxigraph
+
     target = store_path(build_dir)
     tmp = Path(tempfile.mkdtemp(prefix=".store-new-", dir=build_dir))
     checkpoint = tmp / STORE_NAME
@@ -405,17 +424,30 @@ def update_store(previous: Path | str, new_nt: Path | str, build_dir: Path | str
                      for t in pyoxigraph.parse(input="".join(added).encode("utf-8"), format=nt))
         store.flush()
         # a known change: the count follows from it (len() would walk the whole store)
-        triples = info.triples - len(removed) + len(added) if changes is not None and info is not None else len(store)
+        triples = info.triples - len(removed) + len(added) if info is not None else len(store)
         del store
-        _write_meta(checkpoint, triples, _source_stamp(new_nt))
+        _write_meta(checkpoint, triples, _source_stamp(new_nt) if new_nt is not None else None)
         if target.exists():
             shutil.rmtree(target)
         os.replace(checkpoint, target)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
-        return write_store(new_nt, build_dir)  # a checkpoint that cannot be made or changed: load afresh
+        return reload()  # a checkpoint that cannot be made or changed: load afresh
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _no_reload(previous: Path) -> Path:
+    """update_store without the graph's file: no bulk load to fall back on."""
+    raise OSError(f"{store_path(previous)}: its checkpoint could not be made or changed")
+
+
+def stamp_store(store: Path | str, nt: Path | str) -> None:
+    """Give a store made before its graph's file was written (update_store(new_nt=None)) that file's stamp,
+    so that store_is_current holds: the triples it counted are kept."""
+    store = Path(store)
+    meta = json.loads((store / STORE_META_NAME).read_text(encoding="utf-8"))
+    _write_meta(store, int(meta["triples"]), _source_stamp(Path(nt)))

@@ -183,11 +183,13 @@ def test_patch_sorted_matches_a_set_computation(tmp_path, monkeypatch):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(old=st.sets(st.integers(0, 300), max_size=100), gone=st.sets(st.integers(0, 300), max_size=40),
        new=st.sets(st.integers(301, 600), max_size=40), terminated=st.booleans(),
-       scan=st.sampled_from([1, 8, 1 << 13]), prefix=st.integers(0, 60))
+       scan=st.sampled_from([1, 8, 1 << 13]), prefix=st.integers(0, 60),
+       keys=st.tuples(st.none() | st.integers(0, 61), st.none() | st.integers(0, 61)))
 def test_a_patched_file_reads_as_the_file_patch_sorted_writes(tmp_path_factory, old, gone, new, terminated, scan,
-                                                              prefix):
-    """merge.PatchedFile (the graph an add reads before writing it): whole, by prefix and by presence,
-    the lines patch_sorted would write for the same change, whatever the bisection's window."""
+                                                              prefix, keys):
+    """merge.PatchedFile (the graph an add reads before writing it): whole, by prefix, by key range (the
+    Turtle's slices) and by presence, the lines patch_sorted would write for the same change, whatever the
+    bisection's window."""
     folder = tmp_path_factory.mktemp("pf")
     saved = merge.SCAN
     merge.SCAN = scan
@@ -207,6 +209,9 @@ def test_a_patched_file_reads_as_the_file_patch_sorted_writes(tmp_path_factory, 
             assert lines.reader().read() == written
             spelled = f"<http://x/{prefix:02d}>".encode()
             assert lines.starting_with(spelled) == b"".join(x + b"\n" for x in written.split(b"\n") if x.startswith(spelled))
+            lo, hi = (None if k is None else f"<http://x/{k:02d}> ".encode() for k in keys)
+            assert lines.between(lo, hi) == b"".join(
+                x + b"\n" for x in written.split(b"\n") if x and (lo is None or x >= lo) and (hi is None or x < hi))
         queries = sorted(change | set(old_lines[:5]))
         assert merge.lines_held(folder / "old.nt", queries) == [q in set(old_lines) for q in queries]
     finally:
@@ -290,6 +295,15 @@ def test_turtle_in_slices_is_the_whole_serialization_and_updates_exactly(tmp_pat
     assert (tmp_path / "updated.ttl").read_bytes() == (tmp_path / "whole-new.ttl").read_bytes()
     turtle.update_turtle(tmp_path / "updated.ttl", nt, tmp_path / "back.ttl", TURTLE_PREFIXES, changed)
     assert (tmp_path / "back.ttl").read_bytes() == (tmp_path / "whole.ttl").read_bytes()
+    # from the previous file and the change, the new one not written (an add's Turtle made early)
+    patched = merge.PatchedFile(str(nt), tuple(sorted(gone)), tuple(sorted(new[-2:])))
+    turtle.update_turtle(tmp_path / "sliced.ttl", patched, tmp_path / "early.ttl", TURTLE_PREFIXES, changed)
+    assert (tmp_path / "early.ttl").read_bytes() == (tmp_path / "whole-new.ttl").read_bytes()
+    assert turtle.map_path(tmp_path / "early.ttl").read_bytes() == turtle.map_path(tmp_path / "updated.ttl").read_bytes()
+    turtle.map_path(tmp_path / "sliced.ttl").unlink()  # no slice map: the whole Turtle cannot be made from a change
+    with pytest.raises(OSError):
+        turtle.update_turtle(tmp_path / "sliced.ttl", patched, tmp_path / "refused.ttl", TURTLE_PREFIXES, changed)
+    assert not (tmp_path / "refused.ttl").exists()
 
 
 def test_split_echoes_takes_out_exactly_the_lines_the_search_stage_added(folder, tmp_path):
@@ -329,6 +343,48 @@ def test_an_add_whose_shortcut_fails_still_gives_the_full_build(folder, tmp_path
     (folder / "H01.txt").unlink()  # and the next add starts from what that one left
     assert _build(folder, out).delta is not None
     _same_as_full(folder, out, fulls)
+
+
+@pytest.mark.parametrize("early", ["taken", "its child fails"])
+def test_the_store_and_turtle_made_once_the_change_is_known_are_the_full_builds(folder, tmp_path, early):
+    """An add makes its store and Turtle in one child as soon as the whole change is known, in a staging
+    folder beside the generations, and write_outputs moves them in: the full build's, the store stamped
+    with the new ipgraph.nt. When that child fails (here: the previous Turtle's slice map is gone, so
+    the Turtle cannot be made from the change), both are written the usual way: still the full build's,
+    and no staging folder is left."""
+    from ipgraph.store import store_is_current
+    from ipgraph.stream.turtle import map_path
+
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    _build(folder, out)
+    if early == "its child fails":
+        map_path(generation_dir(out) / "ipgraph.ttl").unlink()
+    shutil.copy(_dev("H01.txt"), folder / "H01.txt")
+    result = build_graph([folder], jobs=2, cache=True, cache_dir=cache_folder(out), keep_records=False)
+    staging = result.early_outputs.folder
+    assert staging.parent == out / ".ipgraph" and staging.is_dir()
+    write_outputs(result, out)
+    # a stage is timed when its child answered: the early one, else the usual store and Turtle children
+    assert ("store and turtle" in result.timings) == (early == "taken") == ("turtle" not in result.timings)
+    assert not staging.exists() and not list((out / ".ipgraph").glob(".early-*"))
+    assert store_is_current(out)
+    _same_as_full(folder, out, fulls)
+
+
+def test_a_staging_folder_of_a_build_gone_is_removed_by_the_next(folder, tmp_path):
+    """A killed add leaves its staging folder (.early-PID-HEX); the next build removes it, not a live build's."""
+    import os
+
+    out = tmp_path / "out"
+    _build(folder, out)
+    dead = out / ".ipgraph" / ".early-99999999-abcd0123"  # above any pid_max: no such process
+    live = out / ".ipgraph" / f".early-{os.getppid()}-abcd0123"
+    for staging in (dead, live):
+        (staging / "store").mkdir(parents=True)
+    shutil.copy(_dev("H01.txt"), folder / "H01.txt")
+    _build(folder, out)
+    assert not dead.exists() and live.is_dir()
 
 
 def test_the_ranked_field_made_beside_the_echoes_is_the_full_builds(folder, tmp_path, monkeypatch):

@@ -88,3 +88,34 @@ def test_a_previous_build_without_a_store_is_loaded_afresh(four_then_five, tmp_p
     empty.mkdir()
     update_store(empty, full / "ipgraph.nt", tmp_path / "next")
     assert len(pyoxigraph.Store.read_only(str(tmp_path / "next" / "store"))) == len(open_store(full))
+
+
+def test_a_store_made_before_its_graph_file_needs_a_usable_change(four_then_five, tmp_path, monkeypatch):
+    """update_store(new_nt=None) (an add's store made while its ipgraph.nt is written): from the change
+    alone, stamped once the file is there (stamp_store); refused, with nothing left, when the change
+    cannot be used (too much of it, or no previous store), since there is no file to load instead."""
+    from ipgraph.store import stamp_store, store_info, store_is_current
+
+    folder, fifth, full = four_then_five
+    out = tmp_path / "out"
+    _build([folder], out)
+    previous = generation_dir(out)
+    old = (previous / "ipgraph.nt").read_text(encoding="utf-8").split("\n")[:-1]
+    new = (full / "ipgraph.nt").read_text(encoding="utf-8").split("\n")[:-1]
+    change = (sorted(set(old) - set(new)), sorted(set(new) - set(old)))
+    target = tmp_path / "next"
+    target.mkdir()
+    monkeypatch.setattr(store_module, "UPDATE_LIMIT", 1.0)  # a fifth plan of five: more than a fifth changes
+    update_store(previous, None, target, change)
+    assert {str(q.triple) for q in pyoxigraph.Store.read_only(str(target / "store"))} == _triples(full)
+    shutil.copy(full / "ipgraph.nt", target / "ipgraph.nt")
+    assert store_info(target).source_size is None  # no file to stamp it with yet
+    stamp_store(target / "store", target / "ipgraph.nt")
+    assert store_is_current(target) and store_info(target).triples == len(new)
+    (tmp_path / "empty").mkdir()
+    for refused, change_given, limit in ((tmp_path / "empty", change, 1.0), (previous, None, 1.0),
+                                         (previous, change, 0.2)):
+        monkeypatch.setattr(store_module, "UPDATE_LIMIT", limit)
+        with pytest.raises(OSError):
+            update_store(refused, None, tmp_path / "none", change_given)
+    assert not (tmp_path / "none").exists() or not list((tmp_path / "none").iterdir())

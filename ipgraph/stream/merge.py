@@ -475,6 +475,22 @@ class PatchedLines:
         merged = list(heapq.merge(kept, self.added[lo:hi]))
         return b"".join(line + b"\n" for line in merged)
 
+    def between(self, lo: bytes | None, hi: bytes | None) -> bytes:
+        """The patched file's lines >= lo and < hi (None: from its start, to its end), with their newlines:
+        a slice of the file by key, as a bisection of the written file would cut it (the Turtle's slices)."""
+        lines = self.lines
+        start = lines.first_not_below(lo, 0) if lo is not None else 0
+        end = lines.first_not_below(hi, start) if hi is not None else lines.size
+        block = lines.data[start:end]
+        if block and not block.endswith(b"\n"):
+            block += b"\n"
+        first = bisect.bisect_left(self.added, lo) if lo is not None else 0
+        last = bisect.bisect_left(self.added, hi) if hi is not None else len(self.added)
+        if first == last and not self.removed:
+            return block
+        kept = [line for line in block.split(b"\n")[:-1] if line not in self.removed]
+        return b"".join(line + b"\n" for line in heapq.merge(kept, self.added[first:last]))
+
     def pieces(self) -> Iterator[bytes]:
         """The patched file's bytes, in pieces of at most 16 MB."""
         change = set(self.added_text)

@@ -16,10 +16,12 @@ import contextlib
 import mmap
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ipgraph.atomic import atomic_write
+from ipgraph.stream.merge import PatchedFile
 
 CHUNK = 1 << 15  # bytes of N-Triples per slice: a changed line costs re-serializing ~32 KB
 MAP_SUFFIX = ".chunks"  # the slice map: .ipgraph.ttl.chunks beside ipgraph.ttl
@@ -151,47 +153,67 @@ def _line_at(mm: mmap.mmap, key: bytes) -> int:
     return lo
 
 
-def update_turtle(previous: Path | str, nt_path: Path | str, out_path: Path | str, prefixes: dict[str, str],
-                  changed: list[str] | None) -> None:
+def update_turtle(previous: Path | str, nt_path: Path | str | PatchedFile, out_path: Path | str,
+                  prefixes: dict[str, str], changed: list[str] | None) -> None:
     """ipgraph.ttl of nt_path from the previous one (`previous`: its Turtle) and the lines `changed`
     between them (removed or added, without newlines): only the slices they fall into are serialized
-    again. Without a usable previous Turtle or map, or `changed` None, the whole Turtle is written."""
+    again. Without a usable previous Turtle or map, or `changed` None, the whole Turtle is written.
+    nt_path may be a merge.PatchedFile (the previous ipgraph.nt with the change, not written yet: an add's
+    Turtle made while its graph is written); the whole Turtle is then refused (OSError), not written."""
     previous = Path(previous)
     chunks = _load_map(map_path(previous))
     if changed is None or chunks is None or chunks.prefixes != dict(prefixes) or not chunks.starts \
             or not previous.is_file() or previous.stat().st_size != chunks.offsets[-1]:
+        if isinstance(nt_path, PatchedFile):
+            raise OSError(f"{previous}: no Turtle and slice map to update")
         write_turtle(nt_path, out_path, prefixes)
         return
+    if isinstance(nt_path, PatchedFile):
+        with nt_path.opened() as patched:
+            _update_slices(previous, chunks, out_path, prefixes, changed,
+                           lambda lo, hi: patched.between(lo, hi))
+        return
+    with open(nt_path, "rb") as nt_file:
+        size = os.fstat(nt_file.fileno()).st_size
+        # closed however the patch ends (a full disk, a short old file)
+        with mmap.mmap(nt_file.fileno(), 0, access=mmap.ACCESS_READ) if size else contextlib.nullcontext() as mm:
+            def lines_between(lo: bytes | None, hi: bytes | None) -> bytes:
+                if mm is None:
+                    return b""
+                return mm[_line_at(mm, lo) if lo is not None else 0:_line_at(mm, hi) if hi is not None else size]
+
+            _update_slices(previous, chunks, out_path, prefixes, changed, lines_between)
+
+
+def _update_slices(previous: Path, chunks: ChunkMap, out_path: Path | str, prefixes: dict[str, str],
+                   changed: list[str], lines_between: Callable[[bytes | None, bytes | None], bytes]) -> None:
+    """update_turtle's patch: `lines_between(lo, hi)` gives the new N-Triples lines from key lo to key hi."""
     dirty = sorted({bisect.bisect_right(chunks.starts, text.encode("utf-8")) - 1 for text in changed})
     header = _header(prefixes)
     new = ChunkMap(starts=list(chunks.starts), prefixes=dict(prefixes))
     # unbuffered: os.copy_file_range moves the files' own offsets between the writes
-    with open(previous, "rb", buffering=0) as old, open(nt_path, "rb") as nt_file, \
-            atomic_write(out_path, "wb", buffering=0) as out:
-        size = os.fstat(nt_file.fileno()).st_size
-        # closed however the patch ends (a full disk, a short old file)
-        with mmap.mmap(nt_file.fileno(), 0, access=mmap.ACCESS_READ) if size else contextlib.nullcontext() as mm:
-            _write(out, header)
-            at = len(header)
-            clean_from = 0  # the first slice not yet written
-            for i in [*dirty, len(chunks.starts)]:
-                if i > clean_from:  # slices clean_from .. i-1 unchanged: their bodies copied as they are
-                    begin, end = chunks.offsets[clean_from], chunks.offsets[i]
-                    old.seek(begin)
-                    _copy(old, out, end - begin)
-                    shift = at - begin
-                    new.offsets.extend(o + shift for o in chunks.offsets[clean_from:i])
-                    at += end - begin
-                if i == len(chunks.starts):
-                    break
-                lo = _line_at(mm, chunks.starts[i]) if mm is not None and i else 0
-                hi = _line_at(mm, chunks.starts[i + 1]) if mm is not None and i + 1 < len(chunks.starts) else size
-                body = _body(mm[lo:hi] if mm is not None else b"", prefixes, header)
-                new.offsets.append(at)
-                _write(out, body)
-                at += len(body)
-                clean_from = i + 1
+    with open(previous, "rb", buffering=0) as old, atomic_write(out_path, "wb", buffering=0) as out:
+        _write(out, header)
+        at = len(header)
+        clean_from = 0  # the first slice not yet written
+        for i in [*dirty, len(chunks.starts)]:
+            if i > clean_from:  # slices clean_from .. i-1 unchanged: their bodies copied as they are
+                begin, end = chunks.offsets[clean_from], chunks.offsets[i]
+                old.seek(begin)
+                _copy(old, out, end - begin)
+                shift = at - begin
+                new.offsets.extend(o + shift for o in chunks.offsets[clean_from:i])
+                at += end - begin
+            if i == len(chunks.starts):
+                break
+            data = lines_between(chunks.starts[i] if i else None,
+                                 chunks.starts[i + 1] if i + 1 < len(chunks.starts) else None)
+            body = _body(data, prefixes, header)
             new.offsets.append(at)
+            _write(out, body)
+            at += len(body)
+            clean_from = i + 1
+        new.offsets.append(at)
         if at == len(header):  # every slice empty: the empty graph's Turtle is empty
             out.seek(0)
             out.truncate()
