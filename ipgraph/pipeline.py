@@ -608,7 +608,7 @@ class StagedPage:
         staged = cls(tail=Tail(beside, timings), parts=folder / "parts.pickle", fold=folder)
         staged.tail.run("page", write_page_parts, nt if isinstance(nt, PatchedFile) else str(nt), drawn,
                         str(previous) if previous else None, str(previous / NTRIPLES_NAME) if previous else None,
-                        changes, quality, str(folder), str(staged.parts))
+                        changes, quality, str(folder), str(staged.parts), fork=True)
         return staged
 
     @classmethod
@@ -625,9 +625,10 @@ class StagedPage:
         folder.mkdir(parents=True, exist_ok=True)
         staged = cls(tail=Tail(True, {}), parts=folder / "parts.pickle", fold=folder, told=folder / "told.pickle",
                      previous=previous)
-        # niced: the page is joined last, and until then the documents' worker and the search stage need the cores
+        # niced: the page is joined last, and until then the documents' worker and the search stage need the cores;
+        # forked: ipgraph.view is this process's already (write_outputs writes the page with it)
         staged.tail.run("page", write_page_parts_when_told, str(previous), str(previous / NTRIPLES_NAME),
-                        str(folder), str(staged.told), str(staged.parts), nice=EARLY_PAGE_NICE)
+                        str(folder), str(staged.told), str(staged.parts), nice=EARLY_PAGE_NICE, fork=True)
         return staged
 
     def tell(self, nt: Any, drawn: int | None, changes: list[str] | None, quality: Any,

@@ -125,6 +125,41 @@ def test_a_child_can_be_niced_below_the_build(tmp_path):
     assert int((tmp_path / "niced").read_text(encoding="ascii")) == min(19, here + 7)
 
 
+def _write_pid_and_object(path: str, data: dict) -> None:
+    Path(path).write_text(f"{os.getpid()} {os.getppid()} {len(data['rows'])} {os.nice(0)}", encoding="ascii")
+
+
+def _sleep_forever() -> None:
+    import time
+
+    time.sleep(3600)
+
+
+def test_a_forked_child_runs_the_call_on_this_process_objects(tmp_path):
+    """Tail.run(fork=True): a fork of this process runs the call on its own objects (nothing pickled: an
+    unpicklable argument is fine), niced as asked, timed; a failure comes back named; stop() kills one."""
+    import threading
+
+    timings: dict[str, float] = {}
+    tail = Tail(True, timings)
+    data = {"rows": list(range(1000)), "lock": threading.Lock()}  # a lock cannot be pickled
+    tail.run("forked", _write_pid_and_object, str(tmp_path / "out"), data, nice=3, fork=True)
+    tail.run("fails", shutil.copyfile, str(tmp_path / "missing"), str(tmp_path / "x"), fork=True)
+    with pytest.raises(OSError, match="fails: FileNotFoundError: .*missing"):
+        tail.wait()
+    pid, parent, rows, niceness = (int(x) for x in (tmp_path / "out").read_text(encoding="ascii").split())
+    assert pid != os.getpid() and parent == os.getpid() and rows == 1000
+    assert niceness == min(19, os.nice(0) + 3)
+    assert set(timings) == {"forked"}
+    tail.run("forever", _sleep_forever, fork=True)
+    (_stage, child), = tail.children
+    assert child.poll() is None
+    tail.stop()
+    assert child.returncode is not None and child.returncode < 0  # killed, and reaped
+    with pytest.raises(ProcessLookupError):
+        os.kill(child.pid, 0)
+
+
 def test_a_spare_child_takes_a_later_call_and_unused_spares_are_ended(tmp_path):
     import ipgraph.stream.tail as tail_module
 

@@ -410,8 +410,9 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
         tail = Tail(beside, getattr(result, "timings", {}))
         if beside:
             # niced: waited for only when the echoes are done, which need this process's core meanwhile
+            # forked: its modules are this process's, and its arrays need no pickling (~40 MB at 1,000 plans)
             tail.run("search ranked", write_ranked, words_field, grams_field, str(stage),
-                     peak=6 * (words_field.cols.nbytes + grams_field.cols.nbytes), nice=RANKED_NICE)
+                     peak=6 * (words_field.cols.nbytes + grams_field.cols.nbytes), nice=RANKED_NICE, fork=True)
         else:
             ranked = ranked_of(words_field, grams_field)
         signatures = {**{d: state.signatures[d] for d in kept}, **writer.signatures}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 import threading
 import time
@@ -54,11 +55,13 @@ class Tail:
         self.feeders: list[threading.Thread] = []  # the threads writing the children's calls
 
     def run(self, stage: str, function: Callable[..., Any], *args: Any, peak: int = 0, nice: int = 0,
-            spare: bool = False) -> None:
+            spare: bool = False, fork: bool = False) -> None:
         """Run function(*args) (a module-level function: the child imports it by name). `peak`: the bytes
         its process may reach; over the memory budget it waits for the running children first. `nice`:
         the child's niceness above this process's (a stage needed late yields the cores meanwhile).
-        `spare`: a child prestart() made may take it (started and imported already; niced as it was made)."""
+        `spare`: a child prestart() made may take it (started and imported already; niced as it was made).
+        `fork`: a fork of this process runs it (no interpreter start, no import, no pickled call), for a
+        stage that never opens a store (see the module's docstring) and whose modules are imported here."""
         if self.concurrent and peak and self.children and self.memory_budget is not None:
             # a child just started is small yet: count what it said it may reach
             now = _rss(os.getpid()) + sum(max(_rss(process.pid), self.peaks.get(process.pid, 0))
@@ -69,6 +72,11 @@ class Tail:
             started = time.perf_counter()
             function(*args)
             self.timings[stage] = time.perf_counter() - started
+            return
+        if fork and hasattr(os, "fork"):
+            forked = _fork(function, args, nice)
+            self.children.append((stage, forked))
+            self.peaks[forked.pid] = peak
             return
         process = (_take_spare(nice) if spare else None) or _spawn(nice, ())
         assert process.stdin is not None
@@ -138,6 +146,76 @@ class Tail:
         for feeder in self.feeders:  # each ends once its child has read the call, or has ended
             feeder.join()
         self.feeders = []
+
+
+class _Forked:
+    """A child made by _fork, with the parts of subprocess.Popen that Tail uses."""
+
+    def __init__(self, pid: int, stdout: Any) -> None:
+        self.pid, self.stdout, self.stdin = pid, stdout, None
+        self.returncode: int | None = None
+
+    def _reap(self, flags: int) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, flags)
+            except ChildProcessError:  # reaped elsewhere: its answer (or none) on the pipe says how it ended
+                self.returncode = -1
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def poll(self) -> int | None:
+        return self._reap(os.WNOHANG)
+
+    def wait(self) -> int | None:
+        return self._reap(0)
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _fork(function: Callable[..., Any], args: tuple, nice: int) -> _Forked:
+    """function(*args) in a fork of this process, its answer (as _child's) on a pipe. The fork keeps only
+    the thread that made it; what it runs touches no lock another thread of this process may hold (no
+    logging, no store, no import: its modules are this process's)."""
+    from ipgraph.sandbox import die_with_parent
+    from ipgraph.stream.gcpolicy import fewer_collections
+
+    parent = os.getpid()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its own answer, then out without this process's exit handlers
+        status = 1
+        try:
+            os.close(read)
+            import gc
+
+            gc.freeze()  # this process's objects: never walked by the fork's collections (no copy of their pages)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            die_with_parent(parent)
+            if nice > 0:
+                os.nice(nice)
+            started = time.perf_counter()
+            try:
+                with fewer_collections():
+                    function(*args)
+                reply: tuple = ("ok", time.perf_counter() - started)
+            except BaseException as exc:  # noqa: BLE001 - reported by the build, named with the stage
+                reply = ("error", f"{type(exc).__name__}: {exc}")
+            view = memoryview(pickle.dumps(reply))
+            while view:
+                view = view[os.write(write, view):]
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    return _Forked(pid, os.fdopen(read, "rb"))
 
 
 def _feed(pipe: Any, call: bytes) -> None:
