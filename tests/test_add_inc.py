@@ -6,6 +6,7 @@ summary.json and report.json."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -387,21 +388,30 @@ def test_a_staging_folder_of_a_build_gone_is_removed_by_the_next(folder, tmp_pat
     assert not dead.exists() and live.is_dir()
 
 
-def test_the_ranked_field_made_beside_the_echoes_is_the_full_builds(folder, tmp_path, monkeypatch):
+@pytest.mark.parametrize("echoes_fork", ["answers", "fails"])
+def test_the_ranked_field_and_echoes_made_beside_are_the_full_builds(folder, tmp_path, monkeypatch, echoes_fork):
     """Above the page's inline index (MAX_MEASURES; lowered here) an add makes the BM25 fields in a child
-    process while this one writes the rest of the index and the echoes: the same index, byte for byte."""
+    process, and the echoes with the page's search data in a fork, while this one writes the rest of the
+    index: the same index, echoes and page, byte for byte. When the fork fails, the echoes are made here."""
     import ipgraph.search.page as page
     import ipgraph.search.stage as stage
+    import ipgraph.search.update as update
 
     monkeypatch.setattr(page, "MAX_MEASURES", 0)
     monkeypatch.setattr(stage, "MAX_MEASURES", 0)
     out, fulls = tmp_path / "out", tmp_path / "fulls"
     fulls.mkdir()
     _build(folder, out)
+    if echoes_fork == "fails":
+        monkeypatch.setattr(update, "echoes_beside", lambda *a: os._exit(3))  # the fork dies without an answer
     shutil.copy(_dev("H01.txt"), folder / "H01.txt")
     result = _build(folder, out)
     assert result.delta is not None and "search ranked" in result.timings
+    assert ("search echoes" in result.timings) == (echoes_fork == "answers")
+    assert result.search._echoes is None if echoes_fork == "answers" else result.search._echoes
     _same_as_full(folder, out, fulls)
+    full = _build(folder, tmp_path / "again", cache=False)
+    assert result.search.echoes == full.search.echoes and result.search.echoes  # read back from the echo state
 
 
 def test_the_index_of_a_dask_build_serves_the_next_add(folder, tmp_path):

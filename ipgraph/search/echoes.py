@@ -684,36 +684,36 @@ def _update(em: EchoMatrix, doc_iri: list[str], previous: list[Echo], changed: s
     whose best held one of them ("repairs"), and those that gain a pair with a changed document. A
     previous echo between two measures it does not reach stays as it is (it was among the best of one
     of them, which has not changed); one with an end it reaches stays when the other, unreached end
-    still counts it among its best. So the best lists are made for the measures near the change only."""
+    still counts it among its best. So the best lists are made for the measures near the change only.
+    (One pass indexes each measure's previous echoes; the rest looks up only the measures near the
+    change: at 1,000 plans the previous echoes are ~80,000.)"""
     row = {iri: n for n, iri in enumerate(em.iris)}
-    gone = {iri for e in previous for iri in (e.a, e.b) if iri not in row or doc_iri[row[iri]] in changed}
+    touching: dict[str, list[Echo]] = defaultdict(list)  # each measure's previous echoes
+    for e in previous:
+        touching[e.a].append(e)
+        touching[e.b].append(e)
+    gone = {iri for iri in touching if iri not in row or doc_iri[row[iri]] in changed}
 
-    def best_of(measures: set[str]) -> dict[str, list[Echo]]:
+    def best_of(measures: Iterable[str]) -> dict[str, list[Echo]]:
         """Each of `measures`' best among the previous echoes."""
-        lists: dict[str, list[Echo]] = defaultdict(list)
-        for e in previous:
-            if e.a in measures:
-                lists[e.a].append(e)
-            if e.b in measures:
-                lists[e.b].append(e)
-        return {m: sorted(lst, key=_key)[:per_measure] for m, lst in lists.items()}
+        return {m: _best(touching[m], per_measure) for m in measures if m in touching}
 
-    near = {end for e in previous if e.a in gone or e.b in gone for end in (e.a, e.b)} - gone
+    near = {end for g in gone for e in touching[g] for end in (e.a, e.b)} - gone
     best = best_of(near)
     repair = {m for m, lst in best.items() if any(e.a in gone or e.b in gone for e in lst)}
     fresh = [n for n, d in enumerate(doc_iri) if d in changed]
     queried = np.asarray(sorted(set(fresh) | {row[m] for m in repair}), dtype=np.int64)
     q, j, s = query_pairs(em, queried, threshold)
     mine: dict[str, list[Echo]] = defaultdict(list)  # the pairs found, by measure
-    for a, b, v in zip(q, j, s, strict=True):
-        e = _echo(em, int(a), int(b), float(v))
-        mine[em.iris[int(a)]].append(e)
-        if doc_iri[int(a)] in changed:  # the unchanged side gains a pair with a changed document
-            mine[em.iris[int(b)]].append(e)
-    asked = {em.iris[int(n)] for n in queried}
+    for a, b, v in zip(q.tolist(), j.tolist(), s.tolist(), strict=True):
+        e = _echo(em, a, b, v)
+        mine[em.iris[a]].append(e)
+        if doc_iri[a] in changed:  # the unchanged side gains a pair with a changed document
+            mine[em.iris[b]].append(e)
+    asked = {em.iris[n] for n in queried.tolist()}
     reached = gone | asked | set(mine)
-    untouched = [e for e in previous if e.a not in reached and e.b not in reached]
-    ends = {end for e in previous if e.a in reached or e.b in reached for end in (e.a, e.b)} - reached
+    reaching = {id(e): e for m in reached for e in touching.get(m, ())}  # the previous echoes with an end reached
+    ends = {end for e in reaching.values() for end in (e.a, e.b)} - reached
     best.update(best_of((ends | set(mine)) - set(best)))
     kept: set[Echo] = set()
     for m in ends:  # unreached: its best as before
@@ -722,9 +722,20 @@ def _update(em: EchoMatrix, doc_iri: list[str], previous: list[Echo], changed: s
         if m not in row:
             continue  # a measure of a removed document
         pool = mine.get(m, []) if m in asked else best.get(m, []) + mine.get(m, [])
-        kept.update(sorted(set(pool), key=_key)[:per_measure])
+        kept.update(_best(set(pool), per_measure))
     extra = [e for e in kept if e.a in reached or e.b in reached]  # the rest are in `untouched`
+    untouched = [e for e in previous if id(e) not in reaching]
     return sorted(untouched + extra, key=attrgetter("a", "b"))
+
+
+def _best(echoes: Iterable[Echo], keep: int) -> list[Echo]:
+    """The `keep` best of `echoes` (in no order when they are that few): by score, then the pair's IRIs
+    (_key), without a key call per echo."""
+    listed = list(echoes)
+    if len(listed) <= keep:  # most measures have no more echoes than they keep
+        return listed
+    ranked = sorted((-e.score, e.a, e.b, i) for i, e in enumerate(listed))
+    return [listed[i] for _s, _a, _b, i in ranked[:keep]]
 
 
 def echo_links_since(index: SearchIndex, previous: Path | str | None, folder: Path | str | None = None,
@@ -789,6 +800,14 @@ def links_and_change(matrix: Any, doc_iris: list[str], signatures: dict[str, str
     if folder is not None:
         _write_state(Path(folder) / ECHO_STATE, stamp, signatures, texts)
     return links, info, change
+
+
+def read_echoes(folder: Path | str) -> list[Echo]:
+    """The echoes an index folder's echo state holds (the state links_and_change wrote), sorted by IRIs."""
+    state = _read_state(Path(folder) / ECHO_STATE)
+    if state is None:
+        raise OSError(f"{Path(folder) / ECHO_STATE}: no echo state to read the echoes from")
+    return [Echo(a, b, float(score)) for a, b, score in state["echoes"]]
 
 
 def _read_state(path: Path) -> dict[str, Any] | None:

@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ipgraph.search.echoes import ECHO_LINES, Echo, EchoChange, echo_lines, links_and_change
+from ipgraph.search.echoes import ECHO_LINES, Echo, EchoChange, echo_lines, links_and_change, read_echoes
 from ipgraph.search.index import (
     IndexWriter,
     SearchIndex,
@@ -59,7 +59,8 @@ class SearchStage:
     use of .index), the echoes, the page's data and the time of each step."""
 
     stats: dict[str, Any]
-    echoes: list[Echo]
+    # the echoes; None: read from the index's echo state when asked for (update_stage's fork made them)
+    _echoes: list[Echo] | None
     # the page's data (page_data), or the concurrent.futures.Future of it (made in a thread: update_stage)
     _page_data: Any
     folder: Path  # where the index was written
@@ -67,6 +68,13 @@ class SearchStage:
     _index: SearchIndex | None = None
     echo_change: EchoChange | None = None  # against the previous build's echoes, when they were updated
     _lines: list[str] | None = None
+
+    @property
+    def echoes(self) -> list[Echo]:
+        """Every echo, sorted by its measures' IRIs."""
+        if self._echoes is None:
+            self._echoes = read_echoes(self.folder)
+        return self._echoes
 
     @property
     def page_data(self) -> dict[str, Any]:
@@ -271,10 +279,10 @@ def page_data(index: SearchIndex, echoes: list[Echo], iris: list[str] | None = N
         iris = [d.iri for d in index.docs]
         labels = [(d.document, d.number) for d in index.docs]
     assert labels is not None
-    by_measure: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    by_measure: dict[str, list[tuple[float, str]]] = defaultdict(list)  # (-score, other): sorted best first
     for e in echoes:
-        by_measure[e.a].append((e.b, e.score))
-        by_measure[e.b].append((e.a, e.score))
+        by_measure[e.a].append((-e.score, e.b))
+        by_measure[e.b].append((-e.score, e.a))
     inline = None
     if len(iris) <= MAX_MEASURES:  # page_index of every row
         rows = {n: n for n in range(len(iris))}
@@ -284,8 +292,7 @@ def page_data(index: SearchIndex, echoes: list[Echo], iris: list[str] | None = N
         "endpoint": "/search",
         "measures": {iri: [doc, number] for iri, (doc, number) in zip(iris, labels, strict=True)
                      if inline is not None or iri in by_measure},
-        "echoes": {m: [[o, s] for o, s in sorted(lst, key=lambda x: (-x[1], x[0]))]
-                   for m, lst in sorted(by_measure.items())},
+        "echoes": {m: [[o, -s] for s, o in sorted(lst)] for m, lst in sorted(by_measure.items())},
     }
 
 
@@ -371,7 +378,7 @@ def search_stage(result: Any, folder: Path | str, previous: Path | str | None = 
     # only the pairs of the documents that changed since the previous build's echo state (all without one)
     echoes, index.stats["echoes"], change = links_and_change(matrix, doc_iris, signatures, previous, folder)
     found = time.perf_counter()
-    made_stage = SearchStage(stats=index.stats, echoes=echoes, _page_data={}, folder=folder, echo_change=change)
+    made_stage = SearchStage(stats=index.stats, _echoes=echoes, _page_data={}, folder=folder, echo_change=change)
     if merge:
         merge_echoes(result, made_stage.echo_lines(), work)
     done = time.perf_counter()

@@ -361,6 +361,7 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
 
     stage = staging_folder(folder)
     tail: Any = None  # the child writing the ranked field
+    echoes_tail: Any = None  # the fork making the echoes
     try:
         # the touched documents counted as the full stage counts them (into `stage`: their rows and tokens)
         writer = IndexWriter("jieba", names, {}, doc_words={}, fresh=fresh, stream=stage)
@@ -424,6 +425,28 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
                                                                       "removed": len(set(state.docs) - now)}}
         index = SearchIndex(docs=[], method="jieba", words=writer.words, _tokens=None, bm25=None, stats=stats,
                             keys=keys, ranked=ranked)
+        held = list(words_field.postings().counts() if kept_rows is None else writer.field.counts())
+
+        def matrix() -> Any:
+            rows, cols, counts, vocab = held
+            held.clear()
+            if kept_rows is None:
+                weighted = echo_rows_of(rows, cols, counts, vocab, len(iris))
+            else:
+                known = dict(zip(kept_rows.tokens, kept_rows.weights.tolist(), strict=True))
+                mine_rows = echo_rows_of(rows, cols, counts, vocab, len(writer.iris), known)
+                weighted = splice_echo_rows([(mine_rows if new else kept_rows, a, b) for new, a, b in row_parts])
+            save_echo_rows(weighted, stage)
+            return echo_matrix_of(weighted.matrix, iris, doc_iris)
+
+        # the echoes and the page's search data: beside the ranked field, in a fork that works while this
+        # process writes the index's files and state below (they need nothing of each other)
+        answer = stage.parent / f"{stage.name}{ECHOES_ANSWER}"
+        data_answer = stage.parent / f"{stage.name}{PAGE_DATA_ANSWER}"
+        echoes_tail = Tail(beside, getattr(result, "timings", {}))
+        if beside:
+            echoes_tail.run("search echoes", echoes_beside, matrix, doc_iris, signatures, str(previous), str(stage),
+                            iris, labels, str(answer), str(data_answer), fork=True)
         _write_meta(index, stage, len(keys), ranked=ranked is not None)
         # docs.json: the head, then each document's rows: the previous file's bytes, or the ones just written
         head = docs_head(index.words, keys)
@@ -510,34 +533,76 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
         save_state(new_state, stage)
         del new_state, state
         indexed = time.perf_counter()
-        held = list(words_field.postings().counts() if kept_rows is None else writer.field.counts())
-
-        def matrix() -> Any:
-            rows, cols, counts, vocab = held
-            held.clear()
-            if kept_rows is None:
-                weighted = echo_rows_of(rows, cols, counts, vocab, len(iris))
-            else:
-                known = dict(zip(kept_rows.tokens, kept_rows.weights.tolist(), strict=True))
-                mine_rows = echo_rows_of(rows, cols, counts, vocab, len(writer.iris), known)
-                weighted = splice_echo_rows([(mine_rows if new else kept_rows, a, b) for new, a, b in row_parts])
-            save_echo_rows(weighted, stage)
-            return echo_matrix_of(weighted.matrix, iris, doc_iris)
-
-        echoes, stats["echoes"], change = links_and_change(matrix, doc_iris, signatures, previous, stage)
+        echoes: list[Any] | None = None
+        made_beside = False
+        if beside:  # the echoes' change comes first; the page's data follows while this process goes on
+            while not answer.exists() and echoes_tail.running():
+                time.sleep(0.002)
+            try:
+                with open(answer, "rb") as handle:  # written by this build's own fork, beside its stage
+                    stats["echoes"], change = pickle.load(handle)
+                answer.unlink()
+                made_beside = True
+            except (OSError, EOFError, pickle.UnpicklingError):  # the fork failed: made here instead
+                echoes_tail.stop()
+                answer.unlink(missing_ok=True)
+        if not made_beside:
+            echoes, stats["echoes"], change = links_and_change(matrix, doc_iris, signatures, previous, stage)
         found = time.perf_counter()
         tail.wait()
     except BaseException:
-        if tail is not None:
-            tail.stop()
+        for child in (tail, echoes_tail):
+            if child is not None:
+                child.stop()
         shutil.rmtree(stage, ignore_errors=True)
         raise
     _swap(stage, folder)
     index.folder = folder
     seconds = {"read": done_reading - started, "index": indexed - done_reading, "echoes": found - indexed,
                "merge": 0.0, "count": counted - done_reading}
-    # the page's data made in a thread: the caller meanwhile patches the graph's file (the kernel's copy,
-    # which leaves the interpreter free) and the page waits for it only when it is written
-    pending = in_thread(page_data, index, echoes, iris, labels)
-    return SearchStage(stats=stats, echoes=echoes, _page_data=pending, folder=folder,
+    # the page's data made in a thread (when not by the fork): the caller meanwhile patches the graph's file
+    # (the kernel's copy, which leaves the interpreter free) and the page waits for it only when it is written
+    if made_beside:  # the fork's, else (it ended without them) made from the echo state written
+        pending = in_thread(_page_data_beside, echoes_tail, data_answer, folder, index, iris, labels)
+    else:
+        pending = in_thread(page_data, index, echoes, iris, labels)
+    return SearchStage(stats=stats, _echoes=echoes, _page_data=pending, folder=folder,
                        seconds={k: round(v, 3) for k, v in seconds.items()}, echo_change=change)
+
+
+# echoes_beside's answers, beside the stage (in the build's scratch folder)
+ECHOES_ANSWER = ".echoes-answer.pickle"
+PAGE_DATA_ANSWER = ".page-data-answer.pickle"
+
+
+def echoes_beside(matrix: Any, doc_iris: list[str], signatures: dict[str, str], previous: str, stage: str,
+                  iris: list[str], labels: list[tuple[str, str]], answer: str, data_answer: str) -> None:
+    """update_stage's echoes (links_and_change: the echo rows and state written into `stage`) and the page's
+    search data, made in a fork of the build: (the echoes' statistics, their change) pickled into `answer`,
+    then the page data into `data_answer` (the build goes on with the change meanwhile). The echoes
+    themselves are read back from the state only if the build needs them."""
+    from ipgraph.atomic import atomic_write_bytes
+    from ipgraph.search.echoes import links_and_change
+    from ipgraph.search.stage import page_data
+
+    echoes, info, change = links_and_change(matrix, doc_iris, signatures, previous, stage)
+    atomic_write_bytes(Path(answer), pickle.dumps((info, change), protocol=pickle.HIGHEST_PROTOCOL))
+    data = page_data(None, echoes, iris, labels)  # type: ignore[arg-type]  # above MAX_MEASURES: no index read
+    del echoes
+    atomic_write_bytes(Path(data_answer), pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _page_data_beside(tail: Any, answer: Path, folder: Path, index: Any, iris: list[str],
+                      labels: list[tuple[str, str]]) -> dict[str, Any]:
+    """The page data echoes_beside made (waited for), else made here from the echo state in `folder`."""
+    from ipgraph.search.echoes import read_echoes
+    from ipgraph.search.stage import page_data
+
+    try:
+        tail.wait()
+        with open(answer, "rb") as handle:  # written by this build's own fork
+            return pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError):
+        return page_data(index, read_echoes(folder), iris, labels)
+    finally:
+        answer.unlink(missing_ok=True)
