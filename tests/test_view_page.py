@@ -209,3 +209,21 @@ def test_the_page_written_in_pieces_is_the_page_as_one_string(view, tmp_path, se
         assert page_data(html, "search") == search
     assert "\x00" not in html
     assert len(page_pieces(parts, search)) == (7 if search else 5)
+
+
+def test_edges_made_in_a_fork_are_the_edges_made_here(view, monkeypatch) -> None:
+    # graph_parts(fork_edges=True) (the build's page child) makes the edges' JSON in a fork while it lays out
+    # the nodes: the same parts, overview edges included, as one process makes them
+    import os
+
+    import ipgraph.view as view_module
+    from ipgraph.view import graph_parts
+
+    here = graph_parts(view, title="t", overview_first=True)
+    monkeypatch.setattr(view_module, "SPLIT_EDGES", 0)
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(view_module.os, "fork", lambda: forks.append(1) or real_fork())
+    forked = graph_parts(view, title="t", overview_first=True, fork_edges=True)
+    assert forks == [1]
+    assert forked == here and '"ov":true' in forked.edges_json
