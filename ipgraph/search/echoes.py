@@ -766,13 +766,28 @@ class EchoChange:
     added: list[tuple[str, str, str]]
 
 
+_UNREAD: Any = object()
+
+
+def read_state(previous: Path | str) -> dict[str, Any] | None:
+    """The echo state of the search folder `previous` (None when it has none that is usable), read ahead
+    of links_and_change(state=…), with its echoes as Echo objects already."""
+    state = _read_state(Path(previous) / ECHO_STATE)
+    if state is not None:
+        state["was"] = [Echo(a, b, float(s)) for a, b, s in state["echoes"]]
+    return state
+
+
 def links_and_change(matrix: Any, doc_iris: list[str], signatures: dict[str, str], previous: Path | str | None,
                      folder: Path | str | None = None, threshold: float = THRESHOLD,
-                     per_measure: int = PER_MEASURE) -> tuple[list[Echo], dict[str, Any], EchoChange | None]:
+                     per_measure: int = PER_MEASURE,
+                     state: Any = _UNREAD) -> tuple[list[Echo], dict[str, Any], EchoChange | None]:
     """links_since, and the change from the previous state's echoes when they were updated (None when
-    all were computed): what an incremental build patches its graph with, without spelling every echo."""
+    all were computed): what an incremental build patches its graph with, without spelling every echo.
+    `state`: read_state(previous), when read ahead."""
     stamp = fingerprint(threshold, per_measure)
-    state = _read_state(Path(previous) / ECHO_STATE) if previous is not None else None
+    if state is _UNREAD:
+        state = _read_state(Path(previous) / ECHO_STATE) if previous is not None else None
     usable = state is not None and state.get("fingerprint") == stamp
     before: dict[str, str] = state["documents"] if state is not None and usable else {}
     changed = {d for d in set(before) | set(signatures) if before.get(d) != signatures.get(d)}
@@ -781,7 +796,7 @@ def links_and_change(matrix: Any, doc_iris: list[str], signatures: dict[str, str
     # past half the documents (a new user dictionary re-segments every text) all pairs cost less
     if state is not None and before and 2 * len(changed) <= len(signatures):
         written = set(state["echoes"])
-        was = [Echo(a, b, float(s)) for a, b, s in state["echoes"]]
+        was = state.get("was") or [Echo(a, b, float(s)) for a, b, s in state["echoes"]]
         text_of = {id(e): s for e, (_a, _b, s) in zip(was, state["echoes"], strict=True)}  # as written before
         state = None  # (its lines are let go)
         links = _update(em, doc_iris, was, changed, threshold, per_measure)

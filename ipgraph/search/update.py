@@ -289,12 +289,8 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
     import pyoxigraph
 
     from ipgraph.search.echoes import (
-        echo_matrix_of,
-        echo_rows_of,
         links_and_change,
         load_echo_rows,
-        save_echo_rows,
-        splice_echo_rows,
     )
     from ipgraph.search.index import (
         IndexWriter,
@@ -362,6 +358,21 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
     stage = staging_folder(folder)
     tail: Any = None  # the child writing the ranked field
     echoes_tail: Any = None  # the fork making the echoes
+    answer = stage.parent / f"{stage.name}{ECHOES_ANSWER}"
+    data_answer = stage.parent / f"{stage.name}{PAGE_DATA_ANSWER}"
+    # the echoes and the page's search data (-j > 1, above the page's inline index, with the previous echo
+    # rows): a fork started now reads the previous echo state while this process counts, then is handed
+    # the new rows (`payload`) and works while this process writes the index's files and state
+    payload: Any = None
+    if getattr(result, "jobs", 1) > 1 and len(state.iris) > MAX_MEASURES and kept_rows is not None:
+        read_end, write_end = os.pipe()
+        payload = os.fdopen(write_end, "wb")
+        echoes_tail = Tail(True, getattr(result, "timings", {}))
+        try:
+            echoes_tail.run("search echoes", echoes_beside, read_end, str(previous), str(stage), kept_rows,
+                            str(answer), str(data_answer), fork=True)
+        finally:
+            os.close(read_end)
     try:
         # the touched documents counted as the full stage counts them (into `stage`: their rows and tokens)
         writer = IndexWriter("jieba", names, {}, doc_words={}, fresh=fresh, stream=stage)
@@ -428,25 +439,12 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
         held = list(words_field.postings().counts() if kept_rows is None else writer.field.counts())
 
         def matrix() -> Any:
-            rows, cols, counts, vocab = held
-            held.clear()
-            if kept_rows is None:
-                weighted = echo_rows_of(rows, cols, counts, vocab, len(iris))
-            else:
-                known = dict(zip(kept_rows.tokens, kept_rows.weights.tolist(), strict=True))
-                mine_rows = echo_rows_of(rows, cols, counts, vocab, len(writer.iris), known)
-                weighted = splice_echo_rows([(mine_rows if new else kept_rows, a, b) for new, a, b in row_parts])
-            save_echo_rows(weighted, stage)
-            return echo_matrix_of(weighted.matrix, iris, doc_iris)
+            return echo_matrix(held, kept_rows, row_parts, len(writer.iris), iris, doc_iris, str(stage))
 
-        # the echoes and the page's search data: beside the ranked field, in a fork that works while this
-        # process writes the index's files and state below (they need nothing of each other)
-        answer = stage.parent / f"{stage.name}{ECHOES_ANSWER}"
-        data_answer = stage.parent / f"{stage.name}{PAGE_DATA_ANSWER}"
-        echoes_tail = Tail(beside, getattr(result, "timings", {}))
-        if beside:
-            echoes_tail.run("search echoes", echoes_beside, matrix, doc_iris, signatures, str(previous), str(stage),
-                            iris, labels, str(answer), str(data_answer), fork=True)
+        beside_echoes = payload is not None and beside
+        if payload is not None:  # its inputs, or None: not needed after all (the inline index), it ends
+            call = (held, row_parts, len(writer.iris), iris, doc_iris, labels, signatures) if beside_echoes else None
+            in_thread(_hand_over, payload, call)  # the pipe holds 64 KB: written while this process goes on
         _write_meta(index, stage, len(keys), ranked=ranked is not None)
         # docs.json: the head, then each document's rows: the previous file's bytes, or the ones just written
         head = docs_head(index.words, keys)
@@ -535,7 +533,7 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
         indexed = time.perf_counter()
         echoes: list[Any] | None = None
         made_beside = False
-        if beside:  # the echoes' change comes first; the page's data follows while this process goes on
+        if beside_echoes:  # the echoes' change comes first; the page's data follows while this process goes on
             while not answer.exists() and echoes_tail.running():
                 time.sleep(0.002)
             try:
@@ -555,7 +553,11 @@ def update_stage(result: Any, folder: Path | str, previous: Path | str, document
             if child is not None:
                 child.stop()
         shutil.rmtree(stage, ignore_errors=True)
+        for path in (answer, data_answer):
+            path.unlink(missing_ok=True)
         raise
+    if echoes_tail is not None and not made_beside:
+        echoes_tail.stop()  # told it is not needed, or failed: its answers are not read
     _swap(stage, folder)
     index.folder = folder
     seconds = {"read": done_reading - started, "index": indexed - done_reading, "echoes": found - indexed,
@@ -575,17 +577,52 @@ ECHOES_ANSWER = ".echoes-answer.pickle"
 PAGE_DATA_ANSWER = ".page-data-answer.pickle"
 
 
-def echoes_beside(matrix: Any, doc_iris: list[str], signatures: dict[str, str], previous: str, stage: str,
-                  iris: list[str], labels: list[tuple[str, str]], answer: str, data_answer: str) -> None:
+def echo_matrix(held: list[Any], kept_rows: Any, row_parts: list[tuple[bool, int, int]], mine: int,
+                iris: list[str], doc_iris: list[str], stage: str) -> Any:
+    """The EchoMatrix of an updated index: the new documents' rows (`held`: their counts, `mine` rows)
+    weighed and spliced with the previous build's `kept_rows` as `row_parts` says (without them, every
+    row weighed), saved into `stage`."""
+    from ipgraph.search.echoes import echo_matrix_of, echo_rows_of, save_echo_rows, splice_echo_rows
+
+    rows, cols, counts, vocab = held
+    held.clear()
+    if kept_rows is None:
+        weighted = echo_rows_of(rows, cols, counts, vocab, len(iris))
+    else:
+        known = dict(zip(kept_rows.tokens, kept_rows.weights.tolist(), strict=True))
+        mine_rows = echo_rows_of(rows, cols, counts, vocab, mine, known)
+        weighted = splice_echo_rows([(mine_rows if new else kept_rows, a, b) for new, a, b in row_parts])
+    save_echo_rows(weighted, Path(stage))
+    return echo_matrix_of(weighted.matrix, iris, doc_iris)
+
+
+def _hand_over(pipe: Any, call: Any) -> None:
+    try:
+        with pipe:
+            pickle.dump(call, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        pass  # the fork ended first: update_stage sees no answer and makes the echoes itself
+
+
+def echoes_beside(inputs: int, previous: str, stage: str, kept_rows: Any, answer: str, data_answer: str) -> None:
     """update_stage's echoes (links_and_change: the echo rows and state written into `stage`) and the page's
-    search data, made in a fork of the build: (the echoes' statistics, their change) pickled into `answer`,
-    then the page data into `data_answer` (the build goes on with the change meanwhile). The echoes
-    themselves are read back from the state only if the build needs them."""
+    search data, made in a fork of the build: the previous echo state read first, then the new rows read
+    from the pipe `inputs` (None: not needed, nothing made); (the echoes' statistics, their change) pickled
+    into `answer`, then the page data into `data_answer` (the build goes on with the change meanwhile). The
+    echoes themselves are read back from the state only if the build needs them."""
     from ipgraph.atomic import atomic_write_bytes
-    from ipgraph.search.echoes import links_and_change
+    from ipgraph.search.echoes import links_and_change, read_state
     from ipgraph.search.stage import page_data
 
-    echoes, info, change = links_and_change(matrix, doc_iris, signatures, previous, stage)
+    state = read_state(previous)
+    with os.fdopen(inputs, "rb") as handle:  # this build's own pipe
+        call = pickle.load(handle)
+    if call is None:
+        return
+    held, row_parts, mine, iris, doc_iris, labels, signatures = call
+    echoes, info, change = links_and_change(
+        lambda: echo_matrix(held, kept_rows, row_parts, mine, iris, doc_iris, stage), doc_iris, signatures,
+        previous, stage, state=state)
     atomic_write_bytes(Path(answer), pickle.dumps((info, change), protocol=pickle.HIGHEST_PROTOCOL))
     data = page_data(None, echoes, iris, labels)  # type: ignore[arg-type]  # above MAX_MEASURES: no index read
     del echoes

@@ -2,11 +2,13 @@
 
 The store's bulk load and the Turtle serialiser are pyoxigraph calls that hold the GIL, so
 threads would take turns; each runs in a child process instead while this process writes the
-summary, the report and the page. The child is a fresh interpreter (`python -c`), neither forked
-nor multiprocessing-spawned: a fork of a process that has opened a RocksDB store (a test, a server)
-inherits RocksDB's state without its background threads, and the bulk load then waits for them
-forever; multiprocessing's spawn re-imports the caller's main script. The child imports only what
-its stage needs (~0.3 s); the call travels to it pickled on stdin, the answer back on stdout.
+summary, the report and the page. A stage that opens a store runs in a fresh interpreter (`python -c`),
+neither forked nor multiprocessing-spawned: a fork of a process that has opened a RocksDB store (a
+test, a server) inherits RocksDB's state without its background threads, and the bulk load then waits
+for them forever; multiprocessing's spawn re-imports the caller's main script. That child imports only
+what its stage needs (~0.3 s); the call travels to it pickled on stdin, the answer back on stdout. A
+stage that opens no store may run in a fork of this process instead (`run(fork=True)`: the page, the
+ranked field, the echoes of an add), which starts at once with this process's modules and objects.
 `concurrent=False` (-j 1) runs the same calls in order here.
 
 A child dies with the build (PR_SET_PDEATHSIG): a killed build leaves no writer in its
