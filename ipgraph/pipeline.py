@@ -78,6 +78,7 @@ class BuildResult:
     staged: StagedStore | None = None  # the store loading beside the search stage (build_graph(stage_store=True))
     staged_page: StagedPage | None = None  # an incremental build's page, drawn beside its search stage
     early_outputs: EarlyOutputs | None = None  # an add's store and Turtle, made once its change is known
+    cache_writes: list[Any] = field(default_factory=list)  # Futures of files still being written into `cache`
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -93,6 +94,11 @@ class BuildResult:
                 graph.parse(self.ntriples, format="nt")
             self._graph = graph
         return self._graph
+
+    def cache_ready(self) -> None:
+        """Wait for the files still being written into the record cache (the build index of an add)."""
+        while self.cache_writes:
+            self.cache_writes.pop().result()
 
     def quality(self) -> list[Any]:
         """The quality report of every record, sorted by file name (ipgraph.report.build_report)."""
@@ -447,7 +453,11 @@ def _incremental_result(quick: Any, paths: list, inputs: list[Path], work: Path,
     result.timings["search and echoes"] = time.perf_counter() - started
     quick.index.echo_lines = result.counts.get("triples", 0) - quick.index.base_total
     quick.index.echoes_apart = apart
-    write_index(quick.index, quick.ntriples, records_cache.folder)
+    # the next add's index, pickled in a thread while write_outputs mostly waits for its children (joined
+    # before the cache it goes into is moved into the generation: BuildResult.cache_ready)
+    from ipgraph.search.update import in_thread
+
+    result.cache_writes.append(in_thread(write_index, quick.index, quick.ntriples, records_cache.folder))
     if owned:
         weakref.finalize(result, shutil.rmtree, str(work), True)
     return result
@@ -1163,6 +1173,7 @@ def _keep_build_state(result: BuildResult, generation: Path) -> None:
     the paths given (inputs.json) and the record cache this build used (cache/)."""
     atomic_write_text(generation / INPUTS_NAME,
                       json.dumps({"paths": [str(p) for p in result.given]}, ensure_ascii=False) + "\n")
+    result.cache_ready()
     if result.cache is not None and result.cache.is_dir():
         try:
             shutil.move(str(result.cache), str(generation / CACHE_NAME))  # a rename on the same file system
