@@ -414,6 +414,30 @@ def test_the_ranked_field_and_echoes_made_beside_are_the_full_builds(folder, tmp
     assert result.search.echoes == full.search.echoes and result.search.echoes  # read back from the echo state
 
 
+def test_an_add_that_falls_under_the_inline_index_tells_the_echoes_fork_to_stop(folder, tmp_path, monkeypatch):
+    """The echoes' fork starts when the previous index is above the page's inline index; when the new one is
+    not (a removal crossed it), the fork is told it is not needed and the echoes are made here: the full
+    build's outputs still."""
+    import ipgraph.search.page as page
+    import ipgraph.search.stage as stage
+    import ipgraph.search.update as update
+
+    out, fulls = tmp_path / "out", tmp_path / "fulls"
+    fulls.mkdir()
+    measures = _build(folder, out).search.stats["measures"]
+    next(iter(sorted(folder.glob("00[0-9]_*.txt")))).unlink()
+    monkeypatch.setattr(page, "MAX_MEASURES", measures - 1)  # the previous index above it, the new one not
+    monkeypatch.setattr(stage, "MAX_MEASURES", measures - 1)
+    started = tmp_path / "fork-started"
+    real = update.echoes_beside
+    monkeypatch.setattr(update, "echoes_beside", lambda *a: started.touch() or real(*a))  # runs in the fork
+    result = _build(folder, out)
+    assert started.exists()  # the fork was started, then told to stop
+    assert result.delta is not None and result.search.stats["measures"] <= measures - 1
+    assert "search echoes" not in result.timings and result.search._echoes  # made here, not by the fork
+    _same_as_full(folder, out, fulls)
+
+
 def test_the_index_of_a_dask_build_serves_the_next_add(folder, tmp_path):
     pytest.importorskip("distributed")
     out, fulls = tmp_path / "out", tmp_path / "fulls"
