@@ -618,7 +618,7 @@ class StagedPage:
         staged = cls(tail=Tail(beside, timings), parts=folder / "parts.pickle", fold=folder)
         staged.tail.run("page", write_page_parts, nt if isinstance(nt, PatchedFile) else str(nt), drawn,
                         str(previous) if previous else None, str(previous / NTRIPLES_NAME) if previous else None,
-                        changes, quality, str(folder), str(staged.parts), fork=True)
+                        changes, quality, str(folder), str(staged.parts), None, beside, fork=True)
         return staged
 
     @classmethod

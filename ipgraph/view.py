@@ -1907,23 +1907,49 @@ def write_page(parts: PageParts, out_path: Path | str, search_data: Mapping[str,
 
 def write_page_parts(nt: str | PatchedFile, drawn: int | None, previous: str | None, previous_file: str | None,
                      changes: list[str] | None, quality: Mapping[str, Sequence[tuple[str, str]]], folder: str,
-                     parts_path: str, base: FoldedGraph | None = None) -> None:
+                     parts_path: str, base: FoldedGraph | None = None, forks: bool = False) -> None:
     """The build page's PageParts of the N-Triples file `nt`, pickled into parts_path, then its fold kept in
     `folder` (TripleIndex.for_build_page: the fold of the generation `previous`, whose graph is
     `previous_file`, patched by `changes`; `base`: that fold, already read): what ipgraph.pipeline.StagedPage
     runs beside an incremental build's search stage. The parts come first, so that the build can read them
-    while the fold is written."""
+    while the fold is written. `forks` (run in a child process of the build's own): the fold is written by a
+    fork of it while the page is drawn, and the edges' JSON made by another (graph_parts(fork_edges=True))."""
     import pickle
 
     graph: Any = TripleIndex.for_build_page(nt, drawn, previous=previous, changes=changes,
                                             previous_file=previous_file, base=base)
     del base
-    # leaves the fold as it was; run in the build's own child process, which may fork for the edges
-    parts = page_parts(graph, quality=quality, fork_edges=True)
+    keep = isinstance(graph, FoldedGraph) and not graph.bounded  # the fold for_build_page(keep=…) keeps
+    kept = _in_fork(save_fold, graph, folder) if keep and forks else None
+    parts = page_parts(graph, quality=quality, fork_edges=forks)  # leaves the fold as it was
     atomic_write_bytes(Path(parts_path), pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL))
     del parts
-    if isinstance(graph, FoldedGraph) and not graph.bounded:  # the fold for_build_page(keep=…) keeps
+    if keep and not (kept is not None and kept()):  # not forked, or the fork failed: written here
         save_fold(graph, folder)
+
+
+def _in_fork(function: Callable[..., Any], *args: Any) -> Callable[[], bool] | None:
+    """Start function(*args) in a fork of this process; returns what waits for it (True when it succeeded).
+    None when this system cannot fork."""
+    if not hasattr(os, "fork"):
+        return None
+    pid = os.fork()
+    if pid == 0:  # the fork: the call, then out without this process's exit handlers
+        status = 1
+        try:
+            import gc
+
+            gc.freeze()
+            function(*args)
+            status = 0
+        finally:
+            os._exit(status)
+
+    def wait() -> bool:
+        _pid, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+    return wait
 
 
 def write_page_parts_when_told(previous: str, previous_file: str, folder: str, told: str, parts_path: str) -> None:
@@ -1937,7 +1963,7 @@ def write_page_parts_when_told(previous: str, previous_file: str, folder: str, t
         time.sleep(0.005)
     with open(told, "rb") as handle:  # the build's own file, in its scratch folder
         nt, drawn, changes, quality = pickle.load(handle)
-    write_page_parts(nt, drawn, previous, previous_file, changes, quality, folder, parts_path, base=base)
+    write_page_parts(nt, drawn, previous, previous_file, changes, quality, folder, parts_path, base=base, forks=True)
 
 
 def render_page(graph: Graph | FoldedGraph, out_path: Path | str, *, focus: str | None = None, document: str | None = None,
