@@ -50,6 +50,7 @@ from rdflib.term import Node
 from ipgraph.atomic import atomic_write, atomic_write_bytes, atomic_write_text
 from ipgraph.errors import IpgraphError
 from ipgraph.stream.merge import PatchedFile, opened_lines, parse_ntriples
+from ipgraph.stream.tail import in_fork
 from ipgraph.vocab import IPG
 
 DEFAULT_NODE_BUDGET = 6000
@@ -1734,7 +1735,7 @@ def graph_parts(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool
     nodes (at 1,000 plans 58,000 edges: ~0.35 s of the ~0.55 s)."""
     # the whole graph gets an overview; a chosen part is drawn as chosen (its documents may be left out)
     overview = overview_view(view) if overview_first and _has_overview(view) else None
-    beside = _edges_json_beside(view, overview) if fork_edges and len(view.edges) > SPLIT_EDGES else None
+    beside = in_fork(_edges_json, view, overview) if fork_edges and len(view.edges) > SPLIT_EDGES else None
     positions = layout(view)
     lead_counts = _lead_counts(view)
     vis_nodes = [_vis_node(node, positions.get(node.id), lead_counts.get(node.id, 0)) for node in view.nodes.values()]
@@ -1743,9 +1744,14 @@ def graph_parts(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool
         for node_id, (x, y) in overview_layout(overview).items():
             by_id[node_id]["ipg"]["ov"] = [x, y]
     nodes_json = str(page_json(vis_nodes))
-    edges_json = beside() if beside is not None else None
-    if edges_json is None:  # not forked, or the fork gave no answer: made here
-        edges_json = page_json_bytes(_vis_edges(view, overview)).decode("utf-8")
+    edges_json = None
+    if beside is not None:
+        try:
+            edges_json = beside()
+        except OSError:  # the fork gave no answer: made here
+            pass
+    if edges_json is None:
+        edges_json = _edges_json(view, overview)
     return PageParts(title=title, meta=_page_meta(view, title, overview, overview_first),
                      options=vis_options(len(view.nodes)), nodes_json=nodes_json,
                      edges_json=edges_json, drawn=sorted(view.nodes) if bounded else [],
@@ -1754,6 +1760,11 @@ def graph_parts(view: ViewGraph, *, title: str = "ipgraph", overview_first: bool
 
 
 SPLIT_EDGES = 20_000  # graph_parts(fork_edges=True) makes the edges' JSON in a fork above this many edges
+
+
+def _edges_json(view: ViewGraph, overview: ViewGraph | None) -> str:
+    """page_json of _vis_edges."""
+    return page_json_bytes(_vis_edges(view, overview)).decode("utf-8")
 
 
 def _vis_edges(view: ViewGraph, overview: ViewGraph | None) -> list[dict]:
@@ -1767,37 +1778,6 @@ def _vis_edges(view: ViewGraph, overview: ViewGraph | None) -> list[dict]:
             item["ipg"]["ov"] = True
             vis_edges.append(item)
     return vis_edges
-
-
-def _edges_json_beside(view: ViewGraph, overview: ViewGraph | None) -> Callable[[], str | None] | None:
-    """Start a fork that writes the edges' JSON (_vis_edges, page_json) to a pipe; returns what reads it
-    (None from it when the fork failed). None when this system cannot fork."""
-    if not hasattr(os, "fork"):
-        return None
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the fork: the JSON, then out without this process's exit handlers
-        status = 1
-        try:
-            os.close(read)
-            import gc
-
-            gc.freeze()
-            view_bytes = memoryview(page_json_bytes(_vis_edges(view, overview)))
-            while view_bytes:
-                view_bytes = view_bytes[os.write(write, view_bytes):]
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write)
-
-    def answer() -> str | None:
-        with os.fdopen(read, "rb") as handle:
-            data = handle.read()
-        _pid, status = os.waitpid(pid, 0)
-        return data.decode("utf-8") if os.waitstatus_to_exitcode(status) == 0 else None
-
-    return answer
 
 
 def page_from_parts(parts: PageParts, search_data: Mapping[str, Any] | None = None) -> str:
@@ -1920,36 +1900,17 @@ def write_page_parts(nt: str | PatchedFile, drawn: int | None, previous: str | N
                                             previous_file=previous_file, base=base)
     del base
     keep = isinstance(graph, FoldedGraph) and not graph.bounded  # the fold for_build_page(keep=…) keeps
-    kept = _in_fork(save_fold, graph, folder) if keep and forks else None
+    kept = in_fork(save_fold, graph, folder) if keep and forks else None
     parts = page_parts(graph, quality=quality, fork_edges=forks)  # leaves the fold as it was
     atomic_write_bytes(Path(parts_path), pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL))
     del parts
-    if keep and not (kept is not None and kept()):  # not forked, or the fork failed: written here
-        save_fold(graph, folder)
-
-
-def _in_fork(function: Callable[..., Any], *args: Any) -> Callable[[], bool] | None:
-    """Start function(*args) in a fork of this process; returns what waits for it (True when it succeeded).
-    None when this system cannot fork."""
-    if not hasattr(os, "fork"):
-        return None
-    pid = os.fork()
-    if pid == 0:  # the fork: the call, then out without this process's exit handlers
-        status = 1
+    if keep:
         try:
-            import gc
-
-            gc.freeze()
-            function(*args)
-            status = 0
-        finally:
-            os._exit(status)
-
-    def wait() -> bool:
-        _pid, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status) == 0
-
-    return wait
+            if kept is None:
+                raise OSError("not forked")
+            kept()
+        except OSError:  # not forked, or the fork failed: written here
+            save_fold(graph, folder)
 
 
 def write_page_parts_when_told(previous: str, previous_file: str, folder: str, told: str, parts_path: str) -> None:

@@ -787,7 +787,7 @@ def links_and_change(matrix: Any, doc_iris: list[str], signatures: dict[str, str
     `state`: read_state(previous), when read ahead."""
     stamp = fingerprint(threshold, per_measure)
     if state is _UNREAD:
-        state = _read_state(Path(previous) / ECHO_STATE) if previous is not None else None
+        state = read_state(previous) if previous is not None else None
     usable = state is not None and state.get("fingerprint") == stamp
     before: dict[str, str] = state["documents"] if state is not None and usable else {}
     changed = {d for d in set(before) | set(signatures) if before.get(d) != signatures.get(d)}
@@ -796,7 +796,7 @@ def links_and_change(matrix: Any, doc_iris: list[str], signatures: dict[str, str
     # past half the documents (a new user dictionary re-segments every text) all pairs cost less
     if state is not None and before and 2 * len(changed) <= len(signatures):
         written = set(state["echoes"])
-        was = state.get("was") or [Echo(a, b, float(s)) for a, b, s in state["echoes"]]
+        was = state["was"]
         text_of = {id(e): s for e, (_a, _b, s) in zip(was, state["echoes"], strict=True)}  # as written before
         state = None  # (its lines are let go)
         links = _update(em, doc_iris, was, changed, threshold, per_measure)
@@ -819,10 +819,10 @@ def links_and_change(matrix: Any, doc_iris: list[str], signatures: dict[str, str
 
 def read_echoes(folder: Path | str) -> list[Echo]:
     """The echoes an index folder's echo state holds (the state links_and_change wrote), sorted by IRIs."""
-    state = _read_state(Path(folder) / ECHO_STATE)
+    state = read_state(folder)
     if state is None:
         raise OSError(f"{Path(folder) / ECHO_STATE}: no echo state to read the echoes from")
-    return [Echo(a, b, float(score)) for a, b, score in state["echoes"]]
+    return state["was"]
 
 
 def _read_state(path: Path) -> dict[str, Any] | None:

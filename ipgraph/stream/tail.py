@@ -182,42 +182,71 @@ class _Forked:
                 pass
 
 
-def _fork(function: Callable[..., Any], args: tuple, nice: int) -> _Forked:
-    """function(*args) in a fork of this process, its answer (as _child's) on a pipe. The fork keeps only
-    the thread that made it; what it runs touches no lock another thread of this process may hold (no
-    logging, no store, no import: its modules are this process's)."""
+def _forked(answer: Callable[[], bytes], nice: int = 0) -> _Forked:
+    """A fork of this process that sends the bytes `answer()` gives down a pipe and ends (without this
+    process's exit handlers; exit status 1 when `answer` raised). It dies with this process, ignores Ctrl-C
+    (the build stops it) and never walks this process's objects in its collections (gc.freeze: no copy of
+    their pages). The fork keeps only the thread that made it, so what it runs must touch no lock another
+    thread may hold: no logging, no store, no import (its modules are this process's)."""
     from ipgraph.sandbox import die_with_parent
     from ipgraph.stream.gcpolicy import fewer_collections
 
     parent = os.getpid()
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: its own answer, then out without this process's exit handlers
+    if pid == 0:
         status = 1
         try:
             os.close(read)
             import gc
 
-            gc.freeze()  # this process's objects: never walked by the fork's collections (no copy of their pages)
+            gc.freeze()
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             die_with_parent(parent)
             if nice > 0:
                 os.nice(nice)
-            started = time.perf_counter()
-            try:
-                with fewer_collections():
-                    function(*args)
-                reply: tuple = ("ok", time.perf_counter() - started)
-            except BaseException as exc:  # noqa: BLE001 - reported by the build, named with the stage
-                reply = ("error", f"{type(exc).__name__}: {exc}")
-            view = memoryview(pickle.dumps(reply))
-            while view:
-                view = view[os.write(write, view):]
+            with fewer_collections():
+                data = memoryview(answer())
+            while data:
+                data = data[os.write(write, data):]
             status = 0
         finally:
             os._exit(status)
     os.close(write)
     return _Forked(pid, os.fdopen(read, "rb"))
+
+
+def _fork(function: Callable[..., Any], args: tuple, nice: int) -> _Forked:
+    """function(*args) in a fork of this process (_forked), its answer (as _child's) on the pipe."""
+
+    def answer() -> bytes:
+        started = time.perf_counter()
+        try:
+            function(*args)
+            reply: tuple = ("ok", time.perf_counter() - started)
+        except BaseException as exc:  # noqa: BLE001 - reported by the build, named with the stage
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        return pickle.dumps(reply)
+
+    return _forked(answer, nice)
+
+
+def in_fork(function: Callable[..., Any], *args: Any) -> Callable[[], Any] | None:
+    """Start function(*args) in a fork of this process (_forked, for work that opens no store); returns
+    what waits for its value (pickled back; OSError when the fork failed), or None when this system cannot
+    fork. For a process of the build's own that may fork (a Tail child), not a caller's."""
+    if not hasattr(os, "fork"):
+        return None
+    child = _forked(lambda: pickle.dumps(function(*args), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def value() -> Any:
+        with child.stdout as handle:
+            data = handle.read()
+        if child.wait() != 0 or not data:
+            raise OSError(f"a fork ended without an answer (exit status {child.returncode})")
+        return pickle.loads(data)  # noqa: S301 - this process's own fork
+
+    return value
 
 
 def _feed(pipe: Any, call: bytes) -> None:
